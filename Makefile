@@ -1,0 +1,119 @@
+# redrive - non-recursive build.  lib/ becomes one static library; every
+# cmd/rd-*.c links it into one binary.  See README.md for the targets.
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC       ?= cc
+OPT      ?= -O2 -g
+SANITIZE ?=
+# A sanitizer build lives apart so that plain and instrumented objects
+# never mix.
+ifeq ($(SANITIZE),)
+BUILD    ?= build
+else
+BUILD    ?= build-san
+SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wundef -Wpointer-arith -Wvla -Wcast-align \
+       -Wwrite-strings -Wno-unused-parameter
+ifneq ($(CI),)
+WERROR ?= 1
+endif
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CPPFLAGS += -D_GNU_SOURCE -Ilib
+CFLAGS   += -std=c11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += -Wl,--as-needed -lcurl -ljq -lpcre2-8 -lz -lm
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBRD    := $(BUILD)/librd.a
+CMD_SRC  := $(sort $(wildcard cmd/rd-*.c))
+BINS     := $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPERS  := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+# Keep objects: they are not throwaway intermediates.
+.SECONDARY:
+
+.PHONY: all deps check unit bats bench install uninstall clean demo
+all: $(BINS)
+
+# Install missing Debian packages once per build tree; the script itself
+# is a no-op when everything is present.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): .ci/deps
+	@sh .ci/deps build
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBRD): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIBRD)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBRD)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIBRD)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# `make check` runs every unit test and bats suite and ends with the line
+# "N passed, N failed".
+check: $(BINS) $(UNITS) $(HELPERS)
+	@sh .ci/deps test
+	@BUILD=$(BUILD) sh tests/run $(UNITS)
+
+bench: $(BINS) $(HELPERS)
+	@sh .ci/deps bench
+	@BUILD=$(BUILD) sh bench/run
+
+demo: $(BINS) $(HELPERS)
+	@BUILD=$(BUILD) sh examples/demo.sh
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
+	for f in completions/*.bash; do install -m 0644 $$f $(DESTDIR)$(BASHCOMPDIR)/$$(basename $$f .bash); done
+	install -m 0644 $(wildcard completions/_*) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 $(wildcard completions/*.fish) $(DESTDIR)$(FISHCOMPDIR)
+
+uninstall:
+	rm -f $(BINS:$(BUILD)/bin/%=$(DESTDIR)$(BINDIR)/%) \
+		$(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1)) \
+		$(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(wildcard man/*.5)) \
+		$(patsubst completions/%.bash,$(DESTDIR)$(BASHCOMPDIR)/%,$(wildcard completions/*.bash)) \
+		$(patsubst completions/%,$(DESTDIR)$(ZSHCOMPDIR)/%,$(wildcard completions/_*)) \
+		$(patsubst completions/%,$(DESTDIR)$(FISHCOMPDIR)/%,$(wildcard completions/*.fish))
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJ:.o=.d) $(BINS:$(BUILD)/bin/%=$(BUILD)/cmd/%.d) \
+	$(UNITS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

@@ -1,0 +1,188 @@
+/*
+ * cli.c - shared flags and the number, size, duration and rate parsers.
+ * Strict: strto* with the end pointer, errno and range checked; no atoi.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+void cli_common_init(struct cli_common *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+int cli_common_opt(struct cli_common *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'd': c->dir = arg; return 1;
+	case CLI_OPT_JSON: c->json = 1; return 1;
+	case 'q': c->verbosity = -1; return 1;
+	case 'v': if (c->verbosity >= 0) c->verbosity++; return 1;
+	case 'h': c->help = 1; return 1;
+	case 'V': c->version = 1; return 1;
+	default: return 0;
+	}
+}
+
+int cli_spool_dir(const char *explicit_dir, char *out, size_t n,
+		  struct rd_err *err)
+{
+	const char *e;
+	int k;
+
+	if (explicit_dir && *explicit_dir)
+		k = snprintf(out, n, "%s", explicit_dir);
+	else if ((e = getenv("RD_DIR")) && *e)
+		k = snprintf(out, n, "%s", e);
+	else if ((e = getenv("XDG_STATE_HOME")) && *e == '/')
+		k = snprintf(out, n, "%s/redrive/spool", e);
+	else if ((e = getenv("HOME")) && *e == '/')
+		k = snprintf(out, n, "%s/.local/state/redrive/spool", e);
+	else
+		return rd_err_set(err, RD_E_INVAL,
+				  "no spool directory: give --dir or set RD_DIR");
+	if (k < 0 || (size_t)k >= n)
+		return rd_err_set(err, RD_E_INVAL, "spool path is too long");
+	return 0;
+}
+
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+		  struct rd_err *err)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return rd_err_set(err, RD_E_INVAL, "'%s' is not a number",
+				  s ? s : "");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return rd_err_set(err, RD_E_INVAL, "'%s' is not a number", s);
+	if (v < min || v > max)
+		return rd_err_set(err, RD_E_INVAL,
+				  "'%s' is out of range (%llu to %llu)", s,
+				  (unsigned long long)min,
+				  (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+int cli_parse_size(const char *s, uint64_t *out, struct rd_err *err)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		goto bad;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		goto bad;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (shift && strcmp(end, "iB") == 0)
+		end += 2;
+	else if (strcmp(end, "B") == 0)
+		end++;
+	if (*end)
+		goto bad;
+	if (shift && v > (~0ULL >> shift))
+		return rd_err_set(err, RD_E_INVAL, "size '%s' is too large", s);
+	*out = (uint64_t)v << shift;
+	return 0;
+bad:
+	return rd_err_set(err, RD_E_INVAL,
+			  "'%s' is not a size (like 4096, 64K, 16MiB, 1G)",
+			  s ? s : "");
+}
+
+/* A non-negative decimal with an optional fraction; *end after it. */
+static int parse_real(const char *s, double *v, const char **end)
+{
+	char *e;
+
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return -1;
+	errno = 0;
+	*v = strtod(s, &e);
+	if (errno || e == s || !isfinite(*v) || *v < 0)
+		return -1;
+	/* strtod accepts hex and exponents; durations do not. */
+	for (const char *p = s; p < e; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == '.'))
+			return -1;
+	*end = e;
+	return 0;
+}
+
+int cli_parse_duration(const char *s, uint64_t *ms, struct rd_err *err)
+{
+	const char *end;
+	double v, mult;
+
+	if (parse_real(s, &v, &end) < 0)
+		goto bad;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mult = 1000;
+	else if (strcmp(end, "m") == 0)
+		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
+	else
+		goto bad;
+	v *= mult;
+	if (v > 1e15)
+		return rd_err_set(err, RD_E_INVAL, "duration '%s' is too long", s);
+	*ms = (uint64_t)llround(v);
+	return 0;
+bad:
+	return rd_err_set(err, RD_E_INVAL,
+			  "'%s' is not a duration (like 250ms, 5s, 2m, 1h)",
+			  s ? s : "");
+}
+
+int cli_parse_rate(const char *s, double *per_sec, struct rd_err *err)
+{
+	const char *end;
+	double v, div;
+
+	if (parse_real(s, &v, &end) < 0)
+		goto bad;
+	if (*end == '\0' || strcmp(end, "/s") == 0)
+		div = 1;
+	else if (strcmp(end, "/m") == 0)
+		div = 60;
+	else if (strcmp(end, "/h") == 0)
+		div = 3600;
+	else
+		goto bad;
+	if (v <= 0)
+		return rd_err_set(err, RD_E_INVAL, "rate '%s' must be above zero",
+				  s);
+	*per_sec = v / div;
+	return 0;
+bad:
+	return rd_err_set(err, RD_E_INVAL,
+			  "'%s' is not a rate (like 200/s, 50/m, 10/h)",
+			  s ? s : "");
+}
+
+void cli_print_version(const char *prog)
+{
+	printf("%s %s\n", prog, RD_VERSION);
+}

@@ -1,0 +1,68 @@
+/*
+ * cli.h - what every tool's command line shares: the common flags, and the
+ * one parser each for numbers, sizes, durations and rates.  Each parser
+ * rejects trailing garbage, overflow and out-of-range values and returns a
+ * reason that the cmd prints as a usage error.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "rd.h"
+
+/* Long-only option ids shared by all tools start here; tool-specific
+ * long-only ids start at CLI_OPT_TOOL. */
+enum {
+	CLI_OPT_JSON = 0x1000,
+	CLI_OPT_TOOL = 0x1100
+};
+
+/* The common flags, spliced into each tool's option table. */
+#define CLI_COMMON_SHORT "d:qvhV"
+#define CLI_COMMON_LONG                                      \
+	{ "dir", required_argument, NULL, 'd' },             \
+	{ "json", no_argument, NULL, CLI_OPT_JSON },         \
+	{ "quiet", no_argument, NULL, 'q' },                 \
+	{ "verbose", no_argument, NULL, 'v' },               \
+	{ "help", no_argument, NULL, 'h' },                  \
+	{ "version", no_argument, NULL, 'V' }
+
+struct cli_common {
+	const char *dir; /* borrowed from argv or the environment */
+	int json;
+	int verbosity;   /* -1 with -q, +1 per -v */
+	int help;
+	int version;
+};
+
+void cli_common_init(struct cli_common *c);
+/* Handle opt if it is a common flag: returns 1 when consumed, else 0. */
+int cli_common_opt(struct cli_common *c, int opt, const char *arg);
+
+/*
+ * The spool location: explicit, else $RD_DIR, else
+ * $XDG_STATE_HOME/redrive/spool, else $HOME/.local/state/redrive/spool.
+ * Writes into out (size n); returns 0 or RD_E_INVAL when none can be made.
+ */
+int cli_spool_dir(const char *explicit_dir, char *out, size_t n,
+		  struct rd_err *err);
+
+/* Unsigned decimal integer in [min, max]. */
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+		  struct rd_err *err);
+/* Size: digits with an optional K, M, G or T suffix (powers of 1024, an
+ * optional "iB" or "B" after it), e.g. "16MiB", "64M", "4096". */
+int cli_parse_size(const char *s, uint64_t *out, struct rd_err *err);
+/* Duration: a number (fraction allowed) with ms, s, m or h; a bare number
+ * is seconds.  Result in milliseconds. */
+int cli_parse_duration(const char *s, uint64_t *ms, struct rd_err *err);
+/* Rate: "200/s", "50/m", "10/h", or a bare number per second.  Result in
+ * events per second, > 0. */
+int cli_parse_rate(const char *s, double *per_sec, struct rd_err *err);
+
+/* Print "prog VERSION" to stdout for -V. */
+void cli_print_version(const char *prog);
+
+#endif

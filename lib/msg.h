@@ -1,0 +1,28 @@
+/*
+ * msg.h - the only writer to stderr.  Every tool prints its diagnostics
+ * through here, so they all read `rd-x: what failed: why`, one line each,
+ * lowercase, no trailing period.  Used by cmd/ only; lib/ never prints.
+ */
+#ifndef MSG_H
+#define MSG_H
+
+struct msg {
+	const char *prog; /* borrowed, e.g. "rd-capture" */
+	int verbosity;    /* -1 quiet, 0 normal, >0 verbose */
+};
+
+void msg_init(struct msg *m, const char *prog);
+/* An error: always printed, even under -q. */
+void msg_error(const struct msg *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A warning or notice: suppressed by -q. */
+void msg_warn(const struct msg *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Detail: printed only with -v. */
+void msg_info(const struct msg *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A usage error: the reason, then "Try 'prog --help'". */
+void msg_usage(const struct msg *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,85 @@
+/* Unit tests for lib/cli: the size, duration, rate and number parsers. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "t.h"
+
+struct u64case {
+	const char *in;
+	int ok;
+	uint64_t want;
+};
+
+int main(void)
+{
+	static const struct u64case sizes[] = {
+		{ "0", 1, 0 }, { "4096", 1, 4096 }, { "64K", 1, 65536 },
+		{ "16MiB", 1, 16ULL << 20 }, { "1G", 1, 1ULL << 30 },
+		{ "2T", 1, 2ULL << 40 }, { "10B", 1, 10 }, { "1kB", 1, 1024 },
+		{ "", 0, 0 }, { "-1", 0, 0 }, { "12x", 0, 0 }, { "M", 0, 0 },
+		{ "99999999999999999999T", 0, 0 }, { " 5", 0, 0 },
+		{ "1Mi", 0, 0 },
+	};
+	static const struct u64case durs[] = {
+		{ "250ms", 1, 250 }, { "5s", 1, 5000 }, { "2m", 1, 120000 },
+		{ "1h", 1, 3600000 }, { "1.5s", 1, 1500 }, { "3", 1, 3000 },
+		{ "0", 1, 0 }, { "5x", 0, 0 }, { "s", 0, 0 }, { "-1s", 0, 0 },
+		{ "1e3s", 0, 0 }, { "0x10s", 0, 0 }, { "5 s", 0, 0 },
+		{ "inf", 0, 0 }, { "", 0, 0 },
+	};
+	struct rd_err err;
+	uint64_t v;
+	double r;
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int got = cli_parse_size(sizes[i].in, &v, &err) == 0;
+
+		T_EQ_INT(got, sizes[i].ok, sizes[i].in);
+		if (got && sizes[i].ok)
+			T_EQ_INT(v, sizes[i].want, sizes[i].in);
+	}
+	for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
+		int got = cli_parse_duration(durs[i].in, &v, &err) == 0;
+
+		T_EQ_INT(got, durs[i].ok, durs[i].in);
+		if (got && durs[i].ok)
+			T_EQ_INT(v, durs[i].want, durs[i].in);
+	}
+	T_OK(cli_parse_rate("200/s", &r, &err) == 0 && r == 200, "rate 200/s");
+	T_OK(cli_parse_rate("60/m", &r, &err) == 0 && r == 1, "rate 60/m");
+	T_OK(cli_parse_rate("7200/h", &r, &err) == 0 && r == 2, "rate 7200/h");
+	T_OK(cli_parse_rate("50", &r, &err) == 0 && r == 50, "bare rate");
+	T_OK(cli_parse_rate("0/s", &r, &err) < 0, "zero rate refused");
+	T_OK(cli_parse_rate("5/d", &r, &err) < 0, "unknown unit refused");
+	T_OK(cli_parse_rate("fast", &r, &err) < 0, "word refused");
+	T_EQ_STR(err.msg, "'fast' is not a rate (like 200/s, 50/m, 10/h)",
+		 "rate error names the input");
+	T_OK(cli_parse_u64("5", 1, 10, &v, &err) == 0 && v == 5, "u64 in range");
+	T_OK(cli_parse_u64("11", 1, 10, &v, &err) < 0, "u64 above range");
+	T_OK(cli_parse_u64("0", 1, 10, &v, &err) < 0, "u64 below range");
+	T_OK(cli_parse_u64("1x", 1, 10, &v, &err) < 0, "u64 trailing garbage");
+	T_OK(cli_parse_u64("+1", 0, 10, &v, &err) < 0, "u64 sign refused");
+	T_OK(cli_parse_u64("99999999999999999999999", 0, ~0ULL, &v, &err) < 0,
+	     "u64 overflow refused");
+	{
+		char dir[256];
+
+		setenv("RD_DIR", "/tmp/from-env", 1);
+		T_OK(cli_spool_dir("/x", dir, sizeof(dir), &err) == 0 &&
+		     strcmp(dir, "/x") == 0, "explicit dir wins");
+		T_OK(cli_spool_dir(NULL, dir, sizeof(dir), &err) == 0 &&
+		     strcmp(dir, "/tmp/from-env") == 0, "RD_DIR next");
+		unsetenv("RD_DIR");
+		setenv("XDG_STATE_HOME", "/tmp/xdg", 1);
+		T_OK(cli_spool_dir(NULL, dir, sizeof(dir), &err) == 0 &&
+		     strcmp(dir, "/tmp/xdg/redrive/spool") == 0, "XDG default");
+		unsetenv("XDG_STATE_HOME");
+		setenv("HOME", "/home/u", 1);
+		T_OK(cli_spool_dir(NULL, dir, sizeof(dir), &err) == 0 &&
+		     strcmp(dir, "/home/u/.local/state/redrive/spool") == 0,
+		     "HOME default");
+	}
+	return t_done();
+}
