@@ -1,0 +1,843 @@
+/*
+ * rec.c - record schema v1: ids, timestamps, validation and the canonical
+ * JSON line.  See rec.h and redrive-spool(5).
+ *
+ * Deliberately not here: reading or writing files (spool), batching
+ * (capture), and any notion of pending state (replay folds events).
+ */
+#include "rec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "b64.h"
+#include "xalloc.h"
+#include "banned.h"
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int rec_idgen_init(struct rec_idgen *g, struct rd_err *err)
+{
+	size_t got = 0;
+
+	g->last_ms = 0;
+	while (got < sizeof(g->rnd)) {
+		ssize_t k = getrandom(g->rnd + got, sizeof(g->rnd) - got, 0);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return rd_err_sys(err, errno, "getrandom");
+		}
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+void rec_id_next(struct rec_idgen *g, int64_t now_ms, char out[REC_ID_LEN + 1])
+{
+	uint64_t ms = now_ms > 0 ? (uint64_t)now_ms : 0;
+	unsigned char b[16];
+	int i;
+
+	if (ms <= g->last_ms) {
+		/* Same or earlier millisecond: keep the time, bump the random
+		 * part, so ids stay strictly increasing in this generator. */
+		ms = g->last_ms;
+		for (i = 9; i >= 0; i--)
+			if (++g->rnd[i] != 0)
+				break;
+	} else {
+		/* New millisecond: mix in fresh entropy cheaply from the old
+		 * state, keeping the top bit clear so increments have room. */
+		uint64_t x = g->last_ms ^ ms;
+
+		for (i = 0; i < 10; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL +
+			    g->rnd[i];
+			g->rnd[i] = (unsigned char)(x >> 56);
+		}
+		g->rnd[0] &= 0x7f;
+		g->last_ms = ms;
+	}
+	ms &= 0xffffffffffffULL;
+	for (i = 0; i < 6; i++)
+		b[i] = (unsigned char)(ms >> (40 - 8 * i));
+	memcpy(b + 6, g->rnd, 10);
+	/* 128 bits as 26 base32 digits: the first digit carries 3 bits. */
+	{
+		unsigned __int128 v = 0;
+
+		for (i = 0; i < 16; i++)
+			v = (v << 8) | b[i];
+		for (i = REC_ID_LEN - 1; i >= 0; i--) {
+			out[i] = crockford[(unsigned)(v & 31)];
+			v >>= 5;
+		}
+	}
+	out[REC_ID_LEN] = '\0';
+}
+
+static int crockford_val(char c)
+{
+	const char *p = strchr(crockford, c);
+
+	return c && p ? (int)(p - crockford) : -1;
+}
+
+int rec_id_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != REC_ID_LEN || crockford_val(s[0]) < 0 || crockford_val(s[0]) > 7)
+		return 0;
+	for (i = 1; i < n; i++)
+		if (crockford_val(s[i]) < 0)
+			return 0;
+	return 1;
+}
+
+int64_t rec_id_ms(const char *id)
+{
+	uint64_t v = 0;
+	int i;
+
+	/* The first 10 digits hold 50 bits: 48 of time, 2 of padding. */
+	for (i = 0; i < 10; i++)
+		v = (v << 5) | (uint64_t)crockford_val(id[i]);
+	return (int64_t)(v & 0xffffffffffffULL);
+}
+
+int64_t rec_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void rec_time_fmt(int64_t ms, char out[REC_TIME_LEN + 1])
+{
+	time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	int frac = (int)(ms - (int64_t)t * 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, REC_TIME_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+static int digits(const char *s, size_t n, int *v)
+{
+	int x = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+int rec_time_parse(const char *s, size_t n, int64_t *ms)
+{
+	int y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0, sign = 0;
+	size_t i = 19;
+	struct tm tm;
+	time_t t;
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (n < 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
+	    s[16] != ':')
+		return -1;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
+	    digits(s + 17, 2, &sec))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	if (s[i] == '.') {
+		int scale = 100, k = 0;
+
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, k++) {
+			frac += (s[i] - '0') * scale;
+			scale /= 10;
+		}
+		if (k == 0)
+			return -1;
+	}
+	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+		i++;
+	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') &&
+		   s[i + 3] == ':') {
+		sign = s[i] == '+' ? 1 : -1;
+		if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) ||
+		    oh > 23 || om > 59)
+			return -1;
+		i += 6;
+	} else {
+		return -1;
+	}
+	if (i != n)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec > 59 ? 59 : sec;
+	t = timegm(&tm);
+	t -= sign * (oh * 3600 + om * 60);
+	*ms = (int64_t)t * 1000 + frac;
+	return 0;
+}
+
+void rec_parser_init(struct rec_parser *p)
+{
+	json_doc_init(&p->doc);
+	buf_init(&p->body);
+	p->hdrs = NULL;
+	p->hcap = 0;
+	p->tags = NULL;
+	p->tcap = 0;
+}
+
+void rec_parser_release(struct rec_parser *p)
+{
+	if (!p)
+		return;
+	json_doc_release(&p->doc);
+	buf_release(&p->body);
+	free(p->hdrs);
+	free(p->tags);
+	rec_parser_init(p);
+}
+
+/* RFC 9110 tchar. */
+static int tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int token_valid(const char *s, size_t n, size_t max)
+{
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!tchar((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+int rec_method_valid(const char *s, size_t n)
+{
+	return token_valid(s, n, 32);
+}
+
+int rec_hdr_name_valid(const char *s, size_t n)
+{
+	return token_valid(s, n, 256);
+}
+
+int rec_hdr_value_valid(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int prefix_ci(const char *s, size_t n, const char *pre)
+{
+	size_t k = strlen(pre);
+
+	return n >= k && strncasecmp(s, pre, k) == 0;
+}
+
+int rec_url_valid(const char *s, size_t n)
+{
+	size_t i, a, end, host_end, colon = 0;
+
+	if (n > 8192)
+		return 0;
+	if (prefix_ci(s, n, "http://"))
+		i = 7;
+	else if (prefix_ci(s, n, "https://"))
+		i = 8;
+	else
+		return 0;
+	/* Printable ASCII only: no spaces, controls or raw UTF-8. */
+	for (a = 0; a < n; a++)
+		if ((unsigned char)s[a] <= 0x20 || (unsigned char)s[a] >= 0x7f)
+			return 0;
+	for (end = i; end < n && s[end] != '/' && s[end] != '?' && s[end] != '#';
+	     end++)
+		;
+	/* userinfo@ is allowed (and redacted on display). */
+	for (a = end; a > i; a--)
+		if (s[a - 1] == '@') {
+			i = a;
+			break;
+		}
+	if (i >= end)
+		return 0;
+	if (s[i] == '[') {
+		for (host_end = i + 1; host_end < end && s[host_end] != ']';
+		     host_end++)
+			if (!strchr("0123456789abcdefABCDEF:.", s[host_end]))
+				return 0;
+		if (host_end >= end || host_end == i + 1)
+			return 0;
+		host_end++;
+		if (host_end < end && s[host_end] != ':')
+			return 0;
+		colon = host_end < end ? host_end : 0;
+	} else {
+		for (host_end = i; host_end < end && s[host_end] != ':';
+		     host_end++) {
+			unsigned char c = (unsigned char)s[host_end];
+
+			if (!(tchar(c) && c != '!' && c != '*' && c != '\'' &&
+			      c != '|' && c != '`' && c != '^' && c != '#' &&
+			      c != '$' && c != '&' && c != '+'))
+				return 0;
+		}
+		if (host_end == i)
+			return 0;
+		colon = host_end < end ? host_end : 0;
+	}
+	if (colon) {
+		long port = 0;
+
+		if (colon + 1 == end || end - colon - 1 > 5)
+			return 0;
+		for (a = colon + 1; a < end; a++) {
+			if (s[a] < '0' || s[a] > '9')
+				return 0;
+			port = port * 10 + (s[a] - '0');
+		}
+		if (port < 1 || port > 65535)
+			return 0;
+	}
+	return 1;
+}
+
+static int ftype_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+int rec_req_validate(const struct rec_req *r, struct rd_err *err)
+{
+	size_t i;
+
+	if (!rec_method_valid(r->method.p, r->method.n))
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'method': not an HTTP method token");
+	if (!rec_url_valid(r->url.p, r->url.n))
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'url': not an absolute http or https URL");
+	for (i = 0; i < r->nhdrs; i++) {
+		const struct rec_hdr *h = &r->hdrs[i];
+
+		if (!rec_hdr_name_valid(h->name.p, h->name.n))
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'headers' entry %zu: name is not a token",
+					  i + 1);
+		if (!rec_hdr_value_valid(h->value.p, h->value.n))
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'headers' entry %zu ('%.*s'): value contains CR, LF, NUL or another control byte",
+					  i + 1, (int)(h->name.n > 64 ? 64 : h->name.n),
+					  h->name.p);
+	}
+	if (!ftype_valid(r->fail_type.p, r->fail_type.n))
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'failure.type': use 1 to 64 of [a-z0-9_.-]");
+	if (r->fail_status < 0 || r->fail_status > 999)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'failure.status': must be 0 to 999");
+	if (r->attempts < 0 || r->attempts > 1000000)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'attempts': must be 0 to 1000000");
+	if (r->idem_key.n > 256 ||
+	    !rec_hdr_value_valid(r->idem_key.p, r->idem_key.n))
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'idempotency_key': at most 256 bytes, no control bytes");
+	for (i = 0; i < r->ntags; i++)
+		if (r->tags[i].key.n == 0 || r->tags[i].key.n > 128)
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'tags': keys must be 1 to 128 bytes");
+	return 0;
+}
+
+/* --- JSON input --- */
+
+static int want_string(const struct json_val *v, const char *field,
+		       struct rec_str *out, struct rd_err *err)
+{
+	if (v->type != JSON_STRING)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field '%s': must be a string", field);
+	out->p = v->str;
+	out->n = v->len;
+	return 0;
+}
+
+static void grow_hdrs(struct rec_parser *p, size_t n)
+{
+	if (n > p->hcap) {
+		p->hcap = n < 16 ? 16 : n;
+		p->hdrs = xrealloc(p->hdrs, p->hcap * sizeof(*p->hdrs));
+	}
+}
+
+static int parse_headers(struct rec_parser *p, const struct json_val *v,
+			 struct rec_req *r, struct rd_err *err)
+{
+	const struct json_val *c;
+	size_t i = 0;
+
+	if (v->type != JSON_ARRAY && v->type != JSON_OBJECT)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'headers': must be an array of [name, value] pairs or an object");
+	grow_hdrs(p, v->count);
+	for (c = v->child; c; c = c->next, i++) {
+		struct rec_hdr *h = &p->hdrs[i];
+
+		if (v->type == JSON_OBJECT) {
+			h->name.p = c->key;
+			h->name.n = c->keylen;
+			if (c->type != JSON_STRING)
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'headers.%.*s': value must be a string",
+						  (int)(c->keylen > 64 ? 64 : c->keylen),
+						  c->key);
+			h->value.p = c->str;
+			h->value.n = c->len;
+			continue;
+		}
+		if (c->type != JSON_ARRAY || c->count != 2 ||
+		    c->child->type != JSON_STRING ||
+		    c->child->next->type != JSON_STRING)
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'headers' entry %zu: must be a [name, value] pair of strings",
+					  i + 1);
+		h->name.p = c->child->str;
+		h->name.n = c->child->len;
+		h->value.p = c->child->next->str;
+		h->value.n = c->child->next->len;
+	}
+	r->hdrs = p->hdrs;
+	r->nhdrs = i;
+	return 0;
+}
+
+static int parse_tags(struct rec_parser *p, const struct json_val *v,
+		      struct rec_req *r, struct rd_err *err)
+{
+	const struct json_val *c;
+	size_t i = 0;
+
+	if (v->type != JSON_OBJECT)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'tags': must be an object of strings");
+	if (v->count > p->tcap) {
+		p->tcap = v->count < 8 ? 8 : v->count;
+		p->tags = xrealloc(p->tags, p->tcap * sizeof(*p->tags));
+	}
+	for (c = v->child; c; c = c->next, i++) {
+		if (c->type != JSON_STRING)
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'tags.%.*s': must be a string",
+					  (int)(c->keylen > 64 ? 64 : c->keylen),
+					  c->key);
+		p->tags[i].key.p = c->key;
+		p->tags[i].key.n = c->keylen;
+		p->tags[i].value.p = c->str;
+		p->tags[i].value.n = c->len;
+	}
+	r->tags = p->tags;
+	r->ntags = i;
+	return 0;
+}
+
+static int parse_failure(const struct json_val *v, struct rec_req *r,
+			 int stored, struct rd_err *err)
+{
+	const struct json_val *c;
+	long long st;
+
+	if (v->type != JSON_OBJECT)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'failure': must be an object");
+	for (c = v->child; c; c = c->next) {
+		if (strcmp(c->key, "type") == 0) {
+			if (want_string(c, "failure.type", &r->fail_type, err))
+				return RD_E_INVAL;
+		} else if (strcmp(c->key, "status") == 0) {
+			if (json_int(c, 0, 999, &st))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'failure.status': must be an integer 0 to 999");
+			r->fail_status = (int)st;
+		} else if (strcmp(c->key, "message") == 0) {
+			if (want_string(c, "failure.message", &r->fail_msg, err))
+				return RD_E_INVAL;
+		} else if (!stored) {
+			return rd_err_set(err, RD_E_INVAL,
+					  "unknown field 'failure.%.*s'",
+					  (int)(c->keylen > 64 ? 64 : c->keylen),
+					  c->key);
+		}
+	}
+	return 0;
+}
+
+int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
+		  int stored, struct rec_req *r, struct rd_err *err)
+{
+	const struct json_val *root, *c;
+	int have_body = 0, have_method = 0, have_url = 0;
+	struct rd_err jerr;
+	long long iv;
+
+	memset(r, 0, sizeof(*r));
+	root = json_parse(&p->doc, text, n, NULL, &jerr);
+	if (!root)
+		return rd_err_set(err, RD_E_INVAL, "invalid JSON: %s", jerr.msg);
+	if (root->type != JSON_OBJECT)
+		return rd_err_set(err, RD_E_INVAL, "a record must be a JSON object");
+	buf_reset(&p->body);
+	for (c = root->child; c; c = c->next) {
+		const char *k = c->key;
+
+		if (strcmp(k, "method") == 0) {
+			if (want_string(c, "method", &r->method, err))
+				return RD_E_INVAL;
+			have_method = 1;
+		} else if (strcmp(k, "url") == 0) {
+			if (want_string(c, "url", &r->url, err))
+				return RD_E_INVAL;
+			have_url = 1;
+		} else if (strcmp(k, "headers") == 0) {
+			if (parse_headers(p, c, r, err))
+				return RD_E_INVAL;
+		} else if (strcmp(k, "body") == 0) {
+			if (have_body++)
+				return rd_err_set(err, RD_E_INVAL,
+						  "fields 'body' and 'body_b64' exclude each other");
+			if (want_string(c, "body", &r->body, err))
+				return RD_E_INVAL;
+		} else if (strcmp(k, "body_b64") == 0) {
+			struct rd_err berr;
+
+			if (have_body++)
+				return rd_err_set(err, RD_E_INVAL,
+						  "fields 'body' and 'body_b64' exclude each other");
+			if (c->type != JSON_STRING)
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'body_b64': must be a string");
+			if (b64_decode(&p->body, c->str, c->len, &berr))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'body_b64': %s", berr.msg);
+			r->body.p = p->body.data ? p->body.data : "";
+			r->body.n = p->body.len;
+		} else if (strcmp(k, "failure") == 0) {
+			if (parse_failure(c, r, stored, err))
+				return RD_E_INVAL;
+		} else if (strcmp(k, "attempts") == 0) {
+			if (json_int(c, 0, 1000000, &iv))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'attempts': must be an integer 0 to 1000000");
+			r->attempts = iv;
+		} else if (strcmp(k, "idempotency_key") == 0) {
+			if (want_string(c, "idempotency_key", &r->idem_key, err))
+				return RD_E_INVAL;
+		} else if (strcmp(k, "tags") == 0) {
+			if (parse_tags(p, c, r, err))
+				return RD_E_INVAL;
+		} else if (strcmp(k, "captured_at") == 0) {
+			if (c->type != JSON_STRING ||
+			    rec_time_parse(c->str, c->len, &r->captured_ms))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'captured_at': must be an RFC 3339 timestamp");
+		} else if (strcmp(k, "v") == 0) {
+			if (json_int(c, REC_SCHEMA, REC_SCHEMA, &iv))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'v': schema version %d expected",
+						  REC_SCHEMA);
+		} else if (strcmp(k, "kind") == 0) {
+			if (c->type != JSON_STRING || strcmp(c->str, "request"))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'kind': must be \"request\"");
+		} else if (strcmp(k, "id") == 0) {
+			if (!stored)
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'id': ids are assigned by rd-capture; put an external id in 'idempotency_key' or 'tags'");
+			if (c->type != JSON_STRING ||
+			    !rec_id_valid(c->str, c->len))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'id': not a record id");
+			memcpy(r->id, c->str, REC_ID_LEN + 1);
+		} else if (!stored) {
+			return rd_err_set(err, RD_E_INVAL, "unknown field '%.*s'",
+					  (int)(c->keylen > 64 ? 64 : c->keylen),
+					  k);
+		}
+	}
+	if (!have_method)
+		return rd_err_set(err, RD_E_INVAL, "field 'method': missing");
+	if (!have_url)
+		return rd_err_set(err, RD_E_INVAL, "field 'url': missing");
+	if (stored && !r->id[0])
+		return rd_err_set(err, RD_E_INVAL, "field 'id': missing");
+	if (!r->fail_type.p) {
+		r->fail_type.p = "unknown";
+		r->fail_type.n = 7;
+	}
+	if (!r->body.p) {
+		r->body.p = "";
+		r->body.n = 0;
+	}
+	return rec_req_validate(r, err);
+}
+
+/* --- canonical output --- */
+
+static void add_key(struct buf *b, const char *k)
+{
+	buf_addc(b, ',');
+	buf_addc(b, '"');
+	buf_adds(b, k);
+	buf_adds(b, "\":");
+}
+
+static void add_time(struct buf *b, const char *k, int64_t ms)
+{
+	char t[REC_TIME_LEN + 1];
+
+	rec_time_fmt(ms, t);
+	add_key(b, k);
+	buf_addc(b, '"');
+	buf_add(b, t, REC_TIME_LEN);
+	buf_addc(b, '"');
+}
+
+static void add_str(struct buf *b, const char *k, struct rec_str s)
+{
+	add_key(b, k);
+	json_add_str(b, s.p, s.n);
+}
+
+static void add_head(struct buf *b, const char *kind, const char *id)
+{
+	buf_adds(b, "{\"v\":1,\"kind\":\"");
+	buf_adds(b, kind);
+	buf_adds(b, "\",\"id\":\"");
+	buf_add(b, id, REC_ID_LEN);
+	buf_addc(b, '"');
+}
+
+void rec_req_to_json(struct buf *out, const struct rec_req *r)
+{
+	size_t i;
+
+	add_head(out, "request", r->id);
+	add_time(out, "captured_at", r->captured_ms);
+	add_str(out, "method", r->method);
+	add_str(out, "url", r->url);
+	add_key(out, "headers");
+	buf_addc(out, '[');
+	for (i = 0; i < r->nhdrs; i++) {
+		if (i)
+			buf_addc(out, ',');
+		buf_addc(out, '[');
+		json_add_str(out, r->hdrs[i].name.p, r->hdrs[i].name.n);
+		buf_addc(out, ',');
+		json_add_str(out, r->hdrs[i].value.p, r->hdrs[i].value.n);
+		buf_addc(out, ']');
+	}
+	buf_addc(out, ']');
+	/* Text when the bytes are UTF-8, so `jq .body` reads it; base64
+	 * otherwise.  Either way the bytes replayed are the bytes captured. */
+	if (json_utf8_check(r->body.p, r->body.n) < 0) {
+		add_str(out, "body", r->body);
+	} else {
+		add_key(out, "body_b64");
+		buf_addc(out, '"');
+		b64_encode(out, r->body.p, r->body.n);
+		buf_addc(out, '"');
+	}
+	add_key(out, "failure");
+	buf_adds(out, "{\"type\":");
+	json_add_str(out, r->fail_type.p, r->fail_type.n);
+	if (r->fail_status)
+		buf_addf(out, ",\"status\":%d", r->fail_status);
+	if (r->fail_msg.n) {
+		buf_adds(out, ",\"message\":");
+		json_add_str(out, r->fail_msg.p, r->fail_msg.n);
+	}
+	buf_addc(out, '}');
+	buf_addf(out, ",\"attempts\":%lld", r->attempts);
+	if (r->idem_key.n) {
+		add_str(out, "idempotency_key", r->idem_key);
+	} else {
+		struct rec_str k = { r->id, REC_ID_LEN };
+
+		add_str(out, "idempotency_key", k);
+	}
+	if (r->ntags) {
+		add_key(out, "tags");
+		buf_addc(out, '{');
+		for (i = 0; i < r->ntags; i++) {
+			if (i)
+				buf_addc(out, ',');
+			json_add_str(out, r->tags[i].key.p, r->tags[i].key.n);
+			buf_addc(out, ':');
+			json_add_str(out, r->tags[i].value.p, r->tags[i].value.n);
+		}
+		buf_addc(out, '}');
+	}
+	buf_adds(out, "}\n");
+}
+
+static const char *kind_name(enum rec_kind k)
+{
+	switch (k) {
+	case REC_REQUEST: return "request";
+	case REC_ATTEMPT: return "attempt";
+	case REC_DEAD: return "dead";
+	case REC_REVIVE: return "revive";
+	default: return "unknown";
+	}
+}
+
+void rec_event_to_json(struct buf *out, const struct rec_event *e)
+{
+	add_head(out, kind_name(e->kind), e->id);
+	buf_adds(out, ",\"ref\":\"");
+	buf_add(out, e->ref, REC_ID_LEN);
+	buf_addc(out, '"');
+	add_time(out, "at", e->at_ms);
+	if (e->kind == REC_ATTEMPT) {
+		buf_addf(out, ",\"attempt\":%lld", e->attempt);
+		add_str(out, "outcome", e->outcome);
+		buf_addf(out, ",\"status\":%d,\"latency_ms\":%.3f", e->status,
+			 e->latency_ms);
+		if (e->error.n)
+			add_str(out, "error", e->error);
+		if (e->next_due_ms)
+			add_time(out, "next_due", e->next_due_ms);
+	}
+	if (e->reason.n)
+		add_str(out, "reason", e->reason);
+	buf_adds(out, "}\n");
+}
+
+int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
+		    struct rec_event *e, struct rd_err *err)
+{
+	const struct json_val *root, *c;
+	struct rd_err jerr;
+	long long iv;
+
+	memset(e, 0, sizeof(*e));
+	root = json_parse(&p->doc, text, n, NULL, &jerr);
+	if (!root)
+		return rd_err_set(err, RD_E_INVAL, "invalid JSON: %s", jerr.msg);
+	if (root->type != JSON_OBJECT)
+		return rd_err_set(err, RD_E_INVAL, "an event must be a JSON object");
+	for (c = root->child; c; c = c->next) {
+		const char *k = c->key;
+
+		if (strcmp(k, "kind") == 0 && c->type == JSON_STRING) {
+			e->kind = strcmp(c->str, "attempt") == 0 ? REC_ATTEMPT :
+				  strcmp(c->str, "dead") == 0    ? REC_DEAD :
+				  strcmp(c->str, "revive") == 0  ? REC_REVIVE :
+								   REC_UNKNOWN;
+		} else if ((strcmp(k, "id") == 0 || strcmp(k, "ref") == 0)) {
+			if (c->type != JSON_STRING || !rec_id_valid(c->str, c->len))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field '%s': not a record id", k);
+			memcpy(k[0] == 'i' ? e->id : e->ref, c->str,
+			       REC_ID_LEN + 1);
+		} else if (strcmp(k, "at") == 0 || strcmp(k, "next_due") == 0) {
+			int64_t *dst = k[0] == 'a' ? &e->at_ms : &e->next_due_ms;
+
+			if (c->type != JSON_STRING ||
+			    rec_time_parse(c->str, c->len, dst))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field '%s': must be an RFC 3339 timestamp",
+						  k);
+		} else if (strcmp(k, "attempt") == 0) {
+			if (json_int(c, 0, 1000000, &e->attempt))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'attempt': must be an integer");
+		} else if (strcmp(k, "status") == 0) {
+			if (json_int(c, 0, 999, &iv))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'status': must be 0 to 999");
+			e->status = (int)iv;
+		} else if (strcmp(k, "latency_ms") == 0) {
+			if (json_num(c, &e->latency_ms))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'latency_ms': must be a number");
+		} else if (strcmp(k, "outcome") == 0) {
+			if (want_string(c, "outcome", &e->outcome, err))
+				return RD_E_INVAL;
+		} else if (strcmp(k, "error") == 0) {
+			if (want_string(c, "error", &e->error, err))
+				return RD_E_INVAL;
+		} else if (strcmp(k, "reason") == 0) {
+			if (want_string(c, "reason", &e->reason, err))
+				return RD_E_INVAL;
+		}
+	}
+	if (e->kind == REC_UNKNOWN || !e->id[0] || !e->ref[0])
+		return rd_err_set(err, RD_E_INVAL,
+				  "not an event: needs kind, id and ref");
+	return 0;
+}
+
+enum rec_kind rec_kind_peek(const char *line, size_t n)
+{
+	static const char pre[] = "{\"v\":1,\"kind\":\"";
+	const size_t k = sizeof(pre) - 1;
+
+	if (n < k + 4 || memcmp(line, pre, k) != 0)
+		return REC_UNKNOWN;
+	line += k;
+	n -= k;
+	if (n >= 8 && memcmp(line, "request\"", 8) == 0)
+		return REC_REQUEST;
+	if (n >= 8 && memcmp(line, "attempt\"", 8) == 0)
+		return REC_ATTEMPT;
+	if (n >= 5 && memcmp(line, "dead\"", 5) == 0)
+		return REC_DEAD;
+	if (n >= 7 && memcmp(line, "revive\"", 7) == 0)
+		return REC_REVIVE;
+	return REC_UNKNOWN;
+}

@@ -1,0 +1,156 @@
+/*
+ * rec.h - the record schema, version 1: request records and the attempt,
+ * dead and revive events that share the log with them.
+ *
+ * One canonical JSON line per record, keys in a fixed order, so every
+ * writer produces the same bytes for the same record and readers can peek
+ * at the kind from the line prefix.  redrive-spool(5) is the normative
+ * description; this module is its one implementation.
+ *
+ * Invariants: a stored request always has an id (ULID: 26 Crockford base32
+ * characters, time-ordered), a captured_at, a valid method and absolute
+ * http(s) URL, headers free of CR, LF and NUL, and an idempotency key.
+ * Strings in a struct rec_req are borrowed (from the parser's document or
+ * the caller's buffers); nothing here performs I/O.
+ */
+#ifndef REC_H
+#define REC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "json.h"
+#include "rd.h"
+
+#define REC_SCHEMA 1
+#define REC_ID_LEN 26
+#define REC_TIME_LEN 24 /* 2026-11-23T12:34:56.789Z */
+
+struct rec_str {
+	const char *p;
+	size_t n;
+};
+
+struct rec_hdr {
+	struct rec_str name, value;
+};
+
+struct rec_tag {
+	struct rec_str key, value;
+};
+
+struct rec_req {
+	char id[REC_ID_LEN + 1];
+	int64_t captured_ms;       /* Unix time in ms, UTC */
+	struct rec_str method, url;
+	const struct rec_hdr *hdrs;
+	size_t nhdrs;
+	struct rec_str body;       /* raw bytes, binary-safe */
+	struct rec_str fail_type;  /* e.g. timeout, connect, http_503 */
+	struct rec_str fail_msg;   /* may be empty */
+	int fail_status;           /* HTTP status seen, 0 when none */
+	long long attempts;        /* sends before capture */
+	struct rec_str idem_key;   /* empty: the id is used */
+	const struct rec_tag *tags;
+	size_t ntags;
+};
+
+enum rec_kind {
+	REC_UNKNOWN = 0,
+	REC_REQUEST,
+	REC_ATTEMPT,
+	REC_DEAD,
+	REC_REVIVE
+};
+
+struct rec_event {
+	enum rec_kind kind;        /* REC_ATTEMPT, REC_DEAD or REC_REVIVE */
+	char id[REC_ID_LEN + 1];   /* the event's own id */
+	char ref[REC_ID_LEN + 1];  /* the request it is about */
+	int64_t at_ms;
+	/* attempt only */
+	long long attempt;         /* 1-based number of this send */
+	struct rec_str outcome;    /* ok, retry or permanent */
+	int status;                /* 0 when no response */
+	double latency_ms;
+	struct rec_str error;      /* transport error, may be empty */
+	int64_t next_due_ms;       /* retry: when it is due again; else 0 */
+	/* dead and revive */
+	struct rec_str reason;
+};
+
+/* Time-ordered id generator; monotonic within one generator even if the
+ * wall clock steps back. */
+struct rec_idgen {
+	uint64_t last_ms;
+	unsigned char rnd[10];
+};
+
+/* Seed from getrandom(2).  Returns 0 or RD_E_IO. */
+int rec_idgen_init(struct rec_idgen *g, struct rd_err *err);
+/* Next id for wall-clock time now_ms, written NUL-terminated to out. */
+void rec_id_next(struct rec_idgen *g, int64_t now_ms,
+		 char out[REC_ID_LEN + 1]);
+/* 1 when s[0..n) is a well-formed id, else 0. */
+int rec_id_valid(const char *s, size_t n);
+/* The millisecond timestamp encoded in a valid id. */
+int64_t rec_id_ms(const char *id);
+
+/* Wall clock, ms since the epoch. */
+int64_t rec_now_ms(void);
+/* RFC 3339 UTC with milliseconds; out gets REC_TIME_LEN chars + NUL. */
+void rec_time_fmt(int64_t ms, char out[REC_TIME_LEN + 1]);
+/* Parse RFC 3339 (Z or +hh:mm offset, optional fraction).  0 or -1. */
+int rec_time_parse(const char *s, size_t n, int64_t *ms);
+
+/* Parsing state reused across lines: JSON document, scratch arrays and
+ * the decoded body.  Owns everything a parsed rec_req borrows. */
+struct rec_parser {
+	struct json_doc doc;
+	struct buf body;
+	struct rec_hdr *hdrs;
+	size_t hcap;
+	struct rec_tag *tags;
+	size_t tcap;
+};
+
+void rec_parser_init(struct rec_parser *p);
+void rec_parser_release(struct rec_parser *p);
+
+/*
+ * Parse one request record from a JSON text.  With stored == 0 this is
+ * capture input: "id" must be absent (rd-capture assigns it), unknown
+ * fields are refused, defaults are filled (captured_at now is left 0 for
+ * the caller).  With stored == 1 this is a line read back from a spool:
+ * "id" is required and unknown fields are ignored for forward
+ * compatibility.  The result borrows from p until the next call.
+ * Errors are RD_E_INVAL with a message naming the field or byte offset.
+ */
+int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
+		  int stored, struct rec_req *r, struct rd_err *err);
+
+/* Validate a request built by any input path (flags, raw HTTP, JSON). */
+int rec_req_validate(const struct rec_req *r, struct rd_err *err);
+
+/* Append the canonical JSON line of r, with its trailing newline. */
+void rec_req_to_json(struct buf *out, const struct rec_req *r);
+
+/* Append the canonical JSON line of an event, with its newline. */
+void rec_event_to_json(struct buf *out, const struct rec_event *e);
+/* Parse a stored event line.  Borrows from p until the next call. */
+int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
+		    struct rec_event *e, struct rd_err *err);
+
+/* The kind of a stored line from its canonical prefix, without parsing. */
+enum rec_kind rec_kind_peek(const char *line, size_t n);
+
+/* Field checks shared with other input paths. */
+int rec_method_valid(const char *s, size_t n);
+int rec_url_valid(const char *s, size_t n);
+int rec_hdr_name_valid(const char *s, size_t n);
+/* 1 when a header value holds no CR, LF, NUL or other control byte
+ * (HTAB allowed). */
+int rec_hdr_value_valid(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,219 @@
+/* Unit tests for lib/rec: ids, timestamps, parsing, validation and the
+ * canonical line. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "rec.h"
+#include "t.h"
+
+struct bad {
+	const char *in;
+	const char *msg; /* prefix of the expected message */
+};
+
+static const struct bad bads[] = {
+	{ "[1]", "a record must be a JSON object" },
+	{ "{\"method\":\"GET\"", "invalid JSON: byte" },
+	{ "{\"url\":\"http://h/\"}", "field 'method': missing" },
+	{ "{\"method\":\"GET\"}", "field 'url': missing" },
+	{ "{\"method\":\"G ET\",\"url\":\"http://h/\"}", "field 'method': not an HTTP method token" },
+	{ "{\"method\":\"GET\",\"url\":\"ftp://h/\"}", "field 'url': not an absolute http or https URL" },
+	{ "{\"method\":\"GET\",\"url\":\"http:///x\"}", "field 'url'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h:0/\"}", "field 'url'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h:65536/\"}", "field 'url'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/a b\"}", "field 'url'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[[\"A\",\"x\\r\\nB: y\"]]}", "field 'headers' entry 1 ('A'): value contains CR, LF, NUL" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[[\"A\",\"x\\u0000\"]]}", "field 'headers' entry 1 ('A'): value contains" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[[\"A B\",\"x\"]]}", "field 'headers' entry 1: name is not a token" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[[\"A\"]]}", "field 'headers' entry 1: must be a [name, value] pair" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":{\"A\":1}}", "field 'headers.A': value must be a string" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":\"A: b\"}", "field 'headers': must be an array" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"body\":\"a\",\"body_b64\":\"YQ==\"}", "fields 'body' and 'body_b64' exclude each other" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"body_b64\":\"Y*==\"}", "field 'body_b64':" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"body\":5}", "field 'body': must be a string" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"failure\":{\"type\":\"Bad Type\"}}", "field 'failure.type'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"failure\":{\"status\":1000}}", "field 'failure.status'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"failure\":{\"code\":1}}", "unknown field 'failure.code'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"attempts\":-1}", "field 'attempts'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"attempts\":1.5}", "field 'attempts'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"tags\":{\"a\":1}}", "field 'tags.a': must be a string" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"captured_at\":\"yesterday\"}", "field 'captured_at'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"v\":2}", "field 'v': schema version 1 expected" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"id\":\"01JDZ0000000000000000000000\"}", "field 'id': ids are assigned by rd-capture" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"bogus\":1}", "unknown field 'bogus'" },
+	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"idempotency_key\":\"a\\nb\"}", "field 'idempotency_key'" },
+};
+
+static int starts(const char *s, const char *pre)
+{
+	return strncmp(s, pre, strlen(pre)) == 0;
+}
+
+int main(void)
+{
+	struct rec_idgen g;
+	struct rec_parser p;
+	struct rec_req r;
+	struct rd_err err;
+	struct buf out;
+	char a[REC_ID_LEN + 1], b[REC_ID_LEN + 1], t[REC_TIME_LEN + 1];
+	int64_t ms;
+	size_t i;
+	int mono = 1;
+
+	T_OK(rec_idgen_init(&g, &err) == 0, "idgen seeds");
+	rec_id_next(&g, 1700000000123, a);
+	T_OK(rec_id_valid(a, strlen(a)), "id is valid");
+	T_EQ_INT(rec_id_ms(a), 1700000000123, "id carries its time");
+	for (i = 0; i < 10000; i++) {
+		rec_id_next(&g, i < 5000 ? 1700000000123 : 1700000000000, b);
+		if (strcmp(b, a) <= 0)
+			mono = 0;
+		memcpy(a, b, sizeof(a));
+	}
+	T_OK(mono, "ids strictly increase, even when the clock steps back");
+	T_OK(!rec_id_valid("01JDZ00000000000000000000I", 26), "I is not Crockford");
+	T_OK(!rec_id_valid("81JDZ000000000000000000000", 26), "first digit <= 7");
+	T_OK(!rec_id_valid("01JDZ", 5), "short id refused");
+
+	rec_time_fmt(0, t);
+	T_EQ_STR(t, "1970-01-01T00:00:00.000Z", "epoch formats");
+	rec_time_fmt(1732406400123, t);
+	T_EQ_STR(t, "2024-11-24T00:00:00.123Z", "time formats with ms");
+	T_OK(rec_time_parse(t, strlen(t), &ms) == 0 && ms == 1732406400123,
+	     "time round trip");
+	T_OK(rec_time_parse("2024-11-24T02:00:00+02:00", 25, &ms) == 0 &&
+	     ms == 1732406400000, "offset applied");
+	T_OK(rec_time_parse("2024-11-24T00:00:00.5Z", 22, &ms) == 0 &&
+	     ms == 1732406400500, "short fraction");
+	T_OK(rec_time_parse("2024-13-01T00:00:00Z", 20, &ms) < 0, "month 13");
+	T_OK(rec_time_parse("2024-11-24T00:00:00", 19, &ms) < 0, "no zone");
+	T_OK(rec_time_parse("2024-11-24T00:00:00Zx", 21, &ms) < 0, "garbage");
+
+	rec_parser_init(&p);
+	buf_init(&out);
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		int rc = rec_req_parse(&p, bads[i].in, strlen(bads[i].in), 0, &r,
+				       &err);
+
+		T_OK(rc == RD_E_INVAL && starts(err.msg, bads[i].msg), bads[i].msg);
+		if (rc != RD_E_INVAL || !starts(err.msg, bads[i].msg))
+			printf("#   input %s\n#   got %d '%s'\n", bads[i].in, rc,
+			       err.msg);
+	}
+
+	{
+		const char *in =
+			"{\"method\":\"POST\",\"url\":\"http://127.0.0.1:8080/x?a=1\","
+			"\"headers\":[[\"X-A\",\"1\"],[\"X-A\",\"2\"],[\"Content-Type\",\"text/plain\"]],"
+			"\"body\":\"hi \\\"there\\\"\",\"failure\":{\"type\":\"http_503\",\"status\":503,\"message\":\"busy\"},"
+			"\"attempts\":2,\"tags\":{\"svc\":\"pay\"},\"captured_at\":\"2024-11-24T00:00:00Z\"}";
+#define WANT_TAIL \
+			"\"captured_at\":\"2024-11-24T00:00:00.000Z\",\"method\":\"POST\"," \
+			"\"url\":\"http://127.0.0.1:8080/x?a=1\",\"headers\":[[\"X-A\",\"1\"],[\"X-A\",\"2\"]," \
+			"[\"Content-Type\",\"text/plain\"]],\"body\":\"hi \\\"there\\\"\"," \
+			"\"failure\":{\"type\":\"http_503\",\"status\":503,\"message\":\"busy\"}," \
+			"\"attempts\":2,\"idempotency_key\":\"%s\",\"tags\":{\"svc\":\"pay\"}}\n"
+		char want[1024], line[4096];
+
+		T_OK(rec_req_parse(&p, in, strlen(in), 0, &r, &err) == 0,
+		     "full record parses");
+		rec_id_next(&g, rec_now_ms(), r.id);
+		rec_req_to_json(&out, &r);
+		snprintf(want, sizeof(want), "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",", r.id);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), WANT_TAIL, r.id);
+		T_EQ_STR(out.data, want, "canonical line, duplicates and order kept");
+		T_EQ_INT(rec_kind_peek(out.data, out.len), REC_REQUEST, "peek request");
+		/* Read it back as a stored line and write it again. */
+		snprintf(line, sizeof(line), "%.*s", (int)out.len - 1, out.data);
+		T_OK(rec_req_parse(&p, line, strlen(line), 1, &r, &err) == 0,
+		     "stored line parses");
+		buf_reset(&out);
+		rec_req_to_json(&out, &r);
+		T_EQ_STR(out.data, want, "stored line round-trips byte for byte");
+		T_OK(rec_req_parse(&p, line, strlen(line), 0, &r, &err) < 0,
+		     "a stored line is not capture input (it has an id)");
+	}
+	{
+		/* Binary body: goes out as base64 and comes back identical. */
+		unsigned char bin[256];
+		struct buf js, b64;
+		char id[REC_ID_LEN + 1];
+
+		for (i = 0; i < 256; i++)
+			bin[i] = (unsigned char)(255 - i);
+		buf_init(&js);
+		buf_init(&b64);
+		b64_encode(&b64, bin, sizeof(bin));
+		buf_addf(&js, "{\"method\":\"PUT\",\"url\":\"https://h/b\",\"body_b64\":\"%s\"}",
+			 b64.data);
+		T_OK(rec_req_parse(&p, js.data, js.len, 0, &r, &err) == 0,
+		     "binary record parses");
+		rec_id_next(&g, rec_now_ms(), r.id);
+		memcpy(id, r.id, sizeof(id));
+		buf_reset(&out);
+		rec_req_to_json(&out, &r);
+		T_OK(strstr(out.data, "\"body_b64\":") != NULL, "binary stored as base64");
+		T_OK(strstr(out.data, "\"failure\":{\"type\":\"unknown\"}") != NULL,
+		     "failure type defaults to unknown");
+		T_OK(rec_req_parse(&p, out.data, out.len - 1, 1, &r, &err) == 0,
+		     "binary stored line parses");
+		T_OK(r.body.n == 256 && memcmp(r.body.p, bin, 256) == 0,
+		     "binary body round-trips");
+		T_EQ_STR(r.id, id, "id kept");
+		buf_release(&js);
+		buf_release(&b64);
+	}
+	{
+		/* Headers as an object are accepted and stored as pairs. */
+		const char *in = "{\"method\":\"GET\",\"url\":\"http://[::1]:9/\",\"headers\":{\"A\":\"1\",\"B\":\"2\"}}";
+
+		T_OK(rec_req_parse(&p, in, strlen(in), 0, &r, &err) == 0,
+		     "object headers and IPv6 host");
+		T_EQ_INT(r.nhdrs, 2, "two headers");
+		rec_id_next(&g, rec_now_ms(), r.id);
+		r.captured_ms = 1;
+		buf_reset(&out);
+		rec_req_to_json(&out, &r);
+		T_OK(strstr(out.data, "\"headers\":[[\"A\",\"1\"],[\"B\",\"2\"]]") != NULL,
+		     "object headers become pairs");
+	}
+	{
+		struct rec_event e, back;
+
+		memset(&e, 0, sizeof(e));
+		e.kind = REC_ATTEMPT;
+		rec_id_next(&g, rec_now_ms(), e.id);
+		rec_id_next(&g, rec_now_ms(), e.ref);
+		e.at_ms = 1732406400123;
+		e.attempt = 3;
+		e.outcome.p = "retry";
+		e.outcome.n = 5;
+		e.status = 503;
+		e.latency_ms = 12.5;
+		e.next_due_ms = 1732406460123;
+		buf_reset(&out);
+		rec_event_to_json(&out, &e);
+		T_EQ_INT(rec_kind_peek(out.data, out.len), REC_ATTEMPT, "peek attempt");
+		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0,
+		     "attempt parses");
+		T_OK(back.kind == REC_ATTEMPT && back.attempt == 3 &&
+		     back.status == 503 && back.latency_ms == 12.5 &&
+		     back.next_due_ms == e.next_due_ms &&
+		     strcmp(back.ref, e.ref) == 0 && back.outcome.n == 5,
+		     "attempt round-trips");
+		e.kind = REC_DEAD;
+		e.reason.p = "max attempts";
+		e.reason.n = 12;
+		buf_reset(&out);
+		rec_event_to_json(&out, &e);
+		T_EQ_INT(rec_kind_peek(out.data, out.len), REC_DEAD, "peek dead");
+		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0 &&
+		     back.kind == REC_DEAD && back.reason.n == 12, "dead round-trips");
+		T_EQ_INT(rec_kind_peek("{\"a\":1}", 7), REC_UNKNOWN, "peek unknown");
+	}
+	buf_release(&out);
+	rec_parser_release(&p);
+	return t_done();
+}
