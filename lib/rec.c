@@ -52,8 +52,11 @@ void rec_id_next(struct rec_idgen *g, int64_t now_ms, char out[REC_ID_LEN + 1])
 			if (++g->rnd[i] != 0)
 				break;
 	} else {
-		/* New millisecond: mix in fresh entropy cheaply from the old
-		 * state, keeping the top bit clear so increments have room. */
+		/* New millisecond: step the random part with an LCG over the
+		 * getrandom-seeded state.  Not unpredictable, and need not be:
+		 * uniqueness across processes comes from the seed.  The top
+		 * bit stays clear so increments within a millisecond have
+		 * room. */
 		uint64_t x = g->last_ms ^ ms;
 
 		for (i = 0; i < 10; i++) {
