@@ -1,0 +1,322 @@
+/*
+ * gzm.c - build and read single gzip members with zlib.
+ *
+ * Writing is one deflate call per batch into a buffer sized by
+ * deflateBound, so a member is always produced whole and can go to disk in
+ * one write.
+ *
+ * Reading uses pread through a read-ahead window, so walking many small
+ * members costs one system call per window rather than per member, and no
+ * file offset is shared with anyone.  Committed bytes never change, but a
+ * torn tail may be cut and rewritten by the next writer; the window is
+ * therefore dropped whenever a read does not end in a whole member.
+ *
+ * zlib is given windowBits 31 (gzip only, no zlib or raw streams) and stops
+ * at the end of the member; the bytes it leaves unconsumed give the member
+ * length.  A member's trailer is verified by zlib itself.
+ */
+#include "gzm.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "xalloc.h"
+#include "banned.h"
+
+#define RA_SIZE (128 * 1024)
+#define OUT_STEP (64 * 1024)
+#define SCAN_MAX ((size_t)256 << 20)
+
+void gzm_writer_init(struct gzm_writer *w, int level)
+{
+	w->zs = NULL;
+	w->level = level < 1 ? 1 : level > 9 ? 9 : level;
+}
+
+void gzm_writer_release(struct gzm_writer *w)
+{
+	if (w->zs) {
+		deflateEnd(w->zs);
+		free(w->zs);
+	}
+	w->zs = NULL;
+}
+
+int gzm_build(struct gzm_writer *w, struct buf *out, const void *data,
+	      size_t len, struct rd_err *err)
+{
+	z_stream *zs = w->zs;
+	size_t out0 = out->len;
+	int zr;
+
+	if (!zs) {
+		zs = xcalloc(1, sizeof(*zs));
+		if (deflateInit2(zs, w->level, Z_DEFLATED, 31, 8,
+				 Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(zs);
+			return rd_err_set(err, RD_E_INVAL,
+					  "cannot set up gzip level %d", w->level);
+		}
+		w->zs = zs;
+	} else if (deflateReset(zs) != Z_OK) {
+		return rd_err_set(err, RD_E_INVAL, "cannot reset the gzip writer");
+	}
+	if (len > UINT_MAX / 2)
+		return rd_err_set(err, RD_E_INVAL,
+				  "batch of %zu bytes is too large for one member",
+				  len);
+	zs->next_in = (Bytef *)(uintptr_t)data;
+	zs->avail_in = (uInt)len;
+	do {
+		/* deflateBound makes one call enough; loop only as a guard. */
+		size_t room = deflateBound(zs, zs->avail_in) + 64;
+
+		zs->next_out = (Bytef *)buf_reserve(out, room);
+		zs->avail_out = (uInt)room;
+		zr = deflate(zs, Z_FINISH);
+		out->len += room - zs->avail_out;
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+			out->len = out0;
+			if (out->data)
+				out->data[out0] = '\0';
+			return rd_err_set(err, RD_E_INVAL, "gzip: %s",
+					  zs->msg ? zs->msg : "deflate failed");
+		}
+	} while (zr != Z_STREAM_END);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+void gzm_reader_init(struct gzm_reader *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ra_fd = -1;
+}
+
+void gzm_reader_drop(struct gzm_reader *r)
+{
+	r->ra_len = 0;
+	r->ra_off = 0;
+	r->ra_fd = -1;
+}
+
+void gzm_reader_release(struct gzm_reader *r)
+{
+	if (r->zs) {
+		inflateEnd(r->zs);
+		free(r->zs);
+	}
+	free(r->ra);
+	gzm_reader_init(r);
+}
+
+/*
+ * Make bytes at pos (< end) available; *p and *n describe them.  Returns 0
+ * or RD_E_IO.  *n is 0 only when the file is shorter than end says.
+ */
+static int fill(struct gzm_reader *r, int fd, off_t pos, off_t end,
+		const unsigned char **p, size_t *n, struct rd_err *err)
+{
+	size_t want;
+	ssize_t k;
+
+	if (r->ra_fd == fd && pos >= r->ra_off &&
+	    pos < r->ra_off + (off_t)r->ra_len) {
+		*p = (const unsigned char *)r->ra + (pos - r->ra_off);
+		*n = r->ra_len - (size_t)(pos - r->ra_off);
+		return 0;
+	}
+	if (!r->ra) {
+		r->ra = xmalloc(RA_SIZE);
+		r->ra_cap = RA_SIZE;
+	}
+	want = end - pos < (off_t)r->ra_cap ? (size_t)(end - pos) : r->ra_cap;
+	do
+		k = pread(fd, r->ra, want, pos);
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		gzm_reader_drop(r);
+		return rd_err_sys(err, errno, "read at byte %lld",
+				  (long long)pos);
+	}
+	r->ra_fd = fd;
+	r->ra_off = pos;
+	r->ra_len = (size_t)k;
+	*p = (const unsigned char *)r->ra;
+	*n = (size_t)k;
+	return 0;
+}
+
+static int inflater(struct gzm_reader *r, struct rd_err *err)
+{
+	if (!r->zs) {
+		z_stream *zs = xcalloc(1, sizeof(*zs));
+
+		if (inflateInit2(zs, 31) != Z_OK) {
+			free(zs);
+			return rd_err_set(err, RD_E_INVAL,
+					  "cannot set up the gzip reader");
+		}
+		r->zs = zs;
+		return 0;
+	}
+	if (inflateReset(r->zs) != Z_OK)
+		return rd_err_set(err, RD_E_INVAL, "cannot reset the gzip reader");
+	return 0;
+}
+
+/* The member at off, without touching the window on failure. */
+static int read_member(struct gzm_reader *r, int fd, off_t off, off_t end,
+		       struct buf *out, size_t max_out, off_t *len,
+		       struct rd_err *err)
+{
+	const unsigned char *p;
+	size_t n, out0 = out->len;
+	off_t pos = off;
+	z_stream *zs;
+	int ret, zr = Z_OK;
+
+	if (off >= end)
+		return GZM_END;
+	if ((ret = fill(r, fd, off, end, &p, &n, err)) < 0)
+		return ret;
+	if (n == 0 || p[0] != 0x1f || (n > 1 && p[1] != 0x8b)) {
+		if (n == 0) {
+			rd_err_set(err, RD_E_CORRUPT, "file ends before its recorded size");
+			return GZM_TORN;
+		}
+		rd_err_set(err, RD_E_CORRUPT, "not a gzip member");
+		return GZM_GARBAGE;
+	}
+	if ((ret = inflater(r, err)) < 0)
+		return ret;
+	zs = r->zs;
+	for (;;) {
+		if (pos >= end) {
+			rd_err_set(err, RD_E_CORRUPT,
+				   "gzip member cut short after %lld bytes",
+				   (long long)(end - off));
+			ret = GZM_TORN;
+			goto fail;
+		}
+		if ((ret = fill(r, fd, pos, end, &p, &n, err)) < 0)
+			goto fail;
+		if (n == 0) {
+			rd_err_set(err, RD_E_CORRUPT, "file ends before its recorded size");
+			ret = GZM_TORN;
+			goto fail;
+		}
+		if (n > UINT_MAX)
+			n = UINT_MAX;
+		zs->next_in = (Bytef *)(uintptr_t)p;
+		zs->avail_in = (uInt)n;
+		do {
+			size_t room = OUT_STEP;
+
+			if (max_out && out->len - out0 + room > max_out + 1)
+				room = max_out + 1 - (out->len - out0);
+			zs->next_out = (Bytef *)buf_reserve(out, room);
+			zs->avail_out = (uInt)room;
+			zr = inflate(zs, Z_NO_FLUSH);
+			out->len += room - zs->avail_out;
+			if (max_out && out->len - out0 > max_out) {
+				rd_err_set(err, RD_E_CORRUPT,
+					   "gzip member inflates past %zu bytes",
+					   max_out);
+				ret = GZM_TOO_BIG;
+				goto fail;
+			}
+			if (zr == Z_STREAM_END) {
+				pos += (off_t)(n - zs->avail_in);
+				*len = pos - off;
+				out->data[out->len] = '\0';
+				return GZM_OK;
+			}
+			if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT ||
+			    zr == Z_STREAM_ERROR || zr == Z_MEM_ERROR) {
+				rd_err_set(err, RD_E_CORRUPT, "corrupt gzip member: %s",
+					   zs->msg ? zs->msg : "bad data");
+				ret = GZM_CORRUPT;
+				goto fail;
+			}
+		} while (zs->avail_out == 0);
+		pos += (off_t)n;
+	}
+fail:
+	out->len = out0;
+	if (out->data)
+		out->data[out0] = '\0';
+	return ret;
+}
+
+int gzm_read(struct gzm_reader *r, int fd, off_t off, off_t end,
+	     struct buf *out, size_t max_out, off_t *len, struct rd_err *err)
+{
+	int st = read_member(r, fd, off, end, out, max_out, len, err);
+
+	if (st != GZM_OK && st != GZM_END)
+		gzm_reader_drop(r);
+	return st;
+}
+
+off_t gzm_scan(struct gzm_reader *r, int fd, off_t from, off_t end,
+	       struct rd_err *err)
+{
+	struct buf scratch;
+	off_t pos = from, ret = end;
+
+	buf_init(&scratch);
+	while (pos + 2 < end) {
+		const unsigned char *p, *hit;
+		struct rd_err cerr;
+		size_t n;
+		off_t len;
+		int st;
+
+		if ((st = fill(r, fd, pos, end, &p, &n, err)) < 0) {
+			ret = st;
+			break;
+		}
+		if (n < 3) {
+			/* A magic may straddle the window: refill from here. */
+			gzm_reader_drop(r);
+			if ((st = fill(r, fd, pos, end, &p, &n, err)) < 0) {
+				ret = st;
+				break;
+			}
+			if (n < 3)
+				break;
+		}
+		hit = memchr(p, 0x1f, n - 2);
+		if (!hit) {
+			pos += (off_t)(n - 2);
+			continue;
+		}
+		pos += hit - p;
+		if (hit[1] == 0x8b && hit[2] == 8) {
+			buf_reset(&scratch);
+			st = read_member(r, fd, pos, end, &scratch, SCAN_MAX,
+					 &len, &cerr);
+			if (st < 0) {
+				if (err)
+					*err = cerr;
+				ret = st;
+				break;
+			}
+			/* Too big is still a member boundary; the reader
+			 * reports it under its own bound. */
+			if (st == GZM_OK || st == GZM_TOO_BIG) {
+				ret = pos;
+				break;
+			}
+		}
+		pos++;
+	}
+	buf_release(&scratch);
+	return ret;
+}

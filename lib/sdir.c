@@ -1,0 +1,846 @@
+/*
+ * sdir.c - the directory spool backend: a segmented, append-only log of
+ * gzip members.
+ *
+ * Layout (see redrive-spool(5)):
+ *   LOCK                         writers serialise on flock(LOCK_EX)
+ *   00000000000000000001.ndjson.gz  segment: concatenated gzip members
+ *   00000000000000000001.idx        its side index (idx.h)
+ *
+ * Invariants:
+ *  - Committed bytes are never rewritten.  Each batch is one gzip member
+ *    written with one pwrite at the end of the current segment, under the
+ *    lock; a short write is truncated back before the lock is released.
+ *  - Under the lock, a writer first re-resolves the current segment (a
+ *    roll by another writer is seen through the existence of the next
+ *    number) and checks that the segment ends where its index says.  If
+ *    not, the previous writer died mid-batch: complete members past the
+ *    index are re-indexed and anything else is cut and reported.  The cost
+ *    is bounded by the unindexed tail, never by the segment size.
+ *  - Creating a file or a segment is followed by an fsync of the directory.
+ *  - Files are 0600 and opened O_NOFOLLOW: a symlink planted in the spool
+ *    is refused, never followed.
+ *
+ * Readers take no lock.  A torn member at the very end of the newest
+ * segment is a write in progress, not damage; anything else that fails to
+ * inflate is reported with file and offset and skipped.
+ */
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "gzm.h"
+#include "idx.h"
+#include "rec.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define SEG_DIGITS 20
+#define SEG_SUFFIX ".ndjson.gz"
+#define IDX_SUFFIX ".idx"
+
+struct sdir {
+	char *path;
+	int dirfd;
+	struct spool_opts o;
+	int lockfd;
+	uint64_t seg;       /* current segment number, 0 before the first append */
+	int segfd, idxfd;
+	uint64_t used;      /* bytes in the spool, tracked for the cap */
+	int unsynced;       /* appended since the last fsync */
+	uint64_t last_sync_ms;
+	struct gzm_writer gw;
+	struct gzm_reader gr;
+	struct buf member;
+	struct buf scratch;
+	char name[64];      /* scratch for file names in notices */
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void seg_name(char *out, size_t n, uint64_t seg, const char *suffix)
+{
+	snprintf(out, n, "%0*llu%s", SEG_DIGITS, (unsigned long long)seg, suffix);
+}
+
+static void notify(const struct sdir *d, enum spool_notice_kind kind,
+		   const char *file, uint64_t off, uint64_t bytes, int64_t lost,
+		   const char *reason)
+{
+	struct spool_notice n;
+	char where[PATH_MAX + 64];
+
+	if (!d->o.notice)
+		return;
+	snprintf(where, sizeof(where), "%s/%s", d->path, file);
+	n.kind = kind;
+	n.where = where;
+	n.offset = off;
+	n.bytes = bytes;
+	n.lost = lost;
+	n.reason = reason;
+	d->o.notice(d->o.notice_ctx, &n);
+}
+
+/* Parse "<20 digits>.ndjson.gz"; 0 when the name is not a segment. */
+static uint64_t seg_number(const char *name)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < SEG_DIGITS; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
+	return strcmp(name + SEG_DIGITS, SEG_SUFFIX) == 0 ? v : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* All segment numbers in log order.  Caller frees *out. */
+static int list_segs(struct sdir *d, uint64_t **out, size_t *n,
+		     uint64_t *bytes, struct rd_err *err)
+{
+	DIR *dir;
+	struct dirent *de;
+	uint64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int fd = openat(d->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return rd_err_sys(err, e, "cannot list '%s'", d->path);
+	}
+	if (bytes)
+		*bytes = 0;
+	while ((de = readdir(dir))) {
+		uint64_t s = seg_number(de->d_name);
+
+		if (bytes && (s || strstr(de->d_name, IDX_SUFFIX))) {
+			struct stat st;
+
+			if (fstatat(d->dirfd, de->d_name, &st,
+				    AT_SYMLINK_NOFOLLOW) == 0)
+				*bytes += (uint64_t)st.st_size;
+		}
+		if (!s)
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[cnt++] = s;
+	}
+	closedir(dir);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_u64);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int fsync_dir(struct sdir *d, struct rd_err *err)
+{
+	if (fsync(d->dirfd) < 0)
+		return rd_err_sys(err, errno, "fsync '%s'", d->path);
+	return 0;
+}
+
+static int open_file(struct sdir *d, const char *name, int flags,
+		     struct rd_err *err)
+{
+	int fd = openat(d->dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return rd_err_sys(err, errno, "cannot open '%s/%s'", d->path,
+				  name);
+	return fd;
+}
+
+/* mkdir -p with mode 0700, fsyncing the parent of each directory made. */
+static int make_dirs(const char *path, struct rd_err *err)
+{
+	char *p = xstrdup(path), *s;
+	int ret = 0;
+
+	for (s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(p, 0700) == 0) {
+			char *slash = strrchr(p, '/');
+			int pfd;
+
+			if (slash && slash != p)
+				*slash = '\0';
+			pfd = open(slash == p ? "/" : (slash ? p : "."),
+				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (slash && slash != p)
+				*slash = '/';
+			if (pfd >= 0) {
+				if (fsync(pfd) < 0)
+					ret = rd_err_sys(err, errno, "fsync parent of '%s'", p);
+				close(pfd);
+			}
+		} else if (errno != EEXIST) {
+			ret = rd_err_sys(err, errno, "cannot create '%s'", p);
+		}
+		*s = c;
+		if (ret < 0 || c == '\0')
+			break;
+	}
+	free(p);
+	return ret;
+}
+
+static int sdir_open(const char *where, const struct spool_opts *o,
+		     void **impl, struct rd_err *err)
+{
+	struct sdir *d = xcalloc(1, sizeof(*d));
+	struct stat st;
+	int ret = 0;
+
+	d->path = xstrdup(where);
+	d->o = *o;
+	d->dirfd = d->lockfd = d->segfd = d->idxfd = -1;
+	gzm_writer_init(&d->gw, o->level);
+	gzm_reader_init(&d->gr);
+	buf_init(&d->member);
+	buf_init(&d->scratch);
+	if (o->create && (ret = make_dirs(where, err)) < 0)
+		goto out;
+	d->dirfd = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->dirfd < 0) {
+		ret = errno == ENOENT ?
+			rd_err_set(err, RD_E_INVAL, "spool '%s' does not exist", where) :
+			rd_err_sys(err, errno, "cannot open spool '%s'", where);
+		goto out;
+	}
+	if (fstat(d->dirfd, &st) < 0) {
+		ret = rd_err_sys(err, errno, "stat '%s'", where);
+		goto out;
+	}
+	d->last_sync_ms = mono_ms();
+out:
+	if (ret < 0) {
+		sdir_backend.close(d);
+		return ret;
+	}
+	*impl = d;
+	return 0;
+}
+
+static void close_seg(struct sdir *d)
+{
+	if (d->segfd >= 0)
+		close(d->segfd);
+	if (d->idxfd >= 0)
+		close(d->idxfd);
+	d->segfd = d->idxfd = -1;
+	gzm_reader_drop(&d->gr);
+}
+
+static void sdir_close(void *impl)
+{
+	struct sdir *d = impl;
+
+	if (!d)
+		return;
+	close_seg(d);
+	if (d->lockfd >= 0)
+		close(d->lockfd);
+	if (d->dirfd >= 0)
+		close(d->dirfd);
+	gzm_writer_release(&d->gw);
+	gzm_reader_release(&d->gr);
+	buf_release(&d->member);
+	buf_release(&d->scratch);
+	free(d->path);
+	free(d);
+}
+
+/* Open segment `seg` and its index for append, creating both if asked. */
+static int open_seg(struct sdir *d, uint64_t seg, int create, struct rd_err *err)
+{
+	char sname[64], iname[64];
+	uint64_t n;
+	int ret, fl = O_RDWR | (create ? O_CREAT | O_EXCL : 0);
+
+	close_seg(d);
+	seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
+	seg_name(iname, sizeof(iname), seg, IDX_SUFFIX);
+	if ((d->segfd = open_file(d, sname, fl, err)) < 0)
+		return d->segfd;
+	/* The index may be missing (lost or removed): rebuild it. */
+	d->idxfd = open_file(d, iname, O_RDWR | O_CREAT, err);
+	if (d->idxfd < 0)
+		return d->idxfd;
+	if ((ret = idx_count(d->idxfd, &n, err)) == RD_E_CORRUPT) {
+		/* A bad header: start the index over; the tail check will
+		 * re-index the segment from its members. */
+		if (ftruncate(d->idxfd, 0) < 0)
+			return rd_err_sys(err, errno, "truncate '%s'", iname);
+		notify(d, SPOOL_NOTICE_REINDEX, iname, 0, 0, 0,
+		       "index header damaged; rebuilding");
+		ret = 0;
+	}
+	if (ret < 0)
+		return ret;
+	if (lseek(d->idxfd, 0, SEEK_END) == 0 &&
+	    (ret = idx_create(d->idxfd, err)) < 0)
+		return ret;
+	if (create && (ret = fsync_dir(d, err)) < 0)
+		return ret;
+	d->seg = seg;
+	return 0;
+}
+
+/* Under the lock: make d->seg the newest segment, creating the first. */
+static int resolve_current(struct sdir *d, struct rd_err *err)
+{
+	char name[64];
+	struct stat st;
+	int ret;
+
+	if (d->seg == 0) {
+		uint64_t *v = NULL, bytes = 0;
+		size_t n = 0;
+
+		if ((ret = list_segs(d, &v, &n, &bytes, err)) < 0)
+			return ret;
+		d->used = bytes;
+		ret = n ? open_seg(d, v[n - 1], 0, err) : open_seg(d, 1, 1, err);
+		free(v);
+		return ret;
+	}
+	/* Another writer may have rolled since our last batch. */
+	for (;;) {
+		seg_name(name, sizeof(name), d->seg + 1, SEG_SUFFIX);
+		if (fstatat(d->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				return 0;
+			return rd_err_sys(err, errno, "stat '%s'", name);
+		}
+		if ((ret = open_seg(d, d->seg + 1, 0, err)) < 0)
+			return ret;
+	}
+}
+
+/* The id of the first line of a member's content, or "" when absent. */
+static void first_id_of(const char *data, size_t len, char out[REC_ID_LEN + 1])
+{
+	const char *p = memmem(data, len < 64 ? len : 64, "\"id\":\"", 6);
+
+	out[0] = '\0';
+	if (p && (size_t)(p + 6 + REC_ID_LEN - data) <= len &&
+	    rec_id_valid(p + 6, REC_ID_LEN)) {
+		memcpy(out, p + 6, REC_ID_LEN);
+		out[REC_ID_LEN] = '\0';
+	}
+}
+
+static uint32_t count_lines(const char *p, size_t n)
+{
+	uint32_t c = 0;
+	const char *e = p + n;
+
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
+		c++;
+		p++;
+	}
+	return c;
+}
+
+/*
+ * Under the lock: make the segment end exactly where its index ends.
+ * Index entries past the end of the data are dropped; complete members
+ * past the last entry are indexed; the first bad byte after that starts a
+ * torn tail, which is cut.  *end receives the resulting segment size.
+ */
+static int check_tail(struct sdir *d, uint64_t *end, uint64_t *nent,
+		      struct rd_err *err)
+{
+	struct stat st;
+	struct idx_entry e;
+	uint64_t n, off = 0, size;
+	char sname[64], iname[64];
+	int ret;
+
+	seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);
+	seg_name(iname, sizeof(iname), d->seg, IDX_SUFFIX);
+	if (fstat(d->segfd, &st) < 0)
+		return rd_err_sys(err, errno, "stat '%s'", sname);
+	size = (uint64_t)st.st_size;
+	if ((ret = idx_count(d->idxfd, &n, err)) < 0)
+		return ret;
+	while (n > 0) {
+		ret = idx_read(d->idxfd, n - 1, &e, err);
+		if (ret == RD_E_CORRUPT || (ret == 0 && e.off + e.len > size)) {
+			/* A torn entry, or one describing data that never
+			 * reached the disk. */
+			if ((ret = idx_truncate(d->idxfd, n - 1, err)) < 0)
+				return ret;
+			notify(d, SPOOL_NOTICE_REINDEX, iname,
+			       IDX_HEADER_SIZE + (n - 1) * IDX_ENTRY_SIZE,
+			       IDX_ENTRY_SIZE, 0,
+			       "dropped an index entry with no data behind it");
+			n--;
+			continue;
+		}
+		if (ret < 0)
+			return ret;
+		off = e.off + e.len;
+		break;
+	}
+	if (off == size) {
+		*end = size;
+		*nent = n;
+		return 0;
+	}
+	/* The segment is longer than its index: walk the unindexed tail. */
+	gzm_reader_drop(&d->gr);
+	while (off < size) {
+		off_t len = 0;
+		int st2;
+
+		buf_reset(&d->scratch);
+		st2 = gzm_read(&d->gr, d->segfd, (off_t)off, (off_t)size,
+			       &d->scratch, d->o.max_member_bytes, &len, err);
+		if (st2 < 0)
+			return st2;
+		if (st2 != GZM_OK) {
+			char why[sizeof(err->msg)];
+
+			snprintf(why, sizeof(why), "%s", err ? err->msg : "damaged");
+			if (ftruncate(d->segfd, (off_t)off) < 0)
+				return rd_err_sys(err, errno, "truncate '%s'", sname);
+			if (fdatasync(d->segfd) < 0)
+				return rd_err_sys(err, errno, "fsync '%s'", sname);
+			notify(d, SPOOL_NOTICE_CUT, sname, off, size - off, -1,
+			       why);
+			size = off;
+			break;
+		}
+		e.off = off;
+		e.len = (uint32_t)len;
+		e.count = count_lines(d->scratch.data, d->scratch.len);
+		first_id_of(d->scratch.data, d->scratch.len, e.first_id);
+		if ((ret = idx_write(d->idxfd, n, &e, err)) < 0)
+			return ret;
+		notify(d, SPOOL_NOTICE_REINDEX, sname, off, (uint64_t)len,
+		       e.count, "indexed a complete member the last writer left unindexed");
+		n++;
+		off += (uint64_t)len;
+	}
+	gzm_reader_drop(&d->gr);
+	*end = size;
+	*nent = n;
+	return 0;
+}
+
+static int lock_spool(struct sdir *d, struct rd_err *err)
+{
+	if (d->lockfd < 0) {
+		d->lockfd = openat(d->dirfd, "LOCK",
+				   O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (d->lockfd < 0)
+			return rd_err_sys(err, errno, "cannot open '%s/LOCK'",
+					  d->path);
+	}
+	while (flock(d->lockfd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return rd_err_sys(err, errno, "cannot lock '%s/LOCK'",
+					  d->path);
+	return 0;
+}
+
+static int do_sync(struct sdir *d, struct rd_err *err)
+{
+	if (d->segfd >= 0 && fdatasync(d->segfd) < 0)
+		return rd_err_sys(err, errno, "fsync '%s' segment %llu", d->path,
+				  (unsigned long long)d->seg);
+	d->unsynced = 0;
+	d->last_sync_ms = mono_ms();
+	return 0;
+}
+
+static int sdir_append(void *impl, const struct spool_batch *b,
+		       struct rd_err *err)
+{
+	struct sdir *d = impl;
+	struct idx_entry e;
+	uint64_t end = 0, nent = 0;
+	char sname[64];
+	ssize_t k;
+	int ret, durable = 0;
+
+	buf_reset(&d->member);
+	if ((ret = gzm_build(&d->gw, &d->member, b->data, b->len, err)) < 0)
+		return ret;
+	if ((ret = lock_spool(d, err)) < 0)
+		return ret;
+	if ((ret = resolve_current(d, err)) < 0 ||
+	    (ret = check_tail(d, &end, &nent, err)) < 0)
+		goto out;
+	if (end > 0 && end + d->member.len > d->o.segment_bytes) {
+		if ((ret = open_seg(d, d->seg + 1, 1, err)) < 0)
+			goto out;
+		end = nent = 0;
+		if (d->o.max_bytes) {
+			uint64_t *v = NULL;
+			size_t n;
+
+			if ((ret = list_segs(d, &v, &n, &d->used, err)) < 0)
+				goto out;
+			free(v);
+		}
+	}
+	if (d->o.max_bytes && d->used + d->member.len > d->o.max_bytes) {
+		ret = rd_err_set(err, RD_E_FULL,
+				 "spool '%s' is full: %llu bytes used, cap %llu (--max-spool-size)",
+				 d->path, (unsigned long long)d->used,
+				 (unsigned long long)d->o.max_bytes);
+		goto out;
+	}
+	seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);
+	/* One write per member.  Anything short is taken back. */
+	k = pwrite(d->segfd, d->member.data, d->member.len, (off_t)end);
+	if (k != (ssize_t)d->member.len) {
+		int e2 = k < 0 ? errno : ENOSPC;
+
+		/* A short write hides its cause (ENOSPC, EFBIG, EIO); one
+		 * write of the rest reveals it.  The batch fails either way. */
+		if (k >= 0 && pwrite(d->segfd, d->member.data + k,
+				     d->member.len - (size_t)k,
+				     (off_t)end + k) < 0)
+			e2 = errno;
+
+		ret = rd_err_sys(err, e2, "write '%s/%s'", d->path, sname);
+		if (ftruncate(d->segfd, (off_t)end) < 0)
+			rd_err_sys(err, e2, "write '%s/%s' (and could not truncate back)",
+				   d->path, sname);
+		goto out;
+	}
+	d->unsynced = 1;
+	if (d->o.fsync == SPOOL_FSYNC_ALWAYS || d->o.fsync == SPOOL_FSYNC_BATCH) {
+		if ((ret = do_sync(d, err)) < 0) {
+			/* Final for this batch: take it back, never retry. */
+			if (ftruncate(d->segfd, (off_t)end) < 0)
+				goto out;
+			goto out;
+		}
+		durable = 1;
+	}
+	e.off = end;
+	e.len = (uint32_t)d->member.len;
+	e.count = b->count;
+	memcpy(e.first_id, b->first_id ? b->first_id : "", REC_ID_LEN);
+	e.first_id[REC_ID_LEN] = '\0';
+	if ((ret = idx_write(d->idxfd, nent, &e, err)) < 0) {
+		if (ftruncate(d->segfd, (off_t)end) < 0)
+			goto out;
+		goto out;
+	}
+	d->used += d->member.len;
+	if (d->o.fsync == SPOOL_FSYNC_NEVER)
+		durable = 1;
+	else if (d->o.fsync == SPOOL_FSYNC_INTERVAL &&
+		 mono_ms() - d->last_sync_ms >= d->o.fsync_interval_ms) {
+		if ((ret = do_sync(d, err)) < 0)
+			goto out;
+		durable = 1;
+	}
+	ret = durable;
+out:
+	flock(d->lockfd, LOCK_UN);
+	return ret;
+}
+
+static int sdir_sync(void *impl, struct rd_err *err)
+{
+	struct sdir *d = impl;
+
+	if (!d->unsynced || d->o.fsync == SPOOL_FSYNC_NEVER)
+		return 0;
+	return do_sync(d, err);
+}
+
+static int64_t sdir_sync_due_ms(const void *impl)
+{
+	const struct sdir *d = impl;
+	uint64_t now, due;
+
+	if (d->o.fsync != SPOOL_FSYNC_INTERVAL || !d->unsynced)
+		return -1;
+	now = mono_ms();
+	due = d->last_sync_ms + d->o.fsync_interval_ms;
+	return now >= due ? 0 : (int64_t)(due - now);
+}
+
+/* --- reading --- */
+
+struct sdir_iter {
+	struct sdir *d;
+	uint64_t *segs;
+	size_t nsegs, si;
+	int fd;
+	uint64_t size;
+	struct idx_entry *ix;
+	uint64_t nix;
+	uint64_t off;          /* next member to read */
+	uint64_t member_off;   /* member whose lines are being served */
+	uint32_t line;
+	uint32_t skip;         /* lines to skip in the first member */
+	struct spool_pos from;
+	int have_from;
+	struct buf data;
+	size_t dpos;
+	struct gzm_reader gr;
+};
+
+static int sdir_iter_new(void *impl, const struct spool_pos *from, void **out,
+			 struct rd_err *err)
+{
+	struct sdir *d = impl;
+	struct sdir_iter *it = xcalloc(1, sizeof(*it));
+	int ret;
+
+	it->d = d;
+	it->fd = -1;
+	buf_init(&it->data);
+	gzm_reader_init(&it->gr);
+	if ((ret = list_segs(d, &it->segs, &it->nsegs, NULL, err)) < 0) {
+		sdir_backend.iter_free(it);
+		return ret;
+	}
+	if (from) {
+		it->from = *from;
+		it->have_from = 1;
+		while (it->si < it->nsegs && it->segs[it->si] < from->seg)
+			it->si++;
+	}
+	*out = it;
+	return 0;
+}
+
+static void iter_close_seg(struct sdir_iter *it)
+{
+	if (it->fd >= 0)
+		close(it->fd);
+	it->fd = -1;
+	free(it->ix);
+	it->ix = NULL;
+	it->nix = 0;
+	gzm_reader_drop(&it->gr);
+}
+
+static int iter_open_seg(struct sdir_iter *it, struct rd_err *err)
+{
+	char sname[64], iname[64];
+	struct stat st;
+	uint64_t seg = it->segs[it->si];
+	int ifd;
+
+	seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
+	seg_name(iname, sizeof(iname), seg, IDX_SUFFIX);
+	it->fd = openat(it->d->dirfd, sname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (it->fd < 0) {
+		if (errno == ENOENT)	/* removed by retention meanwhile */
+			return 0;
+		return rd_err_sys(err, errno, "cannot open '%s/%s'",
+				  it->d->path, sname);
+	}
+	if (fstat(it->fd, &st) < 0)
+		return rd_err_sys(err, errno, "stat '%s/%s'", it->d->path, sname);
+	it->size = (uint64_t)st.st_size;
+	ifd = openat(it->d->dirfd, iname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (ifd >= 0) {
+		struct rd_err ierr;
+
+		/* A damaged index only costs us resynchronisation hints. */
+		if (idx_load(ifd, &it->ix, &it->nix, &ierr) < 0)
+			it->nix = 0;
+		close(ifd);
+	}
+	it->off = 0;
+	if (it->have_from && seg == it->from.seg) {
+		it->off = it->from.off;
+		it->skip = it->from.line;
+	}
+	it->have_from = 0;
+	return 0;
+}
+
+/* Index entry at exactly off, or NULL. */
+static const struct idx_entry *entry_at(const struct sdir_iter *it, uint64_t off)
+{
+	uint64_t lo = 0, hi = it->nix;
+
+	while (lo < hi) {
+		uint64_t mid = (lo + hi) / 2;
+
+		if (it->ix[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < it->nix && it->ix[lo].off == off ? &it->ix[lo] : NULL;
+}
+
+/* First indexed member after off, or 0 when none. */
+static uint64_t entry_after(const struct sdir_iter *it, uint64_t off)
+{
+	for (uint64_t i = 0; i < it->nix; i++)
+		if (it->ix[i].off > off && it->ix[i].off < it->size)
+			return it->ix[i].off;
+	return 0;
+}
+
+static int sdir_iter_next(void *impl, struct spool_item *item,
+			  struct rd_err *err)
+{
+	struct sdir_iter *it = impl;
+
+	for (;;) {
+		if (it->dpos < it->data.len) {
+			char *s = it->data.data + it->dpos;
+			char *nl = memchr(s, '\n', it->data.len - it->dpos);
+			size_t n = nl ? (size_t)(nl - s) : it->data.len - it->dpos;
+
+			it->dpos += n + (nl ? 1 : 0);
+			if (it->skip) {
+				it->skip--;
+				it->line++;
+				continue;
+			}
+			item->line = s;
+			item->len = n;
+			item->pos.seg = it->segs[it->si];
+			item->pos.off = it->member_off;
+			item->pos.line = it->line++;
+			return 1;
+		}
+		if (it->fd < 0) {
+			int ret;
+
+			if (it->si >= it->nsegs)
+				return 0;
+			if ((ret = iter_open_seg(it, err)) < 0)
+				return ret;
+			if (it->fd < 0) {
+				it->si++;
+				continue;
+			}
+		}
+		if (it->off >= it->size) {
+			iter_close_seg(it);
+			it->si++;
+			continue;
+		}
+		{
+			off_t len = 0;
+			struct rd_err gerr;
+			uint64_t next;
+			const struct idx_entry *ent;
+			char sname[64];
+			int last = it->si + 1 == it->nsegs;
+			int st;
+
+			buf_reset(&it->data);
+			it->dpos = 0;
+			gerr.msg[0] = '\0';
+			st = gzm_read(&it->gr, it->fd, (off_t)it->off,
+				      (off_t)it->size, &it->data,
+				      it->d->o.max_member_bytes, &len, &gerr);
+			if (st < 0) {
+				*err = gerr;
+				return st;
+			}
+			if (st == GZM_OK) {
+				it->member_off = it->off;
+				it->off += (uint64_t)len;
+				it->line = 0;
+				continue;
+			}
+			buf_reset(&it->data);
+			next = entry_after(it, it->off);
+			if (st == GZM_TORN && last && !next) {
+				/* A write in progress (or a crash the next
+				 * writer will cut): the end, for now. */
+				it->off = it->size;
+				continue;
+			}
+			if (!next) {
+				off_t s2 = gzm_scan(&it->gr, it->fd,
+						    (off_t)it->off + 1,
+						    (off_t)it->size, &gerr);
+				if (s2 < 0) {
+					*err = gerr;
+					return (int)s2;
+				}
+				next = (uint64_t)s2;
+			}
+			ent = entry_at(it, it->off);
+			seg_name(sname, sizeof(sname), it->segs[it->si],
+				 SEG_SUFFIX);
+			notify(it->d, SPOOL_NOTICE_DAMAGE, sname, it->off,
+			       next - it->off, ent ? (int64_t)ent->count : -1,
+			       gerr.msg[0] ? gerr.msg : "damaged member");
+			it->off = next;
+			it->skip = 0;
+		}
+	}
+}
+
+static void sdir_iter_free(void *impl)
+{
+	struct sdir_iter *it = impl;
+
+	if (!it)
+		return;
+	iter_close_seg(it);
+	free(it->segs);
+	buf_release(&it->data);
+	gzm_reader_release(&it->gr);
+	free(it);
+}
+
+const struct spool_backend sdir_backend = {
+	.name = "dir",
+	.open = sdir_open,
+	.close = sdir_close,
+	.append = sdir_append,
+	.sync = sdir_sync,
+	.sync_due_ms = sdir_sync_due_ms,
+	.iter_new = sdir_iter_new,
+	.iter_next = sdir_iter_next,
+	.iter_free = sdir_iter_free,
+};

@@ -1,0 +1,123 @@
+/*
+ * spool.c - backend dispatch.  Chooses the backend from the location and
+ * forwards every call; holds no policy of its own.
+ */
+#include "spool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+#include "banned.h"
+
+struct spool {
+	const struct spool_backend *be;
+	void *impl;
+};
+
+struct spool_iter {
+	const struct spool_backend *be;
+	void *impl;
+};
+
+int spool_fsync_parse(const char *s, enum spool_fsync *out, struct rd_err *err)
+{
+	static const char *const names[] = { "always", "batch", "interval",
+					     "never" };
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum spool_fsync)i;
+			return 0;
+		}
+	return rd_err_set(err, RD_E_INVAL,
+			  "'%s' is not an fsync policy (always, batch, interval, never)",
+			  s);
+}
+
+void spool_opts_init(struct spool_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->fsync = SPOOL_FSYNC_BATCH;
+	o->fsync_interval_ms = 1000;
+	o->segment_bytes = 64ULL << 20;
+	o->max_member_bytes = 256ULL << 20;
+	o->level = 1;
+}
+
+int spool_open(const char *where, const struct spool_opts *o,
+	       struct spool **out, struct rd_err *err)
+{
+	const struct spool_backend *be = &sdir_backend;
+	void *impl = NULL;
+	int r;
+
+	*out = NULL;
+	if (strncmp(where, "nats://", 7) == 0)
+		return rd_err_set(err, RD_E_UNSUPP,
+				  "'%s': the NATS JetStream backend is not available in this build",
+				  where);
+	if (strstr(where, "://"))
+		return rd_err_set(err, RD_E_UNSUPP,
+				  "'%s': unknown spool backend (use a directory path)",
+				  where);
+	if ((r = be->open(where, o, &impl, err)) < 0)
+		return r;
+	*out = xmalloc(sizeof(**out));
+	(*out)->be = be;
+	(*out)->impl = impl;
+	return 0;
+}
+
+void spool_close(struct spool *sp)
+{
+	if (!sp)
+		return;
+	sp->be->close(sp->impl);
+	free(sp);
+}
+
+int spool_append(struct spool *sp, const struct spool_batch *b,
+		 struct rd_err *err)
+{
+	return sp->be->append(sp->impl, b, err);
+}
+
+int spool_sync(struct spool *sp, struct rd_err *err)
+{
+	return sp->be->sync(sp->impl, err);
+}
+
+int64_t spool_sync_due_ms(const struct spool *sp)
+{
+	return sp->be->sync_due_ms(sp->impl);
+}
+
+int spool_iter_new(struct spool *sp, const struct spool_pos *from,
+		   struct spool_iter **out, struct rd_err *err)
+{
+	void *impl = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = sp->be->iter_new(sp->impl, from, &impl, err)) < 0)
+		return r;
+	*out = xmalloc(sizeof(**out));
+	(*out)->be = sp->be;
+	(*out)->impl = impl;
+	return 0;
+}
+
+int spool_iter_next(struct spool_iter *it, struct spool_item *item,
+		    struct rd_err *err)
+{
+	return it->be->iter_next(it->impl, item, err);
+}
+
+void spool_iter_free(struct spool_iter *it)
+{
+	if (!it)
+		return;
+	it->be->iter_free(it->impl);
+	free(it);
+}

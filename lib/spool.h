@@ -1,0 +1,148 @@
+/*
+ * spool.h - the spool: where captured requests and replay events live.
+ *
+ * This is a backend interface.  The default backend is a directory of
+ * segments (sdir.c); a location of the form nats://host:port/STREAM is
+ * reserved for a NATS JetStream backend.  Tools only ever talk to this
+ * header, so a second backend is a second implementation, not a rewrite.
+ *
+ * Contract for every backend:
+ *  - spool_append stores a batch of whole canonical JSON lines atomically:
+ *    after a crash a batch is either entirely readable or entirely absent.
+ *  - A batch counts as acknowledged only when spool_append returned > 0,
+ *    or a later spool_sync returned 0 (the --fsync policy decides which).
+ *  - Iteration yields every readable line in log order, and reports (never
+ *    hides) damage through the notice callback, then continues.
+ */
+#ifndef SPOOL_H
+#define SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rd.h"
+
+enum spool_fsync {
+	SPOOL_FSYNC_ALWAYS,   /* one record per batch, fsync each */
+	SPOOL_FSYNC_BATCH,    /* fsync each batch before acknowledging it */
+	SPOOL_FSYNC_INTERVAL, /* fsync at most every interval; ack after it */
+	SPOOL_FSYNC_NEVER     /* leave it to the kernel; ack after write */
+};
+
+/* Parse "always", "batch", "interval" or "never".  0 or RD_E_INVAL. */
+int spool_fsync_parse(const char *s, enum spool_fsync *out,
+		      struct rd_err *err);
+
+enum spool_notice_kind {
+	SPOOL_NOTICE_CUT,     /* a writer cut a torn or garbage tail */
+	SPOOL_NOTICE_REINDEX, /* a writer rebuilt lost index entries */
+	SPOOL_NOTICE_DAMAGE   /* a reader skipped a damaged member */
+};
+
+struct spool_notice {
+	enum spool_notice_kind kind;
+	const char *where;   /* file path inside the spool, borrowed */
+	uint64_t offset;     /* byte offset of the problem in that file */
+	uint64_t bytes;      /* bytes cut or skipped */
+	int64_t lost;        /* records lost, -1 when unknown */
+	const char *reason;  /* e.g. "crc mismatch", borrowed */
+};
+
+struct spool_opts {
+	enum spool_fsync fsync;       /* default SPOOL_FSYNC_BATCH */
+	uint64_t fsync_interval_ms;   /* for SPOOL_FSYNC_INTERVAL; default 1000 */
+	uint64_t segment_bytes;       /* roll size; default 64 MiB */
+	uint64_t max_bytes;           /* refuse appends beyond; 0 = no cap */
+	uint64_t max_member_bytes;    /* refuse to inflate beyond; default 256 MiB */
+	int create;                   /* create the spool if missing */
+	int level;                    /* gzip level 1..9; default 1 */
+	/* Called for every repair and every skipped damage; may be NULL. */
+	void (*notice)(void *ctx, const struct spool_notice *n);
+	void *notice_ctx;
+};
+
+void spool_opts_init(struct spool_opts *o);
+
+struct spool;
+
+/*
+ * Open the spool at `where` (a directory path, or a backend URI).  With
+ * o->create the directory (and its parents) are made mode 0700.  Caller
+ * frees *out with spool_close.  RD_E_UNSUPP for an unknown backend.
+ */
+int spool_open(const char *where, const struct spool_opts *o,
+	       struct spool **out, struct rd_err *err);
+/* Release everything.  Accepts NULL.  Does not sync: call spool_sync. */
+void spool_close(struct spool *sp);
+
+struct spool_batch {
+	const char *data;     /* whole lines, each ending in '\n' */
+	size_t len;
+	uint32_t count;       /* number of lines */
+	const char *first_id; /* id of the first line, REC_ID_LEN chars */
+};
+
+/*
+ * Append one batch atomically.  Returns > 0 when the batch (and all
+ * earlier ones) are durable under the fsync policy, 0 when written but
+ * waiting for the interval sync, or a negative RD_E_* code: RD_E_FULL at
+ * the size cap, RD_E_IO for a failed write or fsync (nothing of the batch
+ * remains).  An fsync failure is final for that batch; it is never
+ * retried.
+ */
+int spool_append(struct spool *sp, const struct spool_batch *b,
+		 struct rd_err *err);
+
+/* Make everything appended so far durable now.  0 or RD_E_IO. */
+int spool_sync(struct spool *sp, struct rd_err *err);
+
+/* Milliseconds until an interval sync is due (0: due now); -1 when the
+ * policy is not "interval" or nothing waits. */
+int64_t spool_sync_due_ms(const struct spool *sp);
+
+/* Where a line sits: segment number, member offset, line within member.
+ * Backends define the meaning; positions compare in log order. */
+struct spool_pos {
+	uint64_t seg;
+	uint64_t off;
+	uint32_t line;
+};
+
+struct spool_item {
+	const char *line;   /* borrowed until the next spool_iter_next */
+	size_t len;         /* without the newline */
+	struct spool_pos pos;
+};
+
+struct spool_iter;
+
+/* Iterate from pos (NULL: the beginning).  Caller frees with
+ * spool_iter_free. */
+int spool_iter_new(struct spool *sp, const struct spool_pos *from,
+		   struct spool_iter **out, struct rd_err *err);
+/* 1 with *item filled, 0 at the end, or a negative RD_E_* code. */
+int spool_iter_next(struct spool_iter *it, struct spool_item *item,
+		    struct rd_err *err);
+void spool_iter_free(struct spool_iter *it);
+
+/* --- backend interface: for backend implementations only --- */
+
+struct spool_backend {
+	const char *name;
+	int (*open)(const char *where, const struct spool_opts *o, void **impl,
+		    struct rd_err *err);
+	void (*close)(void *impl);
+	int (*append)(void *impl, const struct spool_batch *b,
+		      struct rd_err *err);
+	int (*sync)(void *impl, struct rd_err *err);
+	int64_t (*sync_due_ms)(const void *impl);
+	int (*iter_new)(void *impl, const struct spool_pos *from, void **it,
+			struct rd_err *err);
+	int (*iter_next)(void *it, struct spool_item *item, struct rd_err *err);
+	void (*iter_free)(void *it);
+};
+
+/* The directory backend (sdir.c). */
+extern const struct spool_backend sdir_backend;
+
+#endif
