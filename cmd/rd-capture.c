@@ -1,0 +1,877 @@
+/*
+ * rd-capture - durably append failed requests to the spool.
+ *
+ * Input modes: NDJSON records on stdin (the fast streaming path), one
+ * request described with curl-like flags, raw HTTP/1.1 messages (--raw),
+ * or any JSON mapped by a jq filter (--jq).  Every stored record's id is
+ * printed only after the --fsync policy has made it durable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "cli.h"
+#include "jqf.h"
+#include "json.h"
+#include "lineio.h"
+#include "msg.h"
+#include "rawhttp.h"
+#include "rec.h"
+#include "spool.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define BATCH_BYTES (1u << 20)
+#define BATCH_RECORDS 8192
+
+static const char usage_text[] =
+"Usage: rd-capture [OPTIONS] < RECORDS.ndjson\n"
+"       rd-capture [OPTIONS] [-X METHOD] [-H 'NAME: VALUE']... [--data DATA] URL\n"
+"       rd-capture [OPTIONS] --raw < REQUEST.http\n"
+"       rd-capture [OPTIONS] --jq FILTER < ANY.json\n"
+"Append failed requests to the spool durably; print the id of each stored record.\n"
+"\n"
+"Input:\n"
+"  -i, --input FILE         read FILE instead of standard input\n"
+"      --raw                input is raw HTTP/1.1 request messages\n"
+"      --scheme SCHEME      scheme for --raw origin-form targets: http or https\n"
+"      --jq FILTER          map each JSON input to records with a jq filter\n"
+"Request (with URL):\n"
+"  -X, --request METHOD     method (default GET, or POST with data)\n"
+"  -H, --header 'N: V'      add a header; repeatable, order kept\n"
+"      --data DATA          body; @FILE reads a file without CR/LF, like curl -d\n"
+"      --data-binary DATA   body; @FILE reads a file verbatim\n"
+"      --data-raw DATA      body, taken literally\n"
+"Failure (with URL or --raw):\n"
+"      --failure TYPE       failure type, e.g. timeout, connect, http_503\n"
+"      --status N           HTTP status seen (0: none)\n"
+"      --message TEXT       failure message\n"
+"      --attempts N         sends already made\n"
+"      --idempotency-key K  key sent on replay (default: the record id)\n"
+"      --tag KEY=VALUE      free-form tag; repeatable\n"
+"Spool:\n"
+"  -d, --dir DIR            spool directory (default $RD_DIR, then\n"
+"                           $XDG_STATE_HOME/redrive/spool)\n"
+"      --fsync POLICY       always, batch (default), interval or never\n"
+"      --fsync-interval DUR sync period for --fsync interval (default 1s)\n"
+"      --segment-size SIZE  roll segments at SIZE (default 64MiB)\n"
+"      --max-spool-size SIZE refuse records beyond SIZE on disk\n"
+"      --max-record-size SIZE refuse input records over SIZE (default 16MiB)\n"
+"Output:\n"
+"      --json               one JSON object per stored record\n"
+"      --reject FILE        append each refused input line to FILE, verbatim\n"
+"  -q, --quiet              no warnings\n"
+"  -v, --verbose            more detail on stderr\n"
+"  -h, --help               show this help\n"
+"  -V, --version            show the version\n"
+"\n"
+"Exit status: 0 all stored; 1 some input rejected (the rest stored); 2 error.\n"
+"See rd-capture(1) and redrive-spool(5).\n";
+
+enum {
+	OPT_RAW = CLI_OPT_TOOL, OPT_SCHEME, OPT_JQ, OPT_DATA, OPT_DATA_BINARY,
+	OPT_DATA_RAW, OPT_FAILURE, OPT_STATUS, OPT_MESSAGE, OPT_ATTEMPTS,
+	OPT_IKEY, OPT_TAG, OPT_FSYNC, OPT_FSYNC_INTERVAL, OPT_SEGMENT_SIZE,
+	OPT_MAX_SPOOL, OPT_MAX_RECORD, OPT_REJECT
+};
+
+static const char short_opts[] = CLI_COMMON_SHORT "i:X:H:";
+static const struct option long_opts[] = {
+	CLI_COMMON_LONG,
+	{ "input", required_argument, NULL, 'i' },
+	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "scheme", required_argument, NULL, OPT_SCHEME },
+	{ "jq", required_argument, NULL, OPT_JQ },
+	{ "request", required_argument, NULL, 'X' },
+	{ "header", required_argument, NULL, 'H' },
+	{ "data", required_argument, NULL, OPT_DATA },
+	{ "data-binary", required_argument, NULL, OPT_DATA_BINARY },
+	{ "data-raw", required_argument, NULL, OPT_DATA_RAW },
+	{ "failure", required_argument, NULL, OPT_FAILURE },
+	{ "status", required_argument, NULL, OPT_STATUS },
+	{ "message", required_argument, NULL, OPT_MESSAGE },
+	{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
+	{ "idempotency-key", required_argument, NULL, OPT_IKEY },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "fsync", required_argument, NULL, OPT_FSYNC },
+	{ "fsync-interval", required_argument, NULL, OPT_FSYNC_INTERVAL },
+	{ "segment-size", required_argument, NULL, OPT_SEGMENT_SIZE },
+	{ "max-spool-size", required_argument, NULL, OPT_MAX_SPOOL },
+	{ "max-record-size", required_argument, NULL, OPT_MAX_RECORD },
+	{ "reject", required_argument, NULL, OPT_REJECT },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Everything main() gathers from the command line. */
+struct opts {
+	struct cli_common c;
+	const char *input, *jq, *scheme, *method, *url, *reject;
+	int raw, have_data, failure_given;
+	struct buf data;
+	struct rec_hdr *hdrs;
+	size_t nhdrs;
+	struct rec_tag *tags;
+	size_t ntags;
+	struct rec_req proto;  /* failure fields, key, attempts from flags */
+	uint64_t max_record;
+	struct spool_opts so;
+};
+
+/* The run: where records go and what has been said about them. */
+struct run {
+	const struct opts *o;
+	struct msg m;
+	struct spool *sp;
+	struct batch b;
+	struct rec_idgen ids;
+	struct rec_parser parser;
+	struct buf out;        /* acks ready for stdout */
+	struct buf ack;        /* scratch for one ack */
+	int reject_fd;
+	uint64_t stored, rejected;
+	int out_broken;
+};
+
+static void on_notice(void *ctx, const struct spool_notice *n)
+{
+	const struct msg *m = ctx;
+
+	if (n->kind == SPOOL_NOTICE_CUT)
+		msg_warn(m, "repaired '%s': cut %llu bytes of torn tail at byte %llu (%s)",
+			 n->where, (unsigned long long)n->bytes,
+			 (unsigned long long)n->offset, n->reason);
+	else if (n->kind == SPOOL_NOTICE_REINDEX)
+		msg_warn(m, "repaired '%s' at byte %llu: %s", n->where,
+			 (unsigned long long)n->offset, n->reason);
+	else
+		msg_warn(m, "'%s': damaged data at byte %llu skipped: %s",
+			 n->where, (unsigned long long)n->offset, n->reason);
+}
+
+/* Write what is ready on stdout; EPIPE ends output quietly. */
+static void drain_out(struct run *r)
+{
+	size_t off = 0;
+
+	if (r->out_broken) {
+		buf_reset(&r->out);
+		return;
+	}
+	while (off < r->out.len) {
+		ssize_t k = write(STDOUT_FILENO, r->out.data + off,
+				  r->out.len - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			if (errno != EPIPE)
+				msg_error(&r->m, "cannot write to standard output: %s",
+					  strerror(errno));
+			r->out_broken = errno == EPIPE ? 1 : 2;
+			break;
+		}
+		off += (size_t)k;
+	}
+	for (size_t i = 0; i < off; i++)
+		r->stored += r->out.data[i] == '\n';
+	buf_reset(&r->out);
+}
+
+static void reject(struct run *r, const char *what, const char *text,
+		   size_t n, const char *why)
+{
+	r->rejected++;
+	msg_error(&r->m, "%s: %s", what, why);
+	if (r->reject_fd >= 0 && text) {
+		struct buf t;
+
+		buf_init(&t);
+		buf_add(&t, text, n);
+		buf_addc(&t, '\n');
+		if (write(r->reject_fd, t.data, t.len) != (ssize_t)t.len)
+			msg_error(&r->m, "cannot write to '%s': %s", r->o->reject,
+				  strerror(errno));
+		buf_release(&t);
+	}
+}
+
+/* Give rec an id and default time, queue it with its ack. */
+static int store(struct run *r, struct rec_req *rec, uint64_t where)
+{
+	struct rd_err err;
+	int64_t now = rec_now_ms();
+
+	rec_id_next(&r->ids, now, rec->id);
+	if (!rec->captured_ms)
+		rec->captured_ms = now;
+	buf_reset(&r->ack);
+	if (r->o->c.json) {
+		buf_adds(&r->ack, "{\"id\":\"");
+		buf_adds(&r->ack, rec->id);
+		buf_addf(&r->ack, "\",\"input\":%llu,\"method\":",
+			 (unsigned long long)where);
+		json_add_str(&r->ack, rec->method.p, rec->method.n);
+		buf_adds(&r->ack, ",\"url\":");
+		json_add_str(&r->ack, rec->url.p, rec->url.n);
+		buf_adds(&r->ack, "}\n");
+	} else {
+		buf_adds(&r->ack, rec->id);
+		buf_addc(&r->ack, '\n');
+	}
+	if (!batch_add(&r->b, rec, r->ack.data, r->ack.len))
+		return 0;
+	if (batch_flush(&r->b, &r->out, &err) < 0) {
+		msg_error(&r->m, "cannot store records: %s", err.msg);
+		return RD_E_IO;
+	}
+	drain_out(r);
+	return 0;
+}
+
+static int flush(struct run *r)
+{
+	struct rd_err err;
+
+	if (batch_flush(&r->b, &r->out, &err) < 0 ||
+	    batch_tick(&r->b, &r->out, &err) < 0) {
+		msg_error(&r->m, "cannot store records: %s", err.msg);
+		return RD_E_IO;
+	}
+	drain_out(r);
+	return 0;
+}
+
+static int blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+static int run_ndjson(struct run *r, int fd)
+{
+	struct lineio l;
+	struct rd_err err;
+	char what[64];
+	int ret = 0, k, flags;
+	const char *p;
+	size_t n;
+
+	lineio_init(&l, fd, r->o->max_record);
+	while (!r->out_broken) {
+		if (!lineio_ready(&l)) {
+			/* Input is idle: make what we have durable and say so
+			 * before blocking. */
+			int64_t due;
+
+			if ((ret = flush(r)) < 0)
+				break;
+			due = spool_sync_due_ms(r->sp);
+			if (due > 0) {
+				struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+				if (poll(&pfd, 1, (int)due) == 0 &&
+				    (ret = flush(r)) < 0)
+					break;
+			}
+		}
+		if ((k = lineio_next(&l, &p, &n, &flags, &err)) < 0) {
+			msg_error(&r->m, "%s", err.msg);
+			ret = k;
+			break;
+		}
+		if (k == 0)
+			break;
+		snprintf(what, sizeof(what), "line %llu",
+			 (unsigned long long)l.lineno);
+		if (flags & LINEIO_OVER) {
+			if (flags & LINEIO_OVER_FIRST) {
+				char why[128];
+
+				snprintf(why, sizeof(why),
+					 "record is larger than the %llu-byte limit (--max-record-size)",
+					 (unsigned long long)r->o->max_record);
+				r->rejected++;
+				msg_error(&r->m, "%s: %s", what, why);
+			}
+			if (r->reject_fd >= 0 &&
+			    (write(r->reject_fd, p, n) != (ssize_t)n ||
+			     ((flags & LINEIO_OVER_LAST) &&
+			      write(r->reject_fd, "\n", 1) != 1)))
+				msg_error(&r->m, "cannot write to '%s': %s",
+					  r->o->reject, strerror(errno));
+			continue;
+		}
+		if (blank(p, n))
+			continue;
+		{
+			struct rec_req rec;
+
+			if (rec_req_parse(&r->parser, p, n, 0, &rec, &err) < 0) {
+				reject(r, what, p, n, err.msg);
+				continue;
+			}
+			if ((ret = store(r, &rec, l.lineno)) < 0)
+				break;
+		}
+	}
+	lineio_release(&l);
+	return ret;
+}
+
+static int read_all(int fd, struct buf *b, uint64_t max, struct rd_err *err)
+{
+	for (;;) {
+		char *d = buf_reserve(b, 65536);
+		ssize_t k = read(fd, d, 65536);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return rd_err_sys(err, errno, "read input");
+		if (k == 0)
+			return 0;
+		b->len += (size_t)k;
+		if (b->len > max)
+			return rd_err_set(err, RD_E_FULL,
+					  "input is larger than the %llu-byte limit (--max-record-size)",
+					  (unsigned long long)max);
+	}
+}
+
+/* Fill the per-record fields that flags supply for URL and --raw input. */
+static void apply_flags(const struct opts *o, struct rec_req *rec)
+{
+	rec->fail_type = o->proto.fail_type;
+	rec->fail_status = o->proto.fail_status;
+	rec->fail_msg = o->proto.fail_msg;
+	rec->attempts = o->proto.attempts;
+	rec->idem_key = o->proto.idem_key;
+	rec->tags = o->tags;
+	rec->ntags = o->ntags;
+}
+
+static int run_raw(struct run *r, int fd)
+{
+	struct buf in;
+	struct rd_err err;
+	size_t pos = 0, used;
+	uint64_t msgno = 0;
+	int ret;
+
+	buf_init(&in);
+	/* The whole stream is bounded by the record limit times a margin
+	 * for pipelined messages; larger input is refused, not buffered. */
+	if ((ret = read_all(fd, &in, r->o->max_record + 65536, &err)) < 0) {
+		msg_error(&r->m, "%s", err.msg);
+		goto out;
+	}
+	while (pos < in.len && !blank(in.data + pos, in.len - pos)) {
+		struct rawhttp_req q;
+		struct rec_req rec;
+		char what[64];
+
+		rawhttp_req_init(&q);
+		snprintf(what, sizeof(what), "message %llu",
+			 (unsigned long long)++msgno);
+		if (rawhttp_parse(in.data + pos, in.len - pos, r->o->scheme, &q,
+				  &used, &err) < 0) {
+			char why[600];
+
+			/* Offsets in the message are relative to its start. */
+			snprintf(why, sizeof(why), "%s (message starts at byte %zu)",
+				 err.msg, pos);
+			reject(r, what, in.data + pos, in.len - pos, why);
+			rawhttp_req_release(&q);
+			break;
+		}
+		memset(&rec, 0, sizeof(rec));
+		rec.method.p = q.method;
+		rec.method.n = strlen(q.method);
+		rec.url.p = q.url;
+		rec.url.n = strlen(q.url);
+		rec.hdrs = (const struct rec_hdr *)r->o->hdrs; /* replaced below */
+		{
+			struct rec_hdr *h = xcalloc(q.nhdrs + 1, sizeof(*h));
+
+			for (size_t i = 0; i < q.nhdrs; i++) {
+				h[i].name.p = q.hdrs[i].name;
+				h[i].name.n = strlen(q.hdrs[i].name);
+				h[i].value.p = q.hdrs[i].value;
+				h[i].value.n = q.hdrs[i].value_len;
+			}
+			rec.hdrs = h;
+			rec.nhdrs = q.nhdrs;
+			rec.body.p = q.body ? q.body : "";
+			rec.body.n = q.body_len;
+			apply_flags(r->o, &rec);
+			if (rec_req_validate(&rec, &err) < 0)
+				reject(r, what, in.data + pos, used, err.msg);
+			else
+				ret = store(r, &rec, msgno);
+			free(h);
+		}
+		rawhttp_req_release(&q);
+		pos += used;
+		if (ret < 0)
+			break;
+	}
+out:
+	buf_release(&in);
+	return ret;
+}
+
+static int run_jq(struct run *r, int fd)
+{
+	struct jqf *f = NULL;
+	struct buf chunk, text;
+	struct rd_err err;
+	size_t input_no = 0, outs = 0, last_input = 0;
+	int ret = 0, eof = 0, k;
+
+	buf_init(&chunk);
+	buf_init(&text);
+	if ((ret = jqf_new(r->o->jq, &f, &err)) < 0) {
+		msg_error(&r->m, "%s", err.msg);
+		r->rejected = 0;
+		ret = RD_E_INVAL;
+		goto out;
+	}
+	while (!r->out_broken) {
+		k = jqf_next(f, &text, &input_no, &err);
+		if (k == 1 || k == RD_E_INVAL) {
+			char what[96];
+
+			outs = input_no == last_input ? outs + 1 : 1;
+			last_input = input_no;
+			snprintf(what, sizeof(what), "input %zu, output %zu",
+				 input_no, outs);
+			if (k == RD_E_INVAL) {
+				reject(r, what, NULL, 0, err.msg);
+				continue;
+			}
+			{
+				struct rec_req rec;
+
+				if (text.len > r->o->max_record)
+					reject(r, what, text.data, text.len,
+					       "record is larger than the limit (--max-record-size)");
+				else if (rec_req_parse(&r->parser, text.data,
+						       text.len, 0, &rec, &err) < 0)
+					reject(r, what, text.data, text.len, err.msg);
+				else if ((ret = store(r, &rec, input_no)) < 0)
+					break;
+			}
+			continue;
+		}
+		if (k == RD_E_CORRUPT) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "input %zu", input_no);
+			reject(r, what, NULL, 0, err.msg);
+			break;
+		}
+		if (eof)
+			break;
+		if ((ret = flush(r)) < 0)
+			break;
+		buf_reset(&chunk);
+		{
+			char *d = buf_reserve(&chunk, 1 << 16);
+			ssize_t n;
+
+			do
+				n = read(fd, d, 1 << 16);
+			while (n < 0 && errno == EINTR);
+			if (n < 0) {
+				msg_error(&r->m, "cannot read input: %s",
+					  strerror(errno));
+				ret = RD_E_IO;
+				break;
+			}
+			chunk.len = (size_t)n;
+			eof = n == 0;
+			jqf_feed(f, chunk.data, chunk.len, eof);
+		}
+	}
+out:
+	jqf_free(f);
+	buf_release(&chunk);
+	buf_release(&text);
+	return ret;
+}
+
+static int run_flags(struct run *r)
+{
+	const struct opts *o = r->o;
+	struct rec_req rec;
+	struct rd_err err;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.method.p = o->method ? o->method : o->have_data ? "POST" : "GET";
+	rec.method.n = strlen(rec.method.p);
+	rec.url.p = o->url;
+	rec.url.n = strlen(o->url);
+	rec.hdrs = o->hdrs;
+	rec.nhdrs = o->nhdrs;
+	rec.body.p = o->data.data ? o->data.data : "";
+	rec.body.n = o->data.len;
+	apply_flags(o, &rec);
+	if (rec_req_validate(&rec, &err) < 0) {
+		reject(r, "request", NULL, 0, err.msg);
+		return 0;
+	}
+	return store(r, &rec, 1);
+}
+
+/* Body from --data*: "@FILE" (or "@-") reads a file unless raw; --data
+ * drops CR and LF from files like curl -d, and joins repeats with '&'. */
+static int add_data(struct opts *o, const char *arg, int opt, struct msg *m)
+{
+	struct buf f;
+	struct rd_err err;
+	int fd = -1;
+
+	if (o->have_data && opt == OPT_DATA)
+		buf_addc(&o->data, '&');
+	o->have_data = 1;
+	if (opt == OPT_DATA_RAW || arg[0] != '@') {
+		buf_adds(&o->data, arg);
+		return 0;
+	}
+	buf_init(&f);
+	fd = strcmp(arg + 1, "-") == 0 ? STDIN_FILENO :
+		open(arg + 1, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		msg_error(m, "cannot open '%s': %s", arg + 1, strerror(errno));
+		return RD_E_IO;
+	}
+	if (read_all(fd, &f, o->max_record, &err) < 0) {
+		msg_error(m, "'%s': %s", arg + 1, err.msg);
+		buf_release(&f);
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return RD_E_IO;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	for (size_t i = 0; i < f.len; i++)
+		if (opt == OPT_DATA_BINARY ||
+		    (f.data[i] != '\r' && f.data[i] != '\n'))
+			buf_addc(&o->data, f.data[i]);
+	buf_release(&f);
+	return 0;
+}
+
+/* "Name: value" into a header; the value keeps inner spacing. */
+static int add_header(struct opts *o, const char *arg, struct msg *m)
+{
+	const char *colon = strchr(arg, ':');
+	const char *v;
+	struct rec_hdr *h;
+
+	if (!colon || colon == arg) {
+		msg_usage(m, "header '%s' is not 'Name: value'", arg);
+		return RD_E_INVAL;
+	}
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	o->hdrs = xrealloc(o->hdrs, (o->nhdrs + 1) * sizeof(*o->hdrs));
+	h = &o->hdrs[o->nhdrs++];
+	h->name.p = arg;
+	h->name.n = (size_t)(colon - arg);
+	h->value.p = v;
+	h->value.n = strlen(v);
+	return 0;
+}
+
+static int add_tag(struct opts *o, const char *arg, struct msg *m)
+{
+	const char *eq = strchr(arg, '=');
+	struct rec_tag *t;
+
+	if (!eq || eq == arg) {
+		msg_usage(m, "tag '%s' is not KEY=VALUE", arg);
+		return RD_E_INVAL;
+	}
+	o->tags = xrealloc(o->tags, (o->ntags + 1) * sizeof(*o->tags));
+	t = &o->tags[o->ntags++];
+	t->key.p = arg;
+	t->key.n = (size_t)(eq - arg);
+	t->value.p = eq + 1;
+	t->value.n = strlen(eq + 1);
+	if (json_utf8_check(arg, strlen(arg)) >= 0) {
+		msg_usage(m, "tag '%s' is not valid UTF-8", arg);
+		return RD_E_INVAL;
+	}
+	return 0;
+}
+
+static int bad(struct msg *m, const char *opt, const struct rd_err *err)
+{
+	msg_usage(m, "%s: %s", opt, err->msg);
+	return RD_E_INVAL;
+}
+
+/* Returns 0 to run, 1 when done (help, version), negative on error. */
+static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
+{
+	struct rd_err err;
+	uint64_t v;
+	int c, req_flags = 0;
+
+	memset(o, 0, sizeof(*o));
+	cli_common_init(&o->c);
+	buf_init(&o->data);
+	spool_opts_init(&o->so);
+	o->scheme = "http";
+	o->max_record = 16ULL << 20;
+	o->proto.fail_type.p = "unknown";
+	o->proto.fail_type.n = 7;
+	/* Sizes first, so that @FILE reads honour --max-record-size. */
+	for (int i = 1; i < argc - 1; i++)
+		if (strcmp(argv[i], "--max-record-size") == 0 &&
+		    cli_parse_size(argv[i + 1], &v, &err) == 0 && v > 0)
+			o->max_record = v;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		if (cli_common_opt(&o->c, c, optarg))
+			continue;
+		switch (c) {
+		case 'i': o->input = optarg; break;
+		case OPT_RAW: o->raw = 1; break;
+		case OPT_SCHEME:
+			if (strcmp(optarg, "http") && strcmp(optarg, "https")) {
+				msg_usage(m, "--scheme must be http or https");
+				return RD_E_INVAL;
+			}
+			o->scheme = optarg;
+			break;
+		case OPT_JQ: o->jq = optarg; break;
+		case 'X': o->method = optarg; req_flags = 1; break;
+		case 'H':
+			if (add_header(o, optarg, m) < 0)
+				return RD_E_INVAL;
+			req_flags = 1;
+			break;
+		case OPT_DATA: case OPT_DATA_BINARY: case OPT_DATA_RAW:
+			if (add_data(o, optarg, c, m) < 0)
+				return RD_E_INVAL;
+			req_flags = 1;
+			break;
+		case OPT_FAILURE:
+			o->proto.fail_type.p = optarg;
+			o->proto.fail_type.n = strlen(optarg);
+			o->failure_given = 1;
+			break;
+		case OPT_STATUS:
+			if (cli_parse_u64(optarg, 0, 999, &v, &err) < 0)
+				return bad(m, "--status", &err);
+			o->proto.fail_status = (int)v;
+			o->failure_given = 1;
+			break;
+		case OPT_MESSAGE:
+			o->proto.fail_msg.p = optarg;
+			o->proto.fail_msg.n = strlen(optarg);
+			o->failure_given = 1;
+			break;
+		case OPT_ATTEMPTS:
+			if (cli_parse_u64(optarg, 0, 1000000, &v, &err) < 0)
+				return bad(m, "--attempts", &err);
+			o->proto.attempts = (long long)v;
+			o->failure_given = 1;
+			break;
+		case OPT_IKEY:
+			o->proto.idem_key.p = optarg;
+			o->proto.idem_key.n = strlen(optarg);
+			o->failure_given = 1;
+			break;
+		case OPT_TAG:
+			if (add_tag(o, optarg, m) < 0)
+				return RD_E_INVAL;
+			o->failure_given = 1;
+			break;
+		case OPT_FSYNC:
+			if (spool_fsync_parse(optarg, &o->so.fsync, &err) < 0)
+				return bad(m, "--fsync", &err);
+			break;
+		case OPT_FSYNC_INTERVAL:
+			if (cli_parse_duration(optarg, &v, &err) < 0)
+				return bad(m, "--fsync-interval", &err);
+			o->so.fsync_interval_ms = v;
+			break;
+		case OPT_SEGMENT_SIZE:
+			if (cli_parse_size(optarg, &v, &err) < 0)
+				return bad(m, "--segment-size", &err);
+			if (v < 4096) {
+				msg_usage(m, "--segment-size: at least 4096 bytes");
+				return RD_E_INVAL;
+			}
+			o->so.segment_bytes = v;
+			break;
+		case OPT_MAX_SPOOL:
+			if (cli_parse_size(optarg, &v, &err) < 0)
+				return bad(m, "--max-spool-size", &err);
+			o->so.max_bytes = v;
+			break;
+		case OPT_MAX_RECORD:
+			if (cli_parse_size(optarg, &v, &err) < 0)
+				return bad(m, "--max-record-size", &err);
+			if (v == 0) {
+				msg_usage(m, "--max-record-size: must be above zero");
+				return RD_E_INVAL;
+			}
+			o->max_record = v;
+			break;
+		case OPT_REJECT: o->reject = optarg; break;
+		default:
+			msg_usage(m, "unknown or incomplete option");
+			return RD_E_INVAL;
+		}
+	}
+	if (o->c.help) {
+		fputs(usage_text, stdout);
+		return fflush(stdout) == 0 ? 1 : RD_E_IO;
+	}
+	if (o->c.version) {
+		cli_print_version("rd-capture");
+		return fflush(stdout) == 0 ? 1 : RD_E_IO;
+	}
+	if (optind < argc)
+		o->url = argv[optind++];
+	if (optind < argc) {
+		msg_usage(m, "unexpected argument '%s' (one URL at most)", argv[optind]);
+		return RD_E_INVAL;
+	}
+	if ((o->url != NULL) + o->raw + (o->jq != NULL) > 1) {
+		msg_usage(m, "choose one input: a URL, --raw or --jq");
+		return RD_E_INVAL;
+	}
+	if (req_flags && !o->url) {
+		msg_usage(m, "-X, -H and --data describe a request: give its URL");
+		return RD_E_INVAL;
+	}
+	if (o->failure_given && !o->url && !o->raw) {
+		msg_usage(m, "--failure, --status, --message, --attempts, --idempotency-key and --tag apply to a URL or --raw; NDJSON and --jq records carry their own");
+		return RD_E_INVAL;
+	}
+	if (o->have_data) {
+		int has_ct = 0;
+
+		for (size_t i = 0; i < o->nhdrs; i++)
+			has_ct |= o->hdrs[i].name.n == 12 &&
+				  strncasecmp(o->hdrs[i].name.p, "Content-Type", 12) == 0;
+		if (!has_ct) {	/* what curl -d sends */
+			struct rec_hdr *h;
+
+			o->hdrs = xrealloc(o->hdrs, (o->nhdrs + 1) * sizeof(*o->hdrs));
+			h = &o->hdrs[o->nhdrs++];
+			h->name.p = "Content-Type";
+			h->name.n = 12;
+			h->value.p = "application/x-www-form-urlencoded";
+			h->value.n = strlen(h->value.p);
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct run r;
+	struct rd_err err;
+	char dir[4096];
+	int ret, fd = STDIN_FILENO, status;
+
+	memset(&r, 0, sizeof(r));
+	msg_init(&r.m, "rd-capture");
+	signal(SIGPIPE, SIG_IGN);
+	/* Past `ulimit -f`, fail the write with EFBIG instead of dying. */
+	signal(SIGXFSZ, SIG_IGN);
+	if ((ret = parse_opts(argc, argv, &o, &r.m)) != 0)
+		return ret < 0 ? RD_EXIT_ERROR : RD_EXIT_OK;
+	r.o = &o;
+	r.reject_fd = -1;
+	r.m.verbosity = o.c.verbosity;
+	buf_init(&r.out);
+	buf_init(&r.ack);
+	rec_parser_init(&r.parser);
+	status = RD_EXIT_ERROR;
+	if (cli_spool_dir(o.c.dir, dir, sizeof(dir), &err) < 0) {
+		msg_usage(&r.m, "%s", err.msg);
+		goto out;
+	}
+	if (o.input && strcmp(o.input, "-") != 0 &&
+	    (fd = open(o.input, O_RDONLY | O_CLOEXEC)) < 0) {
+		msg_error(&r.m, "cannot open '%s': %s", o.input, strerror(errno));
+		goto out;
+	}
+	if (o.reject && (r.reject_fd = open(o.reject,
+			O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		msg_error(&r.m, "cannot open '%s': %s", o.reject, strerror(errno));
+		goto out;
+	}
+	if (rec_idgen_init(&r.ids, &err) < 0) {
+		msg_error(&r.m, "%s", err.msg);
+		goto out;
+	}
+	o.so.create = 1;
+	o.so.notice = on_notice;
+	o.so.notice_ctx = &r.m;
+	if (spool_open(dir, &o.so, &r.sp, &err) < 0) {
+		msg_error(&r.m, "%s", err.msg);
+		goto out;
+	}
+	/* A batch is one member: keep it well inside a segment. */
+	batch_init(&r.b, r.sp, o.so.segment_bytes / 4 < BATCH_BYTES ?
+		   (size_t)(o.so.segment_bytes / 4) : BATCH_BYTES,
+		   o.so.fsync == SPOOL_FSYNC_ALWAYS ? 1 : BATCH_RECORDS);
+	if (o.url)
+		ret = run_flags(&r);
+	else if (o.raw)
+		ret = run_raw(&r, fd);
+	else if (o.jq)
+		ret = run_jq(&r, fd);
+	else
+		ret = run_ndjson(&r, fd);
+	if (ret >= 0 && batch_finish(&r.b, &r.out, &err) < 0) {
+		msg_error(&r.m, "cannot store records: %s", err.msg);
+		ret = RD_E_IO;
+	}
+	if (ret >= 0)
+		drain_out(&r);
+	batch_release(&r.b);
+	if (ret == RD_E_INVAL && r.rejected == 0)
+		status = RD_EXIT_ERROR;
+	else if (ret < 0 || r.out_broken == 2)
+		status = RD_EXIT_ERROR;
+	else
+		status = r.rejected ? RD_EXIT_PARTIAL : RD_EXIT_OK;
+	msg_info(&r.m, "%llu stored, %llu rejected in '%s'",
+		 (unsigned long long)r.stored, (unsigned long long)r.rejected,
+		 dir);
+out:
+	spool_close(r.sp);
+	if (fd > STDIN_FILENO)
+		close(fd);
+	if (r.reject_fd >= 0 && close(r.reject_fd) < 0) {
+		msg_error(&r.m, "cannot write to '%s': %s", o.reject,
+			  strerror(errno));
+		status = RD_EXIT_ERROR;
+	}
+	rec_parser_release(&r.parser);
+	buf_release(&r.out);
+	buf_release(&r.ack);
+	buf_release(&o.data);
+	free(o.hdrs);
+	free(o.tags);
+	return status;
+}
