@@ -1,0 +1,97 @@
+#!/usr/bin/env bats
+# Documentation stays in sync with the code: every long option in each
+# tool's --help appears in its man page and its bash, zsh and fish
+# completions; man pages render without warnings; completions load.
+
+load common
+
+tools() {
+	local f
+	for f in "$RD_TOP"/cmd/rd-*.c; do basename "$f" .c; done
+}
+
+help_options() {
+	"$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+}
+
+@test "every tool has a man page, three completions and a test suite" {
+	for t in $(tools); do
+		assert_file_exist "$RD_TOP/man/$t.1"
+		assert_file_exist "$RD_TOP/completions/$t.bash"
+		assert_file_exist "$RD_TOP/completions/_$t"
+		assert_file_exist "$RD_TOP/completions/$t.fish"
+		assert_file_exist "$RD_TOP/tests/$t.bats"
+	done
+}
+
+@test "every long option in --help is in the man page and all completions" {
+	missing=""
+	for t in $(tools); do
+		opts=$(help_options "$t")
+		[ -n "$opts" ]
+		# The roff source writes a dash as \-.
+		man=$(sed 's/\\-/-/g' "$RD_TOP/man/$t.1")
+		for o in $opts; do
+			grep -qF -- "$o" <<< "$man" || missing+=" man/$t.1:$o"
+			grep -qwF -- "$o" "$RD_TOP/completions/$t.bash" || missing+=" $t.bash:$o"
+			grep -qF -- "$o" "$RD_TOP/completions/_$t" || missing+=" _$t:$o"
+			grep -qE -- "-l ${o#--}( |$)" "$RD_TOP/completions/$t.fish" || missing+=" $t.fish:$o"
+		done
+	done
+	assert_equal "$missing" ""
+}
+
+@test "the man pages render with no warnings" {
+	for f in "$RD_TOP"/man/*.[1-8]; do
+		run sh -c "MANWIDTH=80 man --warnings -l '$f' 2>&1 >/dev/null"
+		assert_success
+		assert_output ""
+		# And something was rendered: the NAME section.
+		run sh -c "MANWIDTH=80 man -l '$f' 2>/dev/null | grep -c '^NAME'"
+		assert_output 1
+	done
+}
+
+@test "bash completion offers options by prefix and values for --fsync" {
+	source "$RD_TOP/completions/rd-capture.bash"
+	COMP_WORDS=(rd-capture --fs)
+	COMP_CWORD=1
+	_rd_capture
+	assert_equal "${COMPREPLY[*]}" "--fsync --fsync-interval"
+	COMP_WORDS=(rd-capture --fsync "")
+	COMP_CWORD=2
+	_rd_capture
+	assert_equal "${COMPREPLY[*]}" "always batch interval never"
+}
+
+@test "zsh and fish completions parse" {
+	if command -v zsh > /dev/null; then
+		run zsh -n "$RD_TOP/completions/_rd-capture"
+		assert_success
+	fi
+	if command -v fish > /dev/null; then
+		run fish -n "$RD_TOP/completions/rd-capture.fish"
+		assert_success
+	fi
+	for f in "$RD_TOP"/completions/*.bash; do
+		run bash -n "$f"
+		assert_success
+	done
+}
+
+@test "make install puts binaries, man pages and completions under DESTDIR" {
+	run make -C "$RD_TOP" -s install BUILD="${RD_BUILD#"$RD_TOP"/}" DESTDIR="$T/root" PREFIX=/usr
+	assert_success
+	assert_file_executable "$T/root/usr/bin/rd-capture"
+	assert_file_exist "$T/root/usr/share/man/man1/rd-capture.1"
+	assert_file_exist "$T/root/usr/share/man/man5/redrive-spool.5"
+	assert_file_exist "$T/root/usr/share/bash-completion/completions/rd-capture"
+	assert_file_exist "$T/root/usr/share/zsh/vendor-completions/_rd-capture"
+	assert_file_exist "$T/root/usr/share/fish/vendor_completions.d/rd-capture.fish"
+	run "$T/root/usr/bin/rd-capture" --version
+	assert_output "rd-capture 0.1.0"
+	run make -C "$RD_TOP" -s uninstall BUILD="${RD_BUILD#"$RD_TOP"/}" DESTDIR="$T/root" PREFIX=/usr
+	assert_success
+	assert_file_not_exist "$T/root/usr/bin/rd-capture"
+	assert_file_not_exist "$T/root/usr/share/man/man1/rd-capture.1"
+}
