@@ -130,9 +130,13 @@ void rec_time_fmt(int64_t ms, char out[REC_TIME_LEN + 1])
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	snprintf(out, REC_TIME_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	/* The modulos only tell the compiler each field's width; gmtime_r
+	 * already keeps them in range. */
+	snprintf(out, REC_TIME_LEN + 1, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+		 (unsigned)(tm.tm_year + 1900) % 10000u,
+		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+		 (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+		 (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000u);
 }
 
 static int digits(const char *s, size_t n, int *v)
