@@ -399,7 +399,6 @@ static int run_raw(struct run *r, int fd)
 		rec.method.n = strlen(q.method);
 		rec.url.p = q.url;
 		rec.url.n = strlen(q.url);
-		rec.hdrs = (const struct rec_hdr *)r->o->hdrs; /* replaced below */
 		{
 			struct rec_hdr *h = xcalloc(q.nhdrs + 1, sizeof(*h));
 
