@@ -22,11 +22,12 @@ static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 int rec_idgen_init(struct rec_idgen *g, struct rd_err *err)
 {
+	unsigned char *p = (unsigned char *)g->key;
 	size_t got = 0;
 
-	g->last_ms = 0;
-	while (got < sizeof(g->rnd)) {
-		ssize_t k = getrandom(g->rnd + got, sizeof(g->rnd) - got, 0);
+	memset(g, 0, sizeof(*g));
+	while (got < sizeof(g->key)) {
+		ssize_t k = getrandom(p + got, sizeof(g->key) - got, 0);
 
 		if (k < 0) {
 			if (errno == EINTR)
@@ -36,6 +37,16 @@ int rec_idgen_init(struct rec_idgen *g, struct rd_err *err)
 		got += (size_t)k;
 	}
 	return 0;
+}
+
+/* A bijective 64-bit mixer (the splitmix64 finaliser). */
+static uint64_t mix64(uint64_t z)
+{
+	z ^= z >> 30;
+	z *= 0xbf58476d1ce4e5b9ULL;
+	z ^= z >> 27;
+	z *= 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 void rec_id_next(struct rec_idgen *g, int64_t now_ms, char out[REC_ID_LEN + 1])
@@ -52,18 +63,17 @@ void rec_id_next(struct rec_idgen *g, int64_t now_ms, char out[REC_ID_LEN + 1])
 			if (++g->rnd[i] != 0)
 				break;
 	} else {
-		/* New millisecond: step the random part with an LCG over the
-		 * getrandom-seeded state.  Not unpredictable, and need not be:
-		 * uniqueness across processes comes from the seed.  The top
-		 * bit stays clear so increments within a millisecond have
-		 * room. */
-		uint64_t x = g->last_ms ^ ms;
+		/* New millisecond: the random part is a bijection of
+		 * key ^ ms, so two generators with different keys never
+		 * start a millisecond at the same value.  The top bit stays
+		 * clear so increments within a millisecond have room. */
+		uint64_t a = mix64(g->key[0] ^ ms);
+		uint64_t c = mix64(g->key[1] + a);
 
-		for (i = 0; i < 10; i++) {
-			x = x * 6364136223846793005ULL + 1442695040888963407ULL +
-			    g->rnd[i];
-			g->rnd[i] = (unsigned char)(x >> 56);
-		}
+		for (i = 0; i < 8; i++)
+			g->rnd[i] = (unsigned char)(a >> (56 - 8 * i));
+		g->rnd[8] = (unsigned char)(c >> 56);
+		g->rnd[9] = (unsigned char)(c >> 48);
 		g->rnd[0] &= 0x7f;
 		g->last_ms = ms;
 	}

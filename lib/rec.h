@@ -84,7 +84,8 @@ struct rec_event {
  * wall clock steps back. */
 struct rec_idgen {
 	uint64_t last_ms;
-	unsigned char rnd[10];
+	uint64_t key[2];         /* from getrandom: what makes this stream unique */
+	unsigned char rnd[10];   /* random part of the last id */
 };
 
 /* Seed from getrandom(2).  Returns 0 or RD_E_IO. */

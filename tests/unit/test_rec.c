@@ -50,6 +50,11 @@ static int starts(const char *s, const char *pre)
 	return strncmp(s, pre, strlen(pre)) == 0;
 }
 
+static int cmp_id(const void *x, const void *y)
+{
+	return strcmp(x, y);
+}
+
 int main(void)
 {
 	struct rec_idgen g;
@@ -73,6 +78,26 @@ int main(void)
 		memcpy(a, b, sizeof(a));
 	}
 	T_OK(mono, "ids strictly increase, even when the clock steps back");
+	{
+		/* Concurrent writers: many generators in the same
+		 * milliseconds (the case of eight rd-capture processes
+		 * started together) never produce the same id. */
+		enum { GENS = 64, MSS = 50, PER = 4 };
+		static char ids[GENS * MSS * PER][REC_ID_LEN + 1];
+		struct rec_idgen gs[GENS];
+		size_t k = 0, dup = 0;
+
+		for (int j = 0; j < GENS; j++)
+			rec_idgen_init(&gs[j], &err);
+		for (int m = 0; m < MSS; m++)
+			for (int j = 0; j < GENS; j++)
+				for (int q = 0; q < PER; q++)
+					rec_id_next(&gs[j], 1700000000000 + m, ids[k++]);
+		qsort(ids, k, sizeof(ids[0]), cmp_id);
+		for (i = 1; i < k; i++)
+			dup += strcmp(ids[i - 1], ids[i]) == 0;
+		T_EQ_INT(dup, 0, "no two generators collide in the same millisecond");
+	}
 	T_OK(!rec_id_valid("01JDZ00000000000000000000I", 26), "I is not Crockford");
 	T_OK(!rec_id_valid("81JDZ000000000000000000000", 26), "first digit <= 7");
 	T_OK(!rec_id_valid("01JDZ", 5), "short id refused");
