@@ -1,6 +1,8 @@
 /*
- * batch.c - batching and acknowledgement release.  No I/O of its own
- * beyond the spool calls; the caller prints what lands in `out`.
+ * batch.c - batching, the writer thread and acknowledgement release.  No
+ * I/O of its own beyond the spool calls; the caller prints what lands in
+ * `out`.  The writer thread touches only the fl_* fields and the spool;
+ * the caller's thread touches them only after joining it.
  */
 #include "batch.h"
 
@@ -18,13 +20,29 @@ void batch_init(struct batch *b, struct spool *sp, size_t max_bytes,
 	buf_init(&b->lines);
 	buf_init(&b->acks);
 	buf_init(&b->unsynced);
+	buf_init(&b->fl_lines);
+	buf_init(&b->fl_acks);
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
 }
 
 void batch_release(struct batch *b)
 {
+	if (b->started) {
+		pthread_mutex_lock(&b->lock);
+		b->quit = 1;
+		pthread_cond_broadcast(&b->cond);
+		pthread_mutex_unlock(&b->lock);
+		pthread_join(b->th, NULL);
+		b->started = 0;
+	}
+	pthread_mutex_destroy(&b->lock);
+	pthread_cond_destroy(&b->cond);
 	buf_release(&b->lines);
 	buf_release(&b->acks);
 	buf_release(&b->unsynced);
+	buf_release(&b->fl_lines);
+	buf_release(&b->fl_acks);
 }
 
 int batch_add(struct batch *b, const struct rec_req *r, const char *ack,
@@ -44,27 +62,102 @@ static void release(struct batch *b, struct buf *from, struct buf *out)
 	buf_reset(from);
 }
 
-int batch_flush(struct batch *b, struct buf *out, struct rd_err *err)
+static void append_in_flight(struct batch *b)
 {
 	struct spool_batch sb;
-	int r;
 
-	if (b->count == 0)
+	sb.data = b->fl_lines.data;
+	sb.len = b->fl_lines.len;
+	sb.count = b->fl_count;
+	sb.first_id = b->fl_first_id;
+	b->fl_ret = spool_append(b->sp, &sb, &b->fl_err);
+}
+
+/* The writer: append each batch handed over, until told to quit.  A batch
+ * handed over before quit is always appended. */
+static void *writer(void *arg)
+{
+	struct batch *b = arg;
+
+	pthread_mutex_lock(&b->lock);
+	for (;;) {
+		while (!(b->busy && !b->done) && !b->quit)
+			pthread_cond_wait(&b->cond, &b->lock);
+		if (b->busy && !b->done) {
+			pthread_mutex_unlock(&b->lock);
+			append_in_flight(b);
+			pthread_mutex_lock(&b->lock);
+			b->done = 1;
+			pthread_cond_broadcast(&b->cond);
+			continue;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+int batch_wait(struct batch *b, struct buf *out, struct rd_err *err)
+{
+	if (!b->busy)
 		return 0;
-	sb.data = b->lines.data;
-	sb.len = b->lines.len;
-	sb.count = b->count;
-	sb.first_id = b->first_id;
-	r = spool_append(b->sp, &sb, err);
-	buf_reset(&b->lines);
-	b->count = 0;
+	pthread_mutex_lock(&b->lock);
+	while (!b->done)
+		pthread_cond_wait(&b->cond, &b->lock);
+	b->busy = b->done = 0;
+	pthread_mutex_unlock(&b->lock);
+	buf_reset(&b->fl_lines);
+	if (b->fl_ret < 0) {
+		buf_reset(&b->fl_acks);
+		if (err)
+			*err = b->fl_err;
+		return b->fl_ret;
+	}
+	release(b, &b->fl_acks, &b->unsynced);
+	if (b->fl_ret > 0)
+		release(b, &b->unsynced, out);
+	return 0;
+}
+
+static void swap_buf(struct buf *x, struct buf *y)
+{
+	struct buf t = *x;
+
+	*x = *y;
+	*y = t;
+}
+
+int batch_flush(struct batch *b, struct buf *out, struct rd_err *err)
+{
+	int r = batch_wait(b, out, err);
+
 	if (r < 0) {
+		buf_reset(&b->lines);
 		buf_reset(&b->acks);
+		b->count = 0;
 		return r;
 	}
-	release(b, &b->acks, &b->unsynced);
-	if (r > 0)
-		release(b, &b->unsynced, out);
+	if (b->count == 0)
+		return 0;
+	/* Swapping keeps both buffers' storage: no allocation per batch. */
+	swap_buf(&b->lines, &b->fl_lines);
+	swap_buf(&b->acks, &b->fl_acks);
+	b->fl_count = b->count;
+	memcpy(b->fl_first_id, b->first_id, sizeof(b->fl_first_id));
+	b->count = 0;
+	if (!b->started && pthread_create(&b->th, NULL, writer, b) == 0)
+		b->started = 1;
+	pthread_mutex_lock(&b->lock);
+	b->busy = 1;
+	b->done = 0;
+	if (b->started) {
+		pthread_cond_broadcast(&b->cond);
+	} else {
+		/* No thread to be had: append in this one. */
+		append_in_flight(b);
+		b->done = 1;
+	}
+	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
 
@@ -72,7 +165,8 @@ int batch_finish(struct batch *b, struct buf *out, struct rd_err *err)
 {
 	int r;
 
-	if ((r = batch_flush(b, out, err)) < 0)
+	if ((r = batch_flush(b, out, err)) < 0 ||
+	    (r = batch_wait(b, out, err)) < 0)
 		return r;
 	if (b->unsynced.len) {
 		if ((r = spool_sync(b->sp, err)) < 0)
@@ -86,6 +180,8 @@ int batch_tick(struct batch *b, struct buf *out, struct rd_err *err)
 {
 	int r;
 
+	if ((r = batch_wait(b, out, err)) < 0)
+		return r;
 	if (!b->unsynced.len || spool_sync_due_ms(b->sp) != 0)
 		return 0;
 	if ((r = spool_sync(b->sp, err)) < 0)

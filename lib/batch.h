@@ -6,10 +6,18 @@
  * print for it).  Ack texts move to the caller's output buffer only once
  * spool_append (or spool_sync) says the record is durable, so a tool never
  * reports a record stored before it is.
+ *
+ * Appends are pipelined: batch_flush hands a full batch to a writer
+ * thread (compress, write, fsync) and returns, so the caller parses the
+ * next batch meanwhile.  The same thread appends every batch, so the
+ * system calls of appends come from one thread, in order.  At most one batch is in flight, so batches reach
+ * the spool in order.  While one is in flight the spool belongs to the
+ * writer: call spool functions only after batch_wait.
  */
 #ifndef BATCH_H
 #define BATCH_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,10 +34,24 @@ struct batch {
 	char first_id[REC_ID_LEN + 1];
 	struct buf acks;         /* ack texts of the open batch */
 	struct buf unsynced;     /* ack texts written, awaiting an fsync */
+	/* The batch in flight, owned by the writer until batch_wait.  One
+	 * writer thread lives as long as the batch; lock guards the flags. */
+	int started;             /* the writer thread exists */
+	int busy;                /* a batch was handed over, not yet waited */
+	int done, quit;
+	pthread_t th;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct buf fl_lines, fl_acks;
+	uint32_t fl_count;
+	char fl_first_id[REC_ID_LEN + 1];
+	int fl_ret;
+	struct rd_err fl_err;
 };
 
 void batch_init(struct batch *b, struct spool *sp, size_t max_bytes,
 		uint32_t max_records);
+/* Waits for a batch in flight, then frees everything. */
 void batch_release(struct batch *b);
 
 /* Add a record (r->id set) with its ack text.  Returns 1 when the batch is
@@ -37,15 +59,21 @@ void batch_release(struct batch *b);
 int batch_add(struct batch *b, const struct rec_req *r, const char *ack,
 	      size_t ack_len);
 
-/* Append the open batch.  Ack texts of every record now durable are
- * appended to out.  On error nothing of the open batch is stored and its
- * acks are dropped (the caller reports the failure). */
+/* Wait for the batch in flight (as batch_wait), then start appending the
+ * open batch in the background.  On error (of the batch in flight) the
+ * open batch is dropped too: nothing of either is acknowledged. */
 int batch_flush(struct batch *b, struct buf *out, struct rd_err *err);
 
-/* Flush, then fsync so that every record added is durable; acks to out. */
+/* Wait for the batch in flight.  Ack texts of every record now durable
+ * are appended to out.  On error nothing of that batch is stored and its
+ * acks are dropped (the caller reports the failure). */
+int batch_wait(struct batch *b, struct buf *out, struct rd_err *err);
+
+/* Flush, wait, then fsync so that every record added is durable; acks to
+ * out. */
 int batch_finish(struct batch *b, struct buf *out, struct rd_err *err);
 
-/* If an interval sync is due, do it and release its acks to out. */
+/* Wait; then, if an interval sync is due, do it and release its acks. */
 int batch_tick(struct batch *b, struct buf *out, struct rd_err *err);
 
 #endif
