@@ -1,9 +1,12 @@
 /*
- * gzm.c - build and read single gzip members with zlib.
+ * gzm.c - build gzip members with libdeflate and read them with zlib.
  *
- * Writing is one deflate call per batch into a buffer sized by
- * deflateBound, so a member is always produced whole and can go to disk in
- * one write.
+ * Writing compresses a whole batch in one call into a buffer sized by its
+ * bound, so a member is always produced whole and can go to disk in one
+ * write.  libdeflate builds the members: on the benchmark records it is
+ * 1.8x faster than zlib at level 1 and 13% smaller (bench/compress.sh).
+ * zlib reads them: its streaming inflate tells where a member ends, which
+ * the reader needs to walk a segment.
  *
  * Reading uses pread through a read-ahead window, so walking many small
  * members costs one system call per window rather than per member, and no
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include "xalloc.h"
@@ -40,54 +44,31 @@ void gzm_writer_init(struct gzm_writer *w, int level)
 
 void gzm_writer_release(struct gzm_writer *w)
 {
-	if (w->zs) {
-		deflateEnd(w->zs);
-		free(w->zs);
-	}
+	if (w->zs)
+		libdeflate_free_compressor(w->zs);
 	w->zs = NULL;
 }
 
 int gzm_build(struct gzm_writer *w, struct buf *out, const void *data,
 	      size_t len, struct rd_err *err)
 {
-	z_stream *zs = w->zs;
-	size_t out0 = out->len;
-	int zr;
+	size_t room, n;
+	char *o;
 
-	if (!zs) {
-		zs = xcalloc(1, sizeof(*zs));
-		if (deflateInit2(zs, w->level, Z_DEFLATED, 31, 8,
-				 Z_DEFAULT_STRATEGY) != Z_OK) {
-			free(zs);
-			return rd_err_set(err, RD_E_INVAL,
-					  "cannot set up gzip level %d", w->level);
-		}
-		w->zs = zs;
-	} else if (deflateReset(zs) != Z_OK) {
-		return rd_err_set(err, RD_E_INVAL, "cannot reset the gzip writer");
-	}
-	if (len > UINT_MAX / 2)
+	if (!w->zs && !(w->zs = libdeflate_alloc_compressor(w->level)))
 		return rd_err_set(err, RD_E_INVAL,
-				  "batch of %zu bytes is too large for one member",
-				  len);
-	zs->next_in = (Bytef *)(uintptr_t)data;
-	zs->avail_in = (uInt)len;
-	do {
-		/* deflateBound makes one call enough; loop only as a guard. */
-		size_t room = deflateBound(zs, zs->avail_in) + 64;
-
-		zs->next_out = (Bytef *)buf_reserve(out, room);
-		zs->avail_out = (uInt)room;
-		zr = deflate(zs, Z_FINISH);
-		out->len += room - zs->avail_out;
-		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-			out->len = out0;
-			if (out->data)
-				out->data[out0] = '\0';
-			return rd_err_set(err, RD_E_INVAL, "gzip: %s",
-					  zs->msg ? zs->msg : "deflate failed");
-		}
-	} while (zr != Z_STREAM_END);
+				  "cannot set up gzip level %d", w->level);
+	room = libdeflate_gzip_compress_bound(w->zs, len);
+	o = buf_reserve(out, room);
+	n = libdeflate_gzip_compress(w->zs, data, len, o, room);
+	if (n == 0) {
+		/* Cannot happen with the bound above; refuse rather than
+		 * write a partial member. */
+		out->data[out->len] = '\0';
+		return rd_err_set(err, RD_E_INVAL,
+				  "gzip: a %zu-byte batch did not fit its bound", len);
+	}
+	out->len += n;
 	out->data[out->len] = '\0';
 	return 0;
 }

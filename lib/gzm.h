@@ -9,7 +9,8 @@
  * resynchronise on the next member.  zlib checks each member's CRC-32 and
  * ISIZE trailer.
  *
- * The z_stream stays inside gzm.c.  Nothing here prints or locks.
+ * The compression libraries stay inside gzm.c.  Nothing here prints or
+ * locks.
  */
 #ifndef GZM_H
 #define GZM_H
@@ -21,7 +22,7 @@
 #include "rd.h"
 
 struct gzm_writer {
-	void *zs;  /* deflate state, created on first use; owned */
+	void *zs;  /* compressor, created on first use; owned */
 	int level; /* 1..9 */
 };
 
