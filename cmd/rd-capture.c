@@ -240,7 +240,7 @@ static int flush(struct run *r)
 {
 	struct rd_err err;
 
-	if (batch_flush(&r->b, &r->out, &err) < 0 ||
+	if (batch_commit(&r->b, &r->out, &err) < 0 ||
 	    batch_tick(&r->b, &r->out, &err) < 0) {
 		msg_error(&r->m, "cannot store records: %s", err.msg);
 		return RD_E_IO;

@@ -127,7 +127,10 @@ static void swap_buf(struct buf *x, struct buf *y)
 	*y = t;
 }
 
-int batch_flush(struct batch *b, struct buf *out, struct rd_err *err)
+/* Hand the open batch over: to the writer thread when background, else
+ * append it here and now (the writer is idle after batch_wait). */
+static int hand_over(struct batch *b, int background, struct buf *out,
+		     struct rd_err *err)
 {
 	int r = batch_wait(b, out, err);
 
@@ -145,28 +148,40 @@ int batch_flush(struct batch *b, struct buf *out, struct rd_err *err)
 	b->fl_count = b->count;
 	memcpy(b->fl_first_id, b->first_id, sizeof(b->fl_first_id));
 	b->count = 0;
-	if (!b->started && pthread_create(&b->th, NULL, writer, b) == 0)
+	if (background && !b->started &&
+	    pthread_create(&b->th, NULL, writer, b) == 0)
 		b->started = 1;
 	pthread_mutex_lock(&b->lock);
 	b->busy = 1;
 	b->done = 0;
-	if (b->started) {
+	if (background && b->started) {
 		pthread_cond_broadcast(&b->cond);
-	} else {
-		/* No thread to be had: append in this one. */
-		append_in_flight(b);
-		b->done = 1;
+		pthread_mutex_unlock(&b->lock);
+		return 0;
 	}
 	pthread_mutex_unlock(&b->lock);
-	return 0;
+	append_in_flight(b);
+	pthread_mutex_lock(&b->lock);
+	b->done = 1;
+	pthread_mutex_unlock(&b->lock);
+	return background ? 0 : batch_wait(b, out, err);
+}
+
+int batch_flush(struct batch *b, struct buf *out, struct rd_err *err)
+{
+	return hand_over(b, 1, out, err);
+}
+
+int batch_commit(struct batch *b, struct buf *out, struct rd_err *err)
+{
+	return hand_over(b, 0, out, err);
 }
 
 int batch_finish(struct batch *b, struct buf *out, struct rd_err *err)
 {
 	int r;
 
-	if ((r = batch_flush(b, out, err)) < 0 ||
-	    (r = batch_wait(b, out, err)) < 0)
+	if ((r = batch_commit(b, out, err)) < 0)
 		return r;
 	if (b->unsynced.len) {
 		if ((r = spool_sync(b->sp, err)) < 0)

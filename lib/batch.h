@@ -64,13 +64,17 @@ int batch_add(struct batch *b, const struct rec_req *r, const char *ack,
  * open batch is dropped too: nothing of either is acknowledged. */
 int batch_flush(struct batch *b, struct buf *out, struct rd_err *err);
 
+/* Wait for the batch in flight, then append the open batch in this
+ * thread; acks of what is durable go to out.  For an input that went idle
+ * or ended: no thread is started for it. */
+int batch_commit(struct batch *b, struct buf *out, struct rd_err *err);
+
 /* Wait for the batch in flight.  Ack texts of every record now durable
  * are appended to out.  On error nothing of that batch is stored and its
  * acks are dropped (the caller reports the failure). */
 int batch_wait(struct batch *b, struct buf *out, struct rd_err *err);
 
-/* Flush, wait, then fsync so that every record added is durable; acks to
- * out. */
+/* Commit, then fsync so that every record added is durable; acks to out. */
 int batch_finish(struct batch *b, struct buf *out, struct rd_err *err);
 
 /* Wait; then, if an interval sync is due, do it and release its acks. */
