@@ -731,9 +731,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			o->max_record = v;
 			break;
 		case OPT_REJECT: o->reject = optarg; break;
-		default:
-			msg_usage(m, "unknown or incomplete option");
+		default: {
+			char why[256];
+
+			msg_usage(m, "%s", cli_opt_error(c, argv, why, sizeof(why)));
 			return RD_E_INVAL;
+		}
 		}
 	}
 	if (o->c.help) {

@@ -186,3 +186,18 @@ void cli_print_version(const char *prog)
 {
 	printf("%s %s\n", prog, RD_VERSION);
 }
+
+const char *cli_opt_error(int c, char *const argv[], char *buf, size_t n)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+
+	/* A short option may sit in a bundle ("-qz"): name it alone. */
+	if (optopt && optopt < 0x100 && strncmp(arg, "--", 2) != 0)
+		arg = shortopt;
+	if (c == ':')
+		snprintf(buf, n, "option '%s' needs a value", arg);
+	else
+		snprintf(buf, n, "unknown option '%s'", arg);
+	return buf;
+}

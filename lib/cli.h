@@ -20,7 +20,9 @@ enum {
 };
 
 /* The common flags, spliced into each tool's option table. */
-#define CLI_COMMON_SHORT "d:qvhV"
+/* The leading ':' makes getopt report a missing value as ':' and stay
+ * quiet; the tool prints cli_opt_error instead. */
+#define CLI_COMMON_SHORT ":d:qvhV"
 #define CLI_COMMON_LONG                                      \
 	{ "dir", required_argument, NULL, 'd' },             \
 	{ "json", no_argument, NULL, CLI_OPT_JSON },         \
@@ -61,6 +63,13 @@ int cli_parse_duration(const char *s, uint64_t *ms, struct rd_err *err);
 /* Rate: "200/s", "50/m", "10/h", or a bare number per second.  Result in
  * events per second, > 0. */
 int cli_parse_rate(const char *s, double *per_sec, struct rd_err *err);
+
+/*
+ * The usage message for getopt_long's ':' (missing value) or '?' (unknown
+ * option) return, naming the option, for a tool that set opterr = 0 and
+ * starts its option string with ':'.  Written into buf; returns buf.
+ */
+const char *cli_opt_error(int c, char *const argv[], char *buf, size_t n);
 
 /* Print "prog VERSION" to stdout for -V. */
 void cli_print_version(const char *prog);

@@ -166,6 +166,13 @@ teardown() { common_teardown; }
 	assert_failure 2
 	run rd-capture --bogus
 	assert_failure 2
+	assert_output "$(printf '%s\n' "rd-capture: unknown option '--bogus'" "Try 'rd-capture --help' for more information.")"
+	run rd-capture -qz < /dev/null
+	assert_failure 2
+	assert_line --index 0 "rd-capture: unknown option '-z'"
+	run rd-capture --fsync
+	assert_failure 2
+	assert_line --index 0 "rd-capture: option '--fsync' needs a value"
 }
 
 @test "-h and -V print to stdout and exit 0" {
