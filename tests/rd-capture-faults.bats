@@ -122,3 +122,19 @@ assert_spool_clean() {
 		assert_equal "$got" "$(seq 1 1500 | tr '\n' ' ')"
 	done
 }
+
+@test "creating the spool and each segment fsyncs the directory that holds it" {
+	random_records 400 > "$T/in"
+	# -y names each fd's file, so the syncs can be matched to paths.
+	ASAN_OPTIONS=detect_leaks=0 strace -f -y -e trace=fsync,fdatasync -o "$T/trace" \
+		rd-capture -d "$T/new/spool" --segment-size 64K < "$T/in" > /dev/null
+	segs=$(ls "$T/new/spool"/*.ndjson.gz | wc -l)
+	[ "$segs" -ge 2 ]
+	# Each parent once when a directory is made in it, the spool once
+	# per segment created in it.
+	assert_equal "$(grep -c "fsync([0-9]*<$T>)" "$T/trace")" 1
+	assert_equal "$(grep -c "fsync([0-9]*<$T/new>)" "$T/trace")" 1
+	assert_equal "$(grep -c "fsync([0-9]*<$T/new/spool>)" "$T/trace")" "$segs"
+	# And a data sync of a segment before any id was printed: at least one.
+	grep -q "fdatasync([0-9]*<$T/new/spool/[0-9]*.ndjson.gz>)" "$T/trace"
+}
