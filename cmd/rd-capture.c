@@ -160,25 +160,13 @@ static void on_notice(void *ctx, const struct spool_notice *n)
 static void drain_out(struct run *r)
 {
 	size_t off = 0;
+	int e;
 
-	if (r->out_broken) {
-		buf_reset(&r->out);
-		return;
-	}
-	while (off < r->out.len) {
-		ssize_t k = write(STDOUT_FILENO, r->out.data + off,
-				  r->out.len - off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			if (errno != EPIPE)
-				msg_error(&r->m, "cannot write to standard output: %s",
-					  strerror(errno));
-			r->out_broken = errno == EPIPE ? 1 : 2;
-			break;
-		}
-		off += (size_t)k;
+	if (!r->out_broken && (e = buf_write_fd(&r->out, STDOUT_FILENO, &off)) < 0) {
+		if (e != -EPIPE)
+			msg_error(&r->m, "cannot write to standard output: %s",
+				  strerror(-e));
+		r->out_broken = e == -EPIPE ? 1 : 2;
 	}
 	for (size_t i = 0; i < off; i++)
 		r->stored += r->out.data[i] == '\n';
@@ -328,26 +316,6 @@ static int run_ndjson(struct run *r, int fd)
 	return ret;
 }
 
-static int read_all(int fd, struct buf *b, uint64_t max, struct rd_err *err)
-{
-	for (;;) {
-		char *d = buf_reserve(b, 65536);
-		ssize_t k = read(fd, d, 65536);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return rd_err_sys(err, errno, "read input");
-		if (k == 0)
-			return 0;
-		b->len += (size_t)k;
-		if (b->len > max)
-			return rd_err_set(err, RD_E_FULL,
-					  "input is larger than the %llu-byte limit (--max-record-size)",
-					  (unsigned long long)max);
-	}
-}
-
 /* Fill the per-record fields that flags supply for URL and --raw input. */
 static void apply_flags(const struct opts *o, struct rec_req *rec)
 {
@@ -371,8 +339,9 @@ static int run_raw(struct run *r, int fd)
 	buf_init(&in);
 	/* The whole stream is bounded by the record limit times a margin
 	 * for pipelined messages; larger input is refused, not buffered. */
-	if ((ret = read_all(fd, &in, r->o->max_record + 65536, &err)) < 0) {
-		msg_error(&r->m, "%s", err.msg);
+	if ((ret = buf_read_fd(&in, fd, r->o->max_record + 65536, &err)) < 0) {
+		msg_error(&r->m, "%s%s", err.msg,
+			  ret == RD_E_FULL ? " (--max-record-size)" : "");
 		goto out;
 	}
 	while (pos < in.len && !blank(in.data + pos, in.len - pos)) {
@@ -538,7 +507,7 @@ static int add_data(struct opts *o, const char *arg, int opt, struct msg *m)
 {
 	struct buf f;
 	struct rd_err err;
-	int fd = -1;
+	int fd = -1, ret;
 
 	if (o->have_data && opt == OPT_DATA)
 		buf_addc(&o->data, '&');
@@ -554,8 +523,9 @@ static int add_data(struct opts *o, const char *arg, int opt, struct msg *m)
 		msg_error(m, "cannot open '%s': %s", arg + 1, strerror(errno));
 		return RD_E_IO;
 	}
-	if (read_all(fd, &f, o->max_record, &err) < 0) {
-		msg_error(m, "'%s': %s", arg + 1, err.msg);
+	if ((ret = buf_read_fd(&f, fd, o->max_record, &err)) < 0) {
+		msg_error(m, "'%s': %s%s", arg + 1, err.msg,
+			  ret == RD_E_FULL ? " (--max-record-size)" : "");
 		buf_release(&f);
 		if (fd != STDIN_FILENO)
 			close(fd);

@@ -4,9 +4,11 @@
  */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xalloc.h"
 #include "banned.h"
@@ -102,4 +104,48 @@ char *buf_detach(struct buf *b, size_t *len)
 		*len = b->len;
 	buf_init(b);
 	return d;
+}
+
+int buf_read_fd(struct buf *b, int fd, size_t max, struct rd_err *err)
+{
+	size_t start = b->len;
+
+	for (;;) {
+		char *d = buf_reserve(b, 65536);
+		ssize_t k = read(fd, d, 65536);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return rd_err_sys(err, errno, "read input");
+		if (k == 0)
+			return 0;
+		b->len += (size_t)k;
+		b->data[b->len] = '\0';
+		if (b->len - start > max)
+			return rd_err_set(err, RD_E_FULL,
+					  "input is larger than the %zu-byte limit",
+					  max);
+	}
+}
+
+int buf_write_fd(const struct buf *b, int fd, size_t *done)
+{
+	size_t off = 0;
+	int ret = 0;
+
+	while (off < b->len) {
+		ssize_t k = write(fd, b->data + off, b->len - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			ret = -errno;
+			break;
+		}
+		off += (size_t)k;
+	}
+	if (done)
+		*done = off;
+	return ret;
 }

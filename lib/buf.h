@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "rd.h"
+
 struct buf {
 	char *data; /* NULL until the first append; owned */
 	size_t len;
@@ -31,5 +33,19 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 /* Take the storage; caller frees with free().  b is left empty. */
 char *buf_detach(struct buf *b, size_t *len);
+
+/*
+ * Append everything readable from fd until end of file, refusing to hold
+ * more than max bytes in b: past it, RD_E_FULL with err naming the limit
+ * (what is read so far stays in b).  RD_E_IO when a read fails.
+ */
+int buf_read_fd(struct buf *b, int fd, size_t max, struct rd_err *err);
+
+/*
+ * Write all of b to fd, retrying short writes and EINTR.  Returns 0, or
+ * -errno of the failing write (such as -EPIPE); *done receives the bytes
+ * written either way.
+ */
+int buf_write_fd(const struct buf *b, int fd, size_t *done);
 
 #endif
