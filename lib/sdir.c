@@ -21,9 +21,7 @@
  *  - Files are 0600 and opened O_NOFOLLOW: a symlink planted in the spool
  *    is refused, never followed.
  *
- * Readers take no lock.  A torn member at the very end of the newest
- * segment is a write in progress, not damage; anything else that fails to
- * inflate is reported with file and offset and skipped.
+ * Reading is in sdir_read.c; sdir.h holds what the two files share.
  */
 #include "spool.h"
 
@@ -43,29 +41,9 @@
 #include "gzm.h"
 #include "idx.h"
 #include "rec.h"
+#include "sdir.h"
 #include "xalloc.h"
 #include "banned.h"
-
-#define SEG_DIGITS 20
-#define SEG_SUFFIX ".ndjson.gz"
-#define IDX_SUFFIX ".idx"
-
-struct sdir {
-	char *path;
-	int dirfd;
-	struct spool_opts o;
-	int lockfd;
-	uint64_t seg;       /* current segment number, 0 before the first append */
-	int segfd, idxfd;
-	uint64_t used;      /* bytes in the spool, tracked for the cap */
-	int unsynced;       /* appended since the last fsync */
-	uint64_t last_sync_ms;
-	struct gzm_writer gw;
-	struct gzm_reader gr;
-	struct buf member;
-	struct buf scratch;
-	char name[64];      /* scratch for file names in notices */
-};
 
 static uint64_t mono_ms(void)
 {
@@ -75,12 +53,12 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void seg_name(char *out, size_t n, uint64_t seg, const char *suffix)
+void sdir_seg_name(char *out, size_t n, uint64_t seg, const char *suffix)
 {
 	snprintf(out, n, "%0*llu%s", SEG_DIGITS, (unsigned long long)seg, suffix);
 }
 
-static void notify(const struct sdir *d, enum spool_notice_kind kind,
+void sdir_notify(const struct sdir *d, enum spool_notice_kind kind,
 		   const char *file, uint64_t off, uint64_t bytes, int64_t lost,
 		   const char *reason)
 {
@@ -121,7 +99,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* All segment numbers in log order.  Caller frees *out. */
-static int list_segs(struct sdir *d, uint64_t **out, size_t *n,
+int sdir_list_segs(struct sdir *d, uint64_t **out, size_t *n,
 		     uint64_t *bytes, struct rd_err *err)
 {
 	DIR *dir;
@@ -295,8 +273,8 @@ static int open_seg(struct sdir *d, uint64_t seg, int create, struct rd_err *err
 	int ret, fl = O_RDWR | (create ? O_CREAT | O_EXCL : 0);
 
 	close_seg(d);
-	seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
-	seg_name(iname, sizeof(iname), seg, IDX_SUFFIX);
+	sdir_seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
+	sdir_seg_name(iname, sizeof(iname), seg, IDX_SUFFIX);
 	if ((d->segfd = open_file(d, sname, fl, err)) < 0)
 		return d->segfd;
 	/* The index may be missing (lost or removed): rebuild it. */
@@ -308,7 +286,7 @@ static int open_seg(struct sdir *d, uint64_t seg, int create, struct rd_err *err
 		 * re-index the segment from its members. */
 		if (ftruncate(d->idxfd, 0) < 0)
 			return rd_err_sys(err, errno, "truncate '%s'", iname);
-		notify(d, SPOOL_NOTICE_REINDEX, iname, 0, 0, 0,
+		sdir_notify(d, SPOOL_NOTICE_REINDEX, iname, 0, 0, 0,
 		       "index header damaged; rebuilding");
 		ret = 0;
 	}
@@ -334,7 +312,7 @@ static int resolve_current(struct sdir *d, struct rd_err *err)
 		uint64_t *v = NULL, bytes = 0;
 		size_t n = 0;
 
-		if ((ret = list_segs(d, &v, &n, &bytes, err)) < 0)
+		if ((ret = sdir_list_segs(d, &v, &n, &bytes, err)) < 0)
 			return ret;
 		d->used = bytes;
 		ret = n ? open_seg(d, v[n - 1], 0, err) : open_seg(d, 1, 1, err);
@@ -343,7 +321,7 @@ static int resolve_current(struct sdir *d, struct rd_err *err)
 	}
 	/* Another writer may have rolled since our last batch. */
 	for (;;) {
-		seg_name(name, sizeof(name), d->seg + 1, SEG_SUFFIX);
+		sdir_seg_name(name, sizeof(name), d->seg + 1, SEG_SUFFIX);
 		if (fstatat(d->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				return 0;
@@ -394,8 +372,8 @@ static int check_tail(struct sdir *d, uint64_t *end, uint64_t *nent,
 	char sname[64], iname[64];
 	int ret;
 
-	seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);
-	seg_name(iname, sizeof(iname), d->seg, IDX_SUFFIX);
+	sdir_seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);
+	sdir_seg_name(iname, sizeof(iname), d->seg, IDX_SUFFIX);
 	if (fstat(d->segfd, &st) < 0)
 		return rd_err_sys(err, errno, "stat '%s'", sname);
 	size = (uint64_t)st.st_size;
@@ -408,7 +386,7 @@ static int check_tail(struct sdir *d, uint64_t *end, uint64_t *nent,
 			 * reached the disk. */
 			if ((ret = idx_truncate(d->idxfd, n - 1, err)) < 0)
 				return ret;
-			notify(d, SPOOL_NOTICE_REINDEX, iname,
+			sdir_notify(d, SPOOL_NOTICE_REINDEX, iname,
 			       IDX_HEADER_SIZE + (n - 1) * IDX_ENTRY_SIZE,
 			       IDX_ENTRY_SIZE, 0,
 			       "dropped an index entry with no data behind it");
@@ -444,7 +422,7 @@ static int check_tail(struct sdir *d, uint64_t *end, uint64_t *nent,
 				return rd_err_sys(err, errno, "truncate '%s'", sname);
 			if (fdatasync(d->segfd) < 0)
 				return rd_err_sys(err, errno, "fsync '%s'", sname);
-			notify(d, SPOOL_NOTICE_CUT, sname, off, size - off, -1,
+			sdir_notify(d, SPOOL_NOTICE_CUT, sname, off, size - off, -1,
 			       why);
 			size = off;
 			break;
@@ -455,7 +433,7 @@ static int check_tail(struct sdir *d, uint64_t *end, uint64_t *nent,
 		first_id_of(d->scratch.data, d->scratch.len, e.first_id);
 		if ((ret = idx_write(d->idxfd, n, &e, err)) < 0)
 			return ret;
-		notify(d, SPOOL_NOTICE_REINDEX, sname, off, (uint64_t)len,
+		sdir_notify(d, SPOOL_NOTICE_REINDEX, sname, off, (uint64_t)len,
 		       e.count, "indexed a complete member the last writer left unindexed");
 		n++;
 		off += (uint64_t)len;
@@ -518,7 +496,7 @@ static int sdir_append(void *impl, const struct spool_batch *b,
 			uint64_t *v = NULL;
 			size_t n;
 
-			if ((ret = list_segs(d, &v, &n, &d->used, err)) < 0)
+			if ((ret = sdir_list_segs(d, &v, &n, &d->used, err)) < 0)
 				goto out;
 			free(v);
 		}
@@ -530,7 +508,7 @@ static int sdir_append(void *impl, const struct spool_batch *b,
 				 (unsigned long long)d->o.max_bytes);
 		goto out;
 	}
-	seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);
+	sdir_seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);
 	/* One write per member.  Anything short is taken back. */
 	k = pwrite(d->segfd, d->member.data, d->member.len, (off_t)end);
 	if (k != (ssize_t)d->member.len) {
@@ -603,234 +581,6 @@ static int64_t sdir_sync_due_ms(const void *impl)
 	now = mono_ms();
 	due = d->last_sync_ms + d->o.fsync_interval_ms;
 	return now >= due ? 0 : (int64_t)(due - now);
-}
-
-/* --- reading --- */
-
-struct sdir_iter {
-	struct sdir *d;
-	uint64_t *segs;
-	size_t nsegs, si;
-	int fd;
-	uint64_t size;
-	struct idx_entry *ix;
-	uint64_t nix;
-	uint64_t off;          /* next member to read */
-	uint64_t member_off;   /* member whose lines are being served */
-	uint32_t line;
-	uint32_t skip;         /* lines to skip in the first member */
-	struct spool_pos from;
-	int have_from;
-	struct buf data;
-	size_t dpos;
-	struct gzm_reader gr;
-};
-
-static int sdir_iter_new(void *impl, const struct spool_pos *from, void **out,
-			 struct rd_err *err)
-{
-	struct sdir *d = impl;
-	struct sdir_iter *it = xcalloc(1, sizeof(*it));
-	int ret;
-
-	it->d = d;
-	it->fd = -1;
-	buf_init(&it->data);
-	gzm_reader_init(&it->gr);
-	if ((ret = list_segs(d, &it->segs, &it->nsegs, NULL, err)) < 0) {
-		sdir_backend.iter_free(it);
-		return ret;
-	}
-	if (from) {
-		it->from = *from;
-		it->have_from = 1;
-		while (it->si < it->nsegs && it->segs[it->si] < from->seg)
-			it->si++;
-	}
-	*out = it;
-	return 0;
-}
-
-static void iter_close_seg(struct sdir_iter *it)
-{
-	if (it->fd >= 0)
-		close(it->fd);
-	it->fd = -1;
-	free(it->ix);
-	it->ix = NULL;
-	it->nix = 0;
-	gzm_reader_drop(&it->gr);
-}
-
-static int iter_open_seg(struct sdir_iter *it, struct rd_err *err)
-{
-	char sname[64], iname[64];
-	struct stat st;
-	uint64_t seg = it->segs[it->si];
-	int ifd;
-
-	seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
-	seg_name(iname, sizeof(iname), seg, IDX_SUFFIX);
-	it->fd = openat(it->d->dirfd, sname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (it->fd < 0) {
-		if (errno == ENOENT)	/* removed by retention meanwhile */
-			return 0;
-		return rd_err_sys(err, errno, "cannot open '%s/%s'",
-				  it->d->path, sname);
-	}
-	if (fstat(it->fd, &st) < 0)
-		return rd_err_sys(err, errno, "stat '%s/%s'", it->d->path, sname);
-	it->size = (uint64_t)st.st_size;
-	ifd = openat(it->d->dirfd, iname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (ifd >= 0) {
-		struct rd_err ierr;
-
-		/* A damaged index only costs us resynchronisation hints. */
-		if (idx_load(ifd, &it->ix, &it->nix, &ierr) < 0)
-			it->nix = 0;
-		close(ifd);
-	}
-	it->off = 0;
-	if (it->have_from && seg == it->from.seg) {
-		it->off = it->from.off;
-		it->skip = it->from.line;
-	}
-	it->have_from = 0;
-	return 0;
-}
-
-/* Index entry at exactly off, or NULL. */
-static const struct idx_entry *entry_at(const struct sdir_iter *it, uint64_t off)
-{
-	uint64_t lo = 0, hi = it->nix;
-
-	while (lo < hi) {
-		uint64_t mid = (lo + hi) / 2;
-
-		if (it->ix[mid].off < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < it->nix && it->ix[lo].off == off ? &it->ix[lo] : NULL;
-}
-
-/* First indexed member after off, or 0 when none. */
-static uint64_t entry_after(const struct sdir_iter *it, uint64_t off)
-{
-	for (uint64_t i = 0; i < it->nix; i++)
-		if (it->ix[i].off > off && it->ix[i].off < it->size)
-			return it->ix[i].off;
-	return 0;
-}
-
-static int sdir_iter_next(void *impl, struct spool_item *item,
-			  struct rd_err *err)
-{
-	struct sdir_iter *it = impl;
-
-	for (;;) {
-		if (it->dpos < it->data.len) {
-			char *s = it->data.data + it->dpos;
-			char *nl = memchr(s, '\n', it->data.len - it->dpos);
-			size_t n = nl ? (size_t)(nl - s) : it->data.len - it->dpos;
-
-			it->dpos += n + (nl ? 1 : 0);
-			if (it->skip) {
-				it->skip--;
-				it->line++;
-				continue;
-			}
-			item->line = s;
-			item->len = n;
-			item->pos.seg = it->segs[it->si];
-			item->pos.off = it->member_off;
-			item->pos.line = it->line++;
-			return 1;
-		}
-		if (it->fd < 0) {
-			int ret;
-
-			if (it->si >= it->nsegs)
-				return 0;
-			if ((ret = iter_open_seg(it, err)) < 0)
-				return ret;
-			if (it->fd < 0) {
-				it->si++;
-				continue;
-			}
-		}
-		if (it->off >= it->size) {
-			iter_close_seg(it);
-			it->si++;
-			continue;
-		}
-		{
-			off_t len = 0;
-			struct rd_err gerr;
-			uint64_t next;
-			const struct idx_entry *ent;
-			char sname[64];
-			int last = it->si + 1 == it->nsegs;
-			int st;
-
-			buf_reset(&it->data);
-			it->dpos = 0;
-			gerr.msg[0] = '\0';
-			st = gzm_read(&it->gr, it->fd, (off_t)it->off,
-				      (off_t)it->size, &it->data,
-				      it->d->o.max_member_bytes, &len, &gerr);
-			if (st < 0) {
-				*err = gerr;
-				return st;
-			}
-			if (st == GZM_OK) {
-				it->member_off = it->off;
-				it->off += (uint64_t)len;
-				it->line = 0;
-				continue;
-			}
-			buf_reset(&it->data);
-			next = entry_after(it, it->off);
-			if (st == GZM_TORN && last && !next) {
-				/* A write in progress (or a crash the next
-				 * writer will cut): the end, for now. */
-				it->off = it->size;
-				continue;
-			}
-			if (!next) {
-				off_t s2 = gzm_scan(&it->gr, it->fd,
-						    (off_t)it->off + 1,
-						    (off_t)it->size, &gerr);
-				if (s2 < 0) {
-					*err = gerr;
-					return (int)s2;
-				}
-				next = (uint64_t)s2;
-			}
-			ent = entry_at(it, it->off);
-			seg_name(sname, sizeof(sname), it->segs[it->si],
-				 SEG_SUFFIX);
-			notify(it->d, SPOOL_NOTICE_DAMAGE, sname, it->off,
-			       next - it->off, ent ? (int64_t)ent->count : -1,
-			       gerr.msg[0] ? gerr.msg : "damaged member");
-			it->off = next;
-			it->skip = 0;
-		}
-	}
-}
-
-static void sdir_iter_free(void *impl)
-{
-	struct sdir_iter *it = impl;
-
-	if (!it)
-		return;
-	iter_close_seg(it);
-	free(it->segs);
-	buf_release(&it->data);
-	gzm_reader_release(&it->gr);
-	free(it);
 }
 
 const struct spool_backend sdir_backend = {

@@ -1,0 +1,54 @@
+/*
+ * sdir.h - what the two halves of the directory spool backend share:
+ * sdir.c (open, append, repair, sync) and sdir_read.c (iteration).  Not a
+ * public interface: everything else goes through spool.h.
+ */
+#ifndef SDIR_H
+#define SDIR_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "gzm.h"
+#include "rd.h"
+#include "spool.h"
+
+#define SEG_DIGITS 20
+#define SEG_SUFFIX ".ndjson.gz"
+#define IDX_SUFFIX ".idx"
+
+struct sdir {
+	char *path;
+	int dirfd;
+	struct spool_opts o;
+	int lockfd;
+	uint64_t seg;       /* current segment number, 0 before the first append */
+	int segfd, idxfd;
+	uint64_t used;      /* bytes in the spool, tracked for the cap */
+	int unsynced;       /* appended since the last fsync */
+	uint64_t last_sync_ms;
+	struct gzm_writer gw;
+	struct gzm_reader gr;
+	struct buf member;
+	struct buf scratch;
+	char name[64];      /* scratch for file names in notices */
+};
+
+/* "<20 digits><suffix>" for segment number seg. */
+void sdir_seg_name(char *out, size_t n, uint64_t seg, const char *suffix);
+/* Report a repair or damage through the spool's notice callback. */
+void sdir_notify(const struct sdir *d, enum spool_notice_kind kind,
+		 const char *file, uint64_t off, uint64_t bytes, int64_t lost,
+		 const char *reason);
+/* All segment numbers in log order; *bytes (optional) gets the size of
+ * segments and indexes.  Caller frees *out. */
+int sdir_list_segs(struct sdir *d, uint64_t **out, size_t *n,
+		   uint64_t *bytes, struct rd_err *err);
+
+/* The reader (sdir_read.c), as spool_backend entry points. */
+int sdir_iter_new(void *impl, const struct spool_pos *from, void **out,
+		  struct rd_err *err);
+int sdir_iter_next(void *impl, struct spool_item *item, struct rd_err *err);
+void sdir_iter_free(void *impl);
+
+#endif
