@@ -115,6 +115,8 @@ struct opts {
 	struct cli_common c;
 	const char *input, *jq, *scheme, *method, *url, *reject;
 	int raw, have_data, failure_given;
+	struct { int opt; const char *arg; } *dargs; /* --data* in order */
+	size_t ndargs;
 	struct buf data;
 	struct rec_hdr *hdrs;
 	size_t nhdrs;
@@ -606,11 +608,6 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	o->max_record = 16ULL << 20;
 	o->proto.fail_type.p = "unknown";
 	o->proto.fail_type.n = 7;
-	/* Sizes first, so that @FILE reads honour --max-record-size. */
-	for (int i = 1; i < argc - 1; i++)
-		if (strcmp(argv[i], "--max-record-size") == 0 &&
-		    cli_parse_size(argv[i + 1], &v, &err) == 0 && v > 0)
-			o->max_record = v;
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		if (cli_common_opt(&o->c, c, optarg))
 			continue;
@@ -632,8 +629,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			req_flags = 1;
 			break;
 		case OPT_DATA: case OPT_DATA_BINARY: case OPT_DATA_RAW:
-			if (add_data(o, optarg, c, m) < 0)
-				return RD_E_INVAL;
+			/* Read after all options, so @FILE honours a
+			 * --max-record-size given anywhere. */
+			o->dargs = xrealloc(o->dargs,
+					    (o->ndargs + 1) * sizeof(*o->dargs));
+			o->dargs[o->ndargs].opt = c;
+			o->dargs[o->ndargs++].arg = optarg;
 			req_flags = 1;
 			break;
 		case OPT_FAILURE:
@@ -735,6 +736,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		msg_usage(m, "--failure, --status, --message, --attempts, --idempotency-key and --tag apply to a URL or --raw; NDJSON and --jq records carry their own");
 		return RD_E_INVAL;
 	}
+	for (size_t i = 0; i < o->ndargs; i++)
+		if (add_data(o, o->dargs[i].arg, o->dargs[i].opt, m) < 0)
+			return RD_E_INVAL;
 	if (o->have_data) {
 		int has_ct = 0;
 
@@ -755,6 +759,14 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	return 0;
 }
 
+static void opts_release(struct opts *o)
+{
+	buf_release(&o->data);
+	free(o->hdrs);
+	free(o->tags);
+	free(o->dargs);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -768,8 +780,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Past `ulimit -f`, fail the write with EFBIG instead of dying. */
 	signal(SIGXFSZ, SIG_IGN);
-	if ((ret = parse_opts(argc, argv, &o, &r.m)) != 0)
+	if ((ret = parse_opts(argc, argv, &o, &r.m)) != 0) {
+		opts_release(&o);
 		return ret < 0 ? RD_EXIT_ERROR : RD_EXIT_OK;
+	}
 	r.o = &o;
 	r.reject_fd = -1;
 	r.m.verbosity = o.c.verbosity;
@@ -842,8 +856,6 @@ out:
 	rec_parser_release(&r.parser);
 	buf_release(&r.out);
 	buf_release(&r.ack);
-	buf_release(&o.data);
-	free(o.hdrs);
-	free(o.tags);
+	opts_release(&o);
 	return status;
 }

@@ -226,3 +226,13 @@ teardown() { common_teardown; }
 	assert_failure 2
 	assert_output --partial 'NATS JetStream backend is not available'
 }
+
+@test "--data @FILE honours --max-record-size wherever it is given" {
+	head -c 3000 /dev/zero | tr '\0' a > "$T/body"
+	run rd-capture --data @"$T/body" --max-record-size=2K http://h.example/
+	assert_failure 2
+	assert_output --partial "input is larger than the 2048-byte limit (--max-record-size)"
+	run rd-capture --max-record-size 4K --data @"$T/body" http://h.example/
+	assert_success
+	assert_equal "$(spool_lines | jq -r '.body | length')" 3000
+}
