@@ -6,6 +6,7 @@
  *   LOCK                         writers serialise on flock(LOCK_EX)
  *   00000000000000000001.ndjson.gz  segment: concatenated gzip members
  *   00000000000000000001.idx        its side index (idx.h)
+ *   replay.lock, replay.ckpt     replay's claim and state (sdir_state.c)
  *
  * Invariants:
  *  - Committed bytes are never rewritten.  Each batch is one gzip member
@@ -143,7 +144,7 @@ int sdir_list_segs(struct sdir *d, uint64_t **out, size_t *n,
 	return 0;
 }
 
-static int fsync_dir(struct sdir *d, struct rd_err *err)
+int sdir_fsync_dir(struct sdir *d, struct rd_err *err)
 {
 	if (fsync(d->dirfd) < 0)
 		return rd_err_sys(err, errno, "fsync '%s'", d->path);
@@ -208,7 +209,7 @@ static int sdir_open(const char *where, const struct spool_opts *o,
 
 	d->path = xstrdup(where);
 	d->o = *o;
-	d->dirfd = d->lockfd = d->segfd = d->idxfd = -1;
+	d->dirfd = d->lockfd = d->claimfd = d->segfd = d->idxfd = -1;
 	gzm_writer_init(&d->gw, o->level);
 	gzm_reader_init(&d->gr);
 	buf_init(&d->member);
@@ -253,6 +254,8 @@ static void sdir_close(void *impl)
 	if (!d)
 		return;
 	close_seg(d);
+	if (d->claimfd >= 0)
+		close(d->claimfd);
 	if (d->lockfd >= 0)
 		close(d->lockfd);
 	if (d->dirfd >= 0)
@@ -295,7 +298,7 @@ static int open_seg(struct sdir *d, uint64_t seg, int create, struct rd_err *err
 	if (lseek(d->idxfd, 0, SEEK_END) == 0 &&
 	    (ret = idx_create(d->idxfd, err)) < 0)
 		return ret;
-	if (create && (ret = fsync_dir(d, err)) < 0)
+	if (create && (ret = sdir_fsync_dir(d, err)) < 0)
 		return ret;
 	d->seg = seg;
 	return 0;
@@ -593,4 +596,7 @@ const struct spool_backend sdir_backend = {
 	.iter_new = sdir_iter_new,
 	.iter_next = sdir_iter_next,
 	.iter_free = sdir_iter_free,
+	.claim = sdir_claim,
+	.state_read = sdir_state_read,
+	.state_write = sdir_state_write,
 };

@@ -22,6 +22,7 @@ struct sdir {
 	int dirfd;
 	struct spool_opts o;
 	int lockfd;
+	int claimfd;         /* held by spool_claim until close */
 	uint64_t seg;       /* current segment number, 0 before the first append */
 	int segfd, idxfd;
 	uint64_t used;      /* bytes in the spool, tracked for the cap */
@@ -45,6 +46,14 @@ void sdir_notify(const struct sdir *d, enum spool_notice_kind kind,
 int sdir_list_segs(struct sdir *d, uint64_t **out, size_t *n,
 		   uint64_t *bytes, struct rd_err *err);
 
+/* fsync the spool directory. */
+int sdir_fsync_dir(struct sdir *d, struct rd_err *err);
+/* Claims and state files (sdir_state.c). */
+int sdir_claim(void *impl, const char *role, struct rd_err *err);
+int sdir_state_read(void *impl, const char *name, struct buf *out,
+		    size_t max, struct rd_err *err);
+int sdir_state_write(void *impl, const char *name, const void *data,
+		     size_t len, struct rd_err *err);
 /* The reader (sdir_read.c), as spool_backend entry points. */
 int sdir_iter_new(void *impl, const struct spool_pos *from, void **out,
 		  struct rd_err *err);

@@ -32,6 +32,7 @@ struct sdir_iter {
 	uint64_t member_off;   /* member whose lines are being served */
 	uint32_t line;
 	uint32_t skip;         /* lines to skip in the first member */
+	int skip_armed;        /* skip applies to the next member read */
 	struct spool_pos from;
 	int have_from;
 	struct buf data;
@@ -107,6 +108,7 @@ static int iter_open_seg(struct sdir_iter *it, struct rd_err *err)
 	if (it->have_from && seg == it->from.seg) {
 		it->off = it->from.off;
 		it->skip = it->from.line;
+		it->skip_armed = 1;
 	}
 	it->have_from = 0;
 	return 0;
@@ -198,6 +200,12 @@ int sdir_iter_next(void *impl, struct spool_item *item,
 				return st;
 			}
 			if (st == GZM_OK) {
+				/* The skip is for the first member only, even
+				 * if it held fewer lines than that. */
+				if (it->skip_armed)
+					it->skip_armed = 0;
+				else
+					it->skip = 0;
 				it->member_off = it->off;
 				it->off += (uint64_t)len;
 				it->line = 0;

@@ -121,3 +121,20 @@ void spool_iter_free(struct spool_iter *it)
 	it->be->iter_free(it->impl);
 	free(it);
 }
+
+int spool_claim(struct spool *sp, const char *role, struct rd_err *err)
+{
+	return sp->be->claim(sp->impl, role, err);
+}
+
+int spool_state_read(struct spool *sp, const char *name, struct buf *out,
+		     size_t max, struct rd_err *err)
+{
+	return sp->be->state_read(sp->impl, name, out, max, err);
+}
+
+int spool_state_write(struct spool *sp, const char *name, const void *data,
+		      size_t len, struct rd_err *err)
+{
+	return sp->be->state_write(sp->impl, name, data, len, err);
+}

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "rd.h"
 
 enum spool_fsync {
@@ -100,6 +101,25 @@ int spool_sync(struct spool *sp, struct rd_err *err);
  * policy is not "interval" or nothing waits. */
 int64_t spool_sync_due_ms(const struct spool *sp);
 
+/*
+ * Claim the spool for one role (e.g. "replay") for as long as it stays
+ * open: exclusive between processes, never waiting.  RD_E_LOCKED when
+ * another process holds the claim.  Appends by writers are unaffected.
+ */
+int spool_claim(struct spool *sp, const char *role, struct rd_err *err);
+
+/*
+ * Small state files kept beside the log (checkpoints).  name is a plain
+ * file name ([a-z0-9._-]).  spool_state_read appends the content to out
+ * and returns 1, or 0 when there is none; RD_E_FULL past max bytes.
+ * spool_state_write replaces it atomically and durably (temporary file,
+ * fsync, rename, directory fsync).
+ */
+int spool_state_read(struct spool *sp, const char *name, struct buf *out,
+		     size_t max, struct rd_err *err);
+int spool_state_write(struct spool *sp, const char *name, const void *data,
+		      size_t len, struct rd_err *err);
+
 /* Where a line sits: segment number, member offset, line within member.
  * Backends define the meaning; positions compare in log order. */
 struct spool_pos {
@@ -140,6 +160,11 @@ struct spool_backend {
 			struct rd_err *err);
 	int (*iter_next)(void *it, struct spool_item *item, struct rd_err *err);
 	void (*iter_free)(void *it);
+	int (*claim)(void *impl, const char *role, struct rd_err *err);
+	int (*state_read)(void *impl, const char *name, struct buf *out,
+			  size_t max, struct rd_err *err);
+	int (*state_write)(void *impl, const char *name, const void *data,
+			   size_t len, struct rd_err *err);
 };
 
 /* The directory backend (sdir.c). */
