@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 /* Caller frees with free(). */
+/* p, or abort when it is NULL: for allocations made by libraries. */
+void *xcheck(void *p);
 void *xmalloc(size_t n);
 /* Zeroed; overflow of n*size aborts.  Caller frees with free(). */
 void *xcalloc(size_t n, size_t size);

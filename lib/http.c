@@ -1,0 +1,746 @@
+/*
+ * http.c - the HTTP engine on the libcurl multi interface (see http.h).
+ *
+ * Each transfer owns a copy of its request, so callers may reuse their
+ * buffers at once.  Easy handles are recycled through a free list:
+ * curl_easy_reset keeps nothing of the last request, while the multi
+ * handle keeps the connection pool, which is what makes reuse work.
+ * Headers that would change the bytes sent are neutralised here, in one
+ * place: curl's default Accept and Expect and its form Content-Type are
+ * removed unless the request carries its own, and hop-by-hop framing
+ * headers of the captured request are left to the transport.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "xalloc.h"
+#include "banned.h"
+
+struct xfer {
+	struct http *h;
+	CURL *e;
+	struct curl_slist *hdrs;
+	char *body, *url, *method;
+	void *udata;
+	int64_t start_ns;
+	int64_t retry_after_ms;
+	int refused;
+	struct buf rhdrs, rbody;
+	char errbuf[CURL_ERROR_SIZE];
+	struct xfer *next;          /* free list, or the live list */
+	struct xfer **prevp;
+};
+
+struct http {
+	struct http_opts o;
+	CURLM *m;
+	struct xfer *free_list;
+	struct xfer *live;
+	unsigned inflight;
+};
+
+static int global_ready;
+
+void http_opts_init(struct http_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 30000;
+	o->connect_timeout_ms = 10000;
+	o->max_conns = 64;
+	o->max_response = 64u << 20;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *http_err_name(enum http_err e)
+{
+	switch (e) {
+	case HTTP_ERR_NONE: return "";
+	case HTTP_ERR_TIMEOUT: return "timeout";
+	case HTTP_ERR_DNS: return "dns";
+	case HTTP_ERR_CONNECT: return "connect";
+	case HTTP_ERR_TLS: return "tls";
+	case HTTP_ERR_NETWORK: return "network";
+	case HTTP_ERR_REFUSED: return "refused";
+	case HTTP_ERR_OTHER: break;
+	}
+	return "error";
+}
+
+int http_new(const struct http_opts *o, struct http **out, struct rd_err *err)
+{
+	struct http *h;
+
+	/* Not thread-safe by libcurl's rules; tools call it from main. */
+	if (!global_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return rd_err_set(err, RD_E_IO, "cannot initialise libcurl");
+		global_ready = 1;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->o = *o;
+	if (!(h->m = curl_multi_init())) {
+		free(h);
+		return rd_err_set(err, RD_E_IO, "cannot create a curl multi handle");
+	}
+	curl_multi_setopt(h->m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)o->max_conns);
+	curl_multi_setopt(h->m, CURLMOPT_MAXCONNECTS, (long)o->max_conns);
+	curl_multi_setopt(h->m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	*out = h;
+	return 0;
+}
+
+static void xfer_destroy(struct xfer *x)
+{
+	curl_easy_cleanup(x->e);
+	buf_release(&x->rhdrs);
+	buf_release(&x->rbody);
+	free(x);
+}
+
+/* Drop what one request owned; keep the easy handle and buffers. */
+static void xfer_clear(struct xfer *x)
+{
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+	free(x->body);
+	free(x->url);
+	free(x->method);
+	x->body = x->url = x->method = NULL;
+	buf_reset(&x->rhdrs);
+	buf_reset(&x->rbody);
+}
+
+static void live_unlink(struct xfer *x)
+{
+	*x->prevp = x->next;
+	if (x->next)
+		x->next->prevp = x->prevp;
+	x->next = NULL;
+	x->prevp = NULL;
+}
+
+static void xfer_recycle(struct http *h, struct xfer *x)
+{
+	live_unlink(x);
+	curl_multi_remove_handle(h->m, x->e);
+	xfer_clear(x);
+	x->next = h->free_list;
+	h->free_list = x;
+	h->inflight--;
+}
+
+unsigned http_abort_all(struct http *h, void (*drop)(void *udata))
+{
+	unsigned n = 0;
+
+	while (h->live) {
+		if (drop)
+			drop(h->live->udata);
+		xfer_recycle(h, h->live);
+		n++;
+	}
+	return n;
+}
+
+void http_free(struct http *h)
+{
+	if (!h)
+		return;
+	http_abort_all(h, NULL);
+	while (h->free_list) {
+		struct xfer *x = h->free_list;
+
+		h->free_list = x->next;
+		xfer_destroy(x);
+	}
+	curl_multi_cleanup(h->m);
+	free(h);
+}
+
+unsigned http_inflight(const struct http *h)
+{
+	return h->inflight;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct xfer *x = ud;
+	size_t len = size * n;
+
+	if (x->h->o.keep_response) {
+		if (x->rbody.len + len > x->h->o.max_response)
+			return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+		buf_add(&x->rbody, p, len);
+	}
+	return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct xfer *x = ud;
+	size_t len = size * n;
+	static const char ra[] = "retry-after:";
+
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* A new response (after 1xx): forget the previous one. */
+		x->retry_after_ms = -1;
+		buf_reset(&x->rhdrs);
+	} else if (len > sizeof(ra) - 1 &&
+		   strncasecmp(p, ra, sizeof(ra) - 1) == 0) {
+		const char *v = p + sizeof(ra) - 1, *end = p + len;
+
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+				   end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		x->retry_after_ms = http_parse_retry_after(v, (size_t)(end - v),
+							   wall_ms());
+	}
+	if (x->h->o.keep_response)
+		buf_add(&x->rhdrs, p, len);
+	return len;
+}
+
+static curl_socket_t on_open(void *ud, curlsocktype purpose,
+			     struct curl_sockaddr *a)
+{
+	struct xfer *x = ud;
+	const struct http_opts *o = &x->h->o;
+
+	(void)purpose;
+	if (o->refuse_addr && o->refuse_addr(o->refuse_ctx, &a->addr)) {
+		x->refused = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
+/* Headers that frame the message belong to the transport, not to the
+ * request: sending a captured Content-Length or Transfer-Encoding could
+ * contradict the body curl actually frames. */
+int http_hop_by_hop(const char *n, size_t len)
+{
+	static const char *const names[] = {
+		"content-length", "transfer-encoding", "connection",
+		"keep-alive", "proxy-connection", "te", "upgrade", NULL
+	};
+
+	for (size_t i = 0; names[i]; i++)
+		if (strlen(names[i]) == len && strncasecmp(n, names[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+static int name_is(const struct http_hdr *hd, const char *n)
+{
+	return hd->name_len == strlen(n) &&
+	       strncasecmp(hd->name, n, hd->name_len) == 0;
+}
+
+static struct curl_slist *build_headers(const struct http_req *r,
+					int has_body)
+{
+	struct curl_slist *l = NULL;
+	struct buf line;
+	int accept = 0, expect = 0, ctype = 0;
+
+	buf_init(&line);
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const struct http_hdr *hd = &r->hdrs[i];
+
+		if (http_hop_by_hop(hd->name, hd->name_len))
+			continue;
+		accept |= name_is(hd, "accept");
+		expect |= name_is(hd, "expect");
+		ctype |= name_is(hd, "content-type");
+		buf_reset(&line);
+		buf_add(&line, hd->name, hd->name_len);
+		/* "Name;" is curl's way of sending a header with no value. */
+		if (hd->value_len == 0) {
+			buf_addc(&line, ';');
+		} else {
+			buf_adds(&line, ": ");
+			buf_add(&line, hd->value, hd->value_len);
+		}
+		l = curl_slist_append(l, line.data);
+	}
+	/* "Name:" removes a header curl would add by itself. */
+	if (!accept)
+		l = curl_slist_append(l, "Accept:");
+	if (!expect)
+		l = curl_slist_append(l, "Expect:");
+	if (has_body && !ctype)
+		l = curl_slist_append(l, "Content-Type:");
+	buf_release(&line);
+	return l;
+}
+
+int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
+{
+	struct xfer *x = h->free_list;
+	const struct http_opts *o = &h->o;
+	int has_body;
+	CURL *e;
+	CURLMcode mc;
+
+	if (x) {
+		h->free_list = x->next;
+		curl_easy_reset(x->e);
+	} else {
+		x = xcalloc(1, sizeof(*x));
+		x->h = h;
+		buf_init(&x->rhdrs);
+		buf_init(&x->rbody);
+		if (!(x->e = curl_easy_init())) {
+			free(x);
+			return rd_err_set(err, RD_E_IO, "cannot create a curl handle");
+		}
+	}
+	e = x->e;
+	x->udata = r->udata;
+	x->refused = 0;
+	x->retry_after_ms = -1;
+	x->errbuf[0] = '\0';
+	x->url = xstrdup(r->url);
+	x->method = xmemdup(r->method, r->method_len);
+	has_body = r->body_len > 0 ||
+		   strcmp(x->method, "POST") == 0 || strcmp(x->method, "PUT") == 0 ||
+		   strcmp(x->method, "PATCH") == 0;
+	x->hdrs = build_headers(r, has_body);
+
+	curl_easy_setopt(e, CURLOPT_URL, x->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L); /* no dot-segment folding */
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+	if (o->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+	switch (o->version) {
+	case HTTP_V_1_1:
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+		break;
+	case HTTP_V_2_PRIOR:
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+				 (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		break;
+	case HTTP_V_DEFAULT:
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+		break;
+	}
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	if (strcmp(x->method, "HEAD") == 0) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else if (has_body) {
+		x->body = xmemdup(r->body ? r->body : "", r->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)r->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	}
+	/* After the body options, which would otherwise imply POST. */
+	if (strcmp(x->method, "GET") != 0 && strcmp(x->method, "HEAD") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+
+	x->start_ns = mono_ns();
+	if ((mc = curl_multi_add_handle(h->m, e)) != CURLM_OK) {
+		xfer_clear(x);
+		x->next = h->free_list;
+		h->free_list = x;
+		return rd_err_set(err, RD_E_IO, "cannot start a transfer: %s",
+				  curl_multi_strerror(mc));
+	}
+	x->next = h->live;
+	if (h->live)
+		h->live->prevp = &x->next;
+	x->prevp = &h->live;
+	h->live = x;
+	h->inflight++;
+	return 0;
+}
+
+static enum http_err map_code(CURLcode c, int refused)
+{
+	switch (c) {
+	case CURLE_OK:
+		return HTTP_ERR_NONE;
+	case CURLE_OPERATION_TIMEDOUT:
+		return HTTP_ERR_TIMEOUT;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return HTTP_ERR_DNS;
+	case CURLE_COULDNT_CONNECT:
+		return refused ? HTTP_ERR_REFUSED : HTTP_ERR_CONNECT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_USE_SSL_FAILED:
+		return HTTP_ERR_TLS;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY:
+		return HTTP_ERR_NETWORK;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return HTTP_ERR_REFUSED;
+	default:
+		return refused ? HTTP_ERR_REFUSED : HTTP_ERR_OTHER;
+	}
+}
+
+static int harvest(struct http *h, http_done_fn done, void *ctx)
+{
+	CURLMsg *msg;
+	int left, n = 0;
+
+	while ((msg = curl_multi_info_read(h->m, &left))) {
+		struct xfer *x = NULL;
+		struct http_res res;
+		long status = 0;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
+		memset(&res, 0, sizeof(res));
+		res.udata = x->udata;
+		res.err = map_code(msg->data.result, x->refused);
+		/* A transport error after the status line still lost the
+		 * response: report it as the error it is. */
+		res.status = res.err == HTTP_ERR_NONE ? (int)status : 0;
+		if (res.err == HTTP_ERR_REFUSED && x->refused)
+			res.errmsg = "address refused by the allow-list";
+		else if (res.err != HTTP_ERR_NONE)
+			res.errmsg = x->errbuf[0] ? x->errbuf :
+				     curl_easy_strerror(msg->data.result);
+		else
+			res.errmsg = "";
+		res.latency_ms = (double)(mono_ns() - x->start_ns) / 1e6;
+		res.retry_after_ms = x->retry_after_ms;
+		res.headers = &x->rhdrs;
+		res.body = &x->rbody;
+		done(ctx, &res);
+		xfer_recycle(h, x);
+		n++;
+	}
+	return n;
+}
+
+int http_run(struct http *h, int wait_ms, http_done_fn done, void *ctx)
+{
+	int running, n;
+	CURLMcode mc;
+
+	if ((mc = curl_multi_perform(h->m, &running)) != CURLM_OK)
+		return RD_E_IO;
+	if ((n = harvest(h, done, ctx)) > 0 || wait_ms <= 0)
+		return n;
+	if ((mc = curl_multi_poll(h->m, NULL, 0, wait_ms, NULL)) != CURLM_OK)
+		return RD_E_IO;
+	if ((mc = curl_multi_perform(h->m, &running)) != CURLM_OK)
+		return RD_E_IO;
+	return harvest(h, done, ctx);
+}
+
+void http_once_init(struct http_once *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->retry_after_ms = -1;
+	buf_init(&r->headers);
+	buf_init(&r->body);
+}
+
+void http_once_release(struct http_once *r)
+{
+	buf_release(&r->headers);
+	buf_release(&r->body);
+}
+
+static void once_done(void *ctx, const struct http_res *res)
+{
+	struct http_once *o = ctx;
+
+	o->status = res->status;
+	o->err = res->err;
+	snprintf(o->errmsg, sizeof(o->errmsg), "%s", res->errmsg);
+	o->latency_ms = res->latency_ms;
+	o->retry_after_ms = res->retry_after_ms;
+	buf_reset(&o->headers);
+	buf_add(&o->headers, res->headers->data ? res->headers->data : "",
+		res->headers->len);
+	buf_reset(&o->body);
+	buf_add(&o->body, res->body->data ? res->body->data : "", res->body->len);
+}
+
+int http_once(const struct http_opts *o, const struct http_req *r,
+	      struct http_once *out, struct rd_err *err)
+{
+	struct http *h = NULL;
+	int ret;
+
+	if ((ret = http_new(o, &h, err)) < 0)
+		return ret;
+	if ((ret = http_submit(h, r, err)) < 0)
+		goto out;
+	while (http_inflight(h) > 0)
+		if ((ret = http_run(h, 1000, once_done, out)) < 0) {
+			rd_err_set(err, RD_E_IO, "the HTTP engine failed");
+			goto out;
+		}
+	ret = 0;
+out:
+	http_free(h);
+	return ret;
+}
+
+int http_url_host(const char *url, char *host, size_t n, struct rd_err *err)
+{
+	CURLU *u = xcheck(curl_url());
+	char *h = NULL;
+	size_t len;
+	int ret = 0;
+
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+		ret = rd_err_set(err, RD_E_INVAL, "'%s' is not a valid URL", url);
+		goto out;
+	}
+	len = strlen(h);
+	if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
+		memmove(h, h + 1, len - 2);
+		h[len -= 2] = '\0';
+	}
+	if (len >= n) {
+		ret = rd_err_set(err, RD_E_INVAL, "host of '%s' is too long", url);
+		goto out;
+	}
+	for (size_t i = 0; i <= len; i++)
+		host[i] = (h[i] >= 'A' && h[i] <= 'Z') ? (char)(h[i] + 32) : h[i];
+out:
+	curl_free(h);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+int http_url_rebase(const char *url, const char *base, struct buf *out,
+		    struct rd_err *err)
+{
+	CURLU *u = xcheck(curl_url()), *b = xcheck(curl_url());
+	char *path = NULL, *query = NULL, *bs = NULL, *bpath = NULL;
+	int ret = 0;
+	size_t bl;
+
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_PATH_AS_IS) != CURLUE_OK) {
+		ret = rd_err_set(err, RD_E_INVAL, "'%s' is not a valid URL", url);
+		goto out;
+	}
+	if (curl_url_set(b, CURLUPART_URL, base, 0) != CURLUE_OK) {
+		ret = rd_err_set(err, RD_E_INVAL, "'%s' is not a valid base URL", base);
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_PATH, &path, 0);
+	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	curl_url_get(b, CURLUPART_PATH, &bpath, 0);
+	curl_url_set(b, CURLUPART_PATH, NULL, 0);
+	curl_url_set(b, CURLUPART_QUERY, NULL, 0);
+	curl_url_set(b, CURLUPART_FRAGMENT, NULL, 0);
+	if (curl_url_get(b, CURLUPART_URL, &bs, 0) != CURLUE_OK) {
+		ret = rd_err_set(err, RD_E_INVAL, "'%s' is not a valid base URL", base);
+		goto out;
+	}
+	bl = strlen(bs);
+	/* curl gives "http://h:1/" for an empty path: drop that slash. */
+	if (bl && bs[bl - 1] == '/')
+		bl--;
+	buf_add(out, bs, bl);
+	if (bpath && strcmp(bpath, "/") != 0) {
+		size_t pl = strlen(bpath);
+
+		buf_add(out, bpath, pl && bpath[pl - 1] == '/' ? pl - 1 : pl);
+	}
+	buf_adds(out, path ? path : "/");
+	if (query) {
+		buf_addc(out, '?');
+		buf_adds(out, query);
+	}
+out:
+	curl_free(path);
+	curl_free(query);
+	curl_free(bs);
+	curl_free(bpath);
+	curl_url_cleanup(u);
+	curl_url_cleanup(b);
+	return ret;
+}
+
+int64_t http_parse_retry_after(const char *v, size_t n, int64_t now_ms)
+{
+	char tmp[128];
+	time_t t;
+
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	if (v[0] >= '0' && v[0] <= '9') {
+		int64_t s = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (v[i] < '0' || v[i] > '9')
+				return -1;
+			if (s > 100000000)
+				return -1;
+			s = s * 10 + (v[i] - '0');
+		}
+		return s * 1000;
+	}
+	memcpy(tmp, v, n);
+	tmp[n] = '\0';
+	if ((t = curl_getdate(tmp, NULL)) < 0)
+		return -1;
+	return (int64_t)t * 1000 > now_ms ? (int64_t)t * 1000 - now_ms : 0;
+}
+
+void http_okset_default(struct http_okset *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int c = 200; c < 300; c++)
+		s->bits[c / 64] |= 1ULL << (c % 64);
+}
+
+static int parse_status(const char *p, const char *end, int *out)
+{
+	int v = 0;
+
+	if (end - p != 3)
+		return -1;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 100 || v > 599)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int http_okset_parse(const char *spec, struct http_okset *s,
+		     struct rd_err *err)
+{
+	const char *p = spec;
+
+	memset(s, 0, sizeof(*s));
+	while (*p) {
+		const char *end = strchr(p, ',');
+		const char *dash;
+		int lo, hi;
+
+		if (!end)
+			end = p + strlen(p);
+		dash = memchr(p, '-', (size_t)(end - p));
+		if (end - p == 3 && p[0] >= '1' && p[0] <= '5' &&
+		    (p[1] == 'x' || p[1] == 'X') && (p[2] == 'x' || p[2] == 'X')) {
+			lo = (p[0] - '0') * 100;
+			hi = lo + 99;
+		} else if (dash) {
+			if (parse_status(p, dash, &lo) < 0 ||
+			    parse_status(dash + 1, end, &hi) < 0 || hi < lo)
+				goto bad;
+		} else {
+			if (parse_status(p, end, &lo) < 0)
+				goto bad;
+			hi = lo;
+		}
+		for (int c = lo; c <= hi; c++)
+			s->bits[c / 64] |= 1ULL << (c % 64);
+		if (*end && !end[1]) {
+			p = end;
+			goto bad; /* a trailing comma */
+		}
+		p = *end ? end + 1 : end;
+		continue;
+bad:
+		return rd_err_set(err, RD_E_INVAL,
+				  "bad status set '%s' at '%.*s': use codes, ranges or classes like 200-299,304 or 2xx",
+				  spec, (int)(end - p), p);
+	}
+	for (size_t i = 0; i < sizeof(s->bits) / sizeof(s->bits[0]); i++)
+		if (s->bits[i])
+			return 0;
+	return rd_err_set(err, RD_E_INVAL, "empty status set");
+}
+
+int http_okset_has(const struct http_okset *s, int status)
+{
+	if (status < 0 || status >= 640)
+		return 0;
+	return (s->bits[status / 64] >> (status % 64)) & 1;
+}
+
+enum http_class http_classify(const struct http_res *res,
+			      const struct http_okset *ok)
+{
+	if (res->err == HTTP_ERR_REFUSED || res->err == HTTP_ERR_OTHER)
+		return HTTP_PERMANENT;
+	if (res->err != HTTP_ERR_NONE)
+		return HTTP_RETRY;
+	if (http_okset_has(ok, res->status))
+		return HTTP_OK;
+	if (res->status == 408 || res->status == 429 || res->status >= 500)
+		return HTTP_RETRY;
+	return HTTP_PERMANENT;
+}
+
+const char *http_class_name(enum http_class c)
+{
+	switch (c) {
+	case HTTP_OK: return "ok";
+	case HTTP_RETRY: return "retry";
+	case HTTP_PERMANENT: break;
+	}
+	return "permanent";
+}

@@ -1,0 +1,188 @@
+/*
+ * http.h - the HTTP engine: many requests at once over the libcurl multi
+ * interface, shared by rd-replay and `rd-capture --try`.
+ *
+ * Invariants:
+ *  - The bytes sent are the bytes given: method, body, and headers in
+ *    order with duplicates.  libcurl's own defaults (Accept, Expect, a form
+ *    Content-Type) are suppressed; only framing headers (Host when absent,
+ *    Content-Length) are curl's, because the transport owns framing.
+ *  - Every transfer has a timeout.  Redirects are never followed, and only
+ *    http and https are spoken.
+ *  - Connections are reused across requests (the multi handle keeps the
+ *    pool); HTTP/2 is negotiated over TLS, or forced with prior knowledge.
+ * The CURL types never leave this module.  It does not decide what a
+ * result means for a record (see http_classify) and never prints.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "rd.h"
+
+enum http_version {
+	HTTP_V_DEFAULT = 0,  /* HTTP/1.1 in clear, HTTP/2 offered over TLS */
+	HTTP_V_1_1,          /* HTTP/1.1 only */
+	HTTP_V_2_PRIOR       /* HTTP/2 without upgrade, also in clear */
+};
+
+struct http_opts {
+	uint64_t timeout_ms;          /* whole transfer; default 30 s */
+	uint64_t connect_timeout_ms;  /* default 10 s */
+	unsigned max_conns;           /* connection pool cap; default 64 */
+	int insecure;                 /* skip TLS verification */
+	const char *cacert;           /* CA bundle file, NULL: system */
+	enum http_version version;
+	int keep_response;            /* keep response headers and body */
+	size_t max_response;          /* cap on a kept body; default 64 MiB */
+	/* Refuse connecting to this address (numeric, as curl gives it);
+	 * returns non-zero to refuse.  NULL: allow all. */
+	int (*refuse_addr)(void *ctx, const struct sockaddr *sa);
+	void *refuse_ctx;
+};
+
+void http_opts_init(struct http_opts *o);
+
+struct http_hdr {
+	const char *name;
+	size_t name_len;
+	const char *value;
+	size_t value_len;
+};
+
+struct http_req {
+	const char *method;
+	size_t method_len;
+	const char *url;          /* NUL-terminated */
+	const struct http_hdr *hdrs;
+	size_t nhdrs;
+	const char *body;
+	size_t body_len;
+	void *udata;              /* handed back in the result */
+};
+
+/* What went wrong below HTTP; HTTP_ERR_NONE when a response came. */
+enum http_err {
+	HTTP_ERR_NONE = 0,
+	HTTP_ERR_TIMEOUT,
+	HTTP_ERR_DNS,
+	HTTP_ERR_CONNECT,
+	HTTP_ERR_TLS,
+	HTTP_ERR_NETWORK,    /* send or receive failed mid-way */
+	HTTP_ERR_REFUSED,    /* refused by refuse_addr or protocol rules */
+	HTTP_ERR_OTHER
+};
+
+struct http_res {
+	void *udata;
+	int status;               /* 0 when no response */
+	enum http_err err;
+	const char *errmsg;       /* "" when none; borrowed for the callback */
+	double latency_ms;        /* from submit to completion */
+	int64_t retry_after_ms;   /* Retry-After as a delay, -1 when none */
+	const struct buf *headers;/* raw response headers, when kept */
+	const struct buf *body;   /* response body, when kept */
+};
+
+/* 1 for a header that frames the message (Content-Length,
+ * Transfer-Encoding, Connection and the other hop-by-hop ones): the
+ * engine never sends a captured one, because the transport frames. */
+int http_hop_by_hop(const char *name, size_t len);
+
+/* A short name for err: "timeout", "dns", "connect", "tls", "network",
+ * "refused", "error"; "" for HTTP_ERR_NONE. */
+const char *http_err_name(enum http_err e);
+
+struct http;
+
+/* Caller frees with http_free.  RD_E_IO when libcurl cannot start. */
+int http_new(const struct http_opts *o, struct http **out,
+	     struct rd_err *err);
+/* Abort every transfer (no callbacks) and free.  Accepts NULL. */
+void http_free(struct http *h);
+
+/* Start a request.  Everything in r is copied.  RD_E_INVAL for a request
+ * curl refuses to set up (the message says which part). */
+int http_submit(struct http *h, const struct http_req *r, struct rd_err *err);
+
+/* Transfers submitted and not yet reported. */
+unsigned http_inflight(const struct http *h);
+
+typedef void (*http_done_fn)(void *ctx, const struct http_res *res);
+
+/*
+ * Drive transfers: wait up to wait_ms for activity (0: do not wait), move
+ * data, and call done once for each finished transfer.  Returns the
+ * number finished, or RD_E_IO when the multi interface fails.
+ */
+int http_run(struct http *h, int wait_ms, http_done_fn done, void *ctx);
+
+/* Abort every transfer still running, without result callbacks: drop
+ * (may be NULL) gets each one's udata to release.  Returns how many. */
+unsigned http_abort_all(struct http *h, void (*drop)(void *udata));
+
+/* The host of an absolute URL, lowercased, without brackets or port,
+ * into host (size n).  RD_E_INVAL when the URL does not parse. */
+int http_url_host(const char *url, char *host, size_t n, struct rd_err *err);
+
+/*
+ * Rebase url onto base (scheme://host[:port][/prefix]): the result keeps
+ * url's path and query after base's path prefix.  Appended to out.
+ */
+int http_url_rebase(const char *url, const char *base, struct buf *out,
+		    struct rd_err *err);
+
+/* The result of http_once, owned by the caller. */
+struct http_once {
+	int status;
+	enum http_err err;
+	char errmsg[256];
+	double latency_ms;
+	int64_t retry_after_ms;
+	struct buf headers, body;  /* kept when o->keep_response */
+};
+
+void http_once_init(struct http_once *r);
+void http_once_release(struct http_once *r);
+
+/* Send one request and wait for its end (`rd-capture --try`).  Returns 0
+ * when the transfer ended (check out->err and out->status), or a negative
+ * code when it could not be made at all. */
+int http_once(const struct http_opts *o, const struct http_req *r,
+	      struct http_once *out, struct rd_err *err);
+
+/* Parse a Retry-After value (delay seconds or an HTTP date) relative to
+ * now_ms (wall clock).  The delay in ms (>= 0), or -1 when unparsable. */
+int64_t http_parse_retry_after(const char *v, size_t n, int64_t now_ms);
+
+/*
+ * The set of statuses that count as success: "2xx" by default; a list of
+ * codes and ranges like "200-299,304" or "2xx,304".
+ */
+struct http_okset {
+	uint64_t bits[10];         /* statuses 0..639 */
+};
+
+void http_okset_default(struct http_okset *s);
+int http_okset_parse(const char *spec, struct http_okset *s,
+		     struct rd_err *err);
+int http_okset_has(const struct http_okset *s, int status);
+
+enum http_class {
+	HTTP_OK = 0,     /* delivered */
+	HTTP_RETRY,      /* try again later: transport errors, 408, 429, 5xx */
+	HTTP_PERMANENT   /* no point in retrying: other statuses */
+};
+
+/* Classify a finished transfer. */
+enum http_class http_classify(const struct http_res *res,
+			      const struct http_okset *ok);
+
+/* "ok", "retry" or "permanent". */
+const char *http_class_name(enum http_class c);
+
+#endif
