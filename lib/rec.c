@@ -114,6 +114,42 @@ int rec_id_valid(const char *s, size_t n)
 	return 1;
 }
 
+void rec_id_pack(const char *id, unsigned char out[REC_ID_BIN])
+{
+	/* 26 digits of 5 bits carry 130 bits; the top two are zero. */
+	unsigned acc = 0, bits = 0;
+	size_t o = 0;
+
+	for (int i = 0; i < REC_ID_LEN; i++) {
+		acc = (acc << 5) | (unsigned)crockford_val(id[i]);
+		bits += 5;
+		if (i == 0)
+			bits -= 2; /* drop the two padding bits */
+		while (bits >= 8 && o < REC_ID_BIN) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+		acc &= (1u << bits) - 1;
+	}
+}
+
+void rec_id_unpack(const unsigned char in[REC_ID_BIN], char out[REC_ID_LEN + 1])
+{
+	unsigned acc = 0, bits = 2; /* two zero padding bits lead */
+	size_t o = 0;
+
+	for (int i = 0; i < REC_ID_BIN; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = crockford[(acc >> bits) & 31];
+		}
+		acc &= (1u << bits) - 1;
+	}
+	out[REC_ID_LEN] = '\0';
+}
+
 int64_t rec_id_ms(const char *id)
 {
 	uint64_t v = 0;

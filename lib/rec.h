@@ -25,6 +25,7 @@
 
 #define REC_SCHEMA 1
 #define REC_ID_LEN 26
+#define REC_ID_BIN 16 /* an id as 128 bits */
 #define REC_TIME_LEN 24 /* 2026-11-23T12:34:56.789Z */
 
 struct rec_str {
@@ -95,6 +96,10 @@ void rec_id_next(struct rec_idgen *g, int64_t now_ms,
 		 char out[REC_ID_LEN + 1]);
 /* 1 when s[0..n) is a well-formed id, else 0. */
 int rec_id_valid(const char *s, size_t n);
+/* A valid id as 16 bytes and back; the byte order sorts like the text. */
+void rec_id_pack(const char *id, unsigned char out[REC_ID_BIN]);
+void rec_id_unpack(const unsigned char in[REC_ID_BIN],
+		   char out[REC_ID_LEN + 1]);
 /* The millisecond timestamp encoded in a valid id. */
 int64_t rec_id_ms(const char *id);
 

@@ -1,0 +1,291 @@
+/*
+ * pend.c - the pending set (see pend.h).
+ *
+ * Entries live in one array in order of first sight; an open-addressing
+ * table of indexes finds them by id.  Ids are ULIDs, whose last 80 bits
+ * are random, so those bytes make the hash.  The checkpoint is a header,
+ * the raw entries and a CRC32: it is a cache of the fold, only ever read
+ * by the same build on the same machine, and a mismatch means "fold from
+ * the beginning", never a wrong answer.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "pend.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define CKPT_MAGIC "rd-replay-checkpoint-1\n"
+
+void pend_init(struct pend *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void pend_release(struct pend *p)
+{
+	free(p->ents);
+	free(p->slots);
+	pend_init(p);
+}
+
+static uint64_t id_hash(const unsigned char *id)
+{
+	uint64_t h;
+
+	memcpy(&h, id + 8, sizeof(h));
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static void slot_put(struct pend *p, size_t idx)
+{
+	size_t mask = p->nslots - 1;
+	size_t s = (size_t)id_hash(p->ents[idx].id) & mask;
+
+	while (p->slots[s])
+		s = (s + 1) & mask;
+	p->slots[s] = (uint32_t)(idx + 1);
+}
+
+static void rehash(struct pend *p, size_t nslots)
+{
+	free(p->slots);
+	p->nslots = nslots;
+	p->slots = xcalloc(nslots, sizeof(*p->slots));
+	for (size_t i = 0; i < p->n; i++)
+		slot_put(p, i);
+}
+
+static struct pend_ent *find_bin(struct pend *p, const unsigned char *bin)
+{
+	size_t mask, s;
+
+	if (!p->nslots)
+		return NULL;
+	mask = p->nslots - 1;
+	for (s = (size_t)id_hash(bin) & mask; p->slots[s]; s = (s + 1) & mask) {
+		struct pend_ent *e = &p->ents[p->slots[s] - 1];
+
+		if (memcmp(e->id, bin, REC_ID_BIN) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+struct pend_ent *pend_get(struct pend *p, const char *id)
+{
+	unsigned char bin[REC_ID_BIN];
+
+	rec_id_pack(id, bin);
+	return find_bin(p, bin);
+}
+
+static void count(struct pend *p, uint8_t state, int delta)
+{
+	uint64_t *c = state == PEND_PENDING ? &p->pending :
+		      state == PEND_DEAD    ? &p->dead : &p->done;
+
+	*c += (uint64_t)(int64_t)delta;
+}
+
+void pend_set_state(struct pend *p, struct pend_ent *e, enum pend_state s)
+{
+	count(p, e->state, -1);
+	e->state = (uint8_t)s;
+	count(p, e->state, 1);
+}
+
+static struct pend_ent *add(struct pend *p, const unsigned char *bin)
+{
+	struct pend_ent *e;
+
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 1024;
+		p->ents = xrealloc(p->ents, p->cap * sizeof(*p->ents));
+	}
+	if ((p->n + 1) * 2 > p->nslots)
+		rehash(p, p->nslots ? p->nslots * 2 : 2048);
+	e = &p->ents[p->n];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->id, bin, REC_ID_BIN);
+	p->n++;
+	slot_put(p, p->n - 1);
+	count(p, PEND_PENDING, 1);
+	return e;
+}
+
+void pend_pos(const struct pend_ent *e, struct spool_pos *out)
+{
+	out->seg = e->seg;
+	out->off = e->off;
+	out->line = e->line;
+}
+
+static int fold_request(struct pend *p, const struct spool_item *it,
+			struct rec_parser *rp, struct rd_err *err)
+{
+	static const char pre[] = "{\"v\":1,\"kind\":\"request\",\"id\":\"";
+	const size_t k = sizeof(pre) - 1;
+	unsigned char bin[REC_ID_BIN];
+	struct pend_ent *e;
+	const char *id;
+	struct rec_req r;
+
+	/* Canonical lines carry the id at a fixed place; anything else is
+	 * parsed in full. */
+	if (it->len > k + REC_ID_LEN && memcmp(it->line, pre, k) == 0 &&
+	    rec_id_valid(it->line + k, REC_ID_LEN)) {
+		id = it->line + k;
+	} else {
+		if (rec_req_parse(rp, it->line, it->len, 1, &r, err) < 0)
+			return RD_E_INVAL;
+		id = r.id;
+	}
+	rec_id_pack(id, bin);
+	if (find_bin(p, bin))
+		return 0;
+	e = add(p, bin);
+	e->seg = (uint32_t)it->pos.seg;
+	e->off = it->pos.off;
+	e->line = it->pos.line;
+	return 0;
+}
+
+int pend_fold(struct pend *p, const struct spool_item *it,
+	      struct rec_parser *rp, struct rd_err *err)
+{
+	enum rec_kind k = rec_kind_peek(it->line, it->len);
+	struct rec_event ev;
+	struct pend_ent *e;
+
+	if (k == REC_UNKNOWN)
+		return 0;
+	if (k == REC_REQUEST)
+		return fold_request(p, it, rp, err);
+	if (rec_event_parse(rp, it->line, it->len, &ev, err) < 0)
+		return RD_E_INVAL;
+	if (!(e = pend_get(p, ev.ref)))
+		return 0;
+	switch (ev.kind) {
+	case REC_ATTEMPT:
+		e->attempts = ev.attempt > 65535 ? 65535 : (uint16_t)ev.attempt;
+		if (ev.outcome.n == 2 && memcmp(ev.outcome.p, "ok", 2) == 0) {
+			pend_set_state(p, e, PEND_DONE);
+		} else if (ev.outcome.n == 5 && memcmp(ev.outcome.p, "retry", 5) == 0) {
+			/* A retry after the record went dead (it cannot
+			 * happen under the lock) must not resurrect it. */
+			if (e->state == PEND_PENDING)
+				e->due_ms = ev.next_due_ms;
+		}
+		/* "permanent" is followed by its dead event. */
+		break;
+	case REC_DEAD:
+		if (e->state != PEND_DONE)
+			pend_set_state(p, e, PEND_DEAD);
+		break;
+	case REC_REVIVE:
+		if (e->state == PEND_DEAD) {
+			pend_set_state(p, e, PEND_PENDING);
+			e->attempts = 0;
+			e->due_ms = 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+void pend_compact(struct pend *p)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ents[i].state != PEND_DONE)
+			p->ents[j++] = p->ents[i];
+	p->n = j;
+	p->done = 0;
+	rehash(p, p->nslots ? p->nslots : 2048);
+}
+
+struct ckpt_head {
+	char magic[sizeof(CKPT_MAGIC) - 1];
+	uint32_t ent_size;
+	uint32_t line;
+	uint64_t seg, off;
+	uint64_t n;
+};
+
+void pend_save(const struct pend *p, const struct spool_pos *resume,
+	       struct buf *out)
+{
+	struct ckpt_head h;
+	size_t start = out->len;
+	uint32_t crc;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, CKPT_MAGIC, sizeof(h.magic));
+	h.ent_size = sizeof(struct pend_ent);
+	h.seg = resume->seg;
+	h.off = resume->off;
+	h.line = resume->line;
+	for (size_t i = 0; i < p->n; i++)
+		h.n += p->ents[i].state != PEND_DONE;
+	buf_add(out, &h, sizeof(h));
+	for (size_t i = 0; i < p->n; i++) {
+		struct pend_ent e = p->ents[i];
+
+		if (e.state == PEND_DONE)
+			continue;
+		e.flags = 0;
+		buf_add(out, &e, sizeof(e));
+	}
+	crc = (uint32_t)crc32(0L, (const Bytef *)out->data + start,
+			      (uInt)(out->len - start));
+	buf_add(out, &crc, sizeof(crc));
+}
+
+int pend_load(struct pend *p, const char *data, size_t len,
+	      struct spool_pos *resume, struct rd_err *err)
+{
+	struct ckpt_head h;
+	uint32_t crc, want;
+	size_t nslots = 2048;
+
+	if (len < sizeof(h) + sizeof(crc))
+		return rd_err_set(err, RD_E_CORRUPT, "checkpoint is truncated");
+	memcpy(&h, data, sizeof(h));
+	if (memcmp(h.magic, CKPT_MAGIC, sizeof(h.magic)) != 0 ||
+	    h.ent_size != sizeof(struct pend_ent))
+		return rd_err_set(err, RD_E_CORRUPT, "checkpoint has an unknown format");
+	if (h.n > (len - sizeof(h) - sizeof(crc)) / sizeof(struct pend_ent) ||
+	    sizeof(h) + h.n * sizeof(struct pend_ent) + sizeof(crc) != len)
+		return rd_err_set(err, RD_E_CORRUPT, "checkpoint size does not match its count");
+	memcpy(&want, data + len - sizeof(crc), sizeof(crc));
+	crc = (uint32_t)crc32(0L, (const Bytef *)data, (uInt)(len - sizeof(crc)));
+	if (crc != want)
+		return rd_err_set(err, RD_E_CORRUPT, "checkpoint CRC mismatch");
+	pend_release(p);
+	p->n = p->cap = (size_t)h.n;
+	p->ents = xmalloc((p->cap ? p->cap : 1) * sizeof(*p->ents));
+	memcpy(p->ents, data + sizeof(h), p->n * sizeof(*p->ents));
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->ents[i].state > PEND_DEAD) {
+			pend_release(p);
+			return rd_err_set(err, RD_E_CORRUPT,
+					  "checkpoint entry %zu has a bad state", i);
+		}
+		count(p, p->ents[i].state, 1);
+	}
+	while (nslots < p->n * 2)
+		nslots *= 2;
+	rehash(p, nslots);
+	resume->seg = h.seg;
+	resume->off = h.off;
+	resume->line = h.line;
+	return 0;
+}

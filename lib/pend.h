@@ -1,0 +1,89 @@
+/*
+ * pend.h - the pending set: the fold of the spool's requests and events
+ * into one small entry per unresolved request.
+ *
+ * An entry holds what replay needs to decide and to find the record again
+ * (its id, where its line sits, its attempts, when it is due), never the
+ * request itself: memory grows by about 48 bytes per pending record,
+ * whatever the bodies weigh.  Each event sets absolute values (attempt n,
+ * outcome, next due), so folding a line twice changes nothing, and a fold
+ * that resumes from a checkpoint ends in the same state as a full one.
+ * Resolved entries stay until pend_compact.  No I/O here: the caller
+ * reads the spool and stores the checkpoint bytes.
+ */
+#ifndef PEND_H
+#define PEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "rd.h"
+#include "rec.h"
+#include "spool.h"
+
+enum pend_state {
+	PEND_PENDING = 0,
+	PEND_DEAD,
+	PEND_DONE
+};
+
+/* Run-local flags, never saved. */
+enum {
+	PEND_F_INFLIGHT = 1,  /* a send is under way */
+	PEND_F_SKIP = 2,      /* not selected by this run */
+	PEND_F_REFUSED = 4,   /* its host is not allowed */
+	PEND_F_SEEN = 8       /* selection already decided */
+};
+
+struct pend_ent {
+	unsigned char id[REC_ID_BIN];
+	uint64_t off;         /* member offset of the request line */
+	uint32_t seg;
+	uint32_t line;
+	int64_t due_ms;       /* wall clock; 0: due at once */
+	uint16_t attempts;    /* sends made by replay */
+	uint8_t state;        /* enum pend_state */
+	uint8_t flags;
+};
+
+struct pend {
+	struct pend_ent *ents;
+	size_t n, cap;
+	uint32_t *slots;      /* open addressing: index + 1, 0 = empty */
+	size_t nslots;        /* a power of two, at least 2n */
+	uint64_t pending, dead, done;
+};
+
+void pend_init(struct pend *p);
+void pend_release(struct pend *p);
+
+/* The entry for id (REC_ID_LEN chars), or NULL.  Borrowed until the next
+ * change to p. */
+struct pend_ent *pend_get(struct pend *p, const char *id);
+
+/* Fold one spool line.  Lines of unknown kinds, and events about requests
+ * not in the set (resolved and compacted, or never seen) are ignored.
+ * RD_E_INVAL for a line that claims a known kind but does not parse. */
+int pend_fold(struct pend *p, const struct spool_item *it,
+	      struct rec_parser *rp, struct rd_err *err);
+
+/* Move an entry to a new state, keeping the counters right. */
+void pend_set_state(struct pend *p, struct pend_ent *e, enum pend_state s);
+
+/* The position of an entry's request line. */
+void pend_pos(const struct pend_ent *e, struct spool_pos *out);
+
+/* Drop resolved entries and rebuild the index. */
+void pend_compact(struct pend *p);
+
+/* Serialise the unresolved entries with the position the fold reached
+ * (appended to out), and load them back.  pend_load checks the format and
+ * a CRC; RD_E_CORRUPT when they do not match (the caller then folds from
+ * the beginning). */
+void pend_save(const struct pend *p, const struct spool_pos *resume,
+	       struct buf *out);
+int pend_load(struct pend *p, const char *data, size_t len,
+	      struct spool_pos *resume, struct rd_err *err);
+
+#endif
