@@ -29,3 +29,42 @@ spool_lines() {
 	local d=${1:-$SPOOL}
 	cat "$d"/*.ndjson.gz 2>/dev/null | zcat 2>/dev/null
 }
+
+# Start the project's test downstream on 127.0.0.1 with the given knobs;
+# sets PORT and DS_PID.  Its request log is $T/ds.log.  ds_stop (called
+# from teardown) stops it by PID.
+ds_start() {
+	rm -f "$T/port"
+	rd-downstream --port-file "$T/port" --pid-file "$T/ds.pid" \
+		--log "$T/ds.log" "$@" 2>"$T/ds.err" &
+	DS_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -s "$T/port" ] && break
+		sleep 0.05
+	done
+	[ -s "$T/port" ] || { cat "$T/ds.err" >&2; return 1; }
+	PORT=$(cat "$T/port")
+}
+
+ds_stop() {
+	if [ -n "${DS_PID:-}" ]; then
+		kill "$DS_PID" 2>/dev/null || true
+		wait "$DS_PID" 2>/dev/null || true
+		DS_PID=
+	fi
+}
+
+# Capture n records aimed at the downstream: POST /orders/<i> with a JSON
+# body, failure http_503.  $1 = n, $2 = optional path prefix.
+capture_n() {
+	local n=$1 prefix=${2:-/orders}
+	seq "$n" | awk -v p="$PORT" -v pre="$prefix" '{
+		printf "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:%s%s/%d\",\"headers\":[[\"Content-Type\",\"application/json\"]],\"body\":\"{\\\"n\\\":%d}\",\"failure\":{\"type\":\"http_503\",\"status\":503}}\n", p, pre, $1, $1
+	}' | rd-capture -q > /dev/null
+}
+
+# Events of one kind from the spool, as NDJSON.
+spool_events() {
+	spool_lines | jq -c "select(.kind == \"$1\")"
+}

@@ -11,7 +11,7 @@ tools() {
 }
 
 help_options() {
-	"$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+	"$1" --help | grep -oE -- '--[a-z][a-z0-9.-]*[a-z0-9]' | sort -u
 }
 
 @test "every tool has a man page, three completions and a test suite" {

@@ -1,0 +1,766 @@
+/*
+ * rd-replay - send captured requests again, at a controlled and adaptive
+ * rate, only while the downstream is healthy.
+ *
+ * This file holds the command line, the output formats (NDJSON outcomes,
+ * the progress line, the summary, --dry-run renderings) and the exit
+ * codes.  The loop itself is lib/replay.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "http.h"
+#include "json.h"
+#include "lineio.h"
+#include "msg.h"
+#include "rec.h"
+#include "replay.h"
+#include "sel.h"
+#include "xalloc.h"
+#include "banned.h"
+
+static const char usage_text[] =
+"Usage: rd-replay [OPTIONS]\n"
+"       rd-replay --stdin [OPTIONS] < IDS\n"
+"Send pending requests from the spool again, paced, gated and retried.\n"
+"\n"
+"Pace:\n"
+"      --rate RATE          most requests per second, e.g. 200/s, 50/m, or max\n"
+"                           (default 100/s)\n"
+"      --burst N            tokens the bucket holds (default rate/100, at least 1)\n"
+"  -c, --concurrency N      most requests in flight (default 16)\n"
+"      --adaptive           start low, grow while healthy, cut on errors, 429\n"
+"                           and 503; never above --rate\n"
+"      --adaptive-start RATE first rate for --adaptive (default rate/10)\n"
+"      --latency-target DUR --adaptive: cut when p95 latency exceeds DUR\n"
+"      --error-target PCT   --adaptive: cut when errors exceed PCT (default 1%)\n"
+"Gate:\n"
+"      --gate COMMAND       send only while COMMAND (run with /bin/sh -c) exits 0\n"
+"      --gate-every DUR     re-run the gate this often (default 5s)\n"
+"      --gate-timeout DUR   a gate running longer counts as closed (default 30s)\n"
+"Retries:\n"
+"      --max-attempts N     attempts before a record goes dead (default 5)\n"
+"      --backoff DUR        base of the exponential backoff (default 1s)\n"
+"      --backoff-max DUR    cap of the backoff (default 5m)\n"
+"      --success SET        statuses that count as delivered (default 2xx)\n"
+"Selection:\n"
+"      --where FILTER       jq predicate over the stored record\n"
+"      --match-url REGEX    PCRE2 pattern the URL must match\n"
+"      --since TIME         captured at or after TIME (RFC 3339, or a duration ago)\n"
+"      --until TIME         captured before TIME\n"
+"      --failure PATTERN    failure type, shell pattern (e.g. 'http_5*'); repeatable\n"
+"      --limit N            at most N records this run\n"
+"      --stdin              only the records or ids given on standard input\n"
+"      --revive             revive selected dead records and send them again\n"
+"Request:\n"
+"      --target URL         send to this base URL instead (canary, failover)\n"
+"  -H, --header 'N: V'      set a header, replacing the captured one; repeatable\n"
+"      --drop-header NAME   do not send this captured header; repeatable\n"
+"      --idempotency-header NAME  header carrying the record's key\n"
+"                           (default Idempotency-Key)\n"
+"      --no-idempotency-key send no idempotency header\n"
+"      --allow-host HOST    hosts that may be sent to (default: each record's own\n"
+"                           host); '*.example.com' matches subdomains; repeatable\n"
+"      --timeout DUR        whole-request timeout (default 30s)\n"
+"      --connect-timeout DUR connect timeout (default 10s)\n"
+"  -k, --insecure           do not verify TLS certificates\n"
+"      --cacert FILE        verify TLS with the CA certificates in FILE\n"
+"      --http1.1            use HTTP/1.1 only\n"
+"      --http2-prior-knowledge  use HTTP/2 without upgrade, also over http://\n"
+"Run:\n"
+"      --max-time DUR       stop starting requests after DUR\n"
+"      --grace DUR          after a stop, wait DUR for requests in flight\n"
+"                           (default 10s)\n"
+"      --dry-run[=FORMAT]   print what would be sent, as curl commands (default)\n"
+"                           or raw HTTP; send nothing, record nothing\n"
+"  -d, --dir DIR            spool directory (default $RD_DIR, then\n"
+"                           $XDG_STATE_HOME/redrive/spool)\n"
+"Output:\n"
+"      --json               one JSON object per outcome on stdout\n"
+"  -q, --quiet              no summary, progress or warnings\n"
+"  -v, --verbose            more detail on stderr\n"
+"  -h, --help               show this help\n"
+"  -V, --version            show the version\n"
+"\n"
+"Exit status: 0 nothing selected is left pending; 1 work remains (gate\n"
+"closed, time spent, retries scheduled, refused hosts); 2 error; 3 another\n"
+"rd-replay holds the spool.\n"
+"See rd-replay(1) and redrive-spool(5).\n";
+
+enum {
+	OPT_RATE = CLI_OPT_TOOL, OPT_BURST, OPT_ADAPTIVE, OPT_ADAPTIVE_START,
+	OPT_LAT_TARGET, OPT_ERR_TARGET, OPT_GATE, OPT_GATE_EVERY,
+	OPT_GATE_TIMEOUT, OPT_MAX_ATTEMPTS, OPT_BACKOFF, OPT_BACKOFF_MAX,
+	OPT_SUCCESS, OPT_WHERE, OPT_MATCH_URL, OPT_SINCE, OPT_UNTIL,
+	OPT_FAILURE, OPT_LIMIT, OPT_STDIN, OPT_REVIVE, OPT_TARGET,
+	OPT_DROP_HEADER, OPT_IDEM_HEADER, OPT_NO_IDEM, OPT_ALLOW_HOST,
+	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_HTTP11, OPT_HTTP2,
+	OPT_MAX_TIME, OPT_GRACE, OPT_DRY_RUN
+};
+
+static const char short_opts[] = CLI_COMMON_SHORT "c:H:k";
+static const struct option long_opts[] = {
+	CLI_COMMON_LONG,
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "concurrency", required_argument, NULL, 'c' },
+	{ "adaptive", no_argument, NULL, OPT_ADAPTIVE },
+	{ "adaptive-start", required_argument, NULL, OPT_ADAPTIVE_START },
+	{ "latency-target", required_argument, NULL, OPT_LAT_TARGET },
+	{ "error-target", required_argument, NULL, OPT_ERR_TARGET },
+	{ "gate", required_argument, NULL, OPT_GATE },
+	{ "gate-every", required_argument, NULL, OPT_GATE_EVERY },
+	{ "gate-timeout", required_argument, NULL, OPT_GATE_TIMEOUT },
+	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
+	{ "backoff", required_argument, NULL, OPT_BACKOFF },
+	{ "backoff-max", required_argument, NULL, OPT_BACKOFF_MAX },
+	{ "success", required_argument, NULL, OPT_SUCCESS },
+	{ "where", required_argument, NULL, OPT_WHERE },
+	{ "match-url", required_argument, NULL, OPT_MATCH_URL },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "failure", required_argument, NULL, OPT_FAILURE },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "stdin", no_argument, NULL, OPT_STDIN },
+	{ "revive", no_argument, NULL, OPT_REVIVE },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "header", required_argument, NULL, 'H' },
+	{ "drop-header", required_argument, NULL, OPT_DROP_HEADER },
+	{ "idempotency-header", required_argument, NULL, OPT_IDEM_HEADER },
+	{ "no-idempotency-key", no_argument, NULL, OPT_NO_IDEM },
+	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "insecure", no_argument, NULL, 'k' },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "http1.1", no_argument, NULL, OPT_HTTP11 },
+	{ "http2-prior-knowledge", no_argument, NULL, OPT_HTTP2 },
+	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "dry-run", optional_argument, NULL, OPT_DRY_RUN },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct opts {
+	struct cli_common c;
+	struct replay_opts r;
+	struct sel_opts so;
+	const char **failures, **drops, **allows;
+	struct http_hdr *sets;
+	int use_stdin;
+	const char *since, *until;
+};
+
+struct app {
+	struct msg m;
+	struct opts *o;
+	struct buf out;
+	int tty, progress_shown, out_broken;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static const char **push(const char **v, size_t *n, const char *s)
+{
+	v = xrealloc(v, (*n + 1) * sizeof(*v));
+	v[(*n)++] = s;
+	return v;
+}
+
+static int bad(struct msg *m, const char *opt, const struct rd_err *err)
+{
+	msg_usage(m, "%s: %s", opt, err->msg);
+	return RD_E_INVAL;
+}
+
+static int parse_header(struct opts *o, const char *arg, struct msg *m)
+{
+	const char *colon = strchr(arg, ':');
+	const char *v;
+	struct http_hdr *h;
+
+	if (!colon || colon == arg || !rec_hdr_name_valid(arg, (size_t)(colon - arg))) {
+		msg_usage(m, "header '%s' is not 'Name: value'", arg);
+		return RD_E_INVAL;
+	}
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	if (!rec_hdr_value_valid(v, strlen(v))) {
+		msg_usage(m, "header '%s': the value holds a control character", arg);
+		return RD_E_INVAL;
+	}
+	o->sets = xrealloc(o->sets, (o->r.nset + 1) * sizeof(*o->sets));
+	h = &o->sets[o->r.nset++];
+	h->name = arg;
+	h->name_len = (size_t)(colon - arg);
+	h->value = v;
+	h->value_len = strlen(v);
+	return 0;
+}
+
+static int parse_dur(const char *opt, const char *arg, uint64_t *out,
+		     struct msg *m)
+{
+	struct rd_err err;
+
+	if (cli_parse_duration(arg, out, &err) < 0)
+		return bad(m, opt, &err);
+	return 0;
+}
+
+static int parse_pct(const char *arg, double *out, struct msg *m)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || errno || v < 0 || v > 100 ||
+	    !(*end == '\0' || (end[0] == '%' && end[1] == '\0'))) {
+		msg_usage(m, "--error-target: '%s' is not a percentage like 1%%", arg);
+		return RD_E_INVAL;
+	}
+	*out = v / 100;
+	return 0;
+}
+
+/* Returns 0 to run, 1 when done (help, version), negative on error. */
+static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
+{
+	struct rd_err err;
+	uint64_t v;
+	size_t nfail = 0, ndrop = 0, nallow = 0;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	cli_common_init(&o->c);
+	replay_opts_init(&o->r);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		if (cli_common_opt(&o->c, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_RATE:
+			if (strcmp(optarg, "max") == 0)
+				o->r.rate = 0;
+			else if (cli_parse_rate(optarg, &o->r.rate, &err) < 0)
+				return bad(m, "--rate", &err);
+			break;
+		case OPT_BURST:
+			if (cli_parse_u64(optarg, 1, 1000000, &v, &err) < 0)
+				return bad(m, "--burst", &err);
+			o->r.burst = (double)v;
+			break;
+		case 'c':
+			if (cli_parse_u64(optarg, 1, 10000, &v, &err) < 0)
+				return bad(m, "--concurrency", &err);
+			o->r.concurrency = (unsigned)v;
+			break;
+		case OPT_ADAPTIVE: o->r.adaptive = 1; break;
+		case OPT_ADAPTIVE_START:
+			if (cli_parse_rate(optarg, &o->r.adaptive_start, &err) < 0)
+				return bad(m, "--adaptive-start", &err);
+			break;
+		case OPT_LAT_TARGET:
+			if (parse_dur("--latency-target", optarg, &v, m) < 0)
+				return RD_E_INVAL;
+			o->r.latency_target_ms = (double)v;
+			break;
+		case OPT_ERR_TARGET:
+			if (parse_pct(optarg, &o->r.error_target, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case OPT_GATE: o->r.gate = optarg; break;
+		case OPT_GATE_EVERY:
+			if (parse_dur("--gate-every", optarg, &o->r.gate_every_ms, m) < 0)
+				return RD_E_INVAL;
+			if (o->r.gate_every_ms < 10) {
+				msg_usage(m, "--gate-every: at least 10ms");
+				return RD_E_INVAL;
+			}
+			break;
+		case OPT_GATE_TIMEOUT:
+			if (parse_dur("--gate-timeout", optarg, &o->r.gate_timeout_ms, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case OPT_MAX_ATTEMPTS:
+			if (cli_parse_u64(optarg, 1, 1000, &v, &err) < 0)
+				return bad(m, "--max-attempts", &err);
+			o->r.max_attempts = (unsigned)v;
+			break;
+		case OPT_BACKOFF:
+			if (parse_dur("--backoff", optarg, &o->r.backoff_ms, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case OPT_BACKOFF_MAX:
+			if (parse_dur("--backoff-max", optarg, &o->r.backoff_max_ms, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case OPT_SUCCESS:
+			if (http_okset_parse(optarg, &o->r.ok, &err) < 0)
+				return bad(m, "--success", &err);
+			break;
+		case OPT_WHERE: o->so.where = optarg; break;
+		case OPT_MATCH_URL: o->so.match_url = optarg; break;
+		case OPT_SINCE: o->since = optarg; break;
+		case OPT_UNTIL: o->until = optarg; break;
+		case OPT_FAILURE: o->failures = push(o->failures, &nfail, optarg); break;
+		case OPT_LIMIT:
+			if (cli_parse_u64(optarg, 1, UINT64_MAX, &o->r.limit, &err) < 0)
+				return bad(m, "--limit", &err);
+			break;
+		case OPT_STDIN: o->use_stdin = 1; break;
+		case OPT_REVIVE: o->r.revive = 1; break;
+		case OPT_TARGET:
+			if (strncmp(optarg, "http://", 7) != 0 &&
+			    strncmp(optarg, "https://", 8) != 0) {
+				msg_usage(m, "--target: '%s' is not an http or https URL", optarg);
+				return RD_E_INVAL;
+			}
+			o->r.target = optarg;
+			break;
+		case 'H':
+			if (parse_header(o, optarg, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case OPT_DROP_HEADER: o->drops = push(o->drops, &ndrop, optarg); break;
+		case OPT_IDEM_HEADER:
+			if (!rec_hdr_name_valid(optarg, strlen(optarg))) {
+				msg_usage(m, "--idempotency-header: '%s' is not a header name", optarg);
+				return RD_E_INVAL;
+			}
+			o->r.idem_header = optarg;
+			break;
+		case OPT_NO_IDEM: o->r.idem_header = NULL; break;
+		case OPT_ALLOW_HOST: o->allows = push(o->allows, &nallow, optarg); break;
+		case OPT_TIMEOUT:
+			if (parse_dur("--timeout", optarg, &o->r.http.timeout_ms, m) < 0)
+				return RD_E_INVAL;
+			if (!o->r.http.timeout_ms) {
+				msg_usage(m, "--timeout: must be above zero");
+				return RD_E_INVAL;
+			}
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (parse_dur("--connect-timeout", optarg,
+				      &o->r.http.connect_timeout_ms, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case 'k': o->r.http.insecure = 1; break;
+		case OPT_CACERT: o->r.http.cacert = optarg; break;
+		case OPT_HTTP11: o->r.http.version = HTTP_V_1_1; break;
+		case OPT_HTTP2: o->r.http.version = HTTP_V_2_PRIOR; break;
+		case OPT_MAX_TIME:
+			if (parse_dur("--max-time", optarg, &o->r.max_time_ms, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case OPT_GRACE:
+			if (parse_dur("--grace", optarg, &o->r.grace_ms, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case OPT_DRY_RUN:
+			if (!optarg || strcmp(optarg, "curl") == 0) {
+				o->r.dry = REPLAY_DRY_CURL;
+			} else if (strcmp(optarg, "raw") == 0) {
+				o->r.dry = REPLAY_DRY_RAW;
+			} else {
+				msg_usage(m, "--dry-run: format must be curl or raw");
+				return RD_E_INVAL;
+			}
+			break;
+		default: {
+			char why[256];
+
+			msg_usage(m, "%s", cli_opt_error(c, argv, why, sizeof(why)));
+			return RD_E_INVAL;
+		}
+		}
+	}
+	if (o->c.help) {
+		fputs(usage_text, stdout);
+		return fflush(stdout) == 0 ? 1 : RD_E_IO;
+	}
+	if (o->c.version) {
+		cli_print_version("rd-replay");
+		return fflush(stdout) == 0 ? 1 : RD_E_IO;
+	}
+	if (optind < argc) {
+		msg_usage(m, "unexpected argument '%s'", argv[optind]);
+		return RD_E_INVAL;
+	}
+	if (o->r.backoff_max_ms < o->r.backoff_ms) {
+		msg_usage(m, "--backoff-max must not be below --backoff");
+		return RD_E_INVAL;
+	}
+	if (o->since && sel_parse_time(o->since, rec_now_ms(), &o->so.since_ms, &err) < 0)
+		return bad(m, "--since", &err);
+	if (o->until && sel_parse_time(o->until, rec_now_ms(), &o->so.until_ms, &err) < 0)
+		return bad(m, "--until", &err);
+	o->so.failures = o->failures;
+	o->so.nfailures = nfail;
+	o->r.drop_hdrs = o->drops;
+	o->r.ndrop = ndrop;
+	o->r.allow_hosts = o->allows;
+	o->r.nallow = nallow;
+	o->r.set_hdrs = o->sets;
+	return 0;
+}
+
+static void opts_release(struct opts *o)
+{
+	free(o->failures);
+	free(o->drops);
+	free(o->allows);
+	free(o->sets);
+}
+
+/* Read ids, or records carrying an "id", one per line of stdin. */
+static int read_ids(struct sel *s, struct msg *m)
+{
+	struct lineio in;
+	struct json_doc doc;
+	const char *p;
+	size_t n, lineno = 0;
+	int flags, r, ret = 0;
+
+	lineio_init(&in, STDIN_FILENO, 1 << 20);
+	json_doc_init(&doc);
+	while ((r = lineio_next(&in, &p, &n, &flags, NULL)) > 0) {
+		const struct json_val *root, *id;
+
+		lineno++;
+		while (n && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		if (n == 0)
+			continue;
+		if (rec_id_valid(p, n)) {
+			char id_s[REC_ID_LEN + 1];
+
+			memcpy(id_s, p, REC_ID_LEN);
+			id_s[REC_ID_LEN] = '\0';
+			sel_add_id(s, id_s);
+			continue;
+		}
+		if (*p == '{' && (root = json_parse(&doc, p, n, NULL, NULL)) &&
+		    (id = json_get(root, "id")) && id->type == JSON_STRING &&
+		    rec_id_valid(id->str, id->len)) {
+			sel_add_id(s, id->str);
+			continue;
+		}
+		msg_error(m, "standard input, line %zu: not a record id or a JSON record with an \"id\"",
+			  lineno);
+		ret = RD_E_INVAL;
+		break;
+	}
+	if (r < 0 && ret == 0) {
+		msg_error(m, "cannot read standard input: %s", strerror(errno));
+		ret = RD_E_IO;
+	}
+	json_doc_release(&doc);
+	lineio_release(&in);
+	return ret;
+}
+
+static void flush_out(struct app *a)
+{
+	size_t done;
+
+	if (a->out_broken || a->out.len == 0)
+		return;
+	if (buf_write_fd(&a->out, STDOUT_FILENO, &done) < 0)
+		a->out_broken = 1;
+	buf_reset(&a->out);
+}
+
+static void clear_progress(struct app *a)
+{
+	if (a->progress_shown) {
+		fputs("\r\033[K", stderr);
+		a->progress_shown = 0;
+	}
+}
+
+static void on_outcome(void *ctx, const struct replay_outcome *oc)
+{
+	struct app *a = ctx;
+
+	if (a->m.verbosity > 0) {
+		clear_progress(a);
+		msg_info(&a->m, "%s %s %s: %s%s%d %.1fms%s%s", oc->id, oc->method,
+			 oc->url, oc->outcome, oc->status ? " HTTP " : "",
+			 oc->status, oc->latency_ms, *oc->error ? " " : "",
+			 oc->error);
+	}
+	if (!a->o->c.json)
+		return;
+	buf_adds(&a->out, "{\"id\":\"");
+	buf_adds(&a->out, oc->id);
+	buf_addf(&a->out, "\",\"attempt\":%lld,\"outcome\":\"%s\",\"status\":%d,"
+		 "\"latency_ms\":%.3f,\"method\":", oc->attempt, oc->outcome,
+		 oc->status, oc->latency_ms);
+	json_add_str(&a->out, oc->method, strlen(oc->method));
+	buf_adds(&a->out, ",\"url\":");
+	json_add_str(&a->out, oc->url, strlen(oc->url));
+	if (*oc->error) {
+		buf_adds(&a->out, ",\"error\":");
+		json_add_str(&a->out, oc->error, strlen(oc->error));
+	}
+	if (oc->next_due_ms) {
+		char t[REC_TIME_LEN + 1];
+
+		rec_time_fmt(oc->next_due_ms, t);
+		buf_addf(&a->out, ",\"next_due\":\"%s\"", t);
+	}
+	if (*oc->reason) {
+		buf_adds(&a->out, ",\"reason\":");
+		json_add_str(&a->out, oc->reason, strlen(oc->reason));
+	}
+	buf_adds(&a->out, "}\n");
+	if (a->out.len > 65536)
+		flush_out(a);
+}
+
+static void on_progress(void *ctx, const struct replay_stats *st)
+{
+	struct app *a = ctx;
+	char eta[32];
+
+	flush_out(a);
+	if (!a->tty)
+		return;
+	if (st->eta_s >= 0)
+		snprintf(eta, sizeof(eta), "%llds", (long long)st->eta_s);
+	else
+		snprintf(eta, sizeof(eta), "-");
+	fprintf(stderr, "\r\033[Ksent %llu  ok %llu  retry %llu  dead %llu  "
+		"rate %.0f/s%s  gate %s  pending %llu  ETA %s",
+		(unsigned long long)st->sent, (unsigned long long)st->ok,
+		(unsigned long long)st->retried, (unsigned long long)st->dead,
+		st->achieved, st->rate > 0 ? "" : " (max)",
+		gate_state_name(st->gate), (unsigned long long)st->remaining, eta);
+	a->progress_shown = 1;
+}
+
+static void on_notice(void *ctx, const char *msg)
+{
+	struct app *a = ctx;
+
+	clear_progress(a);
+	msg_warn(&a->m, "%s", msg);
+}
+
+/* Single-quote s for a POSIX shell. */
+static void shq(struct buf *b, const char *s, size_t n)
+{
+	buf_addc(b, '\'');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\'')
+			buf_adds(b, "'\\''");
+		else
+			buf_addc(b, s[i]);
+	}
+	buf_addc(b, '\'');
+}
+
+static int printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			return 0;
+	}
+	return json_utf8_check(s, n) < 0;
+}
+
+static void on_dry(void *ctx, const struct http_req *q)
+{
+	struct app *a = ctx;
+	struct buf *b = &a->out;
+
+	if (a->o->r.dry == REPLAY_DRY_RAW) {
+		const char *path = strstr(q->url, "://");
+		const char *host = path ? path + 3 : q->url;
+		const char *slash = strchr(host, '/');
+
+		buf_add(b, q->method, q->method_len);
+		buf_addc(b, ' ');
+		buf_adds(b, slash ? slash : "/");
+		buf_adds(b, " HTTP/1.1\r\nHost: ");
+		buf_add(b, host, slash ? (size_t)(slash - host) : strlen(host));
+		buf_adds(b, "\r\n");
+		for (size_t i = 0; i < q->nhdrs; i++) {
+			if (http_hop_by_hop(q->hdrs[i].name, q->hdrs[i].name_len))
+				continue;
+			buf_add(b, q->hdrs[i].name, q->hdrs[i].name_len);
+			buf_adds(b, ": ");
+			buf_add(b, q->hdrs[i].value, q->hdrs[i].value_len);
+			buf_adds(b, "\r\n");
+		}
+		buf_addf(b, "Content-Length: %zu\r\n\r\n", q->body_len);
+		buf_add(b, q->body, q->body_len);
+		buf_adds(b, "\n");
+	} else {
+		buf_adds(b, "curl -sS -X ");
+		shq(b, q->method, q->method_len);
+		for (size_t i = 0; i < q->nhdrs; i++) {
+			struct buf h;
+
+			if (http_hop_by_hop(q->hdrs[i].name, q->hdrs[i].name_len))
+				continue;
+			buf_init(&h);
+			buf_add(&h, q->hdrs[i].name, q->hdrs[i].name_len);
+			/* curl's way to send a header with an empty value */
+			if (q->hdrs[i].value_len == 0) {
+				buf_addc(&h, ';');
+			} else {
+				buf_adds(&h, ": ");
+				buf_add(&h, q->hdrs[i].value, q->hdrs[i].value_len);
+			}
+			buf_adds(b, " -H ");
+			shq(b, h.data, h.len);
+			buf_release(&h);
+		}
+		if (q->body_len) {
+			buf_adds(b, " --data-binary ");
+			if (printable(q->body, q->body_len)) {
+				shq(b, q->body, q->body_len);
+			} else {
+				buf_adds(b, "\"$(printf '");
+				for (size_t i = 0; i < q->body_len; i++)
+					buf_addf(b, "\\%03o", (unsigned char)q->body[i]);
+				buf_adds(b, "')\"");
+			}
+		}
+		buf_addc(b, ' ');
+		shq(b, q->url, strlen(q->url));
+		buf_addc(b, '\n');
+	}
+	if (b->len > 65536)
+		flush_out(a);
+}
+
+static void summary(struct app *a, const struct replay_stats *st)
+{
+	if (a->m.verbosity < 0)
+		return;
+	clear_progress(a);
+	fprintf(stderr, "rd-replay: %s %llu, ok %llu, retry %llu, dead %llu, "
+		"revived %llu, refused %llu; %llu pending; %.1fs%s\n",
+		a->o->r.dry ? "would send" : "sent",
+		(unsigned long long)st->sent, (unsigned long long)st->ok,
+		(unsigned long long)st->retried, (unsigned long long)st->dead,
+		(unsigned long long)st->revived, (unsigned long long)st->refused,
+		(unsigned long long)st->remaining, st->elapsed_s,
+		st->stopped ? "; stopped by a signal" :
+		st->out_of_time ? "; --max-time reached" : "");
+	if (st->gate_closed_ms)
+		fprintf(stderr, "rd-replay: the gate was closed for %.1fs\n",
+			(double)st->gate_closed_ms / 1000);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct app a;
+	struct replay_stats st;
+	struct rd_err err;
+	struct sel *sel = NULL;
+	struct sigaction sa;
+	struct stat sb;
+	char dir[4096];
+	int ret, status = RD_EXIT_ERROR;
+
+	memset(&a, 0, sizeof(a));
+	msg_init(&a.m, "rd-replay");
+	signal(SIGPIPE, SIG_IGN);
+	if ((ret = parse_opts(argc, argv, &o, &a.m)) != 0) {
+		opts_release(&o);
+		return ret < 0 ? RD_EXIT_ERROR : RD_EXIT_OK;
+	}
+	a.o = &o;
+	a.m.verbosity = o.c.verbosity;
+	a.tty = isatty(STDERR_FILENO) && o.c.verbosity >= 0;
+	buf_init(&a.out);
+	memset(&st, 0, sizeof(st));
+	if (cli_spool_dir(o.c.dir, dir, sizeof(dir), &err) < 0) {
+		msg_usage(&a.m, "%s", err.msg);
+		goto out;
+	}
+	if (sel_new(&o.so, &sel, &err) < 0) {
+		msg_usage(&a.m, "%s", err.msg);
+		goto out;
+	}
+	if (o.use_stdin) {
+		if (read_ids(sel, &a.m) < 0)
+			goto out;
+		if (sel_nids(sel) == 0) {
+			if (o.c.verbosity >= 0)
+				fprintf(stderr, "rd-replay: no ids on standard input; nothing to do\n");
+			status = RD_EXIT_OK;
+			goto out;
+		}
+	}
+	if (stat(dir, &sb) < 0 && errno == ENOENT) {
+		if (o.c.verbosity >= 0)
+			fprintf(stderr, "rd-replay: spool '%s' does not exist yet; nothing to replay\n", dir);
+		status = RD_EXIT_OK;
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	o.r.dir = dir;
+	o.r.sel = sel;
+	o.r.stop = &stop_flag;
+	o.r.ctx = &a;
+	o.r.on_outcome = on_outcome;
+	o.r.on_progress = on_progress;
+	o.r.on_notice = on_notice;
+	o.r.on_dry = on_dry;
+	ret = replay_run(&o.r, &st, &err);
+	flush_out(&a);
+	if (ret == RD_E_LOCKED) {
+		msg_error(&a.m, "another rd-replay is running on this spool (%s)", err.msg);
+		status = RD_EXIT_LOCKED;
+		goto out;
+	}
+	if (ret < 0) {
+		clear_progress(&a);
+		msg_error(&a.m, "%s", err.msg);
+		summary(&a, &st);
+		goto out;
+	}
+	summary(&a, &st);
+	status = ret == 0 ? RD_EXIT_OK : RD_EXIT_PARTIAL;
+	if (o.r.dry)
+		status = RD_EXIT_OK;
+	if (a.out_broken && errno != EPIPE) {
+		msg_error(&a.m, "cannot write to standard output");
+		status = RD_EXIT_ERROR;
+	}
+out:
+	sel_free(sel);
+	buf_release(&a.out);
+	opts_release(&o);
+	return status;
+}

@@ -1,0 +1,368 @@
+#!/usr/bin/env bats
+# rd-replay against the project's test downstream, started by each test on
+# 127.0.0.1 and stopped by PID.
+
+load common
+
+setup() { common_setup; }
+teardown() {
+	ds_stop
+	[ -z "${BG_PID:-}" ] || { kill "$BG_PID" 2>/dev/null; wait "$BG_PID" 2>/dev/null; } || true
+	common_teardown
+}
+
+# Requests the downstream answered with status $1.
+served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
+
+@test "delivers every pending record once, with its idempotency key, and exits 0" {
+	ds_start
+	capture_n 50
+	run rd-replay --rate max
+	assert_success
+	assert_output --partial "sent 50, ok 50"
+	assert_equal "$(served 200)" 50
+	# one request per key, and the key is the record id
+	assert_equal "$(jq -r .key "$T/ds.log" | sort -u | wc -l)" 50
+	diff <(jq -r .key "$T/ds.log" | sort) <(spool_lines | jq -r 'select(.kind=="request") | .id' | sort)
+	# nothing left: a second run sends nothing
+	run rd-replay
+	assert_success
+	assert_output --partial "sent 0"
+	assert_equal "$(wc -l < "$T/ds.log")" 50
+}
+
+@test "the bytes sent are the bytes captured (sha256 of each body, binary too)" {
+	ds_start
+	for i in 1 2 3 4 5; do
+		head -c $((i * 1000)) /dev/urandom > "$T/body$i"
+		rd-capture -q -X PUT -H 'Content-Type: application/octet-stream' \
+			--data-binary @"$T/body$i" "http://127.0.0.1:$PORT/blob/$i" > /dev/null
+	done
+	run rd-replay --rate max
+	assert_success
+	for i in 1 2 3 4 5; do
+		want=$(sha256sum < "$T/body$i" | cut -d' ' -f1)
+		got=$(jq -r "select(.path == \"/blob/$i\") | .sha256" "$T/ds.log")
+		assert_equal "$got" "$want"
+		assert_equal "$(jq -r "select(.path == \"/blob/$i\") | .method" "$T/ds.log")" PUT
+	done
+}
+
+@test "the idempotency key is the same on every attempt of a record" {
+	ds_start --fail-first 2
+	capture_n 10
+	run rd-replay --rate max --backoff 10ms --backoff-max 50ms
+	assert_success
+	assert_equal "$(wc -l < "$T/ds.log")" 30
+	# each key: exactly three attempts, 503, 503, 200
+	run sh -c "jq -r '\"\\(.key) \\(.status)\"' '$T/ds.log' | sort | uniq -c | awk '{print \$1, \$3}' | sort -u"
+	assert_output "$(printf '1 200\n2 503')"
+	# a key chosen at capture is kept
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/k","idempotency_key":"order-42"}\n' "$PORT" | rd-capture -q >/dev/null
+	run rd-replay --rate max --backoff 10ms --backoff-max 50ms --idempotency-header X-Request-Key
+	assert_success
+	assert_equal "$(jq -r 'select(.path=="/k") | .key' "$T/ds.log" | sort -u)" ""
+}
+
+@test "no retry is sent before its due time (exponential backoff with jitter)" {
+	ds_start --fail-first 3
+	capture_n 5
+	run rd-replay --rate max --backoff 100ms --backoff-max 400ms
+	assert_success
+	# every attempt after the first starts at or after the next_due of
+	# the attempt before it (times from the spool's own events)
+	run sh -c "zcat '$SPOOL'/*.ndjson.gz | jq -s -r '
+		[.[] | select(.kind==\"attempt\")] | group_by(.ref)[] |
+		sort_by(.attempt) | . as \$a |
+		range(1; length) | select(\$a[.].at < \$a[.-1].next_due) | \$a[.].ref'"
+	assert_success
+	assert_output ""
+	# and the schedule grew: attempt 3 may wait up to 200ms, 4 up to 400ms
+	run sh -c "zcat '$SPOOL'/*.ndjson.gz | jq -r 'select(.kind==\"attempt\" and .outcome==\"retry\") | .attempt' | sort | uniq -c | awk '{print \$2}' | tr '\n' ' '"
+	assert_output "1 2 3 "
+}
+
+@test "Retry-After holds the retry back" {
+	ds_start --fail-first 1 --retry-after 1
+	capture_n 1
+	run rd-replay --rate max --backoff 1ms --backoff-max 5s
+	assert_success
+	first=$(jq -r 'select(.status==503) | .t' "$T/ds.log")
+	second=$(jq -r 'select(.status==200) | .t' "$T/ds.log")
+	gap=$(jq -n --arg a "$first" --arg b "$second" '
+		def ms: sub("\\.(?<f>[0-9]+)Z$"; "Z") as $s | ($s | fromdateiso8601) * 1000;
+		($b | .[20:23] | tonumber) as $bm | ($a | .[20:23] | tonumber) as $am |
+		(($b | ms) + $bm) - (($a | ms) + $am)')
+	[ "$gap" -ge 1000 ]
+	spool_events attempt | jq -s -e 'map(select(.outcome=="retry")) | length == 1 and all(.next_due > .at)'
+}
+
+@test "a permanent failure goes straight to dead; --max-attempts leads to dead" {
+	ds_start --route /bad=400 --route /down=503
+	capture_n 3 /bad
+	capture_n 2 /down
+	run rd-replay --rate max --max-attempts 3 --backoff 1ms --backoff-max 5ms
+	assert_success
+	assert_output --partial "dead 5"
+	assert_equal "$(jq -c 'select(.path | startswith("/bad"))' "$T/ds.log" | wc -l)" 3
+	assert_equal "$(jq -c 'select(.path | startswith("/down"))' "$T/ds.log" | wc -l)" 6
+	assert_equal "$(spool_events dead | wc -l)" 5
+	assert_equal "$(spool_events dead | jq -r .reason | grep -c 'permanent failure: HTTP 400')" 3
+	assert_equal "$(spool_events dead | jq -r .reason | grep -c '3 attempts made')" 2
+	# dead records are not sent again
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(wc -l < "$T/ds.log")" 9
+}
+
+@test "--revive redrives the selected dead records, like a DLQ redrive" {
+	ds_start --outage-file "$T/down"
+	touch "$T/down"
+	capture_n 4 /a
+	capture_n 3 /b
+	run rd-replay --rate max --max-attempts 1
+	assert_success
+	assert_equal "$(spool_events dead | wc -l)" 7
+	rm "$T/down"
+	run rd-replay --rate max --revive --match-url '/b/'
+	assert_success
+	assert_output --partial "revived 3"
+	assert_equal "$(jq -c 'select(.status==200)' "$T/ds.log" | jq -r .path | sort | tr '\n' ' ')" "/b/1 /b/2 /b/3 "
+	assert_equal "$(spool_events revive | wc -l)" 3
+	# the rest stay dead until revived
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(served 200)" 3
+}
+
+@test "selection: --where, --match-url, --failure, --since/--until, --limit" {
+	ds_start
+	capture_n 3 /x
+	rd-capture -q --failure timeout "http://127.0.0.1:$PORT/t/1" > /dev/null
+	# exit 0: nothing selected is left, whatever else is pending
+	run rd-replay --rate max --failure 'time*'
+	assert_success
+	assert_equal "$(jq -r .path "$T/ds.log")" /t/1
+	run rd-replay --rate max --where '.body | fromjson | .n == 2'
+	assert_success
+	assert_equal "$(jq -r .path "$T/ds.log" | tail -1)" /x/2
+	run rd-replay --rate max --since 2000-01-01T00:00:00Z --until 2000-01-02T00:00:00Z
+	assert_success
+	assert_output --partial "sent 0"
+	# --limit leaves the rest of the selection pending: exit 1
+	run rd-replay --rate max --limit 1 --match-url '/x/[13]$'
+	assert_failure 1
+	assert_output --partial "1 pending"
+	assert_equal "$(wc -l < "$T/ds.log")" 3
+	run rd-replay --rate max --since 1h
+	assert_success
+	assert_equal "$(wc -l < "$T/ds.log")" 4
+}
+
+@test "--stdin replays exactly the ids or records piped in" {
+	ds_start
+	capture_n 5
+	spool_lines | jq -c 'select(.kind=="request")' | sed -n '2p;4p' > "$T/pick"
+	run rd-replay --rate max --stdin < "$T/pick"
+	assert_success
+	assert_equal "$(jq -r .path "$T/ds.log" | sort | tr '\n' ' ')" "/orders/2 /orders/4 "
+	spool_lines | jq -r 'select(.kind=="request") | .id' | sed -n 1p > "$T/ids"
+	run rd-replay --rate max --stdin < "$T/ids"
+	assert_success
+	assert_equal "$(wc -l < "$T/ds.log")" 3
+	run rd-replay --stdin <<< 'not-an-id'
+	assert_failure 2
+	assert_output --partial "standard input, line 1"
+}
+
+@test "--target sends elsewhere only when the host is allowed" {
+	ds_start
+	printf '{"method":"POST","url":"http://orders.internal.example/v1/o?x=1","body":"b"}\n' | rd-capture -q > /dev/null
+	run rd-replay --rate max --target "http://127.0.0.1:$PORT/canary"
+	assert_failure 1
+	assert_output --partial "host '127.0.0.1' is not on the allow-list"
+	[ ! -s "$T/ds.log" ]
+	run rd-replay --rate max --target "http://127.0.0.1:$PORT/canary" --allow-host 127.0.0.1
+	assert_success
+	assert_equal "$(jq -r .path "$T/ds.log")" "/canary/v1/o?x=1"
+}
+
+@test "the allow-list refuses hosts it does not name, metadata addresses included" {
+	ds_start
+	capture_n 2
+	printf '{"method":"GET","url":"http://169.254.169.254/latest/meta-data/"}\n' | rd-capture -q > /dev/null
+	run rd-replay --rate max --allow-host 127.0.0.1 --timeout 2s
+	assert_failure 1
+	assert_output --partial "host '169.254.169.254' is not on the allow-list"
+	assert_equal "$(served 200)" 2
+	# without --allow-host, a link-local address is refused at connect
+	run rd-replay --rate max --timeout 2s --max-attempts 1
+	assert_success
+	spool_events attempt | jq -e 'select(.error | test("allow-list"))'
+}
+
+@test "--dry-run prints curl commands or raw HTTP and sends nothing" {
+	ds_start
+	capture_n 2
+	before=$(spool_lines | wc -l)
+	run rd-replay --dry-run
+	assert_success
+	assert_line --index 0 --partial "curl -sS -X 'POST' -H 'Content-Type: application/json' -H 'Idempotency-Key: "
+	assert_line --index 0 --partial "--data-binary '{\"n\":1}' 'http://127.0.0.1:$PORT/orders/1'"
+	run rd-replay --dry-run=raw
+	assert_success
+	assert_output --partial "POST /orders/2 HTTP/1.1"
+	[ ! -s "$T/ds.log" ]
+	assert_equal "$(spool_lines | wc -l)" "$before"
+	# the printed command really sends the same request
+	rd-replay --dry-run 2>/dev/null | head -1 | sh > /dev/null
+	assert_equal "$(jq -r .path "$T/ds.log")" /orders/1
+}
+
+@test "an overlapping run exits 3 at once and sends nothing" {
+	ds_start
+	capture_n 3
+	mkdir -p "$SPOOL"
+	flock "$SPOOL/replay.lock" sleep 5 &
+	BG_PID=$!
+	sleep 0.2
+	run rd-replay --rate max
+	assert_failure 3
+	assert_output --partial "another rd-replay is running"
+	[ ! -s "$T/ds.log" ]
+}
+
+@test "--max-time stops starting requests and exits 1 with work left" {
+	ds_start
+	capture_n 200
+	run rd-replay --rate 20/s --max-time 1s
+	assert_failure 1
+	assert_output --partial "--max-time reached"
+	n=$(wc -l < "$T/ds.log")
+	[ "$n" -ge 5 ] && [ "$n" -lt 200 ]
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(jq -r .key "$T/ds.log" | sort -u | wc -l)" 200
+	assert_equal "$(wc -l < "$T/ds.log")" 200
+}
+
+@test "SIGTERM stops intake, records what finished, exits 1; the next run completes" {
+	ds_start --latency 50
+	capture_n 100
+	rd-replay --rate 50/s > "$T/out" 2> "$T/err" &
+	BG_PID=$!
+	sleep 1
+	kill -TERM "$BG_PID"
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	assert_equal "$st" 1
+	grep -q "stopped by a signal" "$T/err"
+	n=$(wc -l < "$T/ds.log")
+	assert_equal "$(spool_events attempt | wc -l)" "$n"
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(wc -l < "$T/ds.log")" 100
+	assert_equal "$(jq -r .key "$T/ds.log" | sort -u | wc -l)" 100
+}
+
+@test "kill -9 loop: every record delivered at least once, duplicates bounded, same key" {
+	ds_start --latency 5
+	capture_n 300
+	kills=0
+	for i in $(seq 40); do
+		rd-replay -q --rate 400/s -c 4 > /dev/null 2>&1 &
+		pid=$!
+		sleep "0.$((RANDOM % 3 + 1))"
+		if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+		wait "$pid" 2>/dev/null && break
+	done
+	run rd-replay --rate max
+	assert_success
+	ok_keys=$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)
+	assert_equal "$ok_keys" 300
+	# every key sent is a record id
+	diff <(jq -r .key "$T/ds.log" | sort -u) <(spool_lines | jq -r 'select(.kind=="request") | .id' | sort)
+	dups=$(( $(wc -l < "$T/ds.log") - 300 ))
+	# at most the requests in flight or unrecorded at each kill:
+	# twice the concurrency
+	[ "$dups" -le $((kills * 8)) ]
+}
+
+@test "a closed gate sends nothing; an opened gate resumes" {
+	ds_start
+	capture_n 20
+	rd-replay --rate max --gate "test -f '$T/open'" --gate-every 100ms > "$T/out" 2> "$T/err" &
+	BG_PID=$!
+	sleep 1
+	[ ! -s "$T/ds.log" ]
+	kill -0 "$BG_PID"
+	touch "$T/open"
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	assert_equal "$st" 0
+	assert_equal "$(served 200)" 20
+	grep -q "the gate was closed for" "$T/err"
+	# a gate that stays closed: nothing sent, work remains
+	capture_n 3
+	rm "$T/open"
+	run rd-replay --gate false --max-time 500ms
+	assert_failure 1
+	assert_equal "$(served 200)" 20
+}
+
+@test "--adaptive settles under a capacity-limited downstream without a storm" {
+	ds_start --capacity 100
+	capture_n 400
+	run rd-replay --adaptive --rate 2000/s --backoff 50ms --backoff-max 1s
+	assert_success
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 400
+	total=$(wc -l < "$T/ds.log")
+	# amplification: attempts per request stays low
+	[ "$total" -le 520 ]
+	spool_events attempt | jq -s -e 'length == '"$total"
+}
+
+@test "exit 2 on usage errors, with a reason" {
+	run rd-replay --rate fast
+	assert_failure 2
+	assert_output --partial "--rate"
+	run rd-replay --where '.['
+	assert_failure 2
+	run rd-replay --match-url '('
+	assert_failure 2
+	assert_output --partial "offset"
+	run rd-replay --success 99
+	assert_failure 2
+	run rd-replay --target ftp://x/
+	assert_failure 2
+	run rd-replay --backoff 5s --backoff-max 1s
+	assert_failure 2
+	run rd-replay -H 'Bad'
+	assert_failure 2
+	run rd-replay stray
+	assert_failure 2
+	assert_output --partial "Try 'rd-replay --help'"
+}
+
+@test "a spool that does not exist yet means nothing to replay" {
+	run rd-replay -d "$T/none"
+	assert_success
+	assert_output --partial "does not exist yet"
+}
+
+@test "the checkpoint keeps restarts proportional to new data" {
+	ds_start
+	capture_n 30
+	run rd-replay --rate max
+	assert_success
+	[ -f "$SPOOL/replay.ckpt" ]
+	# a damaged checkpoint is ignored with a warning, never trusted
+	printf 'garbage' > "$SPOOL/replay.ckpt"
+	capture_n 2
+	run rd-replay --rate max
+	assert_success
+	assert_output --partial "ignoring the checkpoint"
+	assert_equal "$(wc -l < "$T/ds.log")" 32
+}
