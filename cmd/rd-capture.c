@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -25,6 +26,7 @@
 #include "msg.h"
 #include "rawhttp.h"
 #include "rec.h"
+#include "sendrec.h"
 #include "spool.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -34,6 +36,7 @@
 
 static const char usage_text[] =
 "Usage: rd-capture [OPTIONS] < RECORDS.ndjson\n"
+"       rd-capture --try [OPTIONS] [-X METHOD] [-H 'NAME: VALUE']... [--data DATA] URL\n"
 "       rd-capture [OPTIONS] [-X METHOD] [-H 'NAME: VALUE']... [--data DATA] URL\n"
 "       rd-capture [OPTIONS] --raw < REQUEST.http\n"
 "       rd-capture [OPTIONS] --jq FILTER < ANY.json\n"
@@ -65,6 +68,14 @@ static const char usage_text[] =
 "      --segment-size SIZE  roll segments at SIZE (default 64MiB)\n"
 "      --max-spool-size SIZE refuse records beyond SIZE on disk\n"
 "      --max-record-size SIZE refuse input records over SIZE (default 16MiB)\n"
+"Send or capture (with URL):\n"
+"      --try                send the request now; on success print the response\n"
+"                           and store nothing, else capture it (exit 1)\n"
+"      --timeout DUR        --try: whole-request timeout (default 30s)\n"
+"      --connect-timeout DUR --try: connect timeout (default 10s)\n"
+"  -k, --insecure           --try: do not verify TLS certificates\n"
+"      --cacert FILE        --try: verify TLS with the CA certificates in FILE\n"
+"      --success SET        --try: statuses that count as delivered (default 2xx)\n"
 "Output:\n"
 "      --json               one JSON object per stored record\n"
 "      --reject FILE        append each refused input line to FILE, verbatim\n"
@@ -73,17 +84,19 @@ static const char usage_text[] =
 "  -h, --help               show this help\n"
 "  -V, --version            show the version\n"
 "\n"
-"Exit status: 0 all stored; 1 some input rejected (the rest stored); 2 error.\n"
+"Exit status: 0 all stored (--try: delivered); 1 some input rejected, the rest\n"
+"stored (--try: not delivered, captured); 2 error.\n"
 "See rd-capture(1) and redrive-spool(5).\n";
 
 enum {
 	OPT_RAW = CLI_OPT_TOOL, OPT_SCHEME, OPT_JQ, OPT_DATA, OPT_DATA_BINARY,
 	OPT_DATA_RAW, OPT_FAILURE, OPT_STATUS, OPT_MESSAGE, OPT_ATTEMPTS,
 	OPT_IKEY, OPT_TAG, OPT_FSYNC, OPT_FSYNC_INTERVAL, OPT_SEGMENT_SIZE,
-	OPT_MAX_SPOOL, OPT_MAX_RECORD, OPT_REJECT
+	OPT_MAX_SPOOL, OPT_MAX_RECORD, OPT_REJECT, OPT_TRY, OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_SUCCESS
 };
 
-static const char short_opts[] = CLI_COMMON_SHORT "i:X:H:";
+static const char short_opts[] = CLI_COMMON_SHORT "i:X:H:k";
 static const struct option long_opts[] = {
 	CLI_COMMON_LONG,
 	{ "input", required_argument, NULL, 'i' },
@@ -107,6 +120,12 @@ static const struct option long_opts[] = {
 	{ "max-spool-size", required_argument, NULL, OPT_MAX_SPOOL },
 	{ "max-record-size", required_argument, NULL, OPT_MAX_RECORD },
 	{ "reject", required_argument, NULL, OPT_REJECT },
+	{ "try", no_argument, NULL, OPT_TRY },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "insecure", no_argument, NULL, 'k' },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "success", required_argument, NULL, OPT_SUCCESS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -125,6 +144,9 @@ struct opts {
 	struct rec_req proto;  /* failure fields, key, attempts from flags */
 	uint64_t max_record;
 	struct spool_opts so;
+	int try;                 /* --try: send first, capture on failure */
+	struct http_opts http;
+	struct http_okset ok;
 };
 
 /* The run: where records go and what has been said about them. */
@@ -140,6 +162,9 @@ struct run {
 	int reject_fd;
 	uint64_t stored, rejected;
 	int out_broken;
+	int delivered, try_failed;       /* --try outcome */
+	char try_id[REC_ID_LEN + 1];
+	char try_why[300];
 };
 
 static void on_notice(void *ctx, const struct spool_notice *n)
@@ -200,10 +225,18 @@ static int store(struct run *r, struct rec_req *rec, uint64_t where)
 	int64_t now = rec_now_ms();
 
 	rec_id_next(&r->ids, now, rec->id);
+	/* A request that already carries an idempotency key keeps it: the
+	 * downstream may have seen that key on the failed attempt. */
+	for (size_t i = 0; !rec->idem_key.n && i < rec->nhdrs; i++)
+		if (rec->hdrs[i].name.n == 15 && rec->hdrs[i].value.n &&
+		    strncasecmp(rec->hdrs[i].name.p, "Idempotency-Key", 15) == 0)
+			rec->idem_key = rec->hdrs[i].value;
 	if (!rec->captured_ms)
 		rec->captured_ms = now;
 	buf_reset(&r->ack);
-	if (r->o->c.json) {
+	if (r->o->try) {
+		/* stdout carries the response; the id goes to stderr. */
+	} else if (r->o->c.json) {
 		buf_adds(&r->ack, "{\"id\":\"");
 		buf_adds(&r->ack, rec->id);
 		buf_addf(&r->ack, "\",\"input\":%llu,\"method\":",
@@ -480,6 +513,39 @@ out:
 	return ret;
 }
 
+/*
+ * --try: send now.  Delivered: the response body goes to stdout and
+ * nothing is stored.  Not delivered: the body (if any) still goes to
+ * stdout, as curl would print it, and the request is captured with what
+ * went wrong; the id is reported on stderr once it is durable.
+ */
+static int try_send(struct run *r, struct rec_req *rec)
+{
+	struct sendrec_result res;
+	struct rd_err err;
+	size_t done;
+	int ret;
+
+	sendrec_result_init(&res);
+	if ((ret = sendrec_try(rec, &r->o->http, &r->o->ok, &res, &err)) < 0) {
+		msg_error(&r->m, "%s", err.msg);
+		goto out;
+	}
+	if (res.res.body.len && buf_write_fd(&res.res.body, STDOUT_FILENO, &done) < 0)
+		r->out_broken = 1;
+	if (res.cls == HTTP_OK) {
+		r->delivered = 1;
+		goto out;
+	}
+	r->try_failed = 1;
+	snprintf(r->try_why, sizeof(r->try_why), "%s", res.fail_msg);
+	ret = store(r, rec, 1);
+	memcpy(r->try_id, rec->id, sizeof(r->try_id));
+out:
+	sendrec_result_release(&res);
+	return ret;
+}
+
 static int run_flags(struct run *r)
 {
 	const struct opts *o = r->o;
@@ -497,9 +563,16 @@ static int run_flags(struct run *r)
 	rec.body.n = o->data.len;
 	apply_flags(o, &rec);
 	if (rec_req_validate(&rec, &err) < 0) {
+		/* --try must not exit 1 here: that means "captured". */
+		if (o->try) {
+			msg_error(&r->m, "request: %s", err.msg);
+			return RD_E_INVAL;
+		}
 		reject(r, "request", NULL, 0, err.msg);
 		return 0;
 	}
+	if (o->try)
+		return try_send(r, &rec);
 	return store(r, &rec, 1);
 }
 
@@ -598,11 +671,14 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 {
 	struct rd_err err;
 	uint64_t v;
-	int c, req_flags = 0;
+	int c, req_flags = 0, try_flags = 0;
 
 	memset(o, 0, sizeof(*o));
 	cli_common_init(&o->c);
 	buf_init(&o->data);
+	http_opts_init(&o->http);
+	o->http.keep_response = 1;
+	http_okset_default(&o->ok);
 	spool_opts_init(&o->so);
 	o->scheme = "http";
 	o->max_record = 16ULL << 20;
@@ -702,6 +778,27 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			o->max_record = v;
 			break;
 		case OPT_REJECT: o->reject = optarg; break;
+		case OPT_TRY: o->try = 1; break;
+		case OPT_TIMEOUT: case OPT_CONNECT_TIMEOUT:
+			if (cli_parse_duration(optarg, &v, &err) < 0)
+				return bad(m, c == OPT_TIMEOUT ? "--timeout" :
+					   "--connect-timeout", &err);
+			if (v == 0) {
+				msg_usage(m, "%s: must be above zero",
+					  c == OPT_TIMEOUT ? "--timeout" : "--connect-timeout");
+				return RD_E_INVAL;
+			}
+			*(c == OPT_TIMEOUT ? &o->http.timeout_ms :
+			  &o->http.connect_timeout_ms) = v;
+			try_flags = 1;
+			break;
+		case 'k': o->http.insecure = 1; try_flags = 1; break;
+		case OPT_CACERT: o->http.cacert = optarg; try_flags = 1; break;
+		case OPT_SUCCESS:
+			if (http_okset_parse(optarg, &o->ok, &err) < 0)
+				return bad(m, "--success", &err);
+			try_flags = 1;
+			break;
 		default: {
 			char why[256];
 
@@ -730,6 +827,14 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	}
 	if (req_flags && !o->url) {
 		msg_usage(m, "-X, -H and --data describe a request: give its URL");
+		return RD_E_INVAL;
+	}
+	if (o->try && !o->url) {
+		msg_usage(m, "--try sends one request: give its URL");
+		return RD_E_INVAL;
+	}
+	if (try_flags && !o->try) {
+		msg_usage(m, "--timeout, --connect-timeout, --insecure, --cacert and --success apply to --try");
 		return RD_E_INVAL;
 	}
 	if (o->failure_given && !o->url && !o->raw) {
@@ -840,7 +945,10 @@ int main(int argc, char **argv)
 	else if (ret < 0 || r.out_broken == 2)
 		status = RD_EXIT_ERROR;
 	else
-		status = r.rejected ? RD_EXIT_PARTIAL : RD_EXIT_OK;
+		status = r.rejected || r.try_failed ? RD_EXIT_PARTIAL : RD_EXIT_OK;
+	if (status == RD_EXIT_PARTIAL && r.try_failed)
+		msg_warn(&r.m, "not delivered (%s); captured as %s", r.try_why,
+			 r.try_id);
 	msg_info(&r.m, "%llu stored, %llu rejected in '%s'",
 		 (unsigned long long)r.stored, (unsigned long long)r.rejected,
 		 dir);

@@ -9,7 +9,7 @@ _rd_capture()
 	-d | --dir)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
-	-i | --input | --reject)
+	-i | --input | --reject | --cacert)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--data | --data-binary)
@@ -31,7 +31,8 @@ _rd_capture()
 		return ;;
 	-H | --header | --data-raw | --jq | --status | --message | --attempts | \
 	--idempotency-key | --tag | --fsync-interval | --segment-size | \
-	--max-spool-size | --max-record-size)
+	--max-spool-size | --max-record-size | --timeout | --connect-timeout | \
+	--success)
 		return ;;
 	esac
 
@@ -41,7 +42,8 @@ _rd_capture()
 			-X --request -H --header --data --data-binary --data-raw
 			--failure --status --message --attempts --idempotency-key --tag
 			--fsync --fsync-interval --segment-size --max-spool-size
-			--max-record-size --reject' -- "$cur"))
+			--max-record-size --reject --try --timeout --connect-timeout
+			-k --insecure --cacert --success' -- "$cur"))
 	fi
 } &&
 	complete -F _rd_capture rd-capture

@@ -4,7 +4,7 @@
 load common
 
 setup() { common_setup; }
-teardown() { common_teardown; }
+teardown() { ds_stop; common_teardown; }
 
 @test "the README example: one NDJSON record prints one id and zcat | jq shows it" {
 	run rd-capture -d "$SPOOL" <<< '{"method":"POST","url":"http://127.0.0.1:8080/x","body":"hi","failure":{"type":"http_503","status":503}}'
@@ -235,4 +235,45 @@ teardown() { common_teardown; }
 	run rd-capture --max-record-size 4K --data @"$T/body" http://h.example/
 	assert_success
 	assert_equal "$(spool_lines | jq -r '.body | length')" 3000
+}
+
+@test "--try delivers: prints the response, stores nothing, exits 0" {
+	ds_start
+	run rd-capture --try -H 'Idempotency-Key: pay-1' --data '{"amount":5}' "http://127.0.0.1:$PORT/pay"
+	ds_stop
+	assert_success
+	assert_output '{"ok":true,"key":"pay-1"}'
+	assert_equal "$(spool_lines | wc -l)" 0
+	assert_equal "$(jq -r .path "$T/ds.log")" /pay
+	assert_equal "$(jq -r .sha256 "$T/ds.log")" "$(printf '{"amount":5}' | sha256sum | cut -d' ' -f1)"
+}
+
+@test "--try captures what it cannot deliver, keeps its key, exits 1" {
+	ds_start --fail-first 1
+	run rd-capture --try -H 'Idempotency-Key: pay-2' --data 'x=1' "http://127.0.0.1:$PORT/pay"
+	assert_failure 1
+	assert_output --partial '{"ok":false}'
+	assert_output --partial 'not delivered (HTTP 503); captured as '
+	spool_lines | jq -e 'select(.kind=="request") | .failure.type == "http_503" and .failure.status == 503 and .attempts == 1 and .idempotency_key == "pay-2"'
+	# the replay carries the key of the first try, and is delivered
+	run rd-replay --rate max
+	ds_stop
+	assert_success
+	assert_equal "$(jq -r .key "$T/ds.log" | sort -u)" pay-2
+	assert_equal "$(jq -r .status "$T/ds.log" | tr '\n' ' ')" "503 200 "
+}
+
+@test "--try: a refused connection is captured as connect; bad usage exits 2" {
+	run rd-capture --try --connect-timeout 2s http://127.0.0.1:1/x
+	assert_failure 1
+	assert_output --partial 'captured as'
+	spool_lines | jq -e 'select(.kind=="request") | .failure.type == "connect"'
+	run rd-capture --try 'http://bad host/'
+	assert_failure 2
+	run rd-capture --try
+	assert_failure 2
+	run rd-capture --timeout 1s http://h.example/
+	assert_failure 2
+	assert_output --partial 'apply to --try'
+	assert_equal "$(spool_lines | wc -l)" 1
 }
