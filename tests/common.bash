@@ -32,11 +32,12 @@ spool_lines() {
 
 # Start the project's test downstream on 127.0.0.1 with the given knobs;
 # sets PORT and DS_PID.  Its request log is $T/ds.log.  ds_stop (called
-# from teardown) stops it by PID.
+# from teardown) stops it by PID and fails if it did not exit 0, so a
+# sanitizer report in the server fails the test.
 ds_start() {
-	rm -f "$T/port"
+	rm -f "$T/port" "$T/ds.pid"
 	rd-downstream --port-file "$T/port" --pid-file "$T/ds.pid" \
-		--log "$T/ds.log" "$@" 2>"$T/ds.err" &
+		--log "$T/ds.log" "$@" 2> "$T/ds.err" 3>&- &
 	DS_PID=$!
 	local i
 	for i in $(seq 100); do
@@ -48,10 +49,15 @@ ds_start() {
 }
 
 ds_stop() {
-	if [ -n "${DS_PID:-}" ]; then
-		kill "$DS_PID" 2>/dev/null || true
-		wait "$DS_PID" 2>/dev/null || true
-		DS_PID=
+	[ -n "${DS_PID:-}" ] || return 0
+	local rc=0
+	kill -TERM "$DS_PID" 2> /dev/null || true
+	wait "$DS_PID" || rc=$?
+	DS_PID=
+	if [ "$rc" -ne 0 ]; then
+		echo "rd-downstream exited $rc" >&2
+		cat "$T/ds.err" >&2
+		return 1
 	fi
 }
 

@@ -264,7 +264,11 @@ teardown() { ds_stop; common_teardown; }
 }
 
 @test "--try: a refused connection is captured as connect; bad usage exits 2" {
-	run rd-capture --try --connect-timeout 2s http://127.0.0.1:1/x
+	# a port that was just closed
+	ds_start
+	closed=$PORT
+	ds_stop
+	run rd-capture --try --connect-timeout 2s "http://127.0.0.1:$closed/x"
 	assert_failure 1
 	assert_output --partial 'captured as'
 	spool_lines | jq -e 'select(.kind=="request") | .failure.type == "connect"'
