@@ -20,6 +20,7 @@
 #include "batch.h"
 #include "buf.h"
 #include "cli.h"
+#include "creq.h"
 #include "jqf.h"
 #include "json.h"
 #include "lineio.h"
@@ -133,12 +134,10 @@ static const struct option long_opts[] = {
 struct opts {
 	struct cli_common c;
 	const char *input, *jq, *scheme, *method, *url, *reject;
-	int raw, have_data, failure_given;
+	int raw, failure_given;
 	struct { int opt; const char *arg; } *dargs; /* --data* in order */
 	size_t ndargs;
-	struct buf data;
-	struct rec_hdr *hdrs;
-	size_t nhdrs;
+	struct creq req;         /* the request given by flags */
 	struct rec_tag *tags;
 	size_t ntags;
 	struct rec_req proto;  /* failure fields, key, attempts from flags */
@@ -553,14 +552,7 @@ static int run_flags(struct run *r)
 	struct rd_err err;
 
 	memset(&rec, 0, sizeof(rec));
-	rec.method.p = o->method ? o->method : o->have_data ? "POST" : "GET";
-	rec.method.n = strlen(rec.method.p);
-	rec.url.p = o->url;
-	rec.url.n = strlen(o->url);
-	rec.hdrs = o->hdrs;
-	rec.nhdrs = o->nhdrs;
-	rec.body.p = o->data.data ? o->data.data : "";
-	rec.body.n = o->data.len;
+	creq_to_rec(&r->o->req, o->url, &rec);
 	apply_flags(o, &rec);
 	if (rec_req_validate(&rec, &err) < 0) {
 		/* --try must not exit 1 here: that means "captured". */
@@ -574,68 +566,6 @@ static int run_flags(struct run *r)
 	if (o->try)
 		return try_send(r, &rec);
 	return store(r, &rec, 1);
-}
-
-/* Body from --data*: "@FILE" (or "@-") reads a file unless raw; --data
- * drops CR and LF from files like curl -d, and joins repeats with '&'. */
-static int add_data(struct opts *o, const char *arg, int opt, struct msg *m)
-{
-	struct buf f;
-	struct rd_err err;
-	int fd = -1, ret;
-
-	if (o->have_data && opt == OPT_DATA)
-		buf_addc(&o->data, '&');
-	o->have_data = 1;
-	if (opt == OPT_DATA_RAW || arg[0] != '@') {
-		buf_adds(&o->data, arg);
-		return 0;
-	}
-	buf_init(&f);
-	fd = strcmp(arg + 1, "-") == 0 ? STDIN_FILENO :
-		open(arg + 1, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		msg_error(m, "cannot open '%s': %s", arg + 1, strerror(errno));
-		return RD_E_IO;
-	}
-	if ((ret = buf_read_fd(&f, fd, o->max_record, &err)) < 0) {
-		msg_error(m, "'%s': %s%s", arg + 1, err.msg,
-			  ret == RD_E_FULL ? " (--max-record-size)" : "");
-		buf_release(&f);
-		if (fd != STDIN_FILENO)
-			close(fd);
-		return RD_E_IO;
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	for (size_t i = 0; i < f.len; i++)
-		if (opt == OPT_DATA_BINARY ||
-		    (f.data[i] != '\r' && f.data[i] != '\n'))
-			buf_addc(&o->data, f.data[i]);
-	buf_release(&f);
-	return 0;
-}
-
-/* "Name: value" into a header; the value keeps inner spacing. */
-static int add_header(struct opts *o, const char *arg, struct msg *m)
-{
-	const char *colon = strchr(arg, ':');
-	const char *v;
-	struct rec_hdr *h;
-
-	if (!colon || colon == arg) {
-		msg_usage(m, "header '%s' is not 'Name: value'", arg);
-		return RD_E_INVAL;
-	}
-	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-		;
-	o->hdrs = xrealloc(o->hdrs, (o->nhdrs + 1) * sizeof(*o->hdrs));
-	h = &o->hdrs[o->nhdrs++];
-	h->name.p = arg;
-	h->name.n = (size_t)(colon - arg);
-	h->value.p = v;
-	h->value.n = strlen(v);
-	return 0;
 }
 
 static int add_tag(struct opts *o, const char *arg, struct msg *m)
@@ -675,7 +605,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 
 	memset(o, 0, sizeof(*o));
 	cli_common_init(&o->c);
-	buf_init(&o->data);
+	creq_init(&o->req, 16ULL << 20);
 	http_opts_init(&o->http);
 	o->http.keep_response = 1;
 	http_okset_default(&o->ok);
@@ -698,10 +628,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			o->scheme = optarg;
 			break;
 		case OPT_JQ: o->jq = optarg; break;
-		case 'X': o->method = optarg; req_flags = 1; break;
+		case 'X': o->req.method = optarg; req_flags = 1; break;
 		case 'H':
-			if (add_header(o, optarg, m) < 0)
+			if (creq_add_header(&o->req, optarg, &err) < 0) {
+				msg_usage(m, "%s", err.msg);
 				return RD_E_INVAL;
+			}
 			req_flags = 1;
 			break;
 		case OPT_DATA: case OPT_DATA_BINARY: case OPT_DATA_RAW:
@@ -841,33 +773,24 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		msg_usage(m, "--failure, --status, --message, --attempts, --idempotency-key and --tag apply to a URL or --raw; NDJSON and --jq records carry their own");
 		return RD_E_INVAL;
 	}
-	for (size_t i = 0; i < o->ndargs; i++)
-		if (add_data(o, o->dargs[i].arg, o->dargs[i].opt, m) < 0)
+	o->req.max_body = o->max_record;
+	for (size_t i = 0; i < o->ndargs; i++) {
+		int k = o->dargs[i].opt;
+
+		if (creq_add_data(&o->req, o->dargs[i].arg,
+				  k == OPT_DATA ? CREQ_DATA : k == OPT_DATA_BINARY ?
+				  CREQ_DATA_BINARY : CREQ_DATA_RAW, &err) < 0) {
+			msg_error(m, "%s", err.msg);
 			return RD_E_INVAL;
-	if (o->have_data) {
-		int has_ct = 0;
-
-		for (size_t i = 0; i < o->nhdrs; i++)
-			has_ct |= o->hdrs[i].name.n == 12 &&
-				  strncasecmp(o->hdrs[i].name.p, "Content-Type", 12) == 0;
-		if (!has_ct) {	/* what curl -d sends */
-			struct rec_hdr *h;
-
-			o->hdrs = xrealloc(o->hdrs, (o->nhdrs + 1) * sizeof(*o->hdrs));
-			h = &o->hdrs[o->nhdrs++];
-			h->name.p = "Content-Type";
-			h->name.n = 12;
-			h->value.p = "application/x-www-form-urlencoded";
-			h->value.n = strlen(h->value.p);
 		}
 	}
+	creq_finish(&o->req);
 	return 0;
 }
 
 static void opts_release(struct opts *o)
 {
-	buf_release(&o->data);
-	free(o->hdrs);
+	creq_release(&o->req);
 	free(o->tags);
 	free(o->dargs);
 }

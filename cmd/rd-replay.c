@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "creq.h"
 #include "http.h"
 #include "json.h"
 #include "lineio.h"
@@ -189,26 +190,24 @@ static int bad(struct msg *m, const char *opt, const struct rd_err *err)
 
 static int parse_header(struct opts *o, const char *arg, struct msg *m)
 {
-	const char *colon = strchr(arg, ':');
-	const char *v;
+	struct rec_str n, v;
+	struct rd_err err;
 	struct http_hdr *h;
 
-	if (!colon || colon == arg || !rec_hdr_name_valid(arg, (size_t)(colon - arg))) {
-		msg_usage(m, "header '%s' is not 'Name: value'", arg);
+	if (creq_parse_header(arg, &n, &v, &err) < 0) {
+		msg_usage(m, "%s", err.msg);
 		return RD_E_INVAL;
 	}
-	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-		;
-	if (!rec_hdr_value_valid(v, strlen(v))) {
-		msg_usage(m, "header '%s': the value holds a control character", arg);
+	if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(v.p, v.n)) {
+		msg_usage(m, "header '%s': bad name, or a control character in the value", arg);
 		return RD_E_INVAL;
 	}
-	o->sets = xrealloc(o->sets, (o->r.nset + 1) * sizeof(*o->sets));
-	h = &o->sets[o->r.nset++];
-	h->name = arg;
-	h->name_len = (size_t)(colon - arg);
-	h->value = v;
-	h->value_len = strlen(v);
+	o->sets = xrealloc(o->sets, (o->r.rules.nset + 1) * sizeof(*o->sets));
+	h = &o->sets[o->r.rules.nset++];
+	h->name = n.p;
+	h->name_len = n.n;
+	h->value = v.p;
+	h->value_len = v.n;
 	return 0;
 }
 
@@ -331,7 +330,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 				msg_usage(m, "--target: '%s' is not an http or https URL", optarg);
 				return RD_E_INVAL;
 			}
-			o->r.target = optarg;
+			o->r.rules.target = optarg;
 			break;
 		case 'H':
 			if (parse_header(o, optarg, m) < 0)
@@ -343,9 +342,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 				msg_usage(m, "--idempotency-header: '%s' is not a header name", optarg);
 				return RD_E_INVAL;
 			}
-			o->r.idem_header = optarg;
+			o->r.rules.idem_header = optarg;
 			break;
-		case OPT_NO_IDEM: o->r.idem_header = NULL; break;
+		case OPT_NO_IDEM: o->r.rules.idem_header = NULL; break;
 		case OPT_ALLOW_HOST: o->allows = push(o->allows, &nallow, optarg); break;
 		case OPT_TIMEOUT:
 			if (parse_dur("--timeout", optarg, &o->r.http.timeout_ms, m) < 0)
@@ -412,11 +411,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		return bad(m, "--until", &err);
 	o->so.failures = o->failures;
 	o->so.nfailures = nfail;
-	o->r.drop_hdrs = o->drops;
-	o->r.ndrop = ndrop;
-	o->r.allow_hosts = o->allows;
-	o->r.nallow = nallow;
-	o->r.set_hdrs = o->sets;
+	o->r.rules.drop_hdrs = o->drops;
+	o->r.rules.ndrop = ndrop;
+	o->r.rules.allow_hosts = o->allows;
+	o->r.rules.nallow = nallow;
+	o->r.rules.set_hdrs = o->sets;
 	return 0;
 }
 

@@ -20,12 +20,12 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <netinet/in.h>
 
 #include "pend.h"
 #include "rate.h"
 #include "rec.h"
 #include "replay.h"
+#include "rw.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -60,9 +60,7 @@ struct run {
 	uint32_t nev;
 	char ev_first[REC_ID_LEN + 1];
 	int64_t ev_since_ns;
-	struct buf url, scratch;
-	struct http_hdr *hdrs;
-	size_t hcap;
+	struct rw rw;
 	uint64_t nselected, rng;
 	int64_t last_progress_ns, last_ckpt_ns, gate_closed_since_ns;
 	int64_t win_start_ns;
@@ -84,7 +82,7 @@ void replay_opts_init(struct replay_opts *o)
 	o->backoff_ms = 1000;
 	o->backoff_max_ms = 300000;
 	http_okset_default(&o->ok);
-	o->idem_header = "Idempotency-Key";
+	o->rules.idem_header = "Idempotency-Key";
 	o->grace_ms = 10000;
 	http_opts_init(&o->http);
 }
@@ -504,99 +502,6 @@ static int wait_for_slot(struct run *r, struct rd_err *err)
 	}
 }
 
-static int host_allowed(const struct run *r, const char *host,
-			const char *orig_host)
-{
-	const struct replay_opts *o = r->o;
-
-	if (!o->allow_hosts)
-		return strcmp(host, orig_host) == 0;
-	for (size_t i = 0; i < o->nallow; i++) {
-		const char *a = o->allow_hosts[i];
-
-		if (a[0] == '*' && a[1] == '.') {
-			size_t hl = strlen(host), al = strlen(a + 1);
-
-			if (hl > al && strcasecmp(host + hl - al, a + 1) == 0)
-				return 1;
-		} else if (strcasecmp(host, a) == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int dropped(const struct replay_opts *o, const struct rec_hdr *h)
-{
-	for (size_t i = 0; i < o->ndrop; i++)
-		if (strlen(o->drop_hdrs[i]) == h->name.n &&
-		    strncasecmp(o->drop_hdrs[i], h->name.p, h->name.n) == 0)
-			return 1;
-	for (size_t i = 0; i < o->nset; i++)
-		if (o->set_hdrs[i].name_len == h->name.n &&
-		    strncasecmp(o->set_hdrs[i].name, h->name.p, h->name.n) == 0)
-			return 1;
-	if (o->idem_header && strlen(o->idem_header) == h->name.n &&
-	    strncasecmp(o->idem_header, h->name.p, h->name.n) == 0)
-		return 1;
-	/* A captured Host names the old target; curl sets the new one. */
-	return o->target && h->name.n == 4 && strncasecmp(h->name.p, "host", 4) == 0;
-}
-
-static void add_hdr(struct run *r, size_t *n, const char *name, size_t nl,
-		    const char *value, size_t vl)
-{
-	if (*n == r->hcap) {
-		r->hcap = r->hcap ? r->hcap * 2 : 16;
-		r->hdrs = xrealloc(r->hdrs, r->hcap * sizeof(*r->hdrs));
-	}
-	r->hdrs[*n].name = name;
-	r->hdrs[*n].name_len = nl;
-	r->hdrs[*n].value = value;
-	r->hdrs[*n].value_len = vl;
-	(*n)++;
-}
-
-/* Build the request to send for record q.  0, or RD_E_INVAL. */
-static int build(struct run *r, const struct rec_req *q, struct http_req *hr,
-		 struct rd_err *err)
-{
-	const struct replay_opts *o = r->o;
-	size_t n = 0;
-	int ret;
-
-	buf_reset(&r->url);
-	if (o->target) {
-		buf_reset(&r->scratch);
-		buf_add(&r->scratch, q->url.p, q->url.n);
-		if ((ret = http_url_rebase(r->scratch.data, o->target, &r->url,
-					   err)) < 0)
-			return ret;
-	} else {
-		buf_add(&r->url, q->url.p, q->url.n);
-	}
-	for (size_t i = 0; i < q->nhdrs; i++)
-		if (!dropped(o, &q->hdrs[i]))
-			add_hdr(r, &n, q->hdrs[i].name.p, q->hdrs[i].name.n,
-				q->hdrs[i].value.p, q->hdrs[i].value.n);
-	for (size_t i = 0; i < o->nset; i++)
-		add_hdr(r, &n, o->set_hdrs[i].name, o->set_hdrs[i].name_len,
-			o->set_hdrs[i].value, o->set_hdrs[i].value_len);
-	if (o->idem_header)
-		add_hdr(r, &n, o->idem_header, strlen(o->idem_header),
-			q->idem_key.n ? q->idem_key.p : q->id,
-			q->idem_key.n ? q->idem_key.n : REC_ID_LEN);
-	memset(hr, 0, sizeof(*hr));
-	hr->method = q->method.p;
-	hr->method_len = q->method.n;
-	hr->url = r->url.data;
-	hr->hdrs = r->hdrs;
-	hr->nhdrs = n;
-	hr->body = q->body.p;
-	hr->body_len = q->body.n;
-	return 0;
-}
-
 /* Decide, once per run, whether a record is this run's work. */
 static int judge(struct run *r, struct pend_ent *e, const struct rec_req *q,
 		 const struct spool_item *it, struct rd_err *err)
@@ -657,27 +562,17 @@ static int send_one(struct run *r, size_t idx, const struct rec_req *q,
 	struct pend_ent *e = &r->pend.ents[idx];
 	struct http_req hr;
 	struct fly *f;
-	char host[256], ohost[256];
 	struct rd_err lerr;
 	int ret;
 
-	if (build(r, q, &hr, &lerr) < 0) {
-		notice(r, "record %s: %s", q->id, lerr.msg);
+	if ((ret = rw_build(&r->rw, q, &hr, &lerr)) <= 0) {
+		if (ret < 0)
+			notice(r, "record %s: %s", q->id, lerr.msg);
+		else
+			notice(r, "record %s: host '%s' is not on the allow-list (see --allow-host)",
+			       q->id, r->rw.host);
 		e->flags |= PEND_F_REFUSED;
 		r->st->refused++;
-		return 0;
-	}
-	buf_reset(&r->scratch);
-	buf_add(&r->scratch, q->url.p, q->url.n);
-	if (http_url_host(hr.url, host, sizeof(host), &lerr) < 0 ||
-	    http_url_host(r->scratch.data, ohost, sizeof(ohost), &lerr) < 0 ||
-	    !host_allowed(r, host, ohost)) {
-		if (!(e->flags & PEND_F_REFUSED)) {
-			notice(r, "record %s: host '%s' is not on the allow-list (see --allow-host)",
-			       q->id, host);
-			r->st->refused++;
-		}
-		e->flags |= PEND_F_REFUSED;
 		return 0;
 	}
 	if (r->o->dry != REPLAY_DRY_OFF) {
@@ -859,24 +754,6 @@ static int loop(struct run *r, struct rd_err *err)
 	return drain(r, err);
 }
 
-static int refuse_link_local(void *ctx, const struct sockaddr *sa)
-{
-	(void)ctx;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		uint32_t a = ntohl(in->sin_addr.s_addr);
-
-		return (a >> 16) == 0xa9fe; /* 169.254.0.0/16 */
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		const unsigned char *b = in6->sin6_addr.s6_addr;
-
-		return b[0] == 0xfe && (b[1] & 0xc0) == 0x80; /* fe80::/10 */
-	}
-	return 0;
-}
-
 int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	       struct rd_err *err)
 {
@@ -897,8 +774,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	pend_init(&r.pend);
 	rec_parser_init(&r.rp);
 	buf_init(&r.ev);
-	buf_init(&r.url);
-	buf_init(&r.scratch);
+	rw_init(&r.rw, &o->rules);
 	gate_init(&r.gate, o->dry == REPLAY_DRY_OFF ? o->gate : NULL,
 		  (int64_t)o->gate_every_ms * 1000000,
 		  (int64_t)o->gate_timeout_ms * 1000000);
@@ -920,8 +796,8 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 		goto out;
 	if ((ret = catch_up(&r, err)) < 0)
 		goto out;
-	if (!o->allow_hosts)
-		ho.refuse_addr = refuse_link_local;
+	if (!o->rules.allow_hosts)
+		ho.refuse_addr = rw_refuse_link_local;
 	if ((ret = http_new(&ho, &r.http, err)) < 0)
 		goto out;
 	if (o->adaptive) {
@@ -967,8 +843,6 @@ out:
 	pend_release(&r.pend);
 	rec_parser_release(&r.rp);
 	buf_release(&r.ev);
-	buf_release(&r.url);
-	buf_release(&r.scratch);
-	free(r.hdrs);
+	rw_release(&r.rw);
 	return ret;
 }

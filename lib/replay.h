@@ -25,6 +25,7 @@
 
 #include "gate.h"
 #include "http.h"
+#include "rw.h"
 #include "rd.h"
 #include "sel.h"
 #include "spool.h"
@@ -77,14 +78,7 @@ struct replay_opts {
 	unsigned max_attempts;
 	uint64_t backoff_ms, backoff_max_ms;
 	struct http_okset ok;
-	const char *idem_header;  /* NULL: send none */
-	const char *target;       /* base URL, NULL: as captured */
-	const struct http_hdr *set_hdrs;
-	size_t nset;
-	const char *const *drop_hdrs;
-	size_t ndrop;
-	const char *const *allow_hosts; /* NULL: each record's own host */
-	size_t nallow;
+	struct rw_rules rules;    /* rewrites and the allow-list */
 	struct http_opts http;
 	struct sel *sel;          /* borrowed; NULL: everything */
 	uint64_t limit;           /* most records this run; 0: no limit */

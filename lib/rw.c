@@ -1,0 +1,141 @@
+/*
+ * rw.c - shaping the replayed request (see rw.h).
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rw.h"
+#include "xalloc.h"
+#include "banned.h"
+
+void rw_init(struct rw *w, const struct rw_rules *rules)
+{
+	memset(w, 0, sizeof(*w));
+	w->rules = rules;
+	buf_init(&w->url);
+	buf_init(&w->orig);
+}
+
+void rw_release(struct rw *w)
+{
+	buf_release(&w->url);
+	buf_release(&w->orig);
+	free(w->hdrs);
+	w->hdrs = NULL;
+}
+
+static int host_allowed(const struct rw_rules *r, const char *host,
+			const char *orig_host)
+{
+	if (!r->allow_hosts)
+		return strcmp(host, orig_host) == 0;
+	for (size_t i = 0; i < r->nallow; i++) {
+		const char *a = r->allow_hosts[i];
+
+		if (a[0] == '*' && a[1] == '.') {
+			size_t hl = strlen(host), al = strlen(a + 1);
+
+			if (hl > al && strcasecmp(host + hl - al, a + 1) == 0)
+				return 1;
+		} else if (strcasecmp(host, a) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int name_is(const char *n, const struct rec_str *s)
+{
+	return n && strlen(n) == s->n && strncasecmp(n, s->p, s->n) == 0;
+}
+
+static int dropped(const struct rw_rules *r, const struct rec_hdr *h)
+{
+	for (size_t i = 0; i < r->ndrop; i++)
+		if (name_is(r->drop_hdrs[i], &h->name))
+			return 1;
+	for (size_t i = 0; i < r->nset; i++)
+		if (r->set_hdrs[i].name_len == h->name.n &&
+		    strncasecmp(r->set_hdrs[i].name, h->name.p, h->name.n) == 0)
+			return 1;
+	if (name_is(r->idem_header, &h->name))
+		return 1;
+	/* A captured Host names the old target; curl sets the new one. */
+	return r->target && name_is("host", &h->name);
+}
+
+static void add_hdr(struct rw *w, size_t *n, const char *name, size_t nl,
+		    const char *value, size_t vl)
+{
+	if (*n == w->hcap) {
+		w->hcap = w->hcap ? w->hcap * 2 : 16;
+		w->hdrs = xrealloc(w->hdrs, w->hcap * sizeof(*w->hdrs));
+	}
+	w->hdrs[*n].name = name;
+	w->hdrs[*n].name_len = nl;
+	w->hdrs[*n].value = value;
+	w->hdrs[*n].value_len = vl;
+	(*n)++;
+}
+
+int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
+	     struct rd_err *err)
+{
+	const struct rw_rules *r = w->rules;
+	char ohost[256];
+	size_t n = 0;
+	int ret;
+
+	buf_reset(&w->orig);
+	buf_add(&w->orig, q->url.p, q->url.n);
+	buf_reset(&w->url);
+	if (r->target) {
+		if ((ret = http_url_rebase(w->orig.data, r->target, &w->url, err)) < 0)
+			return ret;
+	} else {
+		buf_add(&w->url, q->url.p, q->url.n);
+	}
+	for (size_t i = 0; i < q->nhdrs; i++)
+		if (!dropped(r, &q->hdrs[i]))
+			add_hdr(w, &n, q->hdrs[i].name.p, q->hdrs[i].name.n,
+				q->hdrs[i].value.p, q->hdrs[i].value.n);
+	for (size_t i = 0; i < r->nset; i++)
+		add_hdr(w, &n, r->set_hdrs[i].name, r->set_hdrs[i].name_len,
+			r->set_hdrs[i].value, r->set_hdrs[i].value_len);
+	if (r->idem_header)
+		add_hdr(w, &n, r->idem_header, strlen(r->idem_header),
+			q->idem_key.n ? q->idem_key.p : q->id,
+			q->idem_key.n ? q->idem_key.n : REC_ID_LEN);
+	memset(out, 0, sizeof(*out));
+	out->method = q->method.p;
+	out->method_len = q->method.n;
+	out->url = w->url.data;
+	out->hdrs = w->hdrs;
+	out->nhdrs = n;
+	out->body = q->body.p;
+	out->body_len = q->body.n;
+	if ((ret = http_url_host(w->url.data, w->host, sizeof(w->host), err)) < 0 ||
+	    (ret = http_url_host(w->orig.data, ohost, sizeof(ohost), err)) < 0)
+		return ret;
+	return host_allowed(r, w->host, ohost);
+}
+
+int rw_refuse_link_local(void *ctx, const struct sockaddr *sa)
+{
+	(void)ctx;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		uint32_t a = ntohl(in->sin_addr.s_addr);
+
+		return (a >> 16) == 0xa9fe; /* 169.254.0.0/16 */
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		const unsigned char *b = in6->sin6_addr.s6_addr;
+
+		return b[0] == 0xfe && (b[1] & 0xc0) == 0x80; /* fe80::/10 */
+	}
+	return 0;
+}
