@@ -74,3 +74,26 @@ capture_n() {
 spool_events() {
 	spool_lines | jq -c "select(.kind == \"$1\")"
 }
+
+# Start Debian's nginx on a free loopback port (tests/helpers/nginx.sh
+# takes the options); sets NGX_PORT and NGX_PID, its files in $T/nginx.
+ngx_start() {
+	local try
+	mkdir -p "$T/nginx"
+	for try in 1 2 3 4 5; do
+		NGX_PORT=$(( 20000 + (RANDOM % 20000) ))
+		NGX_PID=$(sh "$RD_TOP/tests/helpers/nginx.sh" "$T/nginx" "$NGX_PORT" "$@") && return 0
+	done
+	return 1
+}
+
+ngx_stop() {
+	[ -n "${NGX_PID:-}" ] || return 0
+	kill -TERM "$NGX_PID" 2> /dev/null || true
+	local i
+	for i in $(seq 100); do
+		kill -0 "$NGX_PID" 2> /dev/null || break
+		sleep 0.05
+	done
+	NGX_PID=
+}

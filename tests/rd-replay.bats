@@ -366,3 +366,36 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	assert_output --partial "ignoring the checkpoint"
 	assert_equal "$(wc -l < "$T/ds.log")" 32
 }
+
+@test "the outage story: captured while down, a gated cron loop delivers each request once" {
+	ds_start --outage-file "$T/down" --capacity 300
+	touch "$T/down"
+	for i in 1 2 3; do
+		run rd-capture --try -q --data "n=$i" "http://127.0.0.1:$PORT/try/$i"
+		assert_failure 1
+	done
+	capture_n 2000
+	gate="curl -sf http://127.0.0.1:$PORT/health"
+	# while the service is down the gate stays closed: nothing is sent
+	for i in 1 2; do
+		run rd-replay -q --gate "$gate" --adaptive --rate 2000/s --max-time 1s
+		assert_failure 1
+	done
+	assert_equal "$(wc -l < "$T/ds.log")" 3
+	rm "$T/down"
+	rc=1
+	for i in $(seq 20); do
+		rc=0
+		rd-replay -q --gate "$gate" --gate-every 1s --adaptive --rate 2000/s --max-time 5s || rc=$?
+		[ "$rc" -eq 0 ] && break
+		[ "$rc" -eq 1 ] || break
+	done
+	assert_equal "$rc" 0
+	# every request arrived with 200, exactly once
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 2003
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort | uniq -d | wc -l)" 0
+	# and without a storm: few requests beyond the capacity
+	sent=$(( $(wc -l < "$T/ds.log") - 3 ))
+	over=$(( $(jq -c 'select(.status==503)' "$T/ds.log" | wc -l) - 3 ))
+	[ $((over * 100)) -le $((sent * 10)) ]
+}
