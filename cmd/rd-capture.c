@@ -689,8 +689,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		case OPT_SEGMENT_SIZE:
 			if (cli_parse_size(optarg, &v, &err) < 0)
 				return bad(m, "--segment-size", &err);
-			if (v < 4096) {
-				msg_usage(m, "--segment-size: at least 4096 bytes");
+			/* Replay addresses members with 32-bit offsets. */
+			if (v < 4096 || v > (1ULL << 30)) {
+				msg_usage(m, "--segment-size: from 4096 bytes to 1GiB");
 				return RD_E_INVAL;
 			}
 			o->so.segment_bytes = v;

@@ -4,9 +4,11 @@
  * Entries live in one array in order of first sight; an open-addressing
  * table of indexes finds them by id.  Ids are ULIDs, whose last 80 bits
  * are random, so those bytes make the hash.  The checkpoint is a header,
- * the raw entries and a CRC32: it is a cache of the fold, only ever read
- * by the same build on the same machine, and a mismatch means "fold from
- * the beginning", never a wrong answer.
+ * the raw entries and a CRC32, written and read without a second copy of
+ * the entries, so a million pending records cost one array, not three.
+ * It is a cache of the fold, only ever read by the same build on the same
+ * machine, and a mismatch means "fold from the beginning", never a wrong
+ * answer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -148,9 +150,13 @@ static int fold_request(struct pend *p, const struct spool_item *it,
 	rec_id_pack(id, bin);
 	if (find_bin(p, bin))
 		return 0;
+	if (it->pos.off > UINT32_MAX || it->pos.seg > UINT32_MAX)
+		return rd_err_set(err, RD_E_INVAL,
+				  "record %.*s sits past 4 GiB in its segment, beyond what replay addresses",
+				  REC_ID_LEN, id);
 	e = add(p, bin);
 	e->seg = (uint32_t)it->pos.seg;
-	e->off = it->pos.off;
+	e->off = (uint32_t)it->pos.off;
 	e->line = it->pos.line;
 	return 0;
 }
@@ -220,12 +226,14 @@ struct ckpt_head {
 	uint64_t n;
 };
 
+_Static_assert(sizeof(struct ckpt_head) <= sizeof(((struct pend_ckpt *)0)->head),
+	       "checkpoint header fits");
+
 void pend_save(const struct pend *p, const struct spool_pos *resume,
-	       struct buf *out)
+	       struct pend_ckpt *ck)
 {
 	struct ckpt_head h;
-	size_t start = out->len;
-	uint32_t crc;
+	uLong crc;
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, CKPT_MAGIC, sizeof(h.magic));
@@ -233,54 +241,64 @@ void pend_save(const struct pend *p, const struct spool_pos *resume,
 	h.seg = resume->seg;
 	h.off = resume->off;
 	h.line = resume->line;
-	for (size_t i = 0; i < p->n; i++)
-		h.n += p->ents[i].state != PEND_DONE;
-	buf_add(out, &h, sizeof(h));
-	for (size_t i = 0; i < p->n; i++) {
-		struct pend_ent e = p->ents[i];
-
-		if (e.state == PEND_DONE)
-			continue;
-		e.flags = 0;
-		buf_add(out, &e, sizeof(e));
-	}
-	crc = (uint32_t)crc32(0L, (const Bytef *)out->data + start,
-			      (uInt)(out->len - start));
-	buf_add(out, &crc, sizeof(crc));
+	h.n = p->n;
+	memcpy(ck->head, &h, sizeof(h));
+	crc = crc32(0L, (const Bytef *)&h, sizeof(h));
+	/* zlib takes at most 4 GiB per call; the entries stay below that */
+	crc = crc32(crc, (const Bytef *)p->ents, (uInt)(p->n * sizeof(*p->ents)));
+	ck->crc = (uint32_t)crc;
+	ck->iov[0].iov_base = ck->head;
+	ck->iov[0].iov_len = sizeof(h);
+	ck->iov[1].iov_base = p->ents;
+	ck->iov[1].iov_len = p->n * sizeof(*p->ents);
+	ck->iov[2].iov_base = &ck->crc;
+	ck->iov[2].iov_len = sizeof(ck->crc);
 }
 
-int pend_load(struct pend *p, const char *data, size_t len,
-	      struct spool_pos *resume, struct rd_err *err)
+int pend_load(struct pend *p, struct buf *b, struct spool_pos *resume,
+	      struct rd_err *err)
 {
 	struct ckpt_head h;
 	uint32_t crc, want;
-	size_t nslots = 2048;
+	size_t nslots = 2048, len = b->len, j = 0;
+	char *data;
 
 	if (len < sizeof(h) + sizeof(crc))
 		return rd_err_set(err, RD_E_CORRUPT, "checkpoint is truncated");
-	memcpy(&h, data, sizeof(h));
+	memcpy(&h, b->data, sizeof(h));
 	if (memcmp(h.magic, CKPT_MAGIC, sizeof(h.magic)) != 0 ||
 	    h.ent_size != sizeof(struct pend_ent))
 		return rd_err_set(err, RD_E_CORRUPT, "checkpoint has an unknown format");
 	if (h.n > (len - sizeof(h) - sizeof(crc)) / sizeof(struct pend_ent) ||
 	    sizeof(h) + h.n * sizeof(struct pend_ent) + sizeof(crc) != len)
 		return rd_err_set(err, RD_E_CORRUPT, "checkpoint size does not match its count");
-	memcpy(&want, data + len - sizeof(crc), sizeof(crc));
-	crc = (uint32_t)crc32(0L, (const Bytef *)data, (uInt)(len - sizeof(crc)));
+	memcpy(&want, b->data + len - sizeof(crc), sizeof(crc));
+	crc = (uint32_t)crc32(0L, (const Bytef *)b->data, (uInt)(len - sizeof(crc)));
 	if (crc != want)
 		return rd_err_set(err, RD_E_CORRUPT, "checkpoint CRC mismatch");
-	pend_release(p);
-	p->n = p->cap = (size_t)h.n;
-	p->ents = xmalloc((p->cap ? p->cap : 1) * sizeof(*p->ents));
-	memcpy(p->ents, data + sizeof(h), p->n * sizeof(*p->ents));
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->ents[i].state > PEND_DEAD) {
-			pend_release(p);
+	for (size_t i = 0; i < h.n; i++) {
+		uint8_t st = ((const struct pend_ent *)(const void *)
+			      (b->data + sizeof(h)))[i].state;
+
+		if (st > PEND_DONE)
 			return rd_err_set(err, RD_E_CORRUPT,
 					  "checkpoint entry %zu has a bad state", i);
-		}
-		count(p, p->ents[i].state, 1);
 	}
+	pend_release(p);
+	data = buf_detach(b, &len);
+	memmove(data, data + sizeof(h), (size_t)h.n * sizeof(struct pend_ent));
+	p->ents = (struct pend_ent *)(void *)data;
+	for (size_t i = 0; i < h.n; i++) {
+		struct pend_ent *e = &p->ents[i];
+
+		if (e->state == PEND_DONE)
+			continue;
+		e->flags = 0;
+		p->ents[j++] = *e;
+		count(p, e->state, 1);
+	}
+	p->n = p->cap = j;
+	p->ents = xrealloc(p->ents, (j ? j : 1) * sizeof(*p->ents));
 	while (nslots < p->n * 2)
 		nslots *= 2;
 	rehash(p, nslots);

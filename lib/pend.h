@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "buf.h"
 #include "rd.h"
@@ -36,12 +37,14 @@ enum {
 	PEND_F_SEEN = 8       /* selection already decided */
 };
 
+/* 40 bytes: a million pending records fit in 40 MB. */
 struct pend_ent {
 	unsigned char id[REC_ID_BIN];
-	uint64_t off;         /* member offset of the request line */
+	int64_t due_ms;       /* wall clock; 0: due at once */
+	uint32_t off;         /* member offset of the request line; segments
+			       * are at most 1 GiB (redrive-spool(5)) */
 	uint32_t seg;
 	uint32_t line;
-	int64_t due_ms;       /* wall clock; 0: due at once */
 	uint16_t attempts;    /* sends made by replay */
 	uint8_t state;        /* enum pend_state */
 	uint8_t flags;
@@ -77,13 +80,25 @@ void pend_pos(const struct pend_ent *e, struct spool_pos *out);
 /* Drop resolved entries and rebuild the index. */
 void pend_compact(struct pend *p);
 
-/* Serialise the unresolved entries with the position the fold reached
- * (appended to out), and load them back.  pend_load checks the format and
- * a CRC; RD_E_CORRUPT when they do not match (the caller then folds from
- * the beginning). */
+/* A checkpoint ready to write: three pieces (header, the entries as they
+ * are in memory, a CRC), so saving copies nothing. */
+struct pend_ckpt {
+	unsigned char head[64];
+	uint32_t crc;
+	struct iovec iov[3];  /* borrowed from p and ck until p changes */
+};
+
+/* Describe the set and the position the fold reached as a checkpoint. */
 void pend_save(const struct pend *p, const struct spool_pos *resume,
-	       struct buf *out);
-int pend_load(struct pend *p, const char *data, size_t len,
-	      struct spool_pos *resume, struct rd_err *err);
+	       struct pend_ckpt *ck);
+/*
+ * Load a checkpoint read into b, taking b's storage for the entries (b is
+ * left empty on success), so loading needs no second copy.  Checks the
+ * format and the CRC: RD_E_CORRUPT when they do not match, b untouched
+ * (the caller then folds from the beginning).  Resolved entries and
+ * run-local flags are dropped.
+ */
+int pend_load(struct pend *p, struct buf *b, struct spool_pos *resume,
+	      struct rd_err *err);
 
 #endif

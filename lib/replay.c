@@ -223,7 +223,7 @@ static int load_checkpoint(struct run *r, struct rd_err *err)
 	buf_init(&b);
 	ret = spool_state_read(r->sp, CKPT_NAME, &b, CKPT_MAX, err);
 	if (ret == 1) {
-		if (pend_load(&r->pend, b.data, b.len, &r->cursor, &lerr) == 0) {
+		if (pend_load(&r->pend, &b, &r->cursor, &lerr) == 0) {
 			r->have_cursor = 1;
 		} else {
 			notice(r, "ignoring the checkpoint (%s); reading the whole spool",
@@ -239,7 +239,7 @@ static int load_checkpoint(struct run *r, struct rd_err *err)
 
 static int save_checkpoint(struct run *r, struct rd_err *err)
 {
-	struct buf b;
+	struct pend_ckpt ck;
 	int ret;
 
 	if (ev_flush(r) < 0) {
@@ -248,10 +248,8 @@ static int save_checkpoint(struct run *r, struct rd_err *err)
 	}
 	if ((ret = catch_up(r, err)) < 0)
 		return ret;
-	buf_init(&b);
-	pend_save(&r->pend, &r->cursor, &b);
-	ret = spool_state_write(r->sp, CKPT_NAME, b.data, b.len, err);
-	buf_release(&b);
+	pend_save(&r->pend, &r->cursor, &ck);
+	ret = spool_state_write(r->sp, CKPT_NAME, ck.iov, 3, err);
 	r->last_ckpt_ns = mono_ns();
 	return ret;
 }

@@ -52,8 +52,8 @@ int sdir_fsync_dir(struct sdir *d, struct rd_err *err);
 int sdir_claim(void *impl, const char *role, struct rd_err *err);
 int sdir_state_read(void *impl, const char *name, struct buf *out,
 		    size_t max, struct rd_err *err);
-int sdir_state_write(void *impl, const char *name, const void *data,
-		     size_t len, struct rd_err *err);
+int sdir_state_write(void *impl, const char *name, const struct iovec *iov,
+		     int iovcnt, struct rd_err *err);
 /* The reader (sdir_read.c), as spool_backend entry points. */
 int sdir_iter_new(void *impl, const struct spool_pos *from, void **out,
 		  struct rd_err *err);

@@ -78,12 +78,11 @@ int sdir_state_read(void *impl, const char *name, struct buf *out,
 	return ret < 0 ? ret : 1;
 }
 
-int sdir_state_write(void *impl, const char *name, const void *data,
-		     size_t len, struct rd_err *err)
+int sdir_state_write(void *impl, const char *name, const struct iovec *iov,
+		     int iovcnt, struct rd_err *err)
 {
 	struct sdir *d = impl;
 	char tmp[64];
-	const char *p = data;
 	int fd, ret = 0;
 
 	if (!name_ok(name))
@@ -93,17 +92,22 @@ int sdir_state_write(void *impl, const char *name, const void *data,
 		    O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return rd_err_sys(err, errno, "cannot create '%s/%s'", d->path, tmp);
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
+	for (int i = 0; i < iovcnt; i++) {
+		const char *p = iov[i].iov_base;
+		size_t len = iov[i].iov_len;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			ret = rd_err_sys(err, errno, "write '%s/%s'", d->path, tmp);
-			goto fail;
+		while (len > 0) {
+			ssize_t w = write(fd, p, len);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				ret = rd_err_sys(err, errno, "write '%s/%s'", d->path, tmp);
+				goto fail;
+			}
+			p += w;
+			len -= (size_t)w;
 		}
-		p += w;
-		len -= (size_t)w;
 	}
 	if (fsync(fd) < 0) {
 		ret = rd_err_sys(err, errno, "fsync '%s/%s'", d->path, tmp);

@@ -133,8 +133,8 @@ int spool_state_read(struct spool *sp, const char *name, struct buf *out,
 	return sp->be->state_read(sp->impl, name, out, max, err);
 }
 
-int spool_state_write(struct spool *sp, const char *name, const void *data,
-		      size_t len, struct rd_err *err)
+int spool_state_write(struct spool *sp, const char *name,
+		      const struct iovec *iov, int iovcnt, struct rd_err *err)
 {
-	return sp->be->state_write(sp->impl, name, data, len, err);
+	return sp->be->state_write(sp->impl, name, iov, iovcnt, err);
 }

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "buf.h"
 #include "rd.h"
@@ -112,13 +113,13 @@ int spool_claim(struct spool *sp, const char *role, struct rd_err *err);
  * Small state files kept beside the log (checkpoints).  name is a plain
  * file name ([a-z0-9._-]).  spool_state_read appends the content to out
  * and returns 1, or 0 when there is none; RD_E_FULL past max bytes.
- * spool_state_write replaces it atomically and durably (temporary file,
+ * spool_state_write replaces it with the pieces in iov, atomically and durably (temporary file,
  * fsync, rename, directory fsync).
  */
 int spool_state_read(struct spool *sp, const char *name, struct buf *out,
 		     size_t max, struct rd_err *err);
-int spool_state_write(struct spool *sp, const char *name, const void *data,
-		      size_t len, struct rd_err *err);
+int spool_state_write(struct spool *sp, const char *name,
+		      const struct iovec *iov, int iovcnt, struct rd_err *err);
 
 /* Where a line sits: segment number, member offset, line within member.
  * Backends define the meaning; positions compare in log order. */
@@ -163,8 +164,8 @@ struct spool_backend {
 	int (*claim)(void *impl, const char *role, struct rd_err *err);
 	int (*state_read)(void *impl, const char *name, struct buf *out,
 			  size_t max, struct rd_err *err);
-	int (*state_write)(void *impl, const char *name, const void *data,
-			   size_t len, struct rd_err *err);
+	int (*state_write)(void *impl, const char *name,
+			   const struct iovec *iov, int iovcnt, struct rd_err *err);
 };
 
 /* The directory backend (sdir.c). */
