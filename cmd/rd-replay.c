@@ -36,7 +36,7 @@ static const char usage_text[] =
 "Pace:\n"
 "      --rate RATE          most requests per second, e.g. 200/s, 50/m, or max\n"
 "                           (default 100/s)\n"
-"      --burst N            tokens the bucket holds (default rate/100, at least 1)\n"
+"      --burst N            tokens the bucket holds (default 20ms of the rate, at least 2)\n"
 "  -c, --concurrency N      most requests in flight (default 16)\n"
 "      --adaptive           start low, grow while healthy, cut on errors, 429\n"
 "                           and 503; never above --rate\n"

@@ -19,11 +19,17 @@ static void refill(struct rate_bucket *b, int64_t now_ns)
 	}
 }
 
+static double auto_burst(double rate)
+{
+	return rate * 0.02 > 2 ? rate * 0.02 : 2;
+}
+
 void rate_bucket_init(struct rate_bucket *b, double rate, double burst,
 		      int64_t now_ns)
 {
 	b->rate = rate > 0 ? rate : 1;
-	b->burst = burst >= 1 ? burst : 1;
+	b->auto_burst = burst <= 0;
+	b->burst = b->auto_burst ? auto_burst(b->rate) : burst >= 1 ? burst : 1;
 	b->tokens = 1;
 	b->last_ns = now_ns;
 }
@@ -32,6 +38,8 @@ void rate_bucket_set(struct rate_bucket *b, double rate, int64_t now_ns)
 {
 	refill(b, now_ns);
 	b->rate = rate > 0 ? rate : 1;
+	if (b->auto_burst)
+		b->burst = auto_burst(b->rate);
 }
 
 int rate_bucket_take(struct rate_bucket *b, int64_t now_ns)

@@ -15,12 +15,15 @@
 struct rate_bucket {
 	double rate;      /* tokens per second, > 0 */
 	double burst;     /* most tokens held, >= 1 */
+	int auto_burst;   /* burst follows the rate: 20 ms of it, at least 2 */
 	double tokens;
 	int64_t last_ns;
 };
 
 /* Start with one token, not a full bucket, so a run does not open with
- * a burst. */
+ * a burst.  burst <= 0 chooses 20 ms worth of the rate (at least 2), kept
+ * in step with later rate changes: enough for a sender that wakes once a
+ * millisecond to keep up, too little to be felt downstream. */
 void rate_bucket_init(struct rate_bucket *b, double rate, double burst,
 		      int64_t now_ns);
 /* Change the rate; tokens earned so far are kept. */

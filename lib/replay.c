@@ -47,7 +47,10 @@ struct run {
 	struct replay_stats *st;
 	struct spool *sp;
 	struct pend pend;
-	struct rec_parser rp;
+	/* The record being sent borrows from rp until it is submitted, and a
+	 * checkpoint may fold the log while it waits for a slot: folding
+	 * has its own parser, so it never overwrites that record. */
+	struct rec_parser rp, fold_rp;
 	struct http *http;
 	struct rate_bucket bucket;
 	struct rate_ctl ctl;
@@ -201,7 +204,7 @@ static int catch_up(struct run *r, struct rd_err *err)
 				  &it, err)) < 0)
 		return ret;
 	while ((ret = spool_iter_next(it, &item, err)) > 0) {
-		if (pend_fold(&r->pend, &item, &r->rp, &lerr) < 0)
+		if (pend_fold(&r->pend, &item, &r->fold_rp, &lerr) < 0)
 			notice(r, "skipping a bad line in segment %llu at member %llu line %u: %s",
 			       (unsigned long long)item.pos.seg,
 			       (unsigned long long)item.pos.off, item.pos.line,
@@ -771,6 +774,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	r.rng = (uint64_t)r.mono0_ns ^ ((uint64_t)getpid() << 32);
 	pend_init(&r.pend);
 	rec_parser_init(&r.rp);
+	rec_parser_init(&r.fold_rp);
 	buf_init(&r.ev);
 	rw_init(&r.rw, &o->rules);
 	gate_init(&r.gate, o->dry == REPLAY_DRY_OFF ? o->gate : NULL,
@@ -806,12 +810,10 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 			      r.mono0_ns);
 		r.ctl.lat_target_ms = o->latency_target_ms;
 		r.ctl.err_target = o->error_target;
-		rate_bucket_init(&r.bucket, r.ctl.rate,
-				 o->burst > 0 ? o->burst : 1, r.mono0_ns);
+		rate_bucket_init(&r.bucket, r.ctl.rate, o->burst, r.mono0_ns);
 	} else {
-		rate_bucket_init(&r.bucket, o->rate > 0 ? o->rate : 1,
-				 o->burst > 0 ? o->burst :
-				 (o->rate / 100 > 1 ? o->rate / 100 : 1), r.mono0_ns);
+		rate_bucket_init(&r.bucket, o->rate > 0 ? o->rate : 1, o->burst,
+				 r.mono0_ns);
 	}
 	if ((ret = gate_kick(&r.gate, r.mono0_ns, err)) < 0)
 		goto out;
@@ -840,6 +842,7 @@ out:
 	spool_close(r.sp);
 	pend_release(&r.pend);
 	rec_parser_release(&r.rp);
+	rec_parser_release(&r.fold_rp);
 	buf_release(&r.ev);
 	rw_release(&r.rw);
 	return ret;

@@ -67,7 +67,7 @@ enum replay_dry {
 struct replay_opts {
 	const char *dir;
 	double rate;              /* per second; 0: unlimited */
-	double burst;             /* 0: rate / 100, at least 1 */
+	double burst;             /* 0: 20 ms of the rate, at least 2 */
 	unsigned concurrency;     /* most requests in flight */
 	int adaptive;
 	double adaptive_start;    /* 0: a tenth of the rate */

@@ -116,8 +116,15 @@ int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
 	out->nhdrs = n;
 	out->body = q->body.p;
 	out->body_len = q->body.n;
-	if ((ret = http_url_host(w->url.data, w->host, sizeof(w->host), err)) < 0 ||
-	    (ret = http_url_host(w->orig.data, ohost, sizeof(ohost), err)) < 0)
+	/* As captured, with no list: the record's own host, allowed by
+	 * definition; the link-local check happens at connect time. */
+	if (!r->target && !r->allow_hosts)
+		return 1;
+	if ((ret = http_url_host(w->url.data, w->host, sizeof(w->host), err)) < 0)
+		return ret;
+	if (r->allow_hosts)
+		return host_allowed(r, w->host, NULL);
+	if ((ret = http_url_host(w->orig.data, ohost, sizeof(ohost), err)) < 0)
 		return ret;
 	return host_allowed(r, w->host, ohost);
 }

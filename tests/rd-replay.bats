@@ -399,3 +399,18 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	over=$(( $(jq -c 'select(.status==503)' "$T/ds.log" | wc -l) - 3 ))
 	[ $((over * 100)) -le $((sent * 10)) ]
 }
+
+@test "bytes stay exact across the checkpoint written every 10s of a run" {
+	ds_start
+	capture_n 1100
+	run rd-replay --rate 100/s
+	assert_success
+	assert_equal "$(served 200)" 1100
+	# every body is the one captured for its path
+	run sh -c "jq -r '\"\\(.path) \\(.sha256)\"' '$T/ds.log' | while read -r p h; do
+		n=\${p##*/}
+		[ \"\$(printf '{\"n\":%s}' \"\$n\" | sha256sum | cut -d' ' -f1)\" = \"\$h\" ] || echo \"\$p\"
+	done"
+	assert_success
+	assert_output ""
+}

@@ -24,7 +24,8 @@ while [ $# -gt 0 ]; do
 	*) echo "nginx.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-mkdir -p "$dir/tmp"
+mkdir -p "$dir/tmp" "$dir/www"
+echo ok > "$dir/www/ok.txt"
 listen="listen 127.0.0.1:$port;"
 if [ -n "$tls" ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
@@ -36,7 +37,7 @@ fi
 zone="" rule=""
 if [ -n "$limit" ]; then
 	set -- $limit
-	zone="limit_req_zone \$server_name zone=rd:1m rate=${1}r/s;"
+	zone="limit_req_zone \$binary_remote_addr zone=rd:1m rate=${1}r/s;"
 	rule="limit_req zone=rd burst=$2 nodelay; limit_req_status 503;"
 fi
 if [ -n "$log" ]; then
@@ -64,9 +65,13 @@ http {
 	$zone
 	server {
 		$listen
+		# A static file, not "return": return runs before limit_req
+		# would.  Other methods than GET get the file too, with 200.
+		root $dir/www;
 		location / {
 			$rule
-			return 200 "ok\n";
+			try_files /ok.txt =404;
+			error_page 405 =200 /ok.txt;
 		}
 	}
 }
