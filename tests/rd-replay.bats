@@ -414,3 +414,19 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	assert_success
 	assert_output ""
 }
+
+@test "a progress line on a terminal only; stdout stays clean" {
+	ds_start
+	capture_n 30
+	# a pseudo-terminal for stderr and stdout, through script(1)
+	run script -qec "rd-replay --rate 20/s" /dev/null
+	assert_success
+	assert_output --partial "gate open"
+	assert_output --partial "ETA"
+	assert_output --partial "sent 30, ok 30"
+	capture_n 5
+	# not a terminal: the summary line only
+	run rd-replay --rate max
+	assert_success
+	refute_output --partial "ETA"
+}
