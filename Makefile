@@ -99,6 +99,7 @@ bench: $(BINS) $(HELPERS) $(BUILD)/bench/members
 	@BUILD=$(BUILD) sh bench/run
 
 demo: $(BINS) $(HELPERS)
+	@sh .ci/deps test
 	@BUILD=$(BUILD) sh examples/demo.sh
 
 install: $(BINS)

@@ -1,64 +1,104 @@
 #!/bin/sh
-# examples/demo.sh - `make demo`: capture failed requests the four ways
-# rd-capture accepts them, then show that the spool is plain gzip + NDJSON
-# that standard tools read, and that a crashed writer loses nothing it
-# acknowledged.  Runs in a private spool under a temporary directory, sends
-# no traffic anywhere, and exits 0 only if every acknowledged record reads
-# back intact.
+# examples/demo.sh - `make demo`: an outage, told end to end on loopback.
+#
+# A simulated payments service (the project's test downstream) goes down.
+# Requests sent through `rd-capture --try` fail and are captured, with a
+# stream of failures from an application's log.  A gated replay sends
+# nothing while the service is down.  The service comes back with a limited
+# capacity, and `rd-replay --adaptive` drains the backlog without a storm.
+# Finally a writer is killed with -9 mid-stream, and nothing it
+# acknowledged is lost.  Everything runs in a temporary directory, talks
+# only to 127.0.0.1, stops what it started, and exits 0 only if every
+# captured request was delivered.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
-PATH="$top/$BUILD/bin:$PATH"
+PATH="$top/$BUILD/bin:$top/$BUILD/tests:$PATH"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rd-demo.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+ds_pid=""
+cleanup() {
+	[ -n "$ds_pid" ] && kill "$ds_pid" 2>/dev/null && wait "$ds_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 2' INT TERM
 export RD_DIR="$tmp/spool"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; sh -c "$*"; }
+fail() { echo "demo: FAILED: $*" >&2; exit 1; }
 
-say "1. one request that just failed, described like curl"
-run "rd-capture -X POST -H 'Content-Type: application/json' \\
-	--data '{\"order\":42,\"amount\":1999}' \\
-	--failure http_503 --status 503 --tag incident=INC-1234 \\
-	http://127.0.0.1:8080/payments" > "$tmp/ids"
-cat "$tmp/ids"
+say "0. a payments service on 127.0.0.1, at most 300 requests/s, and down"
+touch "$tmp/down"
+rd-downstream --port-file "$tmp/port" --outage-file "$tmp/down" \
+	--capacity 300 --log "$tmp/received.ndjson" 2> "$tmp/ds.err" &
+ds_pid=$!
+i=0
+while [ ! -s "$tmp/port" ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "the test service did not start"
+	sleep 0.05
+done
+port=$(cat "$tmp/port")
+svc="http://127.0.0.1:$port"
+printf 'service: %s (health: %s/health)\n' "$svc" "$svc"
+run "curl -s -w ' HTTP %{http_code}\n' $svc/health"
 
-say "2. a stream of failures as NDJSON (the fast path)"
+say "1. a script sends charges with rd-capture --try, a drop-in for curl"
+for n in 1 2 3; do
+	set +e
+	rd-capture --try -q -X POST -H 'Content-Type: application/json' \
+		-H "Idempotency-Key: charge-$n" --data "{\"order\":$n,\"amount\":1999}" \
+		"$svc/payments/charge" > /dev/null
+	rc=$?
+	set -e
+	printf 'charge %d: exit %d (1 = not delivered, captured durably)\n' $n $rc
+	[ $rc -eq 1 ] || fail "expected rd-capture --try to capture"
+done
+
+say "2. the application's own failures, streamed as NDJSON"
 i=1
-while [ $i -le 1000 ]; do
-	printf '{"method":"POST","url":"http://127.0.0.1:8080/orders/%d","headers":[["Content-Type","application/json"]],"body":"{\\"n\\":%d}","failure":{"type":"timeout"}}\n' $i $i
+while [ $i -le 1500 ]; do
+	printf '{"method":"POST","url":"%s/orders/%d","headers":[["Content-Type","application/json"]],"body":"{\\"n\\":%d}","failure":{"type":"timeout"}}\n' "$svc" $i $i
 	i=$((i + 1))
 done > "$tmp/failed.ndjson"
-run "rd-capture < '$tmp/failed.ndjson' | tail -n 2" 
-printf '(1000 ids printed, one per line, each only once it is durable)\n'
+run "rd-capture < '$tmp/failed.ndjson' | wc -l"
+printf '(one id per stored record, printed once it is durable)\n'
 
-say "3. a raw HTTP/1.1 request, as pasted from a proxy log"
-printf 'PUT /carts/7 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"items":[1]}' > "$tmp/req.http"
-run "rd-capture --raw --failure connect --json < '$tmp/req.http'"
-
-say "4. a browser HAR export, mapped by a jq filter"
-run "rd-capture --jq \"\$(cat '$top/examples/har.jq')\" < '$top/tests/data/sample.har'"
-
-say "5. bad input is refused with its line number; the rest is stored"
-printf '%s\n' '{"method":"GET","url":"http://127.0.0.1:8080/ok"}' \
-	'{"method":"GET","url":"ftp://nope"}' \
-	'not json' > "$tmp/mixed.ndjson"
+gate="curl -sf $svc/health"
+say "3. replay, gated on the health check: the service is down, nothing is sent"
 set +e
-rd-capture --reject "$tmp/rejects" < "$tmp/mixed.ndjson"
+run "rd-replay --gate '$gate' --adaptive --rate 2000/s --max-time 2s"
 rc=$?
 set -e
-printf 'exit status %d (1 = some input rejected, valid records kept)\n' $rc
-[ $rc -eq 1 ] || { echo "demo: expected exit 1" >&2; exit 1; }
-printf 'kept verbatim in --reject FILE:\n'; cat "$tmp/rejects"
+printf 'exit %d (1 = work remains)\n' $rc
+[ $rc -eq 1 ] || fail "expected exit 1 while the gate is closed"
+sent=$(grep -c '"status":200' "$tmp/received.ndjson" || true)
+[ "$sent" -eq 0 ] || fail "requests were delivered while the service was down"
+
+say "4. the service recovers; the adaptive replay drains the backlog"
+rm "$tmp/down"
+run "rd-replay --gate '$gate' --adaptive --rate 2000/s"
+
+say "5. what the service saw"
+jq -r '.status' "$tmp/received.ndjson" | sort | uniq -c | sed 's/^/   /'
+total=$(wc -l < "$tmp/received.ndjson")
+ok=$(jq -r 'select(.status == 200) | .key' "$tmp/received.ndjson" | sort -u | wc -l)
+dups=$(jq -r 'select(.status == 200) | .key' "$tmp/received.ndjson" | sort | uniq -d | wc -l)
+over=$(jq -c 'select(.status == 503 and (.path | startswith("/payments") | not))' "$tmp/received.ndjson" | wc -l)
+printf 'captured 1503 requests; delivered %d, each exactly once (%d duplicates)\n' "$ok" "$dups"
+printf 'requests turned away by the capacity limit while draining: %d of %d\n' "$over" "$total"
+printf 'the three charges kept their own idempotency keys: %s\n' \
+	"$(jq -r 'select(.status == 200 and (.key | startswith("charge-"))) | .key' "$tmp/received.ndjson" | sort | tr '\n' ' ')"
+[ "$ok" -eq 1503 ] || fail "not every captured request was delivered"
+[ "$dups" -eq 0 ] || fail "a request was delivered twice"
 
 say "6. the spool is gzip members of JSON lines: standard tools read it"
-run "ls -l '$RD_DIR'"
 run "gzip -t '$RD_DIR'/*.ndjson.gz && echo 'gzip -t: ok'"
-run "zcat '$RD_DIR'/*.ndjson.gz | jq -c 'select(.tags.incident) | {id, method, url, failure}'"
+run "zcat '$RD_DIR'/*.ndjson.gz | jq -r .kind | sort | uniq -c"
 
-say "7. kill -9 in the middle of a stream: every printed id survives"
-# An endless producer, so the kill lands mid-stream.
+say "7. kill -9 in the middle of a capture stream: every printed id survives"
 ( while cat "$tmp/failed.ndjson"; do :; done ) | rd-capture > "$tmp/acked" &
 pid=$!
 sleep 0.5
@@ -66,15 +106,11 @@ kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 acked=$(grep -c . "$tmp/acked" || true)
 # The next writer repairs a torn tail, if the kill left one, and says so.
-run "echo '{\"method\":\"GET\",\"url\":\"http://127.0.0.1:8080/after-crash\"}' | rd-capture >/dev/null"
+run "echo '{\"method\":\"GET\",\"url\":\"$svc/after-crash\"}' | rd-capture >/dev/null"
 gzip -t "$RD_DIR"/*.ndjson.gz
-zcat "$RD_DIR"/*.ndjson.gz | jq -r .id | sort > "$tmp/stored"
+zcat "$RD_DIR"/*.ndjson.gz | jq -r 'select(.kind == "request") | .id' | sort > "$tmp/stored"
 missing=$(sort "$tmp/acked" | comm -23 - "$tmp/stored" | wc -l)
 printf 'acknowledged before the kill: %s, missing after it: %s\n' "$acked" "$missing"
-printf 'records in the spool now: %s\n' "$(wc -l < "$tmp/stored")"
+[ "$missing" -eq 0 ] || fail "acknowledged records were lost"
 
-if [ "$missing" -ne 0 ]; then
-	echo "demo: FAILED: acknowledged records were lost" >&2
-	exit 1
-fi
-say "done: every acknowledged record is in the spool"
+say "done: every captured request was delivered once, and nothing acknowledged was lost"

@@ -449,7 +449,7 @@ static int service(struct run *r, int64_t wait_ns, struct rd_err *err)
 	}
 	if ((ret = gate_poll(&r->gate, now, err)) < 0)
 		return ret;
-	if (r->gate.state != GATE_OPEN) {
+	if (r->gate.state == GATE_CLOSED) {
 		if (!r->gate_closed_since_ns)
 			r->gate_closed_since_ns = now;
 	} else if (r->gate_closed_since_ns) {
