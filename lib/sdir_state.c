@@ -5,8 +5,8 @@
  * spool is closed (or the process dies: the kernel drops it, so a kill -9
  * never leaves a stale claim).  It is separate from LOCK, which writers
  * take per batch, so a claimed spool still accepts captures.  State files
- * are replaced whole: temporary file, fsync, rename, directory fsync, so
- * a crash leaves the old or the new content, never a mix.
+ * are replaced whole through afile, so a crash leaves the old or the new
+ * content, never a mix.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "sdir.h"
 #include "banned.h"
 
@@ -82,51 +83,8 @@ int sdir_state_write(void *impl, const char *name, const struct iovec *iov,
 		     int iovcnt, struct rd_err *err)
 {
 	struct sdir *d = impl;
-	char tmp[64];
-	int fd, ret = 0;
 
 	if (!name_ok(name))
 		return rd_err_set(err, RD_E_INVAL, "bad state file name '%s'", name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	fd = openat(d->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-		    O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return rd_err_sys(err, errno, "cannot create '%s/%s'", d->path, tmp);
-	for (int i = 0; i < iovcnt; i++) {
-		const char *p = iov[i].iov_base;
-		size_t len = iov[i].iov_len;
-
-		while (len > 0) {
-			ssize_t w = write(fd, p, len);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				ret = rd_err_sys(err, errno, "write '%s/%s'", d->path, tmp);
-				goto fail;
-			}
-			p += w;
-			len -= (size_t)w;
-		}
-	}
-	if (fsync(fd) < 0) {
-		ret = rd_err_sys(err, errno, "fsync '%s/%s'", d->path, tmp);
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		ret = rd_err_sys(err, errno, "close '%s/%s'", d->path, tmp);
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(d->dirfd, tmp, d->dirfd, name) < 0) {
-		ret = rd_err_sys(err, errno, "rename '%s/%s'", d->path, tmp);
-		goto fail;
-	}
-	return sdir_fsync_dir(d, err);
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(d->dirfd, tmp, 0);
-	return ret;
+	return afile_write_at(d->dirfd, d->path, name, iov, iovcnt, err);
 }
