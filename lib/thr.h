@@ -1,0 +1,59 @@
+/*
+ * thr.h - thresholds, in the one grammar every rd-health source shares,
+ * and the monitoring-plugins ranges of --nagios mode.
+ *
+ *   METRIC OP VALUE[UNIT]      p99<250ms   error_rate<=1%   value>=0.99
+ *
+ * OP is <, <=, >, >=, == or !=.  Latency metrics (p50, p90, p99, and any
+ * name ending in _ms or _latency) take a duration unit (ms, s, m, h; a
+ * bare number is ms) and are compared in milliseconds.  Rates of errors
+ * (error_rate, and names ending in _ratio) take a percentage or a bare
+ * fraction in [0, 1].  Other metrics take plain numbers.
+ *
+ * Ranges: [@][START:][END], where ~ is minus infinity and an empty END is
+ * plus infinity; "10" means 0..10.  A value outside the range alerts, or
+ * inside it with @.  No I/O here.
+ */
+#ifndef THR_H
+#define THR_H
+
+#include "rd.h"
+
+enum thr_op { THR_LT, THR_LE, THR_GT, THR_GE, THR_EQ, THR_NE };
+
+enum thr_unit {
+	THR_PLAIN = 0,
+	THR_MS,        /* a latency, in milliseconds */
+	THR_FRACTION   /* a share, 0..1, printed as a percentage */
+};
+
+struct thr {
+	char metric[48];
+	enum thr_op op;
+	double value;         /* in the metric's unit */
+	enum thr_unit unit;
+	char text[96];        /* the threshold as given */
+};
+
+/* Parse one threshold.  RD_E_INVAL naming the byte offset and why. */
+int thr_parse(const char *s, struct thr *out, struct rd_err *err);
+/* The unit a metric name is measured in. */
+enum thr_unit thr_metric_unit(const char *metric);
+/* 1 when v satisfies the threshold. */
+int thr_holds(const struct thr *t, double v);
+/* "<", "<=", ... */
+const char *thr_op_name(enum thr_op op);
+/* Format v in unit u ("12.3ms", "0.5%", "0.99") into buf. */
+const char *thr_fmt(double v, enum thr_unit u, char *buf, size_t n);
+
+struct thr_range {
+	double lo, hi;
+	int inside;           /* @: alert inside the range */
+	char text[64];
+};
+
+int thr_range_parse(const char *s, struct thr_range *r, struct rd_err *err);
+/* 1 when v raises the alert of this range. */
+int thr_range_alert(const struct thr_range *r, double v);
+
+#endif
