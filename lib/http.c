@@ -538,6 +538,14 @@ out:
 	return ret;
 }
 
+void http_escape(const char *s, struct buf *out)
+{
+	char *e = xcheck(curl_easy_escape(NULL, s, (int)strlen(s)));
+
+	buf_adds(out, e);
+	curl_free(e);
+}
+
 int http_url_host(const char *url, char *host, size_t n, struct rd_err *err)
 {
 	CURLU *u = xcheck(curl_url());

@@ -125,6 +125,9 @@ int http_run(struct http *h, int wait_ms, http_done_fn done, void *ctx);
  * (may be NULL) gets each one's udata to release.  Returns how many. */
 unsigned http_abort_all(struct http *h, void (*drop)(void *udata));
 
+/* Append s percent-encoded for a URL query value. */
+void http_escape(const char *s, struct buf *out);
+
 /* The host of an absolute URL, lowercased, without brackets or port,
  * into host (size n).  RD_E_INVAL when the URL does not parse. */
 int http_url_host(const char *url, char *host, size_t n, struct rd_err *err);

@@ -1,0 +1,618 @@
+/*
+ * rd-health - evaluate a downstream's health against thresholds: exit 0
+ * when healthy, 1 when not.  The gate in front of every replay.
+ *
+ * This file holds the command line, the breaker's state file, the three
+ * output formats (one human line, --json, --nagios) and the exit codes.
+ * Sources and checks are lib/health.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "afile.h"
+#include "breaker.h"
+#include "buf.h"
+#include "cli.h"
+#include "creq.h"
+#include "health.h"
+#include "json.h"
+#include "msg.h"
+#include "rec.h"
+#include "thr.h"
+#include "xalloc.h"
+#include "banned.h"
+
+static const char usage_text[] =
+"Usage: rd-health [OPTIONS] --url URL... [--check THRESHOLD]...\n"
+"       rd-health [OPTIONS] --prom URL --promql EXPR --check THRESHOLD\n"
+"       rd-health [OPTIONS] --metrics URL --metric SELECTOR --check THRESHOLD\n"
+"       rd-health [OPTIONS] --spool --check THRESHOLD\n"
+"       curl -s URL | rd-health --jq FILTER [--check THRESHOLD]\n"
+"Evaluate a service's health against thresholds: exit 0 healthy, 1 not.\n"
+"\n"
+"HTTP probes:\n"
+"  -u, --url URL            probe URL; repeatable\n"
+"  -n, --samples N          requests per URL, sent at once (default 5)\n"
+"      --timeout DUR        per request (default 5s)\n"
+"      --expect SET         statuses that count as up (default 2xx)\n"
+"  -H, --header 'N: V'      send this header; repeatable\n"
+"      --jq FILTER          jq predicate every body must satisfy; without\n"
+"                           --url, evaluated over JSON on standard input\n"
+"      --match REGEX        PCRE2 pattern every body must match\n"
+"  -k, --insecure           do not verify TLS certificates\n"
+"      --cacert FILE        verify TLS with the CA certificates in FILE\n"
+"Prometheus:\n"
+"      --prom URL           a Prometheus server (its HTTP query API)\n"
+"      --promql EXPR        a PromQL query; every series is a 'value'; repeatable\n"
+"      --metrics URL        a text exposition endpoint (/metrics)\n"
+"      --metric SELECTOR    name{label=\"v\"}: gives 'value' and, with --state,\n"
+"                           'rate' per second; repeatable\n"
+"Spool:\n"
+"      --spool              rd-replay's attempts in the spool (-d)\n"
+"      --window DUR         how far back --spool looks (default 5m)\n"
+"  -d, --dir DIR            spool directory (default $RD_DIR, then\n"
+"                           $XDG_STATE_HOME/redrive/spool)\n"
+"Thresholds:\n"
+"      --check THRESHOLD    METRIC OP VALUE: p99<250ms, error_rate<=1%,\n"
+"                           value>=0.99, rate<100; repeatable\n"
+"Circuit breaker:\n"
+"      --state FILE         keep the breaker (and counters) in FILE\n"
+"      --open-after K       open after K unhealthy evaluations (default 3)\n"
+"      --cooldown DUR       stay open this long (default 60s)\n"
+"      --close-after M      close after M healthy ones in a row (default 3)\n"
+"Output:\n"
+"      --json               the whole evaluation as JSON\n"
+"      --nagios             a Nagios status line with perfdata; exit 0/1/2/3\n"
+"  -w, --warning M=RANGE    --nagios: warn when metric M leaves RANGE\n"
+"  -c, --critical M=RANGE   --nagios: critical when metric M leaves RANGE\n"
+"  -q, --quiet              print nothing; the exit status says it\n"
+"  -v, --verbose            more detail on stderr\n"
+"  -h, --help               show this help\n"
+"  -V, --version            show the version\n"
+"\n"
+"Exit status: 0 healthy; 1 unhealthy (unreachable counts); 2 usage or\n"
+"configuration error.  --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+"See rd-health(1).\n";
+
+enum {
+	OPT_TIMEOUT = CLI_OPT_TOOL, OPT_EXPECT, OPT_JQ, OPT_MATCH, OPT_CACERT,
+	OPT_PROM, OPT_PROMQL, OPT_METRICS, OPT_METRIC, OPT_SPOOL, OPT_WINDOW,
+	OPT_CHECK, OPT_STATE, OPT_OPEN_AFTER, OPT_COOLDOWN, OPT_CLOSE_AFTER,
+	OPT_NAGIOS
+};
+
+static const char short_opts[] = CLI_COMMON_SHORT "u:n:H:kw:c:";
+static const struct option long_opts[] = {
+	CLI_COMMON_LONG,
+	{ "url", required_argument, NULL, 'u' },
+	{ "samples", required_argument, NULL, 'n' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "expect", required_argument, NULL, OPT_EXPECT },
+	{ "header", required_argument, NULL, 'H' },
+	{ "jq", required_argument, NULL, OPT_JQ },
+	{ "match", required_argument, NULL, OPT_MATCH },
+	{ "insecure", no_argument, NULL, 'k' },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "prom", required_argument, NULL, OPT_PROM },
+	{ "promql", required_argument, NULL, OPT_PROMQL },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metric", required_argument, NULL, OPT_METRIC },
+	{ "spool", no_argument, NULL, OPT_SPOOL },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "check", required_argument, NULL, OPT_CHECK },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "open-after", required_argument, NULL, OPT_OPEN_AFTER },
+	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
+	{ "close-after", required_argument, NULL, OPT_CLOSE_AFTER },
+	{ "nagios", no_argument, NULL, OPT_NAGIOS },
+	{ "warning", required_argument, NULL, 'w' },
+	{ "critical", required_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct nrange {               /* --warning / --critical M=RANGE */
+	char metric[48];
+	struct thr_range r;
+	int critical;
+};
+
+struct opts {
+	struct cli_common c;
+	struct health_opts h;
+	const char **urls, **promql, **sels;
+	size_t nurls, npromql, nsel;
+	struct http_hdr *hdrs;
+	struct thr *checks;
+	struct nrange *ranges;
+	size_t nranges;
+	const char *state;
+	unsigned open_after, close_after;
+	uint64_t cooldown_ms;
+	int nagios, use_spool;
+	char dir[4096];
+};
+
+static const char **push(const char **v, size_t *n, const char *s)
+{
+	v = xrealloc(v, (*n + 1) * sizeof(*v));
+	v[(*n)++] = s;
+	return v;
+}
+
+static int url_ok(const char *u)
+{
+	return (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) &&
+	       rec_url_valid(u, strlen(u));
+}
+
+static int bad(struct msg *m, const char *opt, const struct rd_err *err)
+{
+	msg_usage(m, "%s: %s", opt, err->msg);
+	return RD_E_INVAL;
+}
+
+static int parse_range(struct opts *o, const char *arg, int critical,
+		       struct msg *m)
+{
+	const char *eq = strchr(arg, '=');
+	struct nrange *nr;
+	struct rd_err err;
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(nr->metric)) {
+		msg_usage(m, "%s: '%s' is not METRIC=RANGE", critical ? "--critical" :
+			  "--warning", arg);
+		return RD_E_INVAL;
+	}
+	o->ranges = xrealloc(o->ranges, (o->nranges + 1) * sizeof(*o->ranges));
+	nr = &o->ranges[o->nranges];
+	memset(nr, 0, sizeof(*nr));
+	memcpy(nr->metric, arg, (size_t)(eq - arg));
+	nr->critical = critical;
+	if (thr_range_parse(eq + 1, &nr->r, &err) < 0)
+		return bad(m, critical ? "--critical" : "--warning", &err);
+	o->nranges++;
+	return 0;
+}
+
+/* Returns 0 to run, 1 when done (help, version), negative on error. */
+static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
+{
+	struct rd_err err;
+	uint64_t v;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		if (cli_common_opt(&o->c, c, optarg))
+			continue;
+		switch (c) {
+		case 'u':
+			if (!url_ok(optarg)) {
+				msg_usage(m, "--url: '%s' is not an http or https URL", optarg);
+				return RD_E_INVAL;
+			}
+			o->urls = push(o->urls, &o->nurls, optarg);
+			break;
+		case 'n':
+			if (cli_parse_u64(optarg, 1, 1000, &v, &err) < 0)
+				return bad(m, "--samples", &err);
+			o->h.probe.samples = (unsigned)v;
+			break;
+		case OPT_TIMEOUT:
+			if (cli_parse_duration(optarg, &v, &err) < 0)
+				return bad(m, "--timeout", &err);
+			if (!v) {
+				msg_usage(m, "--timeout: must be above zero");
+				return RD_E_INVAL;
+			}
+			o->h.probe.http.timeout_ms = v;
+			if (o->h.probe.http.connect_timeout_ms > v)
+				o->h.probe.http.connect_timeout_ms = v;
+			break;
+		case OPT_EXPECT:
+			if (http_okset_parse(optarg, &o->h.probe.expect, &err) < 0)
+				return bad(m, "--expect", &err);
+			break;
+		case 'H': {
+			struct rec_str n, val;
+
+			if (creq_parse_header(optarg, &n, &val, &err) < 0)
+				return bad(m, "--header", &err);
+			if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(val.p, val.n)) {
+				msg_usage(m, "--header '%s': bad name, or a control character in the value", optarg);
+				return RD_E_INVAL;
+			}
+			o->hdrs = xrealloc(o->hdrs, (o->h.probe.nhdrs + 1) * sizeof(*o->hdrs));
+			o->hdrs[o->h.probe.nhdrs].name = n.p;
+			o->hdrs[o->h.probe.nhdrs].name_len = n.n;
+			o->hdrs[o->h.probe.nhdrs].value = val.p;
+			o->hdrs[o->h.probe.nhdrs].value_len = val.n;
+			o->h.probe.nhdrs++;
+			break;
+		}
+		case OPT_JQ: o->h.probe.jq = optarg; break;
+		case OPT_MATCH: o->h.probe.match = optarg; break;
+		case 'k': o->h.probe.http.insecure = 1; break;
+		case OPT_CACERT: o->h.probe.http.cacert = optarg; break;
+		case OPT_PROM:
+			if (!url_ok(optarg)) {
+				msg_usage(m, "--prom: '%s' is not an http or https URL", optarg);
+				return RD_E_INVAL;
+			}
+			o->h.prom = optarg;
+			break;
+		case OPT_PROMQL: o->promql = push(o->promql, &o->npromql, optarg); break;
+		case OPT_METRICS:
+			if (!url_ok(optarg)) {
+				msg_usage(m, "--metrics: '%s' is not an http or https URL", optarg);
+				return RD_E_INVAL;
+			}
+			o->h.metrics_url = optarg;
+			break;
+		case OPT_METRIC: o->sels = push(o->sels, &o->nsel, optarg); break;
+		case OPT_SPOOL: o->use_spool = 1; break;
+		case OPT_WINDOW:
+			if (cli_parse_duration(optarg, &o->h.window_ms, &err) < 0)
+				return bad(m, "--window", &err);
+			break;
+		case OPT_CHECK:
+			o->checks = xrealloc(o->checks, (o->h.nchecks + 1) * sizeof(*o->checks));
+			if (thr_parse(optarg, &o->checks[o->h.nchecks], &err) < 0) {
+				msg_usage(m, "%s", err.msg);
+				return RD_E_INVAL;
+			}
+			o->h.nchecks++;
+			break;
+		case OPT_STATE: o->state = optarg; break;
+		case OPT_OPEN_AFTER: case OPT_CLOSE_AFTER:
+			if (cli_parse_u64(optarg, 1, 1000000, &v, &err) < 0)
+				return bad(m, c == OPT_OPEN_AFTER ? "--open-after" :
+					   "--close-after", &err);
+			*(c == OPT_OPEN_AFTER ? &o->open_after : &o->close_after) = (unsigned)v;
+			break;
+		case OPT_COOLDOWN:
+			if (cli_parse_duration(optarg, &o->cooldown_ms, &err) < 0)
+				return bad(m, "--cooldown", &err);
+			break;
+		case OPT_NAGIOS: o->nagios = 1; break;
+		case 'w': case 'c':
+			if (parse_range(o, optarg, c == 'c', m) < 0)
+				return RD_E_INVAL;
+			break;
+		default: {
+			char why[256];
+
+			msg_usage(m, "%s", cli_opt_error(c, argv, why, sizeof(why)));
+			return RD_E_INVAL;
+		}
+		}
+	}
+	if (o->c.help) {
+		fputs(usage_text, stdout);
+		return fflush(stdout) == 0 ? 1 : RD_E_IO;
+	}
+	if (o->c.version) {
+		cli_print_version("rd-health");
+		return fflush(stdout) == 0 ? 1 : RD_E_IO;
+	}
+	if (optind < argc) {
+		msg_usage(m, "unexpected argument '%s'", argv[optind]);
+		return RD_E_INVAL;
+	}
+	if (o->nranges && !o->nagios) {
+		msg_usage(m, "--warning and --critical apply to --nagios");
+		return RD_E_INVAL;
+	}
+	if ((o->h.probe.match || o->h.probe.nhdrs) && !o->nurls) {
+		msg_usage(m, "--match and --header apply to --url");
+		return RD_E_INVAL;
+	}
+	o->h.probe.urls = o->urls;
+	o->h.probe.nurls = o->nurls;
+	o->h.probe.hdrs = o->hdrs;
+	o->h.promql = o->promql;
+	o->h.npromql = o->npromql;
+	o->h.selectors = o->sels;
+	o->h.nsel = o->nsel;
+	o->h.checks = o->checks;
+	/* --jq without a URL reads JSON from stdin */
+	if (o->h.probe.jq && !o->nurls) {
+		o->h.stdin_jq = o->h.probe.jq;
+		o->h.probe.jq = NULL;
+		o->h.stdin_fd = STDIN_FILENO;
+	}
+	if (o->use_spool) {
+		if (cli_spool_dir(o->c.dir, o->dir, sizeof(o->dir), &err) < 0)
+			return bad(m, "--spool", &err);
+		o->h.spool = o->dir;
+	}
+	if (health_validate(&o->h, &err) < 0) {
+		msg_usage(m, "%s", err.msg);
+		return RD_E_INVAL;
+	}
+	return 0;
+}
+
+static void opts_release(struct opts *o)
+{
+	free(o->urls);
+	free(o->promql);
+	free(o->sels);
+	free(o->hdrs);
+	free(o->checks);
+	free(o->ranges);
+}
+
+/* ---- output -------------------------------------------------------- */
+
+static void human(struct buf *out, const struct health_eval *ev,
+		  const struct breaker *b, int verdict)
+{
+	size_t fails = 0;
+	char v[64];
+
+	buf_adds(out, verdict ? "healthy" : "unhealthy");
+	for (size_t i = 0; i < ev->nres; i++) {
+		const struct health_result *r = &ev->res[i];
+		const struct health_source *s = &ev->src[r->src];
+
+		if (r->ok)
+			continue;
+		buf_adds(out, fails++ ? "; " : ": ");
+		if (r->t)
+			buf_addf(out, "%s=%s (want %s)", r->t->metric,
+				 thr_fmt(r->value, r->unit, v, sizeof(v)), r->text);
+		else if (strcmp(r->text, "--jq") == 0)
+			buf_adds(out, "--jq is false");
+		else if (strcmp(r->text, "readable") == 0)
+			buf_adds(out, "no data");
+		else
+			buf_addf(out, "error_rate=%s (want 0%%)",
+				 thr_fmt(r->value, THR_FRACTION, v, sizeof(v)));
+		buf_addf(out, " at %s %s", health_kind_name(s->kind), s->target);
+		if (s->why[0])
+			buf_addf(out, " [%s]", s->why);
+	}
+	if (!fails) {
+		if (ev->healthy)
+			buf_addf(out, ": %zu check%s passed", ev->nres, ev->nres == 1 ? "" : "s");
+		else
+			buf_adds(out, ": a source could not be read");
+	}
+	if (b) {
+		buf_addf(out, "; breaker %s", breaker_state_name(b->state));
+		if (b->state == BREAKER_HALF_OPEN)
+			buf_addf(out, " (%u of %u healthy evaluations)", b->good,
+				 b->close_after);
+		else if (b->state == BREAKER_OPEN)
+			buf_addf(out, " (%u unhealthy evaluations)", b->bad);
+	}
+	buf_addc(out, '\n');
+}
+
+static void json_num_or_null(struct buf *out, double v)
+{
+	if (isfinite(v))
+		buf_addf(out, "%.6g", v);
+	else
+		buf_adds(out, "null");
+}
+
+static void as_json(struct buf *out, const struct health_eval *ev,
+		    const struct breaker *b, int verdict)
+{
+	buf_addf(out, "{\"healthy\":%s,\"checks_passed\":%s,\"breaker\":",
+		 verdict ? "true" : "false", ev->healthy ? "true" : "false");
+	if (b)
+		buf_addf(out, "{\"state\":\"%s\",\"unhealthy_in_a_row\":%u,\"healthy_in_a_row\":%u,\"close_after\":%u}",
+			 breaker_state_name(b->state), b->bad, b->good, b->close_after);
+	else
+		buf_adds(out, "null");
+	buf_adds(out, ",\"sources\":[");
+	for (size_t i = 0; i < ev->nsrc; i++) {
+		const struct health_source *s = &ev->src[i];
+
+		buf_addf(out, "%s{\"kind\":\"%s\",\"target\":", i ? "," : "",
+			 health_kind_name(s->kind));
+		json_add_str(out, s->target, strlen(s->target));
+		buf_addf(out, ",\"readable\":%s,\"metrics\":{", s->failed ? "false" : "true");
+		for (size_t k = 0; k < s->nm; k++) {
+			buf_addf(out, "%s\"%s\":", k ? "," : "", s->m[k].name);
+			json_num_or_null(out, s->m[k].value);
+		}
+		buf_adds(out, "}");
+		if (s->why[0]) {
+			buf_adds(out, ",\"note\":");
+			json_add_str(out, s->why, strlen(s->why));
+		}
+		buf_adds(out, "}");
+	}
+	buf_adds(out, "],\"checks\":[");
+	for (size_t i = 0; i < ev->nres; i++) {
+		const struct health_result *r = &ev->res[i];
+
+		buf_addf(out, "%s{\"check\":", i ? "," : "");
+		json_add_str(out, r->text, strlen(r->text));
+		buf_addf(out, ",\"source\":%zu,\"value\":", r->src);
+		json_num_or_null(out, r->value);
+		buf_addf(out, ",\"ok\":%s}", r->ok ? "true" : "false");
+	}
+	buf_adds(out, "]}\n");
+}
+
+/* Perfdata value in the plugin's units: ms stays ms, shares become %. */
+static double perf_value(double v, enum thr_unit u)
+{
+	return u == THR_FRACTION ? v * 100 : v;
+}
+
+/* Nagios status line with perfdata; returns the plugin exit code. */
+static int nagios(struct buf *out, const struct opts *o,
+		  const struct health_eval *ev, const struct breaker *b,
+		  int verdict)
+{
+	int code = verdict ? 0 : 2;
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	struct buf perf, why;
+
+	buf_init(&perf);
+	buf_init(&why);
+	if (!verdict)
+		human(&why, ev, b, verdict);
+	for (size_t i = 0; i < ev->nsrc; i++) {
+		const struct health_source *s = &ev->src[i];
+
+		for (size_t k = 0; k < s->nm; k++) {
+			const struct health_metric *hm = &s->m[k];
+			const char *warn = "", *crit = "";
+			char v[64];
+
+			for (size_t r = 0; r < o->nranges; r++) {
+				const struct nrange *nr = &o->ranges[r];
+
+				if (strcmp(nr->metric, hm->name) != 0)
+					continue;
+				if (nr->critical)
+					crit = nr->r.text;
+				else
+					warn = nr->r.text;
+				if (!isfinite(hm->value) ||
+				    thr_range_alert(&nr->r, perf_value(hm->value, hm->unit))) {
+					int lvl = nr->critical ? 2 : 1;
+
+					if (lvl > code)
+						code = lvl;
+					if (why.len == 0)
+						buf_addf(&why, "%s=%s outside %s", hm->name,
+							 thr_fmt(hm->value, hm->unit, v, sizeof(v)),
+							 nr->r.text);
+				}
+			}
+			if (!isfinite(hm->value))
+				continue;
+			if (ev->nsrc > 1)
+				buf_addf(&perf, " '%s%zu_%s'=", health_kind_name(s->kind),
+					 i + 1, hm->name);
+			else
+				buf_addf(&perf, " '%s'=", hm->name);
+			buf_addf(&perf, "%.6g%s;%s;%s;", perf_value(hm->value, hm->unit),
+				 hm->unit == THR_MS ? "ms" : hm->unit == THR_FRACTION ? "%" : "",
+				 warn, crit);
+			if (hm->unit == THR_FRACTION)
+				buf_adds(&perf, "0;100");
+			else if (hm->unit == THR_MS)
+				buf_adds(&perf, "0;");
+			else
+				buf_adds(&perf, ";");
+		}
+	}
+	if (why.len && why.data[why.len - 1] == '\n')
+		why.data[--why.len] = '\0';
+	buf_addf(out, "RD-HEALTH %s - %s", names[code],
+		 why.len ? why.data : "all checks passed");
+	if (code == 0 && b)
+		buf_addf(out, "; breaker %s", breaker_state_name(b->state));
+	if (perf.len) {
+		buf_adds(out, " |");
+		buf_add(out, perf.data, perf.len);
+	}
+	buf_addc(out, '\n');
+	buf_release(&perf);
+	buf_release(&why);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct msg m;
+	struct health_eval ev;
+	struct breaker brk, *b = NULL;
+	struct rd_err err;
+	struct buf out, st;
+	int ret, verdict, status;
+	size_t done;
+
+	msg_init(&m, "rd-health");
+	signal(SIGPIPE, SIG_IGN);
+	memset(&o, 0, sizeof(o));
+	memset(&ev, 0, sizeof(ev));
+	cli_common_init(&o.c);
+	http_opts_init(&o.h.probe.http);
+	o.h.probe.http.timeout_ms = 5000;
+	o.h.probe.http.connect_timeout_ms = 5000;
+	o.h.probe.samples = 5;
+	http_okset_default(&o.h.probe.expect);
+	o.h.window_ms = 300000;
+	o.open_after = 3;
+	o.close_after = 3;
+	o.cooldown_ms = 60000;
+	buf_init(&out);
+	buf_init(&st);
+	/* Usage errors are UNKNOWN (3) for a Nagios plugin. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--nagios") == 0)
+			o.nagios = 1;
+	if ((ret = parse_opts(argc, argv, &o, &m)) != 0) {
+		status = ret > 0 ? RD_EXIT_OK : o.nagios ? 3 : RD_EXIT_ERROR;
+		goto out;
+	}
+	m.verbosity = o.c.verbosity;
+	status = o.nagios ? 3 : RD_EXIT_ERROR;
+	o.h.now_ms = rec_now_ms();
+	if (o.state) {
+		breaker_init(&brk, o.open_after, o.close_after, (int64_t)o.cooldown_ms);
+		b = &brk;
+		if ((ret = afile_read(o.state, &st, 1 << 20, &err)) < 0) {
+			msg_error(&m, "%s", err.msg);
+			goto out;
+		}
+		if (ret == 1 && breaker_load(b, st.data, st.len, &err) < 0) {
+			msg_error(&m, "'%s' is not a rd-health state file; remove it to start with a closed breaker",
+				  o.state);
+			goto out;
+		}
+		o.h.brk = b;
+	}
+	if (health_evaluate(&o.h, &ev, &err) < 0) {
+		msg_error(&m, "%s", err.msg);
+		goto out;
+	}
+	verdict = b ? breaker_step(b, ev.healthy, o.h.now_ms) : ev.healthy;
+	if (b) {
+		buf_reset(&st);
+		breaker_to_json(b, &st);
+		if (afile_write(o.state, st.data, st.len, &err) < 0) {
+			msg_error(&m, "cannot save the breaker: %s", err.msg);
+			goto out;
+		}
+	}
+	if (o.nagios)
+		status = nagios(&out, &o, &ev, b, verdict);
+	else
+		status = verdict ? RD_EXIT_OK : RD_EXIT_PARTIAL;
+	if (!o.nagios && o.c.json)
+		as_json(&out, &ev, b, verdict);
+	else if (!o.nagios && o.c.verbosity >= 0)
+		human(&out, &ev, b, verdict);
+	if (o.nagios && o.c.verbosity < 0)
+		buf_reset(&out);
+	if (buf_write_fd(&out, STDOUT_FILENO, &done) < 0 && errno != EPIPE) {
+		msg_error(&m, "cannot write to standard output");
+		status = o.nagios ? 3 : RD_EXIT_ERROR;
+	}
+out:
+	if (b)
+		breaker_release(b);
+	health_eval_release(&ev);
+	buf_release(&out);
+	buf_release(&st);
+	opts_release(&o);
+	return status;
+}

@@ -1,0 +1,33 @@
+# bash completion for rd-health(1)                         -*- shell-script -*-
+_rd_health()
+{
+	local cur prev
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+
+	case $prev in
+	-d | --dir)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return ;;
+	--state | --cacert)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--check)
+		COMPREPLY=($(compgen -W "'p99<250ms' 'p50<100ms' 'error_rate<1%' 'value>=0.99' 'rate<100'" -- "$cur"))
+		return ;;
+	-u | --url | -n | --samples | --timeout | --expect | -H | --header | \
+	--jq | --match | --prom | --promql | --metrics | --metric | --window | \
+	--open-after | --cooldown | --close-after | -w | --warning | \
+	-c | --critical)
+		return ;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W '-d --dir --json -q --quiet -v --verbose
+			-h --help -V --version -u --url -n --samples --timeout --expect
+			-H --header --jq --match -k --insecure --cacert --prom --promql
+			--metrics --metric --spool --window --check --state --open-after
+			--cooldown --close-after --nagios -w --warning -c --critical' -- "$cur"))
+	fi
+} &&
+	complete -F _rd_health rd-health

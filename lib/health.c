@@ -1,0 +1,405 @@
+/*
+ * health.c - gather sources and hold thresholds against them (see
+ * health.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "health.h"
+#include "hist.h"
+#include "jqf.h"
+#include "prom.h"
+#include "rec.h"
+#include "spool.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define STDIN_MAX (16u << 20)
+
+static const char *const url_metrics[] = { "p50", "p90", "p99", "error_rate", "samples", NULL };
+static const char *const spool_metrics[] = { "p50", "p90", "p99", "error_rate", "attempts", NULL };
+static const char *const value_metrics[] = { "value", NULL };
+static const char *const counter_metrics[] = { "value", "rate", NULL };
+
+const char *health_kind_name(enum health_kind k)
+{
+	static const char *const n[] = { "url", "promql", "metric", "stdin", "spool" };
+
+	return n[k];
+}
+
+static int in(const char *const *names, const char *m)
+{
+	for (; *names; names++)
+		if (strcmp(*names, m) == 0)
+			return 1;
+	return 0;
+}
+
+static int any_check(const struct health_opts *o, const char *const *names)
+{
+	for (size_t i = 0; i < o->nchecks; i++)
+		if (in(names, o->checks[i].metric))
+			return 1;
+	return 0;
+}
+
+int health_validate(const struct health_opts *o, struct rd_err *err)
+{
+	int sources = o->probe.nurls + o->npromql + o->nsel +
+		      (o->stdin_jq != NULL) + (o->spool != NULL);
+
+	if (sources == 0)
+		return rd_err_set(err, RD_E_INVAL,
+				  "nothing to evaluate: give --url, --promql, --metric, --spool, or --jq with JSON on standard input");
+	if (o->npromql && !o->prom)
+		return rd_err_set(err, RD_E_INVAL, "--promql needs --prom URL");
+	if (o->nsel && !o->metrics_url)
+		return rd_err_set(err, RD_E_INVAL, "--metric needs --metrics URL");
+	for (size_t i = 0; i < o->nchecks; i++) {
+		const char *m = o->checks[i].metric;
+
+		if (!((o->probe.nurls && in(url_metrics, m)) ||
+		      ((o->npromql || o->stdin_jq) && in(value_metrics, m)) ||
+		      (o->nsel && in(counter_metrics, m)) ||
+		      (o->spool && in(spool_metrics, m))))
+			return rd_err_set(err, RD_E_INVAL,
+					  "--check '%s': no source given measures '%s'",
+					  o->checks[i].text, m);
+	}
+	if (o->npromql && !any_check(o, value_metrics))
+		return rd_err_set(err, RD_E_INVAL, "--promql needs a --check on value, such as 'value>=0.99'");
+	if (o->nsel && !any_check(o, counter_metrics))
+		return rd_err_set(err, RD_E_INVAL, "--metric needs a --check on value or rate");
+	if (o->spool && !any_check(o, spool_metrics))
+		return rd_err_set(err, RD_E_INVAL, "--spool needs a --check, such as 'error_rate<5%%'");
+	return 0;
+}
+
+static struct health_source *add_src(struct health_eval *ev, enum health_kind k,
+				     const char *target)
+{
+	struct health_source *s;
+
+	ev->src = xrealloc(ev->src, (ev->nsrc + 1) * sizeof(*ev->src));
+	s = &ev->src[ev->nsrc++];
+	memset(s, 0, sizeof(*s));
+	s->kind = k;
+	s->predicate = -1;
+	snprintf(s->target, sizeof(s->target), "%s", target);
+	return s;
+}
+
+static void put(struct health_source *s, const char *name, double v)
+{
+	s->m[s->nm].name = name;
+	s->m[s->nm].value = v;
+	s->m[s->nm].unit = thr_metric_unit(name);
+	s->nm++;
+}
+
+static void add_res(struct health_eval *ev, const struct thr *t, const char *text,
+		    size_t src, double v, enum thr_unit u, int ok)
+{
+	struct health_result *r;
+
+	ev->res = xrealloc(ev->res, (ev->nres + 1) * sizeof(*ev->res));
+	r = &ev->res[ev->nres++];
+	r->t = t;
+	r->text = text;
+	r->src = src;
+	r->value = v;
+	r->unit = u;
+	r->ok = ok;
+}
+
+static int gather_urls(const struct health_opts *o, struct health_eval *ev,
+		       struct rd_err *err)
+{
+	struct probe_result *pr = NULL;
+	int ret;
+
+	if (!o->probe.nurls)
+		return 0;
+	if ((ret = probe_run(&o->probe, &pr, err)) < 0)
+		return ret;
+	for (size_t i = 0; i < o->probe.nurls; i++) {
+		struct health_source *s = add_src(ev, HEALTH_URL, pr[i].url);
+
+		put(s, "p50", pr[i].p50);
+		put(s, "p90", pr[i].p90);
+		put(s, "p99", pr[i].p99);
+		put(s, "error_rate", pr[i].error_rate);
+		put(s, "samples", pr[i].samples);
+		snprintf(s->why, sizeof(s->why), "%s", pr[i].why);
+	}
+	free(pr);
+	return 0;
+}
+
+static void gather_promql(const struct health_opts *o, struct health_eval *ev)
+{
+	for (size_t i = 0; i < o->npromql; i++) {
+		struct health_source *s = add_src(ev, HEALTH_PROMQL, o->promql[i]);
+		struct rd_err err;
+		double *v = NULL;
+		size_t n = 0;
+
+		if (prom_query(o->prom, o->promql[i], &o->probe.http, &v, &n, &err) < 0) {
+			s->failed = 1;
+			snprintf(s->why, sizeof(s->why), "%s", err.msg);
+			put(s, "value", NAN);
+			continue;
+		}
+		if (n == 0) {
+			s->failed = 1;
+			snprintf(s->why, sizeof(s->why), "the query returned no data");
+			put(s, "value", NAN);
+		}
+		/* Several series: each one is a value the checks must pass;
+		 * the source keeps them all (up to its slots) in order. */
+		for (size_t j = 0; j < n && s->nm < sizeof(s->m) / sizeof(s->m[0]); j++)
+			put(s, "value", v[j]);
+		free(v);
+	}
+}
+
+static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
+{
+	struct http_once res;
+	struct http_req q;
+	struct rd_err err;
+	int got;
+
+	if (!o->nsel)
+		return;
+	http_once_init(&res);
+	memset(&q, 0, sizeof(q));
+	q.method = "GET";
+	q.method_len = 3;
+	q.url = o->metrics_url;
+	{
+		struct http_opts ho = o->probe.http;
+
+		ho.keep_response = 1;
+		got = http_once(&ho, &q, &res, &err) == 0 && res.err == HTTP_ERR_NONE &&
+		      res.status == 200;
+	}
+	for (size_t i = 0; i < o->nsel; i++) {
+		struct health_source *s = add_src(ev, HEALTH_METRIC, o->selectors[i]);
+		struct prom_sel *sel = NULL;
+		double sum = NAN, rate = NAN;
+		size_t ns = 0;
+		char key[200];
+
+		if (!got) {
+			s->failed = 1;
+			snprintf(s->why, sizeof(s->why), "%s: %s", o->metrics_url,
+				 res.err != HTTP_ERR_NONE ? res.errmsg : "not HTTP 200");
+		} else if (prom_sel_new(o->selectors[i], &sel, &err) < 0 ||
+			   prom_expo_sum(res.body.data ? res.body.data : "", res.body.len,
+					 sel, &sum, &ns, &err) < 0) {
+			s->failed = 1;
+			snprintf(s->why, sizeof(s->why), "%s", err.msg);
+		} else if (ns == 0) {
+			s->failed = 1;
+			sum = NAN;
+			snprintf(s->why, sizeof(s->why), "no series matches");
+		}
+		prom_sel_free(sel);
+		snprintf(key, sizeof(key), "%s %s", o->metrics_url, o->selectors[i]);
+		if (!s->failed && o->brk) {
+			const struct breaker_sample *prev = breaker_sample_get(o->brk, key);
+
+			if (prev && o->now_ms > prev->at_ms) {
+				double dt = (double)(o->now_ms - prev->at_ms) / 1000;
+
+				/* A counter that went down was reset. */
+				rate = (sum >= prev->value ? sum - prev->value : sum) / dt;
+			} else {
+				snprintf(s->why, sizeof(s->why),
+					 "no rate yet: it needs the counter from an earlier run (--state)");
+			}
+			breaker_sample_put(o->brk, key, sum, o->now_ms);
+		} else if (!s->failed) {
+			snprintf(s->why, sizeof(s->why), "no rate without --state");
+		}
+		put(s, "value", sum);
+		put(s, "rate", rate);
+	}
+	http_once_release(&res);
+}
+
+static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
+			struct rd_err *err)
+{
+	struct health_source *s;
+	struct jqf *f = NULL;
+	struct buf in, out;
+	size_t no;
+	int ret, r;
+
+	if (!o->stdin_jq)
+		return 0;
+	buf_init(&in);
+	buf_init(&out);
+	if ((ret = buf_read_fd(&in, o->stdin_fd, STDIN_MAX, err)) < 0)
+		goto done;
+	if ((ret = jqf_new(o->stdin_jq, &f, err)) < 0)
+		goto done;
+	s = add_src(ev, HEALTH_STDIN, "stdin");
+	jqf_feed(f, in.data ? in.data : "", in.len, 1);
+	r = jqf_next(f, &out, &no, err);
+	if (r == RD_E_CORRUPT || (r == 0 && in.len == 0)) {
+		char why[sizeof(err->msg)];
+
+		/* err->msg may not be both a source and the destination */
+		snprintf(why, sizeof(why), "%s", r == RD_E_CORRUPT ? err->msg :
+			 "it is empty");
+		ret = rd_err_set(err, RD_E_INVAL, "standard input is not JSON (%s)", why);
+		goto done;
+	}
+	if (r < 0) {
+		s->failed = 1;
+		snprintf(s->why, sizeof(s->why), "--jq failed: %s", err->msg);
+	} else if (r == 0) {
+		s->failed = 1;
+		snprintf(s->why, sizeof(s->why), "--jq gave no output");
+	} else {
+		char *e;
+		double v = strtod(out.data, &e);
+
+		if (*e == '\0' && e != out.data)
+			put(s, "value", v);
+		else
+			s->predicate = strcmp(out.data, "false") != 0 &&
+				       strcmp(out.data, "null") != 0;
+		snprintf(s->why, sizeof(s->why), "--jq gave %.200s", out.data);
+	}
+	ret = 0;
+done:
+	jqf_free(f);
+	buf_release(&in);
+	buf_release(&out);
+	return ret;
+}
+
+static void gather_spool(const struct health_opts *o, struct health_eval *ev)
+{
+	struct health_source *s;
+	struct spool_opts so;
+	struct spool *sp = NULL;
+	struct spool_iter *it = NULL;
+	struct spool_item item;
+	struct rec_parser rp;
+	struct hist lat;
+	struct rd_err err;
+	uint64_t n = 0, bad = 0;
+	int64_t since = o->now_ms - (int64_t)o->window_ms;
+	int r;
+
+	if (!o->spool)
+		return;
+	s = add_src(ev, HEALTH_SPOOL, o->spool);
+	hist_init(&lat);
+	rec_parser_init(&rp);
+	spool_opts_init(&so);
+	if (spool_open(o->spool, &so, &sp, &err) < 0 ||
+	    spool_iter_new(sp, NULL, &it, &err) < 0) {
+		s->failed = 1;
+		snprintf(s->why, sizeof(s->why), "%s", err.msg);
+		goto out;
+	}
+	while ((r = spool_iter_next(it, &item, &err)) > 0) {
+		struct rec_event e;
+		struct rd_err lerr;
+
+		if (rec_kind_peek(item.line, item.len) != REC_ATTEMPT ||
+		    rec_event_parse(&rp, item.line, item.len, &e, &lerr) < 0 ||
+		    e.at_ms < since)
+			continue;
+		n++;
+		if (!(e.outcome.n == 2 && memcmp(e.outcome.p, "ok", 2) == 0))
+			bad++;
+		if (e.status)
+			hist_add(&lat, e.latency_ms);
+	}
+	if (r < 0) {
+		s->failed = 1;
+		snprintf(s->why, sizeof(s->why), "%s", err.msg);
+	} else if (n == 0) {
+		s->failed = 1;
+		snprintf(s->why, sizeof(s->why), "no replay attempts in the window");
+	}
+out:
+	put(s, "p50", hist_pct(&lat, 50));
+	put(s, "p90", hist_pct(&lat, 90));
+	put(s, "p99", hist_pct(&lat, 99));
+	put(s, "error_rate", n ? (double)bad / (double)n : NAN);
+	put(s, "attempts", (double)n);
+	spool_iter_free(it);
+	spool_close(sp);
+	rec_parser_release(&rp);
+	hist_release(&lat);
+}
+
+static void judge(const struct health_opts *o, struct health_eval *ev)
+{
+	ev->healthy = 1;
+	for (size_t i = 0; i < ev->nsrc; i++) {
+		struct health_source *s = &ev->src[i];
+		int checked = 0;
+
+		for (size_t c = 0; c < o->nchecks; c++)
+			for (size_t k = 0; k < s->nm; k++) {
+				const struct thr *t = &o->checks[c];
+
+				if (strcmp(s->m[k].name, t->metric) != 0)
+					continue;
+				/* no data (NAN) never passes */
+				add_res(ev, t, t->text, i, s->m[k].value, t->unit,
+					thr_holds(t, s->m[k].value));
+				checked = 1;
+			}
+		if (s->kind == HEALTH_URL && !checked)
+			add_res(ev, NULL, "error_rate==0", i, s->m[3].value,
+				THR_FRACTION, s->m[3].value == 0);
+		if (s->kind == HEALTH_STDIN && s->predicate >= 0)
+			add_res(ev, NULL, "--jq", i, s->predicate, THR_PLAIN,
+				s->predicate);
+		if (s->failed && !checked && s->predicate < 0 && s->kind != HEALTH_URL)
+			add_res(ev, NULL, "readable", i, NAN, THR_PLAIN, 0);
+	}
+	for (size_t i = 0; i < ev->nres; i++)
+		if (!ev->res[i].ok)
+			ev->healthy = 0;
+	for (size_t i = 0; i < ev->nsrc; i++)
+		if (ev->src[i].failed)
+			ev->healthy = 0;
+}
+
+int health_evaluate(const struct health_opts *o, struct health_eval *ev,
+		    struct rd_err *err)
+{
+	int ret;
+
+	memset(ev, 0, sizeof(*ev));
+	if ((ret = gather_stdin(o, ev, err)) < 0 ||
+	    (ret = gather_urls(o, ev, err)) < 0)
+		return ret;
+	gather_promql(o, ev);
+	gather_metrics(o, ev);
+	gather_spool(o, ev);
+	judge(o, ev);
+	return 0;
+}
+
+void health_eval_release(struct health_eval *ev)
+{
+	free(ev->src);
+	free(ev->res);
+	memset(ev, 0, sizeof(*ev));
+}

@@ -1,0 +1,99 @@
+/*
+ * health.h - one rd-health evaluation: gather every source's metrics,
+ * then hold each threshold against every source that measures its
+ * metric.
+ *
+ * Sources and the metrics they give:
+ *   url      p50 p90 p99 (ms), error_rate, samples     (probe.h)
+ *   promql   value: each series of the answer           (prom.h)
+ *   metric   value (summed series), rate (per second, from the counter
+ *            seen by the previous run, kept in the breaker's state)
+ *   stdin    value when the jq filter gives a number; a true/false
+ *            filter is a check of its own
+ *   spool    p50 p90 p99 (ms), error_rate, attempts: rd-replay's attempt
+ *            events of the last window
+ * A URL with no threshold on its metrics must answer every sample well
+ * (error_rate == 0).  A source that cannot be read (unreachable, bad
+ * answer, no data) is unhealthy, never skipped.  No output here.
+ */
+#ifndef HEALTH_H
+#define HEALTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "breaker.h"
+#include "probe.h"
+#include "rd.h"
+#include "thr.h"
+
+enum health_kind {
+	HEALTH_URL, HEALTH_PROMQL, HEALTH_METRIC, HEALTH_STDIN, HEALTH_SPOOL
+};
+
+struct health_metric {
+	const char *name;          /* static */
+	double value;              /* NAN: no data */
+	enum thr_unit unit;
+};
+
+struct health_source {
+	enum health_kind kind;
+	char target[512];
+	struct health_metric m[6];
+	size_t nm;
+	int failed;                /* could not be read */
+	int predicate;             /* stdin: -1 none, else the filter's truth */
+	char why[600];             /* why it failed, or its first bad sample */
+};
+
+struct health_result {
+	const struct thr *t;       /* NULL: the stdin predicate or implicit */
+	const char *text;          /* the threshold as shown */
+	size_t src;                /* index into sources */
+	double value;
+	enum thr_unit unit;
+	int ok;
+};
+
+struct health_opts {
+	struct probe_opts probe;   /* urls, samples, expect, jq, match */
+	const char *prom;          /* Prometheus base URL */
+	const char *const *promql;
+	size_t npromql;
+	const char *metrics_url;   /* exposition endpoint */
+	const char *const *selectors;
+	size_t nsel;
+	const char *stdin_jq;      /* filter over JSON read from stdin_fd */
+	int stdin_fd;
+	const char *spool;         /* spool directory, or NULL */
+	uint64_t window_ms;
+	const struct thr *checks;
+	size_t nchecks;
+	struct breaker *brk;       /* keeps counter samples; may be NULL */
+	int64_t now_ms;
+};
+
+struct health_eval {
+	struct health_source *src;
+	size_t nsrc;
+	struct health_result *res;
+	size_t nres;
+	int healthy;               /* every result ok, every source read */
+};
+
+/* Check the options before anything is sent: every threshold names a
+ * metric that some source gives, and every source that needs one has
+ * one.  RD_E_INVAL with the reason. */
+int health_validate(const struct health_opts *o, struct rd_err *err);
+
+/* Gather and judge.  RD_E_INVAL for input that makes evaluation
+ * impossible (stdin that is not JSON, a filter that does not compile);
+ * unreachable targets are results, not errors. */
+int health_evaluate(const struct health_opts *o, struct health_eval *ev,
+		    struct rd_err *err);
+void health_eval_release(struct health_eval *ev);
+
+const char *health_kind_name(enum health_kind k);
+
+#endif

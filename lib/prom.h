@@ -1,0 +1,43 @@
+/*
+ * prom.h - reading Prometheus: the HTTP query API of a server, and the
+ * text exposition format of an endpoint's /metrics.
+ *
+ * Selectors are a metric name with optional exact label matchers,
+ * name{label="value",...}.  Values of several matching series are summed,
+ * as sum() would.  Nothing here decides health: rd-health compares the
+ * numbers with its thresholds.
+ */
+#ifndef PROM_H
+#define PROM_H
+
+#include <stddef.h>
+
+#include "http.h"
+#include "rd.h"
+
+/*
+ * Evaluate promql at base (http://host:9090) through /api/v1/query.
+ * *vals gets the value of every series of a vector result, or the one
+ * value of a scalar (caller frees); *n may be 0 (no data).  RD_E_IO when
+ * the server cannot be reached or answers with an error (its message is
+ * in err), RD_E_INVAL for an answer that is not what the API documents.
+ */
+int prom_query(const char *base, const char *promql, const struct http_opts *ho,
+	       double **vals, size_t *n, struct rd_err *err);
+
+struct prom_sel;
+
+/* Parse a selector.  RD_E_INVAL naming the byte offset.  Caller frees
+ * with prom_sel_free. */
+int prom_sel_new(const char *text, struct prom_sel **out, struct rd_err *err);
+void prom_sel_free(struct prom_sel *s);
+
+/*
+ * Sum the samples of an exposition text that match sel.  *nseries gets
+ * how many series matched (0: the metric is absent).  RD_E_INVAL naming
+ * the line of a malformed sample line.
+ */
+int prom_expo_sum(const char *text, size_t len, const struct prom_sel *sel,
+		  double *sum, size_t *nseries, struct rd_err *err);
+
+#endif
