@@ -1,9 +1,8 @@
 /*
  * pend.c - the pending set (see pend.h).
  *
- * Entries live in one array in order of first sight; an open-addressing
- * table of indexes finds them by id.  Ids are ULIDs, whose last 80 bits
- * are random, so those bytes make the hash.  The checkpoint is a header,
+ * Entries live in one array in order of first sight; idtab finds them by
+ * id.  The checkpoint is a header,
  * the raw entries and a CRC32, written and read without a second copy of
  * the entries, so a million pending records cost one array, not three.
  * It is a cache of the fold, only ever read by the same build on the same
@@ -14,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "idtab.h"
 #include "pend.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -23,59 +23,21 @@
 void pend_init(struct pend *p)
 {
 	memset(p, 0, sizeof(*p));
+	idtab_init(&p->idx, sizeof(struct pend_ent));
 }
 
 void pend_release(struct pend *p)
 {
 	free(p->ents);
-	free(p->slots);
+	idtab_release(&p->idx);
 	pend_init(p);
-}
-
-static uint64_t id_hash(const unsigned char *id)
-{
-	uint64_t h;
-
-	memcpy(&h, id + 8, sizeof(h));
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static void slot_put(struct pend *p, size_t idx)
-{
-	size_t mask = p->nslots - 1;
-	size_t s = (size_t)id_hash(p->ents[idx].id) & mask;
-
-	while (p->slots[s])
-		s = (s + 1) & mask;
-	p->slots[s] = (uint32_t)(idx + 1);
-}
-
-static void rehash(struct pend *p, size_t nslots)
-{
-	free(p->slots);
-	p->nslots = nslots;
-	p->slots = xcalloc(nslots, sizeof(*p->slots));
-	for (size_t i = 0; i < p->n; i++)
-		slot_put(p, i);
 }
 
 static struct pend_ent *find_bin(struct pend *p, const unsigned char *bin)
 {
-	size_t mask, s;
+	long i = idtab_find(&p->idx, p->ents, bin);
 
-	if (!p->nslots)
-		return NULL;
-	mask = p->nslots - 1;
-	for (s = (size_t)id_hash(bin) & mask; p->slots[s]; s = (s + 1) & mask) {
-		struct pend_ent *e = &p->ents[p->slots[s] - 1];
-
-		if (memcmp(e->id, bin, REC_ID_BIN) == 0)
-			return e;
-	}
-	return NULL;
+	return i < 0 ? NULL : &p->ents[i];
 }
 
 struct pend_ent *pend_get(struct pend *p, const char *id)
@@ -109,13 +71,11 @@ static struct pend_ent *add(struct pend *p, const unsigned char *bin)
 		p->cap = p->cap ? p->cap * 2 : 1024;
 		p->ents = xrealloc(p->ents, p->cap * sizeof(*p->ents));
 	}
-	if ((p->n + 1) * 2 > p->nslots)
-		rehash(p, p->nslots ? p->nslots * 2 : 2048);
 	e = &p->ents[p->n];
 	memset(e, 0, sizeof(*e));
 	memcpy(e->id, bin, REC_ID_BIN);
 	p->n++;
-	slot_put(p, p->n - 1);
+	idtab_add(&p->idx, p->ents, p->n - 1, p->n);
 	count(p, PEND_PENDING, 1);
 	return e;
 }
@@ -215,7 +175,7 @@ void pend_compact(struct pend *p)
 			p->ents[j++] = p->ents[i];
 	p->n = j;
 	p->done = 0;
-	rehash(p, p->nslots ? p->nslots : 2048);
+	idtab_rebuild(&p->idx, p->ents, p->n);
 }
 
 struct ckpt_head {
@@ -260,7 +220,7 @@ int pend_load(struct pend *p, struct buf *b, struct spool_pos *resume,
 {
 	struct ckpt_head h;
 	uint32_t crc, want;
-	size_t nslots = 2048, len = b->len, j = 0;
+	size_t len = b->len, j = 0;
 	char *data;
 
 	if (len < sizeof(h) + sizeof(crc))
@@ -299,9 +259,7 @@ int pend_load(struct pend *p, struct buf *b, struct spool_pos *resume,
 	}
 	p->n = p->cap = j;
 	p->ents = xrealloc(p->ents, (j ? j : 1) * sizeof(*p->ents));
-	while (nslots < p->n * 2)
-		nslots *= 2;
-	rehash(p, nslots);
+	idtab_rebuild(&p->idx, p->ents, p->n);
 	resume->seg = h.seg;
 	resume->off = h.off;
 	resume->line = h.line;

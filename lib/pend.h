@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 
 #include "buf.h"
+#include "idtab.h"
 #include "rd.h"
 #include "rec.h"
 #include "spool.h"
@@ -53,8 +54,7 @@ struct pend_ent {
 struct pend {
 	struct pend_ent *ents;
 	size_t n, cap;
-	uint32_t *slots;      /* open addressing: index + 1, 0 = empty */
-	size_t nslots;        /* a power of two, at least 2n */
+	struct idtab idx;     /* id -> entry */
 	uint64_t pending, dead, done;
 };
 
