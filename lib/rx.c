@@ -62,3 +62,38 @@ int rx_match(struct rx *r, const char *s, size_t n)
 		return 0;
 	return RD_E_FULL;
 }
+
+int rx_replace(struct rx *r, const char *s, size_t n, const char *repl,
+	       struct buf *out)
+{
+	size_t pos = 0, start = out->len;
+	int count = 0;
+
+	while (pos <= n) {
+		int rc = pcre2_match(r->code, (PCRE2_SPTR)s, n, pos, 0, r->md, r->mc);
+		PCRE2_SIZE *ov;
+
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0) {
+			out->len = start; /* a limit: leave s as it is */
+			buf_add(out, s, n);
+			return RD_E_FULL;
+		}
+		ov = pcre2_get_ovector_pointer(r->md);
+		buf_add(out, s + pos, ov[0] - pos);
+		buf_adds(out, repl);
+		count++;
+		if (ov[1] == ov[0]) {
+			/* an empty match: keep one byte and move on */
+			if (ov[0] < n)
+				buf_addc(out, s[ov[0]]);
+			pos = ov[0] + 1;
+		} else {
+			pos = ov[1];
+		}
+	}
+	if (pos < n)
+		buf_add(out, s + pos, n - pos);
+	return count;
+}

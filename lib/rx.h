@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "rd.h"
 
 struct rx;
@@ -21,5 +22,11 @@ void rx_free(struct rx *r);
 /* 1 on a match anywhere in s[0..n), 0 on none, RD_E_FULL when a limit
  * stopped the match. */
 int rx_match(struct rx *r, const char *s, size_t n);
+
+/* Append s[0..n) to out with every match replaced by repl (taken
+ * literally).  Returns the number of replacements, or RD_E_FULL when a
+ * limit stopped the match (s is then appended unchanged). */
+int rx_replace(struct rx *r, const char *s, size_t n, const char *repl,
+	       struct buf *out);
 
 #endif

@@ -1,0 +1,136 @@
+/*
+ * redact.c - secrets out of human and JSON output (see redact.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "redact.h"
+#include "rx.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define MASK "[REDACTED]"
+
+struct redact {
+	struct rx **rx;
+	size_t n;
+	struct rec_hdr *hdrs;
+	size_t hcap;
+	struct buf url, body;
+};
+
+int redact_new(const char *const *patterns, size_t n, struct redact **out,
+	       struct rd_err *err)
+{
+	struct redact *r = xcalloc(1, sizeof(*r));
+	int ret;
+
+	r->rx = xcalloc(n ? n : 1, sizeof(*r->rx));
+	buf_init(&r->url);
+	buf_init(&r->body);
+	for (size_t i = 0; i < n; i++) {
+		if ((ret = rx_new(patterns[i], &r->rx[i], err)) < 0) {
+			redact_free(r);
+			*out = NULL;
+			return ret;
+		}
+		r->n++;
+	}
+	*out = r;
+	return 0;
+}
+
+void redact_free(struct redact *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		rx_free(r->rx[i]);
+	free(r->rx);
+	free(r->hdrs);
+	buf_release(&r->url);
+	buf_release(&r->body);
+	free(r);
+}
+
+static int has(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; i + k <= n; i++)
+		if (strncasecmp(s + i, needle, k) == 0)
+			return 1;
+	return 0;
+}
+
+int redact_header_name(const struct redact *r, const char *name, size_t n)
+{
+	static const char *const exact[] = {
+		"authorization", "proxy-authorization", "cookie", "set-cookie", NULL
+	};
+	static const char *const parts[] = {
+		"api-key", "apikey", "api_key", "token", "secret", "password", NULL
+	};
+
+	for (size_t i = 0; exact[i]; i++)
+		if (strlen(exact[i]) == n && strncasecmp(name, exact[i], n) == 0)
+			return 1;
+	for (size_t i = 0; parts[i]; i++)
+		if (has(name, n, parts[i]))
+			return 1;
+	for (size_t i = 0; r && i < r->n; i++)
+		if (rx_match(r->rx[i], name, n) == 1)
+			return 1;
+	return 0;
+}
+
+void redact_text(struct redact *r, const char *s, size_t n, struct buf *out)
+{
+	struct buf a, b;
+
+	if (!r || r->n == 0) {
+		buf_add(out, s, n);
+		return;
+	}
+	buf_init(&a);
+	buf_init(&b);
+	buf_add(&a, s, n);
+	for (size_t i = 0; i < r->n; i++) {
+		buf_reset(&b);
+		rx_replace(r->rx[i], a.data ? a.data : "", a.len, MASK, &b);
+		buf_reset(&a);
+		buf_add(&a, b.data ? b.data : "", b.len);
+	}
+	buf_add(out, a.data ? a.data : "", a.len);
+	buf_release(&a);
+	buf_release(&b);
+}
+
+void redact_req_to_json(struct redact *r, const struct rec_req *q,
+			struct buf *out)
+{
+	struct rec_req c = *q;
+
+	if (r->hcap < q->nhdrs) {
+		r->hcap = q->nhdrs;
+		r->hdrs = xrealloc(r->hdrs, r->hcap * sizeof(*r->hdrs));
+	}
+	for (size_t i = 0; i < q->nhdrs; i++) {
+		r->hdrs[i] = q->hdrs[i];
+		if (redact_header_name(r, q->hdrs[i].name.p, q->hdrs[i].name.n)) {
+			r->hdrs[i].value.p = MASK;
+			r->hdrs[i].value.n = sizeof(MASK) - 1;
+		}
+	}
+	c.hdrs = r->hdrs;
+	buf_reset(&r->url);
+	buf_reset(&r->body);
+	redact_text(r, q->url.p, q->url.n, &r->url);
+	redact_text(r, q->body.p, q->body.n, &r->body);
+	c.url.p = r->url.data ? r->url.data : "";
+	c.url.n = r->url.len;
+	c.body.p = r->body.data ? r->body.data : "";
+	c.body.n = r->body.len;
+	rec_req_to_json(out, &c);
+}

@@ -1,0 +1,40 @@
+/*
+ * redact.h - keeping secrets out of what people read.
+ *
+ * Header values whose names carry credentials (Authorization,
+ * Proxy-Authorization, Cookie, Set-Cookie, and names containing api-key,
+ * apikey, token, secret or password) are replaced by "[REDACTED]".  User
+ * patterns (PCRE2) blank whole header values whose name matches, and
+ * every match inside URLs and bodies.  Records are rewritten through
+ * their canonical form, so a redacted line is still a valid record.
+ */
+#ifndef REDACT_H
+#define REDACT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "rd.h"
+#include "rec.h"
+
+struct redact;
+
+/* patterns: user REGEXes (may be none).  RD_E_INVAL for one that does
+ * not compile.  Caller frees with redact_free. */
+int redact_new(const char *const *patterns, size_t n, struct redact **out,
+	       struct rd_err *err);
+void redact_free(struct redact *r);
+
+/* 1 when a header of this name is a secret. */
+int redact_header_name(const struct redact *r, const char *name, size_t n);
+
+/* Append the canonical line of q with secrets replaced (with its
+ * newline). */
+void redact_req_to_json(struct redact *r, const struct rec_req *q,
+			struct buf *out);
+
+/* Replace user-pattern matches in s[0..n) by "[REDACTED]", appending to
+ * out. */
+void redact_text(struct redact *r, const char *s, size_t n, struct buf *out);
+
+#endif
