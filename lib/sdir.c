@@ -335,8 +335,7 @@ static int resolve_current(struct sdir *d, struct rd_err *err)
 	}
 }
 
-/* The id of the first line of a member's content, or "" when absent. */
-static void first_id_of(const char *data, size_t len, char out[REC_ID_LEN + 1])
+void sdir_first_id(const char *data, size_t len, char out[REC_ID_LEN + 1])
 {
 	const char *p = memmem(data, len < 64 ? len : 64, "\"id\":\"", 6);
 
@@ -433,7 +432,7 @@ static int check_tail(struct sdir *d, uint64_t *end, uint64_t *nent,
 		e.off = off;
 		e.len = (uint32_t)len;
 		e.count = count_lines(d->scratch.data, d->scratch.len);
-		first_id_of(d->scratch.data, d->scratch.len, e.first_id);
+		sdir_first_id(d->scratch.data, d->scratch.len, e.first_id);
 		if ((ret = idx_write(d->idxfd, n, &e, err)) < 0)
 			return ret;
 		sdir_notify(d, SPOOL_NOTICE_REINDEX, sname, off, (uint64_t)len,
@@ -447,7 +446,7 @@ static int check_tail(struct sdir *d, uint64_t *end, uint64_t *nent,
 	return 0;
 }
 
-static int lock_spool(struct sdir *d, struct rd_err *err)
+int sdir_lock_fd(struct sdir *d, struct rd_err *err)
 {
 	if (d->lockfd < 0) {
 		d->lockfd = openat(d->dirfd, "LOCK",
@@ -456,6 +455,15 @@ static int lock_spool(struct sdir *d, struct rd_err *err)
 			return rd_err_sys(err, errno, "cannot open '%s/LOCK'",
 					  d->path);
 	}
+	return d->lockfd;
+}
+
+static int lock_spool(struct sdir *d, struct rd_err *err)
+{
+	int ret;
+
+	if ((ret = sdir_lock_fd(d, err)) < 0)
+		return ret;
 	while (flock(d->lockfd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return rd_err_sys(err, errno, "cannot lock '%s/LOCK'",
@@ -597,6 +605,7 @@ const struct spool_backend sdir_backend = {
 	.iter_next = sdir_iter_next,
 	.iter_free = sdir_iter_free,
 	.claim = sdir_claim,
+	.verify = sdir_verify,
 	.state_read = sdir_state_read,
 	.state_write = sdir_state_write,
 };

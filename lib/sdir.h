@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "gzm.h"
 #include "rd.h"
+#include "rec.h"
 #include "spool.h"
 
 #define SEG_DIGITS 20
@@ -54,6 +55,15 @@ int sdir_state_read(void *impl, const char *name, struct buf *out,
 		    size_t max, struct rd_err *err);
 int sdir_state_write(void *impl, const char *name, const struct iovec *iov,
 		     int iovcnt, struct rd_err *err);
+/* The id of the first line of a member's content, or "" when absent
+ * (what its index entry records). */
+void sdir_first_id(const char *data, size_t len, char out[REC_ID_LEN + 1]);
+/* spool_verify for the directory backend (sdir_verify.c). */
+int sdir_verify(void *impl,
+		void (*found)(void *ctx, const struct spool_finding *f),
+		void *ctx, struct spool_verify_stats *st, struct rd_err *err);
+/* Open the writers' lock file (LOCK) if needed; its fd, or RD_E_IO. */
+int sdir_lock_fd(struct sdir *d, struct rd_err *err);
 /* The reader (sdir_read.c), as spool_backend entry points. */
 int sdir_iter_new(void *impl, const struct spool_pos *from, void **out,
 		  struct rd_err *err);

@@ -138,3 +138,10 @@ int spool_state_write(struct spool *sp, const char *name,
 {
 	return sp->be->state_write(sp->impl, name, iov, iovcnt, err);
 }
+
+int spool_verify(struct spool *sp,
+		 void (*found)(void *ctx, const struct spool_finding *f),
+		 void *ctx, struct spool_verify_stats *st, struct rd_err *err)
+{
+	return sp->be->verify(sp->impl, found, ctx, st, err);
+}

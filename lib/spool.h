@@ -121,6 +121,31 @@ int spool_state_read(struct spool *sp, const char *name, struct buf *out,
 int spool_state_write(struct spool *sp, const char *name,
 		      const struct iovec *iov, int iovcnt, struct rd_err *err);
 
+/* One problem found by spool_verify. */
+struct spool_finding {
+	const char *file;      /* segment or index file name, borrowed */
+	uint64_t offset;       /* byte offset in that file */
+	uint64_t bytes;        /* bytes affected, 0 when not a span */
+	int64_t lost;          /* records that cannot be read; -1 unknown */
+	const char *what;      /* what is wrong, borrowed */
+};
+
+struct spool_verify_stats {
+	uint64_t segments, members, records, bytes, findings;
+};
+
+/*
+ * Walk every member of every segment: check each gzip member (header,
+ * CRC32, ISIZE), and cross-check the side index against the members.
+ * found is called for each problem, with its place and cost.  Writers
+ * wait while it runs (it holds the writers' lock shared), so a write in
+ * progress is never mistaken for damage.  0, or a negative code when the
+ * walk itself cannot proceed (I/O error).
+ */
+int spool_verify(struct spool *sp,
+		 void (*found)(void *ctx, const struct spool_finding *f),
+		 void *ctx, struct spool_verify_stats *st, struct rd_err *err);
+
 /* Where a line sits: segment number, member offset, line within member.
  * Backends define the meaning; positions compare in log order. */
 struct spool_pos {
@@ -162,6 +187,9 @@ struct spool_backend {
 	int (*iter_next)(void *it, struct spool_item *item, struct rd_err *err);
 	void (*iter_free)(void *it);
 	int (*claim)(void *impl, const char *role, struct rd_err *err);
+	int (*verify)(void *impl,
+		      void (*found)(void *ctx, const struct spool_finding *f),
+		      void *ctx, struct spool_verify_stats *st, struct rd_err *err);
 	int (*state_read)(void *impl, const char *name, struct buf *out,
 			  size_t max, struct rd_err *err);
 	int (*state_write)(void *impl, const char *name,
