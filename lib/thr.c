@@ -21,9 +21,10 @@ enum thr_unit thr_metric_unit(const char *m)
 {
 	if (strcmp(m, "p50") == 0 || strcmp(m, "p90") == 0 ||
 	    strcmp(m, "p99") == 0 || ends_with(m, "_ms") ||
-	    ends_with(m, "latency"))
+	    ends_with(m, "latency") || strcmp(m, "oldest_pending") == 0 ||
+	    ends_with(m, "_age"))
 		return THR_MS;
-	if (strcmp(m, "error_rate") == 0 || ends_with(m, "_ratio"))
+	if (ends_with(m, "_rate") || ends_with(m, "_ratio"))
 		return THR_FRACTION;
 	return THR_PLAIN;
 }

@@ -4,11 +4,12 @@
  *
  *   METRIC OP VALUE[UNIT]      p99<250ms   error_rate<=1%   value>=0.99
  *
- * OP is <, <=, >, >=, == or !=.  Latency metrics (p50, p90, p99, and any
- * name ending in _ms or _latency) take a duration unit (ms, s, m, h; a
- * bare number is ms) and are compared in milliseconds.  Rates of errors
- * (error_rate, and names ending in _ratio) take a percentage or a bare
- * fraction in [0, 1].  Other metrics take plain numbers.
+ * OP is <, <=, >, >=, == or !=.  Latencies and ages (p50, p90, p99,
+ * oldest_pending, names ending in _ms, latency or _age) take a duration
+ * unit (ms, s, m, h; a bare number is ms) and are compared in
+ * milliseconds.  Shares (names ending in _rate or _ratio, such as
+ * error_rate) take a percentage or a bare fraction in [0, 1].  Other
+ * metrics take plain numbers.
  *
  * Ranges: [@][START:][END], where ~ is minus infinity and an empty END is
  * plus infinity; "10" means 0..10.  A value outside the range alerts, or

@@ -1,0 +1,30 @@
+# bash completion for rd-audit(1)                          -*- shell-script -*-
+_rd_audit()
+{
+	local cur prev
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+
+	case $prev in
+	-d | --dir)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return ;;
+	--html)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--fail-if)
+		COMPREPLY=($(compgen -W "'pending>1000' 'dead>0' 'oldest_pending>1h' 'amplification>1.2'" -- "$cur"))
+		return ;;
+	--where | --match-url | --since | --until | --route-rule | --max-groups | \
+	--show | --redact)
+		return ;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W '-d --dir --json -q --quiet -v --verbose
+			-h --help -V --version --where --match-url --since --until
+			--route-rule --max-groups --prom --html --list --show --redact
+			--no-redact --verify --fail-if' -- "$cur"))
+	fi
+} &&
+	complete -F _rd_audit rd-audit

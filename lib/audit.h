@@ -1,0 +1,118 @@
+/*
+ * audit.h - what happened in a spool: one streaming fold of requests and
+ * events into per-request state and the summary rd-audit prints.
+ *
+ * Memory is bounded by the number of requests (40 bytes each plus the id
+ * table), never by their size or by the number of events; groups (failure
+ * types, hosts, routes, statuses) are capped, and what does not fit goes
+ * to an "other" group, so a spool of random URLs cannot blow up memory.
+ *
+ * Routes are "METHOD host/path" with ids folded: UUIDs become :uuid,
+ * ULIDs :ulid, long hex strings :hex and numbers :n; user rules (PCRE2
+ * pattern and replacement) run first.  No output here.
+ */
+#ifndef AUDIT_H
+#define AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "idtab.h"
+#include "rd.h"
+#include "sel.h"
+#include "spool.h"
+
+enum audit_state { AUDIT_PENDING = 0, AUDIT_OK, AUDIT_DEAD };
+
+struct audit_group {
+	char name[160];
+	uint64_t requests, pending, ok, dead;
+	uint64_t attempts;         /* replay attempts */
+	uint64_t replayed;         /* requests with at least one attempt */
+};
+
+struct audit_dim {
+	struct audit_group *g;     /* the last one may be "other" */
+	size_t n, cap, max;
+	int has_other;
+};
+
+#define AUDIT_TIMELINE 48
+
+struct audit_summary {
+	uint64_t requests, pending, due, backing_off, ok, dead;
+	uint64_t attempts, attempts_ok, attempts_retry, attempts_permanent;
+	uint64_t replayed;          /* requests attempted at least once */
+	uint64_t revived;
+	int64_t oldest_pending_ms;  /* captured_at of the oldest; 0 none */
+	int64_t first_ms, last_ms;  /* span of captures and attempts */
+	struct hist latency;        /* of attempts that got a response */
+	struct audit_dim by_failure, by_host, by_route, by_status;
+	uint64_t by_attempts[7];    /* 0..5 attempts, then 6 or more */
+	/* captures and attempts per bucket of the span */
+	uint64_t tl_captures[AUDIT_TIMELINE], tl_attempts[AUDIT_TIMELINE];
+	uint64_t bad_lines;         /* lines that claim a kind and do not parse */
+};
+
+struct audit_rule {
+	struct rx *rx;             /* owned by the caller */
+	const char *repl;
+};
+
+struct audit_opts {
+	struct sel *sel;           /* borrowed; NULL: every request */
+	const struct audit_rule *rules;
+	size_t nrules;
+	size_t max_groups;         /* per dimension; default 50 */
+	int64_t now_ms;
+};
+
+struct audit_rec {             /* 40 bytes per request */
+	unsigned char id[REC_ID_BIN];
+	int32_t captured_s;        /* seconds since AUDIT_EPOCH */
+	int32_t due_s;
+	uint32_t attempts;
+	uint16_t route, host, ftype, status;
+	uint8_t state;
+	uint8_t pad[3];
+};
+
+struct audit {
+	struct audit_opts o;
+	struct audit_rec *recs;
+	size_t n, cap;
+	struct idtab idx;
+	struct audit_summary s;
+	struct rec_parser rp;
+	struct buf scratch;
+	/* timeline: samples kept coarse (one per minute) until the span is
+	 * known, then binned */
+	uint64_t *tl_min_cap, *tl_min_att;
+	int64_t tl_base_min;
+	size_t tl_len;
+};
+
+void audit_init(struct audit *a, const struct audit_opts *o);
+void audit_release(struct audit *a);
+
+/* Fold one spool line.  Never fails: a bad line is counted. */
+void audit_fold(struct audit *a, const struct spool_item *it);
+
+/* Finish: states, groups and timeline.  Call once after the last fold. */
+void audit_finish(struct audit *a);
+
+/* The state of a request by id, or -1 when it is not selected. */
+int audit_state_of(struct audit *a, const char *id, uint32_t *attempts);
+
+/* The normalised route of a request ("POST host/orders/:n"), into out. */
+void audit_route(const struct audit_opts *o, const struct rec_req *q,
+		 struct buf *out);
+
+const char *audit_state_name(int s);
+
+/* Replay amplification: attempts per replayed request (1.0 when each was
+ * sent once); 0 when nothing was replayed. */
+double audit_amplification(uint64_t attempts, uint64_t replayed);
+
+#endif

@@ -1,0 +1,238 @@
+#!/usr/bin/env bats
+# rd-audit: counts against a scripted history, every format, redaction,
+# --verify against damage, --fail-if, and bad input.
+
+load common
+
+setup() { common_setup; }
+teardown() { ds_stop; common_teardown; }
+
+# A scripted history: 10 orders that fail once then succeed, 2 requests
+# that fail permanently (400), 3 captured and never replayed, with a
+# secret header on each.
+history() {
+	ds_start --fail-first 1 --route /bad=400
+	seq 10 | awk -v p="$PORT" '{ printf "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:%s/orders/%d\",\"headers\":[[\"Authorization\",\"Bearer sk_live_abc\"],[\"Cookie\",\"sid=42\"],[\"X-Api-Key\",\"k123\"]],\"body\":\"{\\\"card\\\":\\\"4111111111111111\\\"}\",\"failure\":{\"type\":\"http_503\",\"status\":503}}\n", p, $1 }' |
+		rd-capture -q > /dev/null
+	seq 2 | awk -v p="$PORT" '{ printf "{\"method\":\"GET\",\"url\":\"http://127.0.0.1:%s/bad/%d\",\"failure\":{\"type\":\"timeout\"}}\n", p, $1 }' |
+		rd-capture -q > /dev/null
+	rd-replay -q --rate max --backoff 1ms --backoff-max 2ms
+	seq 3 | awk '{ printf "{\"method\":\"PUT\",\"url\":\"http://other.example/users/0b3f6c1e-8a2d-4c3e-9f10-12345678%04d\",\"failure\":{\"type\":\"connect\"}}\n", $1 }' |
+		rd-capture -q > /dev/null
+	ds_stop
+}
+
+@test "counts match a scripted history of captures, retries and deaths" {
+	history
+	run rd-audit --json
+	assert_success
+	j=$output
+	jq -e '.requests == 15 and .state.ok == 10 and .state.dead == 2 and .state.pending == 3 and .state.due == 3' <<< "$j"
+	jq -e '.replay.attempts == 22 and .replay.ok == 10 and .replay.retry == 10 and .replay.permanent == 2 and .replay.replayed == 12' <<< "$j"
+	# amplification: 22 attempts for 12 replayed requests
+	jq -e '(.replay.amplification * 100 | round) == 183' <<< "$j"
+	jq -e '[.by_failure[] | {(.name): .requests}] | add == {"http_503":10,"timeout":2,"connect":3}' <<< "$j"
+	jq -e '.by_route[] | select(.name | endswith("/orders/:n")) | .requests == 10 and .amplification == 2' <<< "$j"
+	jq -e '.by_route[] | select(.name == "PUT other.example/users/:uuid") | .requests == 3' <<< "$j"
+	jq -e '.by_attempts == [3,2,10,0,0,0,0]' <<< "$j"
+	jq -e '[.by_status[] | {(.name): .requests}] | add == {"200":10,"400":2,"not replayed":3}' <<< "$j"
+	jq -e '(.timeline.captures | add) == 15 and (.timeline.replays | add) == 22' <<< "$j"
+	jq -e '.oldest_pending.age_s >= 0' <<< "$j"
+	# the human table says the same
+	run rd-audit
+	assert_success
+	assert_output --partial "15 requests"
+	assert_output --partial "pending 3 (due 3, backing off 0)   ok 10   dead 2"
+	assert_output --partial "amplification 1.83"
+}
+
+@test "filters: --match-url, --where, --since/--until, and bad ones" {
+	history
+	run rd-audit --json --match-url '/orders/'
+	assert_success
+	jq -e '.requests == 10' <<< "$output"
+	run rd-audit --json --where '.method == "PUT"'
+	jq -e '.requests == 3' <<< "$output"
+	run rd-audit --json --until 2000-01-01T00:00:00Z
+	jq -e '.requests == 0' <<< "$output"
+	run rd-audit --json --since 1h
+	jq -e '.requests == 15' <<< "$output"
+	run rd-audit --where '.['
+	assert_failure 2
+	run rd-audit --match-url '('
+	assert_failure 2
+	assert_output --partial "offset"
+	run rd-audit --since yesterday
+	assert_failure 2
+	run rd-audit --list --prom
+	assert_failure 2
+	assert_output --partial "choose one"
+}
+
+@test "route rules fold what the built-in ones do not, and high cardinality is capped" {
+	history
+	run rd-audit --json --route-rule '/users/[^/]+=/users/:user'
+	jq -e '.by_route[] | select(.name == "PUT other.example/users/:user") | .requests == 3' <<< "$output"
+	run rd-audit --json --max-groups 1
+	jq -e '.by_route | length == 2 and (map(.name) | index("(other)") != null) and (map(.requests) | add) == 15' <<< "$output"
+}
+
+@test "secrets are redacted in every output unless --no-redact" {
+	history
+	rd-audit > "$T/human"
+	rd-audit --json > "$T/json"
+	rd-audit --prom > "$T/prom"
+	rd-audit --list > "$T/list"
+	id=$(jq -r 'select(.method=="POST") | .id' "$T/list" | head -1)
+	rd-audit --show "$id" > "$T/show"
+	rd-audit --html "$T/r.html" 2> /dev/null > /dev/null
+	for f in human json prom list show r.html; do
+		run grep -l -e 'sk_live_abc' -e 'sid=42' -e 'k123' "$T/$f"
+		assert_failure
+	done
+	grep -q '"Authorization","\[REDACTED\]"' "$T/list"
+	grep -q '"X-Api-Key","\[REDACTED\]"' "$T/show"
+	# user patterns: header names, and matches in URLs and bodies
+	rd-audit --list --redact '4111[0-9]+' > "$T/list2"
+	run grep -c '4111111111111111' "$T/list2"
+	assert_output 0
+	rd-audit --json --redact 'orders' > "$T/json2"
+	run grep -c 'orders' "$T/json2"
+	assert_output 0
+	# explicitly raw
+	rd-audit --list --no-redact > "$T/raw"
+	grep -q 'sk_live_abc' "$T/raw"
+	run rd-audit --no-redact --redact x
+	assert_failure 2
+}
+
+@test "--list and --show print records and their history as NDJSON" {
+	history
+	run rd-audit --list
+	assert_success
+	assert_equal "$(wc -l <<< "$output")" 15
+	jq -e -s 'map(.state) | group_by(.) | map({(.[0]): length}) | add == {"ok":10,"dead":2,"pending":3}' <<< "$output"
+	id=$(jq -r 'select(.url | endswith("/bad/1")) | .id' <<< "$output")
+	run rd-audit --show "$id"
+	assert_success
+	jq -e -s 'map(.kind) == ["request","attempt","dead"]' <<< "$output"
+	jq -e -s '.[2].reason == "permanent failure: HTTP 400"' <<< "$output"
+	# the list feeds a replay selection
+	rd-audit --list --where '.method == "PUT"' | jq -c 'select(.state == "pending")' > "$T/pick"
+	assert_equal "$(wc -l < "$T/pick")" 3
+	run rd-audit --show 01M89FXCC4AN64DKWZN4MJP9ZZ
+	assert_failure 1
+	assert_output --partial "no record"
+	run rd-audit --show not-an-id
+	assert_failure 2
+}
+
+@test "--prom passes promtool check metrics" {
+	history
+	rd-audit --prom > "$T/m.prom"
+	run promtool check metrics < "$T/m.prom"
+	assert_success
+	grep -q '^redrive_requests{state="dead"} 2$' "$T/m.prom"
+	grep -q '^redrive_replay_attempts{outcome="ok"} 10$' "$T/m.prom"
+	grep -q '^redrive_replay_latency_seconds_count 22$' "$T/m.prom"
+	# an empty spool too
+	rd-audit -d "$T/empty" --prom > "$T/e.prom" 2> /dev/null || mkdir -p "$T/empty"
+	rd-capture -q -d "$T/empty2" < /dev/null > /dev/null
+	rd-audit -d "$T/empty2" --prom > "$T/e.prom"
+	run promtool check metrics < "$T/e.prom"
+	assert_success
+}
+
+@test "--fail-if turns the audit into an assertion" {
+	history
+	run rd-audit -q --fail-if 'dead>0'
+	assert_failure 1
+	assert_output --partial "--fail-if 'dead>0' holds: dead is 2"
+	run rd-audit -q --fail-if 'pending>1000' --fail-if 'oldest_pending>1h' --fail-if 'amplification>2'
+	assert_success
+	run rd-audit -q --fail-if 'amplification>1.5'
+	assert_failure 1
+	run rd-audit -q --fail-if 'success_rate<40%'
+	assert_success
+	run rd-audit --fail-if 'pendin>3'
+	assert_failure 2
+	assert_output --partial "unknown quantity 'pendin'"
+	run rd-audit --fail-if 'pending>>3'
+	assert_failure 2
+	run rd-audit --fail-if 'oldest_pending>1x'
+	assert_failure 2
+}
+
+# Flip one byte of file $1 at offset $2.
+flip() {
+	printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$2" -N1 "$1") ^ 0x55 )))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+@test "--verify is clean on a sound spool and names every kind of damage" {
+	for i in 1 2 3; do
+		rec "$i" | rd-capture -q > /dev/null
+	done
+	run rd-audit --verify
+	assert_success
+	assert_output --partial "3 members, 3 records"
+	assert_output --partial "0 findings"
+	seg=$(ls "$SPOOL"/*.ndjson.gz)
+	name=$(basename "$seg")
+	off2=$(od -An -tu8 -j $((16 + 48)) -N8 "$SPOOL"/*.idx | tr -d ' ')
+	# a bit flip in the middle member: found, named, costed; the rest readable
+	flip "$seg" $((off2 + 20))
+	run rd-audit --verify
+	assert_failure 1
+	assert_output --regexp "$name at byte $off2: damaged member.*; 1 records cannot be read"
+	run rd-audit --verify --json
+	assert_failure 1
+	jq -e --argjson o "$off2" 'select(.offset == $o) | .records_lost == 1' <<< "$output"
+	# garbage appended, and a torn tail
+	flip "$seg" $((off2 + 20))
+	size=$(stat -c %s "$seg")
+	printf 'garbage that is not gzip' >> "$seg"
+	run rd-audit --verify
+	assert_failure 1
+	assert_output --partial "at byte $size: garbage"
+	truncate -s "$size" "$seg"
+	rec 9 | gzip -c | head -c 30 >> "$seg"
+	run rd-audit --verify
+	assert_failure 1
+	assert_output --partial "at byte $size: torn tail"
+	truncate -s "$size" "$seg"
+	# a zeroed index entry
+	dd if=/dev/zero of="$(ls "$SPOOL"/*.idx)" bs=1 seek=$((16 + 48)) count=8 conv=notrunc status=none
+	run rd-audit --verify
+	assert_failure 1
+	assert_output --partial "index entry damaged"
+}
+
+@test "the HTML report is self-contained and renders in headless Chromium without errors" {
+	command -v chromium > /dev/null || skip "chromium is not installed"
+	history
+	run rd-audit --html "$T/report.html"
+	assert_success
+	assert_output --partial "report written to $T/report.html"
+	# no network fetches: no src=, href= or url( pointing anywhere
+	run grep -E -o '(src|href)="[^"#]+|url\(' "$T/report.html"
+	assert_failure
+	grep -q '<svg' "$T/report.html"
+	render() {
+		timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
+			--enable-logging=stderr --v=0 --user-data-dir="$T/chrome" \
+			--dump-dom "file://$1" 2>&1
+	}
+	# the console check catches errors: a page with one shows it
+	echo '<html><body><script>nosuchfn()</script></body></html>' > "$T/bad.html"
+	run render "$T/bad.html"
+	assert_output --partial ":CONSOLE:"
+	run render "$T/report.html"
+	assert_success
+	assert_output --partial "redrive audit"
+	assert_output --partial "Amplification by route"
+	refute_output --partial ":CONSOLE:"
+	run timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
+		--user-data-dir="$T/chrome" --print-to-pdf="$T/report.pdf" "file://$T/report.html"
+	[ -s "$T/report.pdf" ]
+}
