@@ -33,6 +33,8 @@ struct gzm_reader {
 	size_t ra_len;
 	off_t ra_off;  /* file offset of ra[0] */
 	int ra_fd;     /* the file ra belongs to, -1 when empty */
+	void *dz;      /* libdeflate decompressor for gzm_read_sized; owned */
+	struct buf in; /* a whole member for gzm_read_sized */
 };
 
 /* How a member read ended.  Negative values are RD_E* errors (I/O). */
@@ -72,6 +74,17 @@ void gzm_reader_drop(struct gzm_reader *r);
  */
 int gzm_read(struct gzm_reader *r, int fd, off_t off, off_t end,
 	     struct buf *out, size_t max_out, off_t *len, struct rd_err *err);
+
+/*
+ * Read the member at off whose length is already known (from the index):
+ * the whole member is inflated in one call with libdeflate, which checks
+ * the CRC and the size.  GZM_OK with the content appended to out, or
+ * another status when it is not exactly one whole, valid member of that
+ * length: the caller then reads it with gzm_read, which says precisely
+ * what is wrong.  Several times faster than the streaming path.
+ */
+int gzm_read_sized(struct gzm_reader *r, int fd, off_t off, size_t len,
+		   struct buf *out, size_t max_out, struct rd_err *err);
 
 /*
  * The offset of the first whole, valid member starting in [from, end), or
