@@ -11,6 +11,7 @@
 
 #include "afile.h"
 #include "xalloc.h"
+#include "sysio.h"
 #include "banned.h"
 
 int afile_write_at(int dirfd, const char *dirpath, const char *name,
@@ -42,7 +43,7 @@ int afile_write_at(int dirfd, const char *dirpath, const char *name,
 			len -= (size_t)w;
 		}
 	}
-	if (fsync(fd) < 0) {
+	if (sysio_fsync(fd) < 0) {
 		ret = rd_err_sys(err, errno, "fsync '%s/%s'", dirpath, tmp);
 		goto fail;
 	}
@@ -56,7 +57,7 @@ int afile_write_at(int dirfd, const char *dirpath, const char *name,
 		ret = rd_err_sys(err, errno, "rename '%s/%s'", dirpath, tmp);
 		goto fail;
 	}
-	if (fsync(dirfd) < 0)
+	if (sysio_fsync(dirfd) < 0)
 		return rd_err_sys(err, errno, "fsync '%s'", dirpath);
 	return 0;
 fail:

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "xalloc.h"
+#include "sysio.h"
 #include "banned.h"
 
 static const char header[IDX_HEADER_SIZE] = "redrive-idx v1\n";
@@ -72,7 +73,7 @@ static int pread_full(int fd, void *p, size_t n, off_t off)
 
 int idx_create(int fd, struct rd_err *err)
 {
-	ssize_t k = pwrite(fd, header, sizeof(header), 0);
+	ssize_t k = sysio_pwrite(fd, header, sizeof(header), 0);
 
 	if (k != (ssize_t)sizeof(header))
 		return rd_err_sys(err, k < 0 ? errno : ENOSPC, "write index header");
@@ -123,7 +124,7 @@ int idx_write(int fd, uint64_t n, const struct idx_entry *e,
 	ssize_t k;
 
 	encode(e, b);
-	k = pwrite(fd, b, sizeof(b), (off_t)(IDX_HEADER_SIZE + n * IDX_ENTRY_SIZE));
+	k = sysio_pwrite(fd, b, sizeof(b), (off_t)(IDX_HEADER_SIZE + n * IDX_ENTRY_SIZE));
 	if (k != (ssize_t)sizeof(b)) {
 		int e2 = k < 0 ? errno : ENOSPC;
 

@@ -44,6 +44,7 @@
 #include "rec.h"
 #include "sdir.h"
 #include "xalloc.h"
+#include "sysio.h"
 #include "banned.h"
 
 static uint64_t mono_ms(void)
@@ -146,7 +147,7 @@ int sdir_list_segs(struct sdir *d, uint64_t **out, size_t *n,
 
 int sdir_fsync_dir(struct sdir *d, struct rd_err *err)
 {
-	if (fsync(d->dirfd) < 0)
+	if (sysio_fsync(d->dirfd) < 0)
 		return rd_err_sys(err, errno, "fsync '%s'", d->path);
 	return 0;
 }
@@ -185,7 +186,7 @@ static int make_dirs(const char *path, struct rd_err *err)
 			if (slash && slash != p)
 				*slash = '/';
 			if (pfd >= 0) {
-				if (fsync(pfd) < 0)
+				if (sysio_fsync(pfd) < 0)
 					ret = rd_err_sys(err, errno, "fsync parent of '%s'", p);
 				close(pfd);
 			}
@@ -422,7 +423,7 @@ static int check_tail(struct sdir *d, uint64_t *end, uint64_t *nent,
 			snprintf(why, sizeof(why), "%s", err ? err->msg : "damaged");
 			if (ftruncate(d->segfd, (off_t)off) < 0)
 				return rd_err_sys(err, errno, "truncate '%s'", sname);
-			if (fdatasync(d->segfd) < 0)
+			if (sysio_fdatasync(d->segfd) < 0)
 				return rd_err_sys(err, errno, "fsync '%s'", sname);
 			sdir_notify(d, SPOOL_NOTICE_CUT, sname, off, size - off, -1,
 			       why);
@@ -473,7 +474,7 @@ static int lock_spool(struct sdir *d, struct rd_err *err)
 
 static int do_sync(struct sdir *d, struct rd_err *err)
 {
-	if (d->segfd >= 0 && fdatasync(d->segfd) < 0)
+	if (d->segfd >= 0 && sysio_fdatasync(d->segfd) < 0)
 		return rd_err_sys(err, errno, "fsync '%s' segment %llu", d->path,
 				  (unsigned long long)d->seg);
 	d->unsynced = 0;
@@ -521,13 +522,13 @@ static int sdir_append(void *impl, const struct spool_batch *b,
 	}
 	sdir_seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);
 	/* One write per member.  Anything short is taken back. */
-	k = pwrite(d->segfd, d->member.data, d->member.len, (off_t)end);
+	k = sysio_pwrite(d->segfd, d->member.data, d->member.len, (off_t)end);
 	if (k != (ssize_t)d->member.len) {
 		int e2 = k < 0 ? errno : ENOSPC;
 
 		/* A short write hides its cause (ENOSPC, EFBIG, EIO); one
 		 * write of the rest reveals it.  The batch fails either way. */
-		if (k >= 0 && pwrite(d->segfd, d->member.data + k,
+		if (k >= 0 && sysio_pwrite(d->segfd, d->member.data + k,
 				     d->member.len - (size_t)k,
 				     (off_t)end + k) < 0)
 			e2 = errno;
