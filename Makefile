@@ -46,12 +46,21 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPERS  := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 
+# libFuzzer targets, built apart with clang (tests/fuzz/).
+FUZZ_BUILD := build-fuzz
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_CFLAGS := -std=c11 -g -O1 -pthread -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -MMD -MP
+FUZZ_TIME ?= 60
+
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 # Keep objects: they are not throwaway intermediates.
 .SECONDARY:
 
-.PHONY: all deps check unit bats bench install uninstall clean demo
+.PHONY: all deps check unit bats bench install uninstall clean demo fuzz fuzz-build torture
 all: $(BINS)
 
 # Install missing Debian packages once per build tree; the script itself
@@ -81,9 +90,33 @@ $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIBRD)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(FUZZ_BUILD)/lib/%.o: lib/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/librd.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/librd.a
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# `make fuzz` fuzzes every target for FUZZ_TIME seconds (default 60).
+fuzz: $(FUZZ_BINS)
+	@sh tests/fuzz/run $(FUZZ_BUILD) -max_total_time=$(FUZZ_TIME)
+
+# `make torture N=1000`: the long fault and fuzz runs, with a summary.
+N ?= 100
+torture: $(BINS) $(HELPERS) $(FUZZ_BINS)
+	@sh .ci/deps test
+	@N=$(N) BUILD=$(BUILD) sh tests/torture.sh
+
 # `make check` runs every unit test and bats suite and ends with the line
-# "N passed, N failed".
-check: $(BINS) $(UNITS) $(HELPERS)
+# "N passed, N failed".  It builds the fuzz targets too: tests/fuzz.bats
+# runs each over its corpus and briefly beyond.
+check: $(BINS) $(UNITS) $(HELPERS) $(FUZZ_BINS)
 	@sh .ci/deps test
 	@BUILD=$(BUILD) sh tests/run $(UNITS)
 
@@ -121,7 +154,8 @@ uninstall:
 		$(patsubst completions/%,$(DESTDIR)$(FISHCOMPDIR)/%,$(wildcard completions/*.fish))
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
+-include $(FUZZ_LIB_OBJ:.o=.d)
 -include $(LIB_OBJ:.o=.d) $(BINS:$(BUILD)/bin/%=$(BUILD)/cmd/%.d) \
 	$(UNITS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
