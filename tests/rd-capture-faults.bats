@@ -46,6 +46,7 @@ assert_spool_clean() {
 	stored_ids > "$T/stored"
 	# Every printed id is stored (comm -23: lines only in printed).
 	assert_equal "$(comm -23 "$T/printed" "$T/stored" | wc -l)" 0
+	echo "# rounds $rounds, acknowledged $(wc -l < "$T/printed"), lost 0" >&3
 	# And no record is stored twice.
 	assert_equal "$(uniq -d "$T/stored" | wc -l)" 0
 }

@@ -1,0 +1,229 @@
+#!/usr/bin/env bats
+# Faults beyond capture: damage read by replay, injected errors in the
+# replay's own writes, concurrency of writers and a replay across rolls,
+# clock jumps, and a valgrind pass.  rd-capture's own faults are in
+# rd-capture-faults.bats; the kill -9 loop of rd-replay in rd-replay.bats.
+# RELIABILITY.md maps each promise to its test.
+
+load common
+
+setup() { common_setup; }
+teardown() { ds_stop; common_teardown; }
+
+# Flip one byte of file $1 at offset $2.
+flip() {
+	printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$2" -N1 "$1") ^ 0x55 )))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# Offset of member $2 (0-based) of segment $1, from its index.
+member_off() {
+	od -An -tu8 -j $((16 + 48 * $2)) -N8 "${1%.ndjson.gz}.idx" | tr -d ' '
+}
+
+# Capture records $1..$2 as one batch (one member).
+batch() {
+	seq "$1" "$2" | awk -v p="$PORT" '{ printf "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:%s/o/%d\",\"body\":\"{\\\"n\\\":%d}\"}\n", p, $1, $1 }' |
+		rd-capture -q > /dev/null
+}
+
+# Every logged body is the one captured for its path.
+bodies_exact() {
+	jq -r '"\(.path) \(.sha256)"' "$T/ds.log" | while read -r p h; do
+		n=${p##*/}
+		[ "$(printf '{"n":%s}' "$n" | sha256sum | cut -d' ' -f1)" = "$h" ] || echo "$p"
+	done
+}
+
+@test "damage in a sealed member: replay skips that batch only, says where, sends no garbage" {
+	ds_start
+	batch 1 10
+	batch 11 20
+	batch 21 30
+	seg=$(ls "$SPOOL"/*.ndjson.gz)
+	off=$(member_off "$seg" 1)
+	flip "$seg" $((off + 25))
+	run rd-replay --rate max
+	assert_success
+	assert_output --regexp "skipped damage in '.*/00000000000000000001.ndjson.gz' at byte $off"
+	assert_equal "$(jq -r .path "$T/ds.log" | sort -t/ -k3n | tr '\n' ' ')" \
+		"$(for i in $(seq 1 10) $(seq 21 30); do printf '/o/%s ' "$i"; done)"
+	assert_equal "$(bodies_exact)" ""
+	run rd-audit --verify
+	assert_failure 1
+	assert_output --partial "at byte $off: damaged member"
+	assert_output --partial "10 records cannot be read"
+}
+
+@test "a zeroed block and garbage in segments: readers skip them, writers carry on" {
+	ds_start
+	batch 1 5
+	batch 6 10
+	seg=$(ls "$SPOOL"/*.ndjson.gz)
+	off=$(member_off "$seg" 0)
+	dd if=/dev/zero of="$seg" bs=1 seek=$((off + 10)) count=64 conv=notrunc status=none
+	printf 'garbage after the last member' >> "$seg"
+	# the next writer cuts the garbage tail and says so
+	run sh -c "echo '{\"method\":\"GET\",\"url\":\"http://127.0.0.1:$PORT/o/11\"}' | rd-capture -q"
+	assert_success
+	run rd-replay --rate max
+	assert_success
+	assert_output --partial "skipped damage"
+	assert_equal "$(jq -r .path "$T/ds.log" | sort -t/ -k3n | tr '\n' ' ')" "/o/6 /o/7 /o/8 /o/9 /o/10 /o/11 "
+}
+
+@test "ENOSPC while replay appends its events: exit 2, nothing committed lost, the next run completes" {
+	ds_start
+	capture_n 50
+	rc=0
+	# the replay's appends are pwrite64 calls on the segment; fail the first
+	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=pwrite64 \
+		-e inject=pwrite64:error=ENOSPC:when=1 \
+		rd-replay --rate max -c 4 > "$T/out" 2> "$T/err" || rc=$?
+	assert_equal "$rc" 2
+	grep -q "No space left on device" "$T/err"
+	rd-audit --verify > /dev/null
+	run rd-replay --rate max
+	assert_success
+	# at least once: every record delivered; what was sent but not recorded
+	# went again with the same key
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 50
+	diff <(jq -r .key "$T/ds.log" | sort -u) <(spool_lines | jq -r 'select(.kind=="request") | .id' | sort)
+}
+
+@test "EIO when the checkpoint is renamed into place: exit 2, the old state is intact" {
+	ds_start
+	capture_n 10
+	rd-replay -q --rate max
+	cp "$SPOOL/replay.ckpt" "$T/ckpt.before"
+	capture_n 5
+	rc=0
+	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
+		-e inject=rename,renameat,renameat2:error=EIO \
+		rd-replay --rate max > "$T/out" 2> "$T/err" || rc=$?
+	assert_equal "$rc" 2
+	grep -q "Input/output error" "$T/err"
+	cmp "$SPOOL/replay.ckpt" "$T/ckpt.before"
+	[ ! -e "$SPOOL/replay.ckpt.tmp" ]
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 15
+}
+
+@test "EINTR on every write and fsync is retried, not reported" {
+	for i in $(seq 200); do rec "$i"; done > "$T/in"
+	rc=0
+	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=pwrite64,write,fdatasync,fsync \
+		-e inject=pwrite64,write:error=EINTR:when=1+2 \
+		rd-capture < "$T/in" > "$T/ids" 2> "$T/err" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(wc -l < "$T/ids")" 200
+	assert_equal "$(spool_lines | wc -l)" 200
+}
+
+@test "8 writers and a replay together across forced rolls: every record delivered, none twice" {
+	ds_start
+	pids=""
+	for w in $(seq 8); do
+		# incompressible padding, so that 16K segments roll often
+		( seq $(( (w - 1) * 150 + 1 )) $(( w * 150 )) | while read -r i; do
+			printf '{"method":"POST","url":"http://127.0.0.1:%s/o/%d","headers":[["X-Pad","%s"]],"body":"{\\"n\\":%d}"}\n' \
+				"$PORT" "$i" "$(head -c 150 /dev/urandom | base64 -w0)" "$i"
+		done | rd-capture -q --segment-size 16K > "$T/ids.$w" ) &
+		pids="$pids $!"
+	done
+	for round in $(seq 6); do
+		rd-replay -q --rate max -c 4 || true
+	done
+	# the writers only: a bare wait would wait for the downstream too
+	for p in $pids; do wait "$p"; done
+	rd-replay -q --rate max
+	assert_equal "$(cat "$T"/ids.* | wc -l)" 1200
+	[ "$(ls "$SPOOL"/*.ndjson.gz | wc -l)" -gt 3 ]
+	# segments are numbered without gaps
+	n=$(ls "$SPOOL"/*.ndjson.gz | wc -l)
+	assert_equal "$(ls "$SPOOL"/*.ndjson.gz | sed 's|.*/0*||; s|\..*||' | sort -n | tail -1)" "$n"
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 1200
+	assert_equal "$(jq -r .key "$T/ds.log" | sort | uniq -d | wc -l)" 0
+	assert_equal "$(bodies_exact)" ""
+	run rd-audit --verify
+	assert_success
+}
+
+@test "clock jumps (faketime, a day back and a year forward): every retry waits its turn, all delivered" {
+	command -v faketime > /dev/null || skip "faketime is not installed"
+	ds_start --fail-first 2
+	capture_n 20
+	# a day back: records look captured tomorrow; retries still wait
+	run faketime -f '-1d' rd-replay --rate max --backoff 50ms --backoff-max 200ms
+	assert_success
+	capture_n 10 /later
+	run faketime -f '+365d' rd-replay --rate max --backoff 50ms --backoff-max 200ms
+	assert_success
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 30
+	# within each run, no attempt came before the due time its previous
+	# attempt recorded
+	run sh -c "zcat '$SPOOL'/*.ndjson.gz | jq -s -r '
+		[.[] | select(.kind==\"attempt\")] | group_by(.ref)[] | sort_by(.attempt) | . as \$a |
+		range(1; length) | select(\$a[.].at < \$a[.-1].next_due) | \$a[.].ref'"
+	assert_output ""
+}
+
+@test "valgrind memcheck: a smoke run of every tool is clean" {
+	command -v valgrind > /dev/null || skip "valgrind is not installed"
+	[ "${RD_BUILD##*/}" = build ] || skip "valgrind runs on the plain build"
+	ds_start
+	vg() { valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$@"; }
+	capture_n 20
+	run vg rd-capture --try "http://127.0.0.1:$PORT/vg"
+	assert_success
+	run vg rd-replay --rate max
+	assert_success
+	run vg rd-health --url "http://127.0.0.1:$PORT/health" --check 'p99<5s'
+	assert_success
+	run vg rd-audit --json
+	assert_success
+	run vg rd-audit --verify
+	assert_success
+}
+
+# The position, among a command's openat calls, of the one that opens a
+# file whose name contains $1 (a dry run under strace counts them).
+nth_open() {
+	local name=$1
+	shift
+	ASAN_OPTIONS=detect_leaks=0 strace -f -o "$T/trace" -e trace=openat "$@" > /dev/null 2>&1 || true
+	grep 'openat(' "$T/trace" | grep -n -- "$name" | head -1 | cut -d: -f1
+}
+
+@test "EIO opening a segment or the checkpoint: a clear error, exit 2, the spool still usable" {
+	ds_start
+	capture_n 3
+	echo '{"method":"GET","url":"http://127.0.0.1:1/o/4"}' > "$T/one"
+	cp -a "$SPOOL" "$T/spool.copy"
+	# one process (strace counts calls per process): no shell in between
+	n=$(RD_DIR="$T/spool.copy" nth_open '00000000000000000001.ndjson.gz' rd-capture -i "$T/one")
+	[ -n "$n" ]
+	rc=0
+	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=openat \
+		-e inject=openat:error=EIO:when="$n" rd-capture -i "$T/one" \
+		> "$T/out" 2> "$T/err" || rc=$?
+	assert_equal "$rc" 2
+	grep -q "cannot open '.*00000000000000000001.ndjson.gz': Input/output error" "$T/err"
+	rd-replay -q --rate max
+	rm -rf "$T/spool.copy"
+	cp -a "$SPOOL" "$T/spool.copy"
+	n=$(RD_DIR="$T/spool.copy" nth_open 'replay.ckpt' rd-replay --rate max)
+	[ -n "$n" ]
+	rc=0
+	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=openat \
+		-e inject=openat:error=EIO:when="$n" rd-replay --rate max > "$T/out" 2> "$T/err" || rc=$?
+	assert_equal "$rc" 2
+	grep -q "replay.ckpt': Input/output error" "$T/err"
+	# nothing was lost or broken: every record delivered once, spool sound
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 3
+	run rd-audit --verify
+	assert_success
+}
