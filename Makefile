@@ -137,10 +137,12 @@ demo: $(BINS) $(HELPERS)
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7
 	for f in completions/*.bash; do install -m 0644 $$f $(DESTDIR)$(BASHCOMPDIR)/$$(basename $$f .bash); done
 	install -m 0644 $(wildcard completions/_*) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0644 $(wildcard completions/*.fish) $(DESTDIR)$(FISHCOMPDIR)
@@ -149,6 +151,7 @@ uninstall:
 	rm -f $(BINS:$(BUILD)/bin/%=$(DESTDIR)$(BINDIR)/%) \
 		$(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1)) \
 		$(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(wildcard man/*.5)) \
+		$(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard man/*.7)) \
 		$(patsubst completions/%.bash,$(DESTDIR)$(BASHCOMPDIR)/%,$(wildcard completions/*.bash)) \
 		$(patsubst completions/%,$(DESTDIR)$(ZSHCOMPDIR)/%,$(wildcard completions/_*)) \
 		$(patsubst completions/%,$(DESTDIR)$(FISHCOMPDIR)/%,$(wildcard completions/*.fish))

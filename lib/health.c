@@ -351,7 +351,7 @@ static void judge(const struct health_opts *o, struct health_eval *ev)
 	ev->healthy = 1;
 	for (size_t i = 0; i < ev->nsrc; i++) {
 		struct health_source *s = &ev->src[i];
-		int checked = 0;
+		int checked = 0, rate_checked = 0;
 
 		for (size_t c = 0; c < o->nchecks; c++)
 			for (size_t k = 0; k < s->nm; k++) {
@@ -363,8 +363,11 @@ static void judge(const struct health_opts *o, struct health_eval *ev)
 				add_res(ev, t, t->text, i, s->m[k].value, t->unit,
 					thr_holds(t, s->m[k].value));
 				checked = 1;
+				rate_checked |= strcmp(t->metric, "error_rate") == 0;
 			}
-		if (s->kind == HEALTH_URL && !checked)
+		/* A latency of error responses means nothing: without a
+		 * threshold of its own on errors, a URL must have none. */
+		if (s->kind == HEALTH_URL && !rate_checked)
 			add_res(ev, NULL, "error_rate==0", i, s->m[3].value,
 				THR_FRACTION, s->m[3].value == 0);
 		if (s->kind == HEALTH_STDIN && s->predicate >= 0)

@@ -82,16 +82,40 @@ help_options() {
 @test "make install puts binaries, man pages and completions under DESTDIR" {
 	run make -C "$RD_TOP" -s install BUILD="${RD_BUILD#"$RD_TOP"/}" DESTDIR="$T/root" PREFIX=/usr
 	assert_success
-	assert_file_executable "$T/root/usr/bin/rd-capture"
-	assert_file_exist "$T/root/usr/share/man/man1/rd-capture.1"
+	for t in $(tools); do
+		assert_file_executable "$T/root/usr/bin/$t"
+		assert_file_exist "$T/root/usr/share/man/man1/$t.1"
+		assert_file_exist "$T/root/usr/share/bash-completion/completions/$t"
+		assert_file_exist "$T/root/usr/share/zsh/vendor-completions/_$t"
+		assert_file_exist "$T/root/usr/share/fish/vendor_completions.d/$t.fish"
+		run "$T/root/usr/bin/$t" --version
+		assert_output "$t 0.1.0"
+	done
 	assert_file_exist "$T/root/usr/share/man/man5/redrive-spool.5"
-	assert_file_exist "$T/root/usr/share/bash-completion/completions/rd-capture"
-	assert_file_exist "$T/root/usr/share/zsh/vendor-completions/_rd-capture"
-	assert_file_exist "$T/root/usr/share/fish/vendor_completions.d/rd-capture.fish"
-	run "$T/root/usr/bin/rd-capture" --version
-	assert_output "rd-capture 0.1.0"
+	assert_file_exist "$T/root/usr/share/man/man7/redrive.7"
 	run make -C "$RD_TOP" -s uninstall BUILD="${RD_BUILD#"$RD_TOP"/}" DESTDIR="$T/root" PREFIX=/usr
 	assert_success
 	assert_file_not_exist "$T/root/usr/bin/rd-capture"
 	assert_file_not_exist "$T/root/usr/share/man/man1/rd-capture.1"
+	assert_file_not_exist "$T/root/usr/share/man/man7/redrive.7"
+}
+
+@test "--help, --version and usage errors read the same in every tool" {
+	for t in $(tools); do
+		run "$t" --help
+		assert_success
+		assert_line --index 0 --regexp "^Usage: $t "
+		assert_output --partial "Exit status:"
+		assert_output --partial "See $t(1)"
+		run "$t" -V
+		assert_success
+		assert_output "$t 0.1.0"
+		run "$t" --no-such-option
+		assert_failure 2
+		assert_line --index 0 "$t: unknown option '--no-such-option'"
+		assert_line --index 1 "Try '$t --help' for more information."
+		run "$t" --dir
+		assert_failure 2
+		assert_line --index 0 --partial "$t: option '--dir' needs a value"
+	done
 }

@@ -1,0 +1,14 @@
+#!/bin/sh
+# examples/node_exporter/redrive-textfile.sh - publish rd-audit's metrics
+# for node_exporter's textfile collector (--collector.textfile.directory).
+# The file is written beside its final name and renamed, so the collector
+# never reads half of it.  Run it from cron every minute:
+#
+#   * * * * * redrive RD_DIR=/var/spool/redrive/payments /usr/local/lib/redrive/redrive-textfile.sh
+#
+#   TEXTFILE_DIR  the collector's directory (default /var/lib/node_exporter/textfile)
+set -eu
+dir=${TEXTFILE_DIR:-/var/lib/node_exporter/textfile}
+name=${NAME:-redrive}
+rd-audit --prom > "$dir/$name.prom.$$"
+mv "$dir/$name.prom.$$" "$dir/$name.prom"
