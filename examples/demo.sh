@@ -3,11 +3,12 @@
 #
 # A simulated payments service (the project's test downstream) goes down.
 # Requests sent through `rd-capture --try` fail and are captured, with a
-# stream of failures from an application's log.  A gated replay sends
-# nothing while the service is down.  The service comes back with a limited
-# capacity, and `rd-replay --adaptive` drains the backlog without a storm.
-# Finally a writer is killed with -9 mid-stream, and nothing it
-# acknowledged is lost.  Everything runs in a temporary directory, talks
+# stream of failures from an application's log.  rd-health says unhealthy
+# and its breaker opens; a replay gated on it sends nothing.  The service
+# comes back with a limited capacity; the breaker needs three healthy
+# checks in a row, then `rd-replay --adaptive` drains the backlog without a
+# storm, and rd-audit summarizes it and writes an HTML report.  Finally a
+# writer is killed with -9 mid-stream, and nothing it acknowledged is lost.  Everything runs in a temporary directory, talks
 # only to 127.0.0.1, stops what it started, and exits 0 only if every
 # captured request was delivered.
 set -eu
@@ -66,10 +67,18 @@ done > "$tmp/failed.ndjson"
 run "rd-capture < '$tmp/failed.ndjson' | wc -l"
 printf '(one id per stored record, printed once it is durable)\n'
 
-gate="curl -sf $svc/health"
-say "3. replay, gated on the health check: the service is down, nothing is sent"
+health="rd-health --state $tmp/breaker --open-after 2 --close-after 3 --cooldown 0s --url $svc/health --check 'p99<250ms'"
+gate="rd-health -q --state $tmp/breaker --open-after 2 --close-after 3 --cooldown 0s --url $svc/health"
+say "3. rd-health: unhealthy, and after two bad checks the breaker opens"
+for i in 1 2; do
+	set +e
+	run "$health"
+	set -e
+done
+
+say "4. replay, gated on rd-health: the service is down, nothing is sent"
 set +e
-run "rd-replay --gate '$gate' --adaptive --rate 2000/s --max-time 2s"
+run "rd-replay --gate '$gate' --gate-every 1s --adaptive --rate 2000/s --max-time 2s"
 rc=$?
 set -e
 printf 'exit %d (1 = work remains)\n' $rc
@@ -77,11 +86,12 @@ printf 'exit %d (1 = work remains)\n' $rc
 sent=$(grep -c '"status":200' "$tmp/received.ndjson" || true)
 [ "$sent" -eq 0 ] || fail "requests were delivered while the service was down"
 
-say "4. the service recovers; the adaptive replay drains the backlog"
+say "5. the service recovers; the breaker needs 3 healthy checks in a row, then the adaptive replay drains"
 rm "$tmp/down"
-run "rd-replay --gate '$gate' --adaptive --rate 2000/s"
+run "rd-replay --gate '$gate' --gate-every 1s --adaptive --rate 2000/s"
+run "$health"
 
-say "5. what the service saw"
+say "6. what the service saw"
 jq -r '.status' "$tmp/received.ndjson" | sort | uniq -c | sed 's/^/   /'
 total=$(wc -l < "$tmp/received.ndjson")
 ok=$(jq -r 'select(.status == 200) | .key' "$tmp/received.ndjson" | sort -u | wc -l)
@@ -94,11 +104,13 @@ printf 'the three charges kept their own idempotency keys: %s\n' \
 [ "$ok" -eq 1503 ] || fail "not every captured request was delivered"
 [ "$dups" -eq 0 ] || fail "a request was delivered twice"
 
-say "6. the spool is gzip members of JSON lines: standard tools read it"
+say "7. rd-audit: what failed, what came back, and the extra traffic replay caused"
+report=${DEMO_REPORT:-${TMPDIR:-/tmp}/redrive-demo-report.html}
+run "rd-audit --html '$report' | head -12"
+printf '(open %s in a browser: the postmortem report, kept after the demo)\n' "$report"
 run "gzip -t '$RD_DIR'/*.ndjson.gz && echo 'gzip -t: ok'"
-run "zcat '$RD_DIR'/*.ndjson.gz | jq -r .kind | sort | uniq -c"
 
-say "7. kill -9 in the middle of a capture stream: every printed id survives"
+say "8. kill -9 in the middle of a capture stream: every printed id survives"
 ( while cat "$tmp/failed.ndjson"; do :; done ) | rd-capture > "$tmp/acked" &
 pid=$!
 sleep 0.5

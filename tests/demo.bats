@@ -11,6 +11,11 @@ teardown() { common_teardown; }
 	run env TMPDIR="$T" BUILD="${RD_BUILD#"$RD_TOP"/}" sh "$RD_TOP/examples/demo.sh"
 	assert_success
 	assert_output --partial "charge 1: exit 1 (1 = not delivered, captured durably)"
+	assert_output --partial "breaker open (2 unhealthy evaluations)"
+	assert_output --partial "healthy: 2 checks passed; breaker closed"
+	assert_output --partial "rd-audit: report written to $T/redrive-demo-report.html"
+	grep -q '<svg' "$T/redrive-demo-report.html"
+	rm "$T/redrive-demo-report.html"
 	assert_output --partial "exit 1 (1 = work remains)"
 	assert_output --partial "delivered 1503, each exactly once (0 duplicates)"
 	assert_output --partial "the three charges kept their own idempotency keys: charge-1 charge-2 charge-3"
