@@ -1,6 +1,7 @@
 /*
- * report.h - the audit summary as a self-contained HTML page for a
- * postmortem: inline CSS and SVG charts (timeline of captures against
+ * report.h - rendering the audit summary: text, JSON and Prometheus
+ * (report_text.c), and a self-contained HTML page for a postmortem
+ * (report.c): inline CSS and SVG charts (timeline of captures against
  * replays, outcomes, latency, amplification by route), no scripts, no
  * fonts or images fetched from anywhere, readable on screen and printed.
  * Group names go through the redactor when one is given.
@@ -14,7 +15,23 @@
 #include "buf.h"
 #include "redact.h"
 
+/* The HTML report, appended to out. */
 void report_html(struct buf *out, struct audit_summary *s, const char *spool,
 		 int64_t now_ms, struct redact *red);
+
+/* The summary as a table for people; tty adds bars and sparklines. */
+void report_text(struct buf *b, struct audit_summary *s, const char *dir,
+		 int64_t now, struct redact *red, int tty);
+/* The summary as one JSON object (with its newline). */
+void report_json(struct buf *b, struct audit_summary *s, const char *dir,
+		 int64_t now, struct redact *red);
+/* The summary in the Prometheus text exposition format. */
+void report_prom(struct buf *b, struct audit_summary *s, int64_t now,
+		 struct redact *red);
+/* One quantity of the summary by name (pending, dead, amplification,
+ * oldest_pending in ms, success_rate as a fraction, p50...), NAN for an
+ * unknown name or no data: what --fail-if compares. */
+double report_metric(const struct audit_summary *s, const char *name,
+		     int64_t now);
 
 #endif
