@@ -123,13 +123,6 @@ struct app {
 	int out_broken;
 };
 
-static const char **push(const char **v, size_t *n, const char *s)
-{
-	v = xrealloc(v, (*n + 1) * sizeof(*v));
-	v[(*n)++] = s;
-	return v;
-}
-
 static int bad(struct msg *m, const char *opt, const struct rd_err *err)
 {
 	msg_usage(m, "%s: %s", opt, err->msg);
@@ -162,7 +155,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 				msg_usage(m, "--route-rule: '%s' is not REGEX=NAME", optarg);
 				return RD_E_INVAL;
 			}
-			o->rules_txt = push(o->rules_txt, &o->nrules, optarg);
+			cli_list_add(&o->rules_txt, &o->nrules, optarg);
 			break;
 		case OPT_MAX_GROUPS:
 			if (cli_parse_u64(optarg, 1, 10000, &o->max_groups, &err) < 0)
@@ -178,7 +171,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			}
 			o->show = optarg;
 			break;
-		case OPT_REDACT: o->redacts = push(o->redacts, &o->nredacts, optarg); break;
+		case OPT_REDACT: cli_list_add(&o->redacts, &o->nredacts, optarg); break;
 		case OPT_NO_REDACT: o->no_redact = 1; break;
 		case OPT_VERIFY: o->verify = 1; break;
 		case OPT_FAIL_IF: {
@@ -209,14 +202,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		}
 		}
 	}
-	if (o->c.help) {
-		fputs(usage_text, stdout);
-		return fflush(stdout) == 0 ? 1 : RD_E_IO;
-	}
-	if (o->c.version) {
-		cli_print_version("rd-audit");
-		return fflush(stdout) == 0 ? 1 : RD_E_IO;
-	}
+	if ((c = cli_help_version(&o->c, "rd-audit", usage_text)) != 0)
+		return c;
 	if (optind < argc) {
 		msg_usage(m, "unexpected argument '%s'", argv[optind]);
 		return RD_E_INVAL;

@@ -740,14 +740,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		}
 		}
 	}
-	if (o->c.help) {
-		fputs(usage_text, stdout);
-		return fflush(stdout) == 0 ? 1 : RD_E_IO;
-	}
-	if (o->c.version) {
-		cli_print_version("rd-capture");
-		return fflush(stdout) == 0 ? 1 : RD_E_IO;
-	}
+	if ((c = cli_help_version(&o->c, "rd-capture", usage_text)) != 0)
+		return c;
 	if (optind < argc)
 		o->url = argv[optind++];
 	if (optind < argc) {

@@ -138,13 +138,6 @@ struct opts {
 	char dir[4096];
 };
 
-static const char **push(const char **v, size_t *n, const char *s)
-{
-	v = xrealloc(v, (*n + 1) * sizeof(*v));
-	v[(*n)++] = s;
-	return v;
-}
-
 static int url_ok(const char *u)
 {
 	return (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) &&
@@ -197,7 +190,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 				msg_usage(m, "--url: '%s' is not an http or https URL", optarg);
 				return RD_E_INVAL;
 			}
-			o->urls = push(o->urls, &o->nurls, optarg);
+			cli_list_add(&o->urls, &o->nurls, optarg);
 			break;
 		case 'n':
 			if (cli_parse_u64(optarg, 1, 1000, &v, &err) < 0)
@@ -247,7 +240,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			}
 			o->h.prom = optarg;
 			break;
-		case OPT_PROMQL: o->promql = push(o->promql, &o->npromql, optarg); break;
+		case OPT_PROMQL: cli_list_add(&o->promql, &o->npromql, optarg); break;
 		case OPT_METRICS:
 			if (!url_ok(optarg)) {
 				msg_usage(m, "--metrics: '%s' is not an http or https URL", optarg);
@@ -255,7 +248,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			}
 			o->h.metrics_url = optarg;
 			break;
-		case OPT_METRIC: o->sels = push(o->sels, &o->nsel, optarg); break;
+		case OPT_METRIC: cli_list_add(&o->sels, &o->nsel, optarg); break;
 		case OPT_SPOOL: o->use_spool = 1; break;
 		case OPT_WINDOW:
 			if (cli_parse_duration(optarg, &o->h.window_ms, &err) < 0)
@@ -293,14 +286,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		}
 		}
 	}
-	if (o->c.help) {
-		fputs(usage_text, stdout);
-		return fflush(stdout) == 0 ? 1 : RD_E_IO;
-	}
-	if (o->c.version) {
-		cli_print_version("rd-health");
-		return fflush(stdout) == 0 ? 1 : RD_E_IO;
-	}
+	if ((c = cli_help_version(&o->c, "rd-health", usage_text)) != 0)
+		return c;
 	if (optind < argc) {
 		msg_usage(m, "unexpected argument '%s'", argv[optind]);
 		return RD_E_INVAL;

@@ -175,13 +175,6 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static const char **push(const char **v, size_t *n, const char *s)
-{
-	v = xrealloc(v, (*n + 1) * sizeof(*v));
-	v[(*n)++] = s;
-	return v;
-}
-
 static int bad(struct msg *m, const char *opt, const struct rd_err *err)
 {
 	msg_usage(m, "%s: %s", opt, err->msg);
@@ -317,7 +310,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		case OPT_MATCH_URL: o->so.match_url = optarg; break;
 		case OPT_SINCE: o->since = optarg; break;
 		case OPT_UNTIL: o->until = optarg; break;
-		case OPT_FAILURE: o->failures = push(o->failures, &nfail, optarg); break;
+		case OPT_FAILURE: cli_list_add(&o->failures, &nfail, optarg); break;
 		case OPT_LIMIT:
 			if (cli_parse_u64(optarg, 1, UINT64_MAX, &o->r.limit, &err) < 0)
 				return bad(m, "--limit", &err);
@@ -336,7 +329,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			if (parse_header(o, optarg, m) < 0)
 				return RD_E_INVAL;
 			break;
-		case OPT_DROP_HEADER: o->drops = push(o->drops, &ndrop, optarg); break;
+		case OPT_DROP_HEADER: cli_list_add(&o->drops, &ndrop, optarg); break;
 		case OPT_IDEM_HEADER:
 			if (!rec_hdr_name_valid(optarg, strlen(optarg))) {
 				msg_usage(m, "--idempotency-header: '%s' is not a header name", optarg);
@@ -345,7 +338,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			o->r.rules.idem_header = optarg;
 			break;
 		case OPT_NO_IDEM: o->r.rules.idem_header = NULL; break;
-		case OPT_ALLOW_HOST: o->allows = push(o->allows, &nallow, optarg); break;
+		case OPT_ALLOW_HOST: cli_list_add(&o->allows, &nallow, optarg); break;
 		case OPT_TIMEOUT:
 			if (parse_dur("--timeout", optarg, &o->r.http.timeout_ms, m) < 0)
 				return RD_E_INVAL;
@@ -389,14 +382,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		}
 		}
 	}
-	if (o->c.help) {
-		fputs(usage_text, stdout);
-		return fflush(stdout) == 0 ? 1 : RD_E_IO;
-	}
-	if (o->c.version) {
-		cli_print_version("rd-replay");
-		return fflush(stdout) == 0 ? 1 : RD_E_IO;
-	}
+	if ((c = cli_help_version(&o->c, "rd-replay", usage_text)) != 0)
+		return c;
 	if (optind < argc) {
 		msg_usage(m, "unexpected argument '%s'", argv[optind]);
 		return RD_E_INVAL;

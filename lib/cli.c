@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
 #include "banned.h"
 
 void cli_common_init(struct cli_common *c)
@@ -182,9 +183,22 @@ bad:
 			  s ? s : "");
 }
 
-void cli_print_version(const char *prog)
+int cli_help_version(const struct cli_common *c, const char *prog,
+		     const char *usage)
 {
-	printf("%s %s\n", prog, RD_VERSION);
+	if (c->help)
+		fputs(usage, stdout);
+	else if (c->version)
+		printf("%s %s\n", prog, RD_VERSION);
+	else
+		return 0;
+	return fflush(stdout) == 0 ? 1 : RD_E_IO;
+}
+
+void cli_list_add(const char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
 }
 
 const char *cli_opt_error(int c, char *const argv[], char *buf, size_t n)

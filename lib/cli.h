@@ -71,7 +71,15 @@ int cli_parse_rate(const char *s, double *per_sec, struct rd_err *err);
  */
 const char *cli_opt_error(int c, char *const argv[], char *buf, size_t n);
 
-/* Print "prog VERSION" to stdout for -V. */
-void cli_print_version(const char *prog);
+/*
+ * After the options: print the usage text for -h or "prog VERSION" for -V
+ * to stdout.  Returns 1 when one was printed (the tool is done), 0 when
+ * neither was asked for, RD_E_IO when stdout could not be written.
+ */
+int cli_help_version(const struct cli_common *c, const char *prog,
+		     const char *usage);
+/* Append s (borrowed) to the growing array *v of *n strings; the caller
+ * frees the array with free(). */
+void cli_list_add(const char ***v, size_t *n, const char *s);
 
 #endif
