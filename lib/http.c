@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clk.h"
 #include "http.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -55,22 +56,6 @@ void http_opts_init(struct http_opts *o)
 	o->connect_timeout_ms = 10000;
 	o->max_conns = 64;
 	o->max_response = 64u << 20;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const char *http_err_name(enum http_err e)
@@ -217,7 +202,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 				   end[-1] == ' ' || end[-1] == '\t'))
 			end--;
 		x->retry_after_ms = http_parse_retry_after(v, (size_t)(end - v),
-							   wall_ms());
+							   clk_wall_ms());
 	}
 	if (x->h->o.keep_response)
 		buf_add(&x->rhdrs, p, len);
@@ -378,7 +363,7 @@ int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 	if (strcmp(x->method, "GET") != 0 && strcmp(x->method, "HEAD") != 0)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
 
-	x->start_ns = mono_ns();
+	x->start_ns = clk_mono_ns();
 	if ((mc = curl_multi_add_handle(h->m, e)) != CURLM_OK) {
 		xfer_clear(x);
 		x->next = h->free_list;
@@ -460,7 +445,7 @@ static int harvest(struct http *h, http_done_fn done, void *ctx)
 				     curl_easy_strerror(msg->data.result);
 		else
 			res.errmsg = "";
-		res.latency_ms = (double)(mono_ns() - x->start_ns) / 1e6;
+		res.latency_ms = (double)(clk_mono_ns() - x->start_ns) / 1e6;
 		res.retry_after_ms = x->retry_after_ms;
 		res.headers = &x->rhdrs;
 		res.body = &x->rbody;

@@ -5,6 +5,7 @@
  * Deliberately not here: reading or writing files (spool), batching
  * (capture), and any notion of pending state (replay folds events).
  */
+#include "clk.h"
 #include "rec.h"
 
 #include <errno.h>
@@ -174,10 +175,7 @@ int64_t rec_id_ms(const char *id)
 
 int64_t rec_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clk_wall_ms();
 }
 
 void rec_time_fmt(int64_t ms, char out[REC_TIME_LEN + 1])

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clk.h"
 #include "pend.h"
 #include "rate.h"
 #include "rec.h"
@@ -90,17 +91,9 @@ void replay_opts_init(struct replay_opts *o)
 	http_opts_init(&o->http);
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int64_t wall_now(const struct run *r)
 {
-	return r->wall0_ms + (mono_ns() - r->mono0_ns) / 1000000;
+	return r->wall0_ms + (clk_mono_ns() - r->mono0_ns) / 1000000;
 }
 
 static double rnd(struct run *r)
@@ -160,7 +153,7 @@ static void ev_add(struct run *r, struct rec_event *e)
 	rec_id_next(&r->ids, wall_now(r), e->id);
 	if (r->nev == 0) {
 		memcpy(r->ev_first, e->id, sizeof(r->ev_first));
-		r->ev_since_ns = mono_ns();
+		r->ev_since_ns = clk_mono_ns();
 	}
 	rec_event_to_json(&r->ev, e);
 	r->nev++;
@@ -253,7 +246,7 @@ static int save_checkpoint(struct run *r, struct rd_err *err)
 		return ret;
 	pend_save(&r->pend, &r->cursor, &ck);
 	ret = spool_state_write(r->sp, CKPT_NAME, ck.iov, 3, err);
-	r->last_ckpt_ns = mono_ns();
+	r->last_ckpt_ns = clk_mono_ns();
 	return ret;
 }
 
@@ -281,7 +274,7 @@ static uint64_t count_remaining(const struct run *r)
 static void fill_stats(struct run *r)
 {
 	struct replay_stats *st = r->st;
-	int64_t now = mono_ns();
+	int64_t now = clk_mono_ns();
 
 	st->inflight = r->http ? http_inflight(r->http) : 0;
 	st->rate = r->o->rate > 0 ? r->bucket.rate : 0;
@@ -347,7 +340,7 @@ static void on_done(void *ctx, const struct http_res *res)
 	if (res->retry_after_ms >= 0 && (res->status == 429 || res->status == 503)) {
 		int64_t ra = res->retry_after_ms < (int64_t)o->backoff_max_ms ?
 			     res->retry_after_ms : (int64_t)o->backoff_max_ms;
-		int64_t until = mono_ns() + ra * 1000000;
+		int64_t until = clk_mono_ns() + ra * 1000000;
 
 		if (until > r->hold_until_ns)
 			r->hold_until_ns = until;
@@ -434,7 +427,7 @@ static int service(struct run *r, int64_t wait_ns, struct rd_err *err)
 
 		nanosleep(&ts, NULL);
 	}
-	now = mono_ns();
+	now = clk_mono_ns();
 	/* Outcomes not yet in the spool would be sent again after a crash:
 	 * keep them below the concurrency, or 100 ms of sends. */
 	if (r->nev && (r->nev >= 2 * o->concurrency ||
@@ -484,7 +477,7 @@ static int wait_for_slot(struct run *r, struct rd_err *err)
 	int ret;
 
 	for (;;) {
-		int64_t now = mono_ns(), wait = 50000000;
+		int64_t now = clk_mono_ns(), wait = 50000000;
 
 		if (r->stopping)
 			return 0;
@@ -688,11 +681,11 @@ static int plan(struct run *r, struct spool_pos *from, int64_t *next_due)
 
 static int drain(struct run *r, struct rd_err *err)
 {
-	int64_t until = mono_ns() + (int64_t)r->o->grace_ms * 1000000;
+	int64_t until = clk_mono_ns() + (int64_t)r->o->grace_ms * 1000000;
 	int ret;
 
 	while (http_inflight(r->http) > 0) {
-		if (mono_ns() >= until) {
+		if (clk_mono_ns() >= until) {
 			unsigned n = http_abort_all(r->http, fly_free);
 
 			notice(r, "%u requests still in flight after the grace period were abandoned; the next run sends them again",
@@ -735,7 +728,7 @@ static int loop(struct run *r, struct rd_err *err)
 		}
 		/* Nothing due: wait for completions or the next due time. */
 		if (next_due != INT64_MAX && r->deadline_ns &&
-		    (next_due - wall_now(r)) * 1000000 > r->deadline_ns - mono_ns() &&
+		    (next_due - wall_now(r)) * 1000000 > r->deadline_ns - clk_mono_ns() &&
 		    http_inflight(r->http) == 0) {
 			r->st->out_of_time = 1;
 			break;
@@ -768,7 +761,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	r.st = st;
-	r.mono0_ns = mono_ns();
+	r.mono0_ns = clk_mono_ns();
 	r.wall0_ms = rec_now_ms();
 	r.win_start_ns = r.last_progress_ns = r.last_ckpt_ns = r.mono0_ns;
 	r.rng = (uint64_t)r.mono0_ns ^ ((uint64_t)getpid() << 32);
@@ -825,7 +818,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 			*err = cerr;
 	}
 	if (r.gate_closed_since_ns)
-		st->gate_closed_ms += (uint64_t)(mono_ns() - r.gate_closed_since_ns) / 1000000;
+		st->gate_closed_ms += (uint64_t)(clk_mono_ns() - r.gate_closed_since_ns) / 1000000;
 	fill_stats(&r);
 	if (ret >= 0)
 		ret = st->remaining > 0 || st->refused > 0 ? 1 : 0;

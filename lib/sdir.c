@@ -44,15 +44,13 @@
 #include "rec.h"
 #include "sdir.h"
 #include "xalloc.h"
+#include "clk.h"
 #include "sysio.h"
 #include "banned.h"
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)(clk_mono_ns() / 1000000);
 }
 
 void sdir_seg_name(char *out, size_t n, uint64_t seg, const char *suffix)

@@ -1,0 +1,23 @@
+/*
+ * clk.c - monotonic and wall clocks (see clk.h).
+ */
+#include <time.h>
+
+#include "clk.h"
+#include "banned.h"
+
+int64_t clk_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t clk_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
