@@ -90,8 +90,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIBRD)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# clang and its fuzzer runtime come with the test packages.
-$(FUZZ_BUILD)/.deps-ok: .ci/deps
+# clang and its fuzzer runtime come with the test packages.  Ordered after
+# the build stamp: two package installs at once under `make -j` would fight
+# over the package manager's lock.
+$(FUZZ_BUILD)/.deps-ok: .ci/deps | $(DEPS_STAMP)
 	@sh .ci/deps test
 	@mkdir -p $(@D) && touch $@
 

@@ -339,7 +339,14 @@ int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 		break;
 	}
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Waiting for a connection that might multiplex pays only where one
+	 * can: HTTP/2 by prior knowledge, or TLS, where ALPN answers at the
+	 * handshake.  On clear-text HTTP/1.1 it would queue every concurrent
+	 * transfer behind the first response, and the latency measured would
+	 * be the queue's, not the service's. */
+	if (o->version == HTTP_V_2_PRIOR ||
+	    (o->version == HTTP_V_DEFAULT && strncasecmp(x->url, "https:", 6) == 0))
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);

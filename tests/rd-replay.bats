@@ -433,3 +433,16 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	assert_success
 	refute_output --partial "ETA"
 }
+
+@test "concurrent sends each get their own connection: latency is the service's (p50 within 10%)" {
+	# 16 at once to a service that answers in 500 ms over clear-text
+	# HTTP/1.1.  Queued behind one connection they would report ~1000 ms.
+	ds_start --latency 500
+	capture_n 16
+	run rd-replay -c 16 --rate max --json
+	assert_success
+	local p50
+	p50=$(printf '%s\n' "$output" | grep "^{" | jq -s 'map(.latency_ms) | sort | .[length / 2 | floor]')
+	echo "p50 $p50 ms"
+	[ "$(jq -n "$p50 >= 500 and $p50 <= 550")" = true ]
+}
