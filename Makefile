@@ -34,7 +34,8 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib
 CFLAGS   += -std=c11 -pthread $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += -Wl,--as-needed -lcurl -ljq -lpcre2-8 -ldeflate -lz -lm -pthread
+# libcurl and libjq are opened on first use (lib/lazy.h), not linked.
+LDLIBS   += -Wl,--as-needed -lpcre2-8 -ldeflate -lz -lm -ldl -pthread
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -21,6 +21,7 @@
 
 #include "clk.h"
 #include "http.h"
+#include "lazy.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -78,6 +79,8 @@ int http_new(const struct http_opts *o, struct http **out, struct rd_err *err)
 	struct http *h;
 
 	/* Not thread-safe by libcurl's rules; tools call it from main. */
+	if (lazy_curl_load(err) < 0)
+		return RD_E_UNSUPP;
 	if (!global_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return rd_err_set(err, RD_E_IO, "cannot initialise libcurl");
@@ -540,10 +543,14 @@ void http_escape(const char *s, struct buf *out)
 
 int http_url_host(const char *url, char *host, size_t n, struct rd_err *err)
 {
-	CURLU *u = xcheck(curl_url());
+	CURLU *u;
 	char *h = NULL;
 	size_t len;
 	int ret = 0;
+
+	if (lazy_curl_load(err) < 0)
+		return RD_E_UNSUPP;
+	u = xcheck(curl_url());
 
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
@@ -570,10 +577,15 @@ out:
 int http_url_rebase(const char *url, const char *base, struct buf *out,
 		    struct rd_err *err)
 {
-	CURLU *u = xcheck(curl_url()), *b = xcheck(curl_url());
+	CURLU *u, *b;
 	char *path = NULL, *query = NULL, *bs = NULL, *bpath = NULL;
 	int ret = 0;
 	size_t bl;
+
+	if (lazy_curl_load(err) < 0)
+		return RD_E_UNSUPP;
+	u = xcheck(curl_url());
+	b = xcheck(curl_url());
 
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_PATH_AS_IS) != CURLUE_OK) {
 		ret = rd_err_set(err, RD_E_INVAL, "'%s' is not a valid URL", url);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lazy.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -36,9 +37,12 @@ static void capture_error(void *data, jv msg)
 
 int jqf_new(const char *filter, struct jqf **out, struct rd_err *err)
 {
-	struct jqf *f = xcalloc(1, sizeof(*f));
+	struct jqf *f;
 
 	*out = NULL;
+	if (lazy_jq_load(err) < 0)
+		return RD_E_UNSUPP;
+	f = xcalloc(1, sizeof(*f));
 	buf_init(&f->input);
 	buf_init(&f->cerr);
 	f->jq = jq_init();
