@@ -201,17 +201,38 @@ void cli_list_add(const char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = s;
 }
 
+/* 1 when getopt stopped inside the bundle av ("-Zq" at 'Z'): optind has
+ * not moved past it yet, and the option is not its last letter. */
+static int mid_bundle(const char *av, int opt)
+{
+	const char *p;
+
+	if (!av || av[0] != '-' || av[1] == '-' || opt <= 0 || opt >= 0x100)
+		return 0;
+	p = strchr(av + 1, opt);
+	return p && p[1] != '\0';
+}
+
 const char *cli_opt_error(int c, char *const argv[], char *buf, size_t n)
 {
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
-	char shortopt[3] = { '-', (char)optopt, '\0' };
+	const char *prev = optind > 0 ? argv[optind - 1] : "";
+	char name[64];
 
-	/* A short option may sit in a bundle ("-qz"): name it alone. */
-	if (optopt && optopt < 0x100 && strncmp(arg, "--", 2) != 0)
-		arg = shortopt;
+	if (mid_bundle(argv[optind], optopt) ||
+	    (optopt > 0 && optopt < 0x100 && strncmp(prev, "--", 2) != 0)) {
+		snprintf(name, sizeof(name), "-%c", optopt);
+	} else {
+		/* A long option: its name as typed, without any "=value". */
+		size_t len = strcspn(prev, "=");
+
+		snprintf(name, sizeof(name), "%.*s", (int)len, prev);
+	}
 	if (c == ':')
-		snprintf(buf, n, "option '%s' needs a value", arg);
+		snprintf(buf, n, "option '%s' needs a value", name);
+	else if (optopt != 0 && strchr(prev, '=') && strncmp(prev, "--", 2) == 0 &&
+		 !mid_bundle(argv[optind], optopt))
+		snprintf(buf, n, "option '%s' takes no value", name);
 	else
-		snprintf(buf, n, "unknown option '%s'", arg);
+		snprintf(buf, n, "unknown option '%s'", name);
 	return buf;
 }

@@ -1,6 +1,8 @@
 /* Unit tests for lib/cli: the size, duration, rate and number parsers. */
+#include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "t.h"
@@ -10,6 +12,54 @@ struct u64case {
 	int ok;
 	uint64_t want;
 };
+
+/* Each argv is parsed until getopt's first error, whose message must
+ * name the option as the user typed it. */
+static const struct opterr_case {
+	const char *argv[4];
+	const char *want;
+} opterrs[] = {
+	{ { "--json", "-Zq" }, "unknown option '-Z'" },
+	{ { "-qZ" }, "unknown option '-Z'" },
+	{ { "-Z" }, "unknown option '-Z'" },
+	{ { "--bogus" }, "unknown option '--bogus'" },
+	{ { "--bogus=secret" }, "unknown option '--bogus'" },
+	{ { "--quiet=x" }, "option '--quiet' takes no value" },
+	{ { "--rate=5", "-Zq" }, "unknown option '-Z'" },
+	{ { "--rate" }, "option '--rate' needs a value" },
+	{ { "-q", "-r" }, "option '-r' needs a value" },
+	{ { "-qr" }, "option '-r' needs a value" },
+};
+
+static void test_opt_error(void)
+{
+	static const struct option longs[] = {
+		{ "json", no_argument, NULL, 0x1000 },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	opterr = 0;
+	for (size_t i = 0; i < sizeof(opterrs) / sizeof(opterrs[0]); i++) {
+		static char prog[] = "prog";
+		char *argv[6] = { prog };
+		char why[128] = "";
+		int argc = 1, c;
+
+		for (const char *const *a = opterrs[i].argv; *a; a++)
+			argv[argc++] = (char *)*a;
+		argv[argc] = NULL;
+		optind = 0; /* glibc: start over */
+		while ((c = getopt_long(argc, argv, ":qvr:", longs, NULL)) != -1)
+			if (c == '?' || c == ':') {
+				cli_opt_error(c, argv, why, sizeof(why));
+				break;
+			}
+		T_EQ_STR(why, opterrs[i].want, opterrs[i].argv[0]);
+	}
+}
 
 int main(void)
 {
@@ -81,5 +131,6 @@ int main(void)
 		     strcmp(dir, "/home/u/.local/state/redrive/spool") == 0,
 		     "HOME default");
 	}
+	test_opt_error();
 	return t_done();
 }
