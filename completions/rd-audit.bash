@@ -13,7 +13,15 @@ _rd_audit()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--fail-if)
-		COMPREPLY=($(compgen -W "'pending>1000' 'dead>0' 'oldest_pending>1h' 'amplification>1.2'" -- "$cur"))
+		# Expressions hold < and >: insert them quoted, or the shell
+		# would read a redirection.
+		local w
+		COMPREPLY=()
+		for w in 'pending>1000' 'dead>0' 'oldest_pending>1h' 'amplification>1.2'; do
+			if [[ $w == "${cur#\'}"* ]]; then
+				COMPREPLY+=("'$w'")
+			fi
+		done
 		return ;;
 	--where | --match-url | --since | --until | --route-rule | --max-groups | \
 	--show | --redact)

@@ -13,7 +13,15 @@ _rd_health()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--check)
-		COMPREPLY=($(compgen -W "'p99<250ms' 'p50<100ms' 'error_rate<1%' 'value>=0.99' 'rate<100'" -- "$cur"))
+		# Expressions hold < and >: insert them quoted, or the shell
+		# would read a redirection.
+		local w
+		COMPREPLY=()
+		for w in 'p99<250ms' 'p50<100ms' 'error_rate<1%' 'value>=0.99' 'rate<100'; do
+			if [[ $w == "${cur#\'}"* ]]; then
+				COMPREPLY+=("'$w'")
+			fi
+		done
 		return ;;
 	-u | --url | -n | --samples | --timeout | --expect | -H | --header | \
 	--jq | --match | --prom | --promql | --metrics | --metric | --window | \

@@ -64,6 +64,30 @@ help_options() {
 	assert_equal "${COMPREPLY[*]}" "always batch interval never"
 }
 
+@test "bash completion inserts expressions quoted, so < and > stay text" {
+	local c word
+	cd "$T"
+	source "$RD_TOP/completions/rd-audit.bash"
+	COMP_WORDS=(rd-audit --fail-if de)
+	COMP_CWORD=2
+	_rd_audit
+	assert_equal "${#COMPREPLY[@]}" 1
+	# what the shell reads back from the inserted text is the expression
+	eval "word=${COMPREPLY[0]}"
+	assert_equal "$word" "dead>0"
+	source "$RD_TOP/completions/rd-health.bash"
+	COMP_WORDS=(rd-health --check "'p9")
+	COMP_CWORD=2
+	_rd_health
+	for c in "${COMPREPLY[@]}"; do
+		eval "word=$c"
+		[[ $word == p99\<* ]]
+	done
+	assert_equal "${#COMPREPLY[@]}" 1
+	# no redirection happened: no file was created
+	assert_equal "$(ls "$T" | wc -l)" 0
+}
+
 @test "zsh and fish completions parse" {
 	if command -v zsh > /dev/null; then
 		run zsh -n "$RD_TOP/completions/_rd-capture"
