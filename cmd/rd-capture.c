@@ -135,8 +135,6 @@ struct opts {
 	struct cli_common c;
 	const char *input, *jq, *scheme, *method, *url, *reject;
 	int raw, failure_given;
-	struct { int opt; const char *arg; } *dargs; /* --data* in order */
-	size_t ndargs;
 	struct creq req;         /* the request given by flags */
 	struct rec_tag *tags;
 	size_t ntags;
@@ -552,7 +550,7 @@ static int run_flags(struct run *r)
 	struct rd_err err;
 
 	memset(&rec, 0, sizeof(rec));
-	creq_to_rec(&r->o->req, o->url, &rec);
+	creq_to_rec(&r->o->req, &rec);
 	apply_flags(o, &rec);
 	if (rec_req_validate(&rec, &err) < 0) {
 		/* --try must not exit 1 here: that means "captured". */
@@ -628,21 +626,16 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			o->scheme = optarg;
 			break;
 		case OPT_JQ: o->jq = optarg; break;
-		case 'X': o->req.method = optarg; req_flags = 1; break;
-		case 'H':
-			if (creq_add_header(&o->req, optarg, &err) < 0) {
-				msg_usage(m, "%s", err.msg);
-				return RD_E_INVAL;
-			}
+		case 'X': case 'H':
+			creq_option(&o->req, c, optarg, &err);
 			req_flags = 1;
 			break;
 		case OPT_DATA: case OPT_DATA_BINARY: case OPT_DATA_RAW:
 			/* Read after all options, so @FILE honours a
 			 * --max-record-size given anywhere. */
-			o->dargs = xrealloc(o->dargs,
-					    (o->ndargs + 1) * sizeof(*o->dargs));
-			o->dargs[o->ndargs].opt = c;
-			o->dargs[o->ndargs++].arg = optarg;
+			creq_option(&o->req, c == OPT_DATA ? 'd' :
+				    c == OPT_DATA_BINARY ? CREQ_OPT_DATA_BINARY :
+				    CREQ_OPT_DATA_RAW, optarg, &err);
 			req_flags = 1;
 			break;
 		case OPT_FAILURE:
@@ -769,17 +762,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		return RD_E_INVAL;
 	}
 	o->req.max_body = o->max_record;
-	for (size_t i = 0; i < o->ndargs; i++) {
-		int k = o->dargs[i].opt;
-
-		if (creq_add_data(&o->req, o->dargs[i].arg,
-				  k == OPT_DATA ? CREQ_DATA : k == OPT_DATA_BINARY ?
-				  CREQ_DATA_BINARY : CREQ_DATA_RAW, &err) < 0) {
-			msg_error(m, "%s", err.msg);
-			return RD_E_INVAL;
-		}
+	if (o->url && creq_finish(&o->req, o->url, &err) < 0) {
+		msg_error(m, "%s", err.msg);
+		return RD_E_INVAL;
 	}
-	creq_finish(&o->req);
 	return 0;
 }
 
@@ -787,7 +773,6 @@ static void opts_release(struct opts *o)
 {
 	creq_release(&o->req);
 	free(o->tags);
-	free(o->dargs);
 }
 
 int main(int argc, char **argv)

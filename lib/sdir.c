@@ -512,10 +512,16 @@ static int sdir_append(void *impl, const struct spool_batch *b,
 		}
 	}
 	if (d->o.max_bytes && d->used + d->member.len > d->o.max_bytes) {
-		ret = rd_err_set(err, RD_E_FULL,
-				 "spool '%s' is full: %llu bytes used, cap %llu (--max-spool-size)",
-				 d->path, (unsigned long long)d->used,
-				 (unsigned long long)d->o.max_bytes);
+		if (d->member.len > d->o.max_bytes)
+			ret = rd_err_set(err, RD_E_FULL,
+					 "spool '%s' can never take this batch: it needs %zu bytes, more than the whole cap of %llu (--max-spool-size)",
+					 d->path, d->member.len,
+					 (unsigned long long)d->o.max_bytes);
+		else
+			ret = rd_err_set(err, RD_E_FULL,
+					 "spool '%s' is full: %llu of %llu bytes used, and this batch needs %zu more (--max-spool-size)",
+					 d->path, (unsigned long long)d->used,
+					 (unsigned long long)d->o.max_bytes, d->member.len);
 		goto out;
 	}
 	sdir_seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);

@@ -37,7 +37,8 @@ teardown() { ds_stop; common_teardown; }
 	assert_success
 	spool_lines | jq -r .body_b64 | base64 -d > "$T/back.bin"
 	assert_equal "$(sha256sum < "$T/back.bin")" "$(sha256sum < "$T/body.bin")"
-	assert_equal "$(spool_lines | jq -r '[.method, .failure.type, .headers[0][1]] | @tsv')" "$(printf 'PUT\ttimeout\tapplication/octet-stream')"
+	# curl's own User-Agent and Accept come first, as curl sends them
+	assert_equal "$(spool_lines | jq -r '[.method, .failure.type, .headers[2][1]] | @tsv')" "$(printf 'PUT\ttimeout\tapplication/octet-stream')"
 }
 
 @test "binary body in NDJSON (body_b64) round-trips" {
@@ -52,7 +53,7 @@ teardown() { ds_stop; common_teardown; }
 	run rd-capture -H 'X-A: 1' -H 'X-A: 2' --data 'a=1' --data 'b=2' --failure connect --status 0 --message 'refused' --attempts 2 --idempotency-key k-1 --tag svc=pay --tag env=prod http://127.0.0.1:1/p
 	assert_success
 	run sh -c "zcat '$SPOOL'/*.gz | jq -c '[.method, .headers, .body, .failure, .attempts, .idempotency_key, .tags]'"
-	assert_output '["POST",[["X-A","1"],["X-A","2"],["Content-Type","application/x-www-form-urlencoded"]],"a=1&b=2",{"type":"connect","message":"refused"},2,"k-1",{"svc":"pay","env":"prod"}]'
+	assert_output '["POST",[["User-Agent","curl/7.88.1"],["Accept","*/*"],["X-A","1"],["X-A","2"],["Content-Type","application/x-www-form-urlencoded"]],"a=1&b=2",{"type":"connect","message":"refused"},2,"k-1",{"svc":"pay","env":"prod"}]'
 }
 
 @test "--data @file strips newlines like curl -d; --data-binary keeps them" {
