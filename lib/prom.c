@@ -1,6 +1,7 @@
 /*
- * prom.c - the Prometheus query API and text exposition format (see
- * prom.h).
+ * prom.c - the Prometheus query API, and selecting and summing series of
+ * a text exposition page (see prom.h).  The page itself is read by expo.c,
+ * and so is the selector: one grammar for both.
  */
 #include <errno.h>
 #include <math.h>
@@ -8,198 +9,289 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expo.h"
 #include "json.h"
 #include "prom.h"
 #include "xalloc.h"
 #include "banned.h"
 
-#define MAX_LABELS 16
-
-struct prom_label {
-	char name[64];
-	char value[256];
+/* One exact matcher of a selector; a value may be empty. */
+struct prom_matcher {
+	char *name;
+	size_t name_len;
+	char *value;
+	size_t value_len;
 };
 
 struct prom_sel {
-	char name[128];
-	struct prom_label l[MAX_LABELS];
-	size_t nl;
+	char *name;       /* NULL when only a __name__ matcher names it */
+	size_t name_len;
+	struct prom_matcher *m;
+	size_t nm;
 };
 
-static int name_char(char c, int first)
+static int sel_bad(const char *text, size_t at, const char *why,
+		   struct rd_err *err)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       c == ':' || (!first && c >= '0' && c <= '9');
-}
-
-/* Parse {a="b",...} at *p (after the name); fills l, *nl.  Returns 0 and
- * moves *p past the braces, or -1 with *p at the offending byte. */
-static int parse_labels(const char **pp, const char *end, struct prom_label *l,
-			size_t max, size_t *nl)
-{
-	const char *p = *pp;
-
-	*nl = 0;
-	if (p >= end || *p != '{')
-		return 0;
-	p++;
-	for (;;) {
-		size_t n = 0, v = 0;
-
-		while (p < end && (*p == ' ' || *p == ','))
-			p++;
-		if (p < end && *p == '}') {
-			*pp = p + 1;
-			return 0;
-		}
-		if (*nl == max)
-			goto bad;
-		while (p < end && name_char(*p, n == 0) && *p != ':') {
-			if (n + 1 < sizeof(l[*nl].name))
-				l[*nl].name[n++] = *p;
-			p++;
-		}
-		l[*nl].name[n] = '\0';
-		if (n == 0 || p + 1 >= end || *p != '=' || p[1] != '"')
-			goto bad;
-		p += 2;
-		while (p < end && *p != '"') {
-			char c = *p++;
-
-			if (c == '\\' && p < end) {
-				c = *p++;
-				if (c == 'n')
-					c = '\n';
-			}
-			if (v + 1 < sizeof(l[*nl].value))
-				l[*nl].value[v++] = c;
-		}
-		if (p >= end)
-			goto bad;
-		l[*nl].value[v] = '\0';
-		p++;
-		(*nl)++;
-	}
-bad:
-	*pp = p;
-	return -1;
+	return rd_err_set(err, RD_E_INVAL,
+			  "metric selector '%s': %s at offset %zu (want name{label=\"value\",...})",
+			  text, why, at);
 }
 
 int prom_sel_new(const char *text, struct prom_sel **out, struct rd_err *err)
 {
-	struct prom_sel *s = xcalloc(1, sizeof(*s));
-	const char *p = text, *end = text + strlen(text);
-	size_t n = 0;
+	struct prom_sel *s = NULL;
+	struct expo_series ser;
+	size_t len = strlen(text), k = 0, used = 0;
+	const char *why = NULL;
+	int named, ret;
 
-	while (p < end && name_char(*p, n == 0)) {
-		if (n + 1 >= sizeof(s->name))
-			goto bad;
-		s->name[n++] = *p++;
-	}
-	if (n == 0 || parse_labels(&p, end, s->l, MAX_LABELS, &s->nl) < 0 || p != end)
-		goto bad;
-	*out = s;
-	return 0;
-bad:
-	free(s);
 	*out = NULL;
-	return rd_err_set(err, RD_E_INVAL,
-			  "metric selector '%s': unexpected byte at offset %zu (want name{label=\"value\",...})",
-			  text, (size_t)(p - text));
+	expo_series_init(&ser);
+	while (k < len && (text[k] == ' ' || text[k] == '\t'))
+		k++;
+	if (expo_series_read(&ser, text + k, len - k, &used, &why) < 0) {
+		k += used;
+		/* The exposition has no other operators; say so plainly. */
+		if (k < len && (text[k] == '!' || text[k] == '~' ||
+				(text[k] == '=' && k + 1 < len && text[k + 1] == '~')))
+			why = "only exact matchers (label=\"value\") are supported";
+		ret = sel_bad(text, k, why, err);
+		goto out;
+	}
+	for (k += used; k < len && (text[k] == ' ' || text[k] == '\t'); k++)
+		;
+	if (k < len) {
+		ret = sel_bad(text, k, "unexpected text after the selector", err);
+		goto out;
+	}
+	s = xcalloc(1, sizeof(*s));
+	named = ser.name != NULL;
+	if (ser.name) {
+		s->name = xmemdup(ser.name, ser.name_len);
+		s->name_len = ser.name_len;
+	}
+	s->m = xcalloc(ser.nlabels ? ser.nlabels : 1, sizeof(*s->m));
+	for (size_t i = 0; i < ser.nlabels; i++) {
+		const struct expo_label *l = &ser.labels[i];
+		struct prom_matcher *m = &s->m[s->nm++];
+
+		m->name = xmemdup(l->name, l->name_len);
+		m->name_len = l->name_len;
+		m->value = xmemdup(l->value, l->value_len);
+		m->value_len = l->value_len;
+		if (l->name_len == 8 && memcmp(l->name, "__name__", 8) == 0 &&
+		    l->value_len)
+			named = 1;
+	}
+	if (!named) {
+		ret = sel_bad(text, 0, "no metric name", err);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	ret = 0;
+out:
+	prom_sel_free(s);
+	expo_series_release(&ser);
+	return ret;
 }
 
 void prom_sel_free(struct prom_sel *s)
 {
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nm; i++) {
+		free(s->m[i].name);
+		free(s->m[i].value);
+	}
+	free(s->m);
+	free(s->name);
 	free(s);
 }
 
-static int sel_matches(const struct prom_sel *s, const struct prom_label *l,
-		       size_t nl)
+static int same(const char *a, size_t an, const char *b, size_t bn)
 {
-	for (size_t i = 0; i < s->nl; i++) {
-		size_t j;
+	return an == bn && memcmp(a, b, an) == 0;
+}
 
-		for (j = 0; j < nl; j++)
-			if (strcmp(s->l[i].name, l[j].name) == 0)
-				break;
-		if (j == nl || strcmp(s->l[i].value, l[j].value) != 0)
+/* le of a histogram and quantile of a summary are numbers: Prometheus
+ * stores them normalized ("1" as "1.0"), so they compare as numbers. */
+static int numeric_label(const char *name, size_t n, enum expo_type t)
+{
+	return (same(name, n, "le", 2) && t == EXPO_HISTOGRAM) ||
+	       (same(name, n, "quantile", 8) && t == EXPO_SUMMARY);
+}
+
+static int value_eq(const struct prom_matcher *m, const char *v, size_t n,
+		    enum expo_type t)
+{
+	double a, b;
+
+	if (same(m->value, m->value_len, v, n))
+		return 1;
+	return numeric_label(m->name, m->name_len, t) &&
+	       expo_float(m->value, m->value_len, &a) == 0 &&
+	       expo_float(v, n, &b) == 0 && (a == b || (isnan(a) && isnan(b)));
+}
+
+/* A label with an empty value is no label, in Prometheus as here: a
+ * matcher with an empty value matches series without the label. */
+static int sel_matches(const struct prom_sel *s, const struct expo_sample *smp)
+{
+	const struct expo_series *ser = smp->series;
+
+	if (s->name && !same(s->name, s->name_len, ser->name, ser->name_len))
+		return 0;
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct prom_matcher *m = &s->m[i];
+		const char *v = "";
+		size_t n = 0;
+
+		if (same(m->name, m->name_len, "__name__", 8)) {
+			v = ser->name;
+			n = ser->name_len;
+		}
+		for (size_t j = 0; j < ser->nlabels; j++)
+			if (same(m->name, m->name_len, ser->labels[j].name,
+				 ser->labels[j].name_len)) {
+				v = ser->labels[j].value;
+				n = ser->labels[j].value_len;
+			}
+		if (!value_eq(m, v, n, smp->type))
 			return 0;
 	}
 	return 1;
 }
 
-static int parse_value(const char *p, const char *end, double *v)
-{
-	char tmp[64];
-	size_t n = 0;
-	char *e;
+/* A matching sample, until the page is read.  key: the series' identity
+ * in keys (name and its non-empty labels in name order). */
+struct hit {
+	size_t off, len;
+	const char *key;
+	size_t seq;
+	double value;
+	int has_ts;
+	int64_t ts;
+};
 
-	while (p + n < end && p[n] != ' ' && p[n] != '\t' && n < sizeof(tmp) - 1) {
-		tmp[n] = p[n];
-		n++;
-	}
-	tmp[n] = '\0';
-	if (n == 0)
-		return -1;
-	if (strcmp(tmp, "+Inf") == 0) {
-		*v = INFINITY;
-		return 0;
-	}
-	if (strcmp(tmp, "-Inf") == 0) {
-		*v = -INFINITY;
-		return 0;
-	}
-	if (strcmp(tmp, "NaN") == 0) {
-		*v = NAN;
-		return 0;
-	}
-	errno = 0;
-	*v = strtod(tmp, &e);
-	return *e == '\0' && !errno ? 0 : -1;
+struct sum_ctx {
+	const struct prom_sel *sel;
+	struct buf keys;
+	struct hit *v;
+	size_t n, cap;
+	const struct expo_label **lab;
+	size_t lab_cap;
+};
+
+static void key_part(struct buf *b, const char *p, size_t n)
+{
+	buf_add(b, &n, sizeof(n));
+	buf_add(b, p, n);
 }
 
+static void add_key(struct sum_ctx *c, const struct expo_sample *smp)
+{
+	const struct expo_series *ser = smp->series;
+	size_t n = 0;
+	double d;
+
+	if (ser->nlabels > c->lab_cap) {
+		c->lab_cap = ser->nlabels;
+		c->lab = xrealloc(c->lab, c->lab_cap * sizeof(*c->lab));
+	}
+	for (size_t i = 0; i < ser->nlabels; i++)
+		if (ser->labels[i].value_len)
+			c->lab[n++] = &ser->labels[i];
+	if (n > 1)
+		qsort(c->lab, n, sizeof(*c->lab), expo_label_cmp);
+	key_part(&c->keys, ser->name, ser->name_len);
+	for (size_t i = 0; i < n; i++) {
+		const struct expo_label *l = c->lab[i];
+
+		key_part(&c->keys, l->name, l->name_len);
+		if (numeric_label(l->name, l->name_len, smp->type) &&
+		    expo_float(l->value, l->value_len, &d) == 0) {
+			d = isnan(d) ? NAN : d + 0.0; /* one NaN, one zero */
+			key_part(&c->keys, (const char *)&d, sizeof(d));
+		} else {
+			key_part(&c->keys, l->value, l->value_len);
+		}
+	}
+}
+
+static int on_sample(void *arg, const struct expo_sample *smp)
+{
+	struct sum_ctx *c = arg;
+	struct hit *h;
+
+	if (!sel_matches(c->sel, smp))
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 16;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+	}
+	h = &c->v[c->n];
+	h->off = c->keys.len;
+	add_key(c, smp);
+	h->len = c->keys.len - h->off;
+	h->seq = c->n++;
+	h->value = smp->value;
+	h->has_ts = smp->has_ts;
+	h->ts = smp->ts_ms;
+	return 0;
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->key, y->key, n);
+
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * A series listed twice is one series to Prometheus, which stores one
+ * sample of it per scrape: the first, unless both carry timestamps and a
+ * later one is newer.  So each series is added once.
+ */
 int prom_expo_sum(const char *text, size_t len, const struct prom_sel *sel,
 		  double *sum, size_t *nseries, struct rd_err *err)
 {
-	const char *p = text, *end = text + len;
-	size_t lineno = 0;
+	struct sum_ctx c;
+	int ret;
 
+	memset(&c, 0, sizeof(c));
+	c.sel = sel;
+	buf_init(&c.keys);
 	*sum = 0;
 	*nseries = 0;
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *q = p, *le = eol ? eol : end;
-		struct prom_label l[MAX_LABELS];
-		size_t nl, n = 0;
-		char name[128];
-		double v;
+	if ((ret = expo_parse(text, len, on_sample, &c, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < c.n; i++)
+		c.v[i].key = c.keys.data + c.v[i].off;
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), hit_cmp);
+	for (size_t i = 0, j; i < c.n; i = j) {
+		const struct hit *keep = &c.v[i];
 
-		lineno++;
-		p = eol ? eol + 1 : end;
-		while (q < le && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q == le || *q == '#')
-			continue;
-		while (q < le && name_char(*q, n == 0)) {
-			if (n + 1 < sizeof(name))
-				name[n++] = *q;
-			q++;
-		}
-		name[n] = '\0';
-		if (n == 0 || parse_labels(&q, le, l, MAX_LABELS, &nl) < 0)
-			return rd_err_set(err, RD_E_INVAL,
-					  "exposition line %zu: not a sample line", lineno);
-		while (q < le && (*q == ' ' || *q == '\t'))
-			q++;
-		if (parse_value(q, le, &v) < 0)
-			return rd_err_set(err, RD_E_INVAL,
-					  "exposition line %zu: bad sample value", lineno);
-		if (strcmp(name, sel->name) == 0 && sel_matches(sel, l, nl)) {
-			*sum += v;
-			(*nseries)++;
-		}
+		for (j = i + 1; j < c.n && c.v[j].len == keep->len &&
+				memcmp(c.v[j].key, keep->key, keep->len) == 0; j++)
+			if (keep->has_ts && c.v[j].has_ts && c.v[j].ts > keep->ts)
+				keep = &c.v[j];
+		*sum += keep->value;
+		(*nseries)++;
 	}
-	return 0;
+out:
+	buf_release(&c.keys);
+	free(c.v);
+	free(c.lab);
+	return ret;
 }
 
 static int num_of(const struct json_val *pair, double *v)

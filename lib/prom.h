@@ -3,9 +3,13 @@
  * text exposition format of an endpoint's /metrics.
  *
  * Selectors are a metric name with optional exact label matchers,
- * name{label="value",...}.  Values of several matching series are summed,
- * as sum() would.  Nothing here decides health: rd-health compares the
- * numbers with its thresholds.
+ * name{label="value",...}, in the exposition's own grammar (expo.h):
+ * blanks around the tokens, the escapes \\ \" \n, a quoted name for a
+ * UTF-8 metric, {"name.x",label="value"}, and {__name__="name"}.  As in
+ * PromQL, a matcher with an empty value matches series without the label.
+ * Values of several matching series are summed, as sum() would.  Nothing
+ * here decides health: rd-health compares the numbers with its
+ * thresholds.
  */
 #ifndef PROM_H
 #define PROM_H
@@ -27,15 +31,19 @@ int prom_query(const char *base, const char *promql, const struct http_opts *ho,
 
 struct prom_sel;
 
-/* Parse a selector.  RD_E_INVAL naming the byte offset.  Caller frees
- * with prom_sel_free. */
+/* Parse a selector; blanks may lead and trail it.  RD_E_INVAL naming the
+ * byte offset.  Caller frees with prom_sel_free. */
 int prom_sel_new(const char *text, struct prom_sel **out, struct rd_err *err);
 void prom_sel_free(struct prom_sel *s);
 
 /*
  * Sum the samples of an exposition text that match sel.  *nseries gets
- * how many series matched (0: the metric is absent).  RD_E_INVAL naming
- * the line of a malformed sample line.
+ * how many series matched (0: the metric is absent).  A series listed
+ * twice counts once, as Prometheus stores it: its first sample, or a
+ * later one with a newer timestamp.  le and quantile values compare as
+ * numbers in histograms and summaries (le="1" matches le="1.0").
+ * RD_E_INVAL naming the line when the page is not one Prometheus would
+ * read (see expo.h); then *sum and *nseries mean nothing.
  */
 int prom_expo_sum(const char *text, size_t len, const struct prom_sel *sel,
 		  double *sum, size_t *nseries, struct rd_err *err);

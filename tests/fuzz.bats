@@ -21,3 +21,4 @@ fuzz() {
 @test "fuzz: the record and event parsers" { fuzz record; }
 @test "fuzz: the raw HTTP parser" { fuzz rawhttp; }
 @test "fuzz: thresholds, ranges, sizes, durations, rates and status sets" { fuzz thr; }
+@test "fuzz: the text exposition reader, metric selectors and their sum" { fuzz expo; }
