@@ -85,6 +85,45 @@ cron_command() {
 	assert_failure
 }
 
+# tests/data/sqs-receive-message.json is the output shown for the first
+# command of aws-cli's awscli/examples/sqs/receive-message.rst ("To receive
+# a message", --attribute-names All --message-attribute-names All), as
+# printed: a body that is not JSON, Attributes and MessageAttributes.
+@test "sqs-dlq.jq: the output of aws sqs receive-message, a text body with message attributes" {
+	ds_start
+	run env SQS_REDRIVE_URL="http://127.0.0.1:$PORT/events" \
+		rd-capture --jq "$(cat "$EX/sqs-dlq.jq")" < "$BATS_TEST_DIRNAME/data/sqs-receive-message.json"
+	assert_success
+	assert_equal "$(wc -l <<< "$output")" 1
+	run sh -c 'zcat "$RD_DIR"/*.ndjson.gz | jq -c "[.body, .headers, .attempts, .idempotency_key, .tags, .failure]"'
+	assert_output '["My first message.",[["Content-Type","text/plain; charset=utf-8"]],5,"d6790f8d-d575-4f01-bc51-40122EXAMPLE",{"sqs_message_id":"d6790f8d-d575-4f01-bc51-40122EXAMPLE","sqs_attr_PostalCode":"ABC123","sqs_attr_City":"Any City"},{"type":"sqs_dlq","message":"received 5 times before the DLQ"}]'
+	rd-replay -q --rate max
+	assert_equal "$(jq -r '[.key, .sha256] | @tsv' "$T/ds.log")" \
+		"$(printf 'd6790f8d-d575-4f01-bc51-40122EXAMPLE\t%s' "$(printf 'My first message.' | sha256sum | cut -d' ' -f1)")"
+	# in a dead-letter queue, --attribute-names All also gives the source queue
+	jq '.Messages[0].Attributes.DeadLetterQueueSourceArn = "arn:aws:sqs:us-east-1:80398EXAMPLE:MyQueue"' \
+		"$BATS_TEST_DIRNAME/data/sqs-receive-message.json" |
+		rd-capture -q -d "$T/s2" --jq "$(cat "$EX/sqs-dlq.jq")"
+	assert_equal "$(zcat "$T"/s2/*.ndjson.gz | jq -r .tags.sqs_source_queue)" arn:aws:sqs:us-east-1:80398EXAMPLE:MyQueue
+}
+
+# An empty queue: aws-cli prints nothing (its JSON formatter skips an empty
+# response, awscli/formatter.py), and the SQS API itself answers {}.
+@test "sqs-dlq.jq: an empty queue stores nothing and exits 0, as no output or as {}" {
+	run rd-capture --jq "$(cat "$EX/sqs-dlq.jq")" < /dev/null
+	assert_success
+	assert_output ''
+	run rd-capture --jq "$(cat "$EX/sqs-dlq.jq")" <<< '{}'
+	assert_success
+	assert_output ''
+	# pages appended by a loop of receive-message calls, the last one empty
+	run sh -c 'cat "$1" "$2"; echo "{}"' sh "$BATS_TEST_DIRNAME/data/sqs-dlq.json" \
+		"$BATS_TEST_DIRNAME/data/sqs-receive-message.json"
+	run rd-capture -q --jq "$(cat "$EX/sqs-dlq.jq")" <<< "$output"
+	assert_success
+	assert_equal "$(spool_lines | wc -l)" 3
+}
+
 @test "sqs-dlq.jq turns an SQS dead-letter export into records keyed by message id" {
 	ds_start
 	run env SQS_REDRIVE_URL="http://127.0.0.1:$PORT/events" \
@@ -104,6 +143,132 @@ cron_command() {
 	run rd-capture --jq "$(cat "$EX/har.jq")" < "$BATS_TEST_DIRNAME/data/sample.har"
 	assert_success
 	[ "$(spool_lines | wc -l)" -ge 1 ]
+}
+
+# tests/data/chromium.har, playwright.har and playwright-omit.har were
+# recorded by tests/data/record-hars.js from Debian's chromium on a
+# loopback HTTPS (HTTP/2) page: chromium.har through the Network panel's own
+# "Export HAR (with sensitive data)" of the DevTools bundled with the
+# browser, the other two by Playwright's recordHar (content embedded, and
+# content: 'omit').  The entries: GET / and /api/health (200), a
+# urlencoded form, a multipart form with a file, one without, a JSON POST
+# and a binary POST (503), a PUT (429), a fetch aborted by AbortController,
+# an HTTP/2 stream reset by the server, a POST to a port nothing listens on
+# (and, in chromium.har, its CORS preflight), one to a name that does not
+# resolve, and a PATCH answered 408.
+
+# [method, path, failure type, failure message] of every stored record.
+har_summary() {
+	spool_lines | jq -c '[.method, (.url | sub("^https?://[^/]*"; "")), .failure.type, (.failure.message // "")]'
+}
+
+@test "har.jq: a Chromium DevTools export keeps the failed requests, aborted ones as connection failures" {
+	har="$BATS_TEST_DIRNAME/data/chromium.har"
+	# the browser recorded HTTP/2 pseudo-headers
+	jq -e '[.log.entries[].request.headers[].name] | index(":authority") and index(":path")' "$har"
+	run rd-capture --jq "$(cat "$EX/har.jq")" < "$har"
+	# the file upload: DevTools keeps no file content (301 bytes sent, a
+	# 284-byte text in the HAR), so it is reported and not stored
+	assert_failure 1
+	n=$(jq '.log.entries | map(.request.url | endswith("/upload")) | index(true) + 1' "$har")
+	assert_output --regexp "jq: 1 failed request\\(s\\) not stored, the HAR does not hold the body sent: entry $n POST https://127\\.0\\.0\\.1:[0-9]+/upload: 301 bytes sent, 284 in the HAR"
+	run har_summary
+	assert_output "$(cat <<-'EOF'
+		["POST","/form","http_503",""]
+		["POST","/profile","http_503",""]
+		["POST","/api/orders","http_503",""]
+		["PUT","/api/limited","http_429",""]
+		["POST","/api/blob","http_503",""]
+		["POST","/api/slow","connect","net::ERR_ABORTED"]
+		["POST","/api/reset","network","net::ERR_HTTP2_PROTOCOL_ERROR"]
+		["POST","/api/orders","connect","net::ERR_CONNECTION_REFUSED"]
+		["POST","/api/orders","dns","net::ERR_NAME_NOT_RESOLVED"]
+		["PATCH","/api/late","http_408",""]
+		EOF
+	)"
+	# no pseudo-header stored, and the request's own headers kept
+	spool_lines | jq -e -s 'all(.[]; all(.headers[]; .[0] | startswith(":") | not))'
+	spool_lines | jq -e -s 'map(select(.url | endswith("/api/orders"))) | .[0].idempotency_key == "order-42"'
+	# bodies: the form as sent, and the binary one (recorded as Latin-1 text)
+	# as its 8 bytes
+	assert_equal "$(spool_lines | jq -r 'select(.url | endswith("/form")) | .body')" \
+		'name=Zo%C3%AB+%26+Co&note=50%25+off%3B+a%2Bb%3Dc+%7E*%27%28%29%21&lines=line+1%0D%0Aline+2'
+	assert_equal "$(spool_lines | jq -r 'select(.url | endswith("/api/blob")) | .body_b64')" \
+		"$(printf '\000\001\002\376\377\200\n\r' | base64)"
+	assert_equal "$(spool_lines | jq -r 'select(.url | endswith("/api/slow")) | .body')" '{"wait":true}'
+}
+
+@test "har.jq: Playwright's status -1 entries are kept; a body the HAR left out is not stored" {
+	run rd-capture --jq "$(cat "$EX/har.jq")" < "$BATS_TEST_DIRNAME/data/playwright.har"
+	assert_failure 1
+	# the upload has no postData at all (Content-Length 301), the binary
+	# POST an empty text (Playwright embeds no application/octet-stream)
+	assert_output --regexp 'jq: 2 failed request\(s\) not stored, the HAR does not hold the body sent: entry 3 POST https://127\.0\.0\.1:[0-9]+/upload: no postData for 301 bytes sent; entry 8 POST https://127\.0\.0\.1:[0-9]+/api/blob: 8 bytes sent, none in the HAR'
+	assert_equal "$(jq '[.log.entries[] | select(.response.status == -1)] | length' "$BATS_TEST_DIRNAME/data/playwright.har")" 4
+	run har_summary
+	assert_output "$(cat <<-'EOF'
+		["POST","/form","http_503",""]
+		["POST","/profile","http_503",""]
+		["POST","/api/orders","http_503",""]
+		["PUT","/api/limited","http_429",""]
+		["POST","/api/slow","connect","net::ERR_ABORTED"]
+		["POST","/api/reset","network","net::ERR_HTTP2_PROTOCOL_ERROR"]
+		["POST","/api/orders","connect","net::ERR_CONNECTION_REFUSED"]
+		["POST","/api/orders","dns","net::ERR_NAME_NOT_RESOLVED"]
+		["PATCH","/api/late","http_408",""]
+		EOF
+	)"
+	spool_lines | jq -e -s 'all(.[]; all(.headers[]; .[0] | startswith(":") | not))'
+	spool_lines | jq -e -s 'all(.[]; (.failure.status // 0) >= 0)'
+	assert_equal "$(spool_lines | jq -r 'select(.url | endswith("/api/slow")) | .body')" '{"wait":true}'
+}
+
+@test "har.jq: a form with params and no text (Playwright, content: omit) gets its body back, byte for byte" {
+	ds_start
+	har="$BATS_TEST_DIRNAME/data/playwright-omit.har"
+	jq -e '.log.entries[] | select(.request.url | endswith("/form")) | .request.postData | .text == "" and (.params | length) == 3' "$har"
+	run rd-capture --jq "$(cat "$EX/har.jq")" < "$har"
+	assert_failure 1
+	assert_output --partial 'jq: 10 failed request(s) not stored, the HAR does not hold the body sent: '
+	form='name=Zo%C3%AB+%26+Co&note=50%25+off%3B+a%2Bb%3Dc+%7E*%27%28%29%21&lines=line+1%0D%0Aline+2'
+	# what the same browser sent for the same form, recorded with its text
+	assert_equal "$(jq -r '.log.entries[] | select(.request.url | endswith("/form")) | .request.postData.text' "$BATS_TEST_DIRNAME/data/playwright.har")" "$form"
+	run har_summary
+	assert_output '["POST","/form","http_503",""]'
+	assert_equal "$(spool_lines | jq -r .body)" "$form"
+	rd-replay -q --rate max --target "http://127.0.0.1:$PORT" --allow-host 127.0.0.1
+	assert_equal "$(jq -r '[.status, .bytes, .sha256] | @tsv' "$T/ds.log")" \
+		"$(printf '200\t90\t%s' "$(printf '%s' "$form" | sha256sum | cut -d' ' -f1)")"
+}
+
+# Browsers record a multipart body as text; a HAR that follows the spec's
+# "text and params are mutually exclusive" holds params only.  The
+# Chromium /profile entry without its text must give back its bytes, and
+# Kong/httpsnippet's fixture src/fixtures/requests/multipart-data.json
+# (MIT License, Copyright (c) 2022 Kong), a multipart request with a file
+# param and no boundary, tests/data/httpsnippet-multipart-data.json, gets a
+# boundary of its own.
+@test "har.jq: multipart params without a text are rebuilt with the request's boundary, or one chosen" {
+	jq '.log.entries |= map(select(.request.url | endswith("/profile")) | del(.request.postData.text))' \
+		"$BATS_TEST_DIRNAME/data/chromium.har" > "$T/profile.har"
+	run rd-capture -q --jq "$(cat "$EX/har.jq")" < "$T/profile.har"
+	assert_success
+	assert_equal "$(spool_lines | jq -c .body)" \
+		"$(jq -c '.log.entries[] | select(.request.url | endswith("/profile")) | .request.postData.text' "$BATS_TEST_DIRNAME/data/chromium.har")"
+	jq '{log: {entries: [{request: ., response: {status: 503}}]}}' \
+		"$BATS_TEST_DIRNAME/data/httpsnippet-multipart-data.json" > "$T/snippet.har"
+	run rd-capture -q -d "$T/s2" --jq "$(cat "$EX/har.jq")" < "$T/snippet.har"
+	assert_success
+	b=----redrive-har-boundary-5b1f7e0c2a9d4e83
+	run sh -c 'zcat "$1"/*.ndjson.gz | jq -c "[.headers, .body]"' sh "$T/s2"
+	assert_output "$(jq -cn --arg b "$b" '[[["content-type", "multipart/form-data; boundary=\($b)"]],
+		"--\($b)\r\nContent-Disposition: form-data; name=\"foo\"; filename=\"hello.txt\"\r\nContent-Type: text/plain\r\n\r\nHello World\r\n--\($b)\r\nContent-Disposition: form-data; name=\"bar\"\r\n\r\nBonjour le monde\r\n--\($b)--\r\n"]')"
+	# a file param without its content cannot be rebuilt
+	jq '.log.entries[0].request.postData.params[0] |= del(.value)' "$T/snippet.har" > "$T/nofile.har"
+	run rd-capture -d "$T/s3" --jq "$(cat "$EX/har.jq")" < "$T/nofile.har"
+	assert_failure 1
+	assert_output --partial "entry 1 POST http://mockbin.com/har: a file's content is not in the HAR"
+	[ -z "$(zcat "$T"/s3/*.ndjson.gz 2>/dev/null)" ]
 }
 
 @test "node_exporter: the textfile script writes metrics promtool accepts, atomically" {
