@@ -27,6 +27,7 @@
 #include "msg.h"
 #include "rawhttp.h"
 #include "rec.h"
+#include "redact.h"
 #include "sendrec.h"
 #include "spool.h"
 #include "xalloc.h"
@@ -156,6 +157,7 @@ struct run {
 	struct rec_parser parser;
 	struct buf out;        /* acks ready for stdout */
 	struct buf ack;        /* scratch for one ack */
+	struct buf tmp;        /* scratch for a redacted URL */
 	int reject_fd;
 	uint64_t stored, rejected;
 	int out_broken;
@@ -240,7 +242,9 @@ static int store(struct run *r, struct rec_req *rec, uint64_t where)
 			 (unsigned long long)where);
 		json_add_str(&r->ack, rec->method.p, rec->method.n);
 		buf_adds(&r->ack, ",\"url\":");
-		json_add_str(&r->ack, rec->url.p, rec->url.n);
+		buf_reset(&r->tmp);
+		redact_url(NULL, rec->url.p, rec->url.n, &r->tmp);
+		json_add_str(&r->ack, r->tmp.data, r->tmp.len);
 		buf_adds(&r->ack, "}\n");
 	} else {
 		buf_adds(&r->ack, rec->id);
@@ -797,6 +801,7 @@ int main(int argc, char **argv)
 	r.m.verbosity = o.c.verbosity;
 	buf_init(&r.out);
 	buf_init(&r.ack);
+	buf_init(&r.tmp);
 	rec_parser_init(&r.parser);
 	status = RD_EXIT_ERROR;
 	if (cli_spool_dir(o.c.dir, dir, sizeof(dir), &err) < 0) {
@@ -867,6 +872,7 @@ out:
 	rec_parser_release(&r.parser);
 	buf_release(&r.out);
 	buf_release(&r.ack);
+	buf_release(&r.tmp);
 	opts_release(&o);
 	return status;
 }

@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "rx.h"
+#include "url.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -210,7 +211,8 @@ void audit_route(const struct audit_opts *o, const struct rec_req *q,
 		 struct buf *out)
 {
 	struct buf a, b;
-	const char *u = q->url.p, *hs = memchr(u, ':', q->url.n), *path;
+	struct url_parts p;
+	const char *u = q->url.p;
 	size_t n = q->url.n;
 
 	buf_init(&a);
@@ -226,46 +228,40 @@ void audit_route(const struct audit_opts *o, const struct rec_req *q,
 	buf_addc(out, ' ');
 	u = a.data ? a.data : "";
 	n = a.len;
-	hs = strstr(u, "://");
-	hs = hs ? hs + 3 : u;
-	path = memchr(hs, '/', n - (size_t)(hs - u));
-	if (!path)
-		path = u + n;
-	buf_add(out, hs, (size_t)(path - hs));
-	if (path < u + n)
-		fold_path(path, n - (size_t)(path - u), out);
-	else
-		buf_addc(out, '/');
+	/* host[:port] and the folded path: never the userinfo or the query,
+	 * which may hold credentials. */
+	if (url_split(u, n, &p) == 0) {
+		if (p.ipv6)
+			buf_addc(out, '[');
+		buf_add(out, u + p.host.off, p.host.len);
+		if (p.ipv6)
+			buf_addc(out, ']');
+		if (p.port.present) {
+			buf_addc(out, ':');
+			buf_add(out, u + p.port.off, p.port.len);
+		}
+		if (p.path.len)
+			fold_path(u + p.path.off, p.path.len, out);
+		else
+			buf_addc(out, '/');
+	}
 	buf_release(&a);
 	buf_release(&b);
 }
 
 /* The host of a stored (validated) absolute URL, lowercased, without
- * userinfo, brackets or port.  A plain scan: this runs once per record,
- * and a full URL parser costs more than the rest of the fold. */
+ * userinfo, brackets or port. */
 static void url_host(const char *u, size_t n, char *out, size_t cap)
 {
-	const char *p = memmem(u, n, "://", 3), *end = u + n, *h, *e, *at;
+	struct url_parts p;
 	size_t k = 0;
 
-	p = p ? p + 3 : u;
-	for (e = p; e < end && *e != '/' && *e != '?' && *e != '#'; e++)
-		;
-	at = memchr(p, '@', (size_t)(e - p));
-	h = at ? at + 1 : p;
-	if (h < e && *h == '[') {
-		const char *rb = memchr(h, ']', (size_t)(e - h));
+	if (url_split(u, n, &p) == 0)
+		for (; k < p.host.len && k + 1 < cap; k++) {
+			char c = u[p.host.off + k];
 
-		h++;
-		e = rb ? rb : e;
-	} else {
-		const char *c = memchr(h, ':', (size_t)(e - h));
-
-		if (c)
-			e = c;
-	}
-	for (; h < e && k + 1 < cap; h++)
-		out[k++] = (*h >= 'A' && *h <= 'Z') ? (char)(*h + 32) : *h;
+			out[k] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+		}
 	out[k] = '\0';
 }
 

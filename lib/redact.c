@@ -7,6 +7,7 @@
 
 #include "redact.h"
 #include "rx.h"
+#include "url.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -17,7 +18,7 @@ struct redact {
 	size_t n;
 	struct rec_hdr *hdrs;
 	size_t hcap;
-	struct buf url, body;
+	struct buf url, body, tmp;
 };
 
 int redact_new(const char *const *patterns, size_t n, struct redact **out,
@@ -29,6 +30,7 @@ int redact_new(const char *const *patterns, size_t n, struct redact **out,
 	r->rx = xcalloc(n ? n : 1, sizeof(*r->rx));
 	buf_init(&r->url);
 	buf_init(&r->body);
+	buf_init(&r->tmp);
 	for (size_t i = 0; i < n; i++) {
 		if ((ret = rx_new(patterns[i], &r->rx[i], err)) < 0) {
 			redact_free(r);
@@ -51,6 +53,7 @@ void redact_free(struct redact *r)
 	free(r->hdrs);
 	buf_release(&r->url);
 	buf_release(&r->body);
+	buf_release(&r->tmp);
 	free(r);
 }
 
@@ -64,25 +67,94 @@ static int has(const char *s, size_t n, const char *needle)
 	return 0;
 }
 
+/* A name that says its value is a credential, in a header or a query:
+ * these words anywhere in it, or one of the short names exactly. */
+static int secret_name(const char *name, size_t n)
+{
+	static const char *const parts[] = {
+		"api-key", "apikey", "api_key", "token", "secret", "passw",
+		"signature", "credential", "session", "auth", NULL
+	};
+	static const char *const exact[] = {
+		"key", "sig", "pwd", "code", "access_key", NULL
+	};
+
+	for (size_t i = 0; parts[i]; i++)
+		if (has(name, n, parts[i]))
+			return 1;
+	for (size_t i = 0; exact[i]; i++)
+		if (strlen(exact[i]) == n && strncasecmp(name, exact[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+static int user_match(const struct redact *r, const char *s, size_t n)
+{
+	for (size_t i = 0; r && i < r->n; i++)
+		if (rx_match(r->rx[i], s, n) == 1)
+			return 1;
+	return 0;
+}
+
 int redact_header_name(const struct redact *r, const char *name, size_t n)
 {
 	static const char *const exact[] = {
-		"authorization", "proxy-authorization", "cookie", "set-cookie", NULL
-	};
-	static const char *const parts[] = {
-		"api-key", "apikey", "api_key", "token", "secret", "password", NULL
+		"proxy-authorization", "cookie", "set-cookie", NULL
 	};
 
 	for (size_t i = 0; exact[i]; i++)
 		if (strlen(exact[i]) == n && strncasecmp(name, exact[i], n) == 0)
 			return 1;
-	for (size_t i = 0; parts[i]; i++)
-		if (has(name, n, parts[i]))
-			return 1;
-	for (size_t i = 0; r && i < r->n; i++)
-		if (rx_match(r->rx[i], name, n) == 1)
-			return 1;
-	return 0;
+	return secret_name(name, n) || user_match(r, name, n);
+}
+
+/* The query s[0..n) with the values of secret parameters masked. */
+static void redact_query(const struct redact *r, const char *s, size_t n,
+			 struct buf *out)
+{
+	size_t i = 0;
+
+	while (i <= n) {
+		const char *amp = memchr(s + i, '&', n - i);
+		size_t end = amp ? (size_t)(amp - s) : n;
+		const char *eq = memchr(s + i, '=', end - i);
+
+		if (eq && (secret_name(s + i, (size_t)(eq - s) - i) ||
+			   user_match(r, s + i, (size_t)(eq - s) - i))) {
+			buf_add(out, s + i, (size_t)(eq - s) + 1 - i);
+			buf_adds(out, MASK);
+		} else {
+			buf_add(out, s + i, end - i);
+		}
+		if (!amp)
+			break;
+		buf_addc(out, '&');
+		i = end + 1;
+	}
+}
+
+void redact_url(const struct redact *r, const char *u, size_t n,
+		struct buf *out)
+{
+	struct url_parts p;
+	size_t at = 0;
+
+	if (url_split(u, n, &p) < 0) {
+		buf_add(out, u, n);
+		return;
+	}
+	if (p.userinfo.present) {
+		/* user:password@, or a token used as the user name */
+		buf_add(out, u, p.userinfo.off);
+		buf_adds(out, MASK);
+		at = p.userinfo.off + p.userinfo.len;
+	}
+	if (p.query.present) {
+		buf_add(out, u + at, p.query.off - at);
+		redact_query(r, u + p.query.off, p.query.len, out);
+		at = p.query.off + p.query.len;
+	}
+	buf_add(out, u + at, n - at);
 }
 
 void redact_text(struct redact *r, const char *s, size_t n, struct buf *out)
@@ -126,7 +198,9 @@ void redact_req_to_json(struct redact *r, const struct rec_req *q,
 	c.hdrs = r->hdrs;
 	buf_reset(&r->url);
 	buf_reset(&r->body);
-	redact_text(r, q->url.p, q->url.n, &r->url);
+	buf_reset(&r->tmp);
+	redact_url(r, q->url.p, q->url.n, &r->tmp);
+	redact_text(r, r->tmp.data ? r->tmp.data : "", r->tmp.len, &r->url);
 	redact_text(r, q->body.p, q->body.n, &r->body);
 	c.url.p = r->url.data ? r->url.data : "";
 	c.url.n = r->url.len;

@@ -1,11 +1,14 @@
 /*
  * redact.h - keeping secrets out of what people read.
  *
- * Header values whose names carry credentials (Authorization,
- * Proxy-Authorization, Cookie, Set-Cookie, and names containing api-key,
- * apikey, token, secret or password) are replaced by "[REDACTED]".  User
- * patterns (PCRE2) blank whole header values whose name matches, and
- * every match inside URLs and bodies.  Records are rewritten through
+ * Header values whose names carry credentials (Proxy-Authorization,
+ * Cookie, Set-Cookie, and names containing api-key, apikey, api_key,
+ * token, secret, passw, signature, credential, session or auth, or named
+ * key, sig, pwd, code or access_key) are replaced by "[REDACTED]"; so are
+ * a URL's userinfo (user:password@) and the values of query parameters
+ * with such names.  User patterns (PCRE2) blank whole header values and
+ * query values whose name matches, and every match inside URLs and
+ * bodies.  Records are rewritten through
  * their canonical form, so a redacted line is still a valid record.
  */
 #ifndef REDACT_H
@@ -32,6 +35,12 @@ int redact_header_name(const struct redact *r, const char *name, size_t n);
  * newline). */
 void redact_req_to_json(struct redact *r, const struct rec_req *q,
 			struct buf *out);
+
+/* Append url with its userinfo and secret query values masked (r may be
+ * NULL: the built-in names only).  A string that is not an absolute URL
+ * is appended as it is. */
+void redact_url(const struct redact *r, const char *url, size_t n,
+		struct buf *out);
 
 /* Replace user-pattern matches in s[0..n) by "[REDACTED]", appending to
  * out. */

@@ -1,0 +1,98 @@
+/* Unit tests for lib/redact (URLs, header names, user patterns) and the
+ * URL scanner it stands on, lib/url. */
+#include <string.h>
+
+#include "redact.h"
+#include "url.h"
+#include "t.h"
+
+static const struct { const char *in, *want; } urls[] = {
+	{ "https://user:pw@h.example/p", "https://[REDACTED]@h.example/p" },
+	{ "https://ghp_tokenonly@github.example/x", "https://[REDACTED]@github.example/x" },
+	{ "http://h/p?api_key=abc&page=2", "http://h/p?api_key=[REDACTED]&page=2" },
+	{ "http://h/p?page=2&access_token=a.b.c#frag", "http://h/p?page=2&access_token=[REDACTED]#frag" },
+	{ "http://h/p?X-Amz-Signature=ff&X-Amz-Credential=AK%2F1&x=1",
+	  "http://h/p?X-Amz-Signature=[REDACTED]&X-Amz-Credential=[REDACTED]&x=1" },
+	{ "http://h/?token=&password=p&secret=s&sig=1&key=k&pwd=q&code=c",
+	  "http://h/?token=[REDACTED]&password=[REDACTED]&secret=[REDACTED]&sig=[REDACTED]&key=[REDACTED]&pwd=[REDACTED]&code=[REDACTED]" },
+	{ "http://u:p@[::1]:8080/a?b=1&Token=z", "http://[REDACTED]@[::1]:8080/a?b=1&Token=[REDACTED]" },
+	{ "http://h/p?tokenless", "http://h/p?tokenless" },
+	{ "http://h/p?monkey=1&keys=2", "http://h/p?monkey=1&keys=2" },
+	{ "http://h/a@b/c?x=1", "http://h/a@b/c?x=1" },
+	{ "not a url ?token=1", "not a url ?token=1" },
+	{ "http://h/p?&&token=1&", "http://h/p?&&token=[REDACTED]&" },
+};
+
+static const struct {
+	const char *url;
+	const char *host, *port, *path, *query, *userinfo;
+	int ok;
+} splits[] = {
+	{ "http://h/p", "h", NULL, "/p", NULL, NULL, 1 },
+	{ "https://u:p@h.example:8443/a/b?q=1#f", "h.example", "8443", "/a/b", "q=1", "u:p", 1 },
+	{ "http://[::ffff:169.254.169.254]/", "::ffff:169.254.169.254", NULL, "/", NULL, NULL, 1 },
+	{ "http://[fd00::1]:80", "fd00::1", "80", "", NULL, NULL, 1 },
+	{ "http://a@b@h/", "h", NULL, "/", NULL, "a@b", 1 },
+	{ "http://h?x", "h", NULL, "", "x", NULL, 1 },
+	{ "http://[::1", NULL, NULL, NULL, NULL, NULL, 0 },
+	{ "http://[::1]x/", NULL, NULL, NULL, NULL, NULL, 0 },
+	{ "://h/", NULL, NULL, NULL, NULL, NULL, 0 },
+	{ "h/p", NULL, NULL, NULL, NULL, NULL, 0 },
+	{ "1http://h/", NULL, NULL, NULL, NULL, NULL, 0 },
+};
+
+static void check_span(const char *u, const struct url_span *s,
+		       const char *want, const char *name)
+{
+	if (!want) {
+		T_OK(!s->present, name);
+		return;
+	}
+	T_OK(s->present && s->len == strlen(want) &&
+	     memcmp(u + s->off, want, s->len) == 0, name);
+}
+
+int main(void)
+{
+	struct redact *r = NULL;
+	const char *pats[] = { "^X-Tenant$", "4111-[0-9-]+" };
+	struct rd_err err;
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		buf_reset(&b);
+		redact_url(NULL, urls[i].in, strlen(urls[i].in), &b);
+		T_EQ_STR(b.data, urls[i].want, urls[i].in);
+	}
+	for (size_t i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+		struct url_parts p;
+		const char *u = splits[i].url;
+		int ok = url_split(u, strlen(u), &p) == 0;
+
+		T_EQ_INT(ok, splits[i].ok, u);
+		if (!ok || !splits[i].ok)
+			continue;
+		check_span(u, &p.host, splits[i].host, u);
+		check_span(u, &p.port, splits[i].port, u);
+		T_OK(p.path.len == strlen(splits[i].path) &&
+		     memcmp(u + p.path.off, splits[i].path, p.path.len) == 0, u);
+		check_span(u, &p.query, splits[i].query, u);
+		check_span(u, &p.userinfo, splits[i].userinfo, u);
+	}
+	T_OK(redact_header_name(NULL, "Authorization", 13), "Authorization");
+	T_OK(redact_header_name(NULL, "x-api-key", 9), "x-api-key");
+	T_OK(redact_header_name(NULL, "Set-Cookie", 10), "Set-Cookie");
+	T_OK(!redact_header_name(NULL, "Content-Type", 12), "Content-Type");
+	T_OK(redact_new(pats, 2, &r, &err) == 0, "user patterns compile");
+	T_OK(redact_header_name(r, "X-Tenant", 8), "a user pattern names a header");
+	buf_reset(&b);
+	redact_url(r, "http://h/?X-Tenant=acme&n=1", 27, &b);
+	T_EQ_STR(b.data, "http://h/?X-Tenant=[REDACTED]&n=1", "a user pattern names a query parameter");
+	buf_reset(&b);
+	redact_text(r, "card 4111-1111-1111-1111 ok", 27, &b);
+	T_EQ_STR(b.data, "card [REDACTED] ok", "a user pattern masks text");
+	redact_free(r);
+	buf_release(&b);
+	return t_done();
+}
