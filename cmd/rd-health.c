@@ -23,6 +23,7 @@
 #include "health.h"
 #include "json.h"
 #include "msg.h"
+#include "num.h"
 #include "rec.h"
 #include "thr.h"
 #include "xalloc.h"
@@ -71,7 +72,8 @@ static const char usage_text[] =
 "      --nagios             a Nagios status line with perfdata; exit 0/1/2/3\n"
 "  -w, --warning M=RANGE    --nagios: warn when metric M leaves RANGE\n"
 "  -c, --critical M=RANGE   --nagios: critical when metric M leaves RANGE\n"
-"  -q, --quiet              print nothing; the exit status says it\n"
+"  -q, --quiet              print nothing; the exit status says it (--nagios\n"
+"                           still prints its status line)\n"
 "  -v, --verbose            more detail on stderr\n"
 "  -h, --help               show this help\n"
 "  -V, --version            show the version\n"
@@ -144,37 +146,53 @@ static int url_ok(const char *u)
 	       rec_url_valid(u, strlen(u));
 }
 
-static int bad(struct msg *m, const char *opt, const struct rd_err *err)
+/* A usage error is kept in *u for main to print: as a usage message, or
+ * as the UNKNOWN status line of --nagios. */
+static int bad(struct rd_err *u, const char *opt, const struct rd_err *err)
 {
-	msg_usage(m, "%s: %s", opt, err->msg);
-	return RD_E_INVAL;
+	return rd_err_set(u, RD_E_INVAL, "%s: %s", opt, err->msg);
 }
 
-static int parse_range(struct opts *o, const char *arg, int critical,
-		       struct msg *m)
+/* The --warning or --critical range of metric, or NULL. */
+static const struct thr_range *range_of(const struct opts *o, const char *metric,
+					int critical)
 {
-	const char *eq = strchr(arg, '=');
-	struct nrange *nr;
+	for (size_t i = 0; i < o->nranges; i++)
+		if (o->ranges[i].critical == critical &&
+		    strcmp(o->ranges[i].metric, metric) == 0)
+			return &o->ranges[i].r;
+	return NULL;
+}
+
+/* M=RANGE.  A metric given twice at one level keeps the last range, as a
+ * repeated option does. */
+static int parse_range(struct opts *o, const char *arg, int critical,
+		       struct rd_err *u)
+{
+	const char *eq = strchr(arg, '='), *opt = critical ? "--critical" : "--warning";
+	struct nrange nr;
 	struct rd_err err;
 
-	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(nr->metric)) {
-		msg_usage(m, "%s: '%s' is not METRIC=RANGE", critical ? "--critical" :
-			  "--warning", arg);
-		return RD_E_INVAL;
-	}
+	memset(&nr, 0, sizeof(nr));
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(nr.metric))
+		return rd_err_set(u, RD_E_INVAL, "%s: '%s' is not METRIC=RANGE", opt, arg);
+	memcpy(nr.metric, arg, (size_t)(eq - arg));
+	nr.critical = critical;
+	if (thr_range_parse(eq + 1, &nr.r, &err) < 0)
+		return bad(u, opt, &err);
+	for (size_t i = 0; i < o->nranges; i++)
+		if (o->ranges[i].critical == critical &&
+		    strcmp(o->ranges[i].metric, nr.metric) == 0) {
+			o->ranges[i].r = nr.r;
+			return 0;
+		}
 	o->ranges = xrealloc(o->ranges, (o->nranges + 1) * sizeof(*o->ranges));
-	nr = &o->ranges[o->nranges];
-	memset(nr, 0, sizeof(*nr));
-	memcpy(nr->metric, arg, (size_t)(eq - arg));
-	nr->critical = critical;
-	if (thr_range_parse(eq + 1, &nr->r, &err) < 0)
-		return bad(m, critical ? "--critical" : "--warning", &err);
-	o->nranges++;
+	o->ranges[o->nranges++] = nr;
 	return 0;
 }
 
 /* Returns 0 to run, 1 when done (help, version), negative on error. */
-static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
+static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 {
 	struct rd_err err;
 	uint64_t v;
@@ -186,41 +204,38 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			continue;
 		switch (c) {
 		case 'u':
-			if (!url_ok(optarg)) {
-				msg_usage(m, "--url: '%s' is not an http or https URL", optarg);
-				return RD_E_INVAL;
-			}
+			if (!url_ok(optarg))
+				return rd_err_set(u, RD_E_INVAL,
+						  "--url: '%s' is not an http or https URL", optarg);
 			cli_list_add(&o->urls, &o->nurls, optarg);
 			break;
 		case 'n':
 			if (cli_parse_u64(optarg, 1, 1000, &v, &err) < 0)
-				return bad(m, "--samples", &err);
+				return bad(u, "--samples", &err);
 			o->h.probe.samples = (unsigned)v;
 			break;
 		case OPT_TIMEOUT:
 			if (cli_parse_duration(optarg, &v, &err) < 0)
-				return bad(m, "--timeout", &err);
-			if (!v) {
-				msg_usage(m, "--timeout: must be above zero");
-				return RD_E_INVAL;
-			}
+				return bad(u, "--timeout", &err);
+			if (!v)
+				return rd_err_set(u, RD_E_INVAL, "--timeout: must be above zero");
 			o->h.probe.http.timeout_ms = v;
 			if (o->h.probe.http.connect_timeout_ms > v)
 				o->h.probe.http.connect_timeout_ms = v;
 			break;
 		case OPT_EXPECT:
 			if (http_okset_parse(optarg, &o->h.probe.expect, &err) < 0)
-				return bad(m, "--expect", &err);
+				return bad(u, "--expect", &err);
 			break;
 		case 'H': {
 			struct rec_str n, val;
 
 			if (creq_parse_header(optarg, &n, &val, &err) < 0)
-				return bad(m, "--header", &err);
-			if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(val.p, val.n)) {
-				msg_usage(m, "--header '%s': bad name, or a control character in the value", optarg);
-				return RD_E_INVAL;
-			}
+				return bad(u, "--header", &err);
+			if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(val.p, val.n))
+				return rd_err_set(u, RD_E_INVAL,
+						  "--header '%s': bad name, or a control character in the value",
+						  optarg);
 			o->hdrs = xrealloc(o->hdrs, (o->h.probe.nhdrs + 1) * sizeof(*o->hdrs));
 			o->hdrs[o->h.probe.nhdrs].name = n.p;
 			o->hdrs[o->h.probe.nhdrs].name_len = n.n;
@@ -234,72 +249,62 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		case 'k': o->h.probe.http.insecure = 1; break;
 		case OPT_CACERT: o->h.probe.http.cacert = optarg; break;
 		case OPT_PROM:
-			if (!url_ok(optarg)) {
-				msg_usage(m, "--prom: '%s' is not an http or https URL", optarg);
-				return RD_E_INVAL;
-			}
+			if (!url_ok(optarg))
+				return rd_err_set(u, RD_E_INVAL,
+						  "--prom: '%s' is not an http or https URL", optarg);
 			o->h.prom = optarg;
 			break;
 		case OPT_PROMQL: cli_list_add(&o->promql, &o->npromql, optarg); break;
 		case OPT_METRICS:
-			if (!url_ok(optarg)) {
-				msg_usage(m, "--metrics: '%s' is not an http or https URL", optarg);
-				return RD_E_INVAL;
-			}
+			if (!url_ok(optarg))
+				return rd_err_set(u, RD_E_INVAL,
+						  "--metrics: '%s' is not an http or https URL", optarg);
 			o->h.metrics_url = optarg;
 			break;
 		case OPT_METRIC: cli_list_add(&o->sels, &o->nsel, optarg); break;
 		case OPT_SPOOL: o->use_spool = 1; break;
 		case OPT_WINDOW:
 			if (cli_parse_duration(optarg, &o->h.window_ms, &err) < 0)
-				return bad(m, "--window", &err);
+				return bad(u, "--window", &err);
 			break;
 		case OPT_CHECK:
 			o->checks = xrealloc(o->checks, (o->h.nchecks + 1) * sizeof(*o->checks));
-			if (thr_parse(optarg, &o->checks[o->h.nchecks], &err) < 0) {
-				msg_usage(m, "%s", err.msg);
-				return RD_E_INVAL;
-			}
+			if (thr_parse(optarg, &o->checks[o->h.nchecks], &err) < 0)
+				return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
 			o->h.nchecks++;
 			break;
 		case OPT_STATE: o->state = optarg; break;
 		case OPT_OPEN_AFTER: case OPT_CLOSE_AFTER:
 			if (cli_parse_u64(optarg, 1, 1000000, &v, &err) < 0)
-				return bad(m, c == OPT_OPEN_AFTER ? "--open-after" :
+				return bad(u, c == OPT_OPEN_AFTER ? "--open-after" :
 					   "--close-after", &err);
 			*(c == OPT_OPEN_AFTER ? &o->open_after : &o->close_after) = (unsigned)v;
 			break;
 		case OPT_COOLDOWN:
 			if (cli_parse_duration(optarg, &o->cooldown_ms, &err) < 0)
-				return bad(m, "--cooldown", &err);
+				return bad(u, "--cooldown", &err);
 			break;
 		case OPT_NAGIOS: o->nagios = 1; break;
 		case 'w': case 'c':
-			if (parse_range(o, optarg, c == 'c', m) < 0)
+			if (parse_range(o, optarg, c == 'c', u) < 0)
 				return RD_E_INVAL;
 			break;
 		default: {
 			char why[256];
 
-			msg_usage(m, "%s", cli_opt_error(c, argv, why, sizeof(why)));
-			return RD_E_INVAL;
+			return rd_err_set(u, RD_E_INVAL, "%s",
+					  cli_opt_error(c, argv, why, sizeof(why)));
 		}
 		}
 	}
 	if ((c = cli_help_version(&o->c, "rd-health", usage_text)) != 0)
 		return c;
-	if (optind < argc) {
-		msg_usage(m, "unexpected argument '%s'", argv[optind]);
-		return RD_E_INVAL;
-	}
-	if (o->nranges && !o->nagios) {
-		msg_usage(m, "--warning and --critical apply to --nagios");
-		return RD_E_INVAL;
-	}
-	if ((o->h.probe.match || o->h.probe.nhdrs) && !o->nurls) {
-		msg_usage(m, "--match and --header apply to --url");
-		return RD_E_INVAL;
-	}
+	if (optind < argc)
+		return rd_err_set(u, RD_E_INVAL, "unexpected argument '%s'", argv[optind]);
+	if (o->nranges && !o->nagios)
+		return rd_err_set(u, RD_E_INVAL, "--warning and --critical apply to --nagios");
+	if ((o->h.probe.match || o->h.probe.nhdrs) && !o->nurls)
+		return rd_err_set(u, RD_E_INVAL, "--match and --header apply to --url");
 	o->h.probe.urls = o->urls;
 	o->h.probe.nurls = o->nurls;
 	o->h.probe.hdrs = o->hdrs;
@@ -316,14 +321,34 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	}
 	if (o->use_spool) {
 		if (cli_spool_dir(o->c.dir, o->dir, sizeof(o->dir), &err) < 0)
-			return bad(m, "--spool", &err);
+			return bad(u, "--spool", &err);
 		o->h.spool = o->dir;
 	}
-	if (health_validate(&o->h, &err) < 0) {
-		msg_usage(m, "%s", err.msg);
-		return RD_E_INVAL;
-	}
+	if (health_validate(&o->h, &err) < 0)
+		return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
+	for (size_t i = 0; i < o->nranges; i++)
+		if (!health_measures(&o->h, o->ranges[i].metric))
+			return rd_err_set(u, RD_E_INVAL, "%s '%s=%s': no source given measures '%s'",
+					  o->ranges[i].critical ? "--critical" : "--warning",
+					  o->ranges[i].metric, o->ranges[i].r.text,
+					  o->ranges[i].metric);
 	return 0;
+}
+
+/* The defaults, as --help states them. */
+static void opts_init(struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	cli_common_init(&o->c);
+	http_opts_init(&o->h.probe.http);
+	o->h.probe.http.timeout_ms = 5000;
+	o->h.probe.http.connect_timeout_ms = 5000;
+	o->h.probe.samples = 5;
+	http_okset_default(&o->h.probe.expect);
+	o->h.window_ms = 300000;
+	o->open_after = 3;
+	o->close_after = 3;
+	o->cooldown_ms = 60000;
 }
 
 static void opts_release(struct opts *o)
@@ -383,14 +408,6 @@ static void human(struct buf *out, const struct health_eval *ev,
 	buf_addc(out, '\n');
 }
 
-static void json_num_or_null(struct buf *out, double v)
-{
-	if (isfinite(v))
-		buf_addf(out, "%.6g", v);
-	else
-		buf_adds(out, "null");
-}
-
 static void as_json(struct buf *out, const struct health_eval *ev,
 		    const struct breaker *b, int verdict)
 {
@@ -411,7 +428,7 @@ static void as_json(struct buf *out, const struct health_eval *ev,
 		buf_addf(out, ",\"readable\":%s,\"metrics\":{", s->failed ? "false" : "true");
 		for (size_t k = 0; k < s->nm; k++) {
 			buf_addf(out, "%s\"%s\":", k ? "," : "", s->m[k].name);
-			json_num_or_null(out, s->m[k].value);
+			num_add(out, s->m[k].value, NUM_JSON);
 		}
 		buf_adds(out, "}");
 		if (s->why[0]) {
@@ -427,92 +444,213 @@ static void as_json(struct buf *out, const struct health_eval *ev,
 		buf_addf(out, "%s{\"check\":", i ? "," : "");
 		json_add_str(out, r->text, strlen(r->text));
 		buf_addf(out, ",\"source\":%zu,\"value\":", r->src);
-		json_num_or_null(out, r->value);
+		num_add(out, r->value, NUM_JSON);
 		buf_addf(out, ",\"ok\":%s}", r->ok ? "true" : "false");
 	}
 	buf_adds(out, "]}\n");
 }
 
-/* Perfdata value in the plugin's units: ms stays ms, shares become %. */
-static double perf_value(double v, enum thr_unit u)
+/* ---- --nagios: the monitoring-plugins output --------------------------- */
+
+/* "RD-HEALTH STATUS - text" on one line.  The text cannot hold what
+ * Nagios would read as structure: a control byte becomes '?', and a '|'
+ * (in a PromQL regex, say), which would start perfdata, becomes U+00A6. */
+static void status_line(struct buf *out, int code, const char *text, size_t n)
 {
-	return u == THR_FRACTION ? v * 100 : v;
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+	buf_addf(out, "RD-HEALTH %s - ", names[code]);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '|')
+			buf_adds(out, "\u00a6");
+		else
+			buf_addc(out, c < 0x20 || c == 0x7f ? '?' : (char)c);
+	}
 }
 
-/* Nagios status line with perfdata; returns the plugin exit code. */
+/* A metric in perfdata units: ms stay ms, shares become percent.  The
+ * decimal shift keeps 7% at 7 (0.07 * 100 is 7.000000000000001), so the
+ * value held against a range is the value printed. */
+static double perf_value(double v, enum thr_unit u)
+{
+	return u == THR_FRACTION ? num_scale10(v, 2) : v;
+}
+
+static const char *perf_uom(enum thr_unit u)
+{
+	return u == THR_MS ? "ms" : u == THR_FRACTION ? "%" : "";
+}
+
+/* The label of metric k of source i: its name, after KIND N_ when there
+ * are several sources, and before _K when the source gives the metric
+ * more than once (several PromQL series): labels must be unique. */
+static void perf_label(struct buf *b, const struct health_eval *ev, size_t i,
+		       size_t k)
+{
+	const struct health_source *s = &ev->src[i];
+	size_t nth = 0, of = 0;
+
+	for (size_t j = 0; j < s->nm; j++)
+		if (strcmp(s->m[j].name, s->m[k].name) == 0) {
+			of++;
+			nth += j <= k;
+		}
+	if (ev->nsrc > 1)
+		buf_addf(b, "%s%zu_", health_kind_name(s->kind), i + 1);
+	buf_adds(b, s->m[k].name);
+	if (of > 1)
+		buf_addf(b, "_%zu", nth);
+}
+
+/* 'label'=value[UOM];warn;crit;min;max with numbers and ranges in plain
+ * decimal, and U for a value that could not be determined. */
+static void perf_item(struct buf *perf, const struct buf *label, double pv,
+		      enum thr_unit u, const struct thr_range *w,
+		      const struct thr_range *c)
+{
+	buf_adds(perf, " '");
+	buf_add(perf, label->data, label->len);
+	buf_adds(perf, "'=");
+	num_add(perf, pv, NUM_PERF);
+	if (isfinite(pv))
+		buf_adds(perf, perf_uom(u));
+	buf_addc(perf, ';');
+	if (w)
+		thr_range_fmt(w, perf);
+	buf_addc(perf, ';');
+	if (c)
+		thr_range_fmt(c, perf);
+	buf_adds(perf, u == THR_FRACTION ? ";0;100" : u == THR_MS ? ";0;" : ";;");
+}
+
+/* Why a metric raised its status, naming the range it breached:
+ * "p99=2500ms outside critical range 2000". */
+static void breach(struct buf *why, const struct buf *label, double pv,
+		   enum thr_unit u, const struct thr_range *r, int critical)
+{
+	const char *level = critical ? "critical" : "warning";
+
+	if (why->len)
+		buf_adds(why, "; ");
+	buf_add(why, label->data, label->len);
+	if (isnan(pv)) {
+		buf_addf(why, " has no value (%s range %s)", level, r->text);
+		return;
+	}
+	buf_addc(why, '=');
+	num_add(why, pv, NUM_TEXT);
+	buf_addf(why, "%s %s %s range %s", perf_uom(u), r->inside ? "inside" : "outside",
+		 level, r->text);
+}
+
+/* Nagios status line with perfdata; returns the plugin exit code.  Failed
+ * checks, unreadable sources and a breaker that holds are CRITICAL; the
+ * ranges add WARNING or CRITICAL.  The text says what made the status:
+ * at CRITICAL the failures and the critical ranges breached, at WARNING
+ * the warning ranges breached. */
 static int nagios(struct buf *out, const struct opts *o,
 		  const struct health_eval *ev, const struct breaker *b,
 		  int verdict)
 {
 	int code = verdict ? 0 : 2;
-	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-	struct buf perf, why;
+	struct buf perf, label, warn, crit, text;
 
 	buf_init(&perf);
-	buf_init(&why);
-	if (!verdict)
-		human(&why, ev, b, verdict);
-	for (size_t i = 0; i < ev->nsrc; i++) {
-		const struct health_source *s = &ev->src[i];
+	buf_init(&label);
+	buf_init(&warn);
+	buf_init(&crit);
+	buf_init(&text);
+	for (size_t i = 0; i < ev->nsrc; i++)
+		for (size_t k = 0; k < ev->src[i].nm; k++) {
+			const struct health_metric *hm = &ev->src[i].m[k];
+			const struct thr_range *w = range_of(o, hm->name, 0),
+					       *c = range_of(o, hm->name, 1);
+			double pv = perf_value(hm->value, hm->unit);
+			int st = thr_status(w, c, pv);
 
-		for (size_t k = 0; k < s->nm; k++) {
-			const struct health_metric *hm = &s->m[k];
-			const char *warn = "", *crit = "";
-			char v[64];
-
-			for (size_t r = 0; r < o->nranges; r++) {
-				const struct nrange *nr = &o->ranges[r];
-
-				if (strcmp(nr->metric, hm->name) != 0)
-					continue;
-				if (nr->critical)
-					crit = nr->r.text;
-				else
-					warn = nr->r.text;
-				if (!isfinite(hm->value) ||
-				    thr_range_alert(&nr->r, perf_value(hm->value, hm->unit))) {
-					int lvl = nr->critical ? 2 : 1;
-
-					if (lvl > code)
-						code = lvl;
-					if (why.len == 0)
-						buf_addf(&why, "%s=%s outside %s", hm->name,
-							 thr_fmt(hm->value, hm->unit, v, sizeof(v)),
-							 nr->r.text);
-				}
-			}
-			if (!isfinite(hm->value))
-				continue;
-			if (ev->nsrc > 1)
-				buf_addf(&perf, " '%s%zu_%s'=", health_kind_name(s->kind),
-					 i + 1, hm->name);
-			else
-				buf_addf(&perf, " '%s'=", hm->name);
-			buf_addf(&perf, "%.6g%s;%s;%s;", perf_value(hm->value, hm->unit),
-				 hm->unit == THR_MS ? "ms" : hm->unit == THR_FRACTION ? "%" : "",
-				 warn, crit);
-			if (hm->unit == THR_FRACTION)
-				buf_adds(&perf, "0;100");
-			else if (hm->unit == THR_MS)
-				buf_adds(&perf, "0;");
-			else
-				buf_adds(&perf, ";");
+			buf_reset(&label);
+			perf_label(&label, ev, i, k);
+			if (st)
+				breach(st == 2 ? &crit : &warn, &label, pv, hm->unit,
+				       st == 2 ? c : w, st == 2);
+			if (st > code)
+				code = st;
+			perf_item(&perf, &label, pv, hm->unit, w, c);
 		}
+	if (code == 2 && !verdict) {
+		human(&text, ev, b, verdict);
+		if (text.len && text.data[text.len - 1] == '\n')
+			text.len--;
 	}
-	if (why.len && why.data[why.len - 1] == '\n')
-		why.data[--why.len] = '\0';
-	buf_addf(out, "RD-HEALTH %s - %s", names[code],
-		 why.len ? why.data : "all checks passed");
-	if (code == 0 && b)
-		buf_addf(out, "; breaker %s", breaker_state_name(b->state));
+	if (code == 2 && crit.len) {
+		if (text.len)
+			buf_adds(&text, "; ");
+		buf_add(&text, crit.data, crit.len);
+	} else if (code == 1) {
+		buf_add(&text, warn.data, warn.len);
+	} else if (code == 0) {
+		buf_adds(&text, "all checks passed");
+		if (b)
+			buf_addf(&text, "; breaker %s", breaker_state_name(b->state));
+	}
+	status_line(out, code, text.data ? text.data : "", text.len);
 	if (perf.len) {
 		buf_adds(out, " |");
 		buf_add(out, perf.data, perf.len);
 	}
 	buf_addc(out, '\n');
 	buf_release(&perf);
-	buf_release(&why);
+	buf_release(&label);
+	buf_release(&warn);
+	buf_release(&crit);
+	buf_release(&text);
 	return code;
+}
+
+/* Whether --nagios is given, read before getopt so that a usage error
+ * met before it is UNKNOWN too.  As getopt_long reads it: the full name
+ * or an unambiguous abbreviation, and nothing after "--". */
+static int nagios_wanted(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i] + 2;
+		size_t n = strcspn(a, "="), hits = 0;
+
+		if (strncmp(argv[i], "--", 2) != 0 || n == 0 || n > 6 ||
+		    strncmp(a, "nagios", n) != 0)
+			continue;
+		for (const struct option *lo = long_opts; lo->name; lo++)
+			hits += strncmp(lo->name, a, n) == 0;
+		if (n == 6 || hits == 1)
+			return 1;
+	}
+	return 0;
+}
+
+/* An error instead of a verdict.  With --nagios it is the UNKNOWN status
+ * line on standard output, and nothing on standard error, which Nagios
+ * does not read; otherwise one line on standard error. */
+static int report_error(const struct msg *m, int nagios_mode, int usage, const char *why)
+{
+	struct buf out;
+	size_t done;
+
+	if (!nagios_mode) {
+		if (usage)
+			msg_usage(m, "%s", why);
+		else
+			msg_error(m, "%s", why);
+		return RD_EXIT_ERROR;
+	}
+	buf_init(&out);
+	status_line(&out, 3, why, strlen(why));
+	buf_addc(&out, '\n');
+	/* nowhere left to say it if this fails: the status says UNKNOWN */
+	(void)buf_write_fd(&out, STDOUT_FILENO, &done);
+	buf_release(&out);
+	return 3;
 }
 
 int main(int argc, char **argv)
@@ -528,58 +666,51 @@ int main(int argc, char **argv)
 
 	msg_init(&m, "rd-health");
 	signal(SIGPIPE, SIG_IGN);
-	memset(&o, 0, sizeof(o));
+	opts_init(&o);
 	memset(&ev, 0, sizeof(ev));
-	cli_common_init(&o.c);
-	http_opts_init(&o.h.probe.http);
-	o.h.probe.http.timeout_ms = 5000;
-	o.h.probe.http.connect_timeout_ms = 5000;
-	o.h.probe.samples = 5;
-	http_okset_default(&o.h.probe.expect);
-	o.h.window_ms = 300000;
-	o.open_after = 3;
-	o.close_after = 3;
-	o.cooldown_ms = 60000;
 	buf_init(&out);
 	buf_init(&st);
-	/* Usage errors are UNKNOWN (3) for a Nagios plugin. */
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--nagios") == 0)
-			o.nagios = 1;
-	if ((ret = parse_opts(argc, argv, &o, &m)) != 0) {
-		status = ret > 0 ? RD_EXIT_OK : o.nagios ? 3 : RD_EXIT_ERROR;
+	o.nagios = nagios_wanted(argc, argv);
+	if ((ret = parse_opts(argc, argv, &o, &err)) != 0) {
+		if (ret > 0)
+			status = RD_EXIT_OK;
+		else if (ret == RD_E_INVAL)
+			status = report_error(&m, o.nagios, 1, err.msg);
+		else
+			status = o.nagios ? 3 : RD_EXIT_ERROR;
 		goto out;
 	}
 	m.verbosity = o.c.verbosity;
-	status = o.nagios ? 3 : RD_EXIT_ERROR;
 	o.h.now_ms = rec_now_ms();
 	if (o.state) {
 		breaker_init(&brk, o.open_after, o.close_after, (int64_t)o.cooldown_ms);
 		b = &brk;
-		if ((ret = afile_read(o.state, &st, 1 << 20, &err)) < 0) {
-			msg_error(&m, "%s", err.msg);
-			goto out;
-		}
+		if ((ret = afile_read(o.state, &st, 1 << 20, &err)) < 0)
+			goto fail;
 		if (ret == 1 && breaker_load(b, st.data, st.len, &err) < 0) {
-			msg_error(&m, "'%s' is not a rd-health state file; remove it to start with a closed breaker",
-				  o.state);
-			goto out;
+			rd_err_set(&err, RD_E_CORRUPT,
+				   "'%s' is not a rd-health state file; remove it to start with a closed breaker",
+				   o.state);
+			goto fail;
 		}
 		o.h.brk = b;
 	}
-	if (health_evaluate(&o.h, &ev, &err) < 0) {
-		msg_error(&m, "%s", err.msg);
-		goto out;
-	}
+	if (health_evaluate(&o.h, &ev, &err) < 0)
+		goto fail;
 	verdict = b ? breaker_step(b, ev.healthy, o.h.now_ms) : ev.healthy;
 	if (b) {
 		buf_reset(&st);
 		breaker_to_json(b, &st);
 		if (afile_write(o.state, st.data, st.len, &err) < 0) {
-			msg_error(&m, "cannot save the breaker: %s", err.msg);
-			goto out;
+			char why[sizeof(err.msg)];
+
+			snprintf(why, sizeof(why), "%s", err.msg);
+			rd_err_set(&err, RD_E_IO, "cannot save the breaker: %s", why);
+			goto fail;
 		}
 	}
+	/* --nagios prints its status line even with -q: a plugin that says
+	 * nothing shows as "(No output returned from plugin)" */
 	if (o.nagios)
 		status = nagios(&out, &o, &ev, b, verdict);
 	else
@@ -588,12 +719,13 @@ int main(int argc, char **argv)
 		as_json(&out, &ev, b, verdict);
 	else if (!o.nagios && o.c.verbosity >= 0)
 		human(&out, &ev, b, verdict);
-	if (o.nagios && o.c.verbosity < 0)
-		buf_reset(&out);
 	if (buf_write_fd(&out, STDOUT_FILENO, &done) < 0 && errno != EPIPE) {
 		msg_error(&m, "cannot write to standard output");
 		status = o.nagios ? 3 : RD_EXIT_ERROR;
 	}
+	goto out;
+fail:
+	status = report_error(&m, o.nagios, 0, err.msg);
 out:
 	if (b)
 		breaker_release(b);

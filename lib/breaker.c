@@ -9,6 +9,7 @@
 
 #include "breaker.h"
 #include "json.h"
+#include "num.h"
 #include "rec.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -113,7 +114,11 @@ void breaker_to_json(const struct breaker *b, struct buf *out)
 		rec_time_fmt(b->samples[i].at_ms, t);
 		buf_adds(out, i ? ",{\"key\":" : "{\"key\":");
 		json_add_str(out, b->samples[i].key, strlen(b->samples[i].key));
-		buf_addf(out, ",\"value\":%.17g,\"at\":\"%s\"}", b->samples[i].value, t);
+		buf_adds(out, ",\"value\":");
+		/* every digit a later rate needs; null, not "nan", keeps
+		 * the file JSON, and a null sample is dropped on load */
+		num_add(out, b->samples[i].value, NUM_JSON);
+		buf_addf(out, ",\"at\":\"%s\"}", t);
 	}
 	buf_adds(out, "]}\n");
 }

@@ -47,6 +47,14 @@ static int any_check(const struct health_opts *o, const char *const *names)
 	return 0;
 }
 
+int health_measures(const struct health_opts *o, const char *metric)
+{
+	return (o->probe.nurls && in(url_metrics, metric)) ||
+	       ((o->npromql || o->stdin_jq) && in(value_metrics, metric)) ||
+	       (o->nsel && in(counter_metrics, metric)) ||
+	       (o->spool && in(spool_metrics, metric));
+}
+
 int health_validate(const struct health_opts *o, struct rd_err *err)
 {
 	int sources = o->probe.nurls + o->npromql + o->nsel +
@@ -62,10 +70,7 @@ int health_validate(const struct health_opts *o, struct rd_err *err)
 	for (size_t i = 0; i < o->nchecks; i++) {
 		const char *m = o->checks[i].metric;
 
-		if (!((o->probe.nurls && in(url_metrics, m)) ||
-		      ((o->npromql || o->stdin_jq) && in(value_metrics, m)) ||
-		      (o->nsel && in(counter_metrics, m)) ||
-		      (o->spool && in(spool_metrics, m))))
+		if (!health_measures(o, m))
 			return rd_err_set(err, RD_E_INVAL,
 					  "--check '%s': no source given measures '%s'",
 					  o->checks[i].text, m);
@@ -353,6 +358,12 @@ static void judge(const struct health_opts *o, struct health_eval *ev)
 		struct health_source *s = &ev->src[i];
 		int checked = 0, rate_checked = 0;
 
+		/* What a source gave before it failed is partial (a sum cut
+		 * short, a count of what was read): it has no values, and
+		 * every check on it fails. */
+		if (s->failed)
+			for (size_t k = 0; k < s->nm; k++)
+				s->m[k].value = NAN;
 		for (size_t c = 0; c < o->nchecks; c++)
 			for (size_t k = 0; k < s->nm; k++) {
 				const struct thr *t = &o->checks[c];

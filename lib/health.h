@@ -14,7 +14,9 @@
  *            events of the last window
  * A URL with no threshold on its metrics must answer every sample well
  * (error_rate == 0).  A source that cannot be read (unreachable, bad
- * answer, no data) is unhealthy, never skipped.  No output here.
+ * answer, no data) is unhealthy, never skipped, and has no values: its
+ * metrics are all NAN, whatever it read before it failed, so every check
+ * on it fails.  No output here.
  */
 #ifndef HEALTH_H
 #define HEALTH_H
@@ -42,7 +44,7 @@ struct health_source {
 	char target[512];
 	struct health_metric m[6];
 	size_t nm;
-	int failed;                /* could not be read */
+	int failed;                /* could not be read: no values */
 	int predicate;             /* stdin: -1 none, else the filter's truth */
 	char why[600];             /* why it failed, or its first bad sample */
 };
@@ -51,7 +53,7 @@ struct health_result {
 	const struct thr *t;       /* NULL: the stdin predicate or implicit */
 	const char *text;          /* the threshold as shown */
 	size_t src;                /* index into sources */
-	double value;
+	double value;              /* NAN: no data, or the source failed */
 	enum thr_unit unit;
 	int ok;
 };
@@ -81,6 +83,9 @@ struct health_eval {
 	size_t nres;
 	int healthy;               /* every result ok, every source read */
 };
+
+/* 1 when some source the options give measures metric. */
+int health_measures(const struct health_opts *o, const char *metric);
 
 /* Check the options before anything is sent: every threshold names a
  * metric that some source gives, and every source that needs one has

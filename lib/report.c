@@ -2,13 +2,16 @@
  * report.c - the HTML postmortem report (see report.h).
  *
  * Every number on the page is also in `rd-audit --json`; the page only
- * lays them out.  Text is HTML-escaped; charts are plain SVG rectangles
- * and text, sized in viewBox units so they scale and print.
+ * lays them out, at a display precision, through lib/num.  SVG
+ * coordinates are geometry, not numbers for a reader, and stay printf's.
+ * Text is HTML-escaped; charts are plain SVG rectangles and text, sized
+ * in viewBox units so they scale and print.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "num.h"
 #include "report.h"
 #include "rec.h"
 #include "banned.h"
@@ -151,6 +154,8 @@ static void hbars(struct buf *b, const char *const *labels, const double *v,
 static void groups_table(struct buf *b, const char *title, const struct audit_dim *d,
 			 struct redact *red, int amp)
 {
+	char v[NUM_LEN];
+
 	if (!d->n)
 		return;
 	buf_adds(b, "<h2>");
@@ -169,9 +174,10 @@ static void groups_table(struct buf *b, const char *title, const struct audit_di
 			 (unsigned long long)g->requests, (unsigned long long)g->ok,
 			 (unsigned long long)g->pending, (unsigned long long)g->dead);
 		if (amp)
-			buf_addf(b, "<td class=\"n\">%llu</td><td class=\"n\">%.2f</td>",
+			buf_addf(b, "<td class=\"n\">%llu</td><td class=\"n\">%s</td>",
 				 (unsigned long long)g->attempts,
-				 audit_amplification(g->attempts, g->replayed));
+				 num_fixed(audit_amplification(g->attempts, g->replayed), 2,
+					   v, sizeof(v)));
 		buf_adds(b, "</tr>\n");
 	}
 	buf_adds(b, "</table>\n");
@@ -180,7 +186,7 @@ static void groups_table(struct buf *b, const char *title, const struct audit_di
 void report_html(struct buf *b, struct audit_summary *s, const char *spool,
 		 int64_t now_ms, struct redact *red)
 {
-	char t[REC_TIME_LEN + 1], v[64];
+	char t[REC_TIME_LEN + 1], v[NUM_LEN + 8];
 	double amp = audit_amplification(s->attempts, s->replayed);
 
 	rec_time_fmt(now_ms, t);
@@ -196,11 +202,11 @@ void report_html(struct buf *b, struct audit_summary *s, const char *spool,
 	cardu(b, "pending", s->pending);
 	cardu(b, "dead", s->dead);
 	cardu(b, "replay attempts", s->attempts);
-	snprintf(v, sizeof(v), "%.2f", amp);
+	num_fixed(amp, 2, v, sizeof(v));
 	card(b, "amplification", s->replayed ? v : "-");
 	if (s->oldest_pending_ms) {
-		snprintf(v, sizeof(v), "%.0f min",
-			 (double)(now_ms - s->oldest_pending_ms) / 60000);
+		num_fixed((double)(now_ms - s->oldest_pending_ms) / 60000, 0, v, sizeof(v));
+		snprintf(v + strlen(v), sizeof(v) - strlen(v), " min");
 		card(b, "oldest pending", v);
 	}
 	buf_adds(b, "</div>\n<h2>Timeline: captures against replays</h2>\n");
@@ -212,10 +218,8 @@ void report_html(struct buf *b, struct audit_summary *s, const char *spool,
 		char tx[4][32];
 		const char *txt[4];
 
-		for (int i = 0; i < 4; i++) {
-			snprintf(tx[i], sizeof(tx[i]), "%.0f", val[i]);
-			txt[i] = tx[i];
-		}
+		for (int i = 0; i < 4; i++)
+			txt[i] = num_fmt(val[i], NUM_TEXT, tx[i], sizeof(tx[i]));
 		buf_adds(b, "<h2>Outcomes</h2>\n");
 		hbars(b, lab, val, txt, "#0969da", 4);
 	}
@@ -227,12 +231,14 @@ void report_html(struct buf *b, struct audit_summary *s, const char *spool,
 		const char *txt[3];
 
 		for (int i = 0; i < 3; i++) {
-			snprintf(tx[i], sizeof(tx[i]), "%.1f ms", val[i]);
+			num_fixed(val[i], 1, tx[i], sizeof(tx[i]) - 3);
+			snprintf(tx[i] + strlen(tx[i]), 4, " ms");
 			txt[i] = tx[i];
 		}
-		buf_addf(b, "<h2>Replay latency</h2>\n<p>%zu attempts with a response; success rate %.1f%%.</p>\n",
-			 s->latency.n, s->attempts ? 100.0 * (double)s->attempts_ok /
-			 (double)s->attempts : 0.0);
+		num_fixed(s->attempts ? num_scale10((double)s->attempts_ok /
+						    (double)s->attempts, 2) : 0.0, 1, v, sizeof(v));
+		buf_addf(b, "<h2>Replay latency</h2>\n<p>%zu attempts with a response; success rate %s%%.</p>\n",
+			 s->latency.n, v);
 		hbars(b, lab, val, txt, "#8250df", 3);
 	}
 	if (s->by_route.n && s->replayed) {
@@ -254,8 +260,7 @@ void report_html(struct buf *b, struct audit_summary *s, const char *spool,
 				buf_adds(&names[k], g->name);
 			lab[k] = names[k].data;
 			val[k] = audit_amplification(g->attempts, g->replayed);
-			snprintf(tx[k], sizeof(tx[k]), "%.2f", val[k]);
-			txt[k] = tx[k];
+			txt[k] = num_fixed(val[k], 2, tx[k], sizeof(tx[k]));
 			k++;
 		}
 		buf_adds(b, "<h2>Amplification by route</h2>\n<p>Replay attempts per replayed request: 1.00 means every request was sent once.</p>\n");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "num.h"
 #include "rec.h"
 #include "report.h"
 #include "banned.h"
@@ -102,6 +103,7 @@ static void human_dim(struct buf *b, struct redact *red, const char *title,
 		      struct audit_dim *d, int tty, int amp)
 {
 	uint64_t max = 0;
+	char n[NUM_LEN];
 
 	if (!d->n)
 		return;
@@ -122,8 +124,9 @@ static void human_dim(struct buf *b, struct redact *red, const char *title,
 			 (unsigned long long)g->requests, (unsigned long long)g->ok,
 			 (unsigned long long)g->pending, (unsigned long long)g->dead);
 		if (amp && g->replayed)
-			buf_addf(b, "  amplification %.2f",
-				 audit_amplification(g->attempts, g->replayed));
+			buf_addf(b, "  amplification %s",
+				 num_fixed(audit_amplification(g->attempts, g->replayed), 2,
+					   n, sizeof(n)));
 		bar(b, g->requests, max, 12, tty);
 		buf_addc(b, '\n');
 	}
@@ -132,7 +135,7 @@ static void human_dim(struct buf *b, struct redact *red, const char *title,
 void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 		 int64_t now, struct redact *red, int tty)
 {
-	char age[32], t[REC_TIME_LEN + 1];
+	char age[32], t[REC_TIME_LEN + 1], n[4][NUM_LEN];
 
 	buf_addf(b, "spool %s: %llu requests\n", dir, (unsigned long long)s->requests);
 	buf_addf(b, "  pending %llu (due %llu, backing off %llu)   ok %llu   dead %llu\n",
@@ -152,12 +155,16 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 		buf_addf(b, ", revived %llu", (unsigned long long)s->revived);
 	buf_addc(b, '\n');
 	if (s->attempts) {
-		buf_addf(b, "  success rate %.1f%%   latency p50 %.1fms  p90 %.1fms  p99 %.1fms\n",
-			 100.0 * (double)s->attempts_ok / (double)s->attempts,
-			 hist_pct(&s->latency, 50), hist_pct(&s->latency, 90),
-			 hist_pct(&s->latency, 99));
-		buf_addf(b, "  amplification %.2f (attempts per replayed request; 1.00 = each sent once)\n",
-			 audit_amplification(s->attempts, s->replayed));
+		/* display precision: these are for people */
+		buf_addf(b, "  success rate %s%%   latency p50 %sms  p90 %sms  p99 %sms\n",
+			 num_fixed(num_scale10((double)s->attempts_ok / (double)s->attempts, 2),
+				   1, n[0], sizeof(n[0])),
+			 num_fixed(hist_pct(&s->latency, 50), 1, n[1], sizeof(n[1])),
+			 num_fixed(hist_pct(&s->latency, 90), 1, n[2], sizeof(n[2])),
+			 num_fixed(hist_pct(&s->latency, 99), 1, n[3], sizeof(n[3])));
+		buf_addf(b, "  amplification %s (attempts per replayed request; 1.00 = each sent once)\n",
+			 num_fixed(audit_amplification(s->attempts, s->replayed), 2,
+				   n[0], sizeof(n[0])));
 	}
 	human_dim(b, red, "by failure type", &s->by_failure, tty, 0);
 	human_dim(b, red, "by host", &s->by_host, tty, 0);
@@ -193,14 +200,6 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 			 (unsigned long long)s->bad_lines);
 }
 
-static void json_numv(struct buf *b, double v)
-{
-	if (isfinite(v))
-		buf_addf(b, "%.6g", v);
-	else
-		buf_adds(b, "null");
-}
-
 static void json_dim(struct buf *b, struct redact *red, const char *key,
 		     struct audit_dim *d)
 {
@@ -222,7 +221,7 @@ static void json_dim(struct buf *b, struct redact *red, const char *key,
 			 (unsigned long long)g->requests, (unsigned long long)g->pending,
 			 (unsigned long long)g->ok, (unsigned long long)g->dead,
 			 (unsigned long long)g->attempts, (unsigned long long)g->replayed);
-		json_numv(b, audit_amplification(g->attempts, g->replayed));
+		num_add(b, audit_amplification(g->attempts, g->replayed), NUM_JSON);
 		buf_addc(b, '}');
 	}
 	buf_addc(b, ']');
@@ -255,15 +254,15 @@ void report_json(struct buf *b, struct audit_summary *s, const char *dir,
 		 (unsigned long long)s->attempts_retry,
 		 (unsigned long long)s->attempts_permanent,
 		 (unsigned long long)s->replayed, (unsigned long long)s->revived);
-	json_numv(b, report_metric(s, "success_rate", now));
+	num_add(b, report_metric(s, "success_rate", now), NUM_JSON);
 	buf_adds(b, ",\"amplification\":");
-	json_numv(b, audit_amplification(s->attempts, s->replayed));
+	num_add(b, audit_amplification(s->attempts, s->replayed), NUM_JSON);
 	buf_adds(b, ",\"latency_ms\":{\"p50\":");
-	json_numv(b, hist_pct(&s->latency, 50));
+	num_add(b, hist_pct(&s->latency, 50), NUM_JSON);
 	buf_adds(b, ",\"p90\":");
-	json_numv(b, hist_pct(&s->latency, 90));
+	num_add(b, hist_pct(&s->latency, 90), NUM_JSON);
 	buf_adds(b, ",\"p99\":");
-	json_numv(b, hist_pct(&s->latency, 99));
+	num_add(b, hist_pct(&s->latency, 99), NUM_JSON);
 	buf_adds(b, "}}");
 	json_dim(b, red, "by_failure", &s->by_failure);
 	json_dim(b, red, "by_host", &s->by_host);
@@ -318,9 +317,11 @@ static void prom_dim(struct buf *b, struct redact *red, const char *metric_name,
 		group_name(red, g->name, &name);
 		buf_addf(b, "%s{%s=\"", metric_name, label);
 		prom_label(b, name.data ? name.data : "");
-		if (amp)
-			buf_addf(b, "\"} %.6g\n", audit_amplification(g->attempts, g->replayed));
-		else
+		if (amp) {
+			buf_adds(b, "\"} ");
+			num_add(b, audit_amplification(g->attempts, g->replayed), NUM_PROM);
+			buf_addc(b, '\n');
+		} else
 			buf_addf(b, "\"} %llu\n", (unsigned long long)g->requests);
 	}
 	buf_release(&name);
@@ -341,8 +342,10 @@ void report_prom(struct buf *b, struct audit_summary *s, int64_t now,
 	buf_addf(b, "redrive_requests{state=\"dead\"} %llu\n", (unsigned long long)s->dead);
 	buf_adds(b, "# HELP redrive_oldest_pending_age_seconds Age of the oldest pending request.\n"
 		 "# TYPE redrive_oldest_pending_age_seconds gauge\n");
-	buf_addf(b, "redrive_oldest_pending_age_seconds %.3f\n",
-		 s->oldest_pending_ms ? (double)(now - s->oldest_pending_ms) / 1000 : 0.0);
+	buf_adds(b, "redrive_oldest_pending_age_seconds ");
+	num_add(b, s->oldest_pending_ms ? num_scale10((double)(now - s->oldest_pending_ms), -3) : 0,
+		NUM_PROM);
+	buf_addc(b, '\n');
 	buf_adds(b, "# HELP redrive_replay_attempts Replay attempts recorded in the spool, by outcome.\n"
 		 "# TYPE redrive_replay_attempts gauge\n");
 	buf_addf(b, "redrive_replay_attempts{outcome=\"ok\"} %llu\n",
@@ -353,22 +356,25 @@ void report_prom(struct buf *b, struct audit_summary *s, int64_t now,
 		 (unsigned long long)s->attempts_permanent);
 	buf_adds(b, "# HELP redrive_replay_amplification Replay attempts per replayed request.\n"
 		 "# TYPE redrive_replay_amplification gauge\n");
-	buf_addf(b, "redrive_replay_amplification %.6g\n",
-		 audit_amplification(s->attempts, s->replayed));
+	buf_adds(b, "redrive_replay_amplification ");
+	num_add(b, audit_amplification(s->attempts, s->replayed), NUM_PROM);
+	buf_addc(b, '\n');
 	for (size_t i = 0; i < s->latency.n; i++)
 		sum += s->latency.v[i];
 	buf_adds(b, "# HELP redrive_replay_latency_seconds Latency of replay attempts that got a response.\n"
 		 "# TYPE redrive_replay_latency_seconds summary\n");
+	/* milliseconds to seconds by moving the decimal point, so 12.3 ms
+	 * is 0.0123 s, not 0.012300000000000002 */
 	for (int i = 0; i < 3; i++) {
-		double v = hist_pct(&s->latency, q[i] * 100);
-
-		buf_addf(b, "redrive_replay_latency_seconds{quantile=\"%g\"} ", q[i]);
-		if (isfinite(v))
-			buf_addf(b, "%.6g\n", v / 1000);
-		else
-			buf_adds(b, "NaN\n");
+		buf_adds(b, "redrive_replay_latency_seconds{quantile=\"");
+		num_add(b, q[i], NUM_PROM);
+		buf_adds(b, "\"} ");
+		num_add(b, num_scale10(hist_pct(&s->latency, q[i] * 100), -3), NUM_PROM);
+		buf_addc(b, '\n');
 	}
-	buf_addf(b, "redrive_replay_latency_seconds_sum %.6g\n", sum / 1000);
+	buf_adds(b, "redrive_replay_latency_seconds_sum ");
+	num_add(b, num_scale10(sum, -3), NUM_PROM);
+	buf_addc(b, '\n');
 	buf_addf(b, "redrive_replay_latency_seconds_count %zu\n", s->latency.n);
 	prom_dim(b, red, "redrive_failure_requests", "type",
 		 "Requests by the failure that got them captured.", &s->by_failure, 0);

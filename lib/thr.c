@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
 #include "thr.h"
 #include "banned.h"
 
@@ -36,8 +37,9 @@ const char *thr_op_name(enum thr_op op)
 	return n[op];
 }
 
-/* A finite decimal number at s; *end after it.  0 or -1. */
-static int number(const char *s, double *v, const char **end)
+/* A finite decimal number at s; *end after it.  0 or -1.  Thresholds
+ * take no exponent; ranges do, as both plugin libraries read them. */
+static int number(const char *s, int exponent, double *v, const char **end)
 {
 	char *e;
 
@@ -47,10 +49,11 @@ static int number(const char *s, double *v, const char **end)
 	*v = strtod(s, &e);
 	if (e == s || errno || !isfinite(*v))
 		return -1;
-	/* strtod takes hex and exponents; thresholds do not */
+	/* strtod takes hex, inf and nan too; neither grammar does */
 	for (const char *p = s; p < e; p++)
-		if (*p == 'x' || *p == 'X' || *p == 'e' || *p == 'E' ||
-		    *p == 'n' || *p == 'N' || *p == 'i' || *p == 'I')
+		if (*p == 'x' || *p == 'X' || *p == 'n' || *p == 'N' ||
+		    *p == 'i' || *p == 'I' || *p == 'p' || *p == 'P' ||
+		    (!exponent && (*p == 'e' || *p == 'E')))
 			return -1;
 	*end = e;
 	return 0;
@@ -89,7 +92,7 @@ int thr_parse(const char *s, struct thr *t, struct rd_err *err)
 				  s, (size_t)(p - s));
 	while (*p == ' ')
 		p++;
-	if (number(p, &v, &e) < 0)
+	if (number(p, 0, &v, &e) < 0)
 		return rd_err_set(err, RD_E_INVAL,
 				  "threshold '%s': expected a number at byte %zu",
 				  s, (size_t)(p - s));
@@ -146,20 +149,37 @@ int thr_holds(const struct thr *t, double v)
 
 const char *thr_fmt(double v, enum thr_unit u, char *buf, size_t n)
 {
+	char d[NUM_LEN];
+
 	if (isnan(v))
 		snprintf(buf, n, "none");
 	else if (u == THR_MS)
-		snprintf(buf, n, "%.1fms", v);
+		snprintf(buf, n, "%sms", num_fixed(v, 1, d, sizeof(d)));
 	else if (u == THR_FRACTION)
-		snprintf(buf, n, "%.2f%%", v * 100);
+		snprintf(buf, n, "%s%%", num_fixed(num_scale10(v, 2), 2, d, sizeof(d)));
 	else
-		snprintf(buf, n, "%.6g", v);
+		num_fmt(v, NUM_TEXT, buf, n);
 	return buf;
+}
+
+/* One end of a range at *p: a number, with a '%' after it ignored (the C
+ * library ignores anything after the number; "1:12%" is in its tests).
+ * *p moves past it.  0 or -1. */
+static int range_end(const char **p, double *v)
+{
+	const char *e;
+
+	if (number(*p, 1, v, &e) < 0)
+		return -1;
+	if (*e == '%')
+		e++;
+	*p = e;
+	return 0;
 }
 
 int thr_range_parse(const char *s, struct thr_range *r, struct rd_err *err)
 {
-	const char *p = s, *colon, *e;
+	const char *p = s, *colon;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->text, sizeof(r->text), "%s", s);
@@ -171,23 +191,36 @@ int thr_range_parse(const char *s, struct thr_range *r, struct rd_err *err)
 	r->hi = INFINITY;
 	colon = strchr(p, ':');
 	if (colon) {
-		if (p[0] == '~' && p + 1 == colon)
+		if (p == colon) {
+			/* ":5.75" is 0..5.75; ":" alone names no bound */
+			if (colon[1] == '\0')
+				goto bad_number;
+		} else if (p[0] == '~' && p + 1 == colon) {
 			r->lo = -INFINITY;
-		else if (number(p, &r->lo, &e) < 0 || e != colon)
-			goto bad;
+		} else if (range_end(&p, &r->lo) < 0) {
+			goto bad_number;
+		} else if (p != colon) {
+			goto bad_byte;
+		}
 		p = colon + 1;
 		if (*p == '\0')
 			return 0;
 	}
-	if (number(p, &r->hi, &e) < 0 || *e != '\0')
-		goto bad;
+	if (range_end(&p, &r->hi) < 0)
+		goto bad_number;
+	if (*p != '\0')
+		goto bad_byte;
 	if (r->hi < r->lo)
-		return rd_err_set(err, RD_E_INVAL, "range '%s': the end is below the start", s);
+		return rd_err_set(err, RD_E_INVAL, "range '%s': the start is above the end", s);
 	return 0;
-bad:
+bad_number:
 	return rd_err_set(err, RD_E_INVAL,
-			  "range '%s': expected [@][START:]END, e.g. 250, 10:20, ~:5 or @0:1",
-			  s);
+			  "range '%s': expected a number at byte %zu (the form is [@][START:][END], e.g. 10, 10:, ~:10, 10:20 or @10:20)",
+			  s, (size_t)(p - s));
+bad_byte:
+	return rd_err_set(err, RD_E_INVAL,
+			  "range '%s': unexpected '%c' at byte %zu (the form is [@][START:][END], e.g. 10, 10:, ~:10, 10:20 or @10:20)",
+			  s, *p, (size_t)(p - s));
 }
 
 int thr_range_alert(const struct thr_range *r, double v)
@@ -195,4 +228,33 @@ int thr_range_alert(const struct thr_range *r, double v)
 	int in = v >= r->lo && v <= r->hi;
 
 	return r->inside ? in : !in;
+}
+
+int thr_status(const struct thr_range *warn, const struct thr_range *crit,
+	       double v)
+{
+	/* no value cannot be shown inside a range: it alerts the worst
+	 * one given, as an unreadable source is critical */
+	if (isnan(v))
+		return crit ? 2 : warn ? 1 : 0;
+	if (crit && thr_range_alert(crit, v))
+		return 2;
+	if (warn && thr_range_alert(warn, v))
+		return 1;
+	return 0;
+}
+
+void thr_range_fmt(const struct thr_range *r, struct buf *out)
+{
+	if (r->inside)
+		buf_addc(out, '@');
+	if (r->lo == -INFINITY) {
+		buf_adds(out, "~:");
+	} else if (r->lo != 0 || r->hi == INFINITY) {
+		/* "0:" keeps its colon: a bare "" would be no range at all */
+		num_add(out, r->lo, NUM_PERF);
+		buf_addc(out, ':');
+	}
+	if (r->hi != INFINITY)
+		num_add(out, r->hi, NUM_PERF);
 }

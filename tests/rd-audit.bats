@@ -236,3 +236,27 @@ flip() {
 		--user-data-dir="$T/chrome" --print-to-pdf="$T/report.pdf" "file://$T/report.html"
 	[ -s "$T/report.pdf" ]
 }
+
+@test "--json and --prom numbers are the shortest decimal that reads back" {
+	history
+	run rd-audit --json
+	assert_success
+	# 22 attempts for 12 replayed requests, to the last digit
+	assert_output --partial '"amplification":1.8333333333333333,'
+	jq -e '.replay.amplification == 22 / 12' <<< "$output"
+	jq -e '.by_route[] | select(.name | endswith("/orders/:n")) | .amplification == 2' <<< "$output"
+	assert_output --regexp '"amplification":2\}'
+	p50=$(jq '.replay.latency_ms.p50' <<< "$output")
+	rd-audit --prom > "$T/m.prom"
+	grep -qx 'redrive_replay_amplification 1.8333333333333333' "$T/m.prom"
+	grep -qE '^redrive_route_amplification\{route="POST 127.0.0.1:[0-9]+/orders/:n"\} 2$' "$T/m.prom"
+	grep -qx 'redrive_replay_latency_seconds{quantile="0.5"} [0-9.]*' "$T/m.prom"
+	# seconds are the milliseconds with the point moved, all digits kept
+	s=$(sed -n 's/^redrive_replay_latency_seconds{quantile="0.5"} //p' "$T/m.prom")
+	jq -en --argjson s "$s" --argjson ms "$p50" '($s * 1000 - $ms) | fabs < 1e-9 * $ms'
+	# every sample value is a number Prometheus reads, with no lost digits
+	run awk '!/^#/ { print $NF }' "$T/m.prom"
+	refute_output --regexp '^[0-9.]+e[+-]0[0-9]$'
+	run promtool check metrics < "$T/m.prom"
+	assert_success
+}

@@ -7,6 +7,7 @@ load common
 setup() { common_setup; }
 teardown() {
 	ds_stop
+	ngx_stop
 	if [ -n "${PROM_PID:-}" ]; then
 		kill "$PROM_PID" 2>/dev/null || true
 		wait "$PROM_PID" 2>/dev/null || true
@@ -224,4 +225,218 @@ EOF
 	run rd-health --prom "$prom" --promql 'absent_metric_xyz' --check 'value>0'
 	assert_failure 1
 	assert_output --partial "no data"
+}
+
+@test "numbers are the shortest decimal that reads back, in every output" {
+	ds_start
+	run rd-health --json --jq '.v' --check 'value>0' <<< '{"v":1756047.3}'
+	assert_success
+	assert_output --partial '"metrics":{"value":1756047.3}'
+	assert_output --partial '"value":1756047.3,"ok":true'
+	jq -e '.checks[0].value == 1756047.3' <<< "$output"
+	run rd-health --jq '.v' --check 'value<0' <<< '{"v":0.30000000000000004}'
+	assert_failure 1
+	assert_output --partial "value=0.30000000000000004 (want value<0)"
+	# an integer is an integer, however large
+	run rd-health --json --jq '.v' --check 'value>0' <<< '{"v":123456789000000}'
+	assert_output --partial '"value":123456789000000,"ok":true'
+	# the samples of a URL are counted, not measured: 5, never 5.0 or 5e+00
+	run rd-health --json --url "$(health_url)"
+	jq -e '.sources[0].metrics.samples == 5' <<< "$output"
+	assert_output --partial '"samples":5}'
+}
+
+@test "--nagios perfdata: values and thresholds in plain decimal, U for no value" {
+	ds_start
+	perf_re="^RD-HEALTH [A-Z]+ - [^|]+ \\|( '[a-z0-9_]+'=(U|-?[0-9.]+(ms|%)?)(;[~@:0-9.-]*){4})+\$"
+	run rd-health --nagios --jq '.v' --check 'value>0' <<< '{"v":123456789012345.67}'
+	assert_success
+	assert_output --regexp "$perf_re"
+	assert_output --partial "'value'=123456789012345.67;;;;"
+	run rd-health --nagios --jq '.v' --check 'value>0' <<< '{"v":1.23456789e14}'
+	assert_output --partial "'value'=123456789000000;;;;"
+	run rd-health --nagios --jq '.v' --check 'value>0' <<< '{"v":1e-7}'
+	assert_output --partial "'value'=0.0000001;;;;"
+	# ranges are written back in their shortest plain form
+	run rd-health --nagios --jq '.v' --check 'value>0' -w 'value=1e3' -c 'value=@:5.75' <<< '{"v":7}'
+	assert_success
+	assert_output --regexp "$perf_re"
+	assert_output --partial "'value'=7;1000;@5.75;;"
+	ds_stop
+	run rd-health --nagios --url "$(health_url)" --timeout 1s -w p99=100 -c p99=200
+	assert_failure 2
+	assert_output --regexp "$perf_re"
+	assert_output --partial "'p99'=U;100;200;0;"
+	assert_output --partial "'error_rate'=100%;;;0;100"
+	perf=${output#*|}
+	[[ ! "$perf" =~ =[-0-9.]*[eE] ]]
+}
+
+@test "--nagios: every status, UNKNOWN included, is one line on standard output" {
+	bats_require_minimum_version 1.5.0
+	ds_start
+	run --separate-stderr rd-health --nagios --url "$(health_url)" -w 'p99=x'
+	assert_failure 3
+	assert_output --regexp "^RD-HEALTH UNKNOWN - --warning: range 'x': expected a number at byte 0"
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$stderr" ""
+	# a usage error met before --nagios is read, and an abbreviation of it
+	run --separate-stderr rd-health --bogus --url "$(health_url)" --nagios
+	assert_failure 3
+	assert_output "RD-HEALTH UNKNOWN - unknown option '--bogus'"
+	run --separate-stderr rd-health --bogus --url "$(health_url)" --nagi
+	assert_failure 3
+	assert_output "RD-HEALTH UNKNOWN - unknown option '--bogus'"
+	# configuration: a range on a metric no source gives
+	run --separate-stderr rd-health --nagios --url "$(health_url)" -c 'p98=100'
+	assert_failure 3
+	assert_output "RD-HEALTH UNKNOWN - --critical 'p98=100': no source given measures 'p98'"
+	# failures at run time: standard input that is not JSON, a damaged state file
+	run --separate-stderr rd-health --nagios --jq '.a' <<< 'not json'
+	assert_failure 3
+	assert_output --regexp "^RD-HEALTH UNKNOWN - standard input is not JSON"
+	assert_equal "$stderr" ""
+	echo garbage > "$T/st"
+	run --separate-stderr rd-health --nagios --state "$T/st" --url "$(health_url)"
+	assert_failure 3
+	assert_output --regexp "^RD-HEALTH UNKNOWN - '.*/st' is not a rd-health state file"
+	# -q does not silence a plugin: Nagios would show "(No output returned from plugin)"
+	run --separate-stderr rd-health -q --nagios --url "$(health_url)"
+	assert_success
+	assert_output --regexp "^RD-HEALTH OK - all checks passed \\|"
+	# without --nagios, errors stay on standard error with exit 2
+	run --separate-stderr rd-health --url "$(health_url)" --bogus
+	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "rd-health: unknown option '--bogus'"
+}
+
+@test "--nagios ranges: the forms the plugin libraries accept, and those they refuse" {
+	ds_start
+	# samples is exactly -n: 5
+	for r in 10 5: '~:10' 5:20 '@6:20' :5.75 '~:' 1e3 '1:12%' 5 5:5 '+5.0'; do
+		run rd-health --nagios --url "$(health_url)" -c "samples=$r"
+		assert_success
+	done
+	for r in 4 6: 10: '~:4' 6:20 '@4:20' :4.75 '@~:' 4e0 '1:4%' '@5'; do
+		run rd-health --nagios --url "$(health_url)" -c "samples=$r"
+		assert_failure 2
+		assert_output --regexp "^RD-HEALTH CRITICAL - samples=5 (outside|inside) critical range "
+	done
+	for r in 20:10 : '1-10' '10:~' '1,10' foo '' '~' '0x10' 'inf' ' 10'; do
+		run rd-health --nagios --url "$(health_url)" -c "samples=$r"
+		assert_failure 3
+		assert_output --regexp "^RD-HEALTH UNKNOWN - --critical: range "
+	done
+	run rd-health --nagios --url "$(health_url)" -c 'samples=20:10'
+	assert_output --partial "the start is above the end"
+}
+
+@test "--nagios: the status text names the range that was breached" {
+	ds_start
+	run rd-health --nagios --url "$(health_url)" -w samples=1 -c samples=2
+	assert_failure 2
+	assert_output --regexp "^RD-HEALTH CRITICAL - samples=5 outside critical range 2 \\|"
+	refute_output --partial "warning range"
+	run rd-health --nagios --url "$(health_url)" -c samples=2 -w samples=1
+	assert_output --regexp "^RD-HEALTH CRITICAL - samples=5 outside critical range 2 \\|"
+	run rd-health --nagios --url "$(health_url)" -w samples=1 -c samples=10
+	assert_failure 1
+	assert_output --regexp "^RD-HEALTH WARNING - samples=5 outside warning range 1 \\|"
+	run rd-health --nagios --url "$(health_url)" -w samples=1 -c samples=@5
+	assert_failure 2
+	assert_output --regexp "^RD-HEALTH CRITICAL - samples=5 inside critical range @5 \\|"
+	assert_output --partial "'samples'=5;1;@5;;"
+	# the last range given for a metric is the one that holds
+	run rd-health --nagios --url "$(health_url)" -c samples=2 -c samples=10
+	assert_success
+	assert_output --partial "'samples'=5;;10;;"
+}
+
+@test "a source that cannot be read has no values: null and ok:false, U in perfdata" {
+	ds_start
+	# /health is JSON, not an exposition: the source fails at its first line
+	args=(--metrics "http://127.0.0.1:$PORT/health" --metric up --check 'value<5')
+	run rd-health --json "${args[@]}"
+	assert_failure 1
+	jq -e '.sources[0].readable == false and .sources[0].metrics.value == null' <<< "$output"
+	jq -e '.checks[0].check == "value<5" and .checks[0].value == null and .checks[0].ok == false' <<< "$output"
+	run rd-health --nagios "${args[@]}"
+	assert_failure 2
+	assert_output --partial "'value'=U;;;;"
+	refute_output --partial "'value'=0"
+	# a spool with no attempts in the window: no count either
+	run rd-health --json --spool --check 'attempts<100'
+	assert_failure 1
+	jq -e '.checks[0].value == null and .checks[0].ok == false and .sources[0].metrics.attempts == null' <<< "$output"
+	run rd-health --nagios --spool --check 'attempts<100'
+	assert_failure 2
+	assert_output --partial "'attempts'=U;;;;"
+}
+
+# A fixed exposition page on 127.0.0.1: tests/helpers/nginx.sh serves its
+# ok.txt for every path, so the page is whatever is written there.
+expo_serve() {
+	[ -n "${NGX_PID:-}" ] || ngx_start
+	cat > "$T/nginx/www/ok.txt"
+	EXPO_URL="http://127.0.0.1:$NGX_PORT/metrics"
+}
+
+@test "exposition: blanks between tokens are read as Prometheus reads them" {
+	expo_serve <<-'EOF'
+	# HELP jobs_total Jobs done.
+	# TYPE jobs_total counter
+	jobs_total {queue="mail"} 3
+	jobs_total{ queue = "sms" , } 4 1700000000000
+	jobs_total	{queue="push"}	5
+	EOF
+	run rd-health --metrics "$EXPO_URL" --metric 'jobs_total{queue="sms"}' --check 'value==4'
+	assert_success
+	run rd-health --metrics "$EXPO_URL" --metric ' jobs_total { queue = "mail" , } ' --check 'value==3'
+	assert_success
+	run rd-health --json --metrics "$EXPO_URL" --metric jobs_total --check 'value==12'
+	assert_success
+	jq -e '.sources[0].metrics.value == 12' <<< "$output"
+}
+
+@test "exposition: a series of 17 labels and a label value of 300 bytes match exactly" {
+	labels=$(for i in $(seq 17); do printf 'l%d="v%d",' "$i" "$i"; done)
+	labels=${labels%,}
+	long=$(printf 'x%.0s' $(seq 300))
+	expo_serve <<-EOF
+	wide{$labels} 17
+	wide{l1="v1"} 1000
+	long{v="${long}A"} 1
+	long{v="${long}B"} 2
+	EOF
+	run rd-health --metrics "$EXPO_URL" --metric "wide{$labels}" --check 'value==17'
+	assert_success
+	run rd-health --metrics "$EXPO_URL" --metric "long{v=\"${long}B\"}" --check 'value==2'
+	assert_success
+	# the first 255 bytes are not the value
+	run rd-health --metrics "$EXPO_URL" --metric "long{v=\"${long}\"}" --check 'value>=0'
+	assert_failure 1
+	assert_output --partial "no series matches"
+}
+
+@test "exposition: a page Prometheus would refuse is unreadable, naming the line" {
+	expo_serve <<-'EOF'
+	# TYPE ratio gauge
+	ratio 0x1p-3
+	EOF
+	run rd-health --metrics "$EXPO_URL" --metric ratio --check 'value<1'
+	assert_failure 1
+	assert_output --partial 'exposition line 2: expected a float as value, got "0x1p-3"'
+	# one bad line anywhere, even in a series not asked for
+	printf 'ratio 0.125\nother{a="b",a="c"} 1\n' > "$T/nginx/www/ok.txt"
+	run rd-health --metrics "$EXPO_URL" --metric ratio --check 'value<1'
+	assert_failure 1
+	assert_output --partial 'exposition line 2: label "a" appears twice'
+	printf 'ratio 0.125\nother \0\n' > "$T/nginx/www/ok.txt"
+	run rd-health --metrics "$EXPO_URL" --metric ratio --check 'value<1'
+	assert_failure 1
+	assert_output --partial 'exposition line 2: expected a float as value'
+	printf 'ratio 0.125\n' > "$T/nginx/www/ok.txt"
+	run rd-health --metrics "$EXPO_URL" --metric ratio --check 'value<1'
+	assert_success
 }

@@ -1,5 +1,6 @@
 /* Unit tests for lib/thr, lib/breaker and lib/hist: the threshold
- * grammar, Nagios ranges, the breaker's transitions and percentiles. */
+ * grammar, Nagios ranges and statuses, the breaker's transitions and
+ * percentiles. */
 #include <math.h>
 #include <string.h>
 
@@ -15,6 +16,202 @@ struct tcase {
 	double probe;     /* a value to test */
 	int holds;
 };
+
+/*
+ * Nagios ranges.  The cases come from the plugin libraries' own tests:
+ * monitoring-plugins lib/tests/test_utils.c (parse_range_string,
+ * check_range) and monitoring-plugin-perl t/Monitoring-Plugin-Range.t
+ * (parse_range_string, check_range and the stringification, which is
+ * thr_range_fmt's form), then the forms both refuse and our own edges.
+ */
+struct rcase {
+	const char *in;
+	int ok;
+	double lo, hi;
+	int inside;
+	const char *canon;       /* thr_range_fmt */
+};
+
+static const struct rcase rcases[] = {
+	/* lib/tests/test_utils.c */
+	{ "6", 1, 0, 6, 0, "6" },
+	{ "1:12%", 1, 1, 12, 0, "1:12" },     /* "percentages are ignored" */
+	{ "-7:23", 1, -7, 23, 0, "-7:23" },
+	{ ":5.75", 1, 0, 5.75, 0, "5.75" },
+	{ "~:-95.99", 1, -INFINITY, -95.99, 0, "~:-95.99" },
+	{ "12345678901234567890:", 1, 12345678901234567890.0, INFINITY, 0,
+	  "12345678901234567000:" },
+	{ "~:0", 1, -INFINITY, 0, 0, "~:0" },
+	{ "@0:657.8210567", 1, 0, 657.8210567, 1, "@657.8210567" },
+	{ "@1:1", 1, 1, 1, 1, "@1:1" },
+	{ "1:1", 1, 1, 1, 0, "1:1" },
+	{ "2:1", 0, 0, 0, 0, NULL },
+	/* t/Monitoring-Plugin-Range.t: "garbage in" */
+	{ ":", 0, 0, 0, 0, NULL },
+	{ "1:~", 0, 0, 0, 0, NULL },
+	{ "foo", 0, 0, 0, 0, NULL },
+	{ "1-10", 0, 0, 0, 0, NULL },
+	{ "10:~", 0, 0, 0, 0, NULL },
+	{ "1-10:2.4", 0, 0, 0, 0, NULL },
+	{ "1,10", 0, 0, 0, 0, NULL },
+	/* t/Monitoring-Plugin-Range.t: valid ones not above */
+	{ "10:", 1, 10, INFINITY, 0, "10:" },
+	{ "123456789012345:", 1, 123456789012345.0, INFINITY, 0, "123456789012345:" },
+	/* the guidelines' examples (doc/developer-guidelines.sgml) */
+	{ "10", 1, 0, 10, 0, "10" },
+	{ "~:10", 1, -INFINITY, 10, 0, "~:10" },
+	{ "10:20", 1, 10, 20, 0, "10:20" },
+	{ "@10:20", 1, 10, 20, 1, "@10:20" },
+	/* both libraries: exponents, "~:" (never alerts), a sign */
+	{ "1e3", 1, 0, 1000, 0, "1000" },
+	{ "@1.5e-7:2E2", 1, 1.5e-7, 200, 1, "@0.00000015:200" },
+	{ "~:", 1, -INFINITY, INFINITY, 0, "~:" },
+	{ "@~:", 1, -INFINITY, INFINITY, 1, "@~:" },
+	{ "+5", 1, 0, 5, 0, "5" },
+	{ ".5:5.", 1, 0.5, 5, 0, "0.5:5" },
+	/* the shortest form keeps "0:", which is not the empty range */
+	{ "0:", 1, 0, INFINITY, 0, "0:" },
+	{ "@0:", 1, 0, INFINITY, 1, "@0:" },
+	{ "0:7", 1, 0, 7, 0, "7" },
+	{ "@2:2", 1, 2, 2, 1, "@2:2" },
+	/* refused: no bound, stray bytes, what strtod alone would take */
+	{ "", 0, 0, 0, 0, NULL },
+	{ "@", 0, 0, 0, 0, NULL },
+	{ "@:", 0, 0, 0, 0, NULL },
+	{ "~", 0, 0, 0, 0, NULL },
+	{ "~5:10", 0, 0, 0, 0, NULL },
+	{ "1:2:3", 0, 0, 0, 0, NULL },
+	{ "1.2.3", 0, 0, 0, 0, NULL },
+	{ "@@1", 0, 0, 0, 0, NULL },
+	{ "0x10", 0, 0, 0, 0, NULL },
+	{ "inf", 0, 0, 0, 0, NULL },
+	{ "nan:", 0, 0, 0, 0, NULL },
+	{ "1e400", 0, 0, 0, 0, NULL },
+	{ " 10", 0, 0, 0, 0, NULL },
+	{ "10 ", 0, 0, 0, 0, NULL },
+	{ "10ms", 0, 0, 0, 0, NULL },
+	{ "@20:10", 0, 0, 0, 0, NULL },
+	{ "-1:-2", 0, 0, 0, 0, NULL },
+};
+
+struct acase {
+	const char *range;
+	double v;
+	int alert;
+};
+
+static const struct acase acases[] = {
+	/* lib/tests/test_utils.c, check_range */
+	{ "12345678901234567890:", 12345678901234567890.0 / 1.1, 1 },
+	{ "12345678901234567890:", 12345678901234567890.0, 0 },
+	{ "12345678901234567890:", 12345678901234567890.0 * 2, 0 },
+	{ "~:0", 0.5, 1 }, { "~:0", -10, 0 }, { "~:0", 0, 0 },
+	{ "@0:657.8210567", 32.88, 1 }, { "@0:657.8210567", -2, 0 },
+	{ "@0:657.8210567", 657.8210567, 1 }, { "@0:657.8210567", 0, 1 },
+	{ "@1:1", 0.5, 0 }, { "@1:1", 1, 1 }, { "@1:1", 5.2, 0 },
+	{ "1:1", 0.5, 1 }, { "1:1", 1, 0 }, { "1:1", 5.2, 1 },
+	/* t/Monitoring-Plugin-Range.t, test_expected */
+	{ "6", -1, 1 }, { "6", 0, 0 }, { "6", 4, 0 }, { "6", 6, 0 }, { "6", 6.1, 1 },
+	{ "6", 79.999999, 1 },
+	{ "-7:23", -23, 1 }, { "-7:23", -7, 0 }, { "-7:23", -1, 0 }, { "-7:23", 0, 0 },
+	{ "-7:23", 4, 0 }, { "-7:23", 23, 0 }, { "-7:23", 23.1, 1 }, { "-7:23", 79.999999, 1 },
+	{ ":5.75", -1, 1 }, { ":5.75", 0, 0 }, { ":5.75", 4, 0 }, { ":5.75", 5.75, 0 },
+	{ ":5.75", 5.7501, 1 }, { ":5.75", 6, 1 }, { ":5.75", 6.1, 1 },
+	{ ":5.75", 79.999999, 1 },
+	{ "~:-95.99", -1001341, 0 }, { "~:-95.99", -96, 0 }, { "~:-95.99", -95.999, 0 },
+	{ "~:-95.99", -95.99, 0 }, { "~:-95.99", -95.989, 1 }, { "~:-95.99", -95, 1 },
+	{ "~:-95.99", 0, 1 }, { "~:-95.99", 5.7501, 1 }, { "~:-95.99", 79.999999, 1 },
+	{ "10:", -95.999, 1 }, { "10:", -1, 1 }, { "10:", 0, 1 }, { "10:", 9.91, 1 },
+	{ "10:", 10, 0 }, { "10:", 11.1, 0 }, { "10:", 123456789012346, 0 },
+	{ "123456789012345:", -95.999, 1 }, { "123456789012345:", -1, 1 },
+	{ "123456789012345:", 0, 1 }, { "123456789012345:", 123456789012344.91, 1 },
+	{ "123456789012345:", 123456789012345, 0 },
+	{ "123456789012345:", 123456789012345.61, 0 },
+	{ "123456789012345:", 123456789012346, 0 },
+	{ "~:0", -123456789012344.91, 0 }, { "~:0", -1, 0 }, { "~:0", .001, 1 },
+	{ "~:0", 123456789012345, 1 },
+	{ "@0:657.8210567", -134151, 0 }, { "@0:657.8210567", -1, 0 },
+	{ "@0:657.8210567", .001, 1 }, { "@0:657.8210567", 657.9, 0 },
+	{ "@0:657.8210567", 123456789012345, 0 },
+	{ "1:1", -1, 1 }, { "1:1", 0, 1 }, { "1:1", 1.001, 1 },
+	/* doc/developer-guidelines.sgml, the example ranges */
+	{ "10", -0.5, 1 }, { "10", 10.5, 1 }, { "10:", 9.5, 1 }, { "~:10", -1e300, 0 },
+	{ "~:10", 10.5, 1 }, { "10:20", 9, 1 }, { "10:20", 15, 0 }, { "10:20", 21, 1 },
+	{ "@10:20", 9, 0 }, { "@10:20", 10, 1 }, { "@10:20", 20, 1 }, { "@10:20", 21, 0 },
+	/* ours */
+	{ "~:", -1e300, 0 }, { "~:", 1e300, 0 }, { "@~:", 0, 1 },
+	{ "1e3", 1000, 0 }, { "1e3", 1000.5, 1 },
+};
+
+static void ranges(void)
+{
+	struct thr_range r;
+	struct rd_err err;
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < sizeof(rcases) / sizeof(rcases[0]); i++) {
+		const struct rcase *c = &rcases[i];
+		int ok = thr_range_parse(c->in, &r, &err) == 0;
+
+		T_EQ_INT(ok, c->ok, c->in);
+		if (!ok || !c->ok)
+			continue;
+		T_OK(r.lo == c->lo && r.hi == c->hi && r.inside == c->inside,
+		     "start, end and @");
+		buf_reset(&b);
+		thr_range_fmt(&r, &b);
+		buf_addc(&b, '\0');
+		T_EQ_STR(b.data, c->canon, "the shortest form");
+		/* the shortest form is a range that reads back the same */
+		T_OK(thr_range_parse(b.data, &r, &err) == 0 && r.lo == c->lo &&
+		     r.hi == c->hi && r.inside == c->inside, "which reads back");
+	}
+	buf_release(&b);
+	for (size_t i = 0; i < sizeof(acases) / sizeof(acases[0]); i++) {
+		T_OK(thr_range_parse(acases[i].range, &r, &err) == 0, acases[i].range);
+		T_EQ_INT(thr_range_alert(&r, acases[i].v), acases[i].alert, acases[i].range);
+	}
+	thr_range_parse("1-10", &r, &err);
+	T_EQ_STR(err.msg, "range '1-10': unexpected '-' at byte 1 (the form is [@][START:][END], e.g. 10, 10:, ~:10, 10:20 or @10:20)",
+		 "the message names the byte");
+	thr_range_parse("10:~", &r, &err);
+	T_OK(strstr(err.msg, "expected a number at byte 3") != NULL, "10:~");
+	thr_range_parse("2:1", &r, &err);
+	T_EQ_STR(err.msg, "range '2:1': the start is above the end", "2:1");
+}
+
+/* Warning and critical together: lib/tests/test_utils.c, get_status. */
+static void statuses(void)
+{
+	static const struct {
+		const char *warn, *crit;
+		double v;
+		int status;
+	} cases[] = {
+		{ "30", "60", 15.3, 0 }, { "30", "60", 30.0001, 1 }, { "30", "60", 69, 2 },
+		{ "-10:-2", "-30:20", -31, 2 }, { "-10:-2", "-30:20", -29, 1 },
+		{ "-10:-2", "-30:20", -11, 1 }, { "-10:-2", "-30:20", -10, 0 },
+		{ "-10:-2", "-30:20", -2, 0 }, { "-10:-2", "-30:20", -1, 1 },
+		{ "-10:-2", "-30:20", 19, 1 }, { "-10:-2", "-30:20", 21, 2 },
+		/* only one of them given */
+		{ NULL, "80", 81, 2 }, { NULL, "80", 79, 0 }, { "5:33", NULL, 4, 1 },
+		{ "5:33", NULL, 34, 1 }, { "5:33", NULL, 6, 0 }, { NULL, NULL, 1e300, 0 },
+		/* no value alerts the worst range given */
+		{ "30", "60", NAN, 2 }, { "30", NULL, NAN, 1 }, { NULL, NULL, NAN, 0 },
+	};
+	struct thr_range w, c;
+	struct rd_err err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].warn)
+			thr_range_parse(cases[i].warn, &w, &err);
+		if (cases[i].crit)
+			thr_range_parse(cases[i].crit, &c, &err);
+		T_EQ_INT(thr_status(cases[i].warn ? &w : NULL, cases[i].crit ? &c : NULL,
+				    cases[i].v), cases[i].status, "get_status");
+	}
+}
 
 int main(void)
 {
@@ -43,7 +240,6 @@ int main(void)
 		{ "value>3x", 0, 0, 0, 0 },
 	};
 	struct thr t;
-	struct thr_range r;
 	struct rd_err err;
 	struct breaker b;
 	struct hist h;
@@ -65,21 +261,8 @@ int main(void)
 	T_EQ_STR(thr_fmt(0.125, THR_FRACTION, buf, sizeof(buf)), "12.50%", "shares print as %");
 	T_EQ_STR(thr_fmt(12.34, THR_MS, buf, sizeof(buf)), "12.3ms", "latency prints as ms");
 
-	/* monitoring-plugins ranges */
-	T_EQ_INT(thr_range_parse("10", &r, &err), 0, "10");
-	T_OK(!thr_range_alert(&r, 0) && !thr_range_alert(&r, 10) && thr_range_alert(&r, 11) &&
-	     thr_range_alert(&r, -1), "10 means 0..10");
-	thr_range_parse("10:", &r, &err);
-	T_OK(!thr_range_alert(&r, 1e9) && thr_range_alert(&r, 9), "10: means >= 10");
-	thr_range_parse("~:10", &r, &err);
-	T_OK(!thr_range_alert(&r, -1e9) && thr_range_alert(&r, 11), "~:10");
-	thr_range_parse("10:20", &r, &err);
-	T_OK(thr_range_alert(&r, 9) && !thr_range_alert(&r, 15) && thr_range_alert(&r, 21), "10:20");
-	thr_range_parse("@10:20", &r, &err);
-	T_OK(!thr_range_alert(&r, 9) && thr_range_alert(&r, 15), "@ alerts inside");
-	T_OK(thr_range_parse("20:10", &r, &err) < 0, "reversed");
-	T_OK(thr_range_parse("abc", &r, &err) < 0, "garbage");
-	T_OK(thr_range_parse("", &r, &err) < 0, "empty");
+	ranges();
+	statuses();
 
 	/* breaker: K = 2, M = 2, cooldown 1000 ms */
 	breaker_init(&b, 2, 2, 1000);
@@ -114,6 +297,21 @@ int main(void)
 		T_OK(c.state == b.state && c.bad == b.bad && c.good == b.good, "same state");
 		T_OK(breaker_sample_get(&c, "http://x/metrics up") &&
 		     breaker_sample_get(&c, "http://x/metrics up")->value == 42.5, "sample kept");
+		/* numbers in the file: the shortest that read back, and no
+		 * "nan", which is not JSON and would make the file unreadable */
+		buf_reset(&j);
+		breaker_sample_put(&b, "http://x/metrics up", 0.1, 2999);
+		breaker_sample_put(&b, "http://x/metrics down", NAN, 2999);
+		breaker_to_json(&b, &j);
+		buf_addc(&j, '\0');
+		T_OK(strstr(j.data, "\"value\":0.1,") != NULL, "0.1 is written 0.1");
+		T_OK(strstr(j.data, "\"value\":null,") != NULL, "NaN is written null");
+		breaker_release(&c);
+		breaker_init(&c, 2, 2, 1000);
+		T_EQ_INT(breaker_load(&c, j.data, j.len - 1, &err), 0, "and the file still loads");
+		T_OK(breaker_sample_get(&c, "http://x/metrics up") &&
+		     breaker_sample_get(&c, "http://x/metrics up")->value == 0.1, "0.1 kept");
+		T_OK(breaker_sample_get(&c, "http://x/metrics down") == NULL, "no-value sample dropped");
 		T_OK(breaker_load(&c, "{}", 2, &err) < 0, "not a state");
 		T_OK(breaker_load(&c, "{\"state\":\"ajar\"}", 16, &err) < 0, "unknown state");
 		breaker_release(&c);
