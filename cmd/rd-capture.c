@@ -367,10 +367,11 @@ static void apply_flags(const struct opts *o, struct rec_req *rec)
 static int run_raw(struct run *r, int fd)
 {
 	struct buf in;
+	struct rawhttp_stream s;
 	struct rd_err err;
-	size_t pos = 0, used;
+	size_t start, used;
 	uint64_t msgno = 0;
-	int ret;
+	int ret, got;
 
 	buf_init(&in);
 	/* The whole stream is bounded by the record limit times a margin
@@ -380,7 +381,8 @@ static int run_raw(struct run *r, int fd)
 			  ret == RD_E_FULL ? " (--max-record-size)" : "");
 		goto out;
 	}
-	while (pos < in.len && !blank(in.data + pos, in.len - pos)) {
+	rawhttp_stream_init(&s, in.data, in.len);
+	for (;;) {
 		struct rawhttp_req q;
 		struct rec_req rec;
 		char what[64];
@@ -388,14 +390,18 @@ static int run_raw(struct run *r, int fd)
 		rawhttp_req_init(&q);
 		snprintf(what, sizeof(what), "message %llu",
 			 (unsigned long long)++msgno);
-		if (rawhttp_parse(in.data + pos, in.len - pos, r->o->scheme, &q,
-				  &used, &err) < 0) {
+		/* Empty lines between and after messages are not messages. */
+		got = rawhttp_next(&s, r->o->scheme, &q, &start, &used, &err);
+		if (got < 0) {
 			char why[600];
 
-			/* Offsets in the message are relative to its start. */
+			/* Offsets in the message are relative to its start;
+			 * after a bad one, where the next starts is unknown. */
 			snprintf(why, sizeof(why), "%s (message starts at byte %zu)",
-				 err.msg, pos);
-			reject(r, what, in.data + pos, in.len - pos, why);
+				 err.msg, start);
+			reject(r, what, in.data + start, in.len - start, why);
+		}
+		if (got <= 0) {
 			rawhttp_req_release(&q);
 			break;
 		}
@@ -419,13 +425,12 @@ static int run_raw(struct run *r, int fd)
 			rec.body.n = q.body_len;
 			apply_flags(r->o, &rec);
 			if (rec_req_validate(&rec, &err) < 0)
-				reject(r, what, in.data + pos, used, err.msg);
+				reject(r, what, in.data + start, used, err.msg);
 			else
 				ret = store(r, &rec, msgno);
 			free(h);
 		}
 		rawhttp_req_release(&q);
-		pos += used;
 		if (ret < 0)
 			break;
 	}

@@ -1,10 +1,21 @@
 /*
- * rawhttp.c - a strict parser of one HTTP/1.1 request message (RFC 9112).
+ * rawhttp.c - a strict parser of HTTP/1.1 request messages (RFC 9112).
  *
  * Everything is bounds-checked against n: the parser never reads past the
  * bytes it was given, and an incomplete message is an error, not a wait.
  * Offsets in errors count from the first byte given, so the caller can
  * add its own base.
+ *
+ * Invariants:
+ *  - a line ends at its first CR or LF.  The request line's ending, CRLF
+ *    or LF, is the only one accepted in the rest of its message: header,
+ *    chunk and trailer lines, and after chunk data.  A message that mixes
+ *    them is one that two servers can split differently (the smuggling of
+ *    a second request inside the first), so it is refused, not read one
+ *    way or the other;
+ *  - a byte the grammar does not allow is an error naming its offset; it
+ *    is never skipped or repaired;
+ *  - on error the request is left empty: nothing is half-parsed.
  */
 #include "rawhttp.h"
 
@@ -18,6 +29,15 @@
 #include "buf.h"
 #include "xalloc.h"
 #include "banned.h"
+
+/* One message being parsed. */
+struct ctx {
+	const char *p;
+	size_t n;
+	int crlf;            /* lines end in CRLF: 1; in LF: 0; not yet known: -1 */
+	size_t *off;         /* owned: where the line of each header starts */
+	struct rd_err *err;
+};
 
 struct line {
 	size_t start, end; /* [start, end) without the line ending */
@@ -45,28 +65,73 @@ static int is_tchar(unsigned char c)
 	       (c >= 'A' && c <= 'Z') || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+/* RFC 9110 field-vchar, SP or HTAB: what a field value may hold. */
+static int is_field_byte(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static int hex_value(unsigned char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' :
+	       c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The first byte at or after i, before end, that is not SP or HTAB. */
+static size_t skip_ws(const char *p, size_t i, size_t end)
+{
+	while (i < end && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* Bytes taken by empty lines (CRLF or LF) at the start of p. */
+static size_t skip_empty(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (;;) {
+		if (i < n && p[i] == '\n')
+			i++;
+		else if (n - i >= 2 && p[i] == '\r' && p[i + 1] == '\n')
+			i += 2;
+		else
+			return i;
+	}
+}
+
 /*
  * The line at pos, ending before limit.  Returns 1 with *l set, 0 when no
- * LF occurs before limit, or RD_E_INVAL for a bare CR.
+ * line ends before limit, or RD_E_INVAL for a bare CR or for a line
+ * ending that is not the one the request line set.
  */
-static int get_line(const char *p, size_t pos, size_t limit, struct line *l,
-		    struct rd_err *err)
+static int get_line(struct ctx *c, size_t pos, size_t limit, struct line *l)
 {
-	const char *lf = memchr(p + pos, '\n', limit - pos);
-	const char *cr;
-	size_t end;
+	const char *p = c->p;
+	size_t i = pos;
 
-	if (!lf)
+	while (i < limit && p[i] != '\r' && p[i] != '\n')
+		i++;
+	if (i == limit)
 		return 0;
-	end = (size_t)(lf - p);
-	l->next = end + 1;
-	if (end > pos && p[end - 1] == '\r')
-		end--;
-	cr = memchr(p + pos, '\r', end - pos);
-	if (cr)
-		return fail(err, (size_t)(cr - p), "bare CR in a line");
 	l->start = pos;
-	l->end = end;
+	l->end = i;
+	if (p[i] == '\n') {
+		if (c->crlf == 1)
+			return fail(c->err, i, "bare LF, but the request line ends in CRLF");
+		c->crlf = 0;
+		l->next = i + 1;
+		return 1;
+	}
+	if (i + 1 == limit)
+		return 0;
+	if (p[i + 1] != '\n')
+		return fail(c->err, i, "bare CR in a line");
+	if (c->crlf == 0)
+		return fail(c->err, i, "CRLF, but the request line ends in LF");
+	c->crlf = 1;
+	l->next = i + 2;
 	return 1;
 }
 
@@ -101,121 +166,107 @@ static void add_hdr(struct rawhttp_req *r, const char *name, size_t nlen,
 }
 
 /* METHOD SP target SP HTTP/1.x; the target is left in *t, *tlen. */
-static int request_line(const char *p, const struct line *l,
-			struct rawhttp_req *r, size_t *t, size_t *tlen,
-			struct rd_err *err)
+static int request_line(struct ctx *c, const struct line *l,
+			struct rawhttp_req *r, size_t *t, size_t *tlen)
 {
+	const char *p = c->p;
 	size_t i = l->start;
 
 	while (i < l->end && is_tchar((unsigned char)p[i]))
 		i++;
 	if (i == l->start || i == l->end || p[i] != ' ')
-		return fail(err, i, "method is not a token");
+		return fail(c->err, i, "method is not a token");
 	r->method = xmemdup(p + l->start, i - l->start);
 	*t = ++i;
-	while (i < l->end && p[i] != ' ') {
+	for (; i < l->end && p[i] != ' '; i++)
 		if ((unsigned char)p[i] < 0x21 || (unsigned char)p[i] > 0x7e)
-			return fail(err, i, "invalid byte in the request target");
-		i++;
-	}
+			return fail(c->err, i, "invalid byte in the request target");
 	*tlen = i - *t;
 	if (*tlen == 0 || i == l->end)
-		return fail(err, i, "request line is not 'METHOD TARGET HTTP/1.1'");
+		return fail(c->err, i, "request line is not 'METHOD TARGET HTTP/1.1'");
 	i++;
-	if (l->end - i != 8 || (memcmp(p + i, "HTTP/1.1", 8) != 0 &&
-				memcmp(p + i, "HTTP/1.0", 8) != 0))
-		return fail(err, i, "unsupported version (want HTTP/1.1 or HTTP/1.0)");
+	if (l->end - i != 8 || memcmp(p + i, "HTTP/1.", 7) != 0 ||
+	    (p[i + 7] != '0' && p[i + 7] != '1'))
+		return fail(c->err, i, "unsupported version (want HTTP/1.1 or HTTP/1.0)");
+	r->minor = p[i + 7] - '0';
 	return 0;
 }
 
-/* One "name: value" line. */
-static int header_line(const char *p, const struct line *l,
-		       struct rawhttp_req *r, struct rd_err *err)
+/* Where the parts of a field line are: name [start, name_end), value [vs, ve). */
+struct field {
+	size_t name_end, vs, ve;
+};
+
+/*
+ * One "name: value" line of the header or trailer section: a token, the
+ * colon straight after it, and a value of field bytes; the blanks around
+ * the value are not part of it.
+ */
+static int field_line(struct ctx *c, const struct line *l, int first,
+		      struct field *f)
 {
-	size_t i = l->start, vs, ve;
+	const char *p = c->p;
+	size_t i = l->start;
 
 	if (p[i] == ' ' || p[i] == '\t')
-		return fail(err, i, "obsolete line folding is not accepted");
-	while (i < l->end && p[i] != ':') {
-		if (!is_tchar((unsigned char)p[i]))
-			return fail(err, i, "header name is not a token");
+		return fail(c->err, i, first ?
+			    "whitespace between the request line and the first header" :
+			    "obsolete line folding is not accepted");
+	while (i < l->end && is_tchar((unsigned char)p[i]))
 		i++;
+	if (i == l->start || i == l->end || p[i] != ':')
+		return fail(c->err, i, "header name is not a token");
+	f->name_end = i;
+	f->vs = skip_ws(p, i + 1, l->end);
+	f->ve = l->end;
+	while (f->ve > f->vs && (p[f->ve - 1] == ' ' || p[f->ve - 1] == '\t'))
+		f->ve--;
+	for (i = f->vs; i < f->ve; i++) {
+		unsigned char b = (unsigned char)p[i];
+
+		if (b == 0)
+			return fail(c->err, i, "NUL in a header value");
+		if (!is_field_byte(b))
+			return fail(c->err, i, "control byte 0x%02x in a header value", b);
 	}
-	if (i == l->start || i == l->end)
-		return fail(err, i, "header name is not a token");
-	vs = i + 1;
-	ve = l->end;
-	while (vs < ve && (p[vs] == ' ' || p[vs] == '\t'))
-		vs++;
-	while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t'))
-		ve--;
-	if (memchr(p + vs, '\0', ve - vs))
-		return fail(err, (size_t)((const char *)memchr(p + vs, '\0', ve - vs) - p),
-			    "NUL in a header value");
-	if (r->nhdrs >= RAWHTTP_MAX_HEADERS)
-		return fail(err, l->start, "more than %d headers",
-			    RAWHTTP_MAX_HEADERS);
-	add_hdr(r, p + l->start, i - l->start, p + vs, ve - vs);
 	return 0;
 }
 
-/* Decode a chunked body at pos.  *end receives the first byte after it. */
-static int dechunk(const char *p, size_t n, size_t pos, struct buf *body,
-		   size_t *end, struct rd_err *err)
+/* The request line and the header section at *pos, up to its empty line. */
+static int head(struct ctx *c, size_t *pos, struct rawhttp_req *r, size_t *t,
+		size_t *tlen)
 {
+	size_t limit = c->n - *pos > RAWHTTP_MAX_HEAD ? *pos + RAWHTTP_MAX_HEAD : c->n;
 	struct line l;
+	struct field f;
 	int ret;
 
-	for (;;) {
-		uint64_t size = 0;
-		size_t i;
-
-		if ((ret = get_line(p, pos, n, &l, err)) < 0)
+	for (size_t k = 0;; k++) {
+		if ((ret = get_line(c, *pos, limit, &l)) < 0)
 			return ret;
 		if (ret == 0)
-			return fail(err, n, "body ends inside chunked data");
-		for (i = l.start; i < l.end; i++) {
-			unsigned char c = (unsigned char)p[i];
-			unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0') :
-				     c >= 'a' && c <= 'f' ? c - 'a' + 10u :
-				     c >= 'A' && c <= 'F' ? c - 'A' + 10u : 16u;
-
-			if (v == 16)
-				break;
-			if (size > (UINT64_MAX >> 8))
-				return fail(err, i, "chunk size too large");
-			size = size * 16 + v;
+			return limit < c->n ?
+				fail(c->err, limit, "header section larger than %d bytes",
+				     RAWHTTP_MAX_HEAD) :
+				fail(c->err, c->n, "incomplete header section");
+		*pos = l.next;
+		if (k == 0) {
+			if ((ret = request_line(c, &l, r, t, tlen)) < 0)
+				return ret;
+			continue;
 		}
-		if (i == l.start || (i < l.end && p[i] != ';' && p[i] != ' ' &&
-				     p[i] != '\t'))
-			return fail(err, i, "bad chunk size");
-		pos = l.next;
-		if (size == 0)
-			break;
-		if (size > n - pos)
-			return fail(err, n, "body ends inside a %llu-byte chunk",
-				    (unsigned long long)size);
-		buf_add(body, p + pos, (size_t)size);
-		pos += (size_t)size;
-		if (pos < n && p[pos] == '\n')
-			pos++;
-		else if (n - pos >= 2 && p[pos] == '\r' && p[pos + 1] == '\n')
-			pos += 2;
-		else
-			return fail(err, pos, "chunk data not followed by CRLF");
-	}
-	/* Trailer fields, up to the empty line; they are not kept. */
-	for (;;) {
-		if ((ret = get_line(p, pos, n, &l, err)) < 0)
-			return ret;
-		if (ret == 0)
-			return fail(err, n, "body ends inside the chunked trailer");
-		pos = l.next;
 		if (l.start == l.end)
-			break;
+			return 0;
+		if ((ret = field_line(c, &l, k == 1, &f)) < 0)
+			return ret;
+		if (r->nhdrs >= RAWHTTP_MAX_HEADERS)
+			return fail(c->err, l.start, "more than %d headers",
+				    RAWHTTP_MAX_HEADERS);
+		add_hdr(r, c->p + l.start, f.name_end - l.start, c->p + f.vs,
+			f.ve - f.vs);
+		c->off = xrealloc(c->off, r->nhdrs * sizeof(*c->off));
+		c->off[r->nhdrs - 1] = l.start;
 	}
-	*end = pos;
-	return 0;
 }
 
 /* Index of the first header named name at or after from, or nhdrs. */
@@ -228,163 +279,470 @@ static size_t find_hdr(const struct rawhttp_req *r, const char *name,
 	return r->nhdrs;
 }
 
-static int final_coding_is_chunked(const char *v)
+/*
+ * The next element of the comma-separated list at *v (RFC 9110 5.6.1),
+ * without its blanks, in *e and *elen; empty elements are skipped.
+ * Returns 0 at the end of the list.
+ */
+static int list_next(const char **v, const char **e, size_t *elen)
 {
-	const char *c = strrchr(v, ',');
-	size_t n;
+	const char *s = *v, *end;
+	size_t k;
 
-	c = c ? c + 1 : v;
-	while (*c == ' ' || *c == '\t')
-		c++;
-	n = strlen(c);
-	while (n && (c[n - 1] == ' ' || c[n - 1] == '\t'))
-		n--;
-	return n == 7 && strncasecmp(c, "chunked", 7) == 0;
+	while (*s == ' ' || *s == '\t' || *s == ',')
+		s++;
+	if (!*s)
+		return 0;
+	for (end = s; *end && *end != ','; end++)
+		;
+	/* s[0] is no blank, so k stays above 0. */
+	for (k = (size_t)(end - s); s[k - 1] == ' ' || s[k - 1] == '\t'; k--)
+		;
+	*v = end;
+	*e = s;
+	*elen = k;
+	return 1;
 }
 
-/* The body after the head at pos, by Content-Length or chunked. */
-static int body(const char *p, size_t n, size_t pos, size_t head_start,
-		struct rawhttp_req *r, size_t *used, struct rd_err *err)
+static int list_has(const char *v, const char *tok)
 {
-	size_t te = find_hdr(r, "Transfer-Encoding", 0);
-	size_t cl = find_hdr(r, "Content-Length", 0);
-	uint64_t len = 0;
+	const char *e;
+	size_t k;
 
-	if (te < r->nhdrs && cl < r->nhdrs)
-		return fail(err, head_start, "both Content-Length and Transfer-Encoding");
-	if (te < r->nhdrs) {
-		struct buf b;
-		char num[32];
-		size_t j, k;
-		int ret;
-
-		for (j = te; j < r->nhdrs; j = find_hdr(r, "Transfer-Encoding", j + 1))
-			te = j;
-		if (!final_coding_is_chunked(r->hdrs[te].value))
-			return fail(err, head_start,
-				    "Transfer-Encoding '%s' does not end in chunked",
-				    r->hdrs[te].value);
-		buf_init(&b);
-		if ((ret = dechunk(p, n, pos, &b, used, err)) < 0) {
-			buf_release(&b);
-			return ret;
-		}
-		/* What is stored is what will be sent: a plain body. */
-		for (j = k = 0; j < r->nhdrs; j++) {
-			if (strcasecmp(r->hdrs[j].name, "Transfer-Encoding") == 0) {
-				free(r->hdrs[j].name);
-				free(r->hdrs[j].value);
-				continue;
-			}
-			r->hdrs[k++] = r->hdrs[j];
-		}
-		r->nhdrs = k;
-		snprintf(num, sizeof(num), "%zu", b.len);
-		add_hdr(r, "Content-Length", 14, num, strlen(num));
-		r->body_len = b.len;
-		r->body = b.len ? buf_detach(&b, NULL) : NULL;
-		buf_release(&b);
-		return 0;
-	}
-	for (size_t j = cl; j < r->nhdrs; j = find_hdr(r, "Content-Length", j + 1)) {
-		const char *v = r->hdrs[j].value;
-		uint64_t x = 0;
-
-		if (!*v)
-			return fail(err, head_start, "empty Content-Length");
-		for (; *v; v++) {
-			if (*v < '0' || *v > '9' || x > (UINT64_MAX - 9) / 10)
-				return fail(err, head_start,
-					    "Content-Length '%s' is not a byte count",
-					    r->hdrs[j].value);
-			x = x * 10 + (uint64_t)(*v - '0');
-		}
-		if (j != cl && x != len)
-			return fail(err, head_start, "conflicting Content-Length headers");
-		len = x;
-	}
-	if (len > n - pos)
-		return fail(err, n, "body shorter than Content-Length (%zu of %llu bytes)",
-			    n - pos, (unsigned long long)len);
-	if (len) {
-		r->body = xmemdup(p + pos, (size_t)len);
-		r->body_len = (size_t)len;
-	}
-	*used = pos + (size_t)len;
+	while (list_next(&v, &e, &k))
+		if (k == strlen(tok) && strncasecmp(e, tok, k) == 0)
+			return 1;
 	return 0;
 }
 
-/* scheme://host + target for origin-form, the target for absolute-form. */
-static int make_url(const char *p, size_t t, size_t tlen, const char *scheme,
-		    struct rawhttp_req *r, struct rd_err *err)
+/* What a server would read after this request on the same connection. */
+static enum rawhttp_after after_req(const struct rawhttp_req *r)
 {
-	size_t h = find_hdr(r, "Host", 0);
-	struct buf u;
+	int closes = 0, keep = 0, upgrade = 0;
 
-	if ((tlen > 7 && strncasecmp(p + t, "http://", 7) == 0) ||
-	    (tlen > 8 && strncasecmp(p + t, "https://", 8) == 0)) {
-		r->url = xmemdup(p + t, tlen);
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		if (strcasecmp(r->hdrs[i].name, "Connection") != 0)
+			continue;
+		closes |= list_has(r->hdrs[i].value, "close");
+		keep |= list_has(r->hdrs[i].value, "keep-alive");
+		upgrade |= list_has(r->hdrs[i].value, "upgrade");
+	}
+	if (closes)
+		return RAWHTTP_CLOSE;
+	if (upgrade && find_hdr(r, "Upgrade", 0) < r->nhdrs)
+		return RAWHTTP_UPGRADE;
+	if (r->minor == 0 && !keep)
+		return RAWHTTP_CLOSE_10;
+	return RAWHTTP_MORE;
+}
+
+/*
+ * The transfer codings of every Transfer-Encoding field, in order, must be
+ * one chunked.  It has to come last, once, for the end of the body to be
+ * known (RFC 9112 6.3); any other coding would leave the stored body still
+ * encoded with no header left to say so.
+ */
+static int te_check(struct ctx *c, const struct rawhttp_req *r)
+{
+	const char *other = NULL, *v, *e;
+	size_t olen = 0, k, last = 0, again = 0, at_other = 0, nchunked = 0;
+	int last_chunked = 0;
+
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		if (strcasecmp(r->hdrs[i].name, "Transfer-Encoding") != 0)
+			continue;
+		last = i;
+		for (v = r->hdrs[i].value; list_next(&v, &e, &k);) {
+			last_chunked = k == 7 && strncasecmp(e, "chunked", 7) == 0;
+			if (last_chunked && nchunked++ == 1)
+				again = i;
+			if (!last_chunked && !other) {
+				other = e;
+				olen = k;
+				at_other = i;
+			}
+		}
+	}
+	if (!last_chunked)
+		return fail(c->err, c->off[last],
+			    "Transfer-Encoding '%s' does not end in chunked",
+			    r->hdrs[last].value);
+	if (nchunked > 1)
+		return fail(c->err, c->off[again], "chunked applied more than once");
+	if (other)
+		return fail(c->err, c->off[at_other],
+			    "transfer coding '%.*s' is not supported (only chunked)",
+			    (int)(olen > 64 ? 64 : olen), other);
+	return 0;
+}
+
+/* All Content-Length fields: one, a byte count (RFC 9112 6.3). */
+static int content_length(struct ctx *c, const struct rawhttp_req *r,
+			  uint64_t *len)
+{
+	size_t cl = find_hdr(r, "Content-Length", 0);
+
+	*len = 0;
+	for (size_t j = cl; j < r->nhdrs; j = find_hdr(r, "Content-Length", j + 1)) {
+		const char *v = r->hdrs[j].value;
+		size_t at = c->off[j];
+		uint64_t x = 0;
+
+		if (!*v)
+			return fail(c->err, at, "empty Content-Length");
+		for (; *v; v++) {
+			if (*v < '0' || *v > '9')
+				return fail(c->err, at, "Content-Length '%s' is not a byte count",
+					    r->hdrs[j].value);
+			if (x > (UINT64_MAX - 9) / 10)
+				return fail(c->err, at, "Content-Length '%s' is too large",
+					    r->hdrs[j].value);
+			x = x * 10 + (uint64_t)(*v - '0');
+		}
+		/* Even equal copies: a strict server refuses them, so the
+		 * replay would only fail. */
+		if (j != cl)
+			return fail(c->err, at, x == *len ?
+				    "more than one Content-Length header" :
+				    "conflicting Content-Length headers");
+		*len = x;
+	}
+	return 0;
+}
+
+/* A quoted-string at i (its DQUOTE) in a chunk line; *next is after it. */
+static int quoted(struct ctx *c, const struct line *l, size_t i, size_t *next)
+{
+	const char *p = c->p;
+
+	for (i++; i < l->end; i++) {
+		unsigned char b = (unsigned char)p[i];
+
+		if (b == '"') {
+			*next = i + 1;
+			return 0;
+		}
+		if (b == '\\') {
+			if (++i == l->end)
+				break;
+			b = (unsigned char)p[i];
+		}
+		if (!is_field_byte(b))
+			return fail(c->err, i, "control byte 0x%02x in a chunk extension", b);
+	}
+	return fail(c->err, l->end, "unterminated quoted string in a chunk extension");
+}
+
+/*
+ * One chunk extension after its ';' at i: BWS name [BWS "=" BWS value],
+ * the value a token or a quoted-string (RFC 9112 7.1.1).  *next is the
+ * first byte after it.
+ */
+static int chunk_ext(struct ctx *c, const struct line *l, size_t i, size_t *next)
+{
+	const char *p = c->p;
+	size_t s;
+
+	for (s = i = skip_ws(p, i, l->end); i < l->end && is_tchar((unsigned char)p[i]);)
+		i++;
+	if (i == s)
+		return fail(c->err, i, "chunk extension without a name");
+	s = skip_ws(p, i, l->end);
+	if (s == l->end || p[s] != '=') {
+		*next = i;
 		return 0;
 	}
-	if (p[t] != '/')
-		return fail(err, t, "unsupported request target (want /path or http[s]://...)");
-	if (h == r->nhdrs)
-		return fail(err, t, "missing Host header for origin-form target");
-	if (find_hdr(r, "Host", h + 1) < r->nhdrs)
-		return fail(err, t, "more than one Host header");
-	if (r->hdrs[h].value_len == 0 ||
-	    strpbrk(r->hdrs[h].value, " \t/?#@\\"))
-		return fail(err, t, "Host header '%s' is not a host[:port]",
-			    r->hdrs[h].value);
-	buf_init(&u);
-	buf_addf(&u, "%s://%s", scheme, r->hdrs[h].value);
-	buf_add(&u, p + t, tlen);
-	r->url = buf_detach(&u, NULL);
+	i = skip_ws(p, s + 1, l->end);
+	if (i < l->end && p[i] == '"')
+		return quoted(c, l, i, next);
+	for (s = i; i < l->end && is_tchar((unsigned char)p[i]);)
+		i++;
+	if (i == s)
+		return fail(c->err, i, "chunk extension without a value after '='");
+	*next = i;
+	return 0;
+}
+
+/* chunk-size [chunk-ext]: HEX, then any number of BWS ";" extensions. */
+static int chunk_line(struct ctx *c, const struct line *l, uint64_t *size)
+{
+	const char *p = c->p;
+	size_t i, j;
+	int v, ret, ext = 0;
+
+	*size = 0;
+	for (i = l->start; i < l->end && (v = hex_value((unsigned char)p[i])) >= 0; i++) {
+		if (*size >> 60)
+			return fail(c->err, i, "chunk size too large");
+		*size = *size * 16 + (uint64_t)v;
+	}
+	if (i == l->start)
+		return fail(c->err, i, "bad chunk size");
+	for (;;) {
+		j = skip_ws(p, i, l->end);
+		if (j == l->end)
+			return j == i ? 0 :
+				fail(c->err, i, "whitespace at the end of a chunk line");
+		if (p[j] != ';')
+			return fail(c->err, j, ext ? "bad chunk extension" : "bad chunk size");
+		if ((ret = chunk_ext(c, l, j + 1, &i)) < 0)
+			return ret;
+		ext = 1;
+	}
+}
+
+/* The trailer section at *pos: checked as header fields, then dropped. */
+static int trailers(struct ctx *c, size_t *pos)
+{
+	size_t limit = c->n - *pos > RAWHTTP_MAX_HEAD ? *pos + RAWHTTP_MAX_HEAD : c->n;
+	struct line l;
+	struct field f;
+	int ret;
+
+	for (size_t k = 0;; k++) {
+		if ((ret = get_line(c, *pos, limit, &l)) < 0)
+			return ret;
+		if (ret == 0)
+			return limit < c->n ?
+				fail(c->err, limit, "trailer section larger than %d bytes",
+				     RAWHTTP_MAX_HEAD) :
+				fail(c->err, c->n, "body ends inside the chunked trailer");
+		*pos = l.next;
+		if (l.start == l.end)
+			return 0;
+		if (k >= RAWHTTP_MAX_HEADERS)
+			return fail(c->err, l.start, "more than %d trailer fields",
+				    RAWHTTP_MAX_HEADERS);
+		if ((ret = field_line(c, &l, 0, &f)) < 0)
+			return ret;
+	}
+}
+
+/* Decode a chunked body at *pos into b; *pos ends after the trailers. */
+static int dechunk(struct ctx *c, size_t *pos, struct buf *b)
+{
+	const char *eol = c->crlf ? "\r\n" : "\n";
+	size_t eoln = c->crlf ? 2 : 1, have;
+	struct line l;
+	uint64_t size;
+	int ret;
+
+	for (;;) {
+		if ((ret = get_line(c, *pos, c->n, &l)) < 0)
+			return ret;
+		if (ret == 0)
+			return fail(c->err, c->n, "body ends inside chunked data");
+		if ((ret = chunk_line(c, &l, &size)) < 0)
+			return ret;
+		*pos = l.next;
+		if (size == 0)
+			return trailers(c, pos);
+		if (size > c->n - *pos)
+			return fail(c->err, c->n, "body ends inside a %llu-byte chunk",
+				    (unsigned long long)size);
+		buf_add(b, c->p + *pos, (size_t)size);
+		*pos += (size_t)size;
+		have = c->n - *pos < eoln ? c->n - *pos : eoln;
+		if (memcmp(c->p + *pos, eol, have) != 0)
+			return fail(c->err, *pos, "chunk data not followed by %s",
+				    c->crlf ? "CRLF" : "LF");
+		if (have < eoln)
+			return fail(c->err, c->n, "body ends inside chunked data");
+		*pos += eoln;
+	}
+}
+
+/* A chunked body, stored decoded: Transfer-Encoding becomes Content-Length. */
+static int chunked_body(struct ctx *c, size_t *pos, struct rawhttp_req *r)
+{
+	struct buf b;
+	char num[32];
+	size_t j, k;
+	int ret;
+
+	buf_init(&b);
+	if ((ret = dechunk(c, pos, &b)) < 0) {
+		buf_release(&b);
+		return ret;
+	}
+	/* What is stored is what will be sent: a plain body. */
+	for (j = k = 0; j < r->nhdrs; j++) {
+		if (strcasecmp(r->hdrs[j].name, "Transfer-Encoding") == 0) {
+			free(r->hdrs[j].name);
+			free(r->hdrs[j].value);
+			continue;
+		}
+		c->off[k] = c->off[j];
+		r->hdrs[k++] = r->hdrs[j];
+	}
+	r->nhdrs = k;
+	snprintf(num, sizeof(num), "%zu", b.len);
+	add_hdr(r, "Content-Length", 14, num, strlen(num));
+	c->off[r->nhdrs - 1] = 0; /* not in the input; never named */
+	r->body_len = b.len;
+	r->body = b.len ? buf_detach(&b, NULL) : NULL;
+	buf_release(&b);
+	return 0;
+}
+
+/* The body after the head at *pos, by Content-Length or chunked. */
+static int body(struct ctx *c, size_t *pos, struct rawhttp_req *r)
+{
+	size_t te = find_hdr(r, "Transfer-Encoding", 0);
+	size_t cl = find_hdr(r, "Content-Length", 0);
+	uint64_t len;
+	int ret;
+
+	if (te < r->nhdrs && cl < r->nhdrs)
+		return fail(c->err, c->off[te > cl ? te : cl],
+			    "both Content-Length and Transfer-Encoding");
+	if (te < r->nhdrs) {
+		/* RFC 9112 6.1: its framing is faulty, whatever it says. */
+		if (r->minor == 0)
+			return fail(c->err, c->off[te],
+				    "Transfer-Encoding in an HTTP/1.0 request");
+		if ((ret = te_check(c, r)) < 0)
+			return ret;
+		return chunked_body(c, pos, r);
+	}
+	if ((ret = content_length(c, r, &len)) < 0)
+		return ret;
+	if (len > c->n - *pos)
+		return fail(c->err, c->n, "body shorter than Content-Length (%zu of %llu bytes)",
+			    c->n - *pos, (unsigned long long)len);
+	if (len) {
+		r->body = xmemdup(c->p + *pos, (size_t)len);
+		r->body_len = (size_t)len;
+	}
+	*pos += (size_t)len;
+	return 0;
+}
+
+/*
+ * The target's form: origin-form (/path?query) or an http or https
+ * absolute-form; CONNECT's authority-form and OPTIONS' asterisk-form are
+ * not requests to replay.
+ */
+static int target_check(struct ctx *c, size_t t, size_t tlen, int *absolute)
+{
+	const char *p = c->p, *hash = memchr(p + t, '#', tlen);
+
+	*absolute = (tlen > 7 && strncasecmp(p + t, "http://", 7) == 0) ||
+		    (tlen > 8 && strncasecmp(p + t, "https://", 8) == 0);
+	if (!*absolute && p[t] != '/')
+		return fail(c->err, t, "unsupported request target (want /path or http[s]://...)");
+	/* A client never sends a fragment, and a replay could not: the
+	 * request stored would not be the one sent. */
+	if (hash)
+		return fail(c->err, (size_t)(hash - p), "fragment (#) in the request target");
+	return 0;
+}
+
+/*
+ * Host (RFC 9112 3.2): at most one, a host[:port], and required in
+ * HTTP/1.1; an origin-form target needs it for its URL in HTTP/1.0 too.
+ * *h is its index, or nhdrs.
+ */
+static int host_check(struct ctx *c, const struct rawhttp_req *r, size_t t,
+		      int absolute, int need, size_t *h)
+{
+	size_t second;
+
+	*h = find_hdr(r, "Host", 0);
+	if (*h == r->nhdrs) {
+		if (need && (!absolute || r->minor == 1))
+			return fail(c->err, t, absolute ?
+				    "missing Host header (HTTP/1.1 requires one)" :
+				    "missing Host header for origin-form target");
+		return 0;
+	}
+	if ((second = find_hdr(r, "Host", *h + 1)) < r->nhdrs)
+		return fail(c->err, c->off[second], "more than one Host header");
+	if (r->hdrs[*h].value_len == 0 || strpbrk(r->hdrs[*h].value, " \t/?#@\\"))
+		return fail(c->err, c->off[*h], "Host header '%s' is not a host[:port]",
+			    r->hdrs[*h].value);
 	return 0;
 }
 
 int rawhttp_parse(const char *p, size_t n, const char *scheme,
 		  struct rawhttp_req *r, size_t *used, struct rd_err *err)
 {
-	struct line l;
-	size_t pos = 0, head, limit, t = 0, tlen = 0;
-	int ret, first = 1;
+	struct ctx c = { p, n, -1, NULL, err };
+	size_t pos, t = 0, tlen = 0, h;
+	int ret, absolute;
+	struct buf u;
 
 	rawhttp_req_release(r);
-	/* Robustness: empty lines before the request line are skipped. */
-	while (pos < n && (p[pos] == '\n' ||
-			   (p[pos] == '\r' && pos + 1 < n && p[pos + 1] == '\n')))
-		pos += p[pos] == '\n' ? 1 : 2;
-	head = pos;
-	limit = n - head > RAWHTTP_MAX_HEAD ? head + RAWHTTP_MAX_HEAD : n;
-	for (;;) {
-		if ((ret = get_line(p, pos, limit, &l, err)) < 0)
-			goto out;
-		if (ret == 0) {
-			ret = limit < n ?
-				fail(err, limit, "header section larger than %d bytes",
-				     RAWHTTP_MAX_HEAD) :
-				fail(err, n, "incomplete header section");
-			goto out;
-		}
-		pos = l.next;
-		if (first) {
-			if ((ret = request_line(p, &l, r, &t, &tlen, err)) < 0)
-				goto out;
-			first = 0;
-			continue;
-		}
-		if (l.start == l.end)
-			break;
-		if ((ret = header_line(p, &l, r, err)) < 0)
-			goto out;
-	}
-	if ((ret = make_url(p, t, tlen, scheme, r, err)) < 0 ||
-	    (ret = body(p, n, pos, head, r, used, err)) < 0)
+	/* RFC 9112 2.2: empty lines before the request line are skipped. */
+	pos = skip_empty(p, n);
+	if ((ret = head(&c, &pos, r, &t, &tlen)) < 0)
 		goto out;
+	/* Framing first: where the message ends matters most. */
+	if ((ret = body(&c, &pos, r)) < 0)
+		goto out;
+	if ((ret = target_check(&c, t, tlen, &absolute)) < 0 ||
+	    (ret = host_check(&c, r, t, absolute, scheme != NULL, &h)) < 0)
+		goto out;
+	if (absolute) {
+		r->url = xmemdup(p + t, tlen);
+	} else if (scheme) {
+		buf_init(&u);
+		buf_addf(&u, "%s://%s", scheme, r->hdrs[h].value);
+		buf_add(&u, p + t, tlen);
+		r->url = buf_detach(&u, NULL);
+	}
+	r->after = after_req(r);
+	*used = pos;
 	ret = 0;
 out:
+	free(c.off);
 	if (ret < 0)
 		rawhttp_req_release(r);
 	return ret;
+}
+
+void rawhttp_stream_init(struct rawhttp_stream *s, const char *p, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->p = p;
+	s->n = n;
+}
+
+int rawhttp_next(struct rawhttp_stream *s, const char *scheme,
+		 struct rawhttp_req *r, size_t *start, size_t *len,
+		 struct rd_err *err)
+{
+	size_t pos = s->pos, i;
+	int ret;
+
+	rawhttp_req_release(r);
+	if (pos < s->n)
+		pos += skip_empty(s->p + pos, s->n - pos);
+	*start = pos;
+	*len = 0;
+	for (i = pos; i < s->n && (s->p[i] == ' ' || s->p[i] == '\t' ||
+				   s->p[i] == '\r' || s->p[i] == '\n'); i++)
+		;
+	if (i == s->n) {
+		s->pos = s->n;
+		return 0;
+	}
+	switch (s->after) {
+	case RAWHTTP_MORE:
+		break;
+	/* The input is one connection: a server would not read on. */
+	case RAWHTTP_CLOSE:
+		return fail(err, 0, "data after a request with 'Connection: close'");
+	case RAWHTTP_CLOSE_10:
+		return fail(err, 0, "data after an HTTP/1.0 request without "
+			    "'Connection: keep-alive'");
+	case RAWHTTP_UPGRADE:
+		return fail(err, 0, "data after a request that upgrades the "
+			    "connection to another protocol");
+	}
+	if ((ret = rawhttp_parse(s->p + pos, s->n - pos, scheme, r, len, err)) < 0)
+		return ret;
+	s->pos = pos + *len;
+	s->after = r->after;
+	return 1;
 }

@@ -282,3 +282,74 @@ teardown() { ds_stop; common_teardown; }
 	assert_output --partial 'apply to --try'
 	assert_equal "$(spool_lines | wc -l)" 1
 }
+
+@test "raw HTTP: a bare LF cannot smuggle a second request into the spool" {
+	# The LF after "Dummy: x" ends that line for a lenient reader, which
+	# then takes 23 bytes of body and finds GET /admin after them.
+	printf 'GET / HTTP/1.1\r\nHost: localhost\r\nDummy: x\nContent-Length: 23\r\n\r\nGET / HTTP/1.1\r\nDummy: GET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n' > "$T/smuggle.http"
+	run rd-capture --raw -i "$T/smuggle.http"
+	assert_failure 1
+	assert_output "rd-capture: message 1: byte 41: bare LF, but the request line ends in CRLF (message starts at byte 0)"
+	assert_equal "$(spool_lines | wc -l)" 0
+}
+
+@test "raw HTTP: a bare LF cannot switch on chunked framing" {
+	printf 'POST / HTTP/1.1\r\nHost: localhost:5000\r\nx:x\nTransfer-Encoding: chunked\r\n\r\n1\r\nA\r\n0\r\n\r\n' > "$T/te.http"
+	run rd-capture --raw -i "$T/te.http"
+	assert_failure 1
+	assert_output --partial 'rd-capture: message 1: byte 42: bare LF'
+	assert_equal "$(spool_lines | wc -l)" 0
+}
+
+@test "raw HTTP: a chunk line is HEX[;name[=value]] and nothing else" {
+	# The chunk line starts at byte 57.
+	while IFS='|' read -r line want; do
+		printf 'POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n%s\r\naa\r\n0\r\n\r\n' "$line" > "$T/c.http"
+		run rd-capture --raw -i "$T/c.http"
+		assert_failure 1
+		assert_output "rd-capture: message 1: $want (message starts at byte 0)"
+	done <<-'CASES'
+	2 erfrferferf|byte 59: bad chunk size
+	2;|byte 59: chunk extension without a name
+	2;a="bc|byte 64: unterminated quoted string in a chunk extension
+	2 |byte 58: whitespace at the end of a chunk line
+	2;a=b c|byte 63: bad chunk extension
+	CASES
+	printf 'POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a = "b c"\r\naa\r\n0 rrrr\r\n\r\n' > "$T/c.http"
+	run rd-capture --raw -i "$T/c.http"
+	assert_failure 1
+	assert_output --partial 'message 1: byte 78: bad chunk size'
+	assert_equal "$(spool_lines | wc -l)" 0
+}
+
+@test "raw HTTP: empty lines after the last message are skipped, exit 0" {
+	printf 'GET /a HTTP/1.1\r\nHost: h\r\n\r\n\r\n' > "$T/one.http"
+	run rd-capture --raw -i "$T/one.http"
+	assert_success
+	refute_output --partial 'message 2'
+	printf '\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\n\r\n\r\n\r\n' > "$T/two.http"
+	run rd-capture --raw -i "$T/two.http"
+	assert_success
+	assert_equal "$(spool_lines | jq -r .url | tr '\n' ' ')" "http://h/a http://h/b http://h/c "
+}
+
+@test "raw HTTP: an all-LF message is read; a message that mixes endings is not" {
+	printf 'POST /lf HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n2\nhi\n0\n\n' > "$T/lf.http"
+	run rd-capture --raw -i "$T/lf.http"
+	assert_success
+	assert_equal "$(spool_lines | jq -c '[.url, .body, .headers]')" '["http://h/lf","hi",[["Host","h"],["Content-Length","2"]]]'
+	printf 'POST /mix HTTP/1.1\nHost: h\r\n\n' > "$T/mix.http"
+	run rd-capture --raw -i "$T/mix.http"
+	assert_failure 1
+	assert_output --partial 'message 1: byte 26: CRLF, but the request line ends in LF'
+	assert_equal "$(spool_lines | wc -l)" 1
+}
+
+@test "raw HTTP: nothing after Connection: close is read as a request" {
+	printf 'GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n\r\nGET /admin HTTP/1.1\r\nHost: h\r\n\r\n' > "$T/close.http"
+	run rd-capture --raw -i "$T/close.http"
+	assert_failure 1
+	assert_line --regexp '^[0-7][0-9A-HJKMNP-TV-Z]{25}$'
+	assert_line "rd-capture: message 2: byte 0: data after a request with 'Connection: close' (message starts at byte 49)"
+	assert_equal "$(spool_lines | jq -r .url)" "http://h/a"
+}
