@@ -55,7 +55,7 @@ done
 
 hyperfine --style basic --runs "$RUNS" --export-json "$out/capture-stream.json" \
 	--prepare "rm -rf '$w/spool' '$w/db.sqlite'* ; redis-cli -p $port DEL reqs >/dev/null" \
-	-n rd-capture "'$bin/rd-capture' -d '$w/spool' --fsync batch < '$w/records.ndjson' > /dev/null" \
+	-n rd-capture "'$bin/rd-capture' --spool '$w/spool' --fsync batch < '$w/records.ndjson' > /dev/null" \
 	-n gzip-1 "gzip -1 < '$w/records.ndjson' > '$w/records.gz'" \
 	-n redis-xadd "redis-cli -p $port --pipe < '$w/records.resp' > /dev/null" \
 	-n sqlite3-txn "sqlite3 '$w/db.sqlite' < '$w/records.sql' > /dev/null"
@@ -63,7 +63,7 @@ hyperfine --style basic --runs "$RUNS" --export-json "$out/capture-stream.json" 
 one=$(head -n 1 "$w/records.ndjson")
 printf '%s\n' "$one" > "$w/one.ndjson"
 hyperfine --style basic -N --warmup 20 --runs 300 --export-json "$out/capture-one.json" \
-	-n rd-capture-one "'$bin/rd-capture' -d '$w/spool1' --fsync batch -i '$w/one.ndjson'" \
+	-n rd-capture-one "'$bin/rd-capture' --spool '$w/spool1' --fsync batch --input '$w/one.ndjson'" \
 	-n rd-capture-version "'$bin/rd-capture' --version" \
 	-n curl-version "curl --version" \
 	-n true "true"

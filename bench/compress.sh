@@ -19,7 +19,7 @@ w=$(mktemp -d "${TMPDIR:-/tmp}/rd-bench.XXXXXX")
 trap 'rm -rf "$w"' EXIT INT TERM
 
 sh "$top/bench/records.sh" "$N" > "$w/records.ndjson"
-"$bin/rd-capture" -d "$w/spool" --fsync never < "$w/records.ndjson" > /dev/null
+"$bin/rd-capture" --spool "$w/spool" --fsync never < "$w/records.ndjson" > /dev/null
 zcat "$w"/spool/*.ndjson.gz > "$w/canonical.ndjson"
 echo "# $N canonical records, $(wc -c < "$w/canonical.ndjson") bytes"
 

@@ -36,7 +36,7 @@ nginx_up() { # DIR PORT [options]: start, remember the PID
 # A spool of n records: METHOD URL-prefix, written to DIR.
 make_spool() { # DIR N URLPREFIX
 	seq "$2" | awk -v u="$3" '{ printf "{\"method\":\"GET\",\"url\":\"%s/%d\"}\n", u, $1 }' |
-		RD_DIR="$1" "$bin/rd-capture" -q --fsync never > /dev/null
+		RD_SPOOL="$1" "$bin/rd-capture" -q --fsync never > /dev/null
 }
 median() { jq '.results[0].median' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -54,7 +54,7 @@ nginx_up "$w/n1" "$P1" --no-log
 make_spool "$w/tmpl" "$N" "http://127.0.0.1:$P1/o"
 hyperfine -N --runs "$RUNS" --export-json "$w/rd.json" \
 	--prepare "sh -c 'rm -rf $w/sp && cp -a $w/tmpl $w/sp'" \
-	"env RD_DIR=$w/sp $bin/rd-replay -q --rate max -c 16" > /dev/null
+	"env RD_SPOOL=$w/sp $bin/rd-replay -q --rate max -c 16" > /dev/null
 rd_rps=$(awk -v n="$N" -v t="$(median "$w/rd.json")" 'BEGIN { printf "%.0f", n / t }')
 wrk_rps=$(wrk -t1 -c16 -d5s "http://127.0.0.1:$P1/o/1" | awk '/^Requests\/sec/ { printf "%.0f", $2 }')
 hey_rps=$(hey -n "$N" -c 16 "http://127.0.0.1:$P1/o/1" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
@@ -79,7 +79,7 @@ for r in 100 1000 10000; do
 	rm -rf "$w/ps"
 	make_spool "$w/ps" "$n" "http://127.0.0.1:$P2/p"
 	: > "$w/n2/access.log"
-	RD_DIR="$w/ps" "$bin/rd-replay" -q --rate "$r/s" -c 64 || true
+	RD_SPOOL="$w/ps" "$bin/rd-replay" -q --rate "$r/s" -c 64 || true
 	sleep 1.2
 	rd=$(log_rate "$w/n2/access.log")
 	: > "$w/n2/access.log"
@@ -107,7 +107,7 @@ for mode in adaptive fixed2x nogate; do
 	sleep 1.5 # let the limiter's bucket refill between modes
 	: > "$w/n3/access.log"
 	# shellcheck disable=SC2086
-	RD_DIR="$w/ds" "$bin/rd-replay" -q $args -c 64 --backoff 100ms \
+	RD_SPOOL="$w/ds" "$bin/rd-replay" -q $args -c 64 --backoff 100ms \
 		--backoff-max 2s --max-attempts 100 || true
 	sleep 1.2
 	awk '{ print $1, $2, $5 }' "$w/n3/access.log" | sort -n > "$w/d.log"
@@ -126,7 +126,7 @@ for n in 100000 1000000; do
 	rm -rf "$w/ms"
 	make_spool "$w/ms" "$n" "http://127.0.0.1:$P1/m"
 	for t in 3s 10s; do
-		/usr/bin/time -o "$w/rss" -f '%M' env RD_DIR="$w/ms" "$bin/rd-replay" -q \
+		/usr/bin/time -o "$w/rss" -f '%M' env RD_SPOOL="$w/ms" "$bin/rd-replay" -q \
 			--rate 2000/s --max-time "$t" > /dev/null 2>&1 || true
 		rss=$(tail -1 "$w/rss")
 		echo "$n pending, $t at 2000/s: peak RSS $((rss / 1024)) MiB (bar 64)"

@@ -20,9 +20,11 @@
 #include "audit.h"
 #include "buf.h"
 #include "cli.h"
+#include "idin.h"
 #include "json.h"
 #include "msg.h"
 #include "redact.h"
+#include "replay_status.h"
 #include "report.h"
 #include "rx.h"
 #include "sel.h"
@@ -38,9 +40,13 @@ static const char usage_text[] =
 "       rd-audit --verify [OPTIONS]         check every member and the index\n"
 "Summarize and verify a redrive spool.\n"
 "\n"
-"Selection (summary and --list):\n"
+"Selection (summary and --list), as rd-replay takes it:\n"
 "      --where FILTER       jq predicate over the stored request\n"
 "      --match-url REGEX    PCRE2 pattern the URL must match\n"
+"      --failure PATTERN    failure type, shell pattern ('http_5*'); repeatable\n"
+"      --limit N            the first N selected requests, in log order\n"
+"      --stdin              only the records named on standard input (ids,\n"
+"                           or --list lines); unknown ids are named\n"
 "      --since TIME         captured at or after TIME (RFC 3339, or a duration ago)\n"
 "      --until TIME         captured before TIME\n"
 "      --route-rule 'REGEX=NAME'  fold URL parts matching REGEX into NAME for\n"
@@ -50,6 +56,8 @@ static const char usage_text[] =
 "Formats:\n"
 "      --json               the summary as one JSON object\n"
 "      --prom               Prometheus text, for node_exporter's textfile collector\n"
+"      --prom-label K=V     a label on every --prom series (default\n"
+"                           spool=NAME, the spool's directory name); repeatable\n"
 "      --html FILE          write a self-contained HTML report to FILE\n"
 "      --list               every selected request as NDJSON, with its state\n"
 "      --show ID            one request, then its events, as NDJSON\n"
@@ -62,9 +70,10 @@ static const char usage_text[] =
 "                           the index; exit 1 on any finding\n"
 "      --fail-if EXPR       exit 1 when EXPR holds, e.g. 'pending>1000',\n"
 "                           'dead>0', 'oldest_pending>1h'; repeatable\n"
-"  -d, --dir DIR            spool directory (default $RD_DIR, then\n"
+"      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
 "                           $XDG_STATE_HOME/redrive/spool)\n"
-"  -q, --quiet              no warnings\n"
+"  -q, --quiet              no summary and no warnings: only errors, the\n"
+"                           formats asked for, and why --fail-if failed\n"
 "  -v, --verbose            more detail on stderr\n"
 "  -h, --help               show this help\n"
 "  -V, --version            show the version\n"
@@ -75,7 +84,8 @@ static const char usage_text[] =
 enum {
 	OPT_WHERE = CLI_OPT_TOOL, OPT_MATCH_URL, OPT_SINCE, OPT_UNTIL,
 	OPT_ROUTE_RULE, OPT_MAX_GROUPS, OPT_PROM, OPT_HTML, OPT_LIST, OPT_SHOW,
-	OPT_REDACT, OPT_NO_REDACT, OPT_VERIFY, OPT_FAIL_IF
+	OPT_REDACT, OPT_NO_REDACT, OPT_VERIFY, OPT_FAIL_IF, OPT_FAILURE,
+	OPT_LIMIT, OPT_PROM_LABEL, OPT_STDIN
 };
 
 static const char short_opts[] = CLI_COMMON_SHORT;
@@ -95,6 +105,10 @@ static const struct option long_opts[] = {
 	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "fail-if", required_argument, NULL, OPT_FAIL_IF },
+	{ "failure", required_argument, NULL, OPT_FAILURE },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "prom-label", required_argument, NULL, OPT_PROM_LABEL },
+	{ "stdin", no_argument, NULL, OPT_STDIN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -102,12 +116,13 @@ struct opts {
 	struct cli_common c;
 	struct sel_opts so;
 	const char *since, *until, *html, *show;
-	const char **rules_txt, **redacts;
-	size_t nrules, nredacts;
+	const char **rules_txt, **redacts, **failures, **labels;
+	size_t nrules, nredacts, nfailures, nlabels;
+	uint64_t limit;
 	struct thr *fails;
 	size_t nfails;
 	uint64_t max_groups;
-	int prom, list, verify, no_redact;
+	int prom, list, verify, no_redact, use_stdin;
 };
 
 struct app {
@@ -134,6 +149,21 @@ static const char *const fail_metrics[] = {
 	"replayed", "revived", "amplification", "oldest_pending", "success_rate",
 	"p50", "p90", "p99", NULL
 };
+
+/* NAME=VALUE, NAME a Prometheus label name, not reserved (__). */
+static int prom_label_ok(const char *s)
+{
+	size_t n = strcspn(s, "=");
+
+	if (!s[n] || n == 0 || (s[0] >= '0' && s[0] <= '9') ||
+	    strncmp(s, "__", 2) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
 
 static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 {
@@ -162,6 +192,19 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 				return bad(m, "--max-groups", &err);
 			break;
 		case OPT_PROM: o->prom = 1; break;
+		case OPT_FAILURE: cli_list_add(&o->failures, &o->nfailures, optarg); break;
+		case OPT_STDIN: o->use_stdin = 1; break;
+		case OPT_LIMIT:
+			if (cli_parse_u64(optarg, 1, UINT64_MAX, &o->limit, &err) < 0)
+				return bad(m, "--limit", &err);
+			break;
+		case OPT_PROM_LABEL:
+			if (!prom_label_ok(optarg)) {
+				msg_usage(m, "--prom-label: '%s' is not NAME=VALUE with a Prometheus label name", optarg);
+				return RD_E_INVAL;
+			}
+			cli_list_add(&o->labels, &o->nlabels, optarg);
+			break;
 		case OPT_HTML: o->html = optarg; break;
 		case OPT_LIST: o->list = 1; break;
 		case OPT_SHOW:
@@ -217,6 +260,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		msg_usage(m, "--redact and --no-redact exclude each other");
 		return RD_E_INVAL;
 	}
+	if (o->nlabels && !o->prom) {
+		msg_usage(m, "--prom-label goes with --prom");
+		return RD_E_INVAL;
+	}
+	o->so.failures = o->failures;
+	o->so.nfailures = o->nfailures;
 	if (o->since && sel_parse_time(o->since, rec_now_ms(), &o->so.since_ms, &err) < 0)
 		return bad(m, "--since", &err);
 	if (o->until && sel_parse_time(o->until, rec_now_ms(), &o->so.until_ms, &err) < 0)
@@ -380,6 +429,52 @@ static int do_verify(struct app *a)
 	return st.findings ? RD_EXIT_PARTIAL : RD_EXIT_OK;
 }
 
+/* --- beside the log -------------------------------------------------- */
+
+/* What the log does not hold: the last replay's status and the size. */
+static int beside_log(struct app *a, struct audit_summary *s,
+		      struct rd_err *err)
+{
+	int ret;
+
+	if ((ret = replay_status_read(a->sp, &s->replay, err)) < 0)
+		return ret;
+	s->have_replay = ret == 1;
+	return spool_usage(a->sp, &s->spool_bytes, err);
+}
+
+/* --stdin named an id that no record in the spool has. */
+static void unknown_id(void *ctx, const char *id)
+{
+	struct app *a = ctx;
+
+	msg_warn(&a->m, "standard input: no record %s in the spool", id);
+}
+
+/* spool="NAME" unless --prom-label names spool, then every --prom-label. */
+static void prom_labels(const struct app *a, struct buf *l)
+{
+	const char *base = strrchr(a->dir, '/');
+	int own = 0;
+
+	for (size_t i = 0; i < a->o.nlabels; i++)
+		own |= strncmp(a->o.labels[i], "spool=", 6) == 0;
+	if (!own) {
+		base = base && base[1] ? base + 1 : a->dir;
+		buf_adds(l, "spool=\"");
+		report_prom_label(l, base, strlen(base));
+		buf_addc(l, '"');
+	}
+	for (size_t i = 0; i < a->o.nlabels; i++) {
+		const char *v = strchr(a->o.labels[i], '=') + 1;
+
+		buf_addf(l, "%s%.*s=\"", l->len ? "," : "",
+			 (int)(v - 1 - a->o.labels[i]), a->o.labels[i]);
+		report_prom_label(l, v, strlen(v));
+		buf_addc(l, '"');
+	}
+}
+
 /* --- main ------------------------------------------------------------ */
 
 static int setup(struct app *a, struct rd_err *err)
@@ -388,9 +483,11 @@ static int setup(struct app *a, struct rd_err *err)
 	struct spool_opts so;
 	int ret;
 
-	if ((ret = cli_spool_dir(o->c.dir, a->dir, sizeof(a->dir), err)) < 0)
+	if ((ret = cli_spool_location(o->c.spool, a->dir, sizeof(a->dir), err)) < 0)
 		return ret;
 	if ((ret = sel_new(&o->so, &a->sel, err)) < 0)
+		return ret;
+	if (o->use_stdin && (ret = idin_read(STDIN_FILENO, a->sel, err)) < 0)
 		return ret;
 	a->rules = xcalloc(o->nrules ? o->nrules : 1, sizeof(*a->rules));
 	for (size_t i = 0; i < o->nrules; i++) {
@@ -451,6 +548,7 @@ int main(int argc, char **argv)
 	ao.rules = a.rules;
 	ao.nrules = a.o.nrules;
 	ao.max_groups = a.o.max_groups;
+	ao.limit = a.o.limit;
 	ao.now_ms = now;
 	audit_init(&au, &ao);
 	have_audit = 1;
@@ -465,17 +563,26 @@ int main(int argc, char **argv)
 		status = RD_EXIT_OK;
 		goto out;
 	}
-	if (each_line(&a, fold_one, &au, &err) < 0)
+	if (each_line(&a, fold_one, &au, &err) < 0 || beside_log(&a, &au.s, &err) < 0)
 		goto fail;
 	audit_finish(&au);
+	if (a.o.use_stdin)
+		sel_unseen(a.sel, unknown_id, &a);
 	if (a.o.list) {
 		if (each_line(&a, list_one, &au, &err) < 0)
 			goto fail;
 	} else if (a.o.prom) {
-		report_prom(&a.out, &au.s, now, a.red);
+		struct buf l;
+
+		buf_init(&l);
+		prom_labels(&a, &l);
+		report_prom(&a.out, &au.s, now, a.red, l.data ? l.data : "");
+		buf_release(&l);
 	} else if (a.o.c.json) {
 		report_json(&a.out, &au.s, a.dir, now, a.red);
-	} else if (a.o.c.verbosity >= 0 || !a.o.html) {
+	} else if (a.o.c.verbosity >= 0) {
+		/* -q: the summary is not asked for; the exit status and the
+		 * --fail-if line below say what matters */
 		report_text(&a.out, &au.s, a.dir, now, a.red, isatty(STDOUT_FILENO));
 	}
 	if (a.o.html) {
@@ -526,5 +633,7 @@ out:
 	free(a.o.rules_txt);
 	free(a.o.redacts);
 	free(a.o.fails);
+	free(a.o.failures);
+	free(a.o.labels);
 	return status;
 }

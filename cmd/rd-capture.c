@@ -29,6 +29,7 @@
 #include "rec.h"
 #include "redact.h"
 #include "sendrec.h"
+#include "tryout.h"
 #include "spool.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -38,23 +39,32 @@
 
 static const char usage_text[] =
 "Usage: rd-capture [OPTIONS] < RECORDS.ndjson\n"
-"       rd-capture --try [OPTIONS] [-X METHOD] [-H 'NAME: VALUE']... [--data DATA] URL\n"
-"       rd-capture [OPTIONS] [-X METHOD] [-H 'NAME: VALUE']... [--data DATA] URL\n"
+"       rd-capture --try [OPTIONS] [CURL OPTIONS] URL\n"
+"       rd-capture [OPTIONS] [CURL REQUEST OPTIONS] URL\n"
 "       rd-capture [OPTIONS] --raw < REQUEST.http\n"
 "       rd-capture [OPTIONS] --jq FILTER < ANY.json\n"
 "Append failed requests to the spool durably; print the id of each stored record.\n"
 "\n"
 "Input:\n"
-"  -i, --input FILE         read FILE instead of standard input\n"
+"      --input FILE         read FILE instead of standard input\n"
 "      --raw                input is raw HTTP/1.1 request messages\n"
 "      --scheme SCHEME      scheme for --raw origin-form targets: http or https\n"
 "      --jq FILTER          map each JSON input to records with a jq filter\n"
-"Request (with URL):\n"
+"Request, as curl takes it (with URL):\n"
 "  -X, --request METHOD     method (default GET, or POST with data)\n"
-"  -H, --header 'N: V'      add a header; repeatable, order kept\n"
-"      --data DATA          body; @FILE reads a file without CR/LF, like curl -d\n"
+"  -H, --header 'N: V'      add a header ('N:' drops one, @FILE reads them)\n"
+"  -d, --data DATA          body; @FILE reads a file without CR/LF\n"
+"      --data-ascii DATA    the same as --data\n"
 "      --data-binary DATA   body; @FILE reads a file verbatim\n"
 "      --data-raw DATA      body, taken literally\n"
+"      --data-urlencode D   body part, URL-encoded: [name=]content, [name]@FILE\n"
+"      --json DATA          JSON body, with JSON Content-Type and Accept\n"
+"  -G, --get                send the data in the URL's query, with GET\n"
+"  -u, --user USER:PASS     basic authentication\n"
+"  -A, --user-agent NAME    User-Agent (default curl's)\n"
+"  -e, --referer URL        Referer\n"
+"  -b, --cookie 'N=V; ...'  Cookie\n"
+"      --compressed         ask for a compressed response, and decode it\n"
 "Failure (with URL or --raw):\n"
 "      --failure TYPE       failure type, e.g. timeout, connect, http_503\n"
 "      --status N           HTTP status seen (0: none)\n"
@@ -63,23 +73,35 @@ static const char usage_text[] =
 "      --idempotency-key K  key sent on replay (default: the record id)\n"
 "      --tag KEY=VALUE      free-form tag; repeatable\n"
 "Spool:\n"
-"  -d, --dir DIR            spool directory (default $RD_DIR, then\n"
+"      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
 "                           $XDG_STATE_HOME/redrive/spool)\n"
 "      --fsync POLICY       always, batch (default), interval or never\n"
 "      --fsync-interval DUR sync period for --fsync interval (default 1s)\n"
 "      --segment-size SIZE  roll segments at SIZE (default 64MiB)\n"
 "      --max-spool-size SIZE refuse records beyond SIZE on disk\n"
 "      --max-record-size SIZE refuse input records over SIZE (default 16MiB)\n"
-"Send or capture (with URL):\n"
+"Send or capture, as curl does (with URL):\n"
 "      --try                send the request now; on success print the response\n"
 "                           and store nothing, else capture it (exit 1)\n"
-"      --timeout DUR        --try: whole-request timeout (default 30s)\n"
-"      --connect-timeout DUR --try: connect timeout (default 10s)\n"
-"  -k, --insecure           --try: do not verify TLS certificates\n"
-"      --cacert FILE        --try: verify TLS with the CA certificates in FILE\n"
-"      --success SET        --try: statuses that count as delivered (default 2xx)\n"
+"      --idempotency-header NAME  header carrying the key on the first try\n"
+"                           (default Idempotency-Key)\n"
+"      --no-idempotency-key send no idempotency header\n"
+"      --success SET        statuses that count as delivered (default 2xx)\n"
+"  -i, --include            print the response headers too\n"
+"  -o, --output FILE        write the response to FILE\n"
+"  -w, --write-out FMT      print FMT after the transfer (%{http_code}...)\n"
+"  -f, --fail               print no body for a status of 400 or more\n"
+"      --fail-with-body     the same, keeping the body\n"
+"  -L, --location           follow redirects\n"
+"      --max-redirs N       at most N redirects (default 50)\n"
+"  -m, --max-time SECS      whole-request timeout (default 30s); also --timeout\n"
+"      --connect-timeout SECS connect timeout (default 10s)\n"
+"  -k, --insecure           do not verify TLS certificates\n"
+"      --cacert FILE        verify TLS with the CA certificates in FILE\n"
+"  -s, --silent             no notices (errors are still printed)\n"
+"  -S, --show-error         accepted, as errors are always printed\n"
 "Output:\n"
-"      --json               one JSON object per stored record\n"
+"      --format FORMAT      ids (default) or json: one object per stored record\n"
 "      --reject FILE        append each refused input line to FILE, verbatim\n"
 "  -q, --quiet              no warnings\n"
 "  -v, --verbose            more detail on stderr\n"
@@ -87,29 +109,25 @@ static const char usage_text[] =
 "  -V, --version            show the version\n"
 "\n"
 "Exit status: 0 all stored (--try: delivered); 1 some input rejected, the rest\n"
-"stored (--try: not delivered, captured); 2 error.\n"
-"See rd-capture(1) and redrive-spool(5).\n";
+"stored (--try: not delivered, captured); 2 error, a bad request on the\n"
+"command line included.  See rd-capture(1) and redrive-spool(5).\n";
 
 enum {
-	OPT_RAW = CLI_OPT_TOOL, OPT_SCHEME, OPT_JQ, OPT_DATA, OPT_DATA_BINARY,
-	OPT_DATA_RAW, OPT_FAILURE, OPT_STATUS, OPT_MESSAGE, OPT_ATTEMPTS,
-	OPT_IKEY, OPT_TAG, OPT_FSYNC, OPT_FSYNC_INTERVAL, OPT_SEGMENT_SIZE,
-	OPT_MAX_SPOOL, OPT_MAX_RECORD, OPT_REJECT, OPT_TRY, OPT_TIMEOUT,
-	OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_SUCCESS
+	OPT_RAW = CLI_OPT_TOOL, OPT_SCHEME, OPT_JQ, OPT_INPUT, OPT_FAILURE,
+	OPT_STATUS, OPT_MESSAGE, OPT_ATTEMPTS, OPT_IKEY, OPT_TAG, OPT_FSYNC,
+	OPT_FSYNC_INTERVAL, OPT_SEGMENT_SIZE, OPT_MAX_SPOOL, OPT_MAX_RECORD,
+	OPT_REJECT, OPT_TRY, OPT_FORMAT, OPT_IDEM_HEADER, OPT_NO_IDEM
 };
 
-static const char short_opts[] = CLI_COMMON_SHORT "i:X:H:k";
+static const char short_opts[] = CLI_COMMON_SHORT CREQ_SHORT TRYOUT_SHORT;
 static const struct option long_opts[] = {
-	CLI_COMMON_LONG,
-	{ "input", required_argument, NULL, 'i' },
+	CLI_COMMON_LONG_NO_JSON,
+	CREQ_LONG,
+	TRYOUT_LONG,
+	{ "input", required_argument, NULL, OPT_INPUT },
 	{ "raw", no_argument, NULL, OPT_RAW },
 	{ "scheme", required_argument, NULL, OPT_SCHEME },
 	{ "jq", required_argument, NULL, OPT_JQ },
-	{ "request", required_argument, NULL, 'X' },
-	{ "header", required_argument, NULL, 'H' },
-	{ "data", required_argument, NULL, OPT_DATA },
-	{ "data-binary", required_argument, NULL, OPT_DATA_BINARY },
-	{ "data-raw", required_argument, NULL, OPT_DATA_RAW },
 	{ "failure", required_argument, NULL, OPT_FAILURE },
 	{ "status", required_argument, NULL, OPT_STATUS },
 	{ "message", required_argument, NULL, OPT_MESSAGE },
@@ -123,12 +141,26 @@ static const struct option long_opts[] = {
 	{ "max-record-size", required_argument, NULL, OPT_MAX_RECORD },
 	{ "reject", required_argument, NULL, OPT_REJECT },
 	{ "try", no_argument, NULL, OPT_TRY },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "insecure", no_argument, NULL, 'k' },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "success", required_argument, NULL, OPT_SUCCESS },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "idempotency-header", required_argument, NULL, OPT_IDEM_HEADER },
+	{ "no-idempotency-key", no_argument, NULL, OPT_NO_IDEM },
 	{ NULL, 0, NULL, 0 }
+};
+
+/* curl options that rd-capture does not take, named as such when given,
+ * so that a script moved from curl fails loudly, never half-working. */
+static const char *const curl_only[] = {
+	"-F", "--form", "-T", "--upload-file", "-I", "--head", "-x", "--proxy",
+	"--retry", "--retry-delay", "--retry-max-time", "--retry-all-errors",
+	"-O", "--remote-name", "-J", "-c", "--cookie-jar", "-D",
+	"--dump-header", "-K", "--config", "-r", "--range", "-C", "-Z",
+	"--parallel", "--http2", "--http1.0", "--http1.1", "--http3", "-4",
+	"-6", "-#", "--progress-bar", "-N", "--no-buffer", "-n", "--netrc",
+	"--resolve", "--connect-to", "--unix-socket", "-E", "--cert", "--key",
+	"-g", "--globoff", "--path-as-is", "--limit-rate", "--url", "-U",
+	"--proxy-user", "--digest", "--ntlm", "--negotiate", "--oauth2-bearer",
+	"--aws-sigv4", "--trace", "--trace-ascii", "--stderr", "-z", "-R",
+	"--form-string", "-j", NULL
 };
 
 /* Everything main() gathers from the command line. */
@@ -143,8 +175,10 @@ struct opts {
 	uint64_t max_record;
 	struct spool_opts so;
 	int try;                 /* --try: send first, capture on failure */
-	struct http_opts http;
-	struct http_okset ok;
+	int json;                /* --format json */
+	struct tryout t;         /* curl's transfer and output options */
+	struct rw_rules rules;   /* the idempotency header of --try */
+	char accept_enc[64];     /* --compressed */
 };
 
 /* The run: where records go and what has been said about them. */
@@ -217,25 +251,35 @@ static void reject(struct run *r, const char *what, const char *text,
 	}
 }
 
+/* A request that already carries an idempotency key keeps it: the
+ * downstream may have seen that key on the failed attempt. */
+static void own_key(const struct run *r, struct rec_req *rec)
+{
+	const char *h = r->o->rules.idem_header ? r->o->rules.idem_header :
+			"Idempotency-Key";
+	size_t n = strlen(h);
+
+	for (size_t i = 0; !rec->idem_key.n && i < rec->nhdrs; i++)
+		if (rec->hdrs[i].name.n == n && rec->hdrs[i].value.n &&
+		    strncasecmp(rec->hdrs[i].name.p, h, n) == 0)
+			rec->idem_key = rec->hdrs[i].value;
+}
+
 /* Give rec an id and default time, queue it with its ack. */
 static int store(struct run *r, struct rec_req *rec, uint64_t where)
 {
 	struct rd_err err;
 	int64_t now = rec_now_ms();
 
-	rec_id_next(&r->ids, now, rec->id);
-	/* A request that already carries an idempotency key keeps it: the
-	 * downstream may have seen that key on the failed attempt. */
-	for (size_t i = 0; !rec->idem_key.n && i < rec->nhdrs; i++)
-		if (rec->hdrs[i].name.n == 15 && rec->hdrs[i].value.n &&
-		    strncasecmp(rec->hdrs[i].name.p, "Idempotency-Key", 15) == 0)
-			rec->idem_key = rec->hdrs[i].value;
+	if (!rec->id[0])                /* --try gave it one already */
+		rec_id_next(&r->ids, now, rec->id);
+	own_key(r, rec);
 	if (!rec->captured_ms)
 		rec->captured_ms = now;
 	buf_reset(&r->ack);
 	if (r->o->try) {
 		/* stdout carries the response; the id goes to stderr. */
-	} else if (r->o->c.json) {
+	} else if (r->o->json) {
 		buf_adds(&r->ack, "{\"id\":\"");
 		buf_adds(&r->ack, rec->id);
 		buf_addf(&r->ack, "\",\"input\":%llu,\"method\":",
@@ -519,39 +563,83 @@ out:
 	return ret;
 }
 
+/* Where -o sends the response: FILE, or standard output. */
+static int write_body(struct run *r, const struct buf *b)
+{
+	const char *path = r->o->t.output;
+	size_t done;
+	int fd = STDOUT_FILENO, e;
+
+	if (path && (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			       0666)) < 0) {
+		msg_error(&r->m, "cannot open '%s': %s", path, strerror(errno));
+		return RD_E_IO;
+	}
+	e = b->len ? buf_write_fd(b, fd, &done) : 0;
+	if (path && close(fd) < 0 && e == 0)
+		e = -errno;
+	if (e < 0 && (path || e != -EPIPE)) {
+		msg_error(&r->m, "cannot write to '%s': %s",
+			  path ? path : "standard output", strerror(-e));
+		return RD_E_IO;
+	}
+	r->out_broken |= e == -EPIPE;
+	return 0;
+}
+
 /*
- * --try: send now.  Delivered: the response body goes to stdout and
- * nothing is stored.  Not delivered: the body (if any) still goes to
- * stdout, as curl would print it, and the request is captured with what
- * went wrong; the id is reported on stderr once it is durable.
+ * --try: send now, with the record's id given first so that this attempt
+ * carries the key its replays will.  Delivered: the response goes out as
+ * curl prints it and nothing is stored.  Not delivered: the response
+ * still goes out, and the request is captured with what went wrong; the
+ * id is reported on stderr once it is durable.
  */
 static int try_send(struct run *r, struct rec_req *rec)
 {
 	struct sendrec_result res;
+	struct buf body, out, eout;
 	struct rd_err err;
 	size_t done;
 	int ret;
 
 	sendrec_result_init(&res);
-	if ((ret = sendrec_try(rec, &r->o->http, &r->o->ok, &res, &err)) < 0) {
+	buf_init(&body);
+	buf_init(&out);
+	buf_init(&eout);
+	rec_id_next(&r->ids, rec_now_ms(), rec->id);
+	own_key(r, rec);
+	if ((ret = sendrec_try(rec, &r->o->rules, &r->o->t.http, &r->o->t.ok,
+			       &res, &err)) < 0) {
 		msg_error(&r->m, "%s", err.msg);
 		goto out;
 	}
-	if (res.res.body.len && buf_write_fd(&res.res.body, STDOUT_FILENO, &done) < 0)
-		r->out_broken = 1;
 	if (res.cls == HTTP_OK) {
 		r->delivered = 1;
-		goto out;
+	} else {
+		r->try_failed = 1;
+		snprintf(r->try_why, sizeof(r->try_why), "%s", res.fail_msg);
+		ret = store(r, rec, 1);
+		memcpy(r->try_id, rec->id, sizeof(r->try_id));
 	}
-	r->try_failed = 1;
-	snprintf(r->try_why, sizeof(r->try_why), "%s", res.fail_msg);
-	ret = store(r, rec, 1);
-	memcpy(r->try_id, rec->id, sizeof(r->try_id));
+	tryout_render(&r->o->t, &res.res, rec->method.p, r->o->url,
+		      ret < 0 ? RD_EXIT_ERROR : r->delivered ? RD_EXIT_OK :
+		      RD_EXIT_PARTIAL, &body, &out, &eout);
+	if (write_body(r, &body) < 0)
+		ret = RD_E_IO;
+	if (out.len && buf_write_fd(&out, STDOUT_FILENO, &done) < 0)
+		r->out_broken = 1;
+	if (eout.len && buf_write_fd(&eout, STDERR_FILENO, &done) < 0)
+		ret = RD_E_IO;
 out:
 	sendrec_result_release(&res);
+	buf_release(&body);
+	buf_release(&out);
+	buf_release(&eout);
 	return ret;
 }
 
+/* One request given on the command line: a bad one is a usage error
+ * (exit 2, nothing stored), whichever of its parts is wrong. */
 static int run_flags(struct run *r)
 {
 	const struct opts *o = r->o;
@@ -562,13 +650,8 @@ static int run_flags(struct run *r)
 	creq_to_rec(&r->o->req, &rec);
 	apply_flags(o, &rec);
 	if (rec_req_validate(&rec, &err) < 0) {
-		/* --try must not exit 1 here: that means "captured". */
-		if (o->try) {
-			msg_error(&r->m, "request: %s", err.msg);
-			return RD_E_INVAL;
-		}
-		reject(r, "request", NULL, 0, err.msg);
-		return 0;
+		msg_error(&r->m, "request: %s", err.msg);
+		return RD_E_INVAL;
 	}
 	if (o->try)
 		return try_send(r, &rec);
@@ -603,144 +686,252 @@ static int bad(struct msg *m, const char *opt, const struct rd_err *err)
 	return RD_E_INVAL;
 }
 
+/* The failure fields a URL or --raw capture takes from the command line.
+ * Returns 1 when opt was one, 0 when not, RD_E_INVAL. */
+static int failure_option(struct opts *o, int c, const char *arg,
+			  struct msg *m)
+{
+	struct rd_err err;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_FAILURE:
+		o->proto.fail_type.p = arg;
+		o->proto.fail_type.n = strlen(arg);
+		break;
+	case OPT_STATUS:
+		if (cli_parse_u64(arg, 0, 999, &v, &err) < 0)
+			return bad(m, "--status", &err);
+		o->proto.fail_status = (int)v;
+		break;
+	case OPT_MESSAGE:
+		o->proto.fail_msg.p = arg;
+		o->proto.fail_msg.n = strlen(arg);
+		break;
+	case OPT_ATTEMPTS:
+		if (cli_parse_u64(arg, 0, 1000000, &v, &err) < 0)
+			return bad(m, "--attempts", &err);
+		o->proto.attempts = (long long)v;
+		break;
+	case OPT_IKEY:
+		o->proto.idem_key.p = arg;
+		o->proto.idem_key.n = strlen(arg);
+		break;
+	case OPT_TAG:
+		if (add_tag(o, arg, m) < 0)
+			return RD_E_INVAL;
+		break;
+	default:
+		return 0;
+	}
+	o->failure_given = 1;
+	return 1;
+}
+
+/* Where and how records are stored.  1, 0 or RD_E_INVAL as above. */
+static int spool_option(struct opts *o, int c, const char *arg, struct msg *m)
+{
+	struct rd_err err;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_FSYNC:
+		if (spool_fsync_parse(arg, &o->so.fsync, &err) < 0)
+			return bad(m, "--fsync", &err);
+		return 1;
+	case OPT_FSYNC_INTERVAL:
+		if (cli_parse_duration(arg, &v, &err) < 0)
+			return bad(m, "--fsync-interval", &err);
+		o->so.fsync_interval_ms = v;
+		return 1;
+	case OPT_SEGMENT_SIZE:
+		if (cli_parse_size(arg, &v, &err) < 0)
+			return bad(m, "--segment-size", &err);
+		/* Replay addresses members with 32-bit offsets. */
+		if (v < 4096 || v > (1ULL << 30)) {
+			msg_usage(m, "--segment-size: from 4096 bytes to 1GiB");
+			return RD_E_INVAL;
+		}
+		o->so.segment_bytes = v;
+		return 1;
+	case OPT_MAX_SPOOL:
+		if (cli_parse_size(arg, &v, &err) < 0)
+			return bad(m, "--max-spool-size", &err);
+		o->so.max_bytes = v;
+		return 1;
+	case OPT_MAX_RECORD:
+		if (cli_parse_size(arg, &v, &err) < 0)
+			return bad(m, "--max-record-size", &err);
+		if (v == 0) {
+			msg_usage(m, "--max-record-size: must be above zero");
+			return RD_E_INVAL;
+		}
+		o->max_record = v;
+		return 1;
+	}
+	return 0;
+}
+
+/* The input and output of rd-capture itself.  1, 0 or RD_E_INVAL. */
+static int own_option(struct opts *o, int c, const char *arg, struct msg *m)
+{
+	switch (c) {
+	case OPT_INPUT: o->input = arg; return 1;
+	case OPT_RAW: o->raw = 1; return 1;
+	case OPT_SCHEME:
+		if (strcmp(arg, "http") && strcmp(arg, "https")) {
+			msg_usage(m, "--scheme must be http or https");
+			return RD_E_INVAL;
+		}
+		o->scheme = arg;
+		return 1;
+	case OPT_JQ:
+		if (!arg[strspn(arg, " \t\r\n")]) {
+			msg_usage(m, "--jq: the filter is empty");
+			return RD_E_INVAL;
+		}
+		o->jq = arg;
+		return 1;
+	case OPT_REJECT: o->reject = arg; return 1;
+	case OPT_TRY: o->try = 1; return 1;
+	case OPT_FORMAT:
+		if (strcmp(arg, "ids") && strcmp(arg, "json")) {
+			msg_usage(m, "--format: '%s' is not ids or json", arg);
+			return RD_E_INVAL;
+		}
+		o->json = strcmp(arg, "json") == 0;
+		return 1;
+	case OPT_IDEM_HEADER:
+		if (!*arg || arg[strcspn(arg, " \t\r\n:")]) {
+			msg_usage(m, "--idempotency-header: '%s' is not a header name", arg);
+			return RD_E_INVAL;
+		}
+		o->rules.idem_header = arg;
+		return 1;
+	case OPT_NO_IDEM: o->rules.idem_header = NULL; return 1;
+	}
+	return failure_option(o, c, arg, m);
+}
+
+/* An option getopt does not know; a curl one is named as such. */
+static int unknown(int c, char **argv, struct msg *m)
+{
+	char why[256], name[64];
+	const char *q = strchr(cli_opt_error(c, argv, why, sizeof(why)), '\'');
+
+	snprintf(name, sizeof(name), "%s", q ? q + 1 : "");
+	name[strcspn(name, "'")] = '\0';
+	for (size_t i = 0; c == '?' && curl_only[i]; i++)
+		if (strcmp(name, curl_only[i]) == 0) {
+			msg_usage(m, "unknown option '%s': a curl option that rd-capture does not take (see rd-capture(1))",
+				  name);
+			return RD_E_INVAL;
+		}
+	msg_usage(m, "%s", why);
+	return RD_E_INVAL;
+}
+
+/* A long option typed short of its name: refused, never expanded. */
+static int abbreviated(const char *word, struct msg *m)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(word, "="), word);
+	for (size_t i = 0; curl_only[i]; i++)
+		if (strcmp(name, curl_only[i]) == 0) {
+			msg_usage(m, "unknown option '%s': a curl option that rd-capture does not take (see rd-capture(1))",
+				  name);
+			return RD_E_INVAL;
+		}
+	msg_usage(m, "unknown option '%s' (options are given in full)", name);
+	return RD_E_INVAL;
+}
+
+/* The checks that need every option; the request's data is read here. */
+static int finish_opts(struct opts *o, struct msg *m)
+{
+	struct rd_err err;
+
+	if ((o->url != NULL) + o->raw + (o->jq != NULL) > 1) {
+		msg_usage(m, "choose one input: a URL, --raw or --jq%s",
+			  o->raw && o->url ? " (curl's --raw is not supported)" : "");
+		return RD_E_INVAL;
+	}
+	if (creq_given(&o->req) && !o->url) {
+		msg_usage(m, "-X, -H, -d and the other request options describe a request: give its URL");
+		return RD_E_INVAL;
+	}
+	if (o->try && !o->url) {
+		msg_usage(m, "--try sends one request: give its URL");
+		return RD_E_INVAL;
+	}
+	if (o->t.given && !o->try) {
+		msg_usage(m, "%s applies to --try", o->t.given);
+		return RD_E_INVAL;
+	}
+	if (o->failure_given && !o->url && !o->raw) {
+		msg_usage(m, "--failure, --status, --message, --attempts, --idempotency-key and --tag apply to a URL or --raw; NDJSON and --jq records carry their own");
+		return RD_E_INVAL;
+	}
+	if (!o->url)
+		return 0;
+	/* Read after all options, so @FILE honours a --max-record-size
+	 * given anywhere. */
+	o->req.max_body = o->max_record;
+	if (o->req.compressed) {
+		if (http_accept_encoding(o->accept_enc, sizeof(o->accept_enc),
+					 &err) < 0) {
+			msg_error(m, "%s", err.msg);
+			return RD_E_UNSUPP;
+		}
+		o->req.accept_encoding = o->accept_enc;
+		o->t.http.decode = 1;
+	}
+	if (creq_finish(&o->req, o->url, &err) < 0) {
+		msg_error(m, "%s", err.msg);
+		return RD_E_INVAL;
+	}
+	if (o->t.silent)
+		o->c.verbosity = -1;
+	return 0;
+}
+
 /* Returns 0 to run, 1 when done (help, version), negative on error. */
 static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 {
 	struct rd_err err;
-	uint64_t v;
-	int c, req_flags = 0, try_flags = 0;
+	int c, k, li;
 
 	memset(o, 0, sizeof(*o));
 	cli_common_init(&o->c);
 	creq_init(&o->req, 16ULL << 20);
-	http_opts_init(&o->http);
-	o->http.keep_response = 1;
-	http_okset_default(&o->ok);
+	tryout_init(&o->t);
+	o->rules.idem_header = "Idempotency-Key";
 	spool_opts_init(&o->so);
 	o->scheme = "http";
 	o->max_record = 16ULL << 20;
 	o->proto.fail_type.p = "unknown";
 	o->proto.fail_type.n = 7;
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+	while ((li = -1, c = getopt_long(argc, argv, short_opts, long_opts,
+					 &li)) != -1) {
+		/* curl's --head is not --header: no abbreviations here */
+		if (li >= 0 && !cli_long_exact(long_opts, li, argv))
+			return abbreviated(argv[optind - 1 - (optarg &&
+					   optarg == argv[optind - 1])], m);
 		if (cli_common_opt(&o->c, c, optarg))
 			continue;
-		switch (c) {
-		case 'i': o->input = optarg; break;
-		case OPT_RAW: o->raw = 1; break;
-		case OPT_SCHEME:
-			if (strcmp(optarg, "http") && strcmp(optarg, "https")) {
-				msg_usage(m, "--scheme must be http or https");
-				return RD_E_INVAL;
-			}
-			o->scheme = optarg;
-			break;
-		case OPT_JQ: o->jq = optarg; break;
-		case 'X': case 'H':
-			creq_option(&o->req, c, optarg, &err);
-			req_flags = 1;
-			break;
-		case OPT_DATA: case OPT_DATA_BINARY: case OPT_DATA_RAW:
-			/* Read after all options, so @FILE honours a
-			 * --max-record-size given anywhere. */
-			creq_option(&o->req, c == OPT_DATA ? 'd' :
-				    c == OPT_DATA_BINARY ? CREQ_OPT_DATA_BINARY :
-				    CREQ_OPT_DATA_RAW, optarg, &err);
-			req_flags = 1;
-			break;
-		case OPT_FAILURE:
-			o->proto.fail_type.p = optarg;
-			o->proto.fail_type.n = strlen(optarg);
-			o->failure_given = 1;
-			break;
-		case OPT_STATUS:
-			if (cli_parse_u64(optarg, 0, 999, &v, &err) < 0)
-				return bad(m, "--status", &err);
-			o->proto.fail_status = (int)v;
-			o->failure_given = 1;
-			break;
-		case OPT_MESSAGE:
-			o->proto.fail_msg.p = optarg;
-			o->proto.fail_msg.n = strlen(optarg);
-			o->failure_given = 1;
-			break;
-		case OPT_ATTEMPTS:
-			if (cli_parse_u64(optarg, 0, 1000000, &v, &err) < 0)
-				return bad(m, "--attempts", &err);
-			o->proto.attempts = (long long)v;
-			o->failure_given = 1;
-			break;
-		case OPT_IKEY:
-			o->proto.idem_key.p = optarg;
-			o->proto.idem_key.n = strlen(optarg);
-			o->failure_given = 1;
-			break;
-		case OPT_TAG:
-			if (add_tag(o, optarg, m) < 0)
-				return RD_E_INVAL;
-			o->failure_given = 1;
-			break;
-		case OPT_FSYNC:
-			if (spool_fsync_parse(optarg, &o->so.fsync, &err) < 0)
-				return bad(m, "--fsync", &err);
-			break;
-		case OPT_FSYNC_INTERVAL:
-			if (cli_parse_duration(optarg, &v, &err) < 0)
-				return bad(m, "--fsync-interval", &err);
-			o->so.fsync_interval_ms = v;
-			break;
-		case OPT_SEGMENT_SIZE:
-			if (cli_parse_size(optarg, &v, &err) < 0)
-				return bad(m, "--segment-size", &err);
-			/* Replay addresses members with 32-bit offsets. */
-			if (v < 4096 || v > (1ULL << 30)) {
-				msg_usage(m, "--segment-size: from 4096 bytes to 1GiB");
-				return RD_E_INVAL;
-			}
-			o->so.segment_bytes = v;
-			break;
-		case OPT_MAX_SPOOL:
-			if (cli_parse_size(optarg, &v, &err) < 0)
-				return bad(m, "--max-spool-size", &err);
-			o->so.max_bytes = v;
-			break;
-		case OPT_MAX_RECORD:
-			if (cli_parse_size(optarg, &v, &err) < 0)
-				return bad(m, "--max-record-size", &err);
-			if (v == 0) {
-				msg_usage(m, "--max-record-size: must be above zero");
-				return RD_E_INVAL;
-			}
-			o->max_record = v;
-			break;
-		case OPT_REJECT: o->reject = optarg; break;
-		case OPT_TRY: o->try = 1; break;
-		case OPT_TIMEOUT: case OPT_CONNECT_TIMEOUT:
-			if (cli_parse_duration(optarg, &v, &err) < 0)
-				return bad(m, c == OPT_TIMEOUT ? "--timeout" :
-					   "--connect-timeout", &err);
-			if (v == 0) {
-				msg_usage(m, "%s: must be above zero",
-					  c == OPT_TIMEOUT ? "--timeout" : "--connect-timeout");
-				return RD_E_INVAL;
-			}
-			*(c == OPT_TIMEOUT ? &o->http.timeout_ms :
-			  &o->http.connect_timeout_ms) = v;
-			try_flags = 1;
-			break;
-		case 'k': o->http.insecure = 1; try_flags = 1; break;
-		case OPT_CACERT: o->http.cacert = optarg; try_flags = 1; break;
-		case OPT_SUCCESS:
-			if (http_okset_parse(optarg, &o->ok, &err) < 0)
-				return bad(m, "--success", &err);
-			try_flags = 1;
-			break;
-		default: {
-			char why[256];
-
-			msg_usage(m, "%s", cli_opt_error(c, argv, why, sizeof(why)));
+		if ((k = creq_option(&o->req, c, optarg, &err)) == 0)
+			k = tryout_option(&o->t, c, optarg, &err);
+		if (k < 0) {
+			msg_usage(m, "%s", err.msg);
 			return RD_E_INVAL;
 		}
-		}
+		if (k == 0 && (k = spool_option(o, c, optarg, m)) == 0)
+			k = own_option(o, c, optarg, m);
+		if (k < 0)
+			return RD_E_INVAL;
+		if (k == 0)
+			return unknown(c, argv, m);
 	}
 	if ((c = cli_help_version(&o->c, "rd-capture", usage_text)) != 0)
 		return c;
@@ -750,37 +941,13 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		msg_usage(m, "unexpected argument '%s' (one URL at most)", argv[optind]);
 		return RD_E_INVAL;
 	}
-	if ((o->url != NULL) + o->raw + (o->jq != NULL) > 1) {
-		msg_usage(m, "choose one input: a URL, --raw or --jq");
-		return RD_E_INVAL;
-	}
-	if (req_flags && !o->url) {
-		msg_usage(m, "-X, -H and --data describe a request: give its URL");
-		return RD_E_INVAL;
-	}
-	if (o->try && !o->url) {
-		msg_usage(m, "--try sends one request: give its URL");
-		return RD_E_INVAL;
-	}
-	if (try_flags && !o->try) {
-		msg_usage(m, "--timeout, --connect-timeout, --insecure, --cacert and --success apply to --try");
-		return RD_E_INVAL;
-	}
-	if (o->failure_given && !o->url && !o->raw) {
-		msg_usage(m, "--failure, --status, --message, --attempts, --idempotency-key and --tag apply to a URL or --raw; NDJSON and --jq records carry their own");
-		return RD_E_INVAL;
-	}
-	o->req.max_body = o->max_record;
-	if (o->url && creq_finish(&o->req, o->url, &err) < 0) {
-		msg_error(m, "%s", err.msg);
-		return RD_E_INVAL;
-	}
-	return 0;
+	return finish_opts(o, m);
 }
 
 static void opts_release(struct opts *o)
 {
 	creq_release(&o->req);
+	tryout_release(&o->t);
 	free(o->tags);
 }
 
@@ -809,7 +976,7 @@ int main(int argc, char **argv)
 	buf_init(&r.tmp);
 	rec_parser_init(&r.parser);
 	status = RD_EXIT_ERROR;
-	if (cli_spool_dir(o.c.dir, dir, sizeof(dir), &err) < 0) {
+	if (cli_spool_location(o.c.spool, dir, sizeof(dir), &err) < 0) {
 		msg_usage(&r.m, "%s", err.msg);
 		goto out;
 	}

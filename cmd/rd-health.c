@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "afile.h"
+#include "brkfile.h"
 #include "breaker.h"
 #include "buf.h"
 #include "cli.h"
@@ -33,7 +33,7 @@ static const char usage_text[] =
 "Usage: rd-health [OPTIONS] --url URL... [--check THRESHOLD]...\n"
 "       rd-health [OPTIONS] --prom URL --promql EXPR --check THRESHOLD\n"
 "       rd-health [OPTIONS] --metrics URL --metric SELECTOR --check THRESHOLD\n"
-"       rd-health [OPTIONS] --spool --check THRESHOLD\n"
+"       rd-health [OPTIONS] --from-spool --check THRESHOLD\n"
 "       curl -s URL | rd-health --jq FILTER [--check THRESHOLD]\n"
 "Evaluate a service's health against thresholds: exit 0 healthy, 1 not.\n"
 "\n"
@@ -55,9 +55,9 @@ static const char usage_text[] =
 "      --metric SELECTOR    name{label=\"v\"}: gives 'value' and, with --state,\n"
 "                           'rate' per second; repeatable\n"
 "Spool:\n"
-"      --spool              rd-replay's attempts in the spool (-d)\n"
-"      --window DUR         how far back --spool looks (default 5m)\n"
-"  -d, --dir DIR            spool directory (default $RD_DIR, then\n"
+"      --from-spool         rd-replay's attempts in the spool (--spool)\n"
+"      --window DUR         how far back --from-spool looks (default 5m)\n"
+"      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
 "                           $XDG_STATE_HOME/redrive/spool)\n"
 "Thresholds:\n"
 "      --check THRESHOLD    METRIC OP VALUE: p99<250ms, error_rate<=1%,\n"
@@ -70,6 +70,8 @@ static const char usage_text[] =
 "Output:\n"
 "      --json               the whole evaluation as JSON\n"
 "      --nagios             a Nagios status line with perfdata; exit 0/1/2/3\n"
+"      --no-data POLICY     a check with no data yet (no series, no rate yet):\n"
+"                           unhealthy (default), healthy or unknown\n"
 "  -w, --warning M=RANGE    --nagios: warn when metric M leaves RANGE\n"
 "  -c, --critical M=RANGE   --nagios: critical when metric M leaves RANGE\n"
 "  -q, --quiet              print nothing; the exit status says it (--nagios\n"
@@ -84,9 +86,9 @@ static const char usage_text[] =
 
 enum {
 	OPT_TIMEOUT = CLI_OPT_TOOL, OPT_EXPECT, OPT_JQ, OPT_MATCH, OPT_CACERT,
-	OPT_PROM, OPT_PROMQL, OPT_METRICS, OPT_METRIC, OPT_SPOOL, OPT_WINDOW,
+	OPT_PROM, OPT_PROMQL, OPT_METRICS, OPT_METRIC, OPT_FROM_SPOOL, OPT_WINDOW,
 	OPT_CHECK, OPT_STATE, OPT_OPEN_AFTER, OPT_COOLDOWN, OPT_CLOSE_AFTER,
-	OPT_NAGIOS
+	OPT_NAGIOS, OPT_NO_DATA
 };
 
 static const char short_opts[] = CLI_COMMON_SHORT "u:n:H:kw:c:";
@@ -105,7 +107,7 @@ static const struct option long_opts[] = {
 	{ "promql", required_argument, NULL, OPT_PROMQL },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metric", required_argument, NULL, OPT_METRIC },
-	{ "spool", no_argument, NULL, OPT_SPOOL },
+	{ "from-spool", no_argument, NULL, OPT_FROM_SPOOL },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "check", required_argument, NULL, OPT_CHECK },
 	{ "state", required_argument, NULL, OPT_STATE },
@@ -113,6 +115,7 @@ static const struct option long_opts[] = {
 	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
 	{ "close-after", required_argument, NULL, OPT_CLOSE_AFTER },
 	{ "nagios", no_argument, NULL, OPT_NAGIOS },
+	{ "no-data", required_argument, NULL, OPT_NO_DATA },
 	{ "warning", required_argument, NULL, 'w' },
 	{ "critical", required_argument, NULL, 'c' },
 	{ NULL, 0, NULL, 0 }
@@ -262,7 +265,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 			o->h.metrics_url = optarg;
 			break;
 		case OPT_METRIC: cli_list_add(&o->sels, &o->nsel, optarg); break;
-		case OPT_SPOOL: o->use_spool = 1; break;
+		case OPT_FROM_SPOOL: o->use_spool = 1; break;
 		case OPT_WINDOW:
 			if (cli_parse_duration(optarg, &o->h.window_ms, &err) < 0)
 				return bad(u, "--window", &err);
@@ -285,6 +288,18 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 				return bad(u, "--cooldown", &err);
 			break;
 		case OPT_NAGIOS: o->nagios = 1; break;
+		case OPT_NO_DATA:
+			if (strcmp(optarg, "unhealthy") == 0)
+				o->h.no_data = HEALTH_NODATA_UNHEALTHY;
+			else if (strcmp(optarg, "healthy") == 0)
+				o->h.no_data = HEALTH_NODATA_HEALTHY;
+			else if (strcmp(optarg, "unknown") == 0)
+				o->h.no_data = HEALTH_NODATA_UNKNOWN;
+			else
+				return rd_err_set(u, RD_E_INVAL,
+						  "--no-data: '%s' is not unhealthy, healthy or unknown",
+						  optarg);
+			break;
 		case 'w': case 'c':
 			if (parse_range(o, optarg, c == 'c', u) < 0)
 				return RD_E_INVAL;
@@ -320,10 +335,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 		o->h.stdin_fd = STDIN_FILENO;
 	}
 	if (o->use_spool) {
-		if (cli_spool_dir(o->c.dir, o->dir, sizeof(o->dir), &err) < 0)
+		if (cli_spool_location(o->c.spool, o->dir, sizeof(o->dir), &err) < 0)
 			return bad(u, "--spool", &err);
 		o->h.spool = o->dir;
 	}
+	o->h.keeps_state = o->state != NULL;
 	if (health_validate(&o->h, &err) < 0)
 		return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
 	for (size_t i = 0; i < o->nranges; i++)
@@ -377,7 +393,9 @@ static void human(struct buf *out, const struct health_eval *ev,
 		if (r->ok)
 			continue;
 		buf_adds(out, fails++ ? "; " : ": ");
-		if (r->t)
+		if (r->t && r->nodata)
+			buf_addf(out, "%s: no data (want %s)", r->t->metric, r->text);
+		else if (r->t)
 			buf_addf(out, "%s=%s (want %s)", r->t->metric,
 				 thr_fmt(r->value, r->unit, v, sizeof(v)), r->text);
 		else if (strcmp(r->text, "--jq") == 0)
@@ -445,7 +463,8 @@ static void as_json(struct buf *out, const struct health_eval *ev,
 		json_add_str(out, r->text, strlen(r->text));
 		buf_addf(out, ",\"source\":%zu,\"value\":", r->src);
 		num_add(out, r->value, NUM_JSON);
-		buf_addf(out, ",\"ok\":%s}", r->ok ? "true" : "false");
+		buf_addf(out, ",\"ok\":%s%s}", r->ok ? "true" : "false",
+			 r->nodata ? ",\"no_data\":true" : "");
 	}
 	buf_adds(out, "]}\n");
 }
@@ -550,6 +569,18 @@ static void breach(struct buf *why, const struct buf *label, double pv,
  * ranges add WARNING or CRITICAL.  The text says what made the status:
  * at CRITICAL the failures and the critical ranges breached, at WARNING
  * the warning ranges breached. */
+/* 1 when every failed check had no data and every source was read. */
+static int only_nodata(const struct health_eval *ev)
+{
+	for (size_t i = 0; i < ev->nres; i++)
+		if (!ev->res[i].ok && !ev->res[i].nodata)
+			return 0;
+	for (size_t i = 0; i < ev->nsrc; i++)
+		if (ev->src[i].failed)
+			return 0;
+	return 1;
+}
+
 static int nagios(struct buf *out, const struct opts *o,
 		  const struct health_eval *ev, const struct breaker *b,
 		  int verdict)
@@ -579,7 +610,11 @@ static int nagios(struct buf *out, const struct opts *o,
 				code = st;
 			perf_item(&perf, &label, pv, hm->unit, w, c);
 		}
-	if (code == 2 && !verdict) {
+	/* Nothing failed but checks that had no data, and --no-data unknown:
+	 * the plugin cannot tell, which is what UNKNOWN is for. */
+	if (code == 2 && ev->unknown && !crit.len && only_nodata(ev))
+		code = 3;
+	if (code >= 2 && !verdict) {
 		human(&text, ev, b, verdict);
 		if (text.len && text.data[text.len - 1] == '\n')
 			text.len--;
@@ -660,7 +695,7 @@ int main(int argc, char **argv)
 	struct health_eval ev;
 	struct breaker brk, *b = NULL;
 	struct rd_err err;
-	struct buf out, st;
+	struct buf out;
 	int ret, verdict, status;
 	size_t done;
 
@@ -669,7 +704,6 @@ int main(int argc, char **argv)
 	opts_init(&o);
 	memset(&ev, 0, sizeof(ev));
 	buf_init(&out);
-	buf_init(&st);
 	o.nagios = nagios_wanted(argc, argv);
 	if ((ret = parse_opts(argc, argv, &o, &err)) != 0) {
 		if (ret > 0)
@@ -685,29 +719,20 @@ int main(int argc, char **argv)
 	if (o.state) {
 		breaker_init(&brk, o.open_after, o.close_after, (int64_t)o.cooldown_ms);
 		b = &brk;
-		if ((ret = afile_read(o.state, &st, 1 << 20, &err)) < 0)
+		if (brkfile_load(o.state, b, &err) < 0)
 			goto fail;
-		if (ret == 1 && breaker_load(b, st.data, st.len, &err) < 0) {
-			rd_err_set(&err, RD_E_CORRUPT,
-				   "'%s' is not a rd-health state file; remove it to start with a closed breaker",
-				   o.state);
-			goto fail;
-		}
 		o.h.brk = b;
 	}
 	if (health_evaluate(&o.h, &ev, &err) < 0)
 		goto fail;
-	verdict = b ? breaker_step(b, ev.healthy, o.h.now_ms) : ev.healthy;
-	if (b) {
-		buf_reset(&st);
-		breaker_to_json(b, &st);
-		if (afile_write(o.state, st.data, st.len, &err) < 0) {
-			char why[sizeof(err.msg)];
+	verdict = ev.healthy;
+	if (b && brkfile_commit(o.state, b, ev.healthy, o.h.now_ms, &verdict,
+				&err) < 0) {
+		char why[sizeof(err.msg)];
 
-			snprintf(why, sizeof(why), "%s", err.msg);
-			rd_err_set(&err, RD_E_IO, "cannot save the breaker: %s", why);
-			goto fail;
-		}
+		snprintf(why, sizeof(why), "%s", err.msg);
+		rd_err_set(&err, RD_E_IO, "cannot save the breaker: %s", why);
+		goto fail;
 	}
 	/* --nagios prints its status line even with -q: a plugin that says
 	 * nothing shows as "(No output returned from plugin)" */
@@ -731,7 +756,6 @@ out:
 		breaker_release(b);
 	health_eval_release(&ev);
 	buf_release(&out);
-	buf_release(&st);
 	opts_release(&o);
 	return status;
 }

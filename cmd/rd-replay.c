@@ -8,21 +8,28 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "creq.h"
+#include "dryrun.h"
 #include "http.h"
+#include "idin.h"
+#include "journal.h"
 #include "json.h"
-#include "lineio.h"
 #include "msg.h"
+#include "num.h"
+#include "pend.h"
 #include "rec.h"
+#include "redact.h"
 #include "replay.h"
 #include "sel.h"
 #include "xalloc.h"
@@ -52,6 +59,9 @@ static const char usage_text[] =
 "      --backoff DUR        base of the exponential backoff (default 1s)\n"
 "      --backoff-max DUR    cap of the backoff (default 5m)\n"
 "      --success SET        statuses that count as delivered (default 2xx)\n"
+"      --max-age DUR        records captured longer ago go dead, unsent\n"
+"      --response-bytes N   of a failed response's body, keep N bytes in its\n"
+"                           attempt event (default 1K; 0: none)\n"
 "Selection:\n"
 "      --where FILTER       jq predicate over the stored record\n"
 "      --match-url REGEX    PCRE2 pattern the URL must match\n"
@@ -61,6 +71,10 @@ static const char usage_text[] =
 "      --limit N            at most N records this run\n"
 "      --stdin              only the records or ids given on standard input\n"
 "      --revive             revive selected dead records and send them again\n"
+"      --reason TEXT        --revive: why, recorded with who revived\n"
+"      --max-revives N      --revive: skip records revived N times already\n"
+"                           (default 3)\n"
+"      --force              --revive: revive them anyway\n"
 "Request:\n"
 "      --target URL         send to this base URL instead (canary, failover)\n"
 "  -H, --header 'N: V'      set a header, replacing the captured one; repeatable\n"
@@ -82,10 +96,13 @@ static const char usage_text[] =
 "                           (default 10s)\n"
 "      --dry-run[=FORMAT]   print what would be sent, as curl commands (default)\n"
 "                           or raw HTTP; send nothing, record nothing\n"
-"  -d, --dir DIR            spool directory (default $RD_DIR, then\n"
+"      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
 "                           $XDG_STATE_HOME/redrive/spool)\n"
 "Output:\n"
 "      --json               one JSON object per outcome on stdout\n"
+"      --no-redact          show secrets (credential headers, a URL's user:pass@\n"
+"                           and credential query values) in --dry-run, --json\n"
+"                           and -v output\n"
 "  -q, --quiet              no summary, progress or warnings\n"
 "  -v, --verbose            more detail on stderr\n"
 "  -h, --help               show this help\n"
@@ -93,7 +110,8 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 nothing selected is left pending; 1 work remains (gate\n"
 "closed, time spent, retries scheduled, refused hosts); 2 error; 3 another\n"
-"rd-replay holds the spool.\n"
+"rd-replay holds the spool; 4 this run moved records to dead letters.\n"
+"The first that applies of 2, 3, 4, 1.\n"
 "See rd-replay(1) and redrive-spool(5).\n";
 
 enum {
@@ -104,7 +122,8 @@ enum {
 	OPT_FAILURE, OPT_LIMIT, OPT_STDIN, OPT_REVIVE, OPT_TARGET,
 	OPT_DROP_HEADER, OPT_IDEM_HEADER, OPT_NO_IDEM, OPT_ALLOW_HOST,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_HTTP11, OPT_HTTP2,
-	OPT_MAX_TIME, OPT_GRACE, OPT_DRY_RUN
+	OPT_MAX_TIME, OPT_GRACE, OPT_DRY_RUN, OPT_MAX_AGE, OPT_RESPONSE_BYTES,
+	OPT_REASON, OPT_MAX_REVIVES, OPT_FORCE, OPT_NO_REDACT
 };
 
 static const char short_opts[] = CLI_COMMON_SHORT "c:H:k";
@@ -147,6 +166,12 @@ static const struct option long_opts[] = {
 	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "dry-run", optional_argument, NULL, OPT_DRY_RUN },
+	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
+	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+	{ "response-bytes", required_argument, NULL, OPT_RESPONSE_BYTES },
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "max-revives", required_argument, NULL, OPT_MAX_REVIVES },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -158,6 +183,9 @@ struct opts {
 	struct http_hdr *sets;
 	int use_stdin;
 	const char *since, *until;
+	char user[128];
+	const char *max_age;      /* as typed */
+	int no_redact;
 };
 
 struct app {
@@ -165,6 +193,10 @@ struct app {
 	struct opts *o;
 	struct buf out;
 	int tty, progress_shown, out_broken;
+	char gate_said[8][GATE_LINE_MAX + 1]; /* the gate's recent lines */
+	unsigned gate_next;
+	struct redact *red;       /* NULL with --no-redact */
+	struct buf url;           /* scratch: a URL as shown */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -230,13 +262,63 @@ static int parse_pct(const char *arg, double *out, struct msg *m)
 	return 0;
 }
 
+/* The options of dead letters and their age: 1 when c was one of them
+ * (0 or RD_E_INVAL in *ret), 0 when not. */
+static int parse_dead_opt(struct opts *o, int c, const char *arg,
+			  struct msg *m, int *ret)
+{
+	struct rd_err err;
+	uint64_t v;
+
+	*ret = 0;
+	switch (c) {
+	case OPT_MAX_AGE:
+		o->max_age = arg;
+		if (parse_dur("--max-age", arg, &o->r.max_age_ms, m) < 0) {
+			*ret = RD_E_INVAL;
+		} else if (!o->r.max_age_ms) {
+			msg_usage(m, "--max-age: must be above zero");
+			*ret = RD_E_INVAL;
+		}
+		return 1;
+	case OPT_RESPONSE_BYTES:
+		if (cli_parse_size(arg, &v, &err) < 0) {
+			*ret = bad(m, "--response-bytes", &err);
+		} else if (v > 65536) {
+			msg_usage(m, "--response-bytes: at most 64K");
+			*ret = RD_E_INVAL;
+		} else {
+			o->r.response_bytes = (size_t)v;
+		}
+		return 1;
+	case OPT_REASON:
+		if (!*arg || strlen(arg) > 500 || json_utf8_check(arg, strlen(arg)) >= 0 ||
+		    !rec_hdr_value_valid(arg, strlen(arg))) {
+			msg_usage(m, "--reason: 1 to 500 bytes of text on one line");
+			*ret = RD_E_INVAL;
+		}
+		o->r.revive_reason = arg;
+		return 1;
+	case OPT_MAX_REVIVES:
+		if (cli_parse_u64(arg, 0, PEND_REVIVES_MAX, &v, &err) < 0)
+			*ret = bad(m, "--max-revives", &err);
+		else
+			o->r.max_revives = (unsigned)v;
+		return 1;
+	case OPT_FORCE:
+		o->r.force = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* Returns 0 to run, 1 when done (help, version), negative on error. */
 static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 {
 	struct rd_err err;
 	uint64_t v;
 	size_t nfail = 0, ndrop = 0, nallow = 0;
-	int c;
+	int c, ret;
 
 	memset(o, 0, sizeof(*o));
 	cli_common_init(&o->c);
@@ -245,6 +327,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		if (cli_common_opt(&o->c, c, optarg))
 			continue;
+		if (parse_dead_opt(o, c, optarg, m, &ret)) {
+			if (ret < 0)
+				return ret;
+			continue;
+		}
 		switch (c) {
 		case OPT_RATE:
 			if (strcmp(optarg, "max") == 0)
@@ -364,6 +451,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			if (parse_dur("--grace", optarg, &o->r.grace_ms, m) < 0)
 				return RD_E_INVAL;
 			break;
+		case OPT_NO_REDACT: o->no_redact = 1; break;
 		case OPT_DRY_RUN:
 			if (!optarg || strcmp(optarg, "curl") == 0) {
 				o->r.dry = REPLAY_DRY_CURL;
@@ -392,6 +480,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		msg_usage(m, "--backoff-max must not be below --backoff");
 		return RD_E_INVAL;
 	}
+	if (!o->r.revive && (o->r.revive_reason || o->r.force)) {
+		msg_usage(m, "%s applies to --revive only",
+			  o->r.force ? "--force" : "--reason");
+		return RD_E_INVAL;
+	}
 	if (o->since && sel_parse_time(o->since, rec_now_ms(), &o->so.since_ms, &err) < 0)
 		return bad(m, "--since", &err);
 	if (o->until && sel_parse_time(o->until, rec_now_ms(), &o->so.until_ms, &err) < 0)
@@ -414,57 +507,6 @@ static void opts_release(struct opts *o)
 	free(o->sets);
 }
 
-/* Read ids, or records carrying an "id", one per line of stdin. */
-static int read_ids(struct sel *s, struct msg *m)
-{
-	struct lineio in;
-	struct json_doc doc;
-	const char *p;
-	size_t n, lineno = 0;
-	int flags, r, ret = 0;
-
-	lineio_init(&in, STDIN_FILENO, 1 << 20);
-	json_doc_init(&doc);
-	while ((r = lineio_next(&in, &p, &n, &flags, NULL)) > 0) {
-		const struct json_val *root, *id;
-
-		lineno++;
-		while (n && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		while (n && (*p == ' ' || *p == '\t')) {
-			p++;
-			n--;
-		}
-		if (n == 0)
-			continue;
-		if (rec_id_valid(p, n)) {
-			char id_s[REC_ID_LEN + 1];
-
-			memcpy(id_s, p, REC_ID_LEN);
-			id_s[REC_ID_LEN] = '\0';
-			sel_add_id(s, id_s);
-			continue;
-		}
-		if (*p == '{' && (root = json_parse(&doc, p, n, NULL, NULL)) &&
-		    (id = json_get(root, "id")) && id->type == JSON_STRING &&
-		    rec_id_valid(id->str, id->len)) {
-			sel_add_id(s, id->str);
-			continue;
-		}
-		msg_error(m, "standard input, line %zu: not a record id or a JSON record with an \"id\"",
-			  lineno);
-		ret = RD_E_INVAL;
-		break;
-	}
-	if (r < 0 && ret == 0) {
-		msg_error(m, "cannot read standard input: %s", strerror(errno));
-		ret = RD_E_IO;
-	}
-	json_doc_release(&doc);
-	lineio_release(&in);
-	return ret;
-}
-
 static void flush_out(struct app *a)
 {
 	size_t done;
@@ -484,27 +526,42 @@ static void clear_progress(struct app *a)
 	}
 }
 
+/* A URL as the output shows it: its secrets masked unless --no-redact. */
+static const char *shown_url(struct app *a, const char *u)
+{
+	if (!a->red)
+		return u;
+	buf_reset(&a->url);
+	redact_url(a->red, u, strlen(u), &a->url);
+	return a->url.data ? a->url.data : "";
+}
+
 static void on_outcome(void *ctx, const struct replay_outcome *oc)
 {
 	struct app *a = ctx;
+	const char *url = shown_url(a, oc->url);
+	char ms[NUM_LEN];
 
 	if (a->m.verbosity > 0) {
 		clear_progress(a);
-		msg_info(&a->m, "%s %s %s: %s%s%d %.1fms%s%s", oc->id, oc->method,
-			 oc->url, oc->outcome, oc->status ? " HTTP " : "",
-			 oc->status, oc->latency_ms, *oc->error ? " " : "",
-			 oc->error);
+		msg_info(&a->m, "%s %s %s: %s%s%d %sms%s%s", oc->id, oc->method,
+			 url, oc->outcome, oc->status ? " HTTP " : "",
+			 oc->status, num_fixed(oc->latency_ms, 1, ms, sizeof(ms)),
+			 *oc->error ? " " : "", oc->error);
 	}
 	if (!a->o->c.json)
 		return;
 	buf_adds(&a->out, "{\"id\":\"");
 	buf_adds(&a->out, oc->id);
 	buf_addf(&a->out, "\",\"attempt\":%lld,\"outcome\":\"%s\",\"status\":%d,"
-		 "\"latency_ms\":%.3f,\"method\":", oc->attempt, oc->outcome,
-		 oc->status, oc->latency_ms);
+		 "\"latency_ms\":", oc->attempt, oc->outcome, oc->status);
+	/* microseconds are all a latency needs; the number is then the
+	 * shortest that reads back */
+	num_add(&a->out, round(oc->latency_ms * 1000) / 1000, NUM_JSON);
+	buf_adds(&a->out, ",\"method\":");
 	json_add_str(&a->out, oc->method, strlen(oc->method));
 	buf_adds(&a->out, ",\"url\":");
-	json_add_str(&a->out, oc->url, strlen(oc->url));
+	json_add_str(&a->out, url, strlen(url));
 	if (*oc->error) {
 		buf_adds(&a->out, ",\"error\":");
 		json_add_str(&a->out, oc->error, strlen(oc->error));
@@ -524,25 +581,69 @@ static void on_outcome(void *ctx, const struct replay_outcome *oc)
 		flush_out(a);
 }
 
+/* The terminal's width: the window size, else $COLUMNS, else 80. */
+static size_t term_width(void)
+{
+	struct winsize ws;
+	const char *c = getenv("COLUMNS");
+	uint64_t v;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (c && cli_parse_u64(c, 1, 10000, &v, NULL) == 0)
+		return (size_t)v;
+	return 80;
+}
+
+/* Cut b to fewer than width columns (one per UTF-8 character), so the
+ * line never reaches the last column, where a terminal wraps it and the
+ * next \r would redraw only its second half. */
+static void cut_to(struct buf *b, size_t width)
+{
+	size_t cols = 0;
+
+	for (size_t i = 0; i < b->len; i++) {
+		if (((unsigned char)b->data[i] & 0xc0) == 0x80)
+			continue;
+		if (++cols >= width) {
+			b->len = i;
+			b->data[i] = '\0';
+			return;
+		}
+	}
+}
+
 static void on_progress(void *ctx, const struct replay_stats *st)
 {
 	struct app *a = ctx;
-	char eta[32];
+	struct buf line;
 
 	flush_out(a);
 	if (!a->tty)
 		return;
-	if (st->eta_s >= 0)
-		snprintf(eta, sizeof(eta), "%llds", (long long)st->eta_s);
+	buf_init(&line);
+	buf_addf(&line, "sent %llu  ok %llu  retry %llu  dead %llu  rate %.0f/s%s  "
+		 "pending %llu", (unsigned long long)st->sent,
+		 (unsigned long long)st->ok, (unsigned long long)st->retried,
+		 (unsigned long long)st->dead, st->achieved,
+		 st->rate > 0 ? "" : " (max)", (unsigned long long)st->remaining);
+	/* While the gate is closed nothing moves, so no ETA; why it is
+	 * closed is what matters then. */
+	if (st->gate == GATE_CLOSED)
+		buf_addf(&line, "  gate closed (%s)", st->gate_why);
+	else if (st->eta_s >= 0)
+		buf_addf(&line, "  ETA %llds  gate %s", (long long)st->eta_s,
+			 gate_state_name(st->gate));
 	else
-		snprintf(eta, sizeof(eta), "-");
-	fprintf(stderr, "\r\033[Ksent %llu  ok %llu  retry %llu  dead %llu  "
-		"rate %.0f/s%s  gate %s  pending %llu  ETA %s",
-		(unsigned long long)st->sent, (unsigned long long)st->ok,
-		(unsigned long long)st->retried, (unsigned long long)st->dead,
-		st->achieved, st->rate > 0 ? "" : " (max)",
-		gate_state_name(st->gate), (unsigned long long)st->remaining, eta);
+		buf_addf(&line, "  ETA -  gate %s", gate_state_name(st->gate));
+	cut_to(&line, term_width());
+	/* Bytes from the gate's stderr reach the terminal only as '?'. */
+	for (size_t i = 0; i < line.len; i++)
+		if ((unsigned char)line.data[i] < 0x20 || line.data[i] == 0x7f)
+			line.data[i] = '?';
+	fprintf(stderr, "\r\033[K%s", line.data);
 	a->progress_shown = 1;
+	buf_release(&line);
 }
 
 static void on_notice(void *ctx, const char *msg)
@@ -553,114 +654,83 @@ static void on_notice(void *ctx, const char *msg)
 	msg_warn(&a->m, "%s", msg);
 }
 
-/* Single-quote s for a POSIX shell. */
-static void shq(struct buf *b, const char *s, size_t n)
+/* The gate's stderr, said once: a gate that repeats itself every few
+ * seconds is shown again only when it says something new (or with -v). */
+static void on_gate_line(void *ctx, const char *line)
 {
-	buf_addc(b, '\'');
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\'')
-			buf_adds(b, "'\\''");
-		else
-			buf_addc(b, s[i]);
-	}
-	buf_addc(b, '\'');
-}
+	struct app *a = ctx;
+	size_t n = sizeof(a->gate_said) / sizeof(a->gate_said[0]);
 
-static int printable(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			return 0;
-	}
-	return json_utf8_check(s, n) < 0;
+	for (size_t i = 0; i < n && a->m.verbosity < 1; i++)
+		if (strcmp(line, a->gate_said[i]) == 0)
+			return;
+	snprintf(a->gate_said[a->gate_next++ % n], sizeof(a->gate_said[0]),
+		 "%s", line);
+	clear_progress(a);
+	msg_warn(&a->m, "gate: %s", line);
 }
 
 static void on_dry(void *ctx, const struct http_req *q)
 {
 	struct app *a = ctx;
-	struct buf *b = &a->out;
 
-	if (a->o->r.dry == REPLAY_DRY_RAW) {
-		const char *path = strstr(q->url, "://");
-		const char *host = path ? path + 3 : q->url;
-		const char *slash = strchr(host, '/');
-
-		buf_add(b, q->method, q->method_len);
-		buf_addc(b, ' ');
-		buf_adds(b, slash ? slash : "/");
-		buf_adds(b, " HTTP/1.1\r\nHost: ");
-		buf_add(b, host, slash ? (size_t)(slash - host) : strlen(host));
-		buf_adds(b, "\r\n");
-		for (size_t i = 0; i < q->nhdrs; i++) {
-			if (http_hop_by_hop(q->hdrs[i].name, q->hdrs[i].name_len))
-				continue;
-			buf_add(b, q->hdrs[i].name, q->hdrs[i].name_len);
-			buf_adds(b, ": ");
-			buf_add(b, q->hdrs[i].value, q->hdrs[i].value_len);
-			buf_adds(b, "\r\n");
-		}
-		buf_addf(b, "Content-Length: %zu\r\n\r\n", q->body_len);
-		buf_add(b, q->body, q->body_len);
-		buf_adds(b, "\n");
-	} else {
-		buf_adds(b, "curl -sS -X ");
-		shq(b, q->method, q->method_len);
-		for (size_t i = 0; i < q->nhdrs; i++) {
-			struct buf h;
-
-			if (http_hop_by_hop(q->hdrs[i].name, q->hdrs[i].name_len))
-				continue;
-			buf_init(&h);
-			buf_add(&h, q->hdrs[i].name, q->hdrs[i].name_len);
-			/* curl's way to send a header with an empty value */
-			if (q->hdrs[i].value_len == 0) {
-				buf_addc(&h, ';');
-			} else {
-				buf_adds(&h, ": ");
-				buf_add(&h, q->hdrs[i].value, q->hdrs[i].value_len);
-			}
-			buf_adds(b, " -H ");
-			shq(b, h.data, h.len);
-			buf_release(&h);
-		}
-		if (q->body_len) {
-			buf_adds(b, " --data-binary ");
-			if (printable(q->body, q->body_len)) {
-				shq(b, q->body, q->body_len);
-			} else {
-				buf_adds(b, "\"$(printf '");
-				for (size_t i = 0; i < q->body_len; i++)
-					buf_addf(b, "\\%03o", (unsigned char)q->body[i]);
-				buf_adds(b, "')\"");
-			}
-		}
-		buf_addc(b, ' ');
-		shq(b, q->url, strlen(q->url));
-		buf_addc(b, '\n');
-	}
-	if (b->len > 65536)
+	if (a->o->r.dry == REPLAY_DRY_RAW)
+		dryrun_raw(&a->out, q, a->red);
+	else
+		dryrun_curl(&a->out, q, a->red);
+	if (a->out.len > 65536)
 		flush_out(a);
 }
 
-static void summary(struct app *a, const struct replay_stats *st)
+/* failed: the run ended in an error, already printed; say so first, so
+ * the counts are never read as a normal end. */
+static void summary(struct app *a, const struct replay_stats *st, int failed)
 {
+	const struct replay_opts *ro = &a->o->r;
+
+	/* Under -q, the one thing still said: the reason for exit 4, so a
+	 * cron job mails about dead letters and about nothing else. */
+	if (a->m.verbosity < 0 && st->dead && !ro->dry && !failed)
+		msg_error(&a->m, "%llu record%s moved to dead letters in this run; rd-audit --list shows why",
+			  (unsigned long long)st->dead, st->dead == 1 ? "" : "s");
 	if (a->m.verbosity < 0)
 		return;
 	clear_progress(a);
-	fprintf(stderr, "rd-replay: %s %llu, ok %llu, retry %llu, dead %llu, "
+	fprintf(stderr, "rd-replay: %s%s %llu, ok %llu, retry %llu, dead %llu, "
 		"revived %llu, refused %llu; %llu pending; %.1fs%s\n",
-		a->o->r.dry ? "would send" : "sent",
+		failed ? "stopped by an error after " : "",
+		ro->dry ? "would send" : "sent",
 		(unsigned long long)st->sent, (unsigned long long)st->ok,
 		(unsigned long long)st->retried, (unsigned long long)st->dead,
 		(unsigned long long)st->revived, (unsigned long long)st->refused,
 		(unsigned long long)st->remaining, st->elapsed_s,
-		st->stopped ? "; stopped by a signal" :
+		failed ? "" : st->stopped ? "; stopped by a signal" :
 		st->out_of_time ? "; --max-time reached" : "");
-	if (st->gate_closed_ms)
-		fprintf(stderr, "rd-replay: the gate was closed for %.1fs\n",
-			(double)st->gate_closed_ms / 1000);
+	if (st->gate_closed_ms || st->gate == GATE_CLOSED)
+		fprintf(stderr, "rd-replay: the gate was closed for %.1fs (last: %s)\n",
+			(double)st->gate_closed_ms / 1000, st->gate_why);
+	if (st->aged)
+		fprintf(stderr, "rd-replay: %llu of the dead %s captured more than %s ago (--max-age)\n",
+			(unsigned long long)st->aged, ro->dry ? "would be" : "were",
+			a->o->max_age);
+	if (st->revive_skipped)
+		fprintf(stderr, "rd-replay: %llu dead records not revived: revived %u times already (--max-revives); --force revives them anyway\n",
+			(unsigned long long)st->revive_skipped, ro->max_revives);
+}
+
+/* 2 error > 3 locked > 4 dead > 1 work remains > 0, as documented. */
+static int exit_status(const struct app *a, int ret,
+		       const struct replay_stats *st)
+{
+	if (ret == RD_E_LOCKED)
+		return RD_EXIT_LOCKED;
+	if (ret < 0)
+		return RD_EXIT_ERROR;
+	if (a->o->r.dry)
+		return RD_EXIT_OK;
+	if (st->dead)
+		return RD_EXIT_DEAD;
+	return ret == 0 ? RD_EXIT_OK : RD_EXIT_PARTIAL;
 }
 
 int main(int argc, char **argv)
@@ -686,8 +756,13 @@ int main(int argc, char **argv)
 	a.m.verbosity = o.c.verbosity;
 	a.tty = isatty(STDERR_FILENO) && o.c.verbosity >= 0;
 	buf_init(&a.out);
+	buf_init(&a.url);
+	if (!o.no_redact && redact_new(NULL, 0, &a.red, &err) < 0) {
+		msg_error(&a.m, "%s", err.msg);
+		goto out;
+	}
 	memset(&st, 0, sizeof(st));
-	if (cli_spool_dir(o.c.dir, dir, sizeof(dir), &err) < 0) {
+	if (cli_spool_location(o.c.spool, dir, sizeof(dir), &err) < 0) {
 		msg_usage(&a.m, "%s", err.msg);
 		goto out;
 	}
@@ -696,8 +771,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.use_stdin) {
-		if (read_ids(sel, &a.m) < 0)
+		if ((ret = idin_read(STDIN_FILENO, sel, &err)) < 0) {
+			msg_error(&a.m, "standard input%s %s",
+				  ret == RD_E_INVAL ? "," : ":", err.msg);
 			goto out;
+		}
 		if (sel_nids(sel) == 0) {
 			if (o.c.verbosity >= 0)
 				fprintf(stderr, "rd-replay: no ids on standard input; nothing to do\n");
@@ -723,30 +801,32 @@ int main(int argc, char **argv)
 	o.r.on_progress = on_progress;
 	o.r.on_notice = on_notice;
 	o.r.on_dry = on_dry;
+	o.r.on_gate_line = on_gate_line;
+	if (o.r.revive) {
+		journal_user(o.user, sizeof(o.user));
+		o.r.revive_user = o.user;
+	}
 	ret = replay_run(&o.r, &st, &err);
 	flush_out(&a);
-	if (ret == RD_E_LOCKED) {
-		msg_error(&a.m, "another rd-replay is running on this spool (%s)", err.msg);
-		status = RD_EXIT_LOCKED;
-		goto out;
-	}
+	status = exit_status(&a, ret, &st);
 	if (ret < 0) {
+		/* Locked: err names the holder; nothing was done. */
 		clear_progress(&a);
 		msg_error(&a.m, "%s", err.msg);
-		summary(&a, &st);
+		if (ret != RD_E_LOCKED)
+			summary(&a, &st, 1);
 		goto out;
 	}
-	summary(&a, &st);
-	status = ret == 0 ? RD_EXIT_OK : RD_EXIT_PARTIAL;
-	if (o.r.dry)
-		status = RD_EXIT_OK;
+	summary(&a, &st, 0);
 	if (a.out_broken && errno != EPIPE) {
 		msg_error(&a.m, "cannot write to standard output");
 		status = RD_EXIT_ERROR;
 	}
 out:
 	sel_free(sel);
+	redact_free(a.red);
 	buf_release(&a.out);
+	buf_release(&a.url);
 	opts_release(&o);
 	return status;
 }

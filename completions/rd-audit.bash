@@ -6,7 +6,7 @@ _rd_audit()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 
 	case $prev in
-	-d | --dir)
+	--spool)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	--html)
@@ -24,14 +24,16 @@ _rd_audit()
 		done
 		return ;;
 	--where | --match-url | --since | --until | --route-rule | --max-groups | \
+	--failure | --limit | --prom-label | \
 	--show | --redact)
 		return ;;
 	esac
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '-d --dir --json -q --quiet -v --verbose
+		COMPREPLY=($(compgen -W '--spool --json -q --quiet -v --verbose
 			-h --help -V --version --where --match-url --since --until
-			--route-rule --max-groups --prom --html --list --show --redact
+			--route-rule --max-groups --failure --limit --stdin --prom --prom-label
+			--html --list --show --redact
 			--no-redact --verify --fail-if' -- "$cur"))
 	fi
 } &&

@@ -6,19 +6,23 @@ _rd_capture()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 
 	case $prev in
-	-d | --dir)
+	--spool)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
-	-i | --input | --reject | --cacert)
+	--input | --reject | --cacert | -o | --output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	--data | --data-binary)
+	-d | --data | --data-ascii | --data-binary | --data-urlencode | --json | \
+	-H | --header | -w | --write-out)
 		if [[ $cur == @* ]]; then
 			COMPREPLY=($(compgen -f -P @ -- "${cur#@}"))
 		fi
 		return ;;
 	--fsync)
 		COMPREPLY=($(compgen -W 'always batch interval never' -- "$cur"))
+		return ;;
+	--format)
+		COMPREPLY=($(compgen -W 'ids json' -- "$cur"))
 		return ;;
 	--scheme)
 		COMPREPLY=($(compgen -W 'http https' -- "$cur"))
@@ -29,21 +33,28 @@ _rd_capture()
 	--failure)
 		COMPREPLY=($(compgen -W 'timeout connect dns tls http_429 http_500 http_502 http_503 http_504 unknown' -- "$cur"))
 		return ;;
-	-H | --header | --data-raw | --jq | --status | --message | --attempts | \
-	--idempotency-key | --tag | --fsync-interval | --segment-size | \
-	--max-spool-size | --max-record-size | --timeout | --connect-timeout | \
-	--success)
+	--data-raw | -u | --user | -A | --user-agent | -e | --referer | \
+	-b | --cookie | --jq | --status | --message | --attempts | \
+	--idempotency-key | --idempotency-header | --tag | --fsync-interval | \
+	--segment-size | --max-spool-size | --max-record-size | -m | \
+	--max-time | --timeout | --connect-timeout | --max-redirs | --success)
 		return ;;
 	esac
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '-d --dir --json -q --quiet -v --verbose
-			-h --help -V --version -i --input --raw --scheme --jq
-			-X --request -H --header --data --data-binary --data-raw
+		COMPREPLY=($(compgen -W '--spool -q --quiet -v --verbose
+			-h --help -V --version --input --raw --scheme --jq
+			-X --request -H --header -d --data --data-ascii --data-binary
+			--data-raw --data-urlencode --json -G --get -u --user
+			-A --user-agent -e --referer -b --cookie --compressed
 			--failure --status --message --attempts --idempotency-key --tag
 			--fsync --fsync-interval --segment-size --max-spool-size
-			--max-record-size --reject --try --timeout --connect-timeout
-			-k --insecure --cacert --success' -- "$cur"))
+			--max-record-size --try --idempotency-header
+			--no-idempotency-key --success -i --include -o --output
+			-w --write-out -f --fail --fail-with-body -L --location
+			--max-redirs -m --max-time --timeout --connect-timeout
+			-k --insecure --cacert -s --silent -S --show-error
+			--format --reject' -- "$cur"))
 	fi
 } &&
 	complete -F _rd_capture rd-capture

@@ -6,11 +6,14 @@ _rd_health()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 
 	case $prev in
-	-d | --dir)
+	--spool)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	--state | --cacert)
 		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--no-data)
+		COMPREPLY=($(compgen -W 'unhealthy healthy unknown' -- "$cur"))
 		return ;;
 	--check)
 		# Expressions hold < and >: insert them quoted, or the shell
@@ -31,11 +34,11 @@ _rd_health()
 	esac
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '-d --dir --json -q --quiet -v --verbose
+		COMPREPLY=($(compgen -W '--spool --json -q --quiet -v --verbose
 			-h --help -V --version -u --url -n --samples --timeout --expect
 			-H --header --jq --match -k --insecure --cacert --prom --promql
-			--metrics --metric --spool --window --check --state --open-after
-			--cooldown --close-after --nagios -w --warning -c --critical' -- "$cur"))
+			--metrics --metric --from-spool --window --check --state --open-after
+			--cooldown --close-after --nagios --no-data -w --warning -c --critical' -- "$cur"))
 	fi
 } &&
 	complete -F _rd_health rd-health

@@ -6,7 +6,7 @@ _rd_replay()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 
 	case $prev in
-	-d | --dir)
+	--spool)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	--cacert)
@@ -26,7 +26,8 @@ _rd_replay()
 	--backoff | --backoff-max | --success | --where | --match-url | \
 	--since | --until | --limit | --target | -H | --header | \
 	--drop-header | --idempotency-header | --allow-host | --timeout | \
-	--connect-timeout | --max-time | --grace)
+	--connect-timeout | --max-time | --grace | --max-age | \
+	--response-bytes | --reason | --max-revives)
 		return ;;
 	esac
 
@@ -35,16 +36,17 @@ _rd_replay()
 		return
 	fi
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '-d --dir --json -q --quiet -v --verbose
+		COMPREPLY=($(compgen -W '--spool --json -q --quiet -v --verbose
 			-h --help -V --version --rate --burst -c --concurrency
 			--adaptive --adaptive-start --latency-target --error-target
 			--gate --gate-every --gate-timeout --max-attempts --backoff
 			--backoff-max --success --where --match-url --since --until
 			--failure --limit --stdin --revive --target -H --header
-			--drop-header --idempotency-header --no-idempotency-key
+			--drop-header --idempotency-header --no-idempotency-key --no-redact
 			--allow-host --timeout --connect-timeout -k --insecure --cacert
 			--http1.1 --http2-prior-knowledge --max-time --grace
-			--dry-run' -- "$cur"))
+			--dry-run --max-age --response-bytes --reason --max-revives
+			--force' -- "$cur"))
 	fi
 } &&
 	complete -F _rd_replay rd-replay

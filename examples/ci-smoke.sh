@@ -7,7 +7,7 @@
 # Exit 0 when the smoke test passes.
 set -eu
 : "${SERVICE_URL:?set SERVICE_URL}"
-export RD_DIR=${RD_DIR:-$(mktemp -d)/spool}
+export RD_SPOOL=${RD_SPOOL:-$(mktemp -d)/spool}
 
 # healthy: fast, no errors, and the body says so
 rd-health --url "$SERVICE_URL/health" -n 10 --check 'p99<500ms' \

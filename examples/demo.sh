@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 2' INT TERM
-export RD_DIR="$tmp/spool"
+export RD_SPOOL="$tmp/spool"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; sh -c "$*"; }
@@ -108,7 +108,7 @@ say "7. rd-audit: what failed, what came back, and the extra traffic replay caus
 report=${DEMO_REPORT:-${TMPDIR:-/tmp}/redrive-demo-report.html}
 run "rd-audit --html '$report' | head -12"
 printf '(open %s in a browser: the postmortem report, kept after the demo)\n' "$report"
-run "gzip -t '$RD_DIR'/*.ndjson.gz && echo 'gzip -t: ok'"
+run "gzip -t '$RD_SPOOL'/*.ndjson.gz && echo 'gzip -t: ok'"
 
 say "8. kill -9 in the middle of a capture stream: every printed id survives"
 ( while cat "$tmp/failed.ndjson"; do :; done ) | rd-capture > "$tmp/acked" &
@@ -119,8 +119,8 @@ wait $pid 2>/dev/null || true
 acked=$(grep -c . "$tmp/acked" || true)
 # The next writer repairs a torn tail, if the kill left one, and says so.
 run "echo '{\"method\":\"GET\",\"url\":\"$svc/after-crash\"}' | rd-capture >/dev/null"
-gzip -t "$RD_DIR"/*.ndjson.gz
-zcat "$RD_DIR"/*.ndjson.gz | jq -r 'select(.kind == "request") | .id' | sort > "$tmp/stored"
+gzip -t "$RD_SPOOL"/*.ndjson.gz
+zcat "$RD_SPOOL"/*.ndjson.gz | jq -r 'select(.kind == "request") | .id' | sort > "$tmp/stored"
 missing=$(sort "$tmp/acked" | comm -23 - "$tmp/stored" | wc -l)
 printf 'acknowledged before the kill: %s, missing after it: %s\n' "$acked" "$missing"
 [ "$missing" -eq 0 ] || fail "acknowledged records were lost"

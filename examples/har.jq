@@ -1,7 +1,7 @@
 # examples/har.jq - turn a HAR file (a browser's DevTools "Export HAR",
 # Playwright's recordHar, or a proxy's export) into redrive records.
 #
-#   rd-capture --jq "$(cat examples/har.jq)" -i session.har
+#   rd-capture --jq "$(cat examples/har.jq)" --input session.har
 #
 # Only one service's requests (a browser records every host it talked to):
 #

@@ -3,7 +3,7 @@
 # outage, as a script an on-call engineer can run step by step or whole.
 #
 #   PAYMENTS_URL   base URL of the payments service (its /health answers JSON)
-#   RD_DIR         the spool the payment clients capture into
+#   RD_SPOOL         the spool the payment clients capture into
 #   WAIT           how long to wait for recovery (default 10m)
 #
 # 1. how bad is it: health now, and what the spool holds;
@@ -14,7 +14,7 @@
 # Exit 0 when the backlog is delivered; 1 when something needs a human.
 set -u
 : "${PAYMENTS_URL:?set PAYMENTS_URL, e.g. http://payments.internal:8080}"
-: "${RD_DIR:?set RD_DIR to the payments spool}"
+: "${RD_SPOOL:?set RD_SPOOL to the payments spool}"
 WAIT=${WAIT:-10m}
 state=${STATE_DIR:-/tmp}/payments.breaker
 # the gate: a breaker that opens at once and needs 3 healthy checks in a

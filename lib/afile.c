@@ -17,6 +17,13 @@
 int afile_write_at(int dirfd, const char *dirpath, const char *name,
 		   const struct iovec *iov, int iovcnt, struct rd_err *err)
 {
+	return afile_put_at(dirfd, dirpath, name, iov, iovcnt, 0, err);
+}
+
+int afile_put_at(int dirfd, const char *dirpath, const char *name,
+		 const struct iovec *iov, int iovcnt, unsigned flags,
+		 struct rd_err *err)
+{
 	char tmp[512];
 	int fd, ret = 0;
 
@@ -43,7 +50,7 @@ int afile_write_at(int dirfd, const char *dirpath, const char *name,
 			len -= (size_t)w;
 		}
 	}
-	if (sysio_fsync(fd) < 0) {
+	if (!(flags & AFILE_NO_SYNC) && sysio_fsync(fd) < 0) {
 		ret = rd_err_sys(err, errno, "fsync '%s/%s'", dirpath, tmp);
 		goto fail;
 	}
@@ -57,7 +64,7 @@ int afile_write_at(int dirfd, const char *dirpath, const char *name,
 		ret = rd_err_sys(err, errno, "rename '%s/%s'", dirpath, tmp);
 		goto fail;
 	}
-	if (sysio_fsync(dirfd) < 0)
+	if (!(flags & AFILE_NO_SYNC) && sysio_fsync(dirfd) < 0)
 		return rd_err_sys(err, errno, "fsync '%s'", dirpath);
 	return 0;
 fail:

@@ -18,6 +18,21 @@
 int afile_write_at(int dirfd, const char *dirpath, const char *name,
 		   const struct iovec *iov, int iovcnt, struct rd_err *err);
 
+/* Flags of afile_put_at. */
+enum {
+	/* No fsync of the file or the directory: readers still see the old
+	 * content or the new, never a mix, but a power loss may keep the
+	 * old file, or leave an empty one.  For files that are only a
+	 * picture of the moment (a status rewritten every second), where
+	 * two fsyncs a second would cost the log's writers. */
+	AFILE_NO_SYNC = 1
+};
+
+/* afile_write_at with flags. */
+int afile_put_at(int dirfd, const char *dirpath, const char *name,
+		 const struct iovec *iov, int iovcnt, unsigned flags,
+		 struct rd_err *err);
+
 /* The same for a path: its directory is opened for the rename and sync. */
 int afile_write(const char *path, const void *data, size_t len,
 		struct rd_err *err);

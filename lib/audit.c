@@ -290,6 +290,8 @@ static void fold_request(struct audit *a, const struct spool_item *it)
 		return;
 	if (a->o.sel && sel_match(a->o.sel, &q, it->line, it->len, &err) != 1)
 		return;
+	if (a->o.limit && a->n >= a->o.limit)
+		return;
 	if (a->n == a->cap) {
 		a->cap = a->cap ? a->cap * 2 : 1024;
 		a->recs = xrealloc(a->recs, a->cap * sizeof(*a->recs));

@@ -20,6 +20,7 @@
 #include "hist.h"
 #include "idtab.h"
 #include "rd.h"
+#include "replay_status.h"
 #include "sel.h"
 #include "spool.h"
 
@@ -53,6 +54,10 @@ struct audit_summary {
 	/* captures and attempts per bucket of the span */
 	uint64_t tl_captures[AUDIT_TIMELINE], tl_attempts[AUDIT_TIMELINE];
 	uint64_t bad_lines;         /* lines that claim a kind and do not parse */
+	/* Facts from beside the log, set by the caller: */
+	struct replay_status replay;/* the last replay's status file */
+	int have_replay;            /* a replay ever wrote one */
+	uint64_t spool_bytes;       /* spool_usage */
 };
 
 struct audit_rule {
@@ -65,6 +70,7 @@ struct audit_opts {
 	const struct audit_rule *rules;
 	size_t nrules;
 	size_t max_groups;         /* per dimension; default 50 */
+	uint64_t limit;            /* the first N selected requests; 0: all */
 	int64_t now_ms;
 };
 

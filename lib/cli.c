@@ -21,7 +21,7 @@ void cli_common_init(struct cli_common *c)
 int cli_common_opt(struct cli_common *c, int opt, const char *arg)
 {
 	switch (opt) {
-	case 'd': c->dir = arg; return 1;
+	case CLI_OPT_SPOOL: c->spool = arg; return 1;
 	case CLI_OPT_JSON: c->json = 1; return 1;
 	case 'q': c->verbosity = -1; return 1;
 	case 'v': if (c->verbosity >= 0) c->verbosity++; return 1;
@@ -31,15 +31,15 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg)
 	}
 }
 
-int cli_spool_dir(const char *explicit_dir, char *out, size_t n,
-		  struct rd_err *err)
+int cli_spool_location(const char *given, char *out, size_t n,
+		       struct rd_err *err)
 {
 	const char *e;
 	int k;
 
-	if (explicit_dir && *explicit_dir)
-		k = snprintf(out, n, "%s", explicit_dir);
-	else if ((e = getenv("RD_DIR")) && *e)
+	if (given && *given)
+		k = snprintf(out, n, "%s", given);
+	else if ((e = getenv("RD_SPOOL")) && *e)
 		k = snprintf(out, n, "%s", e);
 	else if ((e = getenv("XDG_STATE_HOME")) && *e == '/')
 		k = snprintf(out, n, "%s/redrive/spool", e);
@@ -47,7 +47,7 @@ int cli_spool_dir(const char *explicit_dir, char *out, size_t n,
 		k = snprintf(out, n, "%s/.local/state/redrive/spool", e);
 	else
 		return rd_err_set(err, RD_E_INVAL,
-				  "no spool directory: give --dir or set RD_DIR");
+				  "no spool location: give --spool or set RD_SPOOL");
 	if (k < 0 || (size_t)k >= n)
 		return rd_err_set(err, RD_E_INVAL, "spool path is too long");
 	return 0;
@@ -235,4 +235,17 @@ const char *cli_opt_error(int c, char *const argv[], char *buf, size_t n)
 	else
 		snprintf(buf, n, "unknown option '%s'", name);
 	return buf;
+}
+
+int cli_long_exact(const struct option *longs, int idx, char *const argv[])
+{
+	const struct option *o = &longs[idx];
+	/* the option's own word: before its separate value, if it took one */
+	const char *w = o->has_arg == required_argument && optind >= 2 &&
+			optarg == argv[optind - 1] ? argv[optind - 2] :
+			argv[optind - 1];
+	size_t n = strlen(o->name);
+
+	return strncmp(w, "--", 2) == 0 && strncmp(w + 2, o->name, n) == 0 &&
+	       (w[2 + n] == '\0' || w[2 + n] == '=');
 }

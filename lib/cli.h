@@ -16,23 +16,27 @@
  * long-only ids start at CLI_OPT_TOOL. */
 enum {
 	CLI_OPT_JSON = 0x1000,
+	CLI_OPT_SPOOL,
 	CLI_OPT_TOOL = 0x1100
 };
 
 /* The common flags, spliced into each tool's option table. */
 /* The leading ':' makes getopt report a missing value as ':' and stay
  * quiet; the tool prints cli_opt_error instead. */
-#define CLI_COMMON_SHORT ":d:qvhV"
+#define CLI_COMMON_SHORT ":qvhV"
 #define CLI_COMMON_LONG                                      \
-	{ "dir", required_argument, NULL, 'd' },             \
-	{ "json", no_argument, NULL, CLI_OPT_JSON },         \
+	CLI_COMMON_LONG_NO_JSON,                             \
+	{ "json", no_argument, NULL, CLI_OPT_JSON }
+/* rd-capture's --json is curl's (a JSON body): it takes the rest. */
+#define CLI_COMMON_LONG_NO_JSON                              \
+	{ "spool", required_argument, NULL, CLI_OPT_SPOOL }, \
 	{ "quiet", no_argument, NULL, 'q' },                 \
 	{ "verbose", no_argument, NULL, 'v' },               \
 	{ "help", no_argument, NULL, 'h' },                  \
 	{ "version", no_argument, NULL, 'V' }
 
 struct cli_common {
-	const char *dir; /* borrowed from argv or the environment */
+	const char *spool; /* --spool, borrowed from argv */
 	int json;
 	int verbosity;   /* -1 with -q, +1 per -v */
 	int help;
@@ -44,12 +48,13 @@ void cli_common_init(struct cli_common *c);
 int cli_common_opt(struct cli_common *c, int opt, const char *arg);
 
 /*
- * The spool location: explicit, else $RD_DIR, else
- * $XDG_STATE_HOME/redrive/spool, else $HOME/.local/state/redrive/spool.
- * Writes into out (size n); returns 0 or RD_E_INVAL when none can be made.
+ * The spool location (a directory, or a backend's URL): --spool, else
+ * $RD_SPOOL, else $XDG_STATE_HOME/redrive/spool, else
+ * $HOME/.local/state/redrive/spool.  Writes into out (size n); returns 0
+ * or RD_E_INVAL when none can be made.
  */
-int cli_spool_dir(const char *explicit_dir, char *out, size_t n,
-		  struct rd_err *err);
+int cli_spool_location(const char *given, char *out, size_t n,
+		       struct rd_err *err);
 
 /* Unsigned decimal integer in [min, max]. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -78,6 +83,14 @@ const char *cli_opt_error(int c, char *const argv[], char *buf, size_t n);
  */
 int cli_help_version(const struct cli_common *c, const char *prog,
 		     const char *usage);
+/*
+ * After getopt_long returned the long option longs[idx]: 1 when it was
+ * typed in full, 0 when getopt took an abbreviation ("--head" for
+ * "--header").  A tool that stands in for another program, whose own
+ * options would be read as abbreviations of its, refuses those.
+ */
+int cli_long_exact(const struct option *longs, int idx, char *const argv[]);
+
 /* Append s (borrowed) to the growing array *v of *n strings; the caller
  * frees the array with free(). */
 void cli_list_add(const char ***v, size_t *n, const char *s);

@@ -79,6 +79,19 @@ int health_validate(const struct health_opts *o, struct rd_err *err)
 		return rd_err_set(err, RD_E_INVAL, "--promql needs a --check on value, such as 'value>=0.99'");
 	if (o->nsel && !any_check(o, counter_metrics))
 		return rd_err_set(err, RD_E_INVAL, "--metric needs a --check on value or rate");
+	for (size_t i = 0; i < o->nchecks; i++)
+		if (o->nsel && !o->keeps_state && strcmp(o->checks[i].metric, "rate") == 0)
+			return rd_err_set(err, RD_E_INVAL,
+					  "--check '%s': a rate needs the counter of an earlier run: give --state",
+					  o->checks[i].text);
+	for (size_t i = 0; i < o->nsel; i++) {
+		struct prom_sel *sel = NULL;
+		struct rd_err e2;
+
+		if (prom_sel_new(o->selectors[i], &sel, &e2) < 0)
+			return rd_err_set(err, RD_E_INVAL, "--metric: %s", e2.msg);
+		prom_sel_free(sel);
+	}
 	if (o->spool && !any_check(o, spool_metrics))
 		return rd_err_set(err, RD_E_INVAL, "--spool needs a --check, such as 'error_rate<5%%'");
 	return 0;
@@ -103,7 +116,15 @@ static void put(struct health_source *s, const char *name, double v)
 	s->m[s->nm].name = name;
 	s->m[s->nm].value = v;
 	s->m[s->nm].unit = thr_metric_unit(name);
+	s->m[s->nm].nodata = 0;
 	s->nm++;
+}
+
+/* A metric that was read, and has nothing yet. */
+static void put_nodata(struct health_source *s, const char *name)
+{
+	put(s, name, NAN);
+	s->m[s->nm - 1].nodata = 1;
 }
 
 static void add_res(struct health_eval *ev, const struct thr *t, const char *text,
@@ -119,6 +140,7 @@ static void add_res(struct health_eval *ev, const struct thr *t, const char *tex
 	r->value = v;
 	r->unit = u;
 	r->ok = ok;
+	r->nodata = 0;
 }
 
 static int gather_urls(const struct health_opts *o, struct health_eval *ev,
@@ -160,9 +182,8 @@ static void gather_promql(const struct health_opts *o, struct health_eval *ev)
 			continue;
 		}
 		if (n == 0) {
-			s->failed = 1;
-			snprintf(s->why, sizeof(s->why), "the query returned no data");
-			put(s, "value", NAN);
+			snprintf(s->why, sizeof(s->why), "the query returned no series");
+			put_nodata(s, "value");
 		}
 		/* Several series: each one is a value the checks must pass;
 		 * the source keeps them all (up to its slots) in order. */
@@ -210,12 +231,16 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 			s->failed = 1;
 			snprintf(s->why, sizeof(s->why), "%s", err.msg);
 		} else if (ns == 0) {
-			s->failed = 1;
 			sum = NAN;
 			snprintf(s->why, sizeof(s->why), "no series matches");
 		}
 		prom_sel_free(sel);
 		snprintf(key, sizeof(key), "%s %s", o->metrics_url, o->selectors[i]);
+		if (!s->failed && ns == 0) {
+			put_nodata(s, "value");
+			put_nodata(s, "rate");
+			continue;
+		}
 		if (!s->failed && o->brk) {
 			const struct breaker_sample *prev = breaker_sample_get(o->brk, key);
 
@@ -233,7 +258,10 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 			snprintf(s->why, sizeof(s->why), "no rate without --state");
 		}
 		put(s, "value", sum);
-		put(s, "rate", rate);
+		if (!s->failed && o->brk && isnan(rate))
+			put_nodata(s, "rate");   /* the first run */
+		else
+			put(s, "rate", rate);
 	}
 	http_once_release(&res);
 }
@@ -370,9 +398,17 @@ static void judge(const struct health_opts *o, struct health_eval *ev)
 
 				if (strcmp(s->m[k].name, t->metric) != 0)
 					continue;
-				/* no data (NAN) never passes */
-				add_res(ev, t, t->text, i, s->m[k].value, t->unit,
-					thr_holds(t, s->m[k].value));
+				/* no value (NAN) never passes; no data passes
+				 * only when --no-data says so */
+				if (s->m[k].nodata) {
+					add_res(ev, t, t->text, i, NAN, t->unit,
+						o->no_data == HEALTH_NODATA_HEALTHY);
+					ev->res[ev->nres - 1].nodata = 1;
+					ev->unknown |= o->no_data == HEALTH_NODATA_UNKNOWN;
+				} else {
+					add_res(ev, t, t->text, i, s->m[k].value, t->unit,
+						thr_holds(t, s->m[k].value));
+				}
 				checked = 1;
 				rate_checked |= strcmp(t->metric, "error_rate") == 0;
 			}

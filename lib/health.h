@@ -35,8 +35,17 @@ enum health_kind {
 
 struct health_metric {
 	const char *name;          /* static */
-	double value;              /* NAN: no data */
+	double value;              /* NAN: no value */
 	enum thr_unit unit;
+	int nodata;                /* read fine, but nothing there yet: no
+				    * series, an empty query, no rate yet */
+};
+
+/* What a check on a metric with no data gives (--no-data). */
+enum health_nodata {
+	HEALTH_NODATA_UNHEALTHY = 0, /* fails: a gate stays closed */
+	HEALTH_NODATA_HEALTHY,       /* passes */
+	HEALTH_NODATA_UNKNOWN        /* fails, and --nagios says UNKNOWN */
 };
 
 struct health_source {
@@ -56,6 +65,7 @@ struct health_result {
 	double value;              /* NAN: no data, or the source failed */
 	enum thr_unit unit;
 	int ok;
+	int nodata;                /* judged by the --no-data policy */
 };
 
 struct health_opts {
@@ -73,6 +83,8 @@ struct health_opts {
 	const struct thr *checks;
 	size_t nchecks;
 	struct breaker *brk;       /* keeps counter samples; may be NULL */
+	int keeps_state;           /* --state given: brk will be set */
+	enum health_nodata no_data;
 	int64_t now_ms;
 };
 
@@ -82,6 +94,8 @@ struct health_eval {
 	struct health_result *res;
 	size_t nres;
 	int healthy;               /* every result ok, every source read */
+	int unknown;               /* a check had no data, and the policy
+				    * is HEALTH_NODATA_UNKNOWN */
 };
 
 /* 1 when some source the options give measures metric. */

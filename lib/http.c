@@ -22,6 +22,7 @@
 #include "clk.h"
 #include "http.h"
 #include "lazy.h"
+#include "redact.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -35,6 +36,7 @@ struct xfer {
 	int64_t retry_after_ms;
 	int refused;
 	struct buf rhdrs, rbody;
+	uint64_t body_seen;         /* body bytes received */
 	char errbuf[CURL_ERROR_SIZE];
 	struct xfer *next;          /* free list, or the live list */
 	struct xfer **prevp;
@@ -42,6 +44,7 @@ struct xfer {
 
 struct http {
 	struct http_opts o;
+	struct http_info info;      /* of the transfer being reported */
 	CURLM *m;
 	struct xfer *free_list;
 	struct xfer *live;
@@ -118,6 +121,7 @@ static void xfer_clear(struct xfer *x)
 	x->body = x->url = x->method = NULL;
 	buf_reset(&x->rhdrs);
 	buf_reset(&x->rbody);
+	x->body_seen = 0;
 }
 
 static void live_unlink(struct xfer *x)
@@ -164,6 +168,8 @@ void http_free(struct http *h)
 		xfer_destroy(x);
 	}
 	curl_multi_cleanup(h->m);
+	buf_release(&h->info.url_effective);
+	buf_release(&h->info.redirect_url);
 	free(h);
 }
 
@@ -176,11 +182,17 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct xfer *x = ud;
 	size_t len = size * n;
+	const struct http_opts *o = &x->h->o;
 
-	if (x->h->o.keep_response) {
-		if (x->rbody.len + len > x->h->o.max_response)
+	x->body_seen += len;
+	if (o->keep_response) {
+		if (x->rbody.len + len > o->max_response)
 			return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 		buf_add(&x->rbody, p, len);
+	} else if (o->keep_head && x->rbody.len < o->body_peek) {
+		size_t room = o->body_peek - x->rbody.len;
+
+		buf_add(&x->rbody, p, len < room ? len : room);
 	}
 	return len;
 }
@@ -194,7 +206,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		/* A new response (after 1xx): forget the previous one. */
 		x->retry_after_ms = -1;
-		buf_reset(&x->rhdrs);
+		if (!x->h->o.all_heads)
+			buf_reset(&x->rhdrs);
+		buf_reset(&x->rbody);
+		x->body_seen = 0;
 	} else if (len > sizeof(ra) - 1 &&
 		   strncasecmp(p, ra, sizeof(ra) - 1) == 0) {
 		const char *v = p + sizeof(ra) - 1, *end = p + len;
@@ -207,7 +222,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		x->retry_after_ms = http_parse_retry_after(v, (size_t)(end - v),
 							   clk_wall_ms());
 	}
-	if (x->h->o.keep_response)
+	if (x->h->o.keep_response ||
+	    (x->h->o.keep_head && x->rhdrs.len + len <= HTTP_HEAD_MAX))
 		buf_add(&x->rhdrs, p, len);
 	return len;
 }
@@ -321,7 +337,16 @@ int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 
 	curl_easy_setopt(e, CURLOPT_URL, x->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Never on replay; `rd-capture --try -L` asks, as curl -L does. */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->follow ? 1L : 0L);
+	if (o->follow) {
+		curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirs ? o->max_redirs : 50L);
+		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	}
+	/* "": decode what libcurl can; the request's own Accept-Encoding
+	 * header, which --compressed put there, is the one sent. */
+	if (o->decode)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L); /* no dot-segment folding */
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
@@ -428,6 +453,70 @@ static enum http_err map_code(CURLcode c, int refused)
 	}
 }
 
+static double secs(CURL *e, CURLINFO what)
+{
+	curl_off_t us = 0;
+
+	curl_easy_getinfo(e, what, &us);
+	return (double)us / 1e6;
+}
+
+static uint64_t count(CURL *e, CURLINFO what)
+{
+	curl_off_t v = 0;
+	long l = 0;
+
+	if (what == CURLINFO_HEADER_SIZE || what == CURLINFO_REQUEST_SIZE) {
+		curl_easy_getinfo(e, what, &l);
+		return l > 0 ? (uint64_t)l : 0;
+	}
+	curl_easy_getinfo(e, what, &v);
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+static void info_str(CURL *e, CURLINFO what, char *out, size_t n)
+{
+	char *s = NULL;
+
+	curl_easy_getinfo(e, what, &s);
+	snprintf(out, n, "%s", s ? s : "");
+}
+
+/* The facts -w asks about, read from the finished handle. */
+static const struct http_info *collect_info(struct http *h, CURL *e)
+{
+	struct http_info *in = &h->info;
+	char *u = NULL;
+	long v = 0;
+
+	buf_reset(&in->url_effective);
+	buf_reset(&in->redirect_url);
+	if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &u) == CURLE_OK && u)
+		buf_adds(&in->url_effective, u);
+	u = NULL;
+	if (curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &u) == CURLE_OK && u)
+		buf_adds(&in->redirect_url, u);
+	info_str(e, CURLINFO_CONTENT_TYPE, in->content_type, sizeof(in->content_type));
+	info_str(e, CURLINFO_PRIMARY_IP, in->remote_ip, sizeof(in->remote_ip));
+	curl_easy_getinfo(e, CURLINFO_PRIMARY_PORT, &in->remote_port);
+	curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &in->num_redirects);
+	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v);
+	in->version = v == CURL_HTTP_VERSION_1_0 ? 10 : v == CURL_HTTP_VERSION_1_1 ? 11 :
+		      v == CURL_HTTP_VERSION_2_0 ? 20 : v == CURL_HTTP_VERSION_3 ? 30 : 0;
+	in->size_download = count(e, CURLINFO_SIZE_DOWNLOAD_T);
+	in->size_upload = count(e, CURLINFO_SIZE_UPLOAD_T);
+	in->size_header = count(e, CURLINFO_HEADER_SIZE);
+	in->size_request = count(e, CURLINFO_REQUEST_SIZE);
+	in->t_namelookup = secs(e, CURLINFO_NAMELOOKUP_TIME_T);
+	in->t_connect = secs(e, CURLINFO_CONNECT_TIME_T);
+	in->t_appconnect = secs(e, CURLINFO_APPCONNECT_TIME_T);
+	in->t_pretransfer = secs(e, CURLINFO_PRETRANSFER_TIME_T);
+	in->t_starttransfer = secs(e, CURLINFO_STARTTRANSFER_TIME_T);
+	in->t_redirect = secs(e, CURLINFO_REDIRECT_TIME_T);
+	in->t_total = secs(e, CURLINFO_TOTAL_TIME_T);
+	return in;
+}
+
 static int harvest(struct http *h, http_done_fn done, void *ctx)
 {
 	CURLMsg *msg;
@@ -459,6 +548,9 @@ static int harvest(struct http *h, http_done_fn done, void *ctx)
 		res.retry_after_ms = x->retry_after_ms;
 		res.headers = &x->rhdrs;
 		res.body = &x->rbody;
+		res.body_bytes = x->body_seen;
+		if (h->o.want_info)
+			res.info = collect_info(h, x->e);
 		done(ctx, &res);
 		xfer_recycle(h, x);
 		n++;
@@ -488,12 +580,16 @@ void http_once_init(struct http_once *r)
 	r->retry_after_ms = -1;
 	buf_init(&r->headers);
 	buf_init(&r->body);
+	buf_init(&r->info.url_effective);
+	buf_init(&r->info.redirect_url);
 }
 
 void http_once_release(struct http_once *r)
 {
 	buf_release(&r->headers);
 	buf_release(&r->body);
+	buf_release(&r->info.url_effective);
+	buf_release(&r->info.redirect_url);
 }
 
 static void once_done(void *ctx, const struct http_res *res)
@@ -510,6 +606,19 @@ static void once_done(void *ctx, const struct http_res *res)
 		res->headers->len);
 	buf_reset(&o->body);
 	buf_add(&o->body, res->body->data ? res->body->data : "", res->body->len);
+	if (res->info) {
+		struct buf u = o->info.url_effective, rd = o->info.redirect_url;
+
+		o->info = *res->info;     /* the numbers and fixed strings */
+		o->info.url_effective = u; /* and copies of the URLs */
+		o->info.redirect_url = rd;
+		buf_reset(&o->info.url_effective);
+		buf_add(&o->info.url_effective, res->info->url_effective.data ?
+			res->info->url_effective.data : "", res->info->url_effective.len);
+		buf_reset(&o->info.redirect_url);
+		buf_add(&o->info.redirect_url, res->info->redirect_url.data ?
+			res->info->redirect_url.data : "", res->info->redirect_url.len);
+	}
 }
 
 int http_once(const struct http_opts *o, const struct http_req *r,
@@ -541,6 +650,19 @@ void http_escape(const char *s, struct buf *out)
 	curl_free(e);
 }
 
+/* An error about a URL, which names it with its secrets masked. */
+static int bad_url(struct rd_err *err, const char *url, const char *why)
+{
+	struct buf m;
+	int ret;
+
+	buf_init(&m);
+	redact_url(NULL, url, strlen(url), &m);
+	ret = rd_err_set(err, RD_E_INVAL, "'%s' %s", m.data ? m.data : "", why);
+	buf_release(&m);
+	return ret;
+}
+
 int http_url_host(const char *url, char *host, size_t n, struct rd_err *err)
 {
 	CURLU *u;
@@ -554,7 +676,7 @@ int http_url_host(const char *url, char *host, size_t n, struct rd_err *err)
 
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
-		ret = rd_err_set(err, RD_E_INVAL, "'%s' is not a valid URL", url);
+		ret = bad_url(err, url, "is not a valid URL");
 		goto out;
 	}
 	len = strlen(h);
@@ -563,7 +685,7 @@ int http_url_host(const char *url, char *host, size_t n, struct rd_err *err)
 		h[len -= 2] = '\0';
 	}
 	if (len >= n) {
-		ret = rd_err_set(err, RD_E_INVAL, "host of '%s' is too long", url);
+		ret = bad_url(err, url, "has a host that is too long");
 		goto out;
 	}
 	for (size_t i = 0; i <= len; i++)
@@ -588,11 +710,11 @@ int http_url_rebase(const char *url, const char *base, struct buf *out,
 	b = xcheck(curl_url());
 
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_PATH_AS_IS) != CURLUE_OK) {
-		ret = rd_err_set(err, RD_E_INVAL, "'%s' is not a valid URL", url);
+		ret = bad_url(err, url, "is not a valid URL");
 		goto out;
 	}
 	if (curl_url_set(b, CURLUPART_URL, base, 0) != CURLUE_OK) {
-		ret = rd_err_set(err, RD_E_INVAL, "'%s' is not a valid base URL", base);
+		ret = bad_url(err, base, "is not a valid base URL");
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_PATH, &path, 0);
@@ -602,7 +724,7 @@ int http_url_rebase(const char *url, const char *base, struct buf *out,
 	curl_url_set(b, CURLUPART_QUERY, NULL, 0);
 	curl_url_set(b, CURLUPART_FRAGMENT, NULL, 0);
 	if (curl_url_get(b, CURLUPART_URL, &bs, 0) != CURLUE_OK) {
-		ret = rd_err_set(err, RD_E_INVAL, "'%s' is not a valid base URL", base);
+		ret = bad_url(err, base, "is not a valid base URL");
 		goto out;
 	}
 	bl = strlen(bs);
@@ -755,4 +877,25 @@ const char *http_class_name(enum http_class c)
 	case HTTP_PERMANENT: break;
 	}
 	return "permanent";
+}
+
+int http_accept_encoding(char *out, size_t n, struct rd_err *err)
+{
+	const curl_version_info_data *v;
+	struct buf b;
+
+	if (lazy_curl_load(err) < 0)
+		return RD_E_UNSUPP;
+	v = curl_version_info(CURLVERSION_NOW);
+	buf_init(&b);
+	/* in the order curl --compressed writes them */
+	if (v->features & CURL_VERSION_LIBZ)
+		buf_adds(&b, "deflate, gzip");
+	if (v->features & CURL_VERSION_BROTLI)
+		buf_adds(&b, b.len ? ", br" : "br");
+	if (v->features & CURL_VERSION_ZSTD)
+		buf_adds(&b, b.len ? ", zstd" : "zstd");
+	snprintf(out, n, "%s", b.data ? b.data : "identity");
+	buf_release(&b);
+	return 0;
 }

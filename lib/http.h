@@ -30,6 +30,9 @@ enum http_version {
 	HTTP_V_2_PRIOR       /* HTTP/2 without upgrade, also in clear */
 };
 
+/* The most of a response head kept with keep_head. */
+#define HTTP_HEAD_MAX 16384
+
 struct http_opts {
 	uint64_t timeout_ms;          /* whole transfer; default 30 s */
 	uint64_t connect_timeout_ms;  /* default 10 s */
@@ -39,6 +42,19 @@ struct http_opts {
 	enum http_version version;
 	int keep_response;            /* keep response headers and body */
 	size_t max_response;          /* cap on a kept body; default 64 MiB */
+	/* Without keep_response: keep the header block of the final
+	 * response (at most HTTP_HEAD_MAX bytes) and the first body_peek
+	 * bytes of its body; the rest of the body is read and dropped, so a
+	 * large answer costs no memory and never fails the transfer. */
+	int keep_head;
+	size_t body_peek;
+	/* rd-capture --try only, as curl's options: */
+	int follow;                   /* -L: follow redirects */
+	long max_redirs;              /* with follow; 0: curl's 50 */
+	int decode;                   /* --compressed: decode the body */
+	int all_heads;                /* keep every response's header block,
+				       * after redirects too (-i -L) */
+	int want_info;                /* fill http_res.info (-w) */
 	/* Refuse connecting to this address (numeric, as curl gives it);
 	 * returns non-zero to refuse.  NULL: allow all. */
 	int (*refuse_addr)(void *ctx, const struct sockaddr *sa);
@@ -85,7 +101,10 @@ struct http_res {
 	double latency_ms;        /* from submit to completion */
 	int64_t retry_after_ms;   /* Retry-After as a delay, -1 when none */
 	const struct buf *headers;/* raw response headers, when kept */
-	const struct buf *body;   /* response body, when kept */
+	const struct buf *body;   /* response body, or its first bytes */
+	uint64_t body_bytes;      /* body bytes received, kept or not */
+	const struct http_info *info; /* with o->want_info, else NULL;
+				       * borrowed for the callback */
 };
 
 /* 1 for a header that frames the message (Content-Length,
@@ -140,6 +159,18 @@ int http_url_rebase(const char *url, const char *base, struct buf *out,
 		    struct rd_err *err);
 
 /* The result of http_once, owned by the caller. */
+/* What curl's -w reports about a finished transfer. */
+struct http_info {
+	struct buf url_effective, redirect_url;
+	char content_type[256], remote_ip[64];
+	long remote_port, num_redirects;
+	int version;                  /* 10, 11, 20, 30; 0 when none */
+	uint64_t size_download, size_upload, size_header, size_request;
+	/* seconds from the start of the transfer */
+	double t_namelookup, t_connect, t_appconnect, t_pretransfer;
+	double t_starttransfer, t_redirect, t_total;
+};
+
 struct http_once {
 	int status;
 	enum http_err err;
@@ -147,6 +178,7 @@ struct http_once {
 	double latency_ms;
 	int64_t retry_after_ms;
 	struct buf headers, body;  /* kept when o->keep_response */
+	struct http_info info;     /* with o->want_info */
 };
 
 void http_once_init(struct http_once *r);
@@ -157,6 +189,11 @@ void http_once_release(struct http_once *r);
  * code when it could not be made at all. */
 int http_once(const struct http_opts *o, const struct http_req *r,
 	      struct http_once *out, struct rd_err *err);
+
+/* The Accept-Encoding curl --compressed sends with this libcurl ("deflate,
+ * gzip, br, zstd" as its features allow), into out (size n).
+ * RD_E_UNSUPP when libcurl cannot be loaded. */
+int http_accept_encoding(char *out, size_t n, struct rd_err *err);
 
 /* Parse a Retry-After value (delay seconds or an HTTP date) relative to
  * now_ms (wall clock).  The delay in ms (>= 0), or -1 when unparsable. */

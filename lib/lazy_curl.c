@@ -23,7 +23,7 @@
 	X(curl_multi_info_read) X(curl_multi_perform) X(curl_multi_poll) \
 	X(curl_multi_setopt) X(curl_multi_strerror) X(curl_slist_append) \
 	X(curl_slist_free_all) X(curl_url) X(curl_url_cleanup) \
-	X(curl_url_get) X(curl_url_set)
+	X(curl_url_get) X(curl_url_set) X(curl_version_info)
 
 #define AS_INDEX(f) I_##f,
 enum { CURL_FNS(AS_INDEX) NFNS };
@@ -203,4 +203,9 @@ CURLUcode curl_url_set(CURLU *u, CURLUPart what, const char *part,
 		       unsigned int flags)
 {
 	return REAL(curl_url_set)(u, what, part, flags);
+}
+
+curl_version_info_data *curl_version_info(CURLversion v)
+{
+	return REAL(curl_version_info)(v);
 }

@@ -18,7 +18,9 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define CKPT_MAGIC "rd-replay-checkpoint-1\n"
+/* 2: entries carry a revive count; a version-1 checkpoint is folded
+ * again from the log rather than trusted with revive counts of zero. */
+#define CKPT_MAGIC "rd-replay-checkpoint-2\n"
 
 void pend_init(struct pend *p)
 {
@@ -61,6 +63,15 @@ void pend_set_state(struct pend *p, struct pend_ent *e, enum pend_state s)
 	count(p, e->state, -1);
 	e->state = (uint8_t)s;
 	count(p, e->state, 1);
+}
+
+void pend_revive(struct pend *p, struct pend_ent *e, long long n)
+{
+	pend_set_state(p, e, PEND_PENDING);
+	e->attempts = 0;
+	e->due_ms = 0;
+	e->revives = n > PEND_REVIVES_MAX ? PEND_REVIVES_MAX :
+		     n < 0 ? 0 : (uint8_t)n;
 }
 
 static struct pend_ent *add(struct pend *p, const unsigned char *bin)
@@ -154,11 +165,11 @@ int pend_fold(struct pend *p, const struct spool_item *it,
 			pend_set_state(p, e, PEND_DEAD);
 		break;
 	case REC_REVIVE:
-		if (e->state == PEND_DEAD) {
-			pend_set_state(p, e, PEND_PENDING);
-			e->attempts = 0;
-			e->due_ms = 0;
-		}
+		/* Older revive events carry no count: they count one more
+		 * than the entry had. */
+		if (e->state == PEND_DEAD)
+			pend_revive(p, e, ev.revives > 0 ? ev.revives :
+				    (long long)e->revives + 1);
 		break;
 	default:
 		break;
@@ -186,6 +197,8 @@ struct ckpt_head {
 	uint64_t n;
 };
 
+_Static_assert(sizeof(struct pend_ent) == 40,
+	       "a pending entry stays 40 bytes (pend.h)");
 _Static_assert(sizeof(struct ckpt_head) <= sizeof(((struct pend_ckpt *)0)->head),
 	       "checkpoint header fits");
 
@@ -226,6 +239,10 @@ int pend_load(struct pend *p, struct buf *b, struct spool_pos *resume,
 	if (len < sizeof(h) + sizeof(crc))
 		return rd_err_set(err, RD_E_CORRUPT, "checkpoint is truncated");
 	memcpy(&h, b->data, sizeof(h));
+	if (memcmp(h.magic, CKPT_MAGIC, sizeof(h.magic) - 2) == 0 &&
+	    memcmp(h.magic, CKPT_MAGIC, sizeof(h.magic)) != 0)
+		return rd_err_set(err, RD_E_CORRUPT,
+				  "it was written by another version of rd-replay");
 	if (memcmp(h.magic, CKPT_MAGIC, sizeof(h.magic)) != 0 ||
 	    h.ent_size != sizeof(struct pend_ent))
 		return rd_err_set(err, RD_E_CORRUPT, "checkpoint has an unknown format");

@@ -38,7 +38,11 @@ enum {
 	PEND_F_SEEN = 8       /* selection already decided */
 };
 
-/* 40 bytes: a million pending records fit in 40 MB. */
+/* The most revives an entry counts; more are counted as this many. */
+#define PEND_REVIVES_MAX 63
+
+/* 40 bytes: a million pending records fit in 40 MB.  The revive count
+ * shares the state's byte so that the entry does not grow. */
 struct pend_ent {
 	unsigned char id[REC_ID_BIN];
 	int64_t due_ms;       /* wall clock; 0: due at once */
@@ -46,8 +50,9 @@ struct pend_ent {
 			       * are at most 1 GiB (redrive-spool(5)) */
 	uint32_t seg;
 	uint32_t line;
-	uint16_t attempts;    /* sends made by replay */
-	uint8_t state;        /* enum pend_state */
+	uint16_t attempts;    /* sends made by replay since the last revive */
+	uint8_t state : 2;    /* enum pend_state */
+	uint8_t revives : 6;  /* revive events, up to PEND_REVIVES_MAX */
 	uint8_t flags;
 };
 
@@ -73,6 +78,12 @@ int pend_fold(struct pend *p, const struct spool_item *it,
 
 /* Move an entry to a new state, keeping the counters right. */
 void pend_set_state(struct pend *p, struct pend_ent *e, enum pend_state s);
+
+/* Bring a dead entry back, as its revive event does: pending, due at
+ * once, no attempts, and revives set to n (the revive event's own count,
+ * so that folding the event again changes nothing), capped at
+ * PEND_REVIVES_MAX. */
+void pend_revive(struct pend *p, struct pend_ent *e, long long n);
 
 /* The position of an entry's request line. */
 void pend_pos(const struct pend_ent *e, struct spool_pos *out);

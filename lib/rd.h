@@ -18,7 +18,9 @@ enum rd_exit {
 	RD_EXIT_OK = 0,      /* success / healthy / nothing pending */
 	RD_EXIT_PARTIAL = 1, /* some input rejected / unhealthy / work remains */
 	RD_EXIT_ERROR = 2,   /* usage, configuration, I/O or internal error */
-	RD_EXIT_LOCKED = 3   /* rd-replay: another replay holds the spool */
+	RD_EXIT_LOCKED = 3,  /* rd-replay: another replay holds the spool */
+	RD_EXIT_DEAD = 4     /* rd-replay: this run moved records to dead
+			      * letters; ranks below 2 and 3, above 1 */
 };
 
 /* Negative return codes of lib functions. */

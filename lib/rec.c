@@ -1,267 +1,21 @@
 /*
- * rec.c - record schema v1: ids, timestamps, validation and the canonical
- * JSON line.  See rec.h and redrive-spool(5).
+ * rec.c - record schema v1: validation, parsing and the canonical JSON
+ * lines of requests and events.  Ids and timestamps are in rec_id.c.  See
+ * rec.h and redrive-spool(5).
  *
  * Deliberately not here: reading or writing files (spool), batching
  * (capture), and any notion of pending state (replay folds events).
  */
-#include "clk.h"
 #include "rec.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
+#include <strings.h>
 
 #include "b64.h"
 #include "xalloc.h"
 #include "banned.h"
-
-static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-int rec_idgen_init(struct rec_idgen *g, struct rd_err *err)
-{
-	unsigned char *p = (unsigned char *)g->key;
-	size_t got = 0;
-
-	memset(g, 0, sizeof(*g));
-	while (got < sizeof(g->key)) {
-		ssize_t k = getrandom(p + got, sizeof(g->key) - got, 0);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return rd_err_sys(err, errno, "getrandom");
-		}
-		got += (size_t)k;
-	}
-	return 0;
-}
-
-/* A bijective 64-bit mixer (the splitmix64 finaliser). */
-static uint64_t mix64(uint64_t z)
-{
-	z ^= z >> 30;
-	z *= 0xbf58476d1ce4e5b9ULL;
-	z ^= z >> 27;
-	z *= 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-void rec_id_next(struct rec_idgen *g, int64_t now_ms, char out[REC_ID_LEN + 1])
-{
-	uint64_t ms = now_ms > 0 ? (uint64_t)now_ms : 0;
-	unsigned char b[16];
-	int i;
-
-	if (ms <= g->last_ms) {
-		/* Same or earlier millisecond: keep the time, bump the random
-		 * part, so ids stay strictly increasing in this generator. */
-		ms = g->last_ms;
-		for (i = 9; i >= 0; i--)
-			if (++g->rnd[i] != 0)
-				break;
-	} else {
-		/* New millisecond: the random part is a bijection of
-		 * key ^ ms, so two generators with different keys never
-		 * start a millisecond at the same value.  The top bit stays
-		 * clear so increments within a millisecond have room. */
-		uint64_t a = mix64(g->key[0] ^ ms);
-		uint64_t c = mix64(g->key[1] + a);
-
-		for (i = 0; i < 8; i++)
-			g->rnd[i] = (unsigned char)(a >> (56 - 8 * i));
-		g->rnd[8] = (unsigned char)(c >> 56);
-		g->rnd[9] = (unsigned char)(c >> 48);
-		g->rnd[0] &= 0x7f;
-		g->last_ms = ms;
-	}
-	ms &= 0xffffffffffffULL;
-	for (i = 0; i < 6; i++)
-		b[i] = (unsigned char)(ms >> (40 - 8 * i));
-	memcpy(b + 6, g->rnd, 10);
-	/* 128 bits as 26 base32 digits: the first digit carries 3 bits. */
-	{
-		unsigned __int128 v = 0;
-
-		for (i = 0; i < 16; i++)
-			v = (v << 8) | b[i];
-		for (i = REC_ID_LEN - 1; i >= 0; i--) {
-			out[i] = crockford[(unsigned)(v & 31)];
-			v >>= 5;
-		}
-	}
-	out[REC_ID_LEN] = '\0';
-}
-
-/* The value of a Crockford digit, -1 for anything else.  A table: ids
- * are decoded for every line a reader folds. */
-static int crockford_val(char c)
-{
-	static const signed char v[128] = {
-		['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
-		['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['A'] = 11, ['B'] = 12,
-		['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16, ['G'] = 17,
-		['H'] = 18, ['J'] = 19, ['K'] = 20, ['M'] = 21, ['N'] = 22,
-		['P'] = 23, ['Q'] = 24, ['R'] = 25, ['S'] = 26, ['T'] = 27,
-		['V'] = 28, ['W'] = 29, ['X'] = 30, ['Y'] = 31, ['Z'] = 32
-	};
-	unsigned char u = (unsigned char)c;
-
-	/* stored off by one, so that 0 means "not a digit" */
-	return u < 128 ? v[u] - 1 : -1;
-}
-
-int rec_id_valid(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != REC_ID_LEN || crockford_val(s[0]) < 0 || crockford_val(s[0]) > 7)
-		return 0;
-	for (i = 1; i < n; i++)
-		if (crockford_val(s[i]) < 0)
-			return 0;
-	return 1;
-}
-
-void rec_id_pack(const char *id, unsigned char out[REC_ID_BIN])
-{
-	/* 26 digits of 5 bits carry 130 bits; the top two are zero. */
-	unsigned acc = 0, bits = 0;
-	size_t o = 0;
-
-	for (int i = 0; i < REC_ID_LEN; i++) {
-		acc = (acc << 5) | (unsigned)crockford_val(id[i]);
-		bits += 5;
-		if (i == 0)
-			bits -= 2; /* drop the two padding bits */
-		while (bits >= 8 && o < REC_ID_BIN) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-		acc &= (1u << bits) - 1;
-	}
-}
-
-void rec_id_unpack(const unsigned char in[REC_ID_BIN], char out[REC_ID_LEN + 1])
-{
-	unsigned acc = 0, bits = 2; /* two zero padding bits lead */
-	size_t o = 0;
-
-	for (int i = 0; i < REC_ID_BIN; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 5) {
-			bits -= 5;
-			out[o++] = crockford[(acc >> bits) & 31];
-		}
-		acc &= (1u << bits) - 1;
-	}
-	out[REC_ID_LEN] = '\0';
-}
-
-int64_t rec_id_ms(const char *id)
-{
-	uint64_t v = 0;
-	int i;
-
-	/* The first 10 digits hold 50 bits: 48 of time, 2 of padding. */
-	for (i = 0; i < 10; i++)
-		v = (v << 5) | (uint64_t)crockford_val(id[i]);
-	return (int64_t)(v & 0xffffffffffffULL);
-}
-
-int64_t rec_now_ms(void)
-{
-	return clk_wall_ms();
-}
-
-void rec_time_fmt(int64_t ms, char out[REC_TIME_LEN + 1])
-{
-	time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-	int frac = (int)(ms - (int64_t)t * 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	/* The modulos only tell the compiler each field's width; gmtime_r
-	 * already keeps them in range. */
-	snprintf(out, REC_TIME_LEN + 1, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-		 (unsigned)(tm.tm_year + 1900) % 10000u,
-		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-		 (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-		 (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000u);
-}
-
-static int digits(const char *s, size_t n, int *v)
-{
-	int x = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		x = x * 10 + (s[i] - '0');
-	}
-	*v = x;
-	return 0;
-}
-
-int rec_time_parse(const char *s, size_t n, int64_t *ms)
-{
-	int y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0, sign = 0;
-	size_t i = 19;
-	struct tm tm;
-	time_t t;
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (n < 20 || s[4] != '-' || s[7] != '-' ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
-	    s[16] != ':')
-		return -1;
-	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
-	    digits(s + 17, 2, &sec))
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-	    mi > 59 || sec > 60)
-		return -1;
-	if (s[i] == '.') {
-		int scale = 100, k = 0;
-
-		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, k++) {
-			frac += (s[i] - '0') * scale;
-			scale /= 10;
-		}
-		if (k == 0)
-			return -1;
-	}
-	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-		i++;
-	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') &&
-		   s[i + 3] == ':') {
-		sign = s[i] == '+' ? 1 : -1;
-		if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om) ||
-		    oh > 23 || om > 59)
-			return -1;
-		i += 6;
-	} else {
-		return -1;
-	}
-	if (i != n)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec > 59 ? 59 : sec;
-	t = timegm(&tm);
-	t -= sign * (oh * 3600 + om * 60);
-	*ms = (int64_t)t * 1000 + frac;
-	return 0;
-}
 
 void rec_parser_init(struct rec_parser *p)
 {
@@ -723,6 +477,20 @@ static void add_head(struct buf *b, const char *kind, const char *id)
 	buf_addc(b, '"');
 }
 
+/* Text when the bytes are UTF-8, so `jq .body` reads it; base64
+ * otherwise.  Either way the bytes replayed are the bytes captured. */
+static void add_body(struct buf *b, struct rec_str body)
+{
+	if (json_utf8_check(body.p, body.n) < 0) {
+		add_str(b, "body", body);
+	} else {
+		add_key(b, "body_b64");
+		buf_addc(b, '"');
+		b64_encode(b, body.p, body.n);
+		buf_addc(b, '"');
+	}
+}
+
 void rec_req_to_json(struct buf *out, const struct rec_req *r)
 {
 	size_t i;
@@ -743,16 +511,7 @@ void rec_req_to_json(struct buf *out, const struct rec_req *r)
 		buf_addc(out, ']');
 	}
 	buf_addc(out, ']');
-	/* Text when the bytes are UTF-8, so `jq .body` reads it; base64
-	 * otherwise.  Either way the bytes replayed are the bytes captured. */
-	if (json_utf8_check(r->body.p, r->body.n) < 0) {
-		add_str(out, "body", r->body);
-	} else {
-		add_key(out, "body_b64");
-		buf_addc(out, '"');
-		b64_encode(out, r->body.p, r->body.n);
-		buf_addc(out, '"');
-	}
+	add_body(out, r->body);
 	add_key(out, "failure");
 	buf_adds(out, "{\"type\":");
 	json_add_str(out, r->fail_type.p, r->fail_type.n);
@@ -797,6 +556,30 @@ static const char *kind_name(enum rec_kind k)
 	}
 }
 
+static void add_response(struct buf *b, const struct rec_event *e)
+{
+	add_key(b, "response");
+	buf_adds(b, "{\"status_line\":");
+	json_add_str(b, e->status_line.p, e->status_line.n);
+	add_key(b, "headers");
+	buf_addc(b, '[');
+	for (size_t i = 0; i < e->nresp_hdrs; i++) {
+		if (i)
+			buf_addc(b, ',');
+		buf_addc(b, '[');
+		json_add_str(b, e->resp_hdrs[i].name.p, e->resp_hdrs[i].name.n);
+		buf_addc(b, ',');
+		json_add_str(b, e->resp_hdrs[i].value.p, e->resp_hdrs[i].value.n);
+		buf_addc(b, ']');
+	}
+	buf_addc(b, ']');
+	if (e->resp_body.n)
+		add_body(b, e->resp_body);
+	if (e->resp_truncated)
+		buf_adds(b, ",\"body_truncated\":true");
+	buf_addc(b, '}');
+}
+
 void rec_event_to_json(struct buf *out, const struct rec_event *e)
 {
 	add_head(out, kind_name(e->kind), e->id);
@@ -813,10 +596,62 @@ void rec_event_to_json(struct buf *out, const struct rec_event *e)
 			add_str(out, "error", e->error);
 		if (e->next_due_ms)
 			add_time(out, "next_due", e->next_due_ms);
+		if (e->has_response)
+			add_response(out, e);
 	}
 	if (e->reason.n)
 		add_str(out, "reason", e->reason);
+	if (e->kind == REC_REVIVE) {
+		if (e->user.n)
+			add_str(out, "user", e->user);
+		if (e->revives > 0)
+			buf_addf(out, ",\"revives\":%lld", e->revives);
+	}
 	buf_adds(out, "}\n");
+}
+
+/* An attempt's "response" object.  Unknown members are ignored, as
+ * everywhere in a stored line. */
+static int parse_response(struct rec_parser *p, const struct json_val *v,
+			  struct rec_event *e, struct rd_err *err)
+{
+	const struct json_val *c;
+	struct rec_req hold;
+	struct rd_err berr;
+
+	if (v->type != JSON_OBJECT)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'response': must be an object");
+	e->has_response = 1;
+	for (c = v->child; c; c = c->next) {
+		if (strcmp(c->key, "status_line") == 0) {
+			if (want_string(c, "response.status_line",
+					&e->status_line, err))
+				return RD_E_INVAL;
+		} else if (strcmp(c->key, "headers") == 0) {
+			/* Events carry no request headers: the parser's
+			 * header array is free for the response's. */
+			memset(&hold, 0, sizeof(hold));
+			if (parse_headers(p, c, &hold, err))
+				return RD_E_INVAL;
+			e->resp_hdrs = hold.hdrs;
+			e->nresp_hdrs = hold.nhdrs;
+		} else if (strcmp(c->key, "body") == 0) {
+			if (want_string(c, "response.body", &e->resp_body, err))
+				return RD_E_INVAL;
+		} else if (strcmp(c->key, "body_b64") == 0) {
+			buf_reset(&p->body);
+			if (c->type != JSON_STRING ||
+			    b64_decode(&p->body, c->str, c->len, &berr))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'response.body_b64': not base64");
+			e->resp_body.p = p->body.data ? p->body.data : "";
+			e->resp_body.n = p->body.len;
+		} else if (strcmp(c->key, "body_truncated") == 0) {
+			e->resp_truncated = c->type == JSON_TRUE;
+		}
+	}
+	return 0;
 }
 
 int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
@@ -875,6 +710,16 @@ int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
 				return RD_E_INVAL;
 		} else if (strcmp(k, "reason") == 0) {
 			if (want_string(c, "reason", &e->reason, err))
+				return RD_E_INVAL;
+		} else if (strcmp(k, "user") == 0) {
+			if (want_string(c, "user", &e->user, err))
+				return RD_E_INVAL;
+		} else if (strcmp(k, "revives") == 0) {
+			if (json_int(c, 0, 1000000, &e->revives))
+				return rd_err_set(err, RD_E_INVAL,
+						  "field 'revives': must be an integer");
+		} else if (strcmp(k, "response") == 0) {
+			if (parse_response(p, c, e, err) < 0)
 				return RD_E_INVAL;
 		}
 	}

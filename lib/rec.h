@@ -77,8 +77,20 @@ struct rec_event {
 	double latency_ms;
 	struct rec_str error;      /* transport error, may be empty */
 	int64_t next_due_ms;       /* retry: when it is due again; else 0 */
+	/* attempt, optional: what the response said (events written before
+	 * these fields existed have none; has_response is 0 then) */
+	int has_response;
+	struct rec_str status_line;/* "HTTP/1.1 503 Service Unavailable" */
+	const struct rec_hdr *resp_hdrs;
+	size_t nresp_hdrs;
+	struct rec_str resp_body;  /* the first bytes of the body, raw */
+	int resp_truncated;        /* the body was longer than resp_body */
 	/* dead and revive */
 	struct rec_str reason;
+	/* revive, optional */
+	struct rec_str user;       /* who revived it; empty when not recorded */
+	long long revives;         /* this is the record's n-th revive; 0 when
+				    * not recorded (older events) */
 };
 
 /* Time-ordered id generator; monotonic within one generator even if the

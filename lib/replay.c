@@ -12,6 +12,10 @@
  * Time: scheduling uses CLOCK_MONOTONIC.  Due times are stored in the log
  * as wall-clock instants, computed as the wall clock at start plus the
  * monotonic time elapsed, so a clock step during a run changes nothing.
+ *
+ * What each result does (pending set, events, statistics, the status
+ * file) is in replay_outcome.c; the events go to the spool through
+ * journal.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,57 +26,21 @@
 #include <unistd.h>
 
 #include "clk.h"
+#include "journal.h"
 #include "pend.h"
 #include "rate.h"
 #include "rec.h"
 #include "replay.h"
+#include "replay_run.h"
+#include "replay_status.h"
 #include "rw.h"
 #include "xalloc.h"
 #include "banned.h"
 
 #define CKPT_NAME "replay.ckpt"
 #define CKPT_MAX (1ULL << 30)
-#define EV_FLUSH_NS 100000000LL
 #define CKPT_EVERY_NS 10000000000LL
-
-struct fly {                 /* one request in flight */
-	size_t idx;              /* entry index in the pending set */
-	char id[REC_ID_LEN + 1];
-	char method[16];
-	char *url;
-	int counted;             /* counted against --limit */
-};
-
-struct run {
-	const struct replay_opts *o;
-	struct replay_stats *st;
-	struct spool *sp;
-	struct pend pend;
-	/* The record being sent borrows from rp until it is submitted, and a
-	 * checkpoint may fold the log while it waits for a slot: folding
-	 * has its own parser, so it never overwrites that record. */
-	struct rec_parser rp, fold_rp;
-	struct http *http;
-	struct rate_bucket bucket;
-	struct rate_ctl ctl;
-	struct gate gate;
-	struct rec_idgen ids;
-	struct spool_pos cursor;
-	int have_cursor;
-	int64_t mono0_ns, wall0_ms, deadline_ns, hold_until_ns;
-	struct buf ev;
-	uint32_t nev;
-	char ev_first[REC_ID_LEN + 1];
-	int64_t ev_since_ns;
-	struct rw rw;
-	uint64_t nselected, rng;
-	int64_t last_progress_ns, last_ckpt_ns, gate_closed_since_ns;
-	int64_t win_start_ns;
-	uint64_t win_sent;
-	struct rd_err ferr;
-	int failed;
-	int stopping;
-};
+#define STATUS_EVERY_NS 1000000000LL
 
 void replay_opts_init(struct replay_opts *o)
 {
@@ -88,40 +56,17 @@ void replay_opts_init(struct replay_opts *o)
 	http_okset_default(&o->ok);
 	o->rules.idem_header = "Idempotency-Key";
 	o->grace_ms = 10000;
+	o->response_bytes = 1024;
+	o->max_revives = 3;
 	http_opts_init(&o->http);
 }
 
-static int64_t wall_now(const struct run *r)
+int64_t replay_wall_now(const struct replay_run *r)
 {
 	return r->wall0_ms + (clk_mono_ns() - r->mono0_ns) / 1000000;
 }
 
-static double rnd(struct run *r)
-{
-	uint64_t z = (r->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (double)(z >> 11) / 9007199254740992.0;
-}
-
-uint64_t replay_backoff_ms(uint64_t base_ms, uint64_t max_ms, unsigned n,
-			   double r)
-{
-	uint64_t cap = base_ms;
-
-	for (unsigned i = 1; i < n && cap < max_ms; i++)
-		cap *= 2;
-	if (cap > max_ms)
-		cap = max_ms;
-	return (uint64_t)(r * (double)(cap + 1));
-}
-
-static void notice(struct run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void notice(struct run *r, const char *fmt, ...)
+void replay_notice(struct replay_run *r, const char *fmt, ...)
 {
 	char msg[600];
 	va_list ap;
@@ -136,9 +81,9 @@ static void notice(struct run *r, const char *fmt, ...)
 
 static void on_spool_notice(void *ctx, const struct spool_notice *n)
 {
-	struct run *r = ctx;
+	struct replay_run *r = ctx;
 
-	notice(r, "%s '%s' at byte %llu (%llu bytes%s): %s",
+	replay_notice(r, "%s '%s' at byte %llu (%llu bytes%s): %s",
 	       n->kind == SPOOL_NOTICE_DAMAGE ? "skipped damage in" :
 	       n->kind == SPOOL_NOTICE_CUT ? "cut a torn tail of" : "reindexed",
 	       n->where, (unsigned long long)n->offset,
@@ -146,47 +91,9 @@ static void on_spool_notice(void *ctx, const struct spool_notice *n)
 	       n->lost >= 0 ? ", records lost" : "", n->reason);
 }
 
-/* --- events ------------------------------------------------------------ */
-
-static void ev_add(struct run *r, struct rec_event *e)
-{
-	rec_id_next(&r->ids, wall_now(r), e->id);
-	if (r->nev == 0) {
-		memcpy(r->ev_first, e->id, sizeof(r->ev_first));
-		r->ev_since_ns = clk_mono_ns();
-	}
-	rec_event_to_json(&r->ev, e);
-	r->nev++;
-}
-
-static int ev_flush(struct run *r)
-{
-	struct spool_batch b;
-	int ret;
-
-	if (r->nev == 0 || r->failed)
-		return r->failed ? r->ferr.code : 0;
-	b.data = r->ev.data;
-	b.len = r->ev.len;
-	b.count = r->nev;
-	b.first_id = r->ev_first;
-	ret = spool_append(r->sp, &b, &r->ferr);
-	if (ret == 0)
-		ret = spool_sync(r->sp, &r->ferr);
-	if (ret < 0) {
-		/* Nothing of the batch is stored: those sends will be made
-		 * again by the next run, which is the at-least-once promise. */
-		r->failed = 1;
-		return ret;
-	}
-	buf_reset(&r->ev);
-	r->nev = 0;
-	return 0;
-}
-
 /* --- the pending set ----------------------------------------------------- */
 
-static int catch_up(struct run *r, struct rd_err *err)
+static int catch_up(struct replay_run *r, struct rd_err *err)
 {
 	struct spool_iter *it = NULL;
 	struct spool_item item;
@@ -198,7 +105,7 @@ static int catch_up(struct run *r, struct rd_err *err)
 		return ret;
 	while ((ret = spool_iter_next(it, &item, err)) > 0) {
 		if (pend_fold(&r->pend, &item, &r->fold_rp, &lerr) < 0)
-			notice(r, "skipping a bad line in segment %llu at member %llu line %u: %s",
+			replay_notice(r, "skipping a bad line in segment %llu at member %llu line %u: %s",
 			       (unsigned long long)item.pos.seg,
 			       (unsigned long long)item.pos.off, item.pos.line,
 			       lerr.msg);
@@ -210,7 +117,7 @@ static int catch_up(struct run *r, struct rd_err *err)
 	return ret;
 }
 
-static int load_checkpoint(struct run *r, struct rd_err *err)
+static int load_checkpoint(struct replay_run *r, struct rd_err *err)
 {
 	struct buf b;
 	struct rd_err lerr;
@@ -222,7 +129,7 @@ static int load_checkpoint(struct run *r, struct rd_err *err)
 		if (pend_load(&r->pend, &b, &r->cursor, &lerr) == 0) {
 			r->have_cursor = 1;
 		} else {
-			notice(r, "ignoring the checkpoint (%s); reading the whole spool",
+			replay_notice(r, "ignoring the checkpoint (%s); reading the whole spool",
 			       lerr.msg);
 			pend_release(&r->pend);
 			pend_init(&r->pend);
@@ -233,15 +140,13 @@ static int load_checkpoint(struct run *r, struct rd_err *err)
 	return ret;
 }
 
-static int save_checkpoint(struct run *r, struct rd_err *err)
+static int save_checkpoint(struct replay_run *r, struct rd_err *err)
 {
 	struct pend_ckpt ck;
 	int ret;
 
-	if (ev_flush(r) < 0) {
-		*err = r->ferr;
-		return r->ferr.code ? r->ferr.code : RD_E_IO;
-	}
+	if ((ret = journal_flush(&r->jr, err)) < 0)
+		return ret;
 	if ((ret = catch_up(r, err)) < 0)
 		return ret;
 	pend_save(&r->pend, &r->cursor, &ck);
@@ -251,7 +156,7 @@ static int save_checkpoint(struct run *r, struct rd_err *err)
 }
 
 /* Work this run still owns: pending and selected (or not yet judged). */
-static int owned(const struct run *r, const struct pend_ent *e)
+static int owned(const struct replay_run *r, const struct pend_ent *e)
 {
 	if (e->flags & PEND_F_SKIP)
 		return 0;
@@ -260,7 +165,7 @@ static int owned(const struct run *r, const struct pend_ent *e)
 	return e->state == PEND_DEAD && r->o->revive && !(e->flags & PEND_F_SEEN);
 }
 
-static uint64_t count_remaining(const struct run *r)
+uint64_t replay_remaining(const struct replay_run *r)
 {
 	uint64_t n = 0;
 
@@ -269,146 +174,11 @@ static uint64_t count_remaining(const struct run *r)
 	return n;
 }
 
-/* --- outcomes ------------------------------------------------------------ */
-
-static void fill_stats(struct run *r)
-{
-	struct replay_stats *st = r->st;
-	int64_t now = clk_mono_ns();
-
-	st->inflight = r->http ? http_inflight(r->http) : 0;
-	st->rate = r->o->rate > 0 ? r->bucket.rate : 0;
-	st->gate = r->gate.state;
-	st->elapsed_s = (double)(now - r->mono0_ns) / 1e9;
-	st->rate_cuts = r->ctl.breaches;
-	if (now - r->win_start_ns >= 1000000000) {
-		st->achieved = (double)r->win_sent * 1e9 /
-			       (double)(now - r->win_start_ns);
-		r->win_start_ns = now;
-		r->win_sent = 0;
-	}
-	st->remaining = count_remaining(r);
-	st->eta_s = st->achieved > 0 ? (int64_t)((double)st->remaining / st->achieved) : -1;
-}
-
-static void dead_reason(char *out, size_t n, enum http_class cls,
-			unsigned attempt, const struct http_res *res)
-{
-	char last[120];
-
-	if (res->status)
-		snprintf(last, sizeof(last), "HTTP %d", res->status);
-	else
-		snprintf(last, sizeof(last), "%s", res->errmsg);
-	if (cls == HTTP_RETRY)
-		snprintf(out, n, "%u attempts made (--max-attempts), last: %s",
-			 attempt, last);
-	else
-		snprintf(out, n, "permanent failure: %s", last);
-}
-
-static void fly_free(void *udata)
-{
-	struct fly *f = udata;
-
-	free(f->url);
-	free(f);
-}
-
-static void on_done(void *ctx, const struct http_res *res)
-{
-	struct run *r = ctx;
-	const struct replay_opts *o = r->o;
-	struct fly *f = res->udata;
-	struct pend_ent *e = &r->pend.ents[f->idx];
-	enum http_class cls = http_classify(res, &o->ok);
-	struct rec_event ev;
-	struct replay_outcome out;
-	char reason[200];
-	int64_t now = wall_now(r);
-	unsigned attempt = (unsigned)e->attempts + 1;
-
-	e->flags &= (uint8_t)~PEND_F_INFLIGHT;
-	e->attempts = attempt > 65535 ? 65535 : (uint16_t)attempt;
-	r->st->status_counts[res->status >= 100 && res->status < 600 ?
-			     res->status / 100 : 0]++;
-	if (o->adaptive)
-		rate_ctl_observe(&r->ctl,
-				 res->status == 429 || res->status == 503 ? RATE_THROTTLED :
-				 cls == HTTP_RETRY ? RATE_ERROR : RATE_OK,
-				 res->latency_ms);
-	if (res->retry_after_ms >= 0 && (res->status == 429 || res->status == 503)) {
-		int64_t ra = res->retry_after_ms < (int64_t)o->backoff_max_ms ?
-			     res->retry_after_ms : (int64_t)o->backoff_max_ms;
-		int64_t until = clk_mono_ns() + ra * 1000000;
-
-		if (until > r->hold_until_ns)
-			r->hold_until_ns = until;
-	}
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = REC_ATTEMPT;
-	memcpy(ev.ref, f->id, sizeof(ev.ref));
-	ev.at_ms = now;
-	ev.attempt = attempt;
-	ev.status = res->status;
-	ev.latency_ms = res->latency_ms;
-	ev.error.p = res->errmsg;
-	ev.error.n = strlen(res->errmsg);
-	reason[0] = '\0';
-	memset(&out, 0, sizeof(out));
-	if (cls == HTTP_OK) {
-		pend_set_state(&r->pend, e, PEND_DONE);
-		r->st->ok++;
-	} else if (cls == HTTP_RETRY && attempt < o->max_attempts) {
-		int64_t delay = (int64_t)replay_backoff_ms(o->backoff_ms,
-							   o->backoff_max_ms,
-							   attempt, rnd(r));
-
-		if (res->retry_after_ms > delay)
-			delay = res->retry_after_ms;
-		e->due_ms = now + delay;
-		ev.next_due_ms = e->due_ms;
-		r->st->retried++;
-	} else {
-		dead_reason(reason, sizeof(reason), cls, attempt, res);
-		pend_set_state(&r->pend, e, PEND_DEAD);
-		r->st->dead++;
-	}
-	ev.outcome.p = http_class_name(cls);
-	ev.outcome.n = strlen(ev.outcome.p);
-	ev_add(r, &ev);
-	if (e->state == PEND_DEAD) {
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = REC_DEAD;
-		memcpy(ev.ref, f->id, sizeof(ev.ref));
-		ev.at_ms = now;
-		ev.reason.p = reason;
-		ev.reason.n = strlen(reason);
-		ev_add(r, &ev);
-	}
-	if (o->on_outcome) {
-		out.id = f->id;
-		out.method = f->method;
-		out.url = f->url;
-		out.attempt = attempt;
-		out.outcome = e->state == PEND_DONE ? "ok" :
-			      e->state == PEND_DEAD ? "dead" : "retry";
-		out.status = res->status;
-		out.latency_ms = res->latency_ms;
-		out.error = res->errmsg;
-		out.next_due_ms = e->state == PEND_PENDING ? e->due_ms : 0;
-		out.reason = reason;
-		o->on_outcome(o->ctx, &out);
-	}
-	fly_free(f);
-}
-
 /* --- the event loop ------------------------------------------------------ */
 
 /* Move transfers, flush events, poll the gate, adapt the rate, report.
  * Waits at most wait_ns for something to happen. */
-static int service(struct run *r, int64_t wait_ns, struct rd_err *err)
+static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 {
 	const struct replay_opts *o = r->o;
 	int64_t now;
@@ -420,7 +190,7 @@ static int service(struct run *r, int64_t wait_ns, struct rd_err *err)
 	if (r->gate.cmd && gate_running(&r->gate) && wait_ms > 20)
 		wait_ms = 20;
 	if (http_inflight(r->http) > 0 || wait_ms == 0) {
-		if (http_run(r->http, wait_ms, on_done, r) < 0)
+		if (http_run(r->http, wait_ms, replay_on_done, r) < 0)
 			return rd_err_set(err, RD_E_IO, "the HTTP engine failed");
 	} else if (wait_ms > 0) {
 		struct timespec ts = { wait_ms / 1000, (long)(wait_ms % 1000) * 1000000 };
@@ -430,19 +200,15 @@ static int service(struct run *r, int64_t wait_ns, struct rd_err *err)
 	now = clk_mono_ns();
 	/* Outcomes not yet in the spool would be sent again after a crash:
 	 * keep them below the concurrency, or 100 ms of sends. */
-	if (r->nev && (r->nev >= 2 * o->concurrency ||
-		       now - r->ev_since_ns >= EV_FLUSH_NS))
-		if (ev_flush(r) < 0) {
-			*err = r->ferr;
-			return r->ferr.code ? r->ferr.code : RD_E_IO;
-		}
-	if (r->failed) {
-		*err = r->ferr;
-		return r->ferr.code ? r->ferr.code : RD_E_IO;
-	}
-	if ((ret = gate_poll(&r->gate, now, err)) < 0)
+	if ((r->jr.failed || journal_due(&r->jr, 2 * o->concurrency, now)) &&
+	    (ret = journal_flush(&r->jr, err)) < 0)
 		return ret;
-	if (r->gate.state == GATE_CLOSED) {
+	/* A gate killed along with us (a stop signal sent to the whole
+	 * group) is no broken gate: the stop wins. */
+	if ((ret = gate_poll(&r->gate, now, err)) < 0 &&
+	    !(ret == RD_E_INVAL && o->stop && *o->stop))
+		return ret;
+	if (r->gate.state != GATE_OPEN && r->gate.state != GATE_UNKNOWN) {
 		if (!r->gate_closed_since_ns)
 			r->gate_closed_since_ns = now;
 	} else if (r->gate_closed_since_ns) {
@@ -461,8 +227,12 @@ static int service(struct run *r, int64_t wait_ns, struct rd_err *err)
 	}
 	if (o->on_progress && now - r->last_progress_ns >= 250000000) {
 		r->last_progress_ns = now;
-		fill_stats(r);
+		replay_fill_stats(r);
 		o->on_progress(o->ctx, r->st);
+	}
+	if (r->claimed && now - r->last_status_ns >= STATUS_EVERY_NS) {
+		replay_fill_stats(r);
+		replay_put_status(r, REPLAY_STATUS_RUNNING, NULL);
 	}
 	if (now - r->last_ckpt_ns >= CKPT_EVERY_NS && o->dry == REPLAY_DRY_OFF)
 		if ((ret = save_checkpoint(r, err)) < 0)
@@ -471,7 +241,7 @@ static int service(struct run *r, int64_t wait_ns, struct rd_err *err)
 }
 
 /* Wait until a request may start: 1 when it may, 0 when the run stops. */
-static int wait_for_slot(struct run *r, struct rd_err *err)
+static int wait_for_slot(struct replay_run *r, struct rd_err *err)
 {
 	const struct replay_opts *o = r->o;
 	int ret;
@@ -497,7 +267,7 @@ static int wait_for_slot(struct run *r, struct rd_err *err)
 }
 
 /* Decide, once per run, whether a record is this run's work. */
-static int judge(struct run *r, struct pend_ent *e, const struct rec_req *q,
+static int judge(struct replay_run *r, struct pend_ent *e, const struct rec_req *q,
 		 const struct spool_item *it, struct rd_err *err)
 {
 	const struct replay_opts *o = r->o;
@@ -507,7 +277,7 @@ static int judge(struct run *r, struct pend_ent *e, const struct rec_req *q,
 	if (o->sel) {
 		m = sel_match(o->sel, q, it->line, it->len, &lerr);
 		if (m < 0) {
-			notice(r, "record %s: --where failed: %s", q->id, lerr.msg);
+			replay_notice(r, "record %s: --where failed: %s", q->id, lerr.msg);
 			m = 0;
 		}
 	}
@@ -516,32 +286,32 @@ static int judge(struct run *r, struct pend_ent *e, const struct rec_req *q,
 		r->st->skipped++;
 		return 0;
 	}
+	/* A record that keeps dying is not brought back by every blanket
+	 * --revive: a revive in cron must not loop forever. */
+	if (e->state == PEND_DEAD && e->revives >= o->max_revives && !o->force) {
+		e->flags |= PEND_F_SKIP | PEND_F_SEEN;
+		r->st->revive_skipped++;
+		return 0;
+	}
 	if (o->limit && r->nselected >= o->limit)
 		return 0; /* not judged: left for a later run */
 	e->flags |= PEND_F_SEEN;
 	r->nselected++;
 	if (e->state == PEND_DEAD) {
-		struct rec_event ev;
-
 		if (o->dry != REPLAY_DRY_OFF)
 			return 1;
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = REC_REVIVE;
-		memcpy(ev.ref, q->id, sizeof(ev.ref));
-		ev.at_ms = wall_now(r);
-		ev.reason.p = "revived by rd-replay --revive";
-		ev.reason.n = strlen(ev.reason.p);
-		ev_add(r, &ev);
-		pend_set_state(&r->pend, e, PEND_PENDING);
-		e->attempts = 0;
-		e->due_ms = 0;
+		journal_revive(&r->jr, q->id, replay_wall_now(r),
+			       o->revive_reason ? o->revive_reason :
+			       "revived by rd-replay --revive",
+			       o->revive_user, (long long)e->revives + 1);
+		pend_revive(&r->pend, e, (long long)e->revives + 1);
 		r->st->revived++;
 	}
 	(void)err;
 	return 1;
 }
 
-static int eligible(const struct run *r, const struct pend_ent *e, int64_t now)
+static int eligible(const struct replay_run *r, const struct pend_ent *e, int64_t now)
 {
 	if (e->flags & (PEND_F_INFLIGHT | PEND_F_SKIP | PEND_F_REFUSED))
 		return 0;
@@ -550,20 +320,20 @@ static int eligible(const struct run *r, const struct pend_ent *e, int64_t now)
 	return e->state == PEND_PENDING && e->due_ms <= now;
 }
 
-static int send_one(struct run *r, size_t idx, const struct rec_req *q,
+static int send_one(struct replay_run *r, size_t idx, const struct rec_req *q,
 		    struct rd_err *err)
 {
 	struct pend_ent *e = &r->pend.ents[idx];
 	struct http_req hr;
-	struct fly *f;
+	struct replay_fly *f;
 	struct rd_err lerr;
 	int ret;
 
 	if ((ret = rw_build(&r->rw, q, &hr, &lerr)) <= 0) {
 		if (ret < 0)
-			notice(r, "record %s: %s", q->id, lerr.msg);
+			replay_notice(r, "record %s: %s", q->id, lerr.msg);
 		else
-			notice(r, "record %s: host '%s' is not on the allow-list (see --allow-host)",
+			replay_notice(r, "record %s: host '%s' is not on the allow-list (see --allow-host)",
 			       q->id, r->rw.host);
 		e->flags |= PEND_F_REFUSED;
 		r->st->refused++;
@@ -581,6 +351,7 @@ static int send_one(struct run *r, size_t idx, const struct rec_req *q,
 	e = &r->pend.ents[idx];
 	f = xcalloc(1, sizeof(*f));
 	f->idx = idx;
+	f->captured_ms = q->captured_ms;
 	memcpy(f->id, q->id, sizeof(f->id));
 	snprintf(f->method, sizeof(f->method), "%.*s", (int)q->method.n, q->method.p);
 	f->url = xstrdup(hr.url);
@@ -600,7 +371,7 @@ static int send_one(struct run *r, size_t idx, const struct rec_req *q,
 
 /* One pass over the log from the earliest due record.  Returns 1 when it
  * stopped early (stop, deadline), 0 at the end of the log, or an error. */
-static int pass(struct run *r, const struct spool_pos *from, struct rd_err *err)
+static int pass(struct replay_run *r, const struct spool_pos *from, struct rd_err *err)
 {
 	static const char pre[] = "{\"v\":1,\"kind\":\"request\",\"id\":\"";
 	const size_t k = sizeof(pre) - 1;
@@ -623,16 +394,20 @@ static int pass(struct run *r, const struct spool_pos *from, struct rd_err *err)
 		id[REC_ID_LEN] = '\0';
 		if (!rec_id_valid(id, REC_ID_LEN) || !(e = pend_get(&r->pend, id)))
 			continue;
-		if (!eligible(r, e, wall_now(r)))
+		if (!eligible(r, e, replay_wall_now(r)))
 			continue;
 		idx = (size_t)(e - r->pend.ents);
 		if (rec_req_parse(&r->rp, item.line, item.len, 1, &q, &lerr) < 0) {
-			notice(r, "record %s cannot be parsed, skipped: %s", id, lerr.msg);
+			replay_notice(r, "record %s cannot be parsed, skipped: %s", id, lerr.msg);
 			e->flags |= PEND_F_SKIP;
 			continue;
 		}
 		if (!(e->flags & PEND_F_SEEN) && !judge(r, e, &q, &item, err))
 			continue;
+		if (replay_too_old(r, q.captured_ms, replay_wall_now(r))) {
+			replay_expire(r, idx, &q);
+			continue;
+		}
 		if ((ret = send_one(r, idx, &q, err)) != 0)
 			break;
 	}
@@ -644,9 +419,9 @@ static int pass(struct run *r, const struct spool_pos *from, struct rd_err *err)
 
 /* Where the next pass starts, and when the next retry is due.  Returns 1
  * when something is due now, 0 when not, -1 when nothing is left. */
-static int plan(struct run *r, struct spool_pos *from, int64_t *next_due)
+static int plan(struct replay_run *r, struct spool_pos *from, int64_t *next_due)
 {
-	int64_t now = wall_now(r);
+	int64_t now = replay_wall_now(r);
 	int found = 0, any = 0;
 
 	*next_due = INT64_MAX;
@@ -679,16 +454,16 @@ static int plan(struct run *r, struct spool_pos *from, int64_t *next_due)
 	return found ? 1 : any ? 0 : -1;
 }
 
-static int drain(struct run *r, struct rd_err *err)
+static int drain(struct replay_run *r, struct rd_err *err)
 {
 	int64_t until = clk_mono_ns() + (int64_t)r->o->grace_ms * 1000000;
 	int ret;
 
 	while (http_inflight(r->http) > 0) {
 		if (clk_mono_ns() >= until) {
-			unsigned n = http_abort_all(r->http, fly_free);
+			unsigned n = http_abort_all(r->http, replay_fly_free);
 
-			notice(r, "%u requests still in flight after the grace period were abandoned; the next run sends them again",
+			replay_notice(r, "%u requests still in flight after the grace period were abandoned; the next run sends them again",
 			       n);
 			/* Their entries stay pending; only the flag goes. */
 			for (size_t i = 0; i < r->pend.n; i++)
@@ -701,7 +476,7 @@ static int drain(struct run *r, struct rd_err *err)
 	return 0;
 }
 
-static int loop(struct run *r, struct rd_err *err)
+static int loop(struct replay_run *r, struct rd_err *err)
 {
 	int ret;
 
@@ -728,14 +503,14 @@ static int loop(struct run *r, struct rd_err *err)
 		}
 		/* Nothing due: wait for completions or the next due time. */
 		if (next_due != INT64_MAX && r->deadline_ns &&
-		    (next_due - wall_now(r)) * 1000000 > r->deadline_ns - clk_mono_ns() &&
+		    (next_due - replay_wall_now(r)) * 1000000 > r->deadline_ns - clk_mono_ns() &&
 		    http_inflight(r->http) == 0) {
 			r->st->out_of_time = 1;
 			break;
 		}
 		{
 			int64_t wait = next_due == INT64_MAX ? 100000000 :
-				       (next_due - wall_now(r)) * 1000000;
+				       (next_due - replay_wall_now(r)) * 1000000;
 
 			if (wait > 100000000)
 				wait = 100000000;
@@ -748,12 +523,62 @@ static int loop(struct run *r, struct rd_err *err)
 	return drain(r, err);
 }
 
+/* Open and claim the spool, fold it, and get every part of the loop
+ * ready. */
+static int setup(struct replay_run *r, struct rd_err *err)
+{
+	const struct replay_opts *o = r->o;
+	struct spool_opts so;
+	struct http_opts ho = o->http;
+	int ret;
+
+	spool_opts_init(&so);
+	so.notice = on_spool_notice;
+	so.notice_ctx = r;
+	if ((ret = spool_open(o->dir, &so, &r->sp, err)) < 0)
+		return ret;
+	r->jr.sp = r->sp;
+	if (o->dry == REPLAY_DRY_OFF) {
+		if ((ret = spool_claim(r->sp, "replay", err)) < 0)
+			return ret;
+		r->claimed = 1;
+	}
+	if ((ret = load_checkpoint(r, err)) < 0 || (ret = catch_up(r, err)) < 0)
+		return ret;
+	if (!o->rules.allow_hosts)
+		ho.refuse_addr = rw_refuse_link_local;
+	/* What a failed attempt's event keeps of the response. */
+	ho.keep_head = 1;
+	ho.body_peek = o->response_bytes;
+	if ((ret = http_new(&ho, &r->http, err)) < 0)
+		return ret;
+	if (o->adaptive) {
+		double start = o->adaptive_start > 0 ? o->adaptive_start :
+			       o->rate / 10;
+
+		rate_ctl_init(&r->ctl, start, 1, o->rate > 0 ? o->rate : 1e9,
+			      r->mono0_ns);
+		r->ctl.lat_target_ms = o->latency_target_ms;
+		r->ctl.err_target = o->error_target;
+		rate_bucket_init(&r->bucket, r->ctl.rate, o->burst, r->mono0_ns);
+	} else {
+		rate_bucket_init(&r->bucket, o->rate > 0 ? o->rate : 1, o->burst,
+				 r->mono0_ns);
+	}
+	if ((ret = gate_kick(&r->gate, r->mono0_ns, err)) < 0)
+		return ret;
+	/* The first picture, once there is something to show. */
+	if (r->claimed) {
+		replay_fill_stats(r);
+		replay_put_status(r, REPLAY_STATUS_RUNNING, NULL);
+	}
+	return 0;
+}
+
 int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	       struct rd_err *err)
 {
-	struct run r;
-	struct spool_opts so;
-	struct http_opts ho = o->http;
+	struct replay_run r;
 	int ret;
 
 	memset(st, 0, sizeof(*st));
@@ -768,75 +593,43 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	pend_init(&r.pend);
 	rec_parser_init(&r.rp);
 	rec_parser_init(&r.fold_rp);
-	buf_init(&r.ev);
 	rw_init(&r.rw, &o->rules);
 	gate_init(&r.gate, o->dry == REPLAY_DRY_OFF ? o->gate : NULL,
 		  (int64_t)o->gate_every_ms * 1000000,
 		  (int64_t)o->gate_timeout_ms * 1000000);
 	r.gate.quiet_stdout = 1;
+	r.gate.on_line = o->on_gate_line;
+	r.gate.line_ctx = o->ctx;
 	if (o->max_time_ms)
 		r.deadline_ns = r.mono0_ns + (int64_t)o->max_time_ms * 1000000;
 
-	spool_opts_init(&so);
-	so.notice = on_spool_notice;
-	so.notice_ctx = &r;
-	if ((ret = spool_open(o->dir, &so, &r.sp, err)) < 0)
-		goto out;
-	if (o->dry == REPLAY_DRY_OFF &&
-	    (ret = spool_claim(r.sp, "replay", err)) < 0)
-		goto out;
-	if ((ret = rec_idgen_init(&r.ids, err)) < 0)
-		goto out;
-	if ((ret = load_checkpoint(&r, err)) < 0)
-		goto out;
-	if ((ret = catch_up(&r, err)) < 0)
-		goto out;
-	if (!o->rules.allow_hosts)
-		ho.refuse_addr = rw_refuse_link_local;
-	if ((ret = http_new(&ho, &r.http, err)) < 0)
-		goto out;
-	if (o->adaptive) {
-		double start = o->adaptive_start > 0 ? o->adaptive_start :
-			       o->rate / 10;
-
-		rate_ctl_init(&r.ctl, start, 1, o->rate > 0 ? o->rate : 1e9,
-			      r.mono0_ns);
-		r.ctl.lat_target_ms = o->latency_target_ms;
-		r.ctl.err_target = o->error_target;
-		rate_bucket_init(&r.bucket, r.ctl.rate, o->burst, r.mono0_ns);
-	} else {
-		rate_bucket_init(&r.bucket, o->rate > 0 ? o->rate : 1, o->burst,
-				 r.mono0_ns);
-	}
-	if ((ret = gate_kick(&r.gate, r.mono0_ns, err)) < 0)
-		goto out;
-	ret = loop(&r, err);
-	if (ret >= 0 && o->dry == REPLAY_DRY_OFF) {
-		struct rd_err cerr;
-
-		if ((ret = save_checkpoint(&r, &cerr)) < 0)
-			*err = cerr;
-	}
+	if ((ret = journal_init(&r.jr, NULL, o->response_bytes, err)) >= 0 &&
+	    (ret = setup(&r, err)) >= 0)
+		ret = loop(&r, err);
+	if (ret >= 0 && o->dry == REPLAY_DRY_OFF)
+		ret = save_checkpoint(&r, err);
 	if (r.gate_closed_since_ns)
 		st->gate_closed_ms += (uint64_t)(clk_mono_ns() - r.gate_closed_since_ns) / 1000000;
-	fill_stats(&r);
+	if (r.sp)
+		replay_fill_stats(&r);
 	if (ret >= 0)
 		ret = st->remaining > 0 || st->refused > 0 ? 1 : 0;
-out:
 	/* After an error: what is still in flight is abandoned (the next
 	 * run sends it again); outcomes already known are kept if the spool
 	 * still takes them. */
 	if (r.http)
-		http_abort_all(r.http, fly_free);
+		http_abort_all(r.http, replay_fly_free);
 	gate_release(&r.gate);
 	http_free(r.http);
 	if (r.sp)
-		ev_flush(&r);
+		journal_flush(&r.jr, NULL);
+	replay_put_status(&r, ret < 0 ? REPLAY_STATUS_FAILED : REPLAY_STATUS_FINISHED,
+		   ret < 0 ? err->msg : NULL);
 	spool_close(r.sp);
+	journal_release(&r.jr);
 	pend_release(&r.pend);
 	rec_parser_release(&r.rp);
 	rec_parser_release(&r.fold_rp);
-	buf_release(&r.ev);
 	rw_release(&r.rw);
 	return ret;
 }

@@ -13,7 +13,8 @@
  *  - The checkpoint is written only after the events it reflects are in
  *    the spool.
  *  - Sending pauses while the gate is closed or a Retry-After holds;
- *    in-flight requests finish either way.
+ *    in-flight requests finish either way.  A gate that cannot run ends
+ *    the run with an error rather than pausing it forever.
  * The caller owns printing: results come back through callbacks.
  */
 #ifndef REPLAY_H
@@ -44,6 +45,8 @@ struct replay_outcome {
 
 struct replay_stats {
 	uint64_t sent, ok, retried, dead, revived, refused, skipped;
+	uint64_t aged;           /* of dead: past --max-age */
+	uint64_t revive_skipped; /* dead, selected, not revived: --max-revives */
 	uint64_t remaining;      /* selected records still pending */
 	uint64_t inflight;
 	uint64_t status_counts[6]; /* by class: [0] no response, [1..5] 1xx..5xx */
@@ -51,6 +54,9 @@ struct replay_stats {
 	double achieved;         /* sends per second over the last second */
 	enum gate_state gate;
 	uint64_t gate_closed_ms; /* time spent with the gate closed */
+	/* Why the gate was last closed (gate_describe): its exit status and
+	 * its last stderr line; "" when it never was. */
+	char gate_why[GATE_LINE_MAX + 64];
 	int64_t eta_s;           /* -1 when unknown */
 	double elapsed_s;
 	uint64_t rate_cuts;      /* adaptive decreases */
@@ -83,6 +89,15 @@ struct replay_opts {
 	struct sel *sel;          /* borrowed; NULL: everything */
 	uint64_t limit;           /* most records this run; 0: no limit */
 	int revive;               /* revive selected dead records first */
+	unsigned max_revives;     /* not a record revived this often... */
+	int force;                /* ...unless forced */
+	const char *revive_reason;/* the revive event's reason; NULL: a
+				   * default one */
+	const char *revive_user;  /* who revives; NULL: not recorded */
+	uint64_t max_age_ms;      /* records captured longer ago go dead;
+				   * 0: no limit */
+	size_t response_bytes;    /* of a failed attempt's response body,
+				   * kept in its event (default 1 KiB) */
 	enum replay_dry dry;
 	uint64_t max_time_ms;     /* 0: none */
 	uint64_t grace_ms;        /* after a stop, wait this long for
@@ -97,6 +112,8 @@ struct replay_opts {
 	void (*on_notice)(void *ctx, const char *msg);
 	/* --dry-run: one request as it would be sent. */
 	void (*on_dry)(void *ctx, const struct http_req *req);
+	/* Each line the gate command writes to stderr.  May be NULL. */
+	void (*on_gate_line)(void *ctx, const char *line);
 };
 
 void replay_opts_init(struct replay_opts *o);
@@ -105,8 +122,11 @@ void replay_opts_init(struct replay_opts *o);
  * Run one replay over the spool at o->dir.  Returns 0 when no selected
  * record is left pending, 1 when work remains (gate closed, time budget
  * spent, retries scheduled, refusals, a stop), RD_E_LOCKED when another
- * replay holds the spool, or another negative RD_E_* code on error.
- * *st is filled in every case.
+ * replay holds the spool (err names the holder), or another negative
+ * RD_E_* code on error (RD_E_INVAL when the gate command cannot run).
+ * *st is filled in every case: after an error it says what was done
+ * before it.  While it runs, the holder of the spool keeps the status
+ * file up to date (replay_status.h).
  */
 int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	       struct rd_err *err);

@@ -1,6 +1,6 @@
 /*
- * report.h - rendering the audit summary: text, JSON and Prometheus
- * (report_text.c), and a self-contained HTML page for a postmortem
+ * report.h - rendering the audit summary: text and JSON (report_text.c),
+ * Prometheus (report_prom.c), and a self-contained HTML page for a postmortem
  * (report.c): inline CSS and SVG charts (timeline of captures against
  * replays, outcomes, latency, amplification by route), no scripts, no
  * fonts or images fetched from anywhere, readable on screen and printed.
@@ -25,9 +25,17 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 /* The summary as one JSON object (with its newline). */
 void report_json(struct buf *b, struct audit_summary *s, const char *dir,
 		 int64_t now, struct redact *red);
-/* The summary in the Prometheus text exposition format. */
+/*
+ * The summary in the Prometheus text exposition format, by Prometheus's
+ * naming conventions (_total counters, base units).  labels, already in
+ * exposition syntax (spool="payments",env="prod"), go on every series.
+ */
 void report_prom(struct buf *b, struct audit_summary *s, int64_t now,
-		 struct redact *red);
+		 struct redact *red, const char *labels);
+/* A group's name through the redactor (when red is not NULL). */
+void report_group_name(struct redact *red, const char *name, struct buf *out);
+/* Append s escaped as a Prometheus label value. */
+void report_prom_label(struct buf *b, const char *s, size_t n);
 /* One quantity of the summary by name (pending, dead, amplification,
  * oldest_pending in ms, success_rate as a fraction, p50...), NAN for an
  * unknown name or no data: what --fail-if compares. */

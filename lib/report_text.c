@@ -1,8 +1,8 @@
 /*
  * report_text.c - the audit summary for people and for machines: the text
- * table (bars and sparklines on a terminal, plain numbers otherwise), one
- * JSON object, and Prometheus text for node_exporter's textfile collector.
- * The HTML report is report.c.  Group names go through the redactor when
+ * table (bars and sparklines on a terminal, plain numbers otherwise) and
+ * one JSON object.  Prometheus text is report_prom.c, the HTML report
+ * report.c.  Group names go through the redactor when
  * one is given.  Nothing here does I/O: everything is appended to a buf.
  */
 #include <math.h>
@@ -91,7 +91,7 @@ static int cmp_group(const void *x, const void *y)
 	       strcmp(a->name, b->name);
 }
 
-static void group_name(struct redact *red, const char *name, struct buf *out)
+void report_group_name(struct redact *red, const char *name, struct buf *out)
 {
 	if (red)
 		redact_text(red, name, strlen(name), out);
@@ -117,7 +117,7 @@ static void human_dim(struct buf *b, struct redact *red, const char *title,
 		size_t start = b->len, w;
 
 		buf_adds(b, "  ");
-		group_name(red, g->name, b);
+		report_group_name(red, g->name, b);
 		w = b->len - start;
 		buf_addf(b, "%*s", w < 46 ? (int)(46 - w) : 1, "");
 		buf_addf(b, "%8llu  ok %llu  pending %llu  dead %llu",
@@ -130,6 +130,38 @@ static void human_dim(struct buf *b, struct redact *red, const char *title,
 		bar(b, g->requests, max, 12, tty);
 		buf_addc(b, '\n');
 	}
+}
+
+/* The last replay, as its status file tells: the equivalent of SQS's
+ * list-message-move-tasks. */
+static void replay_line(struct buf *b, const struct audit_summary *s,
+			int64_t now)
+{
+	const struct replay_status *r = &s->replay;
+	char t[REC_TIME_LEN + 1], age[32], rate[NUM_LEN];
+
+	if (!s->have_replay)
+		return;
+	if (r->state == REPLAY_STATUS_RUNNING && r->alive) {
+		rec_time_fmt(r->since_ms, t);
+		fmt_age(now - r->since_ms, age, sizeof(age));
+		buf_addf(b, "replay running since %s (%s, pid %ld): sent %llu, ok %llu, dead %llu, pending %llu, %s/s",
+			 t, age, r->pid, (unsigned long long)r->sent,
+			 (unsigned long long)r->ok, (unsigned long long)r->dead,
+			 (unsigned long long)r->pending,
+			 num_fixed(r->rate, 1, rate, sizeof(rate)));
+		if (r->gate_why[0])
+			buf_addf(b, "; gate %s (%s)", r->gate, r->gate_why);
+		buf_addc(b, '\n');
+		return;
+	}
+	rec_time_fmt(r->ended_ms ? r->ended_ms : r->updated_ms, t);
+	buf_addf(b, "last replay %s at %s (pid %ld): sent %llu, ok %llu, dead %llu, pending %llu%s%s\n",
+		 r->state == REPLAY_STATUS_FAILED ? "failed" :
+		 r->state == REPLAY_STATUS_RUNNING ? "vanished (killed?) after its last report" :
+		 "finished", t, r->pid, (unsigned long long)r->sent,
+		 (unsigned long long)r->ok, (unsigned long long)r->dead,
+		 (unsigned long long)r->pending, r->error[0] ? ": " : "", r->error);
 }
 
 void report_text(struct buf *b, struct audit_summary *s, const char *dir,
@@ -147,6 +179,7 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 		rec_time_fmt(s->oldest_pending_ms, t);
 		buf_addf(b, "  oldest pending: %s (captured %s)\n", age, t);
 	}
+	replay_line(b, s, now);
 	buf_addf(b, "replay: %llu attempts for %llu requests: ok %llu, retry %llu, permanent %llu",
 		 (unsigned long long)s->attempts, (unsigned long long)s->replayed,
 		 (unsigned long long)s->attempts_ok, (unsigned long long)s->attempts_retry,
@@ -213,7 +246,7 @@ static void json_dim(struct buf *b, struct redact *red, const char *key,
 		const struct audit_group *g = &d->g[i];
 
 		buf_reset(&name);
-		group_name(red, g->name, &name);
+		report_group_name(red, g->name, &name);
 		buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
 		json_add_str(b, name.data, name.len);
 		buf_addf(b, ",\"requests\":%llu,\"pending\":%llu,\"ok\":%llu,\"dead\":%llu,"
@@ -284,103 +317,20 @@ void report_json(struct buf *b, struct audit_summary *s, const char *dir,
 	buf_adds(b, "],\"replays\":[");
 	for (int i = 0; i < AUDIT_TIMELINE; i++)
 		buf_addf(b, "%s%llu", i ? "," : "", (unsigned long long)s->tl_attempts[i]);
-	buf_addf(b, "]},\"bad_lines\":%llu}\n", (unsigned long long)s->bad_lines);
+	buf_addf(b, "]},\"bad_lines\":%llu,\"spool_bytes\":%llu,\"replay_run\":",
+		 (unsigned long long)s->bad_lines, (unsigned long long)s->spool_bytes);
+	if (s->have_replay) {
+		/* the status file as written, with whether it still runs */
+		replay_status_to_json(&s->replay, b);
+		if (b->len && b->data[b->len - 1] == '\n')
+			b->len--;
+		b->len--;
+		buf_addf(b, ",\"alive\":%s}", s->replay.alive ? "true" : "false");
+	} else {
+		buf_adds(b, "null");
+	}
+	buf_adds(b, "}\n");
 }
 
 /* A Prometheus label value: backslash, quote and newline escaped. */
-static void prom_label(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			buf_addc(b, '\\');
-		if (*s == '\n') {
-			buf_adds(b, "\\n");
-			continue;
-		}
-		buf_addc(b, *s);
-	}
-}
-
-static void prom_dim(struct buf *b, struct redact *red, const char *metric_name,
-		     const char *label, const char *help, struct audit_dim *d, int amp)
-{
-	struct buf name;
-
-	buf_init(&name);
-	buf_addf(b, "# HELP %s %s\n# TYPE %s gauge\n", metric_name, help, metric_name);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct audit_group *g = &d->g[i];
-
-		if (amp && !g->replayed)
-			continue;
-		buf_reset(&name);
-		group_name(red, g->name, &name);
-		buf_addf(b, "%s{%s=\"", metric_name, label);
-		prom_label(b, name.data ? name.data : "");
-		if (amp) {
-			buf_adds(b, "\"} ");
-			num_add(b, audit_amplification(g->attempts, g->replayed), NUM_PROM);
-			buf_addc(b, '\n');
-		} else
-			buf_addf(b, "\"} %llu\n", (unsigned long long)g->requests);
-	}
-	buf_release(&name);
-}
-
-void report_prom(struct buf *b, struct audit_summary *s, int64_t now,
-		 struct redact *red)
-{
-	static const double q[] = { 0.5, 0.9, 0.99 };
-	double sum = 0;
-
-	buf_adds(b, "# HELP redrive_requests Requests in the spool by state.\n"
-		 "# TYPE redrive_requests gauge\n");
-	buf_addf(b, "redrive_requests{state=\"due\"} %llu\n", (unsigned long long)s->due);
-	buf_addf(b, "redrive_requests{state=\"backing_off\"} %llu\n",
-		 (unsigned long long)s->backing_off);
-	buf_addf(b, "redrive_requests{state=\"ok\"} %llu\n", (unsigned long long)s->ok);
-	buf_addf(b, "redrive_requests{state=\"dead\"} %llu\n", (unsigned long long)s->dead);
-	buf_adds(b, "# HELP redrive_oldest_pending_age_seconds Age of the oldest pending request.\n"
-		 "# TYPE redrive_oldest_pending_age_seconds gauge\n");
-	buf_adds(b, "redrive_oldest_pending_age_seconds ");
-	num_add(b, s->oldest_pending_ms ? num_scale10((double)(now - s->oldest_pending_ms), -3) : 0,
-		NUM_PROM);
-	buf_addc(b, '\n');
-	buf_adds(b, "# HELP redrive_replay_attempts Replay attempts recorded in the spool, by outcome.\n"
-		 "# TYPE redrive_replay_attempts gauge\n");
-	buf_addf(b, "redrive_replay_attempts{outcome=\"ok\"} %llu\n",
-		 (unsigned long long)s->attempts_ok);
-	buf_addf(b, "redrive_replay_attempts{outcome=\"retry\"} %llu\n",
-		 (unsigned long long)s->attempts_retry);
-	buf_addf(b, "redrive_replay_attempts{outcome=\"permanent\"} %llu\n",
-		 (unsigned long long)s->attempts_permanent);
-	buf_adds(b, "# HELP redrive_replay_amplification Replay attempts per replayed request.\n"
-		 "# TYPE redrive_replay_amplification gauge\n");
-	buf_adds(b, "redrive_replay_amplification ");
-	num_add(b, audit_amplification(s->attempts, s->replayed), NUM_PROM);
-	buf_addc(b, '\n');
-	for (size_t i = 0; i < s->latency.n; i++)
-		sum += s->latency.v[i];
-	buf_adds(b, "# HELP redrive_replay_latency_seconds Latency of replay attempts that got a response.\n"
-		 "# TYPE redrive_replay_latency_seconds summary\n");
-	/* milliseconds to seconds by moving the decimal point, so 12.3 ms
-	 * is 0.0123 s, not 0.012300000000000002 */
-	for (int i = 0; i < 3; i++) {
-		buf_adds(b, "redrive_replay_latency_seconds{quantile=\"");
-		num_add(b, q[i], NUM_PROM);
-		buf_adds(b, "\"} ");
-		num_add(b, num_scale10(hist_pct(&s->latency, q[i] * 100), -3), NUM_PROM);
-		buf_addc(b, '\n');
-	}
-	buf_adds(b, "redrive_replay_latency_seconds_sum ");
-	num_add(b, num_scale10(sum, -3), NUM_PROM);
-	buf_addc(b, '\n');
-	buf_addf(b, "redrive_replay_latency_seconds_count %zu\n", s->latency.n);
-	prom_dim(b, red, "redrive_failure_requests", "type",
-		 "Requests by the failure that got them captured.", &s->by_failure, 0);
-	prom_dim(b, red, "redrive_route_requests", "route",
-		 "Requests by normalised route.", &s->by_route, 0);
-	prom_dim(b, red, "redrive_route_amplification", "route",
-		 "Replay attempts per replayed request, by route.", &s->by_route, 1);
-}
 

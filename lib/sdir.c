@@ -253,8 +253,7 @@ static void sdir_close(void *impl)
 	if (!d)
 		return;
 	close_seg(d);
-	if (d->claimfd >= 0)
-		close(d->claimfd);
+	sdir_unclaim(d);
 	if (d->lockfd >= 0)
 		close(d->lockfd);
 	if (d->dirfd >= 0)
@@ -514,7 +513,7 @@ static int sdir_append(void *impl, const struct spool_batch *b,
 	if (d->o.max_bytes && d->used + d->member.len > d->o.max_bytes) {
 		if (d->member.len > d->o.max_bytes)
 			ret = rd_err_set(err, RD_E_FULL,
-					 "spool '%s' can never take this batch: it needs %zu bytes, more than the whole cap of %llu (--max-spool-size)",
+					 "spool '%s' is full even when empty for this batch: it needs %zu bytes, over the whole cap of %llu (--max-spool-size)",
 					 d->path, d->member.len,
 					 (unsigned long long)d->o.max_bytes);
 		else
@@ -599,6 +598,16 @@ static int64_t sdir_sync_due_ms(const void *impl)
 	return now >= due ? 0 : (int64_t)(due - now);
 }
 
+static int sdir_usage(void *impl, uint64_t *bytes, struct rd_err *err)
+{
+	uint64_t *v = NULL;
+	size_t n;
+	int ret = sdir_list_segs(impl, &v, &n, bytes, err);
+
+	free(v);
+	return ret;
+}
+
 const struct spool_backend sdir_backend = {
 	.name = "dir",
 	.open = sdir_open,
@@ -613,4 +622,5 @@ const struct spool_backend sdir_backend = {
 	.verify = sdir_verify,
 	.state_read = sdir_state_read,
 	.state_write = sdir_state_write,
+	.usage = sdir_usage,
 };

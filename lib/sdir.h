@@ -51,10 +51,12 @@ int sdir_list_segs(struct sdir *d, uint64_t **out, size_t *n,
 int sdir_fsync_dir(struct sdir *d, struct rd_err *err);
 /* Claims and state files (sdir_state.c). */
 int sdir_claim(void *impl, const char *role, struct rd_err *err);
+/* Give up the claim, if held, emptying its holder label. */
+void sdir_unclaim(struct sdir *d);
 int sdir_state_read(void *impl, const char *name, struct buf *out,
 		    size_t max, struct rd_err *err);
 int sdir_state_write(void *impl, const char *name, const struct iovec *iov,
-		     int iovcnt, struct rd_err *err);
+		     int iovcnt, unsigned flags, struct rd_err *err);
 /* The id of the first line of a member's content, or "" when absent
  * (what its index entry records). */
 void sdir_first_id(const char *data, size_t len, char out[REC_ID_LEN + 1]);

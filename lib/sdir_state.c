@@ -4,20 +4,32 @@
  * A claim is flock(LOCK_EX | LOCK_NB) on "<role>.lock", held until the
  * spool is closed (or the process dies: the kernel drops it, so a kill -9
  * never leaves a stale claim).  It is separate from LOCK, which writers
- * take per batch, so a claimed spool still accepts captures.  State files
- * are replaced whole through afile, so a crash leaves the old or the new
- * content, never a mix.
+ * take per batch, so a claimed spool still accepts captures.
+ *
+ * The holder writes who it is into its lock file once it holds the lock,
+ * one fixed-size JSON line, {"pid":N,"since":"TIME"} padded with spaces,
+ * so that a run turned away can name it.  The lock is the truth and the
+ * line only a label: a line left by a holder that was killed names a
+ * process that no longer exists, and is not believed.  A clean release
+ * empties the file.
+ *
+ * State files are replaced whole through afile, so a crash leaves the old
+ * or the new content, never a mix.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include "afile.h"
+#include "json.h"
 #include "sdir.h"
 #include "banned.h"
+
+#define HOLDER_LEN 96   /* the padded holder line, newline included */
 
 static int name_ok(const char *name)
 {
@@ -28,6 +40,65 @@ static int name_ok(const char *name)
 		      *p == '.' || *p == '_' || *p == '-'))
 			return 0;
 	return 1;
+}
+
+/* Label the claim: who holds it and since when.  A failure costs only
+ * the label. */
+static void holder_write(struct sdir *d)
+{
+	char line[HOLDER_LEN + 1], t[REC_TIME_LEN + 1];
+	int k;
+
+	rec_time_fmt(rec_now_ms(), t);
+	k = snprintf(line, sizeof(line), "{\"pid\":%ld,\"since\":\"%s\"}",
+		     (long)getpid(), t);
+	if (k < 0 || k >= HOLDER_LEN)
+		return;
+	memset(line + k, ' ', (size_t)(HOLDER_LEN - 1 - k));
+	line[HOLDER_LEN - 1] = '\n';
+	/* One write of a fixed size at offset 0 (the file was just opened):
+	 * never a mix of two labels. */
+	if (write(d->claimfd, line, HOLDER_LEN) != HOLDER_LEN) {
+		/* no label: a run turned away says the file names no holder */
+	}
+}
+
+/* Name the holder of a claim we could not take, into out: "pid 1234,
+ * since 2026-11-30T04:00:00Z", or "" when the file names no live one. */
+static void holder_read(int fd, char *out, size_t n)
+{
+	char line[HOLDER_LEN + 1];
+	const struct json_val *v, *pid, *since;
+	struct json_doc doc;
+	long long p;
+	ssize_t k = pread(fd, line, HOLDER_LEN, 0);
+
+	out[0] = '\0';
+	if (k <= 0)
+		return;
+	json_doc_init(&doc);
+	v = json_parse(&doc, line, (size_t)k, NULL, NULL);
+	pid = json_get(v, "pid");
+	since = json_get(v, "since");
+	if (json_int(pid, 1, 0x7fffffff, &p) == 0 && since &&
+	    since->type == JSON_STRING && since->len == REC_TIME_LEN &&
+	    (kill((pid_t)p, 0) == 0 || errno == EPERM))
+		/* Seconds are enough for a person. */
+		snprintf(out, n, "pid %lld, since %.19sZ", p, since->str);
+	json_doc_release(&doc);
+}
+
+void sdir_unclaim(struct sdir *d)
+{
+	if (d->claimfd < 0)
+		return;
+	/* Empty before the lock goes with the close: a later reader must
+	 * not find this process named as the holder. */
+	if (ftruncate(d->claimfd, 0) < 0) {
+		/* the label is then stale, and the pid check catches it */
+	}
+	close(d->claimfd);
+	d->claimfd = -1;
 }
 
 int sdir_claim(void *impl, const char *role, struct rd_err *err)
@@ -49,14 +120,25 @@ int sdir_claim(void *impl, const char *role, struct rd_err *err)
 
 		if (e == EINTR)
 			continue;
+		if (e == EWOULDBLOCK) {
+			char who[128];
+
+			holder_read(d->claimfd, who, sizeof(who));
+			close(d->claimfd);
+			d->claimfd = -1;
+			if (who[0])
+				return rd_err_set(err, RD_E_LOCKED,
+						  "spool '%s' is held by another %s (%s)",
+						  d->path, role, who);
+			return rd_err_set(err, RD_E_LOCKED,
+					  "spool '%s' is held by another %s ('%s' names no holder)",
+					  d->path, role, name);
+		}
 		close(d->claimfd);
 		d->claimfd = -1;
-		if (e == EWOULDBLOCK)
-			return rd_err_set(err, RD_E_LOCKED,
-					  "'%s/%s' is held by another process",
-					  d->path, name);
 		return rd_err_sys(err, e, "cannot lock '%s/%s'", d->path, name);
 	}
+	holder_write(d);
 	return 0;
 }
 
@@ -80,11 +162,12 @@ int sdir_state_read(void *impl, const char *name, struct buf *out,
 }
 
 int sdir_state_write(void *impl, const char *name, const struct iovec *iov,
-		     int iovcnt, struct rd_err *err)
+		     int iovcnt, unsigned flags, struct rd_err *err)
 {
 	struct sdir *d = impl;
 
 	if (!name_ok(name))
 		return rd_err_set(err, RD_E_INVAL, "bad state file name '%s'", name);
-	return afile_write_at(d->dirfd, d->path, name, iov, iovcnt, err);
+	return afile_put_at(d->dirfd, d->path, name, iov, iovcnt,
+			    flags & SPOOL_STATE_VOLATILE ? AFILE_NO_SYNC : 0, err);
 }

@@ -23,6 +23,7 @@ struct sel {
 	struct jqf *jq;
 	struct rx *rx;
 	unsigned char (*ids)[REC_ID_BIN];
+	unsigned char *seen;        /* per sorted id: a record had it */
 	size_t nids, cap;
 	int sorted;
 	struct buf in, out;
@@ -55,6 +56,7 @@ void sel_free(struct sel *s)
 	jqf_free(s->jq);
 	rx_free(s->rx);
 	free(s->ids);
+	free(s->seen);
 	buf_release(&s->in);
 	buf_release(&s->out);
 	free(s);
@@ -73,6 +75,23 @@ void sel_add_id(struct sel *s, const char *id)
 size_t sel_nids(const struct sel *s)
 {
 	return s->nids;
+}
+
+size_t sel_unseen(const struct sel *s, void (*fn)(void *ctx, const char *id),
+		  void *ctx)
+{
+	char id[REC_ID_LEN + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nids; i++) {
+		if (s->seen && s->seen[i])
+			continue;
+		rec_id_unpack(s->ids[i], id);
+		if (fn)
+			fn(ctx, id);
+		n++;
+	}
+	return n;
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -112,13 +131,25 @@ int sel_match(struct sel *s, const struct rec_req *r, const char *line,
 	if (s->nids) {
 		unsigned char bin[REC_ID_BIN];
 
+		const unsigned char (*hit)[REC_ID_BIN];
+
 		if (!s->sorted) {
+			size_t k = 0;
+
 			qsort(s->ids, s->nids, sizeof(*s->ids), cmp_id);
+			/* an id named twice is one id */
+			for (size_t i = 0; i < s->nids; i++)
+				if (!k || memcmp(s->ids[i], s->ids[k - 1], REC_ID_BIN))
+					memmove(s->ids[k++], s->ids[i], REC_ID_BIN);
+			s->nids = k;
+			free(s->seen);
+			s->seen = xcalloc(s->nids, 1);
 			s->sorted = 1;
 		}
 		rec_id_pack(r->id, bin);
-		if (!bsearch(bin, s->ids, s->nids, sizeof(*s->ids), cmp_id))
+		if (!(hit = bsearch(bin, s->ids, s->nids, sizeof(*s->ids), cmp_id)))
 			return 0;
+		s->seen[hit - (const unsigned char (*)[REC_ID_BIN])s->ids] = 1;
 	}
 	if (s->o.nfailures) {
 		char type[128];

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "sendrec.h"
-#include "xalloc.h"
 #include "banned.h"
 
 void sendrec_result_init(struct sendrec_result *r)
@@ -20,33 +19,21 @@ void sendrec_result_release(struct sendrec_result *r)
 	http_once_release(&r->res);
 }
 
-int sendrec_try(struct rec_req *rec, const struct http_opts *ho,
-		const struct http_okset *ok, struct sendrec_result *out,
-		struct rd_err *err)
+int sendrec_try(struct rec_req *rec, const struct rw_rules *rules,
+		const struct http_opts *ho, const struct http_okset *ok,
+		struct sendrec_result *out, struct rd_err *err)
 {
-	struct http_hdr *h = xcalloc(rec->nhdrs ? rec->nhdrs : 1, sizeof(*h));
 	struct http_req q;
 	struct http_res view;
-	char *url = xmemdup(rec->url.p, rec->url.n);
+	struct rw w;
 	int ret;
 
-	for (size_t i = 0; i < rec->nhdrs; i++) {
-		h[i].name = rec->hdrs[i].name.p;
-		h[i].name_len = rec->hdrs[i].name.n;
-		h[i].value = rec->hdrs[i].value.p;
-		h[i].value_len = rec->hdrs[i].value.n;
-	}
-	memset(&q, 0, sizeof(q));
-	q.method = rec->method.p;
-	q.method_len = rec->method.n;
-	q.url = url;
-	q.hdrs = h;
-	q.nhdrs = rec->nhdrs;
-	q.body = rec->body.p;
-	q.body_len = rec->body.n;
-	ret = http_once(ho, &q, &out->res, err);
-	free(url);
-	free(h);
+	rw_init(&w, rules);
+	if ((ret = rw_build(&w, rec, &q, err)) == 1)
+		ret = http_once(ho, &q, &out->res, err);
+	else if (ret == 0)
+		ret = rd_err_set(err, RD_E_INVAL, "host '%s' is not allowed", w.host);
+	rw_release(&w);
 	if (ret < 0)
 		return ret;
 	memset(&view, 0, sizeof(view));

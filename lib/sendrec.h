@@ -3,8 +3,10 @@
  * the spool records it.  This is `rd-capture --try`: a curl stand-in that
  * captures what it could not deliver.
  *
- * The request goes out exactly as described (no idempotency header: the
- * record has no id before it is stored).  Nothing here stores anything.
+ * The request goes out as rd-replay would send it (rw_build): the same
+ * bytes, with the idempotency header carrying the record's key, so the
+ * first attempt and every replay of it share one key.  The record's id
+ * is given before the send.  Nothing here stores anything.
  */
 #ifndef SENDREC_H
 #define SENDREC_H
@@ -12,6 +14,7 @@
 #include "http.h"
 #include "rd.h"
 #include "rec.h"
+#include "rw.h"
 
 struct sendrec_result {
 	struct http_once res;      /* status, error, response */
@@ -29,8 +32,8 @@ void sendrec_result_release(struct sendrec_result *r);
  * delivered, the failure fields of rec (type, status, message) point into
  * out and rec->attempts is incremented.
  */
-int sendrec_try(struct rec_req *rec, const struct http_opts *ho,
-		const struct http_okset *ok, struct sendrec_result *out,
-		struct rd_err *err);
+int sendrec_try(struct rec_req *rec, const struct rw_rules *rules,
+		const struct http_opts *ho, const struct http_okset *ok,
+		struct sendrec_result *out, struct rd_err *err);
 
 #endif

@@ -127,6 +127,11 @@ int spool_claim(struct spool *sp, const char *role, struct rd_err *err)
 	return sp->be->claim(sp->impl, role, err);
 }
 
+int spool_usage(struct spool *sp, uint64_t *bytes, struct rd_err *err)
+{
+	return sp->be->usage(sp->impl, bytes, err);
+}
+
 int spool_state_read(struct spool *sp, const char *name, struct buf *out,
 		     size_t max, struct rd_err *err)
 {
@@ -136,7 +141,14 @@ int spool_state_read(struct spool *sp, const char *name, struct buf *out,
 int spool_state_write(struct spool *sp, const char *name,
 		      const struct iovec *iov, int iovcnt, struct rd_err *err)
 {
-	return sp->be->state_write(sp->impl, name, iov, iovcnt, err);
+	return sp->be->state_write(sp->impl, name, iov, iovcnt, 0, err);
+}
+
+int spool_state_put(struct spool *sp, const char *name,
+		    const struct iovec *iov, int iovcnt, unsigned flags,
+		    struct rd_err *err)
+{
+	return sp->be->state_write(sp->impl, name, iov, iovcnt, flags, err);
 }
 
 int spool_verify(struct spool *sp,

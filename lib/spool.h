@@ -105,9 +105,15 @@ int64_t spool_sync_due_ms(const struct spool *sp);
 /*
  * Claim the spool for one role (e.g. "replay") for as long as it stays
  * open: exclusive between processes, never waiting.  RD_E_LOCKED when
- * another process holds the claim.  Appends by writers are unaffected.
+ * another process holds the claim; err then names the holder when it is
+ * known: "spool 'DIR' is held by another replay (pid 1234, since
+ * 2026-11-30T04:00:00Z)".  Appends by writers are unaffected.
  */
 int spool_claim(struct spool *sp, const char *role, struct rd_err *err);
+
+/* The bytes the spool holds, as --max-spool-size counts them (for the
+ * directory: its segments and their indexes). */
+int spool_usage(struct spool *sp, uint64_t *bytes, struct rd_err *err);
 
 /*
  * Small state files kept beside the log (checkpoints).  name is a plain
@@ -120,6 +126,18 @@ int spool_state_read(struct spool *sp, const char *name, struct buf *out,
 		     size_t max, struct rd_err *err);
 int spool_state_write(struct spool *sp, const char *name,
 		      const struct iovec *iov, int iovcnt, struct rd_err *err);
+
+/* Flags of spool_state_put. */
+enum {
+	/* Replace atomically but not durably: for a file that only shows
+	 * the moment and is rewritten often (see afile's AFILE_NO_SYNC). */
+	SPOOL_STATE_VOLATILE = 1
+};
+
+/* spool_state_write with flags. */
+int spool_state_put(struct spool *sp, const char *name,
+		    const struct iovec *iov, int iovcnt, unsigned flags,
+		    struct rd_err *err);
 
 /* One problem found by spool_verify. */
 struct spool_finding {
@@ -193,7 +211,9 @@ struct spool_backend {
 	int (*state_read)(void *impl, const char *name, struct buf *out,
 			  size_t max, struct rd_err *err);
 	int (*state_write)(void *impl, const char *name,
-			   const struct iovec *iov, int iovcnt, struct rd_err *err);
+			   const struct iovec *iov, int iovcnt, unsigned flags,
+			   struct rd_err *err);
+	int (*usage)(void *impl, uint64_t *bytes, struct rd_err *err);
 };
 
 /* The directory backend (sdir.c). */

@@ -12,7 +12,7 @@ export PATH="$RD_BUILD/bin:$RD_BUILD/tests:$PATH"
 common_setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/rd.XXXXXX")
 	SPOOL="$T/spool"
-	export RD_DIR="$SPOOL"
+	export RD_SPOOL="$SPOOL"
 }
 
 common_teardown() {

@@ -138,8 +138,8 @@ help_options() {
 		assert_failure 2
 		assert_line --index 0 "$t: unknown option '--no-such-option'"
 		assert_line --index 1 "Try '$t --help' for more information."
-		run "$t" --dir
+		run "$t" --spool
 		assert_failure 2
-		assert_line --index 0 --partial "$t: option '--dir' needs a value"
+		assert_line --index 0 --partial "$t: option '--spool' needs a value"
 	done
 }

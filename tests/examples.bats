@@ -34,7 +34,7 @@ cron_command() {
 	run sh -c "$cmd"
 	assert_success
 	kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null || true
-	grep -q '^RD_DIR=' "$EX/cron.d/redrive"
+	grep -q '^RD_SPOOL=' "$EX/cron.d/redrive"
 }
 
 @test "systemd: the service's command drains the spool; the timer fires every five minutes" {
@@ -76,12 +76,12 @@ cron_command() {
 
 @test "the CI smoke test passes on a healthy service and fails on a broken one" {
 	ds_start
-	run env SERVICE_URL="http://127.0.0.1:$PORT" RD_DIR="$T/smoke" sh "$EX/ci-smoke.sh"
+	run env SERVICE_URL="http://127.0.0.1:$PORT" RD_SPOOL="$T/smoke" sh "$EX/ci-smoke.sh"
 	assert_success
 	assert_output --partial "smoke test passed"
 	ds_stop
 	ds_start --route /smoke=500
-	run env SERVICE_URL="http://127.0.0.1:$PORT" RD_DIR="$T/smoke2" sh "$EX/ci-smoke.sh"
+	run env SERVICE_URL="http://127.0.0.1:$PORT" RD_SPOOL="$T/smoke2" sh "$EX/ci-smoke.sh"
 	assert_failure
 }
 
@@ -95,7 +95,7 @@ cron_command() {
 		rd-capture --jq "$(cat "$EX/sqs-dlq.jq")" < "$BATS_TEST_DIRNAME/data/sqs-receive-message.json"
 	assert_success
 	assert_equal "$(wc -l <<< "$output")" 1
-	run sh -c 'zcat "$RD_DIR"/*.ndjson.gz | jq -c "[.body, .headers, .attempts, .idempotency_key, .tags, .failure]"'
+	run sh -c 'zcat "$RD_SPOOL"/*.ndjson.gz | jq -c "[.body, .headers, .attempts, .idempotency_key, .tags, .failure]"'
 	assert_output '["My first message.",[["Content-Type","text/plain; charset=utf-8"]],5,"d6790f8d-d575-4f01-bc51-40122EXAMPLE",{"sqs_message_id":"d6790f8d-d575-4f01-bc51-40122EXAMPLE","sqs_attr_PostalCode":"ABC123","sqs_attr_City":"Any City"},{"type":"sqs_dlq","message":"received 5 times before the DLQ"}]'
 	rd-replay -q --rate max
 	assert_equal "$(jq -r '[.key, .sha256] | @tsv' "$T/ds.log")" \
@@ -103,7 +103,7 @@ cron_command() {
 	# in a dead-letter queue, --attribute-names All also gives the source queue
 	jq '.Messages[0].Attributes.DeadLetterQueueSourceArn = "arn:aws:sqs:us-east-1:80398EXAMPLE:MyQueue"' \
 		"$BATS_TEST_DIRNAME/data/sqs-receive-message.json" |
-		rd-capture -q -d "$T/s2" --jq "$(cat "$EX/sqs-dlq.jq")"
+		rd-capture -q --spool "$T/s2" --jq "$(cat "$EX/sqs-dlq.jq")"
 	assert_equal "$(zcat "$T"/s2/*.ndjson.gz | jq -r .tags.sqs_source_queue)" arn:aws:sqs:us-east-1:80398EXAMPLE:MyQueue
 }
 
@@ -257,7 +257,7 @@ har_summary() {
 		"$(jq -c '.log.entries[] | select(.request.url | endswith("/profile")) | .request.postData.text' "$BATS_TEST_DIRNAME/data/chromium.har")"
 	jq '{log: {entries: [{request: ., response: {status: 503}}]}}' \
 		"$BATS_TEST_DIRNAME/data/httpsnippet-multipart-data.json" > "$T/snippet.har"
-	run rd-capture -q -d "$T/s2" --jq "$(cat "$EX/har.jq")" < "$T/snippet.har"
+	run rd-capture -q --spool "$T/s2" --jq "$(cat "$EX/har.jq")" < "$T/snippet.har"
 	assert_success
 	b=----redrive-har-boundary-5b1f7e0c2a9d4e83
 	run sh -c 'zcat "$1"/*.ndjson.gz | jq -c "[.headers, .body]"' sh "$T/s2"
@@ -265,7 +265,7 @@ har_summary() {
 		"--\($b)\r\nContent-Disposition: form-data; name=\"foo\"; filename=\"hello.txt\"\r\nContent-Type: text/plain\r\n\r\nHello World\r\n--\($b)\r\nContent-Disposition: form-data; name=\"bar\"\r\n\r\nBonjour le monde\r\n--\($b)--\r\n"]')"
 	# a file param without its content cannot be rebuilt
 	jq '.log.entries[0].request.postData.params[0] |= del(.value)' "$T/snippet.har" > "$T/nofile.har"
-	run rd-capture -d "$T/s3" --jq "$(cat "$EX/har.jq")" < "$T/nofile.har"
+	run rd-capture --spool "$T/s3" --jq "$(cat "$EX/har.jq")" < "$T/nofile.har"
 	assert_failure 1
 	assert_output --partial "entry 1 POST http://mockbin.com/har: a file's content is not in the HAR"
 	[ -z "$(zcat "$T"/s3/*.ndjson.gz 2>/dev/null)" ]
@@ -279,5 +279,5 @@ har_summary() {
 	assert_equal "$(ls "$T/textfile")" redrive.prom
 	run promtool check metrics < "$T/textfile/redrive.prom"
 	assert_success
-	grep -q '^redrive_requests{state="due"} 1$' "$T/textfile/redrive.prom"
+	grep -q '^redrive_requests{spool="spool",state="due"} 1$' "$T/textfile/redrive.prom"
 }

@@ -16,7 +16,8 @@ history() {
 		rd-capture -q > /dev/null
 	seq 2 | awk -v p="$PORT" '{ printf "{\"method\":\"GET\",\"url\":\"http://127.0.0.1:%s/bad/%d\",\"failure\":{\"type\":\"timeout\"}}\n", p, $1 }' |
 		rd-capture -q > /dev/null
-	rd-replay -q --rate max --backoff 1ms --backoff-max 2ms
+	# two requests fail for good: exit 4 says records went dead
+	rd-replay -q --rate max --backoff 1ms --backoff-max 2ms || [ $? -eq 4 ]
 	seq 3 | awk '{ printf "{\"method\":\"PUT\",\"url\":\"http://other.example/users/0b3f6c1e-8a2d-4c3e-9f10-12345678%04d\",\"failure\":{\"type\":\"connect\"}}\n", $1 }' |
 		rd-capture -q > /dev/null
 	ds_stop
@@ -132,13 +133,13 @@ history() {
 	rd-audit --prom > "$T/m.prom"
 	run promtool check metrics < "$T/m.prom"
 	assert_success
-	grep -q '^redrive_requests{state="dead"} 2$' "$T/m.prom"
-	grep -q '^redrive_replay_attempts{outcome="ok"} 10$' "$T/m.prom"
-	grep -q '^redrive_replay_latency_seconds_count 22$' "$T/m.prom"
+	grep -q '^redrive_requests{spool="spool",state="dead"} 2$' "$T/m.prom"
+	grep -q '^redrive_replay_attempts_total{spool="spool",outcome="ok"} 10$' "$T/m.prom"
+	grep -q '^redrive_replay_latency_seconds_count{spool="spool"} 22$' "$T/m.prom"
 	# an empty spool too
-	rd-audit -d "$T/empty" --prom > "$T/e.prom" 2> /dev/null || mkdir -p "$T/empty"
-	rd-capture -q -d "$T/empty2" < /dev/null > /dev/null
-	rd-audit -d "$T/empty2" --prom > "$T/e.prom"
+	rd-audit --spool "$T/empty" --prom > "$T/e.prom" 2> /dev/null || mkdir -p "$T/empty"
+	rd-capture -q --spool "$T/empty2" < /dev/null > /dev/null
+	rd-audit --spool "$T/empty2" --prom > "$T/e.prom"
 	run promtool check metrics < "$T/e.prom"
 	assert_success
 }
@@ -248,15 +249,108 @@ flip() {
 	assert_output --regexp '"amplification":2\}'
 	p50=$(jq '.replay.latency_ms.p50' <<< "$output")
 	rd-audit --prom > "$T/m.prom"
-	grep -qx 'redrive_replay_amplification 1.8333333333333333' "$T/m.prom"
-	grep -qE '^redrive_route_amplification\{route="POST 127.0.0.1:[0-9]+/orders/:n"\} 2$' "$T/m.prom"
-	grep -qx 'redrive_replay_latency_seconds{quantile="0.5"} [0-9.]*' "$T/m.prom"
+	grep -qx 'redrive_replay_amplification_ratio{spool="spool"} 1.8333333333333333' "$T/m.prom"
+	grep -qE '^redrive_route_amplification_ratio\{spool="spool",route="POST 127.0.0.1:[0-9]+/orders/:n"\} 2$' "$T/m.prom"
+	grep -qx 'redrive_replay_latency_seconds{spool="spool",quantile="0.5"} [0-9.]*' "$T/m.prom"
 	# seconds are the milliseconds with the point moved, all digits kept
-	s=$(sed -n 's/^redrive_replay_latency_seconds{quantile="0.5"} //p' "$T/m.prom")
+	s=$(sed -n 's/^redrive_replay_latency_seconds{spool="spool",quantile="0.5"} //p' "$T/m.prom")
 	jq -en --argjson s "$s" --argjson ms "$p50" '($s * 1000 - $ms) | fabs < 1e-9 * $ms'
 	# every sample value is a number Prometheus reads, with no lost digits
 	run awk '!/^#/ { print $NF }' "$T/m.prom"
 	refute_output --regexp '^[0-9.]+e[+-]0[0-9]$'
 	run promtool check metrics < "$T/m.prom"
 	assert_success
+}
+
+@test "-q with --fail-if prints nothing while the condition does not hold, one line when it does" {
+	history
+	run rd-audit -q --fail-if 'dead>5'
+	assert_success
+	assert_output ""
+	run rd-audit -q --fail-if 'dead>0'
+	assert_failure 1
+	assert_output "rd-audit: --fail-if 'dead>0' holds: dead is 2"
+	# the formats asked for still print under -q
+	run rd-audit -q --json
+	jq -e '.state.dead == 2' <<< "$output"
+}
+
+@test "the selection options of rd-replay: --failure and --limit preview a revive" {
+	history
+	run rd-audit --list --failure 'time*'
+	assert_success
+	assert_equal "$(jq -r .url <<< "$output" | grep -c /bad/)" 2
+	refute_output --partial /orders/
+	run rd-audit --list --failure 'http_5*' --limit 3
+	assert_equal "$(wc -l <<< "$output")" 3
+	run rd-audit --json --failure connect
+	jq -e '.requests == 3' <<< "$output"
+	run rd-audit --limit 0
+	assert_failure 2
+}
+
+@test "--prom: _total counters, a spool label, --prom-label, the spool's size and the last replay run" {
+	history
+	rd-audit --prom --prom-label env=prod --prom-label team=pay > "$T/m.prom"
+	run promtool check metrics < "$T/m.prom"
+	assert_success
+	refute_output --partial "should have \"_total\""
+	grep -qx 'redrive_replay_attempts_total{spool="spool",env="prod",team="pay",outcome="ok"} 10' "$T/m.prom"
+	grep -qx '# TYPE redrive_replay_attempts_total counter' "$T/m.prom"
+	size=$(cat "$SPOOL"/*.ndjson.gz "$SPOOL"/*.idx | wc -c)
+	grep -qx "redrive_spool_size_bytes{spool=\"spool\",env=\"prod\",team=\"pay\"} $size" "$T/m.prom"
+	grep -qx 'redrive_replay_running{spool="spool",env="prod",team="pay"} 0' "$T/m.prom"
+	ended=$(jq -r .ended "$SPOOL/replay.status")
+	ts=$(sed -n 's/^redrive_replay_last_run_timestamp_seconds{[^}]*} //p' "$T/m.prom")
+	assert_equal "$(date -u -d "@$ts" +%Y-%m-%dT%H:%M:%S)" "${ended%.*}"
+	# every series has the spool label; spool= replaces it
+	! grep -v '^#' "$T/m.prom" | grep -v 'spool="spool"'
+	rd-audit --prom --prom-label spool=payments > "$T/p.prom"
+	grep -q '^redrive_requests{spool="payments",state="dead"} 2$' "$T/p.prom"
+	run rd-audit --prom --prom-label '__x=1'
+	assert_failure 2
+	run rd-audit --prom-label a=b
+	assert_failure 2
+}
+
+@test "the summary shows the last replay, and a running one with its pid and progress" {
+	ds_start --latency 200
+	capture_n 40
+	rd-replay --rate 10/s > /dev/null 2>&1 &
+	BG=$!
+	sleep 1.5
+	run rd-audit
+	assert_output --regexp "replay running since [0-9T:.-]+Z \([0-9]+s, pid $BG\): sent [0-9]+, ok [0-9]+, dead 0, pending [0-9]+, [0-9.]+/s"
+	run rd-audit --json
+	jq -e --argjson pid "$BG" '.replay_run.pid == $pid and .replay_run.alive == true and .replay_run.state == "running"' <<< "$output"
+	kill "$BG"
+	wait "$BG" || true
+	run rd-audit
+	assert_output --regexp "last replay finished at [0-9T:.-]+Z \(pid $BG\): sent "
+}
+
+@test "URL secrets are masked in routes and records: userinfo and credential query values" {
+	printf '{"method":"POST","url":"https://ops:hunter2@h.example/a/1?api_key=k123&page=2"}\n' | rd-capture -q > /dev/null
+	for f in "" --json --prom --list; do
+		run rd-audit $f
+		assert_success
+		refute_output --partial hunter2
+		refute_output --partial k123
+	done
+	run rd-audit --list
+	assert_output --partial '"url":"https://[REDACTED]@h.example/a/1?api_key=[REDACTED]&page=2"'
+	run rd-audit --list --no-redact
+	assert_output --partial hunter2
+}
+
+@test "--stdin: only the records named, and an id the spool does not have is named" {
+	history
+	rd-audit --list --failure connect | head -2 > "$T/two"
+	echo 01ZZZZZZZZZZZZZZZZZZZZZZZZ >> "$T/two"
+	run rd-audit --stdin --json < "$T/two"
+	assert_success
+	assert_line --index 0 "rd-audit: standard input: no record 01ZZZZZZZZZZZZZZZZZZZZZZZZ in the spool"
+	jq -e '.requests == 2' <<< "$(tail -n 1 <<< "$output")"
+	run rd-audit --stdin --list <<< "not an id"
+	assert_failure 2
 }

@@ -128,7 +128,7 @@ assert_spool_clean() {
 	random_records 400 > "$T/in"
 	# -y names each fd's file, so the syncs can be matched to paths.
 	ASAN_OPTIONS=detect_leaks=0 strace -f -y -e trace=fsync,fdatasync -o "$T/trace" \
-		rd-capture -d "$T/new/spool" --segment-size 64K < "$T/in" > /dev/null
+		rd-capture --spool "$T/new/spool" --segment-size 64K < "$T/in" > /dev/null
 	segs=$(ls "$T/new/spool"/*.ndjson.gz | wc -l)
 	[ "$segs" -ge 2 ]
 	# Each parent once when a directory is made in it, the spool once

@@ -7,7 +7,7 @@ setup() { common_setup; }
 teardown() { ds_stop; common_teardown; }
 
 @test "the README example: one NDJSON record prints one id and zcat | jq shows it" {
-	run rd-capture -d "$SPOOL" <<< '{"method":"POST","url":"http://127.0.0.1:8080/x","body":"hi","failure":{"type":"http_503","status":503}}'
+	run rd-capture --spool "$SPOOL" <<< '{"method":"POST","url":"http://127.0.0.1:8080/x","body":"hi","failure":{"type":"http_503","status":503}}'
 	assert_success
 	assert_output --regexp '^[0-7][0-9A-HJKMNP-TV-Z]{25}$'
 	id=$output
@@ -65,14 +65,14 @@ teardown() { ds_stop; common_teardown; }
 }
 
 @test "--json prints one object per stored record" {
-	{ rec 1; rec 2; } | rd-capture --json > "$T/out"
+	{ rec 1; rec 2; } | rd-capture --format json > "$T/out"
 	run jq -r '[.input, .method, .url, (.id | length)] | @tsv' "$T/out"
 	assert_output "$(printf '1\tPOST\thttp://127.0.0.1:8080/orders/1\t26\n2\tPOST\thttp://127.0.0.1:8080/orders/2\t26')"
 }
 
 @test "raw HTTP/1.1 messages, pipelined, become records" {
 	printf 'POST /api/orders?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"a":1}GET http://other.example/ping HTTP/1.1\r\nHost: other.example\r\n\r\n' > "$T/req.http"
-	run rd-capture --raw --failure http_502 --status 502 -i "$T/req.http"
+	run rd-capture --raw --failure http_502 --status 502 --input "$T/req.http"
 	assert_success
 	assert_equal "$(echo "$output" | wc -l)" 2
 	run sh -c "zcat '$SPOOL'/*.gz | jq -c '[.method, .url, .body, .failure.type]'"
@@ -81,7 +81,7 @@ teardown() { ds_stop; common_teardown; }
 
 @test "raw HTTP: a bad message is rejected with its byte offset, exit 1" {
 	printf 'POST /x HTTP/1.1\r\nBad Header: v\r\n\r\n' > "$T/bad.http"
-	run rd-capture --raw -i "$T/bad.http"
+	run rd-capture --raw --input "$T/bad.http"
 	assert_failure 1
 	assert_output --partial 'rd-capture: message 1: byte'
 	assert_output --partial 'header name is not a token'
@@ -89,7 +89,7 @@ teardown() { ds_stop; common_teardown; }
 }
 
 @test "--jq maps a HAR file with the shipped example filter" {
-	run rd-capture --jq "$(cat "$RD_TOP/examples/har.jq")" -i "$RD_TOP/tests/data/sample.har"
+	run rd-capture --jq "$(cat "$RD_TOP/examples/har.jq")" --input "$RD_TOP/tests/data/sample.har"
 	assert_success
 	assert_equal "$(echo "$output" | wc -l)" 2
 	run sh -c "zcat '$SPOOL'/*.gz | jq -c '[.method, .url, .headers[0], .body, .failure.type, .failure.status]'"
@@ -99,7 +99,7 @@ teardown() { ds_stop; common_teardown; }
 
 @test "--jq: a filter error or an unusable output rejects that input only" {
 	printf '{"u":"http://h.example/1"}\n{"u":5}\n{"u":"http://h.example/3"}\n' > "$T/in"
-	run rd-capture --jq '{method:"GET", url:(if (.u|type)=="string" then .u else error("u is not a string") end)}' -i "$T/in"
+	run rd-capture --jq '{method:"GET", url:(if (.u|type)=="string" then .u else error("u is not a string") end)}' --input "$T/in"
 	assert_failure 1
 	assert_line --partial 'rd-capture: input 2, output 1: jq: u is not a string'
 	assert_equal "$(spool_lines | wc -l)" 2
@@ -146,8 +146,10 @@ teardown() { ds_stop; common_teardown; }
 }
 
 @test "header values with CR, LF or NUL are refused from flags too" {
+	# a bad request on the command line is a usage error, as a bad
+	# method or header name is: exit 2, nothing stored
 	run rd-capture -H "$(printf 'X-A: a\rb')" http://h.example/
-	assert_failure 1
+	assert_failure 2
 	assert_output --partial "value contains CR, LF, NUL"
 	assert_file_not_exists "$SPOOL/00000000000000000001.ndjson.gz"
 }
@@ -168,9 +170,9 @@ teardown() { ds_stop; common_teardown; }
 	run rd-capture --bogus
 	assert_failure 2
 	assert_output "$(printf '%s\n' "rd-capture: unknown option '--bogus'" "Try 'rd-capture --help' for more information.")"
-	run rd-capture -qz < /dev/null
+	run rd-capture -qy < /dev/null
 	assert_failure 2
-	assert_line --index 0 "rd-capture: unknown option '-z'"
+	assert_line --index 0 "rd-capture: unknown option '-y'"
 	run rd-capture --fsync
 	assert_failure 2
 	assert_line --index 0 "rd-capture: option '--fsync' needs a value"
@@ -194,7 +196,7 @@ teardown() { ds_stop; common_teardown; }
 
 @test "every fsync policy stores and acknowledges every record" {
 	for p in always batch interval never; do
-		for i in $(seq 1 50); do rec "$i"; done | rd-capture -d "$T/$p" --fsync "$p" --fsync-interval 10ms > "$T/$p.ids"
+		for i in $(seq 1 50); do rec "$i"; done | rd-capture --spool "$T/$p" --fsync "$p" --fsync-interval 10ms > "$T/$p.ids"
 		assert_equal "$(wc -l < "$T/$p.ids")" 50
 		assert_equal "$(spool_lines "$T/$p" | wc -l)" 50
 	done
@@ -223,7 +225,7 @@ teardown() { ds_stop; common_teardown; }
 }
 
 @test "an unknown backend is refused" {
-	run rd-capture -d nats://127.0.0.1:4222/S < /dev/null
+	run rd-capture --spool nats://127.0.0.1:4222/S < /dev/null
 	assert_failure 2
 	assert_output --partial 'NATS JetStream backend is not available'
 }
@@ -279,7 +281,7 @@ teardown() { ds_stop; common_teardown; }
 	assert_failure 2
 	run rd-capture --timeout 1s http://h.example/
 	assert_failure 2
-	assert_output --partial 'apply to --try'
+	assert_output --partial '--timeout applies to --try'
 	assert_equal "$(spool_lines | wc -l)" 1
 }
 
@@ -287,7 +289,7 @@ teardown() { ds_stop; common_teardown; }
 	# The LF after "Dummy: x" ends that line for a lenient reader, which
 	# then takes 23 bytes of body and finds GET /admin after them.
 	printf 'GET / HTTP/1.1\r\nHost: localhost\r\nDummy: x\nContent-Length: 23\r\n\r\nGET / HTTP/1.1\r\nDummy: GET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n' > "$T/smuggle.http"
-	run rd-capture --raw -i "$T/smuggle.http"
+	run rd-capture --raw --input "$T/smuggle.http"
 	assert_failure 1
 	assert_output "rd-capture: message 1: byte 41: bare LF, but the request line ends in CRLF (message starts at byte 0)"
 	assert_equal "$(spool_lines | wc -l)" 0
@@ -295,7 +297,7 @@ teardown() { ds_stop; common_teardown; }
 
 @test "raw HTTP: a bare LF cannot switch on chunked framing" {
 	printf 'POST / HTTP/1.1\r\nHost: localhost:5000\r\nx:x\nTransfer-Encoding: chunked\r\n\r\n1\r\nA\r\n0\r\n\r\n' > "$T/te.http"
-	run rd-capture --raw -i "$T/te.http"
+	run rd-capture --raw --input "$T/te.http"
 	assert_failure 1
 	assert_output --partial 'rd-capture: message 1: byte 42: bare LF'
 	assert_equal "$(spool_lines | wc -l)" 0
@@ -305,7 +307,7 @@ teardown() { ds_stop; common_teardown; }
 	# The chunk line starts at byte 57.
 	while IFS='|' read -r line want; do
 		printf 'POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n%s\r\naa\r\n0\r\n\r\n' "$line" > "$T/c.http"
-		run rd-capture --raw -i "$T/c.http"
+		run rd-capture --raw --input "$T/c.http"
 		assert_failure 1
 		assert_output "rd-capture: message 1: $want (message starts at byte 0)"
 	done <<-'CASES'
@@ -316,7 +318,7 @@ teardown() { ds_stop; common_teardown; }
 	2;a=b c|byte 63: bad chunk extension
 	CASES
 	printf 'POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a = "b c"\r\naa\r\n0 rrrr\r\n\r\n' > "$T/c.http"
-	run rd-capture --raw -i "$T/c.http"
+	run rd-capture --raw --input "$T/c.http"
 	assert_failure 1
 	assert_output --partial 'message 1: byte 78: bad chunk size'
 	assert_equal "$(spool_lines | wc -l)" 0
@@ -324,22 +326,22 @@ teardown() { ds_stop; common_teardown; }
 
 @test "raw HTTP: empty lines after the last message are skipped, exit 0" {
 	printf 'GET /a HTTP/1.1\r\nHost: h\r\n\r\n\r\n' > "$T/one.http"
-	run rd-capture --raw -i "$T/one.http"
+	run rd-capture --raw --input "$T/one.http"
 	assert_success
 	refute_output --partial 'message 2'
 	printf '\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\n\r\n\r\n\r\n' > "$T/two.http"
-	run rd-capture --raw -i "$T/two.http"
+	run rd-capture --raw --input "$T/two.http"
 	assert_success
 	assert_equal "$(spool_lines | jq -r .url | tr '\n' ' ')" "http://h/a http://h/b http://h/c "
 }
 
 @test "raw HTTP: an all-LF message is read; a message that mixes endings is not" {
 	printf 'POST /lf HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n2\nhi\n0\n\n' > "$T/lf.http"
-	run rd-capture --raw -i "$T/lf.http"
+	run rd-capture --raw --input "$T/lf.http"
 	assert_success
 	assert_equal "$(spool_lines | jq -c '[.url, .body, .headers]')" '["http://h/lf","hi",[["Host","h"],["Content-Length","2"]]]'
 	printf 'POST /mix HTTP/1.1\nHost: h\r\n\n' > "$T/mix.http"
-	run rd-capture --raw -i "$T/mix.http"
+	run rd-capture --raw --input "$T/mix.http"
 	assert_failure 1
 	assert_output --partial 'message 1: byte 26: CRLF, but the request line ends in LF'
 	assert_equal "$(spool_lines | wc -l)" 1
@@ -347,9 +349,172 @@ teardown() { ds_stop; common_teardown; }
 
 @test "raw HTTP: nothing after Connection: close is read as a request" {
 	printf 'GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n\r\nGET /admin HTTP/1.1\r\nHost: h\r\n\r\n' > "$T/close.http"
-	run rd-capture --raw -i "$T/close.http"
+	run rd-capture --raw --input "$T/close.http"
 	assert_failure 1
 	assert_line --regexp '^[0-7][0-9A-HJKMNP-TV-Z]{25}$'
 	assert_line "rd-capture: message 2: byte 0: data after a request with 'Connection: close' (message starts at byte 49)"
 	assert_equal "$(spool_lines | jq -r .url)" "http://h/a"
+}
+
+# --- --try as a curl drop-in ------------------------------------------------
+
+# Run one script line (a path, then curl's options) with curl, then with
+# rd-capture --try, against a test downstream that dumps every request as
+# received.  The two requests must be the same bytes, but for the
+# idempotency header rd-capture adds (the key its replays will carry) and,
+# for a form curl types itself, the place of that Content-Type (see
+# rd-capture(1)); both are put back as curl has them before comparing.
+same_as_curl() {
+	local path=$1 n
+	shift
+	rm -rf "$T/dump" "$SPOOL"
+	mkdir -p "$T/dump"
+	ds_start --dump "$T/dump"
+	curl -s "$@" "http://127.0.0.1:$PORT$path" > "$T/curl.out" 2>&1 || true
+	rd-capture --try -s "$@" "http://127.0.0.1:$PORT$path" > "$T/rd.out" 2> "$T/rd.err" || true
+	ds_stop
+	n=$(ls "$T/dump" | wc -l)
+	[ "$n" -eq 2 ] || { echo "requests received: $n"; cat "$T/rd.err"; return 1; }
+	# the first try carried a key: the id rd-capture gave its record
+	grep -a -q $'^Idempotency-Key: 01[0-9A-Z]\\{24\\}\r$' "$T/dump/000002.http"
+	LC_ALL=C awk 'BEGIN { RS = "\r\n"; ORS = "\r\n" }
+		head && /^Idempotency-Key: / { next }
+		head && /^Content-Type: application\/x-www-form-urlencoded$/ { held = $0; next }
+		head && held != "" && /^Content-Length: / { print; print held; held = ""; next }
+		head && $0 == "" { head = 0 }
+		NR == 1 { head = 1 }
+		{ print }' "$T/dump/000002.http" |
+		head -c "$(stat -c %s "$T/dump/000001.http")" > "$T/rd.req"
+	if ! cmp "$T/dump/000001.http" "$T/rd.req"; then
+		diff <(cat -A "$T/dump/000001.http") <(cat -A "$T/rd.req")
+		return 1
+	fi
+}
+
+@test "--try sends what curl sends, byte for byte, for the same script line" {
+	echo '{"order":7}' > "$T/order.json"
+	head -c 300 /dev/urandom > "$T/blob"
+	same_as_curl /orders -sS -f -H 'Content-Type: application/json' -d '{"order":7}'
+	same_as_curl /j --json '{"a":1}' --json @"$T/order.json"
+	same_as_curl /blob -X PUT --data-binary @"$T/blob"
+	same_as_curl '/search?x=1' -G --data-urlencode 'q=a b&c' -d n=1
+	same_as_curl /who -u ops:s3cret -A deploy-bot/2 -e https://ci.example/ -b 'sid=42; theme=dark'
+	same_as_curl /form -d a=1 -d b=2 --data-raw @literal
+	same_as_curl /enc --data-urlencode msg@"$T/order.json"
+	same_as_curl /del -X DELETE -H 'X-Empty;' -H 'Accept:' -H 'User-Agent:'
+	same_as_curl /gz --compressed -H 'X-Trace: 1'
+	same_as_curl /hdr -H @"$T/order.json" -H 'X-B: 2' || true
+	printf 'X-From-File: 1\r\nX-Other: two\n' > "$T/hdrs"
+	same_as_curl /hdrfile -H @"$T/hdrs" -d x=1
+}
+
+@test "--try: -d is curl's --data, never a directory, and the first try carries the record's key" {
+	ds_start --fail-first 1
+	cd "$T"
+	run rd-capture --try -d '{"order":7}' "http://127.0.0.1:$PORT/orders"
+	assert_failure 1
+	# no directory named after the data, and the body went out as a POST
+	[ ! -e "$T/{\"order\":7}" ]
+	assert_equal "$(jq -r '[.method, .bytes] | @tsv' "$T/ds.log")" "$(printf 'POST\t11')"
+	id=$(spool_lines | jq -r 'select(.kind=="request") | .id')
+	# the failed first try and its replay share one key: the record id
+	rd-replay -q --rate max
+	assert_equal "$(jq -r .key "$T/ds.log" | sort -u)" "$id"
+	assert_equal "$(wc -l < "$T/ds.log")" 2
+}
+
+@test "--try: -i, -o, -w, -f and -L print what curl prints" {
+	ds_start --route /bad=503
+	url="http://127.0.0.1:$PORT"
+	# -i -f on an error: the headers, no body, as curl prints them
+	curl -s -i -f "$url/bad" > "$T/c" || true
+	run rd-capture --try -s -i -f "$url/bad"
+	assert_failure 1
+	assert_equal "$output" "$(cat "$T/c")"
+	# -w with the variables scripts use
+	run rd-capture --try -s -o "$T/body" -w '%{http_code} %{url_effective} %{size_download} %{method}\n' "$url/ok"
+	assert_success
+	assert_output "200 $url/ok $(stat -c %s "$T/body") GET"
+	jq -e '.ok == true' "$T/body"
+	run rd-capture --try -s -o /dev/null -w '%{time_total}' "$url/ok"
+	[[ $output =~ ^[0-9]+\.[0-9]{6}$ ]]
+	run rd-capture --try -s -w '%{http_code}|%{stderr}%{exitcode}' "$url/bad"
+	assert_failure 1
+	assert_output --partial '{"ok":false}503|1'
+	# an unknown variable is refused before anything is sent
+	run rd-capture --try -w '%{nope}' "$url/ok"
+	assert_failure 2
+	assert_output --partial "unknown variable '%{nope}'"
+	ds_stop
+	# -L follows a redirect; %{num_redirects} and the final URL say so
+	command -v nginx > /dev/null || skip "nginx is not installed"
+	ngx_start
+	run rd-capture --try -s -L -o /dev/null -w '%{http_code} %{num_redirects} %{url_effective}' "http://127.0.0.1:$NGX_PORT/redirect"
+	assert_success
+	assert_output "200 1 http://127.0.0.1:$NGX_PORT/"
+	# without -L a redirect is not delivered: 302 is outside --success
+	run rd-capture --try -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$NGX_PORT/redirect"
+	assert_failure 1
+	assert_output "302 http://127.0.0.1:$NGX_PORT/"
+	ngx_stop
+}
+
+@test "--try: a curl option rd-capture does not take is refused by name, never misread" {
+	for opt in '--retry 3' '-F a=b' '-T file' '-x http://proxy:3128' '--head' '--raw' '-I'; do
+		run rd-capture --try $opt http://127.0.0.1:1/
+		assert_failure 2
+		assert_line --index 0 --partial "${opt%% *}"
+	done
+	run rd-capture --try -f --fail-with-body http://127.0.0.1:1/
+	assert_failure 2
+	assert_output --partial "cannot be used together"
+	# options of the transfer need --try; -s alone is fine
+	run rd-capture -w '%{http_code}' http://127.0.0.1:1/
+	assert_failure 2
+	assert_output --partial "-w applies to --try"
+	assert_equal "$(spool_lines | wc -l)" 0
+}
+
+@test "a bad request on the command line exits 2 whichever part is wrong, and --jq '' is refused" {
+	run rd-capture -X 'PO ST' http://h.example/
+	assert_failure 2
+	assert_output --partial "field 'method'"
+	run rd-capture -H 'Bad Header' http://h.example/
+	assert_failure 2
+	run rd-capture 'http://bad host/'
+	assert_failure 2
+	run rd-capture --jq '' < /dev/null
+	assert_failure 2
+	assert_output --partial "--jq: the filter is empty"
+	run rd-capture --jq '  ' < /dev/null
+	assert_failure 2
+	assert_file_not_exists "$SPOOL/00000000000000000001.ndjson.gz"
+}
+
+@test "--format json prints one object per record, its URL's secrets masked" {
+	run rd-capture --format json <<< '{"method":"POST","url":"https://ops:pw@h.example/x?api_key=k1&n=2"}'
+	assert_success
+	assert_output --partial '"url":"https://[REDACTED]@h.example/x?api_key=[REDACTED]&n=2"}'
+	refute_output --partial 'pw@'
+	run rd-capture --format yaml < /dev/null
+	assert_failure 2
+}
+
+@test "one record over the spool cap says so, instead of '0 bytes used'" {
+	head -c 20000 /dev/urandom | base64 -w0 > "$T/big"
+	printf '{"method":"POST","url":"http://h.example/","body":"%s"}\n' "$(cat "$T/big")" > "$T/in"
+	run rd-capture --max-spool-size 4096 < "$T/in"
+	assert_failure 2
+	assert_output --partial "is full even when empty for this batch: it needs "
+	refute_output --partial "0 bytes used"
+}
+
+@test "the NDJSON path does not load libcurl or libjq; --try and --jq do" {
+	rec 1 > "$T/one"
+	LD_DEBUG=files rd-capture --input "$T/one" > /dev/null 2> "$T/ld"
+	! grep -q 'libcurl\|libjq' "$T/ld"
+	LD_DEBUG=files rd-capture --jq . --input "$T/one" > /dev/null 2> "$T/ld" || true
+	grep -q 'file=libjq' "$T/ld"
+	LD_DEBUG=files rd-capture --try -s --connect-timeout 1 http://127.0.0.1:1/ > /dev/null 2> "$T/ld" || true
+	grep -q 'file=libcurl' "$T/ld"
 }

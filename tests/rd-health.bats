@@ -95,17 +95,17 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 @test "the spool: error rate and latency of recent replay attempts" {
 	ds_start --fail-first 1
 	capture_n 10
-	run rd-health --spool --check 'error_rate<10%'
+	run rd-health --from-spool --check 'error_rate<10%'
 	assert_failure 1
 	assert_output --partial "no replay attempts in the window"
 	rd-replay -q --rate max --backoff 1ms --backoff-max 5ms
-	run rd-health --spool --check 'error_rate<10%'
+	run rd-health --from-spool --check 'error_rate<10%'
 	assert_failure 1
 	assert_output --partial "error_rate=50.00%"
-	run rd-health --json --spool --check 'error_rate<=50%' --check 'p99<1s'
+	run rd-health --json --from-spool --check 'error_rate<=50%' --check 'p99<1s'
 	assert_success
 	jq -e '.sources[0].metrics.attempts == 20' <<< "$output"
-	run rd-health --spool --window 1ms --check 'error_rate<=50%'
+	run rd-health --from-spool --window 1ms --check 'error_rate<=50%'
 	assert_failure 1
 }
 
@@ -366,10 +366,10 @@ EOF
 	assert_output --partial "'value'=U;;;;"
 	refute_output --partial "'value'=0"
 	# a spool with no attempts in the window: no count either
-	run rd-health --json --spool --check 'attempts<100'
+	run rd-health --json --from-spool --check 'attempts<100'
 	assert_failure 1
 	jq -e '.checks[0].value == null and .checks[0].ok == false and .sources[0].metrics.attempts == null' <<< "$output"
-	run rd-health --nagios --spool --check 'attempts<100'
+	run rd-health --nagios --from-spool --check 'attempts<100'
 	assert_failure 2
 	assert_output --partial "'attempts'=U;;;;"
 }
@@ -439,4 +439,57 @@ expo_serve() {
 	printf 'ratio 0.125\n' > "$T/nginx/www/ok.txt"
 	run rd-health --metrics "$EXPO_URL" --metric ratio --check 'value<1'
 	assert_success
+}
+
+@test "--state: 20 runs at once on one file count 20 evaluations, and none fails" {
+	local i pids=()
+	for i in $(seq 20); do
+		echo '{"ok":false}' | rd-health --jq .ok --state "$T/st" --open-after 100 \
+			> /dev/null 2> "$T/err.$i" &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		rc=0
+		wait "${pids[$i]}" || rc=$?
+		# unhealthy is 1; an error would be 2
+		assert_equal "$rc" 1
+	done
+	assert_equal "$(cat "$T"/err.* | wc -c)" 0
+	assert_equal "$(jq .bad "$T/st")" 20
+	# no temporary file is left behind
+	assert_equal "$(ls "$T" | grep -c 'st\.tmp')" 0
+}
+
+@test "a malformed selector or a rate without --state is a configuration error, exit 2" {
+	ds_start
+	run rd-health --metrics "http://127.0.0.1:$PORT/metrics" --metric 'foo{a=' --check 'value>0'
+	assert_failure 2
+	assert_output --partial "--metric: metric selector 'foo{a='"
+	run rd-health --nagios --metrics "http://127.0.0.1:$PORT/metrics" --metric 'foo{a=' --check 'value>0'
+	assert_failure 3
+	assert_output --partial "RD-HEALTH UNKNOWN - "
+	run rd-health --metrics "http://127.0.0.1:$PORT/metrics" --metric 'rd_requests_total' --check 'rate>0'
+	assert_failure 2
+	assert_output --partial "a rate needs the counter of an earlier run: give --state"
+}
+
+@test "a series that does not exist yet is no data, judged by --no-data" {
+	ds_start
+	local m=(--metrics "http://127.0.0.1:$PORT/metrics" --metric 'not_exported_yet_total' --check 'value<5')
+	run rd-health "${m[@]}"
+	assert_failure 1
+	assert_output --partial "value: no data (want value<5)"
+	refute_output --partial "value=none"
+	run rd-health --json "${m[@]}"
+	jq -e '.checks[0] | .no_data == true and .value == null and .ok == false' <<< "$output"
+	jq -e '.sources[0].readable == true' <<< "$output"
+	run rd-health --no-data healthy "${m[@]}"
+	assert_success
+	run rd-health --nagios --no-data unknown "${m[@]}"
+	assert_failure 3
+	assert_output --regexp "^RD-HEALTH UNKNOWN - .*no data"
+	run rd-health --nagios "${m[@]}"
+	assert_failure 2
+	run rd-health --no-data maybe "${m[@]}"
+	assert_failure 2
 }

@@ -102,7 +102,7 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	capture_n 3 /bad
 	capture_n 2 /down
 	run rd-replay --rate max --max-attempts 3 --backoff 1ms --backoff-max 5ms
-	assert_success
+	assert_failure 4
 	assert_output --partial "dead 5"
 	assert_equal "$(jq -c 'select(.path | startswith("/bad"))' "$T/ds.log" | wc -l)" 3
 	assert_equal "$(jq -c 'select(.path | startswith("/down"))' "$T/ds.log" | wc -l)" 6
@@ -121,7 +121,7 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	capture_n 4 /a
 	capture_n 3 /b
 	run rd-replay --rate max --max-attempts 1
-	assert_success
+	assert_failure 4
 	assert_equal "$(spool_events dead | wc -l)" 7
 	rm "$T/down"
 	run rd-replay --rate max --revive --match-url '/b/'
@@ -197,7 +197,7 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	assert_equal "$(served 200)" 2
 	# without --allow-host, a link-local address is refused at connect
 	run rd-replay --rate max --timeout 2s --max-attempts 1
-	assert_success
+	assert_failure 4
 	spool_events attempt | jq -e 'select(.error | test("allow-list"))'
 }
 
@@ -228,7 +228,7 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	sleep 0.2
 	run rd-replay --rate max
 	assert_failure 3
-	assert_output --partial "another rd-replay is running"
+	assert_output --partial "is held by another replay"
 	[ ! -s "$T/ds.log" ]
 }
 
@@ -350,7 +350,7 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 }
 
 @test "a spool that does not exist yet means nothing to replay" {
-	run rd-replay -d "$T/none"
+	run rd-replay --spool "$T/none"
 	assert_success
 	assert_output --partial "does not exist yet"
 }
@@ -445,4 +445,351 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	p50=$(printf '%s\n' "$output" | grep "^{" | jq -s 'map(.latency_ms) | sort | .[length / 2 | floor]')
 	echo "p50 $p50 ms"
 	[ "$(jq -n "$p50 >= 500 and $p50 <= 550")" = true ]
+}
+
+# --- trust at 3 AM: what a run says about itself ---------------------------
+
+# nginx with one location of the test's own ($1: its directives), for
+# answers rd-downstream does not give; sets NGX_PORT, and BG_PID so that
+# teardown stops it.
+ngx_custom() {
+	local d="$T/ngx" try user=""
+	mkdir -p "$d/tmp"
+	[ "$(id -u)" -eq 0 ] && user="user root;"
+	for try in 1 2 3 4 5; do
+		NGX_PORT=$(( 20000 + (RANDOM % 20000) ))
+		cat > "$d/nginx.conf" <<CONF
+$user
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	server {
+		listen 127.0.0.1:$NGX_PORT;
+		location / { $1 }
+	}
+}
+CONF
+		nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" -g 'daemon off;' \
+			< /dev/null > /dev/null 2>&1 &
+		BG_PID=$!
+		local i
+		for i in $(seq 60); do
+			curl -s -o /dev/null "http://127.0.0.1:$NGX_PORT/" && return 0
+			kill -0 "$BG_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill "$BG_PID" 2>/dev/null; wait "$BG_PID" 2>/dev/null || true
+	done
+	return 1
+}
+
+@test "a gate that cannot run is an error: exit 2 with its last stderr line, no wait forever" {
+	ds_start
+	capture_n 3
+	# a typo: the shell cannot find the command (127)
+	run timeout 20 rd-replay --gate 'rd-helth --url http://127.0.0.1/health' --gate-every 100ms
+	assert_failure 2
+	assert_line --regexp '^rd-replay: the gate command cannot run \(exit 127: .*rd-helth.*not found\)$'
+	# found but not executable (126)
+	printf '#!/bin/sh\nexit 0\n' > "$T/gate.sh"
+	run timeout 20 rd-replay --gate "$T/gate.sh" --gate-every 100ms
+	assert_failure 2
+	assert_output --partial "(exit 126: "
+	assert_output --partial "Permission denied"
+	# killed by a signal it was not sent by rd-replay
+	run timeout 20 rd-replay --gate 'echo "segfault in check" >&2; kill -SEGV $$' --gate-every 100ms
+	assert_failure 2
+	assert_output --partial "killed by signal 11: segfault in check"
+	# nothing was sent, and the spool is not held
+	[ ! -s "$T/ds.log" ]
+	# a gate that times out is closed, not broken
+	run timeout 20 rd-replay --gate 'sleep 5' --gate-timeout 200ms --max-time 1s
+	assert_failure 1
+	assert_output --partial "timed out after 0.2s"
+}
+
+@test "a closed gate shows its exit status and last stderr line in the progress line and the summary" {
+	ds_start
+	capture_n 3
+	gate='echo "probe: starting" >&2; echo "orders db is down" >&2; exit 1'
+	run rd-replay --gate "$gate" --gate-every 100ms --max-time 1s
+	assert_failure 1
+	assert_line --regexp '^rd-replay: the gate was closed for [0-9.]+s \(last: exit 1: orders db is down\)$'
+	# the gate's words are passed on once, not every 100ms
+	assert_equal "$(grep -c 'gate: orders db is down' <<< "$output")" 1
+	cat > "$T/run.sh" <<SH
+stty cols 200 2>/dev/null
+COLUMNS=200 rd-replay --gate '$gate' --gate-every 100ms --max-time 1s
+SH
+	run script -qec "sh '$T/run.sh'" /dev/null < /dev/null
+	assert_output --partial "gate closed (exit 1: orders db is down)"
+	[ ! -s "$T/ds.log" ]
+}
+
+@test "a run that moves records to dead exits 4, over work remaining, and says so in --help" {
+	ds_start --route /bad=400 --route /later=503
+	capture_n 2 /bad
+	capture_n 1 /later
+	# dead letters and a retry still scheduled: 4 wins over 1
+	run rd-replay --rate max --backoff 30s --backoff-max 30s --max-time 1s
+	assert_failure 4
+	assert_output --partial "dead 2"
+	# no new dead letter in this run: work remains, 1
+	run rd-replay --rate max --max-time 500ms
+	assert_failure 1
+	# another run holding the spool: 3 wins over everything but errors
+	rd-replay --gate false --gate-every 100ms > /dev/null 2>&1 &
+	BG_PID=$!
+	for i in $(seq 50); do grep -q pid "$SPOOL/replay.lock" 2>/dev/null && break; sleep 0.1; done
+	run rd-replay --rate max
+	assert_failure 3
+	run rd-replay --help
+	assert_output --partial "4 this run moved records to dead letters"
+}
+
+@test "a second run names the replay that holds the spool: its pid and start time" {
+	ds_start
+	capture_n 2
+	rd-replay --gate false --gate-every 100ms > /dev/null 2>&1 &
+	BG_PID=$!
+	for i in $(seq 50); do grep -q pid "$SPOOL/replay.lock" 2>/dev/null && break; sleep 0.1; done
+	run rd-replay --rate max
+	assert_failure 3
+	assert_output --regexp "^rd-replay: spool '.*' is held by another replay \(pid $BG_PID, since [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\)$"
+	# captures go on meanwhile: the writers' lock is another file
+	run rd-capture -q "http://127.0.0.1:$PORT/more"
+	assert_success
+	kill "$BG_PID"
+	wait "$BG_PID" || true
+	BG_PID=
+	# a clean end names nobody, and a stale name is never believed
+	[ ! -s "$SPOOL/replay.lock" ]
+	printf '{"pid":999999999,"since":"2026-11-30T04:00:00.000Z"}\n' > "$SPOOL/replay.lock"
+	flock "$SPOOL/replay.lock" sleep 3 &
+	BG_PID=$!
+	sleep 0.2
+	run rd-replay --rate max
+	assert_failure 3
+	assert_output --partial "names no holder"
+	refute_output --partial "999999999"
+}
+
+@test "a running replay keeps replay.status in the spool, and marks it finished at the end" {
+	ds_start
+	capture_n 40
+	rd-replay --rate 20/s > /dev/null 2> "$T/err" &
+	BG_PID=$!
+	sleep 1.5
+	[ -f "$SPOOL/replay.status" ]
+	jq -e --argjson pid "$BG_PID" '.v == 1 and .state == "running" and .pid == $pid
+		and (.since | test("Z$")) and (.updated | test("Z$")) and .sent > 5
+		and .sent < 40 and .ok > 0 and .pending > 0 and .rate > 0
+		and .rate_limit == 20 and .gate == "none"' "$SPOOL/replay.status"
+	# replaced whole, about once a second: the picture moves
+	u1=$(jq -r .updated "$SPOOL/replay.status")
+	sleep 1.2
+	u2=$(jq -r .updated "$SPOOL/replay.status")
+	[ "$u1" != "$u2" ]
+	wait "$BG_PID"
+	BG_PID=
+	jq -e '.state == "finished" and .sent == 40 and .ok == 40 and .pending == 0
+		and (.ended | test("Z$"))' "$SPOOL/replay.status"
+	[ "$(stat -c %a "$SPOOL/replay.status")" = 600 ]
+	# a dry run leaves it alone
+	cp "$SPOOL/replay.status" "$T/before"
+	rd-replay --dry-run > /dev/null 2>&1
+	cmp "$SPOOL/replay.status" "$T/before"
+}
+
+@test "dead letters explain themselves: status line, a few headers and the first bytes of the body" {
+	ds_start --route /bad=400 --route /down=503 --retry-after 1
+	capture_n 1 /bad
+	capture_n 1 /down
+	run rd-replay --rate max --max-attempts 1
+	spool_events attempt | jq -e -s 'length == 2 and all(.response.status_line | test("^HTTP/1.1 (400 Bad Request|503 Service Unavailable)$"))'
+	spool_events attempt | jq -e -s 'map(select(.status == 400))[0].response |
+		.headers == [["Content-Type","application/json"],["Content-Length","12"]] and
+		.body == "{\"ok\":false}" and (has("body_truncated") | not)'
+	spool_events attempt | jq -e -s 'map(select(.status == 503))[0].response.headers |
+		any(.[0] == "Retry-After" and .[1] == "1")'
+	assert_failure 4
+	# the body is cut at --response-bytes, and 0 keeps none
+	capture_n 1 /bad
+	run rd-replay --rate max --response-bytes 4
+	spool_events attempt | jq -e -s '.[-1].response | .body == "{\"ok" and .body_truncated == true'
+	assert_failure 4
+	capture_n 1 /bad
+	run rd-replay --rate max --response-bytes 0
+	spool_events attempt | jq -e -s '.[-1].response | has("body") | not'
+	assert_failure 4
+	# a success keeps nothing of its response
+	ds_stop
+	ds_start
+	capture_n 1 /fine
+	run rd-replay --rate max
+	assert_success
+	spool_events attempt | jq -e -s '.[-1] | .status == 200 and (has("response") | not)'
+}
+
+@test "a dead letter's response never keeps a Set-Cookie or other secret in clear" {
+	command -v nginx > /dev/null || skip "nginx is not installed"
+	ngx_custom 'add_header Set-Cookie "session=c00kie-s3cret; HttpOnly" always;
+		add_header X-Request-Id "req-4242" always;
+		add_header X-Api-Token "t0ken-s3cret" always;
+		default_type text/plain; return 401 "denied: token expired\n";'
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/login","body":"x"}\n' "$NGX_PORT" | rd-capture -q > /dev/null
+	run rd-replay --rate max
+	spool_events attempt | jq -e '.response | .status_line == "HTTP/1.1 401 Unauthorized" and
+		.body == "denied: token expired\n" and
+		(.headers | any(.[0] == "X-Request-Id" and .[1] == "req-4242"))'
+	assert_equal "$(spool_lines | grep -c 's3cret')" 0
+	assert_failure 4
+}
+
+@test "--revive --reason records who revived what and why; --max-revives ends a revive loop in cron" {
+	ds_start --route /down=503
+	capture_n 2 /down
+	rd-replay -q --rate max --max-attempts 1 || [ $? -eq 4 ]
+	assert_equal "$(spool_events dead | wc -l)" 2
+	# a cron job that revives what keeps dying: three times, then no more
+	for i in 1 2 3; do
+		run rd-replay --rate max --max-attempts 1 --revive --reason "INC-7: upstream fixed"
+		assert_output --partial "revived 2"
+		assert_failure 4
+	done
+	run rd-replay --rate max --max-attempts 1 --revive --reason "INC-7: upstream fixed"
+	assert_success
+	assert_output --partial "revived 0"
+	assert_output --partial "2 dead records not revived: revived 3 times already (--max-revives)"
+	assert_equal "$(wc -l < "$T/ds.log")" 8
+	spool_events revive | jq -e -s --arg u "$(id -un)" 'length == 6 and
+		all(.reason == "INC-7: upstream fixed" and .user == $u) and
+		(map(.revives) | sort == [1,1,2,2,3,3])'
+	# an explicit override, or a higher limit
+	run rd-replay --rate max --max-attempts 1 --revive --force
+	assert_failure 4
+	assert_output --partial "revived 2"
+	run rd-replay --rate max --max-attempts 1 --revive --max-revives 5
+	assert_failure 4
+	assert_output --partial "revived 2"
+	run rd-replay --rate max --max-attempts 1 --revive --max-revives 5
+	assert_success
+	assert_output --partial "2 dead records not revived"
+	# --reason and --force mean nothing without --revive
+	run rd-replay --reason x
+	assert_failure 2
+	run rd-replay --force
+	assert_failure 2
+}
+
+@test "--max-age: a record captured longer ago goes dead (reason max-age) instead of being sent" {
+	ds_start --fail-first 1 --latency 1500
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/old","captured_at":"2020-01-01T00:00:00Z"}\n' "$PORT" | rd-capture -q > /dev/null
+	capture_n 1 /fresh
+	run rd-replay --rate max --max-age 1s --backoff 10ms --backoff-max 10ms
+	# the old one was never sent; the fresh one was sent once, failed, and
+	# was too old by then to be retried
+	assert_equal "$(jq -r .path "$T/ds.log")" /fresh/1
+	assert_equal "$(spool_events dead | jq -r .reason | grep -c '^max-age: captured at ')" 2
+	spool_events dead | jq -e -s 'map(select(.reason | test("2020-01-01T00:00:00.000Z"))) | length == 1'
+	spool_events attempt | jq -e -s 'length == 1 and .[0].outcome == "retry" and (.[0] | has("next_due") | not)'
+	assert_output --partial "2 of the dead were captured more than 1s ago (--max-age)"
+	assert_failure 4
+	run rd-replay --max-age 0s
+	assert_failure 2
+}
+
+@test "--dry-run=raw of a record captured with --raw prints Host once, and a real server answers it" {
+	command -v nginx > /dev/null || skip "nginx is not installed"
+	ngx_start
+	BG_PID=$NGX_PID
+	printf 'POST /orders HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"a":1}' "$NGX_PORT" |
+		rd-capture --raw -q > /dev/null
+	rd-replay --dry-run=raw > "$T/req" 2> /dev/null
+	assert_equal "$(grep -ci '^host:' "$T/req")" 1
+	# the text as printed, sent as it is
+	exec 5<>"/dev/tcp/127.0.0.1/$NGX_PORT"
+	cat "$T/req" >&5
+	read -r -t 5 status <&5
+	exec 5>&-
+	[[ "$status" == "HTTP/1.1 200 OK"* ]]
+}
+
+@test "the progress line is cut to the terminal width and never scrolls" {
+	ds_start
+	capture_n 30
+	cat > "$T/run.sh" <<SH
+stty cols 40 2>/dev/null
+COLUMNS=40 rd-replay --rate 20/s --gate 'echo "a long explanation of why the gate is closed" >&2; test -f $T/open' --gate-every 100ms
+SH
+	( sleep 1; touch "$T/open" ) &
+	run script -qec "sh '$T/run.sh'" /dev/null < /dev/null
+	assert_success
+	# every redraw of the line (after \r) fits in 39 columns, and none
+	# holds a newline: only the summary lines end in one
+	lines=$(printf '%s' "$output" | tr '\r' '\n' | sed 's/\x1b\[K//g' | grep '^sent ')
+	[ -n "$lines" ]
+	awk 'length($0) >= 40 { bad = 1 } END { exit bad }' <<< "$lines"
+	assert_output --partial "rd-replay: sent 30, ok 30"
+	# no window size (stty cols 0): COLUMNS says it
+	capture_n 30
+	run script -qec "stty cols 0 2>/dev/null; COLUMNS=30 rd-replay --rate 20/s" /dev/null < /dev/null
+	assert_success
+	lines=$(printf '%s' "$output" | tr '\r' '\n' | sed 's/\x1b\[K//g' | grep '^sent ')
+	[ -n "$lines" ]
+	awk 'length($0) >= 30 { bad = 1 } END { exit bad }' <<< "$lines"
+}
+
+@test "a summary after a fatal error says the run was stopped by an error" {
+	ds_start
+	capture_n 3
+	# the checkpoint cannot be written: a fatal error at the end of a run
+	mkdir "$SPOOL/replay.ckpt.tmp"
+	run rd-replay --rate max
+	assert_failure 2
+	assert_line --index 0 --partial "replay.ckpt.tmp"
+	assert_line --index 1 --regexp '^rd-replay: stopped by an error after sent 3, ok 3, '
+	refute_line --regexp '^rd-replay: sent '
+}
+
+@test "secrets are masked in --dry-run, --json and -v unless --no-redact; Host never carries userinfo" {
+	printf '{"method":"POST","url":"http://ops:hunter2@127.0.0.1:1/x?api_key=k123&n=1","headers":[["Authorization","Bearer s3cr3t"],["Cookie","sid=c00kie"],["X-Api-Key","apik3y"],["Proxy-Authorization","Basic cHJveHk="]],"body":"b"}\n' |
+		rd-capture -q > /dev/null
+	for f in --dry-run --dry-run=raw; do
+		run rd-replay $f
+		assert_success
+		for s in hunter2 k123 s3cr3t c00kie apik3y cHJveHk; do
+			refute_output --partial "$s"
+		done
+		assert_output --partial '[REDACTED]'
+	done
+	run rd-replay --dry-run=raw
+	assert_line $'Host: 127.0.0.1:1\r'
+	run rd-replay --dry-run --no-redact
+	assert_output --partial "'http://ops:hunter2@127.0.0.1:1/x?api_key=k123&n=1'"
+	assert_output --partial "Authorization: Bearer s3cr3t"
+	run rd-replay --json -v --rate max --connect-timeout 1 --max-time 1s
+	refute_output --partial hunter2
+	refute_output --partial k123
+	assert_output --partial '"url":"http://[REDACTED]@127.0.0.1:1/x?api_key=[REDACTED]&n=1"'
+}
+
+@test "-q: nothing on a clean run, one line when records went dead" {
+	ds_start --route /bad=400
+	capture_n 2 /fine
+	run rd-replay -q --rate max
+	assert_success
+	assert_output ""
+	capture_n 2 /bad
+	run rd-replay -q --rate max
+	assert_failure 4
+	assert_output "rd-replay: 2 records moved to dead letters in this run; rd-audit --list shows why"
 }

@@ -205,18 +205,18 @@ nth_open() {
 	echo '{"method":"GET","url":"http://127.0.0.1:1/o/4"}' > "$T/one"
 	cp -a "$SPOOL" "$T/spool.copy"
 	# one process (strace counts calls per process): no shell in between
-	n=$(RD_DIR="$T/spool.copy" nth_open '00000000000000000001.ndjson.gz' rd-capture -i "$T/one")
+	n=$(RD_SPOOL="$T/spool.copy" nth_open '00000000000000000001.ndjson.gz' rd-capture --input "$T/one")
 	[ -n "$n" ]
 	rc=0
 	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=openat \
-		-e inject=openat:error=EIO:when="$n" rd-capture -i "$T/one" \
+		-e inject=openat:error=EIO:when="$n" rd-capture --input "$T/one" \
 		> "$T/out" 2> "$T/err" || rc=$?
 	assert_equal "$rc" 2
 	grep -q "cannot open '.*00000000000000000001.ndjson.gz': Input/output error" "$T/err"
 	rd-replay -q --rate max
 	rm -rf "$T/spool.copy"
 	cp -a "$SPOOL" "$T/spool.copy"
-	n=$(RD_DIR="$T/spool.copy" nth_open 'replay.ckpt' rd-replay --rate max)
+	n=$(RD_SPOOL="$T/spool.copy" nth_open 'replay.ckpt' rd-replay --rate max)
 	[ -n "$n" ]
 	rc=0
 	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=openat \

@@ -71,8 +71,9 @@ teardown() { ds_stop; common_teardown; }
 
 @test "header injection: CR, LF or NUL refused at capture and at replay" {
 	ds_start
+	# on the command line, a usage error: exit 2, nothing stored
 	run rd-capture -H "$(printf 'X-A: a\r\nX-Injected: 1')" "http://127.0.0.1:$PORT/"
-	assert_failure 1
+	assert_failure 2
 	run sh -c "printf '{\"method\":\"GET\",\"url\":\"http://127.0.0.1:$PORT/\",\"headers\":[[\"X-A\",\"a\\\\r\\\\nX-Injected: 1\"]]}\n' | rd-capture"
 	assert_failure 1
 	assert_output --partial "CR, LF, NUL"

@@ -4,7 +4,7 @@
 # The file is written beside its final name and renamed, so the collector
 # never reads half of it.  Run it from cron every minute:
 #
-#   * * * * * redrive RD_DIR=/var/spool/redrive/payments /usr/local/lib/redrive/redrive-textfile.sh
+#   * * * * * redrive RD_SPOOL=/var/spool/redrive/payments /usr/local/lib/redrive/redrive-textfile.sh
 #
 #   TEXTFILE_DIR  the collector's directory (default /var/lib/node_exporter/textfile)
 set -eu

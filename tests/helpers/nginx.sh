@@ -7,7 +7,8 @@
 #   --tls               listen with TLS and HTTP/2 (a self-signed certificate
 #                       for 127.0.0.1 is made in DIR: DIR/cert.pem)
 #   --no-log            no access log (throughput runs)
-# Every location answers 200 "ok" to any method.  The access log,
+# Every location answers 200 "ok" to any method, but /redirect, which
+# answers 302 to /.  The access log,
 # DIR/access.log, has one line per request:
 #   MSEC STATUS METHOD URI IDEMPOTENCY-KEY PROTOCOL CONNECTION
 # nginx runs in the foreground of a background job: the script prints its
@@ -68,6 +69,7 @@ http {
 		# A static file, not "return": return runs before limit_req
 		# would.  Other methods than GET get the file too, with 200.
 		root $dir/www;
+		location = /redirect { return 302 /; }
 		location / {
 			$rule
 			try_files /ok.txt =404;

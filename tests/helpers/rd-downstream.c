@@ -220,6 +220,7 @@ struct opts {
 	uint64_t fail_first;
 	double capacity, latency_ms, jitter_ms; /* capacity 0: unlimited */
 	const char *port_file, *pid_file, *log_file, *outage_file;
+	const char *dump_dir;
 	struct route *routes;
 	double *outages; /* [start, end) pairs, seconds after start */
 	size_t nroutes, noutages;
@@ -235,6 +236,7 @@ struct conn {
 	enum cstate st;
 	uint32_t ev;    /* the registered epoll interest */
 	struct buf in;  /* received; unparsed from in_pos */
+	struct buf raw; /* --dump: the current request's bytes as received */
 	struct buf out; /* the response; unsent from out_pos */
 	size_t in_pos, out_pos, key_len;
 	char *method, *target, *key; /* the current request; owned */
@@ -255,7 +257,7 @@ struct srv {
 	struct keytab keys;
 	struct conn *conns, *thead, *ttail;
 	struct buf scratch;
-	uint64_t by_code[600], buckets[NBUCKETS], dur_count;
+	uint64_t by_code[600], buckets[NBUCKETS], dur_count, dumped;
 	double dur_sum;
 };
 
@@ -377,6 +379,7 @@ static void conn_close(struct srv *s, struct conn *c)
 	req_reset(c);
 	buf_release(&c->in);
 	buf_release(&c->out);
+	buf_release(&c->raw);
 	free(c);
 	if (s->accept_paused) { /* a descriptor is free again */
 		s->accept_paused = 0;
@@ -529,6 +532,24 @@ static int decide(struct srv *s, struct conn *c, double t)
 }
 
 /* The whole request is in: answer it now or after --latency.  Returns 1. */
+/* --dump: the request's bytes, as they came, in a file of their own. */
+static void dump_request(struct srv *s, struct conn *c)
+{
+	char path[4096];
+	int fd;
+
+	if (!s->o.dump_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%06llu.http", s->o.dump_dir,
+		 (unsigned long long)++s->dumped);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, c->raw.data ? c->raw.data : "", c->raw.len) !=
+			      (ssize_t)c->raw.len)
+		msg_error(&s->m, "cannot write '%s': %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static int request_done(struct srv *s, struct conn *c)
 {
 	static const char up[] = "{\"status\":\"UP\"}";
@@ -564,6 +585,7 @@ static int request_done(struct srv *s, struct conn *c)
 		respond(s, c, code, json, b->data, b->len);
 		sha256_hex(&c->sha, hex);
 		log_request(s, c, hex);
+		dump_request(s, c);
 		delay = s->o.latency_ms + s->o.jitter_ms * rand01(s);
 		if (delay > 0) {
 			c->st = ST_WAIT;
@@ -719,6 +741,10 @@ static int conn_parse(struct srv *s, struct conn *c)
 				return conn_error(s, c, 431);
 			if (memchr(p, '\0', k))
 				return conn_error(s, c, 400);
+			if (s->o.dump_dir) {
+				buf_reset(&c->raw);
+				buf_add(&c->raw, p, k);
+			}
 			save = p[k]; /* parse_head wants a C string */
 			p[k] = '\0';
 			code = parse_head(c, p);
@@ -737,6 +763,8 @@ static int conn_parse(struct srv *s, struct conn *c)
 		case ST_CHUNK_DATA:
 			k = avail < c->remaining ? avail : (size_t)c->remaining;
 			sha256_update(&c->sha, p, k);
+			if (s->o.dump_dir)
+				buf_add(&c->raw, p, k);
 			c->in_pos += k;
 			c->body_len += k;
 			c->remaining -= k;
@@ -753,6 +781,8 @@ static int conn_parse(struct srv *s, struct conn *c)
 				return avail > HEAD_MAX ? conn_error(s, c, 431) : 0;
 			k = (size_t)(nl + 1 - p);
 			c->in_pos += k;
+			if (s->o.dump_dir)
+				buf_add(&c->raw, p, k);
 			empty = k == 1 || (k == 2 && *p == '\r');
 			if (c->st == ST_CHUNK_END && !empty)
 				return conn_error(s, c, 400);
@@ -999,6 +1029,7 @@ static const char usage_text[] =
 "      --latency MS         delay every response by MS milliseconds\n"
 "      --latency-jitter MS  add a random 0 to MS milliseconds to that\n"
 "      --log FILE           append one JSON line per request to FILE\n"
+"      --dump DIR           write each request, as received, to DIR/N.http\n"
 "  -h, --help               show this help and exit\n"
 "\n"
 "Endpoints: GET /health, GET /metrics (Prometheus text format 0.0.4).\n";
@@ -1007,7 +1038,7 @@ enum {
 	OPT_PORT = CLI_OPT_TOOL, OPT_PORT_FILE, OPT_PID_FILE, OPT_STATUS,
 	OPT_ROUTE, OPT_FAIL_FIRST, OPT_FAIL_STATUS, OPT_RETRY_AFTER,
 	OPT_OUTAGE_FILE, OPT_OUTAGE, OPT_CAPACITY, OPT_LATENCY, OPT_JITTER,
-	OPT_LOG
+	OPT_LOG, OPT_DUMP
 };
 
 static const char short_opts[] = ":h";
@@ -1026,6 +1057,7 @@ static const struct option long_opts[] = {
 	{ "latency", required_argument, NULL, OPT_LATENCY },
 	{ "latency-jitter", required_argument, NULL, OPT_JITTER },
 	{ "log", required_argument, NULL, OPT_LOG },
+	{ "dump", required_argument, NULL, OPT_DUMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -1102,6 +1134,7 @@ static int parse_opt(struct opts *o, int c, char *arg, struct rd_err *err)
 	case OPT_PID_FILE: o->pid_file = arg; return 0;
 	case OPT_OUTAGE_FILE: o->outage_file = arg; return 0;
 	case OPT_LOG: o->log_file = arg; return 0;
+	case OPT_DUMP: o->dump_dir = arg; return 0;
 	}
 	return rd_err_set(err, RD_E_INVAL, "unexpected option");
 }

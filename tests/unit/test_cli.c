@@ -116,18 +116,18 @@ int main(void)
 	{
 		char dir[256];
 
-		setenv("RD_DIR", "/tmp/from-env", 1);
-		T_OK(cli_spool_dir("/x", dir, sizeof(dir), &err) == 0 &&
+		setenv("RD_SPOOL", "/tmp/from-env", 1);
+		T_OK(cli_spool_location("/x", dir, sizeof(dir), &err) == 0 &&
 		     strcmp(dir, "/x") == 0, "explicit dir wins");
-		T_OK(cli_spool_dir(NULL, dir, sizeof(dir), &err) == 0 &&
-		     strcmp(dir, "/tmp/from-env") == 0, "RD_DIR next");
-		unsetenv("RD_DIR");
+		T_OK(cli_spool_location(NULL, dir, sizeof(dir), &err) == 0 &&
+		     strcmp(dir, "/tmp/from-env") == 0, "RD_SPOOL next");
+		unsetenv("RD_SPOOL");
 		setenv("XDG_STATE_HOME", "/tmp/xdg", 1);
-		T_OK(cli_spool_dir(NULL, dir, sizeof(dir), &err) == 0 &&
+		T_OK(cli_spool_location(NULL, dir, sizeof(dir), &err) == 0 &&
 		     strcmp(dir, "/tmp/xdg/redrive/spool") == 0, "XDG default");
 		unsetenv("XDG_STATE_HOME");
 		setenv("HOME", "/home/u", 1);
-		T_OK(cli_spool_dir(NULL, dir, sizeof(dir), &err) == 0 &&
+		T_OK(cli_spool_location(NULL, dir, sizeof(dir), &err) == 0 &&
 		     strcmp(dir, "/home/u/.local/state/redrive/spool") == 0,
 		     "HOME default");
 	}

@@ -43,6 +43,25 @@ static void event(struct buf *b, enum rec_kind k, const char *ref,
 	b->data[--b->len] = '\0'; /* no newline */
 }
 
+static void revive_event(struct buf *b, const char *ref, long long n)
+{
+	struct rec_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = REC_REVIVE;
+	memcpy(e.id, "01JDZ0000000000000000000ZY", REC_ID_LEN + 1);
+	memcpy(e.ref, ref, REC_ID_LEN + 1);
+	e.at_ms = 1700000000000LL;
+	e.reason.p = "INC-7";
+	e.reason.n = 5;
+	e.user.p = "alice";
+	e.user.n = 5;
+	e.revives = n;
+	buf_reset(b);
+	rec_event_to_json(b, &e);
+	b->data[--b->len] = '\0';
+}
+
 int main(void)
 {
 	static const char a[] = "01JDZ00000000000000000000A";
@@ -98,6 +117,29 @@ int main(void)
 	fold(&p, &rp, line.data, 6);
 	e = pend_get(&p, bid);
 	T_OK(e->state == PEND_PENDING && e->attempts == 0, "revive resets");
+	T_EQ_INT(e->revives, 1, "an old revive event without a count counts one");
+	fold(&p, &rp, line.data, 6);
+	T_EQ_INT(pend_get(&p, bid)->revives, 1, "refolding a revive of a pending record changes nothing");
+	/* A run revives in memory, the record dies again, then the run's
+	 * own revive event is folded back from the log: the count is the
+	 * event's, not one more. */
+	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
+	pend_revive(&p, pend_get(&p, bid), 2);
+	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
+	revive_event(&line, bid, 2);
+	fold(&p, &rp, line.data, 6);
+	e = pend_get(&p, bid);
+	T_OK(e->state == PEND_PENDING && e->revives == 2, "a revive event sets its own count");
+	pend_set_state(&p, e, PEND_DEAD);
+	revive_event(&line, bid, 500);
+	fold(&p, &rp, line.data, 6);
+	T_EQ_INT(pend_get(&p, bid)->revives, PEND_REVIVES_MAX, "the count saturates");
+	T_EQ_INT(sizeof(struct pend_ent), 40, "an entry stays 40 bytes");
+	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
+	revive_event(&line, bid, 3);
+	fold(&p, &rp, line.data, 6);
+	T_OK(pend_get(&p, bid)->revives == 3 && p.pending == 1 && p.dead == 0,
+	     "revived again: counters follow");
 	event(&line, REC_ATTEMPT, "01JDZ0000000000000000000QQ", 1, "ok", 0);
 	fold(&p, &rp, line.data, 7);
 	T_EQ_INT(p.n, 2, "events about unknown requests are ignored");
@@ -116,6 +158,7 @@ int main(void)
 	T_EQ_INT(q.n, 1, "only the unresolved entry");
 	T_OK(pend_get(&q, bid) && !pend_get(&q, a), "the right one");
 	T_EQ_INT(q.pending, 1, "counters rebuilt");
+	T_EQ_INT(pend_get(&q, bid)->revives, 3, "the revive count survives a checkpoint");
 	/* every flipped byte is caught */
 	{
 		int caught = 0;
@@ -131,6 +174,11 @@ int main(void)
 		}
 		T_EQ_INT(caught, (long long)ck.len, "a bit flip anywhere is refused");
 	}
+	/* a checkpoint of the version before revive counts is refolded */
+	memcpy(ck.data, "rd-replay-checkpoint-1\n", 23);
+	T_OK(pend_load(&q, &ck, &back, &err) == RD_E_CORRUPT &&
+	     strstr(err.msg, "another version") != NULL, "an older checkpoint is not trusted");
+	memcpy(ck.data, "rd-replay-checkpoint-2\n", 23);
 	ck.len--;
 	T_OK(pend_load(&q, &ck, &back, &err) < 0, "truncated refused");
 	ck.len = 1;

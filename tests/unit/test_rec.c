@@ -238,6 +238,86 @@ int main(void)
 		     back.kind == REC_DEAD && back.reason.n == 12, "dead round-trips");
 		T_EQ_INT(rec_kind_peek("{\"a\":1}", 7), REC_UNKNOWN, "peek unknown");
 	}
+	{
+		/* What a failed attempt keeps of its response, and who revived. */
+		static const struct rec_hdr rh[] = {
+			{ { "Content-Type", 12 }, { "text/plain", 10 } },
+			{ { "Retry-After", 11 }, { "5", 1 } }
+		};
+		static const char bin[] = { 'o', 'k', (char)0xff, 0 };
+		static const char old_attempt[] =
+			"{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ0000000000000000000ZZ\","
+			"\"ref\":\"01JDZ00000000000000000000A\",\"at\":\"2026-11-25T00:00:00.000Z\","
+			"\"attempt\":1,\"outcome\":\"retry\",\"status\":503,\"latency_ms\":1.5}";
+		static const char old_revive[] =
+			"{\"v\":1,\"kind\":\"revive\",\"id\":\"01JDZ0000000000000000000ZZ\","
+			"\"ref\":\"01JDZ00000000000000000000A\",\"at\":\"2026-11-25T00:00:00.000Z\","
+			"\"reason\":\"revived by rd-replay --revive\"}";
+		struct rec_event e, back;
+
+		memset(&e, 0, sizeof(e));
+		e.kind = REC_ATTEMPT;
+		rec_id_next(&g, rec_now_ms(), e.id);
+		rec_id_next(&g, rec_now_ms(), e.ref);
+		e.at_ms = 1732406400123;
+		e.attempt = 1;
+		e.outcome.p = "retry";
+		e.outcome.n = 5;
+		e.status = 503;
+		e.has_response = 1;
+		e.status_line.p = "HTTP/1.1 503 Service Unavailable";
+		e.status_line.n = strlen(e.status_line.p);
+		e.resp_hdrs = rh;
+		e.nresp_hdrs = 2;
+		e.resp_body.p = "down \"for\" now";
+		e.resp_body.n = strlen(e.resp_body.p);
+		e.resp_truncated = 1;
+		buf_reset(&out);
+		rec_event_to_json(&out, &e);
+		T_OK(strstr(out.data, ",\"response\":{\"status_line\":\"HTTP/1.1 503 Service Unavailable\","
+			    "\"headers\":[[\"Content-Type\",\"text/plain\"],[\"Retry-After\",\"5\"]],"
+			    "\"body\":\"down \\\"for\\\" now\",\"body_truncated\":true}}") != NULL,
+		     "the response is written in its canonical place and form");
+		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0 &&
+		     back.has_response && back.status_line.n == e.status_line.n &&
+		     back.nresp_hdrs == 2 && back.resp_hdrs[1].value.n == 1 &&
+		     back.resp_hdrs[1].value.p[0] == '5' && back.resp_truncated &&
+		     back.resp_body.n == e.resp_body.n &&
+		     memcmp(back.resp_body.p, e.resp_body.p, e.resp_body.n) == 0,
+		     "the response round-trips");
+		e.resp_body.p = bin;
+		e.resp_body.n = 3;
+		e.resp_truncated = 0;
+		buf_reset(&out);
+		rec_event_to_json(&out, &e);
+		T_OK(strstr(out.data, "\"body_b64\":\"b2v/\"}") != NULL, "a body that is not UTF-8 is base64");
+		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0 &&
+		     back.resp_body.n == 3 && memcmp(back.resp_body.p, bin, 3) == 0 &&
+		     !back.resp_truncated, "and comes back as its bytes");
+		T_OK(rec_event_parse(&p, old_attempt, strlen(old_attempt), &back, &err) == 0 &&
+		     !back.has_response && back.nresp_hdrs == 0 && back.status == 503,
+		     "an attempt written before responses were kept still parses");
+		memset(&e, 0, sizeof(e));
+		e.kind = REC_REVIVE;
+		rec_id_next(&g, rec_now_ms(), e.id);
+		rec_id_next(&g, rec_now_ms(), e.ref);
+		e.at_ms = 1732406400123;
+		e.reason.p = "INC-7 fixed";
+		e.reason.n = 11;
+		e.user.p = "alice";
+		e.user.n = 5;
+		e.revives = 2;
+		buf_reset(&out);
+		rec_event_to_json(&out, &e);
+		T_OK(strstr(out.data, ",\"reason\":\"INC-7 fixed\",\"user\":\"alice\",\"revives\":2}") != NULL,
+		     "a revive says who and which revive it is");
+		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0 &&
+		     back.kind == REC_REVIVE && back.revives == 2 && back.user.n == 5 &&
+		     memcmp(back.user.p, "alice", 5) == 0, "the revive round-trips");
+		T_OK(rec_event_parse(&p, old_revive, strlen(old_revive), &back, &err) == 0 &&
+		     back.revives == 0 && back.user.n == 0,
+		     "a revive written before who and how often were kept still parses");
+	}
 	buf_release(&out);
 	rec_parser_release(&p);
 	return t_done();

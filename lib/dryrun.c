@@ -1,0 +1,145 @@
+/*
+ * dryrun.c - renderings of a request for --dry-run (see dryrun.h).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "dryrun.h"
+#include "json.h"
+#include "url.h"
+#include "banned.h"
+
+/* Single-quote s for a POSIX shell. */
+static void shq(struct buf *b, const char *s, size_t n)
+{
+	buf_addc(b, '\'');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\'')
+			buf_adds(b, "'\\''");
+		else
+			buf_addc(b, s[i]);
+	}
+	buf_addc(b, '\'');
+}
+
+static int printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			return 0;
+	}
+	return json_utf8_check(s, n) < 0;
+}
+
+static int is_host(const struct http_hdr *h)
+{
+	return h->name_len == 4 && strncasecmp(h->name, "host", 4) == 0;
+}
+
+/* A header's value as shown: masked when its name is a secret's. */
+static void value(struct buf *b, const struct http_hdr *h,
+		  const struct redact *red)
+{
+	if (red && redact_header_name(red, h->name, h->name_len))
+		buf_adds(b, "[REDACTED]");
+	else
+		buf_add(b, h->value, h->value_len);
+}
+
+static void url(struct buf *b, const char *u, const struct redact *red)
+{
+	if (red)
+		redact_url(red, u, strlen(u), b);
+	else
+		buf_adds(b, u);
+}
+
+void dryrun_raw(struct buf *b, const struct http_req *q,
+		const struct redact *red)
+{
+	struct url_parts p;
+	size_t n = strlen(q->url), tgt;
+	int own_host = 0;
+	struct buf t;
+
+	for (size_t i = 0; i < q->nhdrs; i++)
+		own_host |= is_host(&q->hdrs[i]);
+	if (url_split(q->url, n, &p) < 0)
+		memset(&p, 0, sizeof(p));
+	buf_add(b, q->method, q->method_len);
+	buf_addc(b, ' ');
+	/* the origin-form target: path and query, masked like the URL */
+	buf_init(&t);
+	url(&t, q->url, red);
+	tgt = url_split(t.data, t.len, &p) == 0 ? p.path.off : t.len;
+	if (tgt == t.len || t.data[tgt] != '/')
+		buf_addc(b, '/');
+	buf_add(b, t.data + tgt, t.len - tgt - (p.fragment.present ? p.fragment.len + 1 : 0));
+	buf_adds(b, " HTTP/1.1\r\n");
+	/* Two Host headers make a 400 at any conforming server. */
+	if (!own_host && url_split(q->url, n, &p) == 0) {
+		buf_adds(b, "Host: ");
+		buf_add(b, q->url + p.host.off - p.ipv6, p.host.len + 2 * p.ipv6);
+		if (p.port.present) {
+			buf_addc(b, ':');
+			buf_add(b, q->url + p.port.off, p.port.len);
+		}
+		buf_adds(b, "\r\n");
+	}
+	buf_release(&t);
+	for (size_t i = 0; i < q->nhdrs; i++) {
+		if (http_hop_by_hop(q->hdrs[i].name, q->hdrs[i].name_len))
+			continue;
+		buf_add(b, q->hdrs[i].name, q->hdrs[i].name_len);
+		buf_adds(b, ": ");
+		value(b, &q->hdrs[i], red);
+		buf_adds(b, "\r\n");
+	}
+	buf_addf(b, "Content-Length: %zu\r\n\r\n", q->body_len);
+	buf_add(b, q->body, q->body_len);
+	buf_adds(b, "\n");
+}
+
+void dryrun_curl(struct buf *b, const struct http_req *q,
+		 const struct redact *red)
+{
+	struct buf h;
+
+	buf_init(&h);
+	buf_adds(b, "curl -sS -X ");
+	shq(b, q->method, q->method_len);
+	for (size_t i = 0; i < q->nhdrs; i++) {
+		if (http_hop_by_hop(q->hdrs[i].name, q->hdrs[i].name_len))
+			continue;
+		buf_reset(&h);
+		buf_add(&h, q->hdrs[i].name, q->hdrs[i].name_len);
+		/* curl's way to send a header with an empty value */
+		if (q->hdrs[i].value_len == 0) {
+			buf_addc(&h, ';');
+		} else {
+			buf_adds(&h, ": ");
+			value(&h, &q->hdrs[i], red);
+		}
+		buf_adds(b, " -H ");
+		shq(b, h.data, h.len);
+	}
+	if (q->body_len) {
+		buf_adds(b, " --data-binary ");
+		if (printable(q->body, q->body_len)) {
+			shq(b, q->body, q->body_len);
+		} else {
+			buf_adds(b, "\"$(printf '");
+			for (size_t i = 0; i < q->body_len; i++)
+				buf_addf(b, "\\%03o", (unsigned char)q->body[i]);
+			buf_adds(b, "')\"");
+		}
+	}
+	buf_addc(b, ' ');
+	buf_reset(&h);
+	url(&h, q->url, red);
+	shq(b, h.data, h.len);
+	buf_addc(b, '\n');
+	buf_release(&h);
+}

@@ -1,0 +1,36 @@
+/*
+ * dryrun.h - a request as `rd-replay --dry-run` shows it: a curl command
+ * line that sends the same request, or the raw HTTP/1.1 message.
+ *
+ * Both renderings send what the engine would send (lib/http.h): the
+ * method, the headers in order with duplicates, the body bytes, and no
+ * framing header of the record's own (the transport frames).  The raw
+ * message has exactly one Host header: the record's own when it has one
+ * (a request captured with --raw keeps its Host, and libcurl sends that
+ * one instead of its own), else the URL's authority, which is what
+ * libcurl would add: host and port, never the userinfo.  Nothing here
+ * prints: the text is appended to a buf.
+ *
+ * With a redactor, secrets are masked as everywhere else (redact.h): the
+ * values of credential headers, and a URL's userinfo and credential query
+ * values.  The text then shows the request without sending it anywhere;
+ * only without one (rd-replay --no-redact) can it be pasted and sent.
+ */
+#ifndef DRYRUN_H
+#define DRYRUN_H
+
+#include "buf.h"
+#include "http.h"
+#include "redact.h"
+
+/* A curl(1) command line for q, single-quoted for a POSIX shell, with a
+ * newline. */
+void dryrun_curl(struct buf *b, const struct http_req *q,
+		 const struct redact *red);
+
+/* The raw HTTP/1.1 message for q (CRLF line ends, Content-Length), then
+ * a newline after the body. */
+void dryrun_raw(struct buf *b, const struct http_req *q,
+		const struct redact *red);
+
+#endif

@@ -1,0 +1,277 @@
+/*
+ * replay_outcome.c - what each result of a replay does: the outcome of a
+ * send (ok, a retry with its backoff, dead), the events that record it,
+ * what the adaptive controller and Retry-After learn from it, and the
+ * statistics and status file that show it (see replay_run.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clk.h"
+#include "replay_run.h"
+#include "xalloc.h"
+#include "banned.h"
+
+static double rnd(struct replay_run *r)
+{
+	uint64_t z = (r->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return (double)(z >> 11) / 9007199254740992.0;
+}
+
+uint64_t replay_backoff_ms(uint64_t base_ms, uint64_t max_ms, unsigned n,
+			   double r)
+{
+	uint64_t cap = base_ms;
+
+	for (unsigned i = 1; i < n && cap < max_ms; i++)
+		cap *= 2;
+	if (cap > max_ms)
+		cap = max_ms;
+	return (uint64_t)(r * (double)(cap + 1));
+}
+
+void replay_fill_stats(struct replay_run *r)
+{
+	struct replay_stats *st = r->st;
+	int64_t now = clk_mono_ns();
+
+	st->inflight = r->http ? http_inflight(r->http) : 0;
+	st->rate = r->o->rate > 0 ? r->bucket.rate : 0;
+	st->gate = r->gate.state;
+	/* Kept after the gate opens again, for the summary. */
+	if (r->gate.state == GATE_CLOSED || r->gate.state == GATE_BROKEN)
+		gate_describe(&r->gate, st->gate_why, sizeof(st->gate_why));
+	st->elapsed_s = (double)(now - r->mono0_ns) / 1e9;
+	st->rate_cuts = r->ctl.breaches;
+	if (now - r->win_start_ns >= 1000000000) {
+		st->achieved = (double)r->win_sent * 1e9 /
+			       (double)(now - r->win_start_ns);
+		r->win_start_ns = now;
+		r->win_sent = 0;
+	}
+	st->remaining = replay_remaining(r);
+	st->eta_s = st->achieved > 0 ? (int64_t)((double)st->remaining / st->achieved) : -1;
+}
+
+/* The status file: a picture of the run for other tools.  A failure to
+ * write it costs only the picture, so it is told once and not fatal. */
+void replay_put_status(struct replay_run *r, enum replay_status_state state,
+		       const char *error)
+{
+	const struct replay_stats *st = r->st;
+	struct replay_status s;
+	struct rd_err lerr;
+
+	if (!r->claimed)
+		return;
+	memset(&s, 0, sizeof(s));
+	s.state = state;
+	s.pid = (long)getpid();
+	s.since_ms = r->wall0_ms;
+	s.updated_ms = replay_wall_now(r);
+	s.ended_ms = state == REPLAY_STATUS_RUNNING ? 0 : s.updated_ms;
+	s.sent = st->sent;
+	s.ok = st->ok;
+	s.retry = st->retried;
+	s.dead = st->dead;
+	s.revived = st->revived;
+	s.pending = st->remaining;
+	s.rate = st->achieved;
+	s.rate_limit = st->rate;
+	snprintf(s.gate, sizeof(s.gate), "%s",
+		 r->gate.cmd ? gate_state_name(r->gate.state) : "none");
+	if (r->gate.state == GATE_CLOSED || r->gate.state == GATE_BROKEN)
+		snprintf(s.gate_why, sizeof(s.gate_why), "%s", st->gate_why);
+	snprintf(s.error, sizeof(s.error), "%s", error ? error : "");
+	if (replay_status_write(r->sp, &s, &lerr) < 0 && !r->status_warned) {
+		r->status_warned = 1;
+		replay_notice(r, "cannot write the status file: %s", lerr.msg);
+	}
+	r->last_status_ns = clk_mono_ns();
+}
+
+int replay_too_old(const struct replay_run *r, int64_t captured_ms,
+		   int64_t now_ms)
+{
+	return r->o->max_age_ms &&
+	       now_ms - captured_ms > (int64_t)r->o->max_age_ms;
+}
+
+static void age_reason(const struct replay_run *r, char *out, size_t n,
+		       int64_t captured_ms)
+{
+	char t[REC_TIME_LEN + 1];
+	uint64_t a = r->o->max_age_ms;
+
+	rec_time_fmt(captured_ms, t);
+	/* The age in the largest whole unit, as a person would write it. */
+	snprintf(out, n, "max-age: captured at %s, more than %llu%s ago", t,
+		 (unsigned long long)(a % 3600000 == 0 ? a / 3600000 :
+				      a % 60000 == 0 ? a / 60000 :
+				      a % 1000 == 0 ? a / 1000 : a),
+		 a % 3600000 == 0 ? "h" : a % 60000 == 0 ? "m" :
+		 a % 1000 == 0 ? "s" : "ms");
+}
+
+static void dead_reason(char *out, size_t n, enum http_class cls,
+			unsigned attempt, const struct http_res *res)
+{
+	char last[120];
+
+	if (res->status)
+		snprintf(last, sizeof(last), "HTTP %d", res->status);
+	else
+		snprintf(last, sizeof(last), "%s", res->errmsg);
+	if (cls == HTTP_RETRY)
+		snprintf(out, n, "%u attempts made (--max-attempts), last: %s",
+			 attempt, last);
+	else
+		snprintf(out, n, "permanent failure: %s", last);
+}
+
+void replay_fly_free(void *udata)
+{
+	struct replay_fly *f = udata;
+
+	free(f->url);
+	free(f);
+}
+
+/* Tell the caller; res is NULL when nothing was sent. */
+static void report(struct replay_run *r, const struct replay_fly *f,
+		   const struct pend_ent *e, const struct http_res *res,
+		   long long attempt, const char *reason)
+{
+	struct replay_outcome out;
+
+	if (!r->o->on_outcome)
+		return;
+	memset(&out, 0, sizeof(out));
+	out.id = f->id;
+	out.method = f->method;
+	out.url = f->url;
+	out.attempt = attempt;
+	out.outcome = e->state == PEND_DONE ? "ok" :
+		      e->state == PEND_DEAD ? "dead" : "retry";
+	out.status = res ? res->status : 0;
+	out.latency_ms = res ? res->latency_ms : 0;
+	out.error = res ? res->errmsg : "";
+	out.next_due_ms = e->state == PEND_PENDING ? e->due_ms : 0;
+	out.reason = reason;
+	r->o->on_outcome(r->o->ctx, &out);
+}
+
+/* What the adaptive controller and Retry-After make of a result. */
+static void observe(struct replay_run *r, const struct http_res *res,
+		    enum http_class cls)
+{
+	const struct replay_opts *o = r->o;
+
+	r->st->status_counts[res->status >= 100 && res->status < 600 ?
+			     res->status / 100 : 0]++;
+	if (o->adaptive)
+		rate_ctl_observe(&r->ctl,
+				 res->status == 429 || res->status == 503 ? RATE_THROTTLED :
+				 cls == HTTP_RETRY ? RATE_ERROR : RATE_OK,
+				 res->latency_ms);
+	if (res->retry_after_ms >= 0 && (res->status == 429 || res->status == 503)) {
+		int64_t ra = res->retry_after_ms < (int64_t)o->backoff_max_ms ?
+			     res->retry_after_ms : (int64_t)o->backoff_max_ms;
+		int64_t until = clk_mono_ns() + ra * 1000000;
+
+		if (until > r->hold_until_ns)
+			r->hold_until_ns = until;
+	}
+}
+
+void replay_on_done(void *ctx, const struct http_res *res)
+{
+	struct replay_run *r = ctx;
+	const struct replay_opts *o = r->o;
+	struct replay_fly *f = res->udata;
+	struct pend_ent *e = &r->pend.ents[f->idx];
+	enum http_class cls = http_classify(res, &o->ok);
+	struct rec_event ev;
+	char reason[200];
+	int64_t now = replay_wall_now(r);
+	unsigned attempt = (unsigned)e->attempts + 1;
+
+	e->flags &= (uint8_t)~PEND_F_INFLIGHT;
+	e->attempts = attempt > 65535 ? 65535 : (uint16_t)attempt;
+	observe(r, res, cls);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = REC_ATTEMPT;
+	memcpy(ev.ref, f->id, sizeof(ev.ref));
+	ev.at_ms = now;
+	ev.attempt = attempt;
+	ev.status = res->status;
+	ev.latency_ms = res->latency_ms;
+	ev.error.p = res->errmsg;
+	ev.error.n = strlen(res->errmsg);
+	reason[0] = '\0';
+	if (cls == HTTP_OK) {
+		pend_set_state(&r->pend, e, PEND_DONE);
+		r->st->ok++;
+	} else if (cls == HTTP_RETRY && attempt < o->max_attempts &&
+		   !replay_too_old(r, f->captured_ms, now)) {
+		int64_t delay = (int64_t)replay_backoff_ms(o->backoff_ms,
+							   o->backoff_max_ms,
+							   attempt, rnd(r));
+
+		if (res->retry_after_ms > delay)
+			delay = res->retry_after_ms;
+		e->due_ms = now + delay;
+		ev.next_due_ms = e->due_ms;
+		r->st->retried++;
+	} else {
+		if (cls == HTTP_RETRY && attempt < o->max_attempts) {
+			age_reason(r, reason, sizeof(reason), f->captured_ms);
+			r->st->aged++;
+		} else {
+			dead_reason(reason, sizeof(reason), cls, attempt, res);
+		}
+		pend_set_state(&r->pend, e, PEND_DEAD);
+		r->st->dead++;
+	}
+	ev.outcome.p = http_class_name(cls);
+	ev.outcome.n = strlen(ev.outcome.p);
+	/* What the service said is what explains a failure later. */
+	if (cls != HTTP_OK)
+		journal_response(&r->jr, &ev, res);
+	journal_add(&r->jr, &ev, now);
+	if (e->state == PEND_DEAD)
+		journal_dead(&r->jr, f->id, now, reason);
+	report(r, f, e, res, attempt, reason);
+	replay_fly_free(f);
+}
+
+/* A record captured longer ago than --max-age goes dead instead of being
+ * sent: its dead event says why. */
+void replay_expire(struct replay_run *r, size_t idx, const struct rec_req *q)
+{
+	struct pend_ent *e = &r->pend.ents[idx];
+	char reason[200];
+	struct replay_fly f;
+
+	e->flags |= PEND_F_SKIP;
+	r->st->dead++;
+	r->st->aged++;
+	if (r->o->dry != REPLAY_DRY_OFF)
+		return;
+	age_reason(r, reason, sizeof(reason), q->captured_ms);
+	pend_set_state(&r->pend, e, PEND_DEAD);
+	journal_dead(&r->jr, q->id, replay_wall_now(r), reason);
+	memset(&f, 0, sizeof(f));
+	memcpy(f.id, q->id, sizeof(f.id));
+	snprintf(f.method, sizeof(f.method), "%.*s", (int)q->method.n, q->method.p);
+	f.url = xmemdup(q->url.p, q->url.n);
+	report(r, &f, e, NULL, e->attempts, reason);
+	free(f.url);
+}
+

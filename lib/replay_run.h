@@ -1,0 +1,86 @@
+/*
+ * replay_run.h - the state of one replay run, shared by the two halves of
+ * the loop: replay.c (fold, passes, waiting, the run itself) and
+ * replay_outcome.c (what each result does to the pending set, the
+ * journal, the statistics and the status file).  Not a public interface:
+ * everything else goes through replay.h.
+ */
+#ifndef REPLAY_RUN_H
+#define REPLAY_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gate.h"
+#include "http.h"
+#include "journal.h"
+#include "pend.h"
+#include "rate.h"
+#include "rec.h"
+#include "replay.h"
+#include "replay_status.h"
+#include "rw.h"
+#include "spool.h"
+
+struct replay_fly {                 /* one request in flight */
+	size_t idx;              /* entry index in the pending set */
+	char id[REC_ID_LEN + 1];
+	char method[16];
+	char *url;
+	int64_t captured_ms;     /* for --max-age */
+};
+
+struct replay_run {
+	const struct replay_opts *o;
+	struct replay_stats *st;
+	struct spool *sp;
+	struct pend pend;
+	/* The record being sent borrows from rp until it is submitted, and a
+	 * checkpoint may fold the log while it waits for a slot: folding
+	 * has its own parser, so it never overwrites that record. */
+	struct rec_parser rp, fold_rp;
+	struct http *http;
+	struct rate_bucket bucket;
+	struct rate_ctl ctl;
+	struct gate gate;
+	struct journal jr;
+	struct spool_pos cursor;
+	int have_cursor;
+	int64_t mono0_ns, wall0_ms, deadline_ns, hold_until_ns;
+	struct rw rw;
+	uint64_t nselected, rng;
+	int64_t last_progress_ns, last_ckpt_ns, gate_closed_since_ns;
+	int64_t last_status_ns;
+	int64_t win_start_ns;
+	uint64_t win_sent;
+	int claimed;             /* the spool is ours: the status file too */
+	int status_warned;
+	int stopping;
+};
+
+/* The wall clock as the run sees it: at start, plus monotonic time. */
+int64_t replay_wall_now(const struct replay_run *r);
+/* Something the user should know, through on_notice. */
+void replay_notice(struct replay_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Selected records still pending. */
+uint64_t replay_remaining(const struct replay_run *r);
+
+/* replay_outcome.c */
+/* Bring r->st up to date (rates, gate, what remains). */
+void replay_fill_stats(struct replay_run *r);
+/* Write the status file from r->st (the claim holder only). */
+void replay_put_status(struct replay_run *r, enum replay_status_state state,
+		       const char *error);
+/* 1 when a record captured at captured_ms is past --max-age. */
+int replay_too_old(const struct replay_run *r, int64_t captured_ms,
+		   int64_t now_ms);
+/* The HTTP engine's callback for each finished send. */
+void replay_on_done(void *ctx, const struct http_res *res);
+/* Free a struct replay_fly. */
+void replay_fly_free(void *udata);
+/* Send the record of entry idx to dead for --max-age, instead of
+ * sending it. */
+void replay_expire(struct replay_run *r, size_t idx, const struct rec_req *q);
+
+#endif

@@ -1,0 +1,85 @@
+/* Unit tests for lib/gate: open, closed, timed out (closed) and broken
+ * gates, and the last line of their stderr. */
+#include <string.h>
+#include <time.h>
+
+#include "clk.h"
+#include "gate.h"
+#include "t.h"
+
+static int lines;
+
+static void on_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+	lines++;
+}
+
+/* Run one check to its end; the last gate_poll result. */
+static int settle(struct gate *g, struct rd_err *err)
+{
+	int ret = 0;
+
+	gate_kick(g, clk_mono_ns(), err);
+	while (gate_running(g)) {
+		struct timespec ts = { 0, 5000000 };
+
+		nanosleep(&ts, NULL);
+		ret = gate_poll(g, clk_mono_ns(), err);
+	}
+	return ret;
+}
+
+int main(void)
+{
+	struct gate g;
+	struct rd_err err;
+	char why[GATE_LINE_MAX + 64];
+
+	gate_init(&g, "true", 1000000000LL, 2000000000LL);
+	T_EQ_INT(settle(&g, &err), 1, "state changes");
+	T_EQ_INT(g.state, GATE_OPEN, "exit 0 opens");
+	T_EQ_STR(gate_describe(&g, why, sizeof(why)), "exit 0", "described");
+	gate_release(&g);
+
+	gate_init(&g, "echo one >&2; printf 'two\\t\\033[31m \\n\\n' >&2; exit 3",
+		  1000000000LL, 2000000000LL);
+	g.on_line = on_line;
+	settle(&g, &err);
+	T_EQ_INT(g.state, GATE_CLOSED, "another status closes");
+	T_EQ_STR(g.last_line, "two ?[31m", "the last non-empty line, cleaned");
+	T_EQ_INT(lines, 2, "each line handed on");
+	T_EQ_STR(gate_describe(&g, why, sizeof(why)), "exit 3: two ?[31m", "why");
+	/* the next check's silence is not explained by this one's words */
+	g.cmd = "exit 1";
+	settle(&g, &err);
+	T_EQ_STR(gate_describe(&g, why, sizeof(why)), "exit 1", "no stale line");
+	gate_release(&g);
+
+	gate_init(&g, "echo 'no such thing' >&2; exit 127", 1000000000LL, 2000000000LL);
+	T_EQ_INT(settle(&g, &err), RD_E_INVAL, "127 is an error");
+	T_EQ_INT(g.state, GATE_BROKEN, "broken");
+	T_EQ_STR(err.msg, "the gate command cannot run (exit 127: no such thing)", "the message");
+	gate_release(&g);
+
+	gate_init(&g, "exit 126", 1000000000LL, 2000000000LL);
+	T_EQ_INT(settle(&g, &err), RD_E_INVAL, "126 is an error");
+	gate_release(&g);
+
+	gate_init(&g, "kill -TERM $$", 1000000000LL, 2000000000LL);
+	T_EQ_INT(settle(&g, &err), RD_E_INVAL, "killed by a signal is an error");
+	T_OK(strstr(err.msg, "killed by signal 15") != NULL, "which signal");
+	gate_release(&g);
+
+	gate_init(&g, "echo waiting >&2; sleep 5", 1000000000LL, 100000000LL);
+	T_EQ_INT(settle(&g, &err), 1, "killed by the timeout: no error");
+	T_EQ_INT(g.state, GATE_CLOSED, "but closed");
+	T_EQ_STR(gate_describe(&g, why, sizeof(why)), "timed out after 0.1s: waiting", "said so");
+	gate_release(&g);
+
+	gate_init(&g, NULL, 0, 0);
+	T_EQ_INT(g.state, GATE_OPEN, "no command: always open");
+	T_EQ_STR(gate_state_name(GATE_BROKEN), "broken", "names");
+	return t_done();
+}
