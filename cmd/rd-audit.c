@@ -596,7 +596,7 @@ int main(int argc, char **argv)
 		}
 		buf_release(&h);
 		if (a.o.c.verbosity >= 0)
-			fprintf(stderr, "rd-audit: report written to %s\n", a.o.html);
+			msg_warn(&a.m, "report written to %s", a.o.html);
 	}
 	status = RD_EXIT_OK;
 	for (size_t i = 0; i < a.o.nfails; i++) {

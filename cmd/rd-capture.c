@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,20 +16,16 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "batch.h"
 #include "buf.h"
+#include "capture.h"
 #include "cli.h"
 #include "creq.h"
-#include "jqf.h"
 #include "json.h"
-#include "lineio.h"
 #include "msg.h"
-#include "rawhttp.h"
 #include "rec.h"
-#include "redact.h"
 #include "sendrec.h"
-#include "tryout.h"
 #include "spool.h"
+#include "tryout.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -181,20 +176,14 @@ struct opts {
 	char accept_enc[64];     /* --compressed */
 };
 
-/* The run: where records go and what has been said about them. */
+/* The run: the engine, and what the command says about it. */
 struct run {
 	const struct opts *o;
 	struct msg m;
 	struct spool *sp;
-	struct batch b;
-	struct rec_idgen ids;
-	struct rec_parser parser;
-	struct buf out;        /* acks ready for stdout */
-	struct buf ack;        /* scratch for one ack */
-	struct buf tmp;        /* scratch for a redacted URL */
-	int reject_fd;
-	uint64_t stored, rejected;
-	int out_broken;
+	struct capture cap;
+	struct capture_opts co;
+	int out_broken;                  /* 1: EPIPE, 2: another error */
 	int delivered, try_failed;       /* --try outcome */
 	char try_id[REC_ID_LEN + 1];
 	char try_why[300];
@@ -216,184 +205,29 @@ static void on_notice(void *ctx, const struct spool_notice *n)
 			 n->where, (unsigned long long)n->offset, n->reason);
 }
 
-/* Write what is ready on stdout; EPIPE ends output quietly. */
-static void drain_out(struct run *r)
+/* Durable acks to standard output; EPIPE ends output quietly. */
+static int on_acks(void *ctx, struct buf *acks)
 {
+	struct run *r = ctx;
 	size_t off = 0;
 	int e;
 
-	if (!r->out_broken && (e = buf_write_fd(&r->out, STDOUT_FILENO, &off)) < 0) {
+	if (r->out_broken)
+		return 1;
+	if ((e = buf_write_fd(acks, STDOUT_FILENO, &off)) < 0) {
 		if (e != -EPIPE)
 			msg_error(&r->m, "cannot write to standard output: %s",
 				  strerror(-e));
 		r->out_broken = e == -EPIPE ? 1 : 2;
 	}
-	for (size_t i = 0; i < off; i++)
-		r->stored += r->out.data[i] == '\n';
-	buf_reset(&r->out);
+	return r->out_broken;
 }
 
-static void reject(struct run *r, const char *what, const char *text,
-		   size_t n, const char *why)
+static void on_reject(void *ctx, const char *what, const char *why)
 {
-	r->rejected++;
+	const struct run *r = ctx;
+
 	msg_error(&r->m, "%s: %s", what, why);
-	if (r->reject_fd >= 0 && text) {
-		struct buf t;
-
-		buf_init(&t);
-		buf_add(&t, text, n);
-		buf_addc(&t, '\n');
-		if (write(r->reject_fd, t.data, t.len) != (ssize_t)t.len)
-			msg_error(&r->m, "cannot write to '%s': %s", r->o->reject,
-				  strerror(errno));
-		buf_release(&t);
-	}
-}
-
-/* A request that already carries an idempotency key keeps it: the
- * downstream may have seen that key on the failed attempt. */
-static void own_key(const struct run *r, struct rec_req *rec)
-{
-	const char *h = r->o->rules.idem_header ? r->o->rules.idem_header :
-			"Idempotency-Key";
-	size_t n = strlen(h);
-
-	for (size_t i = 0; !rec->idem_key.n && i < rec->nhdrs; i++)
-		if (rec->hdrs[i].name.n == n && rec->hdrs[i].value.n &&
-		    strncasecmp(rec->hdrs[i].name.p, h, n) == 0)
-			rec->idem_key = rec->hdrs[i].value;
-}
-
-/* Give rec an id and default time, queue it with its ack. */
-static int store(struct run *r, struct rec_req *rec, uint64_t where)
-{
-	struct rd_err err;
-	int64_t now = rec_now_ms();
-
-	if (!rec->id[0])                /* --try gave it one already */
-		rec_id_next(&r->ids, now, rec->id);
-	own_key(r, rec);
-	if (!rec->captured_ms)
-		rec->captured_ms = now;
-	buf_reset(&r->ack);
-	if (r->o->try) {
-		/* stdout carries the response; the id goes to stderr. */
-	} else if (r->o->json) {
-		buf_adds(&r->ack, "{\"id\":\"");
-		buf_adds(&r->ack, rec->id);
-		buf_addf(&r->ack, "\",\"input\":%llu,\"method\":",
-			 (unsigned long long)where);
-		json_add_str(&r->ack, rec->method.p, rec->method.n);
-		buf_adds(&r->ack, ",\"url\":");
-		buf_reset(&r->tmp);
-		redact_url(NULL, rec->url.p, rec->url.n, &r->tmp);
-		json_add_str(&r->ack, r->tmp.data, r->tmp.len);
-		buf_adds(&r->ack, "}\n");
-	} else {
-		buf_adds(&r->ack, rec->id);
-		buf_addc(&r->ack, '\n');
-	}
-	if (!batch_add(&r->b, rec, r->ack.data, r->ack.len))
-		return 0;
-	if (batch_flush(&r->b, &r->out, &err) < 0) {
-		msg_error(&r->m, "cannot store records: %s", err.msg);
-		return RD_E_IO;
-	}
-	drain_out(r);
-	return 0;
-}
-
-static int flush(struct run *r)
-{
-	struct rd_err err;
-
-	if (batch_commit(&r->b, &r->out, &err) < 0 ||
-	    batch_tick(&r->b, &r->out, &err) < 0) {
-		msg_error(&r->m, "cannot store records: %s", err.msg);
-		return RD_E_IO;
-	}
-	drain_out(r);
-	return 0;
-}
-
-static int blank(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return 0;
-	return 1;
-}
-
-static int run_ndjson(struct run *r, int fd)
-{
-	struct lineio l;
-	struct rd_err err;
-	char what[64];
-	int ret = 0, k, flags;
-	const char *p;
-	size_t n;
-
-	lineio_init(&l, fd, r->o->max_record);
-	while (!r->out_broken) {
-		if (!lineio_ready(&l)) {
-			/* Input is idle: make what we have durable and say so
-			 * before blocking. */
-			int64_t due;
-
-			if ((ret = flush(r)) < 0)
-				break;
-			due = spool_sync_due_ms(r->sp);
-			if (due > 0) {
-				struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-				if (poll(&pfd, 1, (int)due) == 0 &&
-				    (ret = flush(r)) < 0)
-					break;
-			}
-		}
-		if ((k = lineio_next(&l, &p, &n, &flags, &err)) < 0) {
-			msg_error(&r->m, "%s", err.msg);
-			ret = k;
-			break;
-		}
-		if (k == 0)
-			break;
-		snprintf(what, sizeof(what), "line %llu",
-			 (unsigned long long)l.lineno);
-		if (flags & LINEIO_OVER) {
-			if (flags & LINEIO_OVER_FIRST) {
-				char why[128];
-
-				snprintf(why, sizeof(why),
-					 "record is larger than the %llu-byte limit (--max-record-size)",
-					 (unsigned long long)r->o->max_record);
-				r->rejected++;
-				msg_error(&r->m, "%s: %s", what, why);
-			}
-			if (r->reject_fd >= 0 &&
-			    (write(r->reject_fd, p, n) != (ssize_t)n ||
-			     ((flags & LINEIO_OVER_LAST) &&
-			      write(r->reject_fd, "\n", 1) != 1)))
-				msg_error(&r->m, "cannot write to '%s': %s",
-					  r->o->reject, strerror(errno));
-			continue;
-		}
-		if (blank(p, n))
-			continue;
-		{
-			struct rec_req rec;
-
-			if (rec_req_parse(&r->parser, p, n, 0, &rec, &err) < 0) {
-				reject(r, what, p, n, err.msg);
-				continue;
-			}
-			if ((ret = store(r, &rec, l.lineno)) < 0)
-				break;
-		}
-	}
-	lineio_release(&l);
-	return ret;
 }
 
 /* Fill the per-record fields that flags supply for URL and --raw input. */
@@ -406,161 +240,6 @@ static void apply_flags(const struct opts *o, struct rec_req *rec)
 	rec->idem_key = o->proto.idem_key;
 	rec->tags = o->tags;
 	rec->ntags = o->ntags;
-}
-
-static int run_raw(struct run *r, int fd)
-{
-	struct buf in;
-	struct rawhttp_stream s;
-	struct rd_err err;
-	size_t start, used;
-	uint64_t msgno = 0;
-	int ret, got;
-
-	buf_init(&in);
-	/* The whole stream is bounded by the record limit times a margin
-	 * for pipelined messages; larger input is refused, not buffered. */
-	if ((ret = buf_read_fd(&in, fd, r->o->max_record + 65536, &err)) < 0) {
-		msg_error(&r->m, "%s%s", err.msg,
-			  ret == RD_E_FULL ? " (--max-record-size)" : "");
-		goto out;
-	}
-	rawhttp_stream_init(&s, in.data, in.len);
-	for (;;) {
-		struct rawhttp_req q;
-		struct rec_req rec;
-		char what[64];
-
-		rawhttp_req_init(&q);
-		snprintf(what, sizeof(what), "message %llu",
-			 (unsigned long long)++msgno);
-		/* Empty lines between and after messages are not messages. */
-		got = rawhttp_next(&s, r->o->scheme, &q, &start, &used, &err);
-		if (got < 0) {
-			char why[600];
-
-			/* Offsets in the message are relative to its start;
-			 * after a bad one, where the next starts is unknown. */
-			snprintf(why, sizeof(why), "%s (message starts at byte %zu)",
-				 err.msg, start);
-			reject(r, what, in.data + start, in.len - start, why);
-		}
-		if (got <= 0) {
-			rawhttp_req_release(&q);
-			break;
-		}
-		memset(&rec, 0, sizeof(rec));
-		rec.method.p = q.method;
-		rec.method.n = strlen(q.method);
-		rec.url.p = q.url;
-		rec.url.n = strlen(q.url);
-		{
-			struct rec_hdr *h = xcalloc(q.nhdrs + 1, sizeof(*h));
-
-			for (size_t i = 0; i < q.nhdrs; i++) {
-				h[i].name.p = q.hdrs[i].name;
-				h[i].name.n = strlen(q.hdrs[i].name);
-				h[i].value.p = q.hdrs[i].value;
-				h[i].value.n = q.hdrs[i].value_len;
-			}
-			rec.hdrs = h;
-			rec.nhdrs = q.nhdrs;
-			rec.body.p = q.body ? q.body : "";
-			rec.body.n = q.body_len;
-			apply_flags(r->o, &rec);
-			if (rec_req_validate(&rec, &err) < 0)
-				reject(r, what, in.data + start, used, err.msg);
-			else
-				ret = store(r, &rec, msgno);
-			free(h);
-		}
-		rawhttp_req_release(&q);
-		if (ret < 0)
-			break;
-	}
-out:
-	buf_release(&in);
-	return ret;
-}
-
-static int run_jq(struct run *r, int fd)
-{
-	struct jqf *f = NULL;
-	struct buf chunk, text;
-	struct rd_err err;
-	size_t input_no = 0, outs = 0, last_input = 0;
-	int ret = 0, eof = 0, k;
-
-	buf_init(&chunk);
-	buf_init(&text);
-	if ((ret = jqf_new(r->o->jq, &f, &err)) < 0) {
-		msg_error(&r->m, "%s", err.msg);
-		r->rejected = 0;
-		ret = RD_E_INVAL;
-		goto out;
-	}
-	while (!r->out_broken) {
-		k = jqf_next(f, &text, &input_no, &err);
-		if (k == 1 || k == RD_E_INVAL) {
-			char what[96];
-
-			outs = input_no == last_input ? outs + 1 : 1;
-			last_input = input_no;
-			snprintf(what, sizeof(what), "input %zu, output %zu",
-				 input_no, outs);
-			if (k == RD_E_INVAL) {
-				reject(r, what, NULL, 0, err.msg);
-				continue;
-			}
-			{
-				struct rec_req rec;
-
-				if (text.len > r->o->max_record)
-					reject(r, what, text.data, text.len,
-					       "record is larger than the limit (--max-record-size)");
-				else if (rec_req_parse(&r->parser, text.data,
-						       text.len, 0, &rec, &err) < 0)
-					reject(r, what, text.data, text.len, err.msg);
-				else if ((ret = store(r, &rec, input_no)) < 0)
-					break;
-			}
-			continue;
-		}
-		if (k == RD_E_CORRUPT) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "input %zu", input_no);
-			reject(r, what, NULL, 0, err.msg);
-			break;
-		}
-		if (eof)
-			break;
-		if ((ret = flush(r)) < 0)
-			break;
-		buf_reset(&chunk);
-		{
-			char *d = buf_reserve(&chunk, 1 << 16);
-			ssize_t n;
-
-			do
-				n = read(fd, d, 1 << 16);
-			while (n < 0 && errno == EINTR);
-			if (n < 0) {
-				msg_error(&r->m, "cannot read input: %s",
-					  strerror(errno));
-				ret = RD_E_IO;
-				break;
-			}
-			chunk.len = (size_t)n;
-			eof = n == 0;
-			jqf_feed(f, chunk.data, chunk.len, eof);
-		}
-	}
-out:
-	jqf_free(f);
-	buf_release(&chunk);
-	buf_release(&text);
-	return ret;
 }
 
 /* Where -o sends the response: FILE, or standard output. */
@@ -606,8 +285,7 @@ static int try_send(struct run *r, struct rec_req *rec)
 	buf_init(&body);
 	buf_init(&out);
 	buf_init(&eout);
-	rec_id_next(&r->ids, rec_now_ms(), rec->id);
-	own_key(r, rec);
+	capture_name(&r->cap, rec);
 	if ((ret = sendrec_try(rec, &r->o->rules, &r->o->t.http, &r->o->t.ok,
 			       &res, &err)) < 0) {
 		msg_error(&r->m, "%s", err.msg);
@@ -618,7 +296,8 @@ static int try_send(struct run *r, struct rec_req *rec)
 	} else {
 		r->try_failed = 1;
 		snprintf(r->try_why, sizeof(r->try_why), "%s", res.fail_msg);
-		ret = store(r, rec, 1);
+		if ((ret = capture_store(&r->cap, rec, 1, &err)) < 0)
+			msg_error(&r->m, "%s", err.msg);
 		memcpy(r->try_id, rec->id, sizeof(r->try_id));
 	}
 	tryout_render(&r->o->t, &res.res, rec->method.p, r->o->url,
@@ -655,7 +334,11 @@ static int run_flags(struct run *r)
 	}
 	if (o->try)
 		return try_send(r, &rec);
-	return store(r, &rec, 1);
+	if (capture_store(&r->cap, &rec, 1, &err) < 0) {
+		msg_error(&r->m, "%s", err.msg);
+		return RD_E_IO;
+	}
+	return 0;
 }
 
 static int add_tag(struct opts *o, const char *arg, struct msg *m)
@@ -951,13 +634,64 @@ static void opts_release(struct opts *o)
 	free(o->tags);
 }
 
+/* The engine's options, from the command line's. */
+static void engine_opts(struct run *r, int reject_fd)
+{
+	const struct opts *o = r->o;
+	struct capture_opts *co = &r->co;
+
+	memset(co, 0, sizeof(*co));
+	co->max_record = o->max_record;
+	co->json_acks = o->json;
+	co->no_acks = o->try;   /* stdout carries the response; the id goes
+				 * to stderr */
+	co->idem_header = o->rules.idem_header;
+	co->scheme = o->scheme;
+	co->jq = o->jq;
+	co->proto = &o->proto;
+	co->reject_fd = reject_fd;
+	/* A batch is one member: keep it well inside a segment. */
+	co->batch_bytes = o->so.segment_bytes / 4 < BATCH_BYTES ?
+			  (size_t)(o->so.segment_bytes / 4) : BATCH_BYTES;
+	co->batch_records = o->so.fsync == SPOOL_FSYNC_ALWAYS ? 1 : BATCH_RECORDS;
+	co->on_acks = on_acks;
+	co->on_reject = on_reject;
+	co->ctx = r;
+}
+
+/* Read the input, or make the one request, and store what is valid. */
+static int run(struct run *r, int fd)
+{
+	struct rd_err err;
+	int ret;
+
+	if (r->o->url)
+		return run_flags(r);
+	ret = r->o->raw ? capture_raw(&r->cap, fd, &err) :
+	      r->o->jq ? capture_jq(&r->cap, fd, &err) :
+	      capture_ndjson(&r->cap, fd, &err);
+	if (ret < 0)
+		msg_error(&r->m, "%s", err.msg);
+	return ret;
+}
+
+/* 0 all stored (delivered); 1 some refused (captured); 2 error. */
+static int exit_status(const struct run *r, int ret)
+{
+	if (ret == RD_E_INVAL && r->cap.rejected == 0)
+		return RD_EXIT_ERROR;
+	if (ret < 0 || r->out_broken == 2)
+		return RD_EXIT_ERROR;
+	return r->cap.rejected || r->try_failed ? RD_EXIT_PARTIAL : RD_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
 	struct run r;
 	struct rd_err err;
 	char dir[4096];
-	int ret, fd = STDIN_FILENO, status;
+	int ret, fd = STDIN_FILENO, reject_fd = -1, status, have_cap = 0;
 
 	memset(&r, 0, sizeof(r));
 	msg_init(&r.m, "rd-capture");
@@ -969,12 +703,7 @@ int main(int argc, char **argv)
 		return ret < 0 ? RD_EXIT_ERROR : RD_EXIT_OK;
 	}
 	r.o = &o;
-	r.reject_fd = -1;
 	r.m.verbosity = o.c.verbosity;
-	buf_init(&r.out);
-	buf_init(&r.ack);
-	buf_init(&r.tmp);
-	rec_parser_init(&r.parser);
 	status = RD_EXIT_ERROR;
 	if (cli_spool_location(o.c.spool, dir, sizeof(dir), &err) < 0) {
 		msg_usage(&r.m, "%s", err.msg);
@@ -985,13 +714,9 @@ int main(int argc, char **argv)
 		msg_error(&r.m, "cannot open '%s': %s", o.input, strerror(errno));
 		goto out;
 	}
-	if (o.reject && (r.reject_fd = open(o.reject,
+	if (o.reject && (reject_fd = open(o.reject,
 			O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
 		msg_error(&r.m, "cannot open '%s': %s", o.reject, strerror(errno));
-		goto out;
-	}
-	if (rec_idgen_init(&r.ids, &err) < 0) {
-		msg_error(&r.m, "%s", err.msg);
 		goto out;
 	}
 	o.so.create = 1;
@@ -1001,50 +726,35 @@ int main(int argc, char **argv)
 		msg_error(&r.m, "%s", err.msg);
 		goto out;
 	}
-	/* A batch is one member: keep it well inside a segment. */
-	batch_init(&r.b, r.sp, o.so.segment_bytes / 4 < BATCH_BYTES ?
-		   (size_t)(o.so.segment_bytes / 4) : BATCH_BYTES,
-		   o.so.fsync == SPOOL_FSYNC_ALWAYS ? 1 : BATCH_RECORDS);
-	if (o.url)
-		ret = run_flags(&r);
-	else if (o.raw)
-		ret = run_raw(&r, fd);
-	else if (o.jq)
-		ret = run_jq(&r, fd);
-	else
-		ret = run_ndjson(&r, fd);
-	if (ret >= 0 && batch_finish(&r.b, &r.out, &err) < 0) {
-		msg_error(&r.m, "cannot store records: %s", err.msg);
+	engine_opts(&r, reject_fd);
+	if (capture_init(&r.cap, &r.co, r.sp, &err) < 0) {
+		msg_error(&r.m, "%s", err.msg);
+		goto out;
+	}
+	have_cap = 1;
+	ret = run(&r, fd);
+	if (ret >= 0 && capture_finish(&r.cap, &err) < 0) {
+		msg_error(&r.m, "%s", err.msg);
 		ret = RD_E_IO;
 	}
-	if (ret >= 0)
-		drain_out(&r);
-	batch_release(&r.b);
-	if (ret == RD_E_INVAL && r.rejected == 0)
-		status = RD_EXIT_ERROR;
-	else if (ret < 0 || r.out_broken == 2)
-		status = RD_EXIT_ERROR;
-	else
-		status = r.rejected || r.try_failed ? RD_EXIT_PARTIAL : RD_EXIT_OK;
+	status = exit_status(&r, ret);
 	if (status == RD_EXIT_PARTIAL && r.try_failed)
 		msg_warn(&r.m, "not delivered (%s); captured as %s", r.try_why,
 			 r.try_id);
 	msg_info(&r.m, "%llu stored, %llu rejected in '%s'",
-		 (unsigned long long)r.stored, (unsigned long long)r.rejected,
-		 dir);
+		 (unsigned long long)r.cap.stored,
+		 (unsigned long long)r.cap.rejected, dir);
 out:
+	if (have_cap)
+		capture_release(&r.cap);
 	spool_close(r.sp);
 	if (fd > STDIN_FILENO)
 		close(fd);
-	if (r.reject_fd >= 0 && close(r.reject_fd) < 0) {
+	if (reject_fd >= 0 && close(reject_fd) < 0) {
 		msg_error(&r.m, "cannot write to '%s': %s", o.reject,
 			  strerror(errno));
 		status = RD_EXIT_ERROR;
 	}
-	rec_parser_release(&r.parser);
-	buf_release(&r.out);
-	buf_release(&r.ack);
-	buf_release(&r.tmp);
 	opts_release(&o);
 	return status;
 }

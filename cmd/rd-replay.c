@@ -616,16 +616,18 @@ static void cut_to(struct buf *b, size_t width)
 static void on_progress(void *ctx, const struct replay_stats *st)
 {
 	struct app *a = ctx;
+	char rate[NUM_LEN];
 	struct buf line;
 
 	flush_out(a);
 	if (!a->tty)
 		return;
 	buf_init(&line);
-	buf_addf(&line, "sent %llu  ok %llu  retry %llu  dead %llu  rate %.0f/s%s  "
+	buf_addf(&line, "sent %llu  ok %llu  retry %llu  dead %llu  rate %s/s%s  "
 		 "pending %llu", (unsigned long long)st->sent,
 		 (unsigned long long)st->ok, (unsigned long long)st->retried,
-		 (unsigned long long)st->dead, st->achieved,
+		 (unsigned long long)st->dead,
+		 num_fixed(st->achieved, 0, rate, sizeof(rate)),
 		 st->rate > 0 ? "" : " (max)", (unsigned long long)st->remaining);
 	/* While the gate is closed nothing moves, so no ETA; why it is
 	 * closed is what matters then. */
@@ -687,6 +689,7 @@ static void on_dry(void *ctx, const struct http_req *q)
 static void summary(struct app *a, const struct replay_stats *st, int failed)
 {
 	const struct replay_opts *ro = &a->o->r;
+	char secs[NUM_LEN];
 
 	/* Under -q, the one thing still said: the reason for exit 4, so a
 	 * cron job mails about dead letters and about nothing else. */
@@ -696,25 +699,27 @@ static void summary(struct app *a, const struct replay_stats *st, int failed)
 	if (a->m.verbosity < 0)
 		return;
 	clear_progress(a);
-	fprintf(stderr, "rd-replay: %s%s %llu, ok %llu, retry %llu, dead %llu, "
-		"revived %llu, refused %llu; %llu pending; %.1fs%s\n",
-		failed ? "stopped by an error after " : "",
-		ro->dry ? "would send" : "sent",
-		(unsigned long long)st->sent, (unsigned long long)st->ok,
-		(unsigned long long)st->retried, (unsigned long long)st->dead,
-		(unsigned long long)st->revived, (unsigned long long)st->refused,
-		(unsigned long long)st->remaining, st->elapsed_s,
-		failed ? "" : st->stopped ? "; stopped by a signal" :
-		st->out_of_time ? "; --max-time reached" : "");
+	msg_warn(&a->m, "%s%s %llu, ok %llu, retry %llu, dead %llu, "
+		 "revived %llu, refused %llu; %llu pending; %ss%s",
+		 failed ? "stopped by an error after " : "",
+		 ro->dry ? "would send" : "sent",
+		 (unsigned long long)st->sent, (unsigned long long)st->ok,
+		 (unsigned long long)st->retried, (unsigned long long)st->dead,
+		 (unsigned long long)st->revived, (unsigned long long)st->refused,
+		 (unsigned long long)st->remaining,
+		 num_fixed(st->elapsed_s, 1, secs, sizeof(secs)),
+		 failed ? "" : st->stopped ? "; stopped by a signal" :
+		 st->out_of_time ? "; --max-time reached" : "");
 	if (st->gate_closed_ms || st->gate == GATE_CLOSED)
-		fprintf(stderr, "rd-replay: the gate was closed for %.1fs (last: %s)\n",
-			(double)st->gate_closed_ms / 1000, st->gate_why);
+		msg_warn(&a->m, "the gate was closed for %ss (last: %s)",
+			 num_fixed((double)st->gate_closed_ms / 1000, 1, secs,
+				   sizeof(secs)), st->gate_why);
 	if (st->aged)
-		fprintf(stderr, "rd-replay: %llu of the dead %s captured more than %s ago (--max-age)\n",
+		msg_warn(&a->m, "%llu of the dead %s captured more than %s ago (--max-age)",
 			(unsigned long long)st->aged, ro->dry ? "would be" : "were",
 			a->o->max_age);
 	if (st->revive_skipped)
-		fprintf(stderr, "rd-replay: %llu dead records not revived: revived %u times already (--max-revives); --force revives them anyway\n",
+		msg_warn(&a->m, "%llu dead records not revived: revived %u times already (--max-revives); --force revives them anyway",
 			(unsigned long long)st->revive_skipped, ro->max_revives);
 }
 
@@ -778,14 +783,14 @@ int main(int argc, char **argv)
 		}
 		if (sel_nids(sel) == 0) {
 			if (o.c.verbosity >= 0)
-				fprintf(stderr, "rd-replay: no ids on standard input; nothing to do\n");
+				msg_warn(&a.m, "no ids on standard input; nothing to do");
 			status = RD_EXIT_OK;
 			goto out;
 		}
 	}
 	if (stat(dir, &sb) < 0 && errno == ENOENT) {
 		if (o.c.verbosity >= 0)
-			fprintf(stderr, "rd-replay: spool '%s' does not exist yet; nothing to replay\n", dir);
+			msg_warn(&a.m, "spool '%s' does not exist yet; nothing to replay", dir);
 		status = RD_EXIT_OK;
 		goto out;
 	}

@@ -7,11 +7,13 @@
  *    order with duplicates.  libcurl's own defaults (Accept, Expect, a form
  *    Content-Type) are suppressed; only framing headers (Host when absent,
  *    Content-Length) are curl's, because the transport owns framing.
- *  - Every transfer has a timeout.  Redirects are never followed, and only
- *    http and https are spoken.
+ *  - Every transfer has a timeout.  Only http and https are spoken.
+ *    Redirects are not followed, but for `rd-capture --try -L`, which asks
+ *    as curl -L does (http_opts.follow).
  *  - Connections are reused across requests (the multi handle keeps the
  *    pool); HTTP/2 is negotiated over TLS, or forced with prior knowledge.
- * The CURL types never leave this module.  It does not decide what a
+ * The engine is http.c; URLs are http_url.c, and what an outcome means
+ * http_class.c.  The CURL types never leave these files.  It does not decide what a
  * result means for a record (see http_classify) and never prints.
  */
 #ifndef HTTP_H

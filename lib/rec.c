@@ -8,12 +8,14 @@
  */
 #include "rec.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "b64.h"
+#include "num.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -590,8 +592,9 @@ void rec_event_to_json(struct buf *out, const struct rec_event *e)
 	if (e->kind == REC_ATTEMPT) {
 		buf_addf(out, ",\"attempt\":%lld", e->attempt);
 		add_str(out, "outcome", e->outcome);
-		buf_addf(out, ",\"status\":%d,\"latency_ms\":%.3f", e->status,
-			 e->latency_ms);
+		/* microseconds, as the shortest decimal that reads back */
+		buf_addf(out, ",\"status\":%d,\"latency_ms\":", e->status);
+		num_add(out, round(e->latency_ms * 1000) / 1000, NUM_JSON);
 		if (e->error.n)
 			add_str(out, "error", e->error);
 		if (e->next_due_ms)
