@@ -493,3 +493,14 @@ expo_serve() {
 	run rd-health --no-data maybe "${m[@]}"
 	assert_failure 2
 }
+
+@test "concurrent probes each get their own connection: p50 is the service's latency" {
+	# ten samples at once of a service that answers in 500 ms over
+	# clear-text HTTP/1.1; queued behind one connection they report ~1000
+	ds_start --latency 500
+	run rd-health --json --url "http://127.0.0.1:$PORT/slow" -n 10 --check 'p50<2s'
+	assert_success
+	p50=$(jq '.sources[0].metrics.p50' <<< "$output")
+	echo "p50 $p50 ms"
+	[ "$(jq -n "$p50 >= 500 and $p50 <= 550")" = true ]
+}
