@@ -28,8 +28,10 @@ part() { # NAME, then the command
 
 part "rd-capture kill -9 x$N" env RD_KILL_ROUNDS="$N" \
 	bats --tap -f 'kill -9 mid-stream' "$top/tests/rd-capture-faults.bats"
-part "rd-replay kill -9 x$N" env RD_KILL_ROUNDS="$N" RD_KILL_RECORDS=$((N * 50)) \
+part "rd-replay kill -9 x$N at -c 4" env RD_KILL_ROUNDS="$N" RD_KILL_RECORDS=$((N * 50)) \
 	bats --tap -f 'kill -9 loop' "$top/tests/rd-replay.bats"
+part "rd-replay kill -9 x$N at -c 16" env RD_KILL_ROUNDS="$N" RD_KILL_CONCURRENCY=16 \
+	RD_KILL_RECORDS=$((N * 100)) bats --tap -f 'kill -9 loop' "$top/tests/rd-replay.bats"
 part "fuzz, $((N / 10))s per target" sh "$top/tests/fuzz/run" "$top/build-fuzz" \
 	-max_total_time=$((N / 10 > 0 ? N / 10 : 1))
 part "reliability suite" bats --tap "$top/tests/reliability.bats"
