@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "expo.h"
+#include "expo_fam.h"
 #include "json.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -371,126 +372,11 @@ int expo_series_read(struct expo_series *s, const char *t, size_t len,
 	return 0;
 }
 
-/* ---- metric families ---- */
-
-struct fam {
-	size_t off, len;  /* the name, in famtab.names */
-	int typed;        /* by a TYPE line or by a sample (untyped) */
-	int helped;
-	enum expo_type type;
-};
-
-struct famtab {
-	struct buf names;
-	struct fam *v;
-	size_t n, cap;
-	uint32_t *slots;  /* family index + 1; 0 is empty */
-	size_t nslots;    /* a power of two, at least twice n */
-};
-
-enum part { PART_NONE, PART_COUNT, PART_SUM };
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static long fam_find(const struct famtab *t, const char *name, size_t n)
-{
-	size_t mask = t->nslots - 1;
-
-	if (!t->nslots)
-		return -1;
-	for (size_t i = fnv1a(name, n) & mask;; i = (i + 1) & mask) {
-		const struct fam *f;
-
-		if (!t->slots[i])
-			return -1;
-		f = &t->v[t->slots[i] - 1];
-		if (f->len == n && memcmp(t->names.data + f->off, name, n) == 0)
-			return (long)t->slots[i] - 1;
-	}
-}
-
-static void fam_slot(struct famtab *t, size_t idx)
-{
-	const struct fam *f = &t->v[idx];
-	size_t mask = t->nslots - 1, i;
-
-	for (i = fnv1a(t->names.data + f->off, f->len) & mask; t->slots[i];
-	     i = (i + 1) & mask)
-		;
-	t->slots[i] = (uint32_t)(idx + 1);
-}
-
-static struct fam *fam_add(struct famtab *t, const char *name, size_t n)
-{
-	struct fam *f;
-
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 64;
-		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
-	}
-	if (t->n >= UINT32_MAX - 1)
-		abort(); /* more families than a page of 64 MiB can name */
-	if (2 * (t->n + 1) > t->nslots) {
-		t->nslots = t->nslots ? 2 * t->nslots : 128;
-		free(t->slots);
-		t->slots = xcalloc(t->nslots, sizeof(*t->slots));
-		for (size_t i = 0; i < t->n; i++)
-			fam_slot(t, i);
-	}
-	f = &t->v[t->n];
-	memset(f, 0, sizeof(*f));
-	f->off = t->names.len;
-	f->len = n;
-	buf_add(&t->names, name, n);
-	fam_slot(t, t->n++);
-	return f;
-}
-
-static int has_suffix(const char *s, size_t n, const char *suf, size_t k)
-{
-	return n > k && memcmp(s + n - k, suf, k) == 0;
-}
-
-/* The client parser's family of a name (setOrCreateCurrentMF): created
- * when new.  The pointer is good until the next fam_of. */
-static struct fam *fam_of(struct famtab *t, const char *name, size_t n,
-			  enum part *part)
-{
-	int cnt = has_suffix(name, n, "_count", 6);
-	int sum = has_suffix(name, n, "_sum", 4);
-	int bkt = has_suffix(name, n, "_bucket", 7);
-	size_t stem = n - (cnt ? 6 : sum ? 4 : bkt ? 7 : 0);
-	long i = fam_find(t, name, n);
-
-	*part = PART_NONE;
-	if (i >= 0)
-		return &t->v[i];
-	if ((cnt || sum || bkt) && (i = fam_find(t, name, stem)) >= 0 &&
-	    t->v[i].typed) {
-		enum expo_type ty = t->v[i].type;
-
-		if (((cnt || sum) && ty == EXPO_SUMMARY) || ty == EXPO_HISTOGRAM) {
-			*part = cnt ? PART_COUNT : sum ? PART_SUM : PART_NONE;
-			return &t->v[i];
-		}
-	}
-	return fam_add(t, name, n);
-}
-
 /* ---- the page ---- */
 
 struct page {
 	size_t line;
-	struct famtab fams;
+	struct expo_famtab fams;
 	struct expo_series ser;
 	struct buf name;    /* a HELP or TYPE line's metric name */
 	const struct expo_label **sorted;
@@ -574,7 +460,7 @@ static const struct expo_label *duplicate(struct page *pg,
  * of the client parser.
  */
 static int judge(struct page *pg, const struct expo_sample *smp,
-		 const struct fam *f, enum part part)
+		 const struct expo_fam *f, enum expo_part part)
 {
 	const struct expo_series *s = smp->series;
 	const struct expo_label *l;
@@ -649,8 +535,8 @@ static int read_sample(struct page *pg, const char *ls, const char *p,
 {
 	struct expo_sample smp;
 	const char *why;
-	struct fam *f;
-	enum part part;
+	struct expo_fam *f;
+	enum expo_part part;
 	size_t used;
 	int ret;
 
@@ -671,7 +557,7 @@ static int read_sample(struct page *pg, const char *ls, const char *p,
 		p++;
 	if ((ret = read_tail(pg, p, le, &smp)) < 0)
 		return ret;
-	f = fam_of(&pg->fams, pg->ser.name, pg->ser.name_len, &part);
+	f = expo_fam_of(&pg->fams, pg->ser.name, pg->ser.name_len, &part);
 	if (!f->typed) {
 		f->typed = 1;
 		f->type = EXPO_UNTYPED;
@@ -749,8 +635,8 @@ static int read_comment(struct page *pg, const char *p, const char *le)
 {
 	int scrape = p < le && is_blank(*p), help, t;
 	const char *kw, *rest;
-	enum part part;
-	struct fam *f;
+	enum expo_part part;
+	struct expo_fam *f;
 	char tok[200];
 
 	while (p < le && is_blank(*p))
@@ -777,7 +663,7 @@ static int read_comment(struct page *pg, const char *p, const char *le)
 			    show(tok, sizeof(tok), rest, (size_t)(le - rest)));
 	if (p == le)
 		return 0;
-	f = fam_of(&pg->fams, pg->name.data, pg->name.len, &part);
+	f = expo_fam_of(&pg->fams, pg->name.data, pg->name.len, &part);
 	while (p < le && is_blank(*p))
 		p++;
 	if (p == le)
@@ -810,7 +696,7 @@ int expo_parse(const char *text, size_t len,
 	int ret = 0;
 
 	memset(&pg, 0, sizeof(pg));
-	buf_init(&pg.fams.names);
+	expo_famtab_init(&pg.fams);
 	buf_init(&pg.name);
 	expo_series_init(&pg.ser);
 	pg.err = err;
@@ -832,9 +718,7 @@ int expo_parse(const char *text, size_t len,
 	}
 	expo_series_release(&pg.ser);
 	buf_release(&pg.name);
-	buf_release(&pg.fams.names);
-	free(pg.fams.v);
-	free(pg.fams.slots);
+	expo_famtab_release(&pg.fams);
 	free(pg.sorted);
 	return ret;
 }

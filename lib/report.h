@@ -1,9 +1,10 @@
 /*
- * report.h - rendering the audit summary: text and JSON (report_text.c),
- * Prometheus (report_prom.c), and a self-contained HTML page for a postmortem
- * (report.c): inline CSS and SVG charts (timeline of captures against
- * replays, outcomes, latency, amplification by route), no scripts, no
- * fonts or images fetched from anywhere, readable on screen and printed.
+ * report.h - rendering the audit summary: text (report_text.c), JSON
+ * (report_json.c), Prometheus (report_prom.c), and a self-contained HTML
+ * page for a postmortem (report.c): inline CSS and SVG charts (timeline
+ * of captures against replays, outcomes, latency, amplification by
+ * route), no scripts, no fonts or images fetched from anywhere, readable
+ * on screen and printed.
  * Group names go through the redactor when one is given.
  */
 #ifndef REPORT_H
@@ -32,6 +33,8 @@ void report_json(struct buf *b, struct audit_summary *s, const char *dir,
  */
 void report_prom(struct buf *b, struct audit_summary *s, int64_t now,
 		 struct redact *red, const char *labels);
+/* The groups of d, most requests first, then by name. */
+void report_sort_dim(struct audit_dim *d);
 /* A group's name through the redactor (when red is not NULL). */
 void report_group_name(struct redact *red, const char *name, struct buf *out);
 /* Append s escaped as a Prometheus label value. */
