@@ -294,70 +294,32 @@ out:
 	return ret;
 }
 
+/* [timestamp, "value"]: the value as Prometheus writes sample values,
+ * read as the exposition reader reads them (no hex, no locale). */
 static int num_of(const struct json_val *pair, double *v)
 {
 	const struct json_val *s;
-	char *e;
 
-	/* [timestamp, "value"] */
 	if (!pair || pair->type != JSON_ARRAY || pair->count != 2 ||
 	    !(s = pair->child->next) || s->type != JSON_STRING)
 		return -1;
-	if (strcmp(s->str, "+Inf") == 0) {
-		*v = INFINITY;
-		return 0;
-	}
-	if (strcmp(s->str, "-Inf") == 0) {
-		*v = -INFINITY;
-		return 0;
-	}
-	if (strcmp(s->str, "NaN") == 0) {
-		*v = NAN;
-		return 0;
-	}
-	errno = 0;
-	*v = strtod(s->str, &e);
-	return *e || errno ? -1 : 0;
+	return expo_float(s->str, s->len, v) == 0 ? 0 : -1;
 }
 
-int prom_query(const char *base, const char *promql, const struct http_opts *ho,
-	       double **vals, size_t *n, struct rd_err *err)
+int prom_answer(const char *text, size_t len, double **vals, size_t *n,
+		struct rd_err *err)
 {
-	struct http_opts o = *ho;
-	struct http_once res;
-	struct http_req q;
-	struct buf url;
 	struct json_doc doc;
 	const struct json_val *root, *st, *data, *type, *result, *c;
-	size_t bl = strlen(base);
 	int ret;
 
 	*vals = NULL;
 	*n = 0;
-	buf_init(&url);
 	json_doc_init(&doc);
-	http_once_init(&res);
-	buf_add(&url, base, bl && base[bl - 1] == '/' ? bl - 1 : bl);
-	buf_adds(&url, "/api/v1/query?query=");
-	http_escape(promql, &url);
-	memset(&q, 0, sizeof(q));
-	q.method = "GET";
-	q.method_len = 3;
-	q.url = url.data;
-	o.keep_response = 1;
-	if ((ret = http_once(&o, &q, &res, err)) < 0)
-		goto out;
-	if (res.err != HTTP_ERR_NONE) {
-		ret = rd_err_set(err, RD_E_IO, "Prometheus at %s: %s", base, res.errmsg);
-		goto out;
-	}
-	root = json_parse(&doc, res.body.data ? res.body.data : "", res.body.len,
-			  NULL, NULL);
+	root = json_parse(&doc, text, len, NULL, NULL);
 	if (!root || root->type != JSON_OBJECT ||
 	    !(st = json_get(root, "status")) || st->type != JSON_STRING) {
-		ret = rd_err_set(err, RD_E_INVAL,
-				 "Prometheus at %s: HTTP %d, not a query API answer",
-				 base, res.status);
+		ret = rd_err_set(err, RD_E_CORRUPT, "not a query API answer");
 		goto out;
 	}
 	if (strcmp(st->str, "success") != 0) {
@@ -396,8 +358,46 @@ bad:
 	*n = 0;
 	ret = rd_err_set(err, RD_E_INVAL, "Prometheus answer with a malformed value");
 out:
-	buf_release(&url);
 	json_doc_release(&doc);
+	return ret;
+}
+
+int prom_query(const char *base, const char *promql, const struct http_opts *ho,
+	       double **vals, size_t *n, struct rd_err *err)
+{
+	struct http_opts o = *ho;
+	struct http_once res;
+	struct http_req q;
+	struct buf url;
+	size_t bl = strlen(base);
+	int ret;
+
+	*vals = NULL;
+	*n = 0;
+	buf_init(&url);
+	http_once_init(&res);
+	buf_add(&url, base, bl && base[bl - 1] == '/' ? bl - 1 : bl);
+	buf_adds(&url, "/api/v1/query?query=");
+	http_escape(promql, &url);
+	memset(&q, 0, sizeof(q));
+	q.method = "GET";
+	q.method_len = 3;
+	q.url = url.data;
+	o.keep_response = 1;
+	if ((ret = http_once(&o, &q, &res, err)) < 0)
+		goto out;
+	if (res.err != HTTP_ERR_NONE) {
+		ret = rd_err_set(err, RD_E_IO, "Prometheus at %s: %s", base, res.errmsg);
+		goto out;
+	}
+	ret = prom_answer(res.body.data ? res.body.data : "", res.body.len,
+			  vals, n, err);
+	if (ret == RD_E_CORRUPT) /* say where, and what came instead */
+		ret = rd_err_set(err, RD_E_INVAL,
+				 "Prometheus at %s: HTTP %d, not a query API answer",
+				 base, res.status);
+out:
+	buf_release(&url);
 	http_once_release(&res);
 	return ret;
 }

@@ -29,6 +29,15 @@
 int prom_query(const char *base, const char *promql, const struct http_opts *ho,
 	       double **vals, size_t *n, struct rd_err *err);
 
+/*
+ * The values in a query API answer (text[0..len)), as prom_query gives
+ * them.  RD_E_CORRUPT when the text is not a query API answer at all;
+ * RD_E_INVAL naming what is wrong with one: an error status (with
+ * Prometheus's message), no data, a range vector, a bad value.
+ */
+int prom_answer(const char *text, size_t len, double **vals, size_t *n,
+		struct rd_err *err);
+
 struct prom_sel;
 
 /* Parse a selector; blanks may lead and trail it.  RD_E_INVAL naming the
