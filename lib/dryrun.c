@@ -93,13 +93,26 @@ void dryrun_raw(struct buf *b, const struct http_req *q,
 		if (http_hop_by_hop(q->hdrs[i].name, q->hdrs[i].name_len))
 			continue;
 		buf_add(b, q->hdrs[i].name, q->hdrs[i].name_len);
-		buf_adds(b, ": ");
+		/* an empty value goes out as "Name:", as libcurl writes it */
+		buf_adds(b, q->hdrs[i].value_len ? ": " : ":");
 		value(b, &q->hdrs[i], red);
 		buf_adds(b, "\r\n");
 	}
 	buf_addf(b, "Content-Length: %zu\r\n\r\n", q->body_len);
 	buf_add(b, q->body, q->body_len);
 	buf_adds(b, "\n");
+}
+
+/* 1 when q carries a header named name. */
+static int has(const struct http_req *q, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < q->nhdrs; i++)
+		if (q->hdrs[i].name_len == n &&
+		    strncasecmp(q->hdrs[i].name, name, n) == 0)
+			return 1;
+	return 0;
 }
 
 void dryrun_curl(struct buf *b, const struct http_req *q,
@@ -110,6 +123,16 @@ void dryrun_curl(struct buf *b, const struct http_req *q,
 	buf_init(&h);
 	buf_adds(b, "curl -sS -X ");
 	shq(b, q->method, q->method_len);
+	/* What curl adds by itself, the engine does not send: drop it, so
+	 * the command sends the very bytes a replay sends. */
+	if (!has(q, "User-Agent"))
+		buf_adds(b, " -H 'User-Agent:'");
+	if (!has(q, "Accept"))
+		buf_adds(b, " -H 'Accept:'");
+	if (q->body_len && !has(q, "Content-Type"))
+		buf_adds(b, " -H 'Content-Type:'");
+	if (q->body_len && !has(q, "Expect"))
+		buf_adds(b, " -H 'Expect:'");
 	for (size_t i = 0; i < q->nhdrs; i++) {
 		if (http_hop_by_hop(q->hdrs[i].name, q->hdrs[i].name_len))
 			continue;

@@ -24,7 +24,9 @@
 #include "redact.h"
 
 /* A curl(1) command line for q, single-quoted for a POSIX shell, with a
- * newline. */
+ * newline; it drops the headers curl would add on its own (User-Agent,
+ * Accept, a form Content-Type, Expect) when q has none, so that run, it
+ * sends what a replay sends. */
 void dryrun_curl(struct buf *b, const struct http_req *q,
 		 const struct redact *red);
 

@@ -207,7 +207,7 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	before=$(spool_lines | wc -l)
 	run rd-replay --dry-run
 	assert_success
-	assert_line --index 0 --partial "curl -sS -X 'POST' -H 'Content-Type: application/json' -H 'Idempotency-Key: "
+	assert_line --index 0 --partial "curl -sS -X 'POST' -H 'User-Agent:' -H 'Accept:' -H 'Expect:' -H 'Content-Type: application/json' -H 'Idempotency-Key: "
 	assert_line --index 0 --partial "--data-binary '{\"n\":1}' 'http://127.0.0.1:$PORT/orders/1'"
 	run rd-replay --dry-run=raw
 	assert_success
@@ -808,4 +808,33 @@ SH
 	run rd-replay -q --rate max
 	assert_failure 4
 	assert_output "rd-replay: 2 records moved to dead letters in this run; rd-audit --list shows why"
+}
+
+@test "round trips: the --dry-run curl command sends the replay's bytes; --dry-run=raw captures back the same request" {
+	mkdir -p "$T/dump"
+	ds_start --dump "$T/dump"
+	head -c 3000 /dev/urandom | base64 -w0 > "$T/big"
+	printf '{"method":"PUT","url":"http://127.0.0.1:%s/a?x=1","headers":[["X-A","1"],["X-A","2"],["X-E",""]],"body":"hello"}\n' "$PORT" |
+		rd-capture -q > /dev/null
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/big","body":"%s"}\n' "$PORT" "$(cat "$T/big")" |
+		rd-capture -q > /dev/null
+	rd-replay --dry-run --no-redact > "$T/cmds" 2> /dev/null
+	sh "$T/cmds" > /dev/null
+	rd-replay -q --rate max -c 1
+	ds_stop
+	assert_equal "$(ls "$T/dump" | wc -l)" 4
+	# the commands ran first, in log order, then the replay sent the same
+	cmp "$T/dump/000001.http" "$T/dump/000003.http"
+	cmp "$T/dump/000002.http" "$T/dump/000004.http"
+	# raw: what the dry run prints, read back as a capture, is the request
+	rm -rf "$SPOOL"
+	printf '{"method":"PUT","url":"http://127.0.0.1:9/a?x=1","headers":[["X-A","1"],["X-E",""]],"body":"hello"}\n' |
+		rd-capture -q > /dev/null
+	rd-replay --dry-run=raw --no-redact 2> /dev/null | rd-capture -q --raw --spool "$T/back" > /dev/null
+	a=$(spool_lines | jq -c 'select(.kind=="request") | [.method, .url, .body, .id]')
+	b=$(spool_lines "$T/back" | jq -c 'select(.kind=="request") | [.method, .url, .body, .idempotency_key]')
+	assert_equal "$b" "$a"
+	# the same headers, the framing the raw text needed, and the key
+	spool_lines "$T/back" | jq -e 'select(.kind=="request") | .headers ==
+		[["Host","127.0.0.1:9"],["X-A","1"],["X-E",""],["Idempotency-Key",.idempotency_key],["Content-Length","5"]]'
 }
