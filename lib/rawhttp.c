@@ -232,23 +232,35 @@ static int field_line(struct ctx *c, const struct line *l, int first,
 	return 0;
 }
 
+/* The next line of a header or trailer section that starts at start:
+ * 1, or an error naming the section when it is too large or cut short. */
+static int section_line(struct ctx *c, size_t start, size_t pos,
+			const char *section, const char *cut, struct line *l)
+{
+	size_t limit = c->n - start > RAWHTTP_MAX_HEAD ? start + RAWHTTP_MAX_HEAD : c->n;
+	int ret = get_line(c, pos, limit, l);
+
+	if (ret != 0)
+		return ret;
+	return limit < c->n ?
+	       fail(c->err, limit, "%s section larger than %d bytes", section,
+		    RAWHTTP_MAX_HEAD) :
+	       fail(c->err, c->n, "%s", cut);
+}
+
 /* The request line and the header section at *pos, up to its empty line. */
 static int head(struct ctx *c, size_t *pos, struct rawhttp_req *r, size_t *t,
 		size_t *tlen)
 {
-	size_t limit = c->n - *pos > RAWHTTP_MAX_HEAD ? *pos + RAWHTTP_MAX_HEAD : c->n;
+	size_t start = *pos;
 	struct line l;
 	struct field f;
 	int ret;
 
 	for (size_t k = 0;; k++) {
-		if ((ret = get_line(c, *pos, limit, &l)) < 0)
+		if ((ret = section_line(c, start, *pos, "header",
+					"incomplete header section", &l)) < 0)
 			return ret;
-		if (ret == 0)
-			return limit < c->n ?
-				fail(c->err, limit, "header section larger than %d bytes",
-				     RAWHTTP_MAX_HEAD) :
-				fail(c->err, c->n, "incomplete header section");
 		*pos = l.next;
 		if (k == 0) {
 			if ((ret = request_line(c, &l, r, t, tlen)) < 0)
@@ -494,19 +506,15 @@ static int chunk_line(struct ctx *c, const struct line *l, uint64_t *size)
 /* The trailer section at *pos: checked as header fields, then dropped. */
 static int trailers(struct ctx *c, size_t *pos)
 {
-	size_t limit = c->n - *pos > RAWHTTP_MAX_HEAD ? *pos + RAWHTTP_MAX_HEAD : c->n;
+	size_t start = *pos;
 	struct line l;
 	struct field f;
 	int ret;
 
 	for (size_t k = 0;; k++) {
-		if ((ret = get_line(c, *pos, limit, &l)) < 0)
+		if ((ret = section_line(c, start, *pos, "trailer",
+					"body ends inside the chunked trailer", &l)) < 0)
 			return ret;
-		if (ret == 0)
-			return limit < c->n ?
-				fail(c->err, limit, "trailer section larger than %d bytes",
-				     RAWHTTP_MAX_HEAD) :
-				fail(c->err, c->n, "body ends inside the chunked trailer");
 		*pos = l.next;
 		if (l.start == l.end)
 			return 0;
