@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "cli.h"
+#include "compl.h"
 #include "idin.h"
 #include "json.h"
 #include "msg.h"
@@ -110,6 +111,15 @@ static const struct option long_opts[] = {
 	{ "prom-label", required_argument, NULL, OPT_PROM_LABEL },
 	{ "stdin", no_argument, NULL, OPT_STDIN },
 	{ NULL, 0, NULL, 0 }
+};
+
+/* What option values complete to (compl.h). */
+static const struct compl_hint hints[] = {
+	{ "spool", "@dir" },
+	{ "html", "@file" },
+	{ "failure", "timeout connect dns tls network http_429 http_500 http_502 http_503 http_504 unknown" },
+	{ "fail-if", "pending>1000 dead>0 oldest_pending>1h amplification>1.2" },
+	{ NULL, NULL }
 };
 
 struct opts {
@@ -511,6 +521,7 @@ static int setup(struct app *a, struct rd_err *err)
 
 int main(int argc, char **argv)
 {
+	struct compl_tool ct = { "rd-audit", long_opts, short_opts, usage_text, hints };
 	struct app a;
 	struct audit au;
 	struct audit_opts ao;
@@ -518,6 +529,9 @@ int main(int argc, char **argv)
 	int ret, status = RD_EXIT_ERROR, have_audit = 0;
 	int64_t now;
 
+	/* completions/ asks the tool itself (compl.h) */
+	if ((ret = cli_completion(&ct, argc, argv)) >= 0)
+		return ret;
 	memset(&a, 0, sizeof(a));
 	msg_init(&a.m, "rd-audit");
 	signal(SIGPIPE, SIG_IGN);

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "capture.h"
 #include "cli.h"
+#include "compl.h"
 #include "creq.h"
 #include "json.h"
 #include "msg.h"
@@ -89,7 +90,8 @@ static const char usage_text[] =
 "      --fail-with-body     the same, keeping the body\n"
 "  -L, --location           follow redirects\n"
 "      --max-redirs N       at most N redirects (default 50)\n"
-"  -m, --max-time SECS      whole-request timeout (default 30s); also --timeout\n"
+"  -m, --max-time SECS      whole-request timeout (default 30s)\n"
+"      --timeout DUR        the same as --max-time\n"
 "      --connect-timeout SECS connect timeout (default 10s)\n"
 "  -k, --insecure           do not verify TLS certificates\n"
 "      --cacert FILE        verify TLS with the CA certificates in FILE\n"
@@ -140,6 +142,28 @@ static const struct option long_opts[] = {
 	{ "idempotency-header", required_argument, NULL, OPT_IDEM_HEADER },
 	{ "no-idempotency-key", no_argument, NULL, OPT_NO_IDEM },
 	{ NULL, 0, NULL, 0 }
+};
+
+/* What option values complete to (compl.h). */
+static const struct compl_hint hints[] = {
+	{ "spool", "@dir" },
+	{ "input", "@file" },
+	{ "reject", "@file" },
+	{ "cacert", "@file" },
+	{ "output", "@file" },
+	{ "data", "@atfile" },
+	{ "data-ascii", "@atfile" },
+	{ "data-binary", "@atfile" },
+	{ "data-urlencode", "@atfile" },
+	{ "json", "@atfile" },
+	{ "header", "@atfile" },
+	{ "write-out", "@atfile" },
+	{ "fsync", "always batch interval never" },
+	{ "format", "ids json" },
+	{ "scheme", "http https" },
+	{ "request", "GET POST PUT PATCH DELETE HEAD OPTIONS" },
+	{ "failure", "timeout connect dns tls network http_429 http_500 http_502 http_503 http_504 unknown" },
+	{ NULL, NULL }
 };
 
 /* curl options that rd-capture does not take, named as such when given,
@@ -687,12 +711,16 @@ static int exit_status(const struct run *r, int ret)
 
 int main(int argc, char **argv)
 {
+	struct compl_tool ct = { "rd-capture", long_opts, short_opts, usage_text, hints };
 	struct opts o;
 	struct run r;
 	struct rd_err err;
 	char dir[4096];
 	int ret, fd = STDIN_FILENO, reject_fd = -1, status, have_cap = 0;
 
+	/* completions/ asks the tool itself (compl.h) */
+	if ((ret = cli_completion(&ct, argc, argv)) >= 0)
+		return ret;
 	memset(&r, 0, sizeof(r));
 	msg_init(&r.m, "rd-capture");
 	signal(SIGPIPE, SIG_IGN);

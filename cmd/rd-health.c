@@ -19,6 +19,7 @@
 #include "breaker.h"
 #include "buf.h"
 #include "cli.h"
+#include "compl.h"
 #include "creq.h"
 #include "health.h"
 #include "json.h"
@@ -119,6 +120,16 @@ static const struct option long_opts[] = {
 	{ "warning", required_argument, NULL, 'w' },
 	{ "critical", required_argument, NULL, 'c' },
 	{ NULL, 0, NULL, 0 }
+};
+
+/* What option values complete to (compl.h). */
+static const struct compl_hint hints[] = {
+	{ "spool", "@dir" },
+	{ "state", "@file" },
+	{ "cacert", "@file" },
+	{ "no-data", "unhealthy healthy unknown" },
+	{ "check", "p99<250ms p50<100ms error_rate<1% value>=0.99 rate<100" },
+	{ NULL, NULL }
 };
 
 struct nrange {               /* --warning / --critical M=RANGE */
@@ -690,6 +701,7 @@ static int report_error(const struct msg *m, int nagios_mode, int usage, const c
 
 int main(int argc, char **argv)
 {
+	struct compl_tool ct = { "rd-health", long_opts, short_opts, usage_text, hints };
 	struct opts o;
 	struct msg m;
 	struct health_eval ev;
@@ -699,6 +711,9 @@ int main(int argc, char **argv)
 	int ret, verdict, status;
 	size_t done;
 
+	/* completions/ asks the tool itself (compl.h) */
+	if ((ret = cli_completion(&ct, argc, argv)) >= 0)
+		return ret;
 	msg_init(&m, "rd-health");
 	signal(SIGPIPE, SIG_IGN);
 	opts_init(&o);

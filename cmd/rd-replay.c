@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "compl.h"
 #include "creq.h"
 #include "dryrun.h"
 #include "http.h"
@@ -173,6 +174,17 @@ static const struct option long_opts[] = {
 	{ "max-revives", required_argument, NULL, OPT_MAX_REVIVES },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ NULL, 0, NULL, 0 }
+};
+
+/* What option values complete to (compl.h). */
+static const struct compl_hint hints[] = {
+	{ "spool", "@dir" },
+	{ "cacert", "@file" },
+	{ "gate", "@command" },
+	{ "rate", "max 10/s 100/s 1000/s" },
+	{ "failure", "timeout connect dns tls network http_429 http_500 http_502 http_503 http_504 unknown" },
+	{ "dry-run", "curl raw" },
+	{ NULL, NULL }
 };
 
 struct opts {
@@ -740,6 +752,7 @@ static int exit_status(const struct app *a, int ret,
 
 int main(int argc, char **argv)
 {
+	struct compl_tool ct = { "rd-replay", long_opts, short_opts, usage_text, hints };
 	struct opts o;
 	struct app a;
 	struct replay_stats st;
@@ -750,6 +763,9 @@ int main(int argc, char **argv)
 	char dir[4096];
 	int ret, status = RD_EXIT_ERROR;
 
+	/* completions/ asks the tool itself (compl.h) */
+	if ((ret = cli_completion(&ct, argc, argv)) >= 0)
+		return ret;
 	memset(&a, 0, sizeof(a));
 	msg_init(&a.m, "rd-replay");
 	signal(SIGPIPE, SIG_IGN);

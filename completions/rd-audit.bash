@@ -1,40 +1,20 @@
-# bash completion for rd-audit(1)                          -*- shell-script -*-
+# bash completion for rd-audit(1): the words come from rd-audit itself
+# (--completion-helper), so they are always its own options.
 _rd_audit()
 {
-	local cur prev
-	cur=${COMP_WORDS[COMP_CWORD]}
-	prev=${COMP_WORDS[COMP_CWORD-1]}
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} w
+	local IFS=$'\n'
 
-	case $prev in
-	--spool)
-		COMPREPLY=($(compgen -d -- "$cur"))
-		return ;;
-	--html)
-		COMPREPLY=($(compgen -f -- "$cur"))
-		return ;;
-	--fail-if)
-		# Expressions hold < and >: insert them quoted, or the shell
-		# would read a redirection.
-		local w
-		COMPREPLY=()
-		for w in 'pending>1000' 'dead>0' 'oldest_pending>1h' 'amplification>1.2'; do
-			if [[ $w == "${cur#\'}"* ]]; then
-				COMPREPLY+=("'$w'")
-			fi
-		done
-		return ;;
-	--where | --match-url | --since | --until | --route-rule | --max-groups | \
-	--failure | --limit | --prom-label | \
-	--show | --redact)
-		return ;;
-	esac
-
-	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '--spool --json -q --quiet -v --verbose
-			-h --help -V --version --where --match-url --since --until
-			--route-rule --max-groups --failure --limit --stdin --prom --prom-label
-			--html --list --show --redact
-			--no-redact --verify --fail-if' -- "$cur"))
-	fi
+	COMPREPLY=()
+	for w in $(rd-audit --completion-helper bash "$prev" "$cur" 2>/dev/null); do
+		case $w in
+		@file) COMPREPLY+=($(compgen -f -- "$cur")) ;;
+		@dir) COMPREPLY+=($(compgen -d -- "$cur")) ;;
+		@command) COMPREPLY+=($(compgen -c -- "$cur")) ;;
+		@atfile) [[ $cur == @* ]] && COMPREPLY+=($(compgen -f -P @ -- "${cur#@}")) ;;
+		*) COMPREPLY+=("$w") ;;
+		esac
+	done
+	return 0
 } &&
 	complete -F _rd_audit rd-audit

@@ -1,25 +1,3 @@
-# fish completion for rd-audit(1)
-complete -c rd-audit -l spool -r -a '(__fish_complete_directories)' -d 'the spool: a directory'
-complete -c rd-audit -l json -d 'the summary as JSON'
-complete -c rd-audit -s q -l quiet -d 'no warnings'
-complete -c rd-audit -s v -l verbose -d 'more detail on stderr'
-complete -c rd-audit -s h -l help -d 'show the help'
-complete -c rd-audit -s V -l version -d 'show the version'
-complete -c rd-audit -l where -x -d 'jq predicate over requests'
-complete -c rd-audit -l match-url -x -d 'PCRE2 pattern for URLs'
-complete -c rd-audit -l since -x -d 'captured at or after TIME'
-complete -c rd-audit -l until -x -d 'captured before TIME'
-complete -c rd-audit -l route-rule -x -d 'fold REGEX into NAME in routes'
-complete -c rd-audit -l max-groups -x -d 'groups per dimension'
-complete -c rd-audit -l failure -x -d 'failure type, a shell pattern'
-complete -c rd-audit -l limit -x -d 'the first N selected requests'
-complete -c rd-audit -l stdin -d 'only the records named on standard input'
-complete -c rd-audit -l prom-label -x -d 'a label on every --prom series NAME=VALUE'
-complete -c rd-audit -l prom -d 'Prometheus text for the textfile collector'
-complete -c rd-audit -l html -r -F -d 'write an HTML report'
-complete -c rd-audit -l list -d 'requests as NDJSON'
-complete -c rd-audit -l show -x -d 'one request and its events'
-complete -c rd-audit -l redact -x -d 'also hide matches of REGEX'
-complete -c rd-audit -l no-redact -d 'show secrets as stored'
-complete -c rd-audit -l verify -d 'check every member and the index'
-complete -c rd-audit -l fail-if -x -d 'exit 1 when EXPR holds'
+# fish completion for rd-audit(1): the commands come from rd-audit itself
+# (--completion-helper), so they are always its own options.
+rd-audit --completion-helper fish 2>/dev/null | source

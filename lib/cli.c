@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "compl.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -248,4 +250,21 @@ int cli_long_exact(const struct option *longs, int idx, char *const argv[])
 
 	return strncmp(w, "--", 2) == 0 && strncmp(w + 2, o->name, n) == 0 &&
 	       (w[2 + n] == '\0' || w[2 + n] == '=');
+}
+
+int cli_completion(const struct compl_tool *t, int argc, char *const argv[])
+{
+	struct rd_err err;
+	struct buf b;
+	size_t done;
+	int ret;
+
+	if (argc < 2 || strcmp(argv[1], "--" COMPL_OPTION) != 0)
+		return -1;
+	buf_init(&b);
+	ret = compl_write(t, argc - 2, argv + 2, &b, &err);
+	if (ret == 0 && b.len && buf_write_fd(&b, STDOUT_FILENO, &done) < 0)
+		ret = RD_E_IO;
+	buf_release(&b);
+	return ret < 0 ? RD_EXIT_ERROR : RD_EXIT_OK;
 }

@@ -91,6 +91,14 @@ int cli_help_version(const struct cli_common *c, const char *prog,
  */
 int cli_long_exact(const struct option *longs, int idx, char *const argv[]);
 
+struct compl_tool;
+/*
+ * The hidden first argument --completion-helper (compl.h): when argv[1]
+ * is it, write what the completion script asked for to stdout and return
+ * the exit status (0, or 2 for a bad request); else return -1.
+ */
+int cli_completion(const struct compl_tool *t, int argc, char *const argv[]);
+
 /* Append s (borrowed) to the growing array *v of *n strings; the caller
  * frees the array with free(). */
 void cli_list_add(const char ***v, size_t *n, const char *s);

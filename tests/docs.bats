@@ -24,7 +24,7 @@ help_options() {
 	done
 }
 
-@test "every long option in --help is in the man page and all completions" {
+@test "every long option in --help is in the man page, and the completions offer exactly those" {
 	missing=""
 	for t in $(tools); do
 		opts=$(help_options "$t")
@@ -33,10 +33,19 @@ help_options() {
 		man=$(sed 's/\\-/-/g' "$RD_TOP/man/$t.1")
 		for o in $opts; do
 			grep -qF -- "$o" <<< "$man" || missing+=" man/$t.1:$o"
-			grep -qwF -- "$o" "$RD_TOP/completions/$t.bash" || missing+=" $t.bash:$o"
-			grep -qF -- "$o" "$RD_TOP/completions/_$t" || missing+=" _$t:$o"
-			grep -qE -- "-l ${o#--}( |$)" "$RD_TOP/completions/$t.fish" || missing+=" $t.fish:$o"
 		done
+		# the completions come from the option table: the same set as
+		# --help, in every shell, so the two cannot drift apart
+		table=$("$t" --completion-helper bash "" "--" | sort -u)
+		assert_equal "$table" "$opts"
+		zsh=$("$t" --completion-helper zsh)
+		fish=$("$t" --completion-helper fish)
+		for o in $opts; do
+			grep -qF -- "'$o" <<< "$zsh" || missing+=" zsh:$t:$o"
+			grep -qE -- "-l ${o#--}( |$)" <<< "$fish" || missing+=" fish:$t:$o"
+		done
+		# and a description for each, from --help
+		! grep -q '\[\]' <<< "$zsh" || missing+=" zsh:$t:no-description"
 	done
 	assert_equal "$missing" ""
 }
@@ -88,17 +97,24 @@ help_options() {
 	assert_equal "$(ls "$T" | wc -l)" 0
 }
 
-@test "zsh and fish completions parse" {
-	if command -v zsh > /dev/null; then
-		run zsh -n "$RD_TOP/completions/_rd-capture"
+@test "zsh and fish completions load and complete" {
+	for t in $(tools); do
+		run zsh -n "$RD_TOP/completions/_$t"
 		assert_success
-	fi
-	if command -v fish > /dev/null; then
-		run fish -n "$RD_TOP/completions/rd-capture.fish"
+		run fish -n "$RD_TOP/completions/$t.fish"
 		assert_success
-	fi
-	for f in "$RD_TOP"/completions/*.bash; do
-		run bash -n "$f"
+		run bash -n "$RD_TOP/completions/$t.bash"
+		assert_success
+	done
+	# fish asks the tool, as a user's shell would on Tab
+	run fish -c "source '$RD_TOP/completions/rd-capture.fish'; complete -C 'rd-capture --fsync '"
+	assert_success
+	assert_equal "$(cut -f1 <<< "$output" | tr '\n' ' ')" "always batch interval never "
+	run fish -c "source '$RD_TOP/completions/rd-replay.fish'; complete -C 'rd-replay --no-r'"
+	assert_output --partial "--no-redact"
+	# zsh: the specs the script hands to _arguments are well formed
+	for t in $(tools); do
+		run zsh -c "specs=(\"\${(@f)\$($t --completion-helper zsh)}\"); eval \"print -r -- \${specs[*]}\" > /dev/null"
 		assert_success
 	done
 }
