@@ -379,7 +379,7 @@ out:
 	hist_release(&lat);
 }
 
-static void judge(const struct health_opts *o, struct health_eval *ev)
+void health_judge(const struct health_opts *o, struct health_eval *ev)
 {
 	ev->healthy = 1;
 	for (size_t i = 0; i < ev->nsrc; i++) {
@@ -443,7 +443,7 @@ int health_evaluate(const struct health_opts *o, struct health_eval *ev,
 	gather_promql(o, ev);
 	gather_metrics(o, ev);
 	gather_spool(o, ev);
-	judge(o, ev);
+	health_judge(o, ev);
 	return 0;
 }
 

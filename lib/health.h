@@ -113,6 +113,11 @@ int health_evaluate(const struct health_opts *o, struct health_eval *ev,
 		    struct rd_err *err);
 void health_eval_release(struct health_eval *ev);
 
+/* The judging half of health_evaluate: hold every check against the
+ * sources already in ev (their metrics), fill ev->res, ev->healthy and
+ * ev->unknown.  Exposed so the verdicts can be tested without servers. */
+void health_judge(const struct health_opts *o, struct health_eval *ev);
+
 const char *health_kind_name(enum health_kind k);
 
 #endif
