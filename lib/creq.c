@@ -234,6 +234,11 @@ static int parse_custom(const char *arg, struct rec_hdr **h, size_t *n,
 	struct rec_hdr x;
 	size_t len = strlen(arg);
 
+	/* Checked as they come: a -H @FILE of a million lines is refused
+	 * at the limit, not read whole first. */
+	if (*n >= REC_MAX_HEADERS)
+		return rd_err_set(err, RD_E_INVAL, "more than %d headers (-H)",
+				  REC_MAX_HEADERS);
 	if (len > 1 && arg[len - 1] == ';' && !strchr(arg, ':')) {
 		x.name.p = arg;
 		x.name.n = len - 1;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,6 +97,31 @@ static void read_err(struct gate *g, int final)
 	}
 }
 
+/*
+ * In the child, before exec: close every descriptor above 2.  The gate is
+ * the user's command; what the replay holds (its connections, the spool,
+ * its lock) is none of its business, and a connection it inherited would
+ * outlive the replay.  Close-on-exec already covers every descriptor
+ * redrive opens; this also covers what a library opens without it and
+ * what the replay itself inherited.  Only system calls here: the parent
+ * may have threads (libcurl's resolver), so nothing that allocates.
+ */
+static void close_from_3(void)
+{
+	struct rlimit rl;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+		return;
+#endif
+	/* Kernels before 5.9: one by one, up to the descriptor limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > (1u << 20))
+		rl.rlim_cur = 1u << 20;
+	for (rlim_t fd = 3; fd < rl.rlim_cur; fd++)
+		close((int)fd);
+}
+
 int gate_kick(struct gate *g, int64_t now_ns, struct rd_err *err)
 {
 	int fds[2];
@@ -111,7 +138,7 @@ int gate_kick(struct gate *g, int64_t now_ns, struct rd_err *err)
 		return rd_err_sys(err, errno, "cannot start the gate command");
 	}
 	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
+		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		/* Own process group, so a timeout kills the whole pipeline. */
 		setpgid(0, 0);
@@ -123,6 +150,7 @@ int gate_kick(struct gate *g, int64_t now_ns, struct rd_err *err)
 			else
 				dup2(2, 1);
 		}
+		close_from_3();
 		signal(SIGPIPE, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", g->cmd, (char *)NULL);
 		_exit(127);

@@ -11,7 +11,11 @@
  * headers of the captured request are left to the transport.
  */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "clk.h"
 #include "http.h"
 #include "lazy.h"
@@ -34,6 +39,7 @@ struct xfer {
 	int64_t start_ns;
 	int64_t retry_after_ms;
 	int refused;
+	char refmsg[256];           /* why, when refused */
 	struct buf rhdrs, rbody;
 	uint64_t body_seen;         /* body bytes received */
 	char errbuf[CURL_ERROR_SIZE];
@@ -76,6 +82,66 @@ const char *http_err_name(enum http_err e)
 	return "error";
 }
 
+/* The descriptors above 2 that a child would inherit, as listed in
+ * /proc/self/fd; none when it cannot be read.  Caller frees *fds. */
+static size_t inheritable_fds(int **fds)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	size_t n = 0, cap = 0;
+
+	*fds = NULL;
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		int fl;
+
+		if (end == e->d_name || *end || fd < 3 || fd > INT_MAX ||
+		    fd == dirfd(d))
+			continue;
+		if ((fl = fcntl((int)fd, F_GETFD)) < 0 || (fl & FD_CLOEXEC))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*fds = xrealloc(*fds, cap * sizeof(**fds));
+		}
+		(*fds)[n++] = (int)fd;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * libcurl 7.x opens the multi handle's wake-up socket pair without
+ * close-on-exec (later versions fix it), and a command the caller runs
+ * would inherit it.  The descriptors that curl_multi_init added are found
+ * by comparing what was inheritable before and after, and marked.  The
+ * pair libcurl's threaded resolver opens during a lookup lives only as
+ * long as the lookup; the gate closes every descriptor above 2 in its
+ * child for those (see gate.c).
+ */
+static CURLM *multi_init_cloexec(void)
+{
+	int *before = NULL, *after = NULL;
+	size_t nb = inheritable_fds(&before), na;
+	CURLM *m = curl_multi_init();
+
+	na = inheritable_fds(&after);
+	for (size_t i = 0; i < na; i++) {
+		size_t j = 0;
+
+		while (j < nb && before[j] != after[i])
+			j++;
+		if (j == nb)
+			fcntl(after[i], F_SETFD, FD_CLOEXEC);
+	}
+	free(before);
+	free(after);
+	return m;
+}
+
 int http_new(const struct http_opts *o, struct http **out, struct rd_err *err)
 {
 	struct http *h;
@@ -90,7 +156,7 @@ int http_new(const struct http_opts *o, struct http **out, struct rd_err *err)
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->o = *o;
-	if (!(h->m = curl_multi_init())) {
+	if (!(h->m = multi_init_cloexec())) {
 		free(h);
 		return rd_err_set(err, RD_E_IO, "cannot create a curl multi handle");
 	}
@@ -227,18 +293,27 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* Every socket of a transfer is opened here, after name resolution and
+ * for the address it connects to (a proxy's never: see http_submit), so
+ * this is where an address is judged.  Close-on-exec, so that a command
+ * the caller runs never holds a connection. */
 static curl_socket_t on_open(void *ud, curlsocktype purpose,
 			     struct curl_sockaddr *a)
 {
 	struct xfer *x = ud;
 	const struct http_opts *o = &x->h->o;
+	const char *why;
 
 	(void)purpose;
-	if (o->refuse_addr && o->refuse_addr(o->refuse_ctx, &a->addr)) {
+	if (o->refuse_addr && (why = o->refuse_addr(o->refuse_ctx, &a->addr))) {
+		char ip[INET6_ADDRSTRLEN];
+
 		x->refused = 1;
+		snprintf(x->refmsg, sizeof(x->refmsg), "not connecting to %s: %s",
+			 addr_text(&a->addr, ip, sizeof(ip)), why);
 		return CURL_SOCKET_BAD;
 	}
-	return socket(a->family, a->socktype, a->protocol);
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 /* Headers that frame the message belong to the transport, not to the
@@ -325,6 +400,7 @@ int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 	e = x->e;
 	x->udata = r->udata;
 	x->refused = 0;
+	x->refmsg[0] = '\0';
 	x->retry_after_ms = -1;
 	x->errbuf[0] = '\0';
 	x->url = xstrdup(r->url);
@@ -347,6 +423,10 @@ int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 	if (o->decode)
 		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L); /* no dot-segment folding */
+	/* "": no proxy, whatever http_proxy, https_proxy or ALL_PROXY say.
+	 * Through a proxy, the address on_open judges would be the proxy's,
+	 * and a request for a refused address would go out all the same. */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
@@ -537,7 +617,7 @@ static int harvest(struct http *h, http_done_fn done, void *ctx)
 		 * response: report it as the error it is. */
 		res.status = res.err == HTTP_ERR_NONE ? (int)status : 0;
 		if (res.err == HTTP_ERR_REFUSED && x->refused)
-			res.errmsg = "address refused by the allow-list";
+			res.errmsg = x->refmsg;
 		else if (res.err != HTTP_ERR_NONE)
 			res.errmsg = x->errbuf[0] ? x->errbuf :
 				     curl_easy_strerror(msg->data.result);

@@ -12,6 +12,13 @@
  *    as curl -L does (http_opts.follow).
  *  - Connections are reused across requests (the multi handle keeps the
  *    pool); HTTP/2 is negotiated over TLS, or forced with prior knowledge.
+ *  - Connections go straight to the request's host: proxies named in the
+ *    environment (http_proxy, https_proxy, ALL_PROXY and their kind) are
+ *    ignored, because a proxy would make the address refuse_addr judges
+ *    the proxy's, not the one the request is for.
+ *  - Every descriptor the engine opens, and those libcurl opens when the
+ *    engine is created, is close-on-exec: a command the caller runs (the
+ *    replay gate) never inherits a connection.
  * The engine is http.c; URLs are http_url.c, and what an outcome means
  * http_class.c.  The CURL types never leave these files.  It does not decide what a
  * result means for a record (see http_classify) and never prints.
@@ -57,9 +64,12 @@ struct http_opts {
 	int all_heads;                /* keep every response's header block,
 				       * after redirects too (-i -L) */
 	int want_info;                /* fill http_res.info (-w) */
-	/* Refuse connecting to this address (numeric, as curl gives it);
-	 * returns non-zero to refuse.  NULL: allow all. */
-	int (*refuse_addr)(void *ctx, const struct sockaddr *sa);
+	/* Asked about every address a connection is opened to, after name
+	 * resolution (numeric, as curl gives it); returns NULL to allow, or
+	 * why it is refused (a static string; the transfer then ends with
+	 * HTTP_ERR_REFUSED and a message naming the address and why).
+	 * NULL: allow all. */
+	const char *(*refuse_addr)(void *ctx, const struct sockaddr *sa);
 	void *refuse_ctx;
 };
 

@@ -454,6 +454,26 @@ struct frame {
 const struct json_val *json_parse(struct json_doc *d, const char *src, size_t n,
 				  size_t *err_off, struct rd_err *err)
 {
+	return json_parse_cap(d, src, n, NULL, err_off, err);
+}
+
+/* The key of the root object's member that holds the innermost open
+ * container, or the member about to be read (see json_cap). */
+static const char *root_member(const struct json_val *root, int depth,
+			       const struct frame *stack,
+			       const struct json_val *parent, const char *key)
+{
+	if (!root || root->type != JSON_OBJECT)
+		return NULL;
+	if (depth <= 1)
+		return key;
+	return depth == 2 ? parent->key : stack[2].parent->key;
+}
+
+const struct json_val *json_parse_cap(struct json_doc *d, const char *src,
+				      size_t n, struct json_cap *lim,
+				      size_t *err_off, struct rd_err *err)
+{
 	static const char empty[1] = "";
 	const unsigned char *s = (const unsigned char *)(n ? src : empty);
 	const unsigned char *p = s, *end = s + n, *q;
@@ -464,8 +484,11 @@ const struct json_val *json_parse(struct json_doc *d, const char *src, size_t n,
 	size_t keylen = 0, off;
 	unsigned char *o;
 	struct scan sc = { NULL, NULL };
-	int depth = 0;
+	int depth = 0, over = 0;
+	size_t values = 0;
 
+	if (lim)
+		lim->over_key = NULL;
 	/* See the file comment for why n + 1 bytes of text always suffice. */
 	if (d->text_cap < n + 1) {
 		size_t cap = d->text_cap * 2;
@@ -489,6 +512,12 @@ value:
 	p = skip_ws(p, end);
 	if (p == end) {
 		fail_at(&sc, end, eof_msg);
+		goto fail;
+	}
+	if (lim && lim->max_values && values++ == lim->max_values) {
+		lim->over_key = root_member(root, depth, stack, parent, key);
+		over = 1;
+		fail_at(&sc, p, "too many values");
 		goto fail;
 	}
 	v = new_node(d);
@@ -627,7 +656,11 @@ fail:
 	off = (size_t)(sc.err_at - s);
 	if (err_off)
 		*err_off = off;
-	rd_err_set(err, RD_E_INVAL, "byte %zu: %s", off, sc.why);
+	if (over)
+		rd_err_set(err, RD_E_FULL, "byte %zu: more than %zu values", off,
+			   lim->max_values);
+	else
+		rd_err_set(err, RD_E_INVAL, "byte %zu: %s", off, sc.why);
 	return NULL;
 }
 

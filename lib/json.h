@@ -92,6 +92,28 @@ void json_doc_release(struct json_doc *d);
 const struct json_val *json_parse(struct json_doc *d, const char *p, size_t n,
 				  size_t *err_off, struct rd_err *err);
 
+/* A cap on the size of one parse's tree, and where it was reached. */
+struct json_cap {
+	size_t max_values;     /* values (of every type) in the document */
+	/* Set when the cap stopped a parse: the key of the root object's
+	 * member being read then, NUL-terminated and borrowed like a tree;
+	 * NULL when the root is not an object or the cap was reached at a
+	 * member of its own. */
+	const char *over_key;
+};
+
+/*
+ * json_parse, refusing a document of more than lim->max_values values
+ * before its tree is built whole, so the memory a parse takes is bounded
+ * by what the caller accepts, not by the input's size (each value costs
+ * a node many times the size of its shortest text).  Past the cap:
+ * NULL, RD_E_FULL with "byte N: more than M values", and lim->over_key
+ * set.  Any other failure is as for json_parse.  lim may be NULL.
+ */
+const struct json_val *json_parse_cap(struct json_doc *d, const char *p,
+				      size_t n, struct json_cap *lim,
+				      size_t *err_off, struct rd_err *err);
+
 /* The first member of obj named key (compared as bytes, so a key holding
  * a NUL never matches), or NULL.  NULL too when obj is NULL or not an
  * object.  The result is borrowed like obj. */

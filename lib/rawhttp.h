@@ -32,9 +32,11 @@
 #include <stddef.h>
 
 #include "rd.h"
+#include "rec.h"
 
 #define RAWHTTP_MAX_HEAD 65536   /* header section, and trailer section */
-#define RAWHTTP_MAX_HEADERS 200  /* header fields, and trailer fields */
+/* header fields, and trailer fields: a record's limit, as for every input */
+#define RAWHTTP_MAX_HEADERS REC_MAX_HEADERS
 
 struct rawhttp_hdr {
 	char *name;       /* owned, NUL-terminated, case kept */

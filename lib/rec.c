@@ -66,7 +66,7 @@ int rec_method_valid(const char *s, size_t n)
 
 int rec_hdr_name_valid(const char *s, size_t n)
 {
-	return token_valid(s, n, 256);
+	return token_valid(s, n, REC_MAX_HDR_NAME);
 }
 
 int rec_hdr_value_valid(const char *s, size_t n)
@@ -179,9 +179,18 @@ int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 	if (!rec_url_valid(r->url.p, r->url.n))
 		return rd_err_set(err, RD_E_INVAL,
 				  "field 'url': not an absolute http or https URL");
+	if (r->nhdrs > REC_MAX_HEADERS)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'headers': more than %d headers",
+				  REC_MAX_HEADERS);
 	for (i = 0; i < r->nhdrs; i++) {
 		const struct rec_hdr *h = &r->hdrs[i];
 
+		if (h->value.n > REC_MAX_HDR_VALUE)
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'headers' entry %zu ('%.*s'): value longer than %d bytes",
+					  i + 1, (int)(h->name.n > 64 ? 64 : h->name.n),
+					  h->name.p, REC_MAX_HDR_VALUE);
 		if (!rec_hdr_name_valid(h->name.p, h->name.n))
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'headers' entry %zu: name is not a token",
@@ -205,10 +214,20 @@ int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 	    !rec_hdr_value_valid(r->idem_key.p, r->idem_key.n))
 		return rd_err_set(err, RD_E_INVAL,
 				  "field 'idempotency_key': at most 256 bytes, no control bytes");
-	for (i = 0; i < r->ntags; i++)
-		if (r->tags[i].key.n == 0 || r->tags[i].key.n > 128)
+	if (r->ntags > REC_MAX_TAGS)
+		return rd_err_set(err, RD_E_INVAL, "field 'tags': more than %d tags",
+				  REC_MAX_TAGS);
+	for (i = 0; i < r->ntags; i++) {
+		if (r->tags[i].key.n == 0 || r->tags[i].key.n > REC_MAX_TAG_KEY)
 			return rd_err_set(err, RD_E_INVAL,
-					  "field 'tags': keys must be 1 to 128 bytes");
+					  "field 'tags': keys must be 1 to %d bytes",
+					  REC_MAX_TAG_KEY);
+		if (r->tags[i].value.n > REC_MAX_TAG_VALUE)
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'tags.%.*s': value longer than %d bytes",
+					  (int)r->tags[i].key.n, r->tags[i].key.p,
+					  REC_MAX_TAG_VALUE);
+	}
 	return 0;
 }
 
@@ -242,6 +261,10 @@ static int parse_headers(struct rec_parser *p, const struct json_val *v,
 	if (v->type != JSON_ARRAY && v->type != JSON_OBJECT)
 		return rd_err_set(err, RD_E_INVAL,
 				  "field 'headers': must be an array of [name, value] pairs or an object");
+	if (v->count > REC_MAX_HEADERS)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'headers': more than %d headers",
+				  REC_MAX_HEADERS);
 	grow_hdrs(p, v->count);
 	for (c = v->child; c; c = c->next, i++) {
 		struct rec_hdr *h = &p->hdrs[i];
@@ -283,6 +306,9 @@ static int parse_tags(struct rec_parser *p, const struct json_val *v,
 	if (v->type != JSON_OBJECT)
 		return rd_err_set(err, RD_E_INVAL,
 				  "field 'tags': must be an object of strings");
+	if (v->count > REC_MAX_TAGS)
+		return rd_err_set(err, RD_E_INVAL, "field 'tags': more than %d tags",
+				  REC_MAX_TAGS);
 	if (v->count > p->tcap) {
 		p->tcap = v->count < 8 ? 8 : v->count;
 		p->tags = xrealloc(p->tags, p->tcap * sizeof(*p->tags));
@@ -334,18 +360,48 @@ static int parse_failure(const struct json_val *v, struct rec_req *r,
 	return 0;
 }
 
+/*
+ * One line as a JSON document no larger than a record can be: a line of
+ * more values is refused before its tree is built whole, so 1.5 million
+ * headers in 15 MB of input cost no more memory than 200 (see rec.h).
+ */
+static const struct json_val *parse_doc(struct rec_parser *p,
+					const char *text, size_t n,
+					struct rd_err *err)
+{
+	struct json_cap cap = { REC_MAX_VALUES, NULL };
+	const struct json_val *root;
+	struct rd_err jerr;
+
+	if ((root = json_parse_cap(&p->doc, text, n, &cap, NULL, &jerr)))
+		return root;
+	if (jerr.code != RD_E_FULL)
+		rd_err_set(err, RD_E_INVAL, "invalid JSON: %s", jerr.msg);
+	else if (cap.over_key && strcmp(cap.over_key, "headers") == 0)
+		rd_err_set(err, RD_E_INVAL, "field 'headers': more than %d headers",
+			   REC_MAX_HEADERS);
+	else if (cap.over_key && strcmp(cap.over_key, "tags") == 0)
+		rd_err_set(err, RD_E_INVAL, "field 'tags': more than %d tags",
+			   REC_MAX_TAGS);
+	else if (cap.over_key)
+		rd_err_set(err, RD_E_INVAL, "field '%.64s': more than %d JSON values, more than a record holds",
+			   cap.over_key, REC_MAX_VALUES);
+	else
+		rd_err_set(err, RD_E_INVAL, "more than %d JSON values, more than a record holds",
+			   REC_MAX_VALUES);
+	return NULL;
+}
+
 int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 		  int stored, struct rec_req *r, struct rd_err *err)
 {
 	const struct json_val *root, *c;
 	int have_body = 0, have_method = 0, have_url = 0;
-	struct rd_err jerr;
 	long long iv;
 
 	memset(r, 0, sizeof(*r));
-	root = json_parse(&p->doc, text, n, NULL, &jerr);
-	if (!root)
-		return rd_err_set(err, RD_E_INVAL, "invalid JSON: %s", jerr.msg);
+	if (!(root = parse_doc(p, text, n, err)))
+		return RD_E_INVAL;
 	if (root->type != JSON_OBJECT)
 		return rd_err_set(err, RD_E_INVAL, "a record must be a JSON object");
 	buf_reset(&p->body);
@@ -661,13 +717,11 @@ int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
 		    struct rec_event *e, struct rd_err *err)
 {
 	const struct json_val *root, *c;
-	struct rd_err jerr;
 	long long iv;
 
 	memset(e, 0, sizeof(*e));
-	root = json_parse(&p->doc, text, n, NULL, &jerr);
-	if (!root)
-		return rd_err_set(err, RD_E_INVAL, "invalid JSON: %s", jerr.msg);
+	if (!(root = parse_doc(p, text, n, err)))
+		return RD_E_INVAL;
 	if (root->type != JSON_OBJECT)
 		return rd_err_set(err, RD_E_INVAL, "an event must be a JSON object");
 	for (c = root->child; c; c = c->next) {

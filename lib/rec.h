@@ -28,6 +28,24 @@
 #define REC_ID_BIN 16 /* an id as 128 bits */
 #define REC_TIME_LEN 24 /* 2026-11-23T12:34:56.789Z */
 
+/*
+ * The limits of one request record, the same for every input (NDJSON,
+ * --jq output, the curl-like flags, raw HTTP) and for a record read back
+ * from a spool: what servers take, with room to spare.  They also bound
+ * what a record costs to read: a line is refused once it holds more JSON
+ * values than a record within these limits can (REC_MAX_VALUES), before
+ * its tree is built whole, whatever the line's size.
+ */
+#define REC_MAX_HEADERS 200          /* header fields */
+#define REC_MAX_HDR_NAME 256         /* bytes of a header name */
+#define REC_MAX_HDR_VALUE 65536      /* bytes of a header value */
+#define REC_MAX_TAGS 100             /* tags */
+#define REC_MAX_TAG_KEY 128          /* bytes of a tag key */
+#define REC_MAX_TAG_VALUE 4096       /* bytes of a tag value */
+/* Three per header ([name, value]), one per tag, and ample room for
+ * the other fields, today's and those a later version may add. */
+#define REC_MAX_VALUES (3 * REC_MAX_HEADERS + REC_MAX_TAGS + 1024)
+
 struct rec_str {
 	const char *p;
 	size_t n;

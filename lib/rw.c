@@ -1,11 +1,11 @@
 /*
  * rw.c - shaping the replayed request (see rw.h).
  */
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "rw.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -129,20 +129,15 @@ int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
 	return host_allowed(r, w->host, ohost);
 }
 
-int rw_refuse_link_local(void *ctx, const struct sockaddr *sa)
+const char *rw_refuse_link_local(void *ctx, const struct sockaddr *sa)
 {
+	enum addr_class c = addr_classify(sa);
+
 	(void)ctx;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		uint32_t a = ntohl(in->sin_addr.s_addr);
-
-		return (a >> 16) == 0xa9fe; /* 169.254.0.0/16 */
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		const unsigned char *b = in6->sin6_addr.s6_addr;
-
-		return b[0] == 0xfe && (b[1] & 0xc0) == 0x80; /* fe80::/10 */
-	}
-	return 0;
+	/* The message a refused attempt records: which rule refused it. */
+	if (c == ADDR_METADATA)
+		return "a cloud metadata address, refused by the default allow-list";
+	if (c == ADDR_LINK_LOCAL)
+		return "a link-local address (cloud metadata services live there), refused by the default allow-list";
+	return NULL;
 }

@@ -49,7 +49,8 @@ int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
 	     struct rd_err *err);
 
 /* For http_opts.refuse_addr: refuse link-local addresses (169.254.0.0/16,
- * fe80::/10), where cloud metadata services live. */
-int rw_refuse_link_local(void *ctx, const struct sockaddr *sa);
+ * fe80::/10) and cloud metadata services, in every form addr_classify
+ * knows (IPv4 inside IPv6 included).  NULL to allow, else why not. */
+const char *rw_refuse_link_local(void *ctx, const struct sockaddr *sa);
 
 #endif

@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # Security promises, each with its test: private files, symlinks refused,
 # no file name taken from input, header injection refused at capture and
-# at replay, oversized input refused before it is held whole.  The
-# allow-list and metadata addresses are in rd-replay.bats, TLS
-# verification in rd-replay-nginx.bats, redaction in rd-audit.bats.
+# at replay, oversized input refused before it is held whole; and, at the
+# end, metadata addresses in every spelling, proxies from the environment,
+# the descriptors a gate command could inherit and a record's limits.
+# The allow-list is in rd-replay.bats, TLS verification in
+# rd-replay-nginx.bats, redaction in rd-audit.bats.
 
 load common
 
@@ -110,4 +112,170 @@ teardown() { ds_stop; common_teardown; }
 	assert_output --partial "--max-record-size"
 	run sh -c "head -c 20000000 /dev/zero | tr '\\\\0' ' ' | rd-health --jq ."
 	assert_failure 2
+}
+
+# --- Never leak: metadata addresses, proxies, descriptors, record size ---
+
+# The URLs a captured request could use to reach a cloud metadata service:
+# numeric spellings, every IPv6 form that carries an IPv4 address, the
+# providers' own IPv6 addresses, and link-local ones.
+metadata_urls() {
+	printf '%s\n' \
+		'http://169.254.169.254/latest/meta-data/' \
+		'http://2852039166/latest/meta-data/' \
+		'http://0xa9fea9fe/latest/meta-data/' \
+		'http://[::ffff:169.254.169.254]/latest/meta-data/' \
+		'http://[::ffff:a9fe:a9fe]/latest/meta-data/' \
+		'http://[::169.254.169.254]/latest/meta-data/' \
+		'http://[::ffff:0:a9fe:a9fe]/latest/meta-data/' \
+		'http://[64:ff9b::a9fe:a9fe]/latest/meta-data/' \
+		'http://[64:ff9b:1::a9fe:a9fe]/latest/meta-data/' \
+		'http://[64:ff9b:1:a9fe:a9:fe00::]/latest/meta-data/' \
+		'http://[2002:a9fe:a9fe::1]/latest/meta-data/' \
+		'http://[fd00:ec2::254]/latest/meta-data/' \
+		'http://[fd00:ec2::23]/v1/credentials' \
+		'http://[fd20:ce::254]/computeMetadata/v1/' \
+		'http://100.100.100.200/latest/meta-data/' \
+		'http://192.0.0.192/latest/meta-data/' \
+		'http://168.63.129.16/machine?comp=goalstate' \
+		'http://169.254.170.2/v2/credentials' \
+		'http://169.254.1.1/' \
+		'http://[fe80::a9fe:a9fe]/openstack/' |
+	while read -r u; do
+		printf '{"method":"GET","url":"%s"}\n' "$u"
+	done
+}
+
+@test "metadata addresses are refused in every form, before a connection is made" {
+	ds_start
+	metadata_urls | rd-capture -q > /dev/null
+	n=$(metadata_urls | wc -l)
+	# a request for the downstream in IPv4-mapped form is not refused
+	printf '{"method":"GET","url":"http://[::ffff:127.0.0.1]:%s/mapped"}\n' "$PORT" | rd-capture -q > /dev/null
+	run rd-replay --rate max --max-attempts 1 --connect-timeout 1s --timeout 2s
+	assert_failure 4
+	# every metadata attempt ends at the address check, with the address
+	# it would have connected to: no connect, no request
+	assert_equal "$(spool_events attempt | jq -s "[.[] | select(.error != null and (.error | test(\"^not connecting to [0-9a-f.:]+: a (cloud metadata|link-local) address\")))] | length")" "$n"
+	spool_events attempt | jq -e 'select(.outcome == "ok")' > /dev/null
+	assert_equal "$(jq -r .path "$T/ds.log")" "/mapped"
+}
+
+@test "a proxy from the environment never carries a request, to a metadata address or any other" {
+	ds_start
+	metadata_urls | rd-capture -q > /dev/null
+	capture_n 2 /direct
+	# the downstream plays the proxy: through it, the metadata requests
+	# would arrive in absolute form ("GET http://169.254.169.254/...")
+	run env http_proxy="http://127.0.0.1:$PORT" HTTPS_PROXY="http://127.0.0.1:$PORT" \
+		https_proxy="http://127.0.0.1:$PORT" ALL_PROXY="http://127.0.0.1:$PORT" \
+		all_proxy="socks5://127.0.0.1:$PORT" NO_PROXY= \
+		rd-replay --rate max --max-attempts 1 --connect-timeout 1s --timeout 2s
+	assert_failure 4
+	# only the two requests for the downstream itself, sent to it directly
+	assert_equal "$(jq -r .path "$T/ds.log" | sort | tr '\n' ' ')" "/direct/1 /direct/2 "
+	run jq -e 'select(.path | test("169.254|meta|fd00|100.100"))' "$T/ds.log"
+	assert_failure
+	# rd-capture --try goes straight to the host as well: a proxy that is
+	# not even listening changes nothing
+	run env http_proxy=http://127.0.0.1:1 ALL_PROXY=http://127.0.0.1:1 \
+		rd-capture --try -s "http://127.0.0.1:$PORT/try"
+	assert_success
+	assert_equal "$(jq -r .path "$T/ds.log" | tail -1)" "/try"
+}
+
+# The gate command checks, every time it runs, that it holds no
+# descriptor but 0, 1 and 2, and that every descriptor of the replay
+# (its sockets and spool files) is close-on-exec; it counts the replay's
+# established TCP connections, to show the check ran while some were
+# open.  `exec` makes the replay this script's parent.
+fd_gate() {
+	cat > "$T/gate.sh" <<'GATE'
+#!/bin/sh
+d=$1 p=$PPID tcp=0
+[ -e "$d/first" ] || { : > "$d/first"; exit 0; }
+# wait (briefly) until the replay holds a connection
+i=0
+while [ $i -lt 200 ]; do
+	for f in /proc/$p/fd/*; do
+		l=$(readlink "$f") || continue
+		case $l in socket:*) ino=${l#socket:[}; ino=${ino%]}
+			awk -v i="$ino" '$4 == "01" && $10 == i { f = 1 } END { exit !f }' \
+				/proc/net/tcp /proc/net/tcp6 && tcp=$((tcp + 1)) ;;
+		esac
+	done
+	[ $tcp -gt 0 ] && break
+	i=$((i + 1))
+	sleep 0.01
+done
+for f in /proc/$p/fd/*; do
+	n=${f##*/}
+	[ "$n" -gt 2 ] || continue
+	l=$(readlink "$f") || continue
+	case $l in socket:*|"$d"/*) ;; *) continue ;; esac
+	fl=$(sed -n 's/^flags:[[:space:]]*//p' "/proc/$p/fdinfo/$n")
+	# O_CLOEXEC is 02000000 in the octal flags
+	[ $((0$fl & 02000000)) -ne 0 ] || echo "replay fd $n ($l) is inheritable" >> "$d/leaks"
+done
+# the shell's own: 0, 1, 2 and the script it reads (listed from a
+# subshell, so that neither a pipe nor a redirection is the shell's own
+# for a moment)
+(ls -l /proc/$$/fd) > "$d/self.$$"
+awk -v me="$0" 'NR > 1 && $9 > 2 && $11 != me { print "gate has fd " $9 " -> " $11 }' "$d/self.$$" >> "$d/leaks"
+echo $tcp >> "$d/tcp"
+GATE
+	chmod +x "$T/gate.sh"
+}
+
+@test "a gate command inherits no descriptor of the replay's, while connections are open" {
+	ds_start --latency 100
+	capture_n 30
+	fd_gate
+	run rd-replay --rate 30/s --concurrency 4 --gate-every 10ms --gate "exec '$T/gate.sh' '$T'"
+	assert_success
+	[ -s "$T/tcp" ]
+	# the check ran while the replay held kept-alive connections
+	[ "$(sort -n "$T/tcp" | tail -1)" -gt 0 ]
+	[ ! -s "$T/leaks" ] || { cat "$T/leaks"; false; }
+}
+
+@test "a record of 1.5 million headers is refused in bounded memory, at capture and at replay" {
+	# 13.5 MB of ["a",""] pairs: under the record size limit, and far
+	# more headers than any server takes
+	awk 'BEGIN { printf "{\"method\":\"POST\",\"url\":\"http://h/\",\"headers\":[";
+		for (i = 0; i < 1500000; i++) printf "%s[\"a\",\"\"]", i ? "," : "";
+		print "]}" }' > "$T/big"
+	rec 2 >> "$T/big"
+	# at most 200 MB of address space, and under 100 MB resident (the
+	# code before the limit took 400 MB); a sanitizer reserves terabytes
+	# of address space and keeps freed memory in quarantine, so there
+	# only resident memory is measured, against a looser bound
+	san= rss=100000
+	grep -qa __asan_init "$(command -v rd-capture)" && san=1 rss=300000
+	limit() {
+		if [ -n "$san" ]; then "$@"; else (ulimit -v 200000; exec "$@"); fi
+	}
+	run limit /usr/bin/time -o "$T/rss" -f '%M' rd-capture < "$T/big"
+	assert_failure 1
+	assert_line --index 0 "rd-capture: line 1: field 'headers': more than 200 headers"
+	assert_equal "$(spool_lines | wc -l)" 1
+	[ "$(tail -1 "$T/rss")" -lt "$rss" ]
+	# a stored line of as many, written by another program, is skipped
+	# by replay with a message, not read into memory whole
+	mkdir -p "$T/s2"
+	sed 's/^{/{"v":1,"kind":"request","id":"01JDZ00000000000000000000A","captured_at":"2026-11-25T00:00:00.000Z",/' "$T/big" |
+		head -1 | gzip -c > "$T/s2/00000000000000000001.ndjson.gz"
+	chmod 700 "$T/s2"
+	run limit /usr/bin/time -o "$T/rss" -f '%M' rd-replay --spool "$T/s2" --dry-run
+	assert_success
+	assert_output --partial "record 01JDZ00000000000000000000A cannot be parsed, skipped: field 'headers': more than 200 headers"
+	[ "$(tail -1 "$T/rss")" -lt "$rss" ]
+	# the same limit on the command line and through --jq
+	seq 201 | sed 's/^/X-H: /' > "$T/hdrs"
+	run rd-capture -H @"$T/hdrs" http://h/
+	assert_failure 2
+	assert_output --partial "more than 200 headers (-H)"
+	run sh -c 'echo "{}" | rd-capture --jq "{method: \"GET\", url: \"http://h/\", headers: [range(201) | [\"a\", \"\"]]}"'
+	assert_failure 1
+	assert_output --partial "input 1, output 1: field 'headers': more than 200 headers"
 }

@@ -2,8 +2,10 @@
  * curl 7.88 puts on the wire.  Each expected request below was read off
  * the wire from curl 7.88.1 given the same options (Host and
  * Content-Length, which the transport writes, left out). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "creq.h"
 #include "t.h"
@@ -117,6 +119,41 @@ int main(void)
 		creq_init(&c, 4);
 		creq_option(&c, 'd', "12345", &err);
 		T_EQ_INT(creq_finish(&c, "http://h/", &err), RD_E_FULL, "body over the limit");
+		creq_release(&c);
+	}
+	{
+		/* -H, one by one or from a file, stops at a record's limit */
+		struct creq c;
+		char path[] = "/tmp/test_creq.XXXXXX";
+		int fd = mkstemp(path), ok = fd >= 0;
+
+		for (int i = 0; ok && i < REC_MAX_HEADERS + 1000; i++)
+			ok = write(fd, "X-A: 1\n", 7) == 7;
+		if (fd >= 0)
+			close(fd);
+		T_OK(ok, "a header file of more lines than the limit");
+		creq_init(&c, 1 << 20);
+		for (int j = 0; j < REC_MAX_HEADERS + 1; j++)
+			creq_option(&c, 'H', "X-A: 1", &err);
+		T_EQ_INT(creq_finish(&c, "http://h/", &err), RD_E_INVAL, "-H over the limit");
+		T_EQ_STR(err.msg, "more than 200 headers (-H)", "named");
+		creq_release(&c);
+		{
+			char at[64];
+
+			snprintf(at, sizeof(at), "@%s", path);
+			creq_init(&c, 1 << 20);
+			creq_option(&c, 'H', at, &err);
+			T_EQ_INT(creq_finish(&c, "http://h/", &err), RD_E_INVAL,
+				 "-H @FILE over the limit");
+			T_EQ_STR(err.msg, "more than 200 headers (-H)", "named");
+			creq_release(&c);
+		}
+		unlink(path);
+		creq_init(&c, 1 << 20);
+		for (int j = 0; j < REC_MAX_HEADERS; j++)
+			creq_option(&c, 'H', "X-A: 1", &err);
+		T_EQ_INT(creq_finish(&c, "http://h/", &err), 0, "-H up to the limit");
 		creq_release(&c);
 	}
 	return t_done();

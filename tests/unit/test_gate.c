@@ -1,7 +1,8 @@
 /* Unit tests for lib/gate: open, closed, timed out (closed) and broken
- * gates, and the last line of their stderr. */
+ * gates, the last line of their stderr, and the descriptors they get. */
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clk.h"
 #include "gate.h"
@@ -77,6 +78,26 @@ int main(void)
 	T_EQ_INT(g.state, GATE_CLOSED, "but closed");
 	T_EQ_STR(gate_describe(&g, why, sizeof(why)), "timed out after 0.1s: waiting", "said so");
 	gate_release(&g);
+
+	/* The command gets standard input, output and error, and nothing
+	 * else: not a descriptor of ours left inheritable (a pipe made
+	 * without close-on-exec, as a library might), nor one of the gate's
+	 * own making.  `test -e` is a builtin, so the shell looks at its own
+	 * table without opening anything. */
+	{
+		int p[2];
+
+		T_OK(pipe(p) == 0, "a pipe without close-on-exec");
+		gate_init(&g, "n=3; while [ $n -lt 64 ]; do "
+			  "if [ -e /proc/$$/fd/$n ]; then echo \"fd $n inherited\" >&2; exit 1; fi; "
+			  "n=$((n + 1)); done", 1000000000LL, 5000000000LL);
+		settle(&g, &err);
+		T_EQ_INT(g.state, GATE_OPEN, "the gate sees only 0, 1 and 2");
+		T_EQ_STR(g.last_line, "", "nothing inherited");
+		gate_release(&g);
+		close(p[0]);
+		close(p[1]);
+	}
 
 	gate_init(&g, NULL, 0, 0);
 	T_EQ_INT(g.state, GATE_OPEN, "no command: always open");

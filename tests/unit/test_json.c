@@ -740,6 +740,34 @@ static void test_reuse(void)
 	buf_release(&out);
 }
 
+/* A cap on the values of a document stops the parse before the tree is
+ * built whole, and says which member of the root object it was in. */
+static void test_cap(struct json_doc *d)
+{
+	struct json_cap cap = { 5, NULL };
+	struct rd_err err;
+	size_t off = 0;
+
+	T_OK(json_parse_cap(d, "{\"a\":[1,2],\"b\":1}", 17, &cap, NULL, &err) != NULL,
+	     "five values: within a cap of 5");
+	T_OK(cap.over_key == NULL, "no member named when within");
+	T_OK(json_parse_cap(d, "{\"a\":1,\"h\":[[1,2],[3,4]]}", 25, &cap, &off, &err) == NULL,
+	     "more than 5: refused");
+	T_EQ_INT(err.code, RD_E_FULL, "as a limit");
+	T_EQ_STR(err.msg, "byte 15: more than 5 values", "where and which limit");
+	T_EQ_INT(off, 15, "the offset of the sixth value");
+	T_EQ_STR(cap.over_key, "h", "inside the root member 'h'");
+	T_OK(json_parse_cap(d, "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5}", 31, &cap, NULL, &err) == NULL &&
+	     cap.over_key && strcmp(cap.over_key, "e") == 0, "a member of its own");
+	T_OK(json_parse_cap(d, "[1,2,3,4,5,6]", 13, &cap, NULL, &err) == NULL &&
+	     cap.over_key == NULL, "an array root names no member");
+	cap.max_values = 0;
+	T_OK(json_parse_cap(d, "[1,2,3,4,5,6]", 13, &cap, NULL, &err) != NULL, "0: no cap");
+	T_OK(json_parse_cap(d, "[1,2", 4, &cap, NULL, &err) == NULL &&
+	     err.code == RD_E_INVAL, "other errors are as before");
+	T_OK(json_parse_cap(d, "[1]", 3, NULL, NULL, &err) != NULL, "no cap at all");
+}
+
 int main(void)
 {
 	struct json_doc d;
@@ -756,6 +784,7 @@ int main(void)
 	test_utf8(&name);
 	test_add_str(&d, &name);
 	test_reuse();
+	test_cap(&d);
 	json_doc_release(&d);
 	buf_release(&name);
 	buf_release(&out);

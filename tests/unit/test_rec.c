@@ -50,6 +50,81 @@ static int starts(const char *s, const char *pre)
 	return strncmp(s, pre, strlen(pre)) == 0;
 }
 
+/* A record with n copies of item in field (an array or object), stored
+ * (with an id) or as capture input. */
+static void many(struct buf *b, int stored, const char *field, int n,
+		 const char *open, const char *item, const char *close)
+{
+	buf_reset(b);
+	buf_adds(b, stored ? "{\"id\":\"01JDZ00000000000000000000A\"," : "{");
+	buf_adds(b, "\"method\":\"GET\",\"url\":\"http://h/\",\"");
+	buf_adds(b, field);
+	buf_adds(b, "\":");
+	buf_adds(b, open);
+	for (int i = 0; i < n; i++)
+		buf_addf(b, i ? ",%s" : "%s", item);
+	buf_adds(b, close);
+	buf_adds(b, "}");
+}
+
+/* Every dimension of a record has a limit, for input and stored lines
+ * alike, and a line of far more than a record holds is refused before
+ * its tree is built (the message names the field and the limit). */
+static void test_limits(struct rec_parser *p)
+{
+	struct rec_req r;
+	struct rd_err err;
+	struct buf b, v;
+	char item[64];
+
+	buf_init(&b);
+	buf_init(&v);
+	for (int stored = 0; stored < 2; stored++) {
+		many(&b, stored, "headers", REC_MAX_HEADERS, "[", "[\"a\",\"\"]", "]");
+		T_OK(rec_req_parse(p, b.data, b.len, stored, &r, &err) == 0 &&
+		     r.nhdrs == REC_MAX_HEADERS, "headers up to the limit");
+		many(&b, stored, "headers", REC_MAX_HEADERS + 1, "[", "[\"a\",\"\"]", "]");
+		T_OK(rec_req_parse(p, b.data, b.len, stored, &r, &err) < 0, "one more: refused");
+		T_EQ_STR(err.msg, "field 'headers': more than 200 headers", "named");
+		many(&b, stored, "headers", 100000, "[", "[\"a\",\"\"]", "]");
+		T_OK(rec_req_parse(p, b.data, b.len, stored, &r, &err) < 0, "100000: refused");
+		T_EQ_STR(err.msg, "field 'headers': more than 200 headers", "the same way");
+		T_OK(p->hcap <= REC_MAX_HEADERS, "and never held");
+		many(&b, stored, "headers", REC_MAX_HEADERS + 1, "{", "\"a\":\"\"", "}");
+		T_OK(rec_req_parse(p, b.data, b.len, stored, &r, &err) < 0 &&
+		     strcmp(err.msg, "field 'headers': more than 200 headers") == 0,
+		     "headers as an object too");
+		for (int i = 0; i < REC_MAX_TAGS + 1; i++) {
+			snprintf(item, sizeof(item), "\"k%d\":\"v\"", i);
+			buf_addf(&v, "%s%s", i ? "," : "", item);
+		}
+		many(&b, stored, "tags", 1, "{", v.data, "}");
+		buf_reset(&v);
+		T_OK(rec_req_parse(p, b.data, b.len, stored, &r, &err) < 0, "tags over the limit");
+		T_EQ_STR(err.msg, "field 'tags': more than 100 tags", "named");
+		many(&b, stored, "x", 5000, "[", "0", "]");
+		T_OK(rec_req_parse(p, b.data, b.len, stored, &r, &err) < 0, "a big unknown field");
+		T_OK(strstr(err.msg, "field 'x': more than ") != NULL, "named by its field");
+	}
+	buf_adds(&v, "[[\"a\",\"");
+	for (int i = 0; i < REC_MAX_HDR_VALUE + 1; i++)
+		buf_addc(&v, 'x');
+	buf_adds(&v, "\"]]");
+	many(&b, 0, "headers", 1, "", v.data, "");
+	T_OK(rec_req_parse(p, b.data, b.len, 0, &r, &err) < 0, "a header value over the limit");
+	T_EQ_STR(err.msg, "field 'headers' entry 1 ('a'): value longer than 65536 bytes", "named");
+	buf_reset(&v);
+	buf_adds(&v, "{\"t\":\"");
+	for (int i = 0; i < REC_MAX_TAG_VALUE + 1; i++)
+		buf_addc(&v, 'x');
+	buf_adds(&v, "\"}");
+	many(&b, 0, "tags", 1, "", v.data, "");
+	T_OK(rec_req_parse(p, b.data, b.len, 0, &r, &err) < 0, "a tag value over the limit");
+	T_EQ_STR(err.msg, "field 'tags.t': value longer than 4096 bytes", "named");
+	buf_release(&b);
+	buf_release(&v);
+}
+
 static int cmp_id(const void *x, const void *y)
 {
 	return strcmp(x, y);
@@ -318,6 +393,7 @@ int main(void)
 		     back.revives == 0 && back.user.n == 0,
 		     "a revive written before who and how often were kept still parses");
 	}
+	test_limits(&p);
 	buf_release(&out);
 	rec_parser_release(&p);
 	return t_done();
