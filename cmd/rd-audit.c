@@ -60,6 +60,8 @@ static const char usage_text[] =
 "      --prom-label K=V     a label on every --prom series (default\n"
 "                           spool=NAME, the spool's directory name); repeatable\n"
 "      --html FILE          write a self-contained HTML report to FILE\n"
+"      --title TEXT         the report's title, e.g. an incident tag\n"
+"                           (default 'redrive audit')\n"
 "      --list               every selected request as NDJSON, with its state\n"
 "      --show ID            one request, then its events, as NDJSON\n"
 "Redaction (on by default):\n"
@@ -86,7 +88,7 @@ enum {
 	OPT_WHERE = CLI_OPT_TOOL, OPT_MATCH_URL, OPT_SINCE, OPT_UNTIL,
 	OPT_ROUTE_RULE, OPT_MAX_GROUPS, OPT_PROM, OPT_HTML, OPT_LIST, OPT_SHOW,
 	OPT_REDACT, OPT_NO_REDACT, OPT_VERIFY, OPT_FAIL_IF, OPT_FAILURE,
-	OPT_LIMIT, OPT_PROM_LABEL, OPT_STDIN
+	OPT_LIMIT, OPT_PROM_LABEL, OPT_STDIN, OPT_TITLE
 };
 
 static const char short_opts[] = CLI_COMMON_SHORT;
@@ -110,6 +112,7 @@ static const struct option long_opts[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "prom-label", required_argument, NULL, OPT_PROM_LABEL },
 	{ "stdin", no_argument, NULL, OPT_STDIN },
+	{ "title", required_argument, NULL, OPT_TITLE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -125,7 +128,7 @@ static const struct compl_hint hints[] = {
 struct opts {
 	struct cli_common c;
 	struct sel_opts so;
-	const char *since, *until, *html, *show;
+	const char *since, *until, *html, *show, *title;
 	const char **rules_txt, **redacts, **failures, **labels;
 	size_t nrules, nredacts, nfailures, nlabels;
 	uint64_t limit;
@@ -216,6 +219,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			cli_list_add(&o->labels, &o->nlabels, optarg);
 			break;
 		case OPT_HTML: o->html = optarg; break;
+		case OPT_TITLE: o->title = optarg; break;
 		case OPT_LIST: o->list = 1; break;
 		case OPT_SHOW:
 			if (!rec_id_valid(optarg, strlen(optarg))) {
@@ -272,6 +276,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	}
 	if (o->nlabels && !o->prom) {
 		msg_usage(m, "--prom-label goes with --prom");
+		return RD_E_INVAL;
+	}
+	if (o->title && !o->html) {
+		msg_usage(m, "--title goes with --html");
 		return RD_E_INVAL;
 	}
 	o->so.failures = o->failures;
@@ -603,7 +611,7 @@ int main(int argc, char **argv)
 		struct buf h;
 
 		buf_init(&h);
-		report_html(&h, &au.s, a.dir, now, a.red);
+		report_html(&h, &au.s, a.dir, a.o.title, now, a.red);
 		if (afile_write(a.o.html, h.data, h.len, &err) < 0) {
 			buf_release(&h);
 			goto fail;

@@ -13,13 +13,13 @@
 #include <string.h>
 
 #include "audit.h"
+#include "rec_run.h"
 #include "rx.h"
 #include "url.h"
 #include "xalloc.h"
 #include "banned.h"
 
 #define AUDIT_EPOCH_MS 1577836800000LL /* 2020-01-01T00:00:00Z */
-#define TL_MAX_MIN (1u << 20)          /* two years of minutes */
 
 static int32_t to_s(int64_t ms)
 {
@@ -96,6 +96,8 @@ void audit_init(struct audit *a, const struct audit_opts *o)
 	dim_init(&a->s.by_host, max);
 	dim_init(&a->s.by_route, max);
 	dim_init(&a->s.by_status, max);
+	dim_init(&a->s.by_reason, max);
+	timeline_init(&a->s.tl);
 }
 
 void audit_release(struct audit *a)
@@ -109,9 +111,16 @@ void audit_release(struct audit *a)
 	free(a->s.by_host.g);
 	free(a->s.by_route.g);
 	free(a->s.by_status.g);
-	free(a->tl_min_cap);
-	free(a->tl_min_att);
+	free(a->s.by_reason.g);
+	timeline_release(&a->s.tl);
 	memset(a, 0, sizeof(*a));
+}
+
+/* Keep the earliest time in *t. */
+static void first(int64_t *t, int64_t ms)
+{
+	if (!*t || ms < *t)
+		*t = ms;
 }
 
 static void span(struct audit *a, int64_t ms)
@@ -120,48 +129,6 @@ static void span(struct audit *a, int64_t ms)
 		a->s.first_ms = ms;
 	if (ms > a->s.last_ms)
 		a->s.last_ms = ms;
-}
-
-/* Count one capture (kind 0) or attempt (kind 1) in its minute. */
-static void tl_add(struct audit *a, int64_t ms, int kind)
-{
-	int64_t m = ms / 60000;
-	size_t i;
-
-	if (!a->tl_len) {
-		a->tl_base_min = m;
-		a->tl_len = 1;
-		a->tl_min_cap = xcalloc(1, sizeof(uint64_t));
-		a->tl_min_att = xcalloc(1, sizeof(uint64_t));
-	}
-	if (m < a->tl_base_min) {
-		/* shift right to make room for an earlier minute */
-		size_t shift = (size_t)(a->tl_base_min - m);
-
-		if (a->tl_len + shift > TL_MAX_MIN)
-			m = a->tl_base_min;
-		else {
-			a->tl_min_cap = xrealloc(a->tl_min_cap, (a->tl_len + shift) * sizeof(uint64_t));
-			a->tl_min_att = xrealloc(a->tl_min_att, (a->tl_len + shift) * sizeof(uint64_t));
-			memmove(a->tl_min_cap + shift, a->tl_min_cap, a->tl_len * sizeof(uint64_t));
-			memmove(a->tl_min_att + shift, a->tl_min_att, a->tl_len * sizeof(uint64_t));
-			memset(a->tl_min_cap, 0, shift * sizeof(uint64_t));
-			memset(a->tl_min_att, 0, shift * sizeof(uint64_t));
-			a->tl_len += shift;
-			a->tl_base_min = m;
-		}
-	}
-	i = (size_t)(m - a->tl_base_min);
-	if (i >= TL_MAX_MIN)
-		i = TL_MAX_MIN - 1;
-	if (i >= a->tl_len) {
-		a->tl_min_cap = xrealloc(a->tl_min_cap, (i + 1) * sizeof(uint64_t));
-		a->tl_min_att = xrealloc(a->tl_min_att, (i + 1) * sizeof(uint64_t));
-		memset(a->tl_min_cap + a->tl_len, 0, (i + 1 - a->tl_len) * sizeof(uint64_t));
-		memset(a->tl_min_att + a->tl_len, 0, (i + 1 - a->tl_len) * sizeof(uint64_t));
-		a->tl_len = i + 1;
-	}
-	(kind ? a->tl_min_att : a->tl_min_cap)[i]++;
 }
 
 /* Fold digits, UUIDs, ULIDs and hex ids out of a path. */
@@ -309,7 +276,140 @@ static void fold_request(struct audit *a, const struct spool_item *it)
 	a->n++;
 	idtab_add(&a->idx, a->recs, a->n - 1, a->n);
 	span(a, q.captured_ms);
-	tl_add(a, q.captured_ms, 0);
+	timeline_count(&a->s.tl, q.captured_ms, TL_CAPTURES, 1);
+	first(&a->s.at.first_failure, q.captured_ms);
+	if (q.captured_ms > a->s.at.last_failure)
+		a->s.at.last_failure = q.captured_ms;
+}
+
+static void resolved(struct audit *a, int64_t ms)
+{
+	timeline_count(&a->s.tl, ms, TL_RESOLVED, 1);
+	if (ms > a->s.at.last_resolved)
+		a->s.at.last_resolved = ms;
+}
+
+static void copy_str(char *dst, size_t cap, struct rec_str s)
+{
+	size_t n = s.n < cap - 1 ? s.n : cap - 1;
+
+	memcpy(dst, s.p, n);
+	dst[n] = '\0';
+}
+
+/* Remember an attempt: its dead event, if one follows, moves it from
+ * its count to TL_DEAD and takes its response as an example. */
+static void keep_attempt(struct audit *a, const struct rec_event *e,
+			 enum tl_count k)
+{
+	struct audit_example *x = &a->last;
+
+	memset(x, 0, sizeof(*x));
+	memcpy(x->id, e->ref, sizeof(x->id));
+	x->status = e->status;
+	copy_str(x->error, sizeof(x->error), e->error);
+	if (e->has_response) {
+		copy_str(x->status_line, sizeof(x->status_line), e->status_line);
+		x->body_len = e->resp_body.n < sizeof(x->body) ? e->resp_body.n :
+			      sizeof(x->body);
+		memcpy(x->body, e->resp_body.p, x->body_len);
+		x->truncated = e->resp_truncated || e->resp_body.n > x->body_len;
+	}
+	a->last_at = e->at_ms;
+	a->last_count = k;
+}
+
+/* A reason with its times folded out, so that records that died for
+ * the same reason at different times group together. */
+static void reason_key(const struct rec_str *r, struct buf *out)
+{
+	size_t i = 0;
+	int64_t ms;
+
+	while (i < r->n) {
+		if (r->n - i >= REC_TIME_LEN &&
+		    rec_time_parse(r->p + i, REC_TIME_LEN, &ms) == 0) {
+			buf_adds(out, "(time)");
+			i += REC_TIME_LEN;
+		} else {
+			buf_addc(out, r->p[i++]);
+		}
+	}
+}
+
+static void fold_dead(struct audit *a, struct audit_rec *r,
+		      const struct rec_event *e)
+{
+	int cached = a->last.id[0] && strcmp(a->last.id, e->ref) == 0;
+	uint16_t ri;
+
+	if (r->state == AUDIT_OK)
+		return;
+	if (r->state == AUDIT_PENDING)
+		resolved(a, e->at_ms);
+	r->state = AUDIT_DEAD;
+	if (cached) {
+		timeline_count(&a->s.tl, a->last_at, a->last_count, -1);
+		timeline_count(&a->s.tl, a->last_at, TL_DEAD, 1);
+	} else {
+		timeline_count(&a->s.tl, e->at_ms, TL_EXPIRED, 1);
+	}
+	buf_reset(&a->scratch);
+	reason_key(&e->reason, &a->scratch);
+	ri = dim_get(&a->s.by_reason, a->scratch.data ? a->scratch.data : "",
+		     a->scratch.len);
+	r->reason = ri;
+	if (ri < AUDIT_EXAMPLE_REASONS &&
+	    a->s.nex < sizeof(a->s.ex) / sizeof(a->s.ex[0])) {
+		size_t have = 0;
+
+		for (size_t i = 0; i < a->s.nex; i++)
+			have += a->s.ex[i].reason == ri;
+		if (have < AUDIT_EXAMPLES) {
+			struct audit_example *x = &a->s.ex[a->s.nex++];
+
+			if (cached)
+				*x = a->last;
+			else
+				memset(x, 0, sizeof(*x));
+			memcpy(x->id, e->ref, sizeof(x->id));
+			x->reason = ri;
+		}
+	}
+	a->last.id[0] = '\0';
+}
+
+static void fold_attempt(struct audit *a, struct audit_rec *r,
+			 const struct rec_event *e)
+{
+	enum tl_count k = TL_RETRY;
+
+	r->attempts++;
+	r->status = (uint16_t)e->status;
+	a->s.attempts++;
+	if (e->outcome.n == 2 && memcmp(e->outcome.p, "ok", 2) == 0) {
+		a->s.attempts_ok++;
+		if (r->state == AUDIT_PENDING)
+			resolved(a, e->at_ms);
+		r->state = AUDIT_OK;
+		k = TL_OK;
+	} else if (e->outcome.n == 5 && memcmp(e->outcome.p, "retry", 5) == 0) {
+		a->s.attempts_retry++;
+		if (r->state == AUDIT_PENDING)
+			r->due_s = to_s(e->next_due_ms);
+	} else {
+		a->s.attempts_permanent++;
+	}
+	if (k != TL_OK && !e->status)
+		k = TL_UNKNOWN;
+	if (e->status) {
+		hist_add(&a->s.latency, e->latency_ms);
+		timeline_latency(&a->s.tl, e->at_ms, e->latency_ms);
+	}
+	timeline_count(&a->s.tl, e->at_ms, k, 1);
+	keep_attempt(a, e, k);
+	span(a, e->at_ms);
+	first(&a->s.at.drain_start, e->at_ms);
 }
 
 static void fold_event(struct audit *a, const struct spool_item *it)
@@ -326,38 +426,39 @@ static void fold_event(struct audit *a, const struct spool_item *it)
 		return;
 	switch (e.kind) {
 	case REC_ATTEMPT:
-		r->attempts++;
-		r->status = (uint16_t)e.status;
-		a->s.attempts++;
-		if (e.outcome.n == 2 && memcmp(e.outcome.p, "ok", 2) == 0) {
-			a->s.attempts_ok++;
-			r->state = AUDIT_OK;
-		} else if (e.outcome.n == 5 && memcmp(e.outcome.p, "retry", 5) == 0) {
-			a->s.attempts_retry++;
-			if (r->state == AUDIT_PENDING)
-				r->due_s = to_s(e.next_due_ms);
-		} else {
-			a->s.attempts_permanent++;
-		}
-		if (e.status)
-			hist_add(&a->s.latency, e.latency_ms);
-		span(a, e.at_ms);
-		tl_add(a, e.at_ms, 1);
+		fold_attempt(a, r, &e);
 		break;
 	case REC_DEAD:
-		if (r->state != AUDIT_OK)
-			r->state = AUDIT_DEAD;
+		fold_dead(a, r, &e);
 		break;
 	case REC_REVIVE:
 		if (r->state == AUDIT_DEAD) {
 			r->state = AUDIT_PENDING;
 			r->due_s = 0;
+			timeline_count(&a->s.tl, e.at_ms, TL_REVIVED, 1);
 		}
 		a->s.revived++;
 		break;
 	default:
 		break;
 	}
+}
+
+/* A replay run's report: its rate and gate over time. */
+static void fold_run(struct audit *a, const struct spool_item *it)
+{
+	struct rec_run r;
+	struct rd_err err;
+
+	if (rec_run_parse(it->line, it->len, &r, &err) < 0) {
+		a->s.bad_lines++;
+		return;
+	}
+	a->s.run_lines++;
+	timeline_run(&a->s.tl, r.at_ms, r.rate_limit, r.gate == REC_GATE_CLOSED,
+		     r.ended);
+	if (r.gate == REC_GATE_OPEN)
+		first(&a->s.at.gate_open, r.at_ms);
 }
 
 void audit_fold(struct audit *a, const struct spool_item *it)
@@ -368,6 +469,8 @@ void audit_fold(struct audit *a, const struct spool_item *it)
 		fold_request(a, it);
 	else if (k != REC_UNKNOWN)
 		fold_event(a, it);
+	else if (rec_run_peek(it->line, it->len))
+		fold_run(a, it);
 }
 
 static void count(struct audit_group *g, const struct audit_rec *r)
@@ -416,15 +519,20 @@ void audit_finish(struct audit *a)
 		si = dim_get(&s->by_status, st, strlen(st));
 		count(&s->by_status.g[si], r);
 	}
-	/* bin the minutes into the timeline */
-	if (a->tl_len) {
-		for (size_t i = 0; i < a->tl_len; i++) {
-			size_t b = a->tl_len > 1 ? i * AUDIT_TIMELINE / a->tl_len : 0;
+	/* dead letters: records still dead, and examples of them */
+	for (size_t i = 0; i < a->n; i++)
+		if (a->recs[i].state == AUDIT_DEAD)
+			count(&s->by_reason.g[a->recs[i].reason], &a->recs[i]);
+	for (size_t i = 0, k = 0; i < s->nex; i++) {
+		struct audit_rec *r = find(a, s->ex[i].id);
 
-			s->tl_captures[b] += a->tl_min_cap[i];
-			s->tl_attempts[b] += a->tl_min_att[i];
-		}
+		if (r && r->state == AUDIT_DEAD)
+			s->ex[k++] = s->ex[i];
+		if (i + 1 == s->nex)
+			s->nex = k;
 	}
+	if (!s->pending && s->at.last_resolved)
+		s->at.drained = s->at.last_resolved;
 }
 
 int audit_state_of(struct audit *a, const char *id, uint32_t *attempts)

@@ -23,6 +23,7 @@
 #include "replay_status.h"
 #include "sel.h"
 #include "spool.h"
+#include "timeline.h"
 
 enum audit_state { AUDIT_PENDING = 0, AUDIT_OK, AUDIT_DEAD };
 
@@ -39,7 +40,30 @@ struct audit_dim {
 	int has_other;
 };
 
-#define AUDIT_TIMELINE 48
+#define AUDIT_EXAMPLES 3         /* response examples per dead reason */
+#define AUDIT_EXAMPLE_REASONS 8  /* for this many reasons */
+#define AUDIT_SNIPPET 240        /* bytes of a response body shown */
+
+/* A dead record and what its last attempt got back. */
+struct audit_example {
+	char id[REC_ID_LEN + 1];
+	uint16_t reason;           /* index in by_reason */
+	int status;                /* 0: no response */
+	char status_line[80];      /* "HTTP/1.1 503 Service Unavailable" */
+	char error[120];           /* the transport error, when no response */
+	char body[AUDIT_SNIPPET];  /* the first bytes of the body, raw */
+	size_t body_len;
+	int truncated;             /* the body was longer */
+};
+
+/* When things happened; 0 when they did not. */
+struct audit_times {
+	int64_t first_failure, last_failure;   /* captures */
+	int64_t gate_open;         /* a replay's gate first said open */
+	int64_t drain_start;       /* the first replay attempt */
+	int64_t last_resolved;     /* the last record to leave the backlog */
+	int64_t drained;           /* last_resolved, when nothing is pending */
+};
 
 struct audit_summary {
 	uint64_t requests, pending, due, backing_off, ok, dead;
@@ -51,8 +75,12 @@ struct audit_summary {
 	struct hist latency;        /* of attempts that got a response */
 	struct audit_dim by_failure, by_host, by_route, by_status;
 	uint64_t by_attempts[7];    /* 0..5 attempts, then 6 or more */
-	/* captures and attempts per bucket of the span */
-	uint64_t tl_captures[AUDIT_TIMELINE], tl_attempts[AUDIT_TIMELINE];
+	struct timeline tl;         /* the same over time */
+	struct audit_times at;
+	struct audit_dim by_reason; /* dead records, by why (times folded) */
+	struct audit_example ex[AUDIT_EXAMPLES * AUDIT_EXAMPLE_REASONS];
+	size_t nex;
+	uint64_t run_lines;         /* replay runs' reports in the log */
 	uint64_t bad_lines;         /* lines that claim a kind and do not parse */
 	/* Facts from beside the log, set by the caller: */
 	struct replay_status replay;/* the last replay's status file */
@@ -80,8 +108,9 @@ struct audit_rec {             /* 40 bytes per request */
 	int32_t due_s;
 	uint32_t attempts;
 	uint16_t route, host, ftype, status;
+	uint16_t reason;           /* by_reason, when dead */
 	uint8_t state;
-	uint8_t pad[3];
+	uint8_t pad;
 };
 
 struct audit {
@@ -92,11 +121,10 @@ struct audit {
 	struct audit_summary s;
 	struct rec_parser rp;
 	struct buf scratch;
-	/* timeline: samples kept coarse (one per minute) until the span is
-	 * known, then binned */
-	uint64_t *tl_min_cap, *tl_min_att;
-	int64_t tl_base_min;
-	size_t tl_len;
+	/* the last attempt, for the dead event that follows it */
+	struct audit_example last;
+	int64_t last_at;
+	enum tl_count last_count;
 };
 
 void audit_init(struct audit *a, const struct audit_opts *o);
@@ -105,7 +133,7 @@ void audit_release(struct audit *a);
 /* Fold one spool line.  Never fails: a bad line is counted. */
 void audit_fold(struct audit *a, const struct spool_item *it);
 
-/* Finish: states, groups and timeline.  Call once after the last fold. */
+/* Finish: states, groups and key times.  Call once after the last fold. */
 void audit_finish(struct audit *a);
 
 /* The state of a request by id, or -1 when it is not selected. */

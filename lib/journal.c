@@ -50,15 +50,28 @@ void journal_release(struct journal *j)
 	buf_release(&j->resp);
 }
 
+/* A new line, with the id id: the batch's first names it. */
+static void begin(struct journal *j, const char *id)
+{
+	if (j->n == 0) {
+		memcpy(j->first, id, sizeof(j->first));
+		j->since_ns = clk_mono_ns();
+	}
+	j->n++;
+}
+
 void journal_add(struct journal *j, struct rec_event *e, int64_t now_ms)
 {
 	rec_id_next(&j->ids, now_ms, e->id);
-	if (j->n == 0) {
-		memcpy(j->first, e->id, sizeof(j->first));
-		j->since_ns = clk_mono_ns();
-	}
+	begin(j, e->id);
 	rec_event_to_json(&j->ev, e);
-	j->n++;
+}
+
+void journal_run(struct journal *j, struct rec_run *r)
+{
+	rec_id_next(&j->ids, r->at_ms, r->id);
+	begin(j, r->id);
+	rec_run_to_json(&j->ev, r);
 }
 
 int journal_due(const struct journal *j, uint32_t max_events, int64_t now_ns)

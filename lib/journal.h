@@ -28,6 +28,7 @@
 #include "http.h"
 #include "rd.h"
 #include "rec.h"
+#include "rec_run.h"
 #include "spool.h"
 
 #define JOURNAL_HDRS_MAX 16
@@ -75,6 +76,9 @@ int journal_flush(struct journal *j, struct rd_err *err);
  */
 void journal_response(struct journal *j, struct rec_event *e,
 		      const struct http_res *res);
+
+/* Add a run line (rec_run.h), its id given here, for the time r->at_ms. */
+void journal_run(struct journal *j, struct rec_run *r);
 
 /* Add a dead event for request ref. */
 void journal_dead(struct journal *j, const char *ref, int64_t now_ms,

@@ -230,7 +230,9 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 		replay_fill_stats(r);
 		o->on_progress(o->ctx, r->st);
 	}
-	if (r->claimed && now - r->last_status_ns >= STATUS_EVERY_NS) {
+	/* every second, and at once when the gate opens or closes */
+	if (r->claimed && (now - r->last_status_ns >= STATUS_EVERY_NS ||
+			   replay_gate_word(r) != r->last_run_gate)) {
 		replay_fill_stats(r);
 		replay_put_status(r, REPLAY_STATUS_RUNNING, NULL);
 	}

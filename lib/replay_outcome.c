@@ -59,6 +59,51 @@ void replay_fill_stats(struct replay_run *r)
 	st->eta_s = st->achieved > 0 ? (int64_t)((double)st->remaining / st->achieved) : -1;
 }
 
+/* A run line in the spool, from which a postmortem draws the drain:
+ * with each status picture (every second) while anything moved, when
+ * the gate opens or closes, at least every RUN_IDLE_NS while idle, and
+ * at the end. */
+#define RUN_IDLE_NS 60000000000LL
+
+int replay_gate_word(const struct replay_run *r)
+{
+	return !r->gate.cmd ? REC_GATE_NONE :
+	       r->gate.state == GATE_OPEN ? REC_GATE_OPEN : REC_GATE_CLOSED;
+}
+
+static void run_line(struct replay_run *r, const struct replay_status *s)
+{
+	struct rec_run l;
+	int64_t now = clk_mono_ns();
+	int gate = replay_gate_word(r);
+	int ended = s->state != REPLAY_STATUS_RUNNING;
+
+	if (!ended && r->last_run_line_ns && gate == r->last_run_gate &&
+	    s->sent == r->last_run_sent && s->pending == r->last_run_pending &&
+	    now - r->last_run_line_ns < RUN_IDLE_NS)
+		return;
+	memset(&l, 0, sizeof(l));
+	l.at_ms = s->updated_ms;
+	l.pid = s->pid;
+	l.rate = s->rate;
+	l.rate_limit = s->rate_limit;
+	l.gate = (enum rec_gate)gate;
+	l.pending = s->pending;
+	l.sent = s->sent;
+	l.ok = s->ok;
+	l.retry = s->retry;
+	l.dead = s->dead;
+	l.ended = ended;
+	journal_run(&r->jr, &l);
+	r->last_run_line_ns = now;
+	r->last_run_gate = gate;
+	r->last_run_sent = s->sent;
+	r->last_run_pending = s->pending;
+	/* the last line comes after the run's last flush: append it too */
+	if (ended)
+		journal_flush(&r->jr, NULL);
+}
+
 /* The status file: a picture of the run for other tools.  A failure to
  * write it costs only the picture, so it is told once and not fatal. */
 void replay_put_status(struct replay_run *r, enum replay_status_state state,
@@ -89,6 +134,7 @@ void replay_put_status(struct replay_run *r, enum replay_status_state state,
 	if (r->gate.state == GATE_CLOSED || r->gate.state == GATE_BROKEN)
 		snprintf(s.gate_why, sizeof(s.gate_why), "%s", st->gate_why);
 	snprintf(s.error, sizeof(s.error), "%s", error ? error : "");
+	run_line(r, &s);
 	if (replay_status_write(r->sp, &s, &lerr) < 0 && !r->status_warned) {
 		r->status_warned = 1;
 		replay_notice(r, "cannot write the status file: %s", lerr.msg);

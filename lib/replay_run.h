@@ -51,6 +51,9 @@ struct replay_run {
 	uint64_t nselected, rng;
 	int64_t last_progress_ns, last_ckpt_ns, gate_closed_since_ns;
 	int64_t last_status_ns;
+	int64_t last_run_line_ns;  /* the last run line in the spool */
+	int last_run_gate;         /* the gate it said (enum rec_gate) */
+	uint64_t last_run_sent, last_run_pending;  /* and its counts */
 	int64_t win_start_ns;
 	uint64_t win_sent;
 	int claimed;             /* the spool is ours: the status file too */
@@ -69,7 +72,10 @@ uint64_t replay_remaining(const struct replay_run *r);
 /* replay_outcome.c */
 /* Bring r->st up to date (rates, gate, what remains). */
 void replay_fill_stats(struct replay_run *r);
-/* Write the status file from r->st (the claim holder only). */
+/* The gate as a run line says it (enum rec_gate). */
+int replay_gate_word(const struct replay_run *r);
+/* Write the status file from r->st (the claim holder only), and a run
+ * line in the spool when something moved (rec_run.h). */
 void replay_put_status(struct replay_run *r, enum replay_status_state state,
 		       const char *error);
 /* 1 when a record captured at captured_ms is past --max-age. */

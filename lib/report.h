@@ -1,10 +1,11 @@
 /*
  * report.h - rendering the audit summary: text (report_text.c), JSON
  * (report_json.c), Prometheus (report_prom.c), and a self-contained HTML
- * page for a postmortem (report.c): inline CSS and SVG charts (timeline
- * of captures against replays, outcomes, latency, amplification by
- * route), no scripts, no fonts or images fetched from anywhere, readable
- * on screen and printed.
+ * page for a postmortem (report.c, its charts in report_chart.c): key
+ * times, captures, replay outcomes, the rate, latency and the backlog
+ * over one time axis, dead letters with the responses behind them, and
+ * amplification by host and route; inline CSS and SVG, no scripts, no
+ * fonts or images fetched from anywhere, readable on screen and printed.
  * Group names go through the redactor when one is given.
  */
 #ifndef REPORT_H
@@ -16,9 +17,10 @@
 #include "buf.h"
 #include "redact.h"
 
-/* The HTML report, appended to out. */
+/* The HTML report, appended to out; title (NULL: "redrive audit")
+ * heads it. */
 void report_html(struct buf *out, struct audit_summary *s, const char *spool,
-		 int64_t now_ms, struct redact *red);
+		 const char *title, int64_t now_ms, struct redact *red);
 
 /* The summary as a table for people; tty adds bars and sparklines. */
 void report_text(struct buf *b, struct audit_summary *s, const char *dir,
@@ -33,6 +35,8 @@ void report_json(struct buf *b, struct audit_summary *s, const char *dir,
  */
 void report_prom(struct buf *b, struct audit_summary *s, int64_t now,
 		 struct redact *red, const char *labels);
+/* A duration for people: "2.3s", "14s", "3m 20s", "2h 5m", "1d 4h". */
+const char *report_duration(int64_t ms, char *buf, size_t n);
 /* The groups of d, most requests first, then by name. */
 void report_sort_dim(struct audit_dim *d);
 /* A group's name through the redactor (when red is not NULL). */

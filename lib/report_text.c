@@ -41,18 +41,24 @@ double report_metric(const struct audit_summary *s, const char *name, int64_t no
 	return NAN;
 }
 
-static void fmt_age(int64_t ms, char *buf, size_t n)
+const char *report_duration(int64_t ms, char *buf, size_t n)
 {
 	int64_t s = ms / 1000;
+	char d[NUM_LEN];
 
+	if (ms < 0)
+		ms = 0, s = 0;
 	if (s >= 86400)
 		snprintf(buf, n, "%lldd %lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
 	else if (s >= 3600)
 		snprintf(buf, n, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
 	else if (s >= 60)
 		snprintf(buf, n, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+	else if (ms < 10000)
+		snprintf(buf, n, "%ss", num_fixed((double)ms / 1000, 1, d, sizeof(d)));
 	else
 		snprintf(buf, n, "%llds", (long long)s);
+	return buf;
 }
 
 static void bar(struct buf *b, uint64_t v, uint64_t max, int width, int tty)
@@ -70,17 +76,82 @@ static void bar(struct buf *b, uint64_t v, uint64_t max, int width, int tty)
 	buf_adds(b, blocks[eighths % 8]);
 }
 
-static void spark(struct buf *b, const uint64_t *v, size_t n)
+static uint64_t col_sum(const struct tl_col *c, unsigned mask)
+{
+	uint64_t x = 0;
+
+	if (!mask)
+		return c->backlog;
+	for (int k = 0; k < TL_NCOUNT; k++)
+		if (mask & (1u << k))
+			x += c->c[k];
+	return x;
+}
+
+/* One character per column, the height of its value against the
+ * largest; nothing for zero.  mask: the counts summed (1 << TL_OK...);
+ * 0 for the backlog. */
+static void spark(struct buf *b, const struct tl_view *v, unsigned mask)
 {
 	static const char *const s[] = { "\u2581", "\u2582", "\u2583", "\u2584",
 					 "\u2585", "\u2586", "\u2587", "\u2588" };
 	uint64_t max = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (v[i] > max)
-			max = v[i];
-	for (size_t i = 0; i < n; i++)
-		buf_adds(b, v[i] == 0 ? " " : s[max ? (v[i] * 7 + max - 1) / max : 0]);
+	for (size_t i = 0; i < v->n; i++) {
+		uint64_t x = col_sum(&v->col[i], mask);
+
+		if (x > max)
+			max = x;
+	}
+	buf_adds(b, "|");
+	for (size_t i = 0; i < v->n; i++) {
+		uint64_t x = col_sum(&v->col[i], mask);
+
+		buf_adds(b, x == 0 ? " " : s[(x * 7 + max - 1) / max]);
+	}
+	buf_addf(b, "| max %llu%s\n", (unsigned long long)max,
+		 mask ? " per column" : "");
+}
+
+/* The key times, and on a terminal the story as sparklines. */
+static void story(struct buf *b, const struct audit_summary *s, int tty)
+{
+	const struct audit_times *k = &s->at;
+	char t[REC_TIME_LEN + 1], d[64];
+	struct tl_view v;
+
+	if (!k->first_failure)
+		return;
+	rec_time_fmt(k->first_failure, t);
+	buf_addf(b, "\nfirst failure %s", t);
+	rec_time_fmt(k->last_failure, t);
+	buf_addf(b, ", last %s\n", t);
+	if (k->drain_start) {
+		rec_time_fmt(k->drain_start, t);
+		buf_addf(b, "drain started %s", t);
+		if (k->drained)
+			buf_addf(b, ", drained in %s\n",
+				 report_duration(k->drained - k->drain_start, d, sizeof(d)));
+		else
+			buf_addf(b, ", not drained (%llu pending)\n",
+				 (unsigned long long)s->pending);
+	}
+	if (!tty)
+		return;
+	timeline_view(&s->tl, 60, &v);
+	buf_addf(b, "timeline, %zu columns of %s:\n", v.n,
+		 report_duration(v.col_ms, d, sizeof(d)));
+	buf_adds(b, "  captured  ");
+	spark(b, &v, 1u << TL_CAPTURES);
+	buf_adds(b, "  delivered ");
+	spark(b, &v, 1u << TL_OK);
+	buf_adds(b, "  retried   ");
+	spark(b, &v, 1u << TL_RETRY | 1u << TL_UNKNOWN);
+	buf_adds(b, "  dead      ");
+	spark(b, &v, 1u << TL_DEAD | 1u << TL_EXPIRED);
+	buf_adds(b, "  pending   ");
+	spark(b, &v, 0);
+	timeline_view_release(&v);
 }
 
 static int cmp_group(const void *x, const void *y)
@@ -150,7 +221,7 @@ static void replay_line(struct buf *b, const struct audit_summary *s,
 		return;
 	if (r->state == REPLAY_STATUS_RUNNING && r->alive) {
 		rec_time_fmt(r->since_ms, t);
-		fmt_age(now - r->since_ms, age, sizeof(age));
+		report_duration(now - r->since_ms, age, sizeof(age));
 		buf_addf(b, "replay running since %s (%s, pid %ld): sent %llu, ok %llu, dead %llu, pending %llu, %s/s",
 			 t, age, r->pid, (unsigned long long)r->sent,
 			 (unsigned long long)r->ok, (unsigned long long)r->dead,
@@ -181,7 +252,7 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 		 (unsigned long long)s->backing_off, (unsigned long long)s->ok,
 		 (unsigned long long)s->dead);
 	if (s->oldest_pending_ms) {
-		fmt_age(now - s->oldest_pending_ms, age, sizeof(age));
+		report_duration(now - s->oldest_pending_ms, age, sizeof(age));
 		rec_time_fmt(s->oldest_pending_ms, t);
 		buf_addf(b, "  oldest pending: %s (captured %s)\n", age, t);
 	}
@@ -214,26 +285,7 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 		buf_addf(b, "  %s%d: %llu", i == 6 ? ">=" : "", i,
 			 (unsigned long long)s->by_attempts[i]);
 	buf_addc(b, '\n');
-	if (s->first_ms && tty) {
-		char t2[REC_TIME_LEN + 1];
-
-		rec_time_fmt(s->first_ms, t);
-		rec_time_fmt(s->last_ms, t2);
-		buf_addf(b, "\ntimeline %s .. %s\n  captures |", t, t2);
-		spark(b, s->tl_captures, AUDIT_TIMELINE);
-		buf_adds(b, "|\n  replays  |");
-		spark(b, s->tl_attempts, AUDIT_TIMELINE);
-		buf_adds(b, "|\n");
-	} else if (s->first_ms) {
-		rec_time_fmt(s->first_ms, t);
-		buf_addf(b, "\ntimeline from %s, %d buckets: captures", t, AUDIT_TIMELINE);
-		for (int i = 0; i < AUDIT_TIMELINE; i++)
-			buf_addf(b, " %llu", (unsigned long long)s->tl_captures[i]);
-		buf_adds(b, "; replays");
-		for (int i = 0; i < AUDIT_TIMELINE; i++)
-			buf_addf(b, " %llu", (unsigned long long)s->tl_attempts[i]);
-		buf_addc(b, '\n');
-	}
+	story(b, s, tty);
 	if (s->bad_lines)
 		buf_addf(b, "\n%llu lines could not be parsed (see --verify)\n",
 			 (unsigned long long)s->bad_lines);

@@ -38,6 +38,16 @@ history() {
 	jq -e '.by_attempts == [3,2,10,0,0,0,0]' <<< "$j"
 	jq -e '[.by_status[] | {(.name): .requests}] | add == {"200":10,"400":2,"not replayed":3}' <<< "$j"
 	jq -e '(.timeline.captures | add) == 15 and (.timeline.replays | add) == 22' <<< "$j"
+	# the replays by outcome: each attempt once, the two 400s as dead
+	jq -e '(.timeline.ok | add) == 10 and (.timeline.retry | add) == 10 and (.timeline.dead | add) == 2 and (.timeline.unknown | add) == 0' <<< "$j"
+	jq -e '.timeline.pending | last == 3' <<< "$j"
+	jq -e '.timeline.column_s > 0 and (.timeline.captures | length) <= 120' <<< "$j"
+	# key times: the first failure before the drain, drained is null
+	# while 3 are pending
+	jq -e '.times.first_failure <= .times.last_failure and .times.first_failure < .times.drain_start and .times.drained == null and .times.drain_s == null' <<< "$j"
+	# dead letters: the reason, and what the service answered
+	jq -e '[.dead_letters[] | {(.reason): .requests}] | add == {"permanent failure: HTTP 400": 2}' <<< "$j"
+	jq -e '.dead_letters[0].examples | length == 2 and all(.status == 400 and (.status_line | startswith("HTTP/1.1 400")))' <<< "$j"
 	jq -e '.oldest_pending.age_s >= 0' <<< "$j"
 	# the human table says the same
 	run rd-audit
@@ -212,13 +222,16 @@ flip() {
 @test "the HTML report is self-contained and renders in headless Chromium without errors" {
 	command -v chromium > /dev/null || skip "chromium is not installed"
 	history
-	run rd-audit --html "$T/report.html"
+	run rd-audit --html "$T/report.html" --title 'INC-4242 <payments> & "orders"'
 	assert_success
 	assert_output --partial "report written to $T/report.html"
-	# no network fetches: no src=, href= or url( pointing anywhere
-	run grep -E -o '(src|href)="[^"#]+|url\(' "$T/report.html"
+	# no network fetches: no src=, href= or url( pointing anywhere, and
+	# no script is needed to read it
+	run grep -E -o '(src|href)="[^"#]+|url\(|<script' "$T/report.html"
 	assert_failure
-	grep -q '<svg' "$T/report.html"
+	# the title, escaped, heads the page
+	grep -qF '<title>INC-4242 &lt;payments&gt; &amp; &quot;orders&quot;</title>' "$T/report.html"
+	grep -qF '<h1>INC-4242 &lt;payments&gt; &amp; &quot;orders&quot;</h1>' "$T/report.html"
 	render() {
 		timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
 			--enable-logging=stderr --v=0 --user-data-dir="$T/chrome" \
@@ -230,12 +243,83 @@ flip() {
 	assert_output --partial ":CONSOLE:"
 	run render "$T/report.html"
 	assert_success
-	assert_output --partial "redrive audit"
-	assert_output --partial "Amplification by route"
 	refute_output --partial ":CONSOLE:"
+	# every chart and table of the story is there
+	for id in key-times chart-captures chart-sends chart-latency chart-backlog \
+		chart-outcomes dead-letters chart-amp-host chart-amp-route by-host by-route; do
+		assert_output --partial "id=\"$id\""
+	done
+	assert_output --partial "permanent failure: HTTP 400"
+	# a screenshot, as a reader sees it: far more drawn than on an empty page
+	shot() {
+		timeout 60 chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
+			--user-data-dir="$T/chrome" --window-size=1100,3000 \
+			--screenshot="$2" "file://$1" > /dev/null 2>&1
+	}
+	echo '<html><body></body></html>' > "$T/empty.html"
+	shot "$T/empty.html" "$T/empty.png"
+	shot "$T/report.html" "$T/report.png"
+	[ "$(head -c 8 "$T/report.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+	[ "$(stat -c %s "$T/report.png")" -gt $((10 * $(stat -c %s "$T/empty.png"))) ]
+	# and printed to PDF
 	run timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
 		--user-data-dir="$T/chrome" --print-to-pdf="$T/report.pdf" "file://$T/report.html"
 	[ -s "$T/report.pdf" ]
+	# --title is for the report only
+	run rd-audit --title x
+	assert_failure 2
+	assert_output --partial "--title goes with --html"
+}
+
+@test "the report draws a drain from the replay's own run lines: the gate, the rate" {
+	ds_start
+	seq 300 | awk -v p="$PORT" '{ printf "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:%s/orders/%d\",\"failure\":{\"type\":\"timeout\"}}\n", p, $1 }' |
+		rd-capture -q > /dev/null
+	# a dry run writes nothing to the spool
+	rd-replay -q --dry-run > /dev/null
+	run sh -c "zcat '$SPOOL'/*.ndjson.gz | grep -c '\"kind\":\"run\"'"
+	assert_output 0
+	# the gate opens after about a second; then 300 at 200/s
+	( sleep 1.2; touch "$T/open" ) &
+	opener=$!
+	rd-replay -q --rate 200/s --gate "test -f '$T/open'" --gate-every 100ms
+	wait "$opener"
+	zcat "$SPOOL"/*.ndjson.gz | jq -c 'select(.kind == "run")' > "$T/runs"
+	# a line each second while it moved, at once on the gate's change,
+	# and a last one that says the run ended
+	[ "$(wc -l < "$T/runs")" -ge 3 ]
+	jq -se 'any(.[]; .gate == "closed") and any(.[]; .gate == "open") and (last | .state == "ended" and .pending == 0 and .ok == 300) and all(.[]; .rate_limit == 200)' "$T/runs"
+	run rd-audit --json
+	assert_success
+	j=$output
+	jq -e '.times.gate_open != null and .times.gate_open <= .times.drain_start' <<< "$j"
+	jq -e '.times.drained != null and .times.drain_s > 0' <<< "$j"
+	jq -e 'any(.timeline.gate_closed[]; . == 1) and any(.timeline.rate_limit[]; . == 200)' <<< "$j"
+	jq -e '(.timeline.ok | add) == 300 and (.timeline.pending | last) == 0 and (.timeline.pending | max) == 300' <<< "$j"
+	# on a terminal, the same story as sparklines
+	run script -qec "rd-audit" /dev/null < /dev/null
+	assert_success
+	assert_output --partial "drained in"
+	assert_output --regexp "captured +\|[^|]*[▁▂▃▄▅▆▇█][^|]*\| max [0-9]+ per column"
+	assert_output --regexp "pending +\|[^|]*█[^|]*\| max 300"
+	# not on a pipe
+	run rd-audit
+	refute_output --partial "▁"
+	assert_output --partial "drained in"
+}
+
+@test "the HTML report stays small however many hosts, routes and failure types" {
+	# 20000 requests, each with its own host, route and failure type:
+	# groups are capped and the timeline has fixed columns, so the page
+	# is as large as it will ever be
+	seq 20000 | awk '{ printf "{\"method\":\"POST\",\"url\":\"http://h%d.example/a%d/b\",\"failure\":{\"type\":\"t%d\"}}\n", $1, $1, $1 }' |
+		rd-capture -q > /dev/null
+	run rd-audit -q --html "$T/r.html"
+	assert_success
+	size=$(stat -c %s "$T/r.html")
+	echo "report: $size bytes"
+	[ "$size" -lt 300000 ]
+	grep -q '(other)' "$T/r.html"
 }
 
 @test "--json and --prom numbers are the shortest decimal that reads back" {
@@ -320,7 +404,7 @@ flip() {
 	BG=$!
 	sleep 1.5
 	run rd-audit
-	assert_output --regexp "replay running since [0-9T:.-]+Z \([0-9]+s, pid $BG\): sent [0-9]+, ok [0-9]+, dead 0, pending [0-9]+, [0-9.]+/s"
+	assert_output --regexp "replay running since [0-9T:.-]+Z \([0-9.]+s, pid $BG\): sent [0-9]+, ok [0-9]+, dead 0, pending [0-9]+, [0-9.]+/s"
 	run rd-audit --json
 	jq -e --argjson pid "$BG" '.replay_run.pid == $pid and .replay_run.alive == true and .replay_run.state == "running"' <<< "$output"
 	kill "$BG"
