@@ -1,7 +1,8 @@
 /*
  * rec.c - record schema v1: validation, parsing and the canonical JSON
- * lines of requests and events.  Ids and timestamps are in rec_id.c.  See
- * rec.h and redrive-spool(5).
+ * line of requests, and the line writer every kind shares (rec_line.h).
+ * Events are rec_event.c, run lines rec_run.c, ids and timestamps
+ * rec_id.c.  See rec.h and redrive-spool(5).
  *
  * Deliberately not here: reading or writing files (spool), batching
  * (capture), and any notion of pending state (replay folds events).
@@ -15,6 +16,7 @@
 #include <strings.h>
 
 #include "b64.h"
+#include "rec_line.h"
 #include "num.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -233,8 +235,8 @@ int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 
 /* --- JSON input --- */
 
-static int want_string(const struct json_val *v, const char *field,
-		       struct rec_str *out, struct rd_err *err)
+int rec_line_want_string(const struct json_val *v, const char *field,
+			 struct rec_str *out, struct rd_err *err)
 {
 	if (v->type != JSON_STRING)
 		return rd_err_set(err, RD_E_INVAL,
@@ -252,8 +254,8 @@ static void grow_hdrs(struct rec_parser *p, size_t n)
 	}
 }
 
-static int parse_headers(struct rec_parser *p, const struct json_val *v,
-			 struct rec_req *r, struct rd_err *err)
+int rec_line_headers(struct rec_parser *p, const struct json_val *v,
+		     struct rec_req *r, struct rd_err *err)
 {
 	const struct json_val *c;
 	size_t i = 0;
@@ -340,7 +342,7 @@ static int parse_failure(const struct json_val *v, struct rec_req *r,
 				  "field 'failure': must be an object");
 	for (c = v->child; c; c = c->next) {
 		if (strcmp(c->key, "type") == 0) {
-			if (want_string(c, "failure.type", &r->fail_type, err))
+			if (rec_line_want_string(c, "failure.type", &r->fail_type, err))
 				return RD_E_INVAL;
 		} else if (strcmp(c->key, "status") == 0) {
 			if (json_int(c, 0, 999, &st))
@@ -348,7 +350,7 @@ static int parse_failure(const struct json_val *v, struct rec_req *r,
 						  "field 'failure.status': must be an integer 0 to 999");
 			r->fail_status = (int)st;
 		} else if (strcmp(c->key, "message") == 0) {
-			if (want_string(c, "failure.message", &r->fail_msg, err))
+			if (rec_line_want_string(c, "failure.message", &r->fail_msg, err))
 				return RD_E_INVAL;
 		} else if (!stored) {
 			return rd_err_set(err, RD_E_INVAL,
@@ -365,9 +367,8 @@ static int parse_failure(const struct json_val *v, struct rec_req *r,
  * more values is refused before its tree is built whole, so 1.5 million
  * headers in 15 MB of input cost no more memory than 200 (see rec.h).
  */
-static const struct json_val *parse_doc(struct rec_parser *p,
-					const char *text, size_t n,
-					struct rd_err *err)
+const struct json_val *rec_line_doc(struct rec_parser *p, const char *text,
+				    size_t n, struct rd_err *err)
 {
 	struct json_cap cap = { REC_MAX_VALUES, NULL };
 	const struct json_val *root;
@@ -400,7 +401,7 @@ int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 	long long iv;
 
 	memset(r, 0, sizeof(*r));
-	if (!(root = parse_doc(p, text, n, err)))
+	if (!(root = rec_line_doc(p, text, n, err)))
 		return RD_E_INVAL;
 	if (root->type != JSON_OBJECT)
 		return rd_err_set(err, RD_E_INVAL, "a record must be a JSON object");
@@ -409,21 +410,21 @@ int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 		const char *k = c->key;
 
 		if (strcmp(k, "method") == 0) {
-			if (want_string(c, "method", &r->method, err))
+			if (rec_line_want_string(c, "method", &r->method, err))
 				return RD_E_INVAL;
 			have_method = 1;
 		} else if (strcmp(k, "url") == 0) {
-			if (want_string(c, "url", &r->url, err))
+			if (rec_line_want_string(c, "url", &r->url, err))
 				return RD_E_INVAL;
 			have_url = 1;
 		} else if (strcmp(k, "headers") == 0) {
-			if (parse_headers(p, c, r, err))
+			if (rec_line_headers(p, c, r, err))
 				return RD_E_INVAL;
 		} else if (strcmp(k, "body") == 0) {
 			if (have_body++)
 				return rd_err_set(err, RD_E_INVAL,
 						  "fields 'body' and 'body_b64' exclude each other");
-			if (want_string(c, "body", &r->body, err))
+			if (rec_line_want_string(c, "body", &r->body, err))
 				return RD_E_INVAL;
 		} else if (strcmp(k, "body_b64") == 0) {
 			struct rd_err berr;
@@ -448,7 +449,7 @@ int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 						  "field 'attempts': must be an integer 0 to 1000000");
 			r->attempts = iv;
 		} else if (strcmp(k, "idempotency_key") == 0) {
-			if (want_string(c, "idempotency_key", &r->idem_key, err))
+			if (rec_line_want_string(c, "idempotency_key", &r->idem_key, err))
 				return RD_E_INVAL;
 		} else if (strcmp(k, "tags") == 0) {
 			if (parse_tags(p, c, r, err))
@@ -501,7 +502,7 @@ int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 
 /* --- canonical output --- */
 
-static void add_key(struct buf *b, const char *k)
+void rec_line_key(struct buf *b, const char *k)
 {
 	buf_addc(b, ',');
 	buf_addc(b, '"');
@@ -509,26 +510,26 @@ static void add_key(struct buf *b, const char *k)
 	buf_adds(b, "\":");
 }
 
-static void add_time(struct buf *b, const char *k, int64_t ms)
+void rec_line_time(struct buf *b, const char *k, int64_t ms)
 {
 	char t[REC_TIME_LEN + 1];
 
 	rec_time_fmt(ms, t);
-	add_key(b, k);
+	rec_line_key(b, k);
 	buf_addc(b, '"');
 	buf_add(b, t, REC_TIME_LEN);
 	buf_addc(b, '"');
 }
 
-static void add_str(struct buf *b, const char *k, struct rec_str s)
+void rec_line_str(struct buf *b, const char *k, struct rec_str s)
 {
-	add_key(b, k);
+	rec_line_key(b, k);
 	json_add_str(b, s.p, s.n);
 }
 
-static void add_head(struct buf *b, const char *kind, const char *id)
+void rec_line_head(struct buf *b, const char *kind, const char *id)
 {
-	buf_adds(b, "{\"v\":1,\"kind\":\"");
+	buf_adds(b, REC_LINE_PREFIX);
 	buf_adds(b, kind);
 	buf_adds(b, "\",\"id\":\"");
 	buf_add(b, id, REC_ID_LEN);
@@ -537,12 +538,12 @@ static void add_head(struct buf *b, const char *kind, const char *id)
 
 /* Text when the bytes are UTF-8, so `jq .body` reads it; base64
  * otherwise.  Either way the bytes replayed are the bytes captured. */
-static void add_body(struct buf *b, struct rec_str body)
+void rec_line_body(struct buf *b, struct rec_str body)
 {
 	if (json_utf8_check(body.p, body.n) < 0) {
-		add_str(b, "body", body);
+		rec_line_str(b, "body", body);
 	} else {
-		add_key(b, "body_b64");
+		rec_line_key(b, "body_b64");
 		buf_addc(b, '"');
 		b64_encode(b, body.p, body.n);
 		buf_addc(b, '"');
@@ -553,11 +554,11 @@ void rec_req_to_json(struct buf *out, const struct rec_req *r)
 {
 	size_t i;
 
-	add_head(out, "request", r->id);
-	add_time(out, "captured_at", r->captured_ms);
-	add_str(out, "method", r->method);
-	add_str(out, "url", r->url);
-	add_key(out, "headers");
+	rec_line_head(out, "request", r->id);
+	rec_line_time(out, "captured_at", r->captured_ms);
+	rec_line_str(out, "method", r->method);
+	rec_line_str(out, "url", r->url);
+	rec_line_key(out, "headers");
 	buf_addc(out, '[');
 	for (i = 0; i < r->nhdrs; i++) {
 		if (i)
@@ -569,8 +570,8 @@ void rec_req_to_json(struct buf *out, const struct rec_req *r)
 		buf_addc(out, ']');
 	}
 	buf_addc(out, ']');
-	add_body(out, r->body);
-	add_key(out, "failure");
+	rec_line_body(out, r->body);
+	rec_line_key(out, "failure");
 	buf_adds(out, "{\"type\":");
 	json_add_str(out, r->fail_type.p, r->fail_type.n);
 	if (r->fail_status)
@@ -582,14 +583,14 @@ void rec_req_to_json(struct buf *out, const struct rec_req *r)
 	buf_addc(out, '}');
 	buf_addf(out, ",\"attempts\":%lld", r->attempts);
 	if (r->idem_key.n) {
-		add_str(out, "idempotency_key", r->idem_key);
+		rec_line_str(out, "idempotency_key", r->idem_key);
 	} else {
 		struct rec_str k = { r->id, REC_ID_LEN };
 
-		add_str(out, "idempotency_key", k);
+		rec_line_str(out, "idempotency_key", k);
 	}
 	if (r->ntags) {
-		add_key(out, "tags");
+		rec_line_key(out, "tags");
 		buf_addc(out, '{');
 		for (i = 0; i < r->ntags; i++) {
 			if (i)
@@ -603,192 +604,9 @@ void rec_req_to_json(struct buf *out, const struct rec_req *r)
 	buf_adds(out, "}\n");
 }
 
-static const char *kind_name(enum rec_kind k)
-{
-	switch (k) {
-	case REC_REQUEST: return "request";
-	case REC_ATTEMPT: return "attempt";
-	case REC_DEAD: return "dead";
-	case REC_REVIVE: return "revive";
-	default: return "unknown";
-	}
-}
-
-static void add_response(struct buf *b, const struct rec_event *e)
-{
-	add_key(b, "response");
-	buf_adds(b, "{\"status_line\":");
-	json_add_str(b, e->status_line.p, e->status_line.n);
-	add_key(b, "headers");
-	buf_addc(b, '[');
-	for (size_t i = 0; i < e->nresp_hdrs; i++) {
-		if (i)
-			buf_addc(b, ',');
-		buf_addc(b, '[');
-		json_add_str(b, e->resp_hdrs[i].name.p, e->resp_hdrs[i].name.n);
-		buf_addc(b, ',');
-		json_add_str(b, e->resp_hdrs[i].value.p, e->resp_hdrs[i].value.n);
-		buf_addc(b, ']');
-	}
-	buf_addc(b, ']');
-	if (e->resp_body.n)
-		add_body(b, e->resp_body);
-	if (e->resp_truncated)
-		buf_adds(b, ",\"body_truncated\":true");
-	buf_addc(b, '}');
-}
-
-void rec_event_to_json(struct buf *out, const struct rec_event *e)
-{
-	add_head(out, kind_name(e->kind), e->id);
-	buf_adds(out, ",\"ref\":\"");
-	buf_add(out, e->ref, REC_ID_LEN);
-	buf_addc(out, '"');
-	add_time(out, "at", e->at_ms);
-	if (e->kind == REC_ATTEMPT) {
-		buf_addf(out, ",\"attempt\":%lld", e->attempt);
-		add_str(out, "outcome", e->outcome);
-		/* microseconds, as the shortest decimal that reads back */
-		buf_addf(out, ",\"status\":%d,\"latency_ms\":", e->status);
-		num_add(out, round(e->latency_ms * 1000) / 1000, NUM_JSON);
-		if (e->error.n)
-			add_str(out, "error", e->error);
-		if (e->next_due_ms)
-			add_time(out, "next_due", e->next_due_ms);
-		if (e->has_response)
-			add_response(out, e);
-	}
-	if (e->reason.n)
-		add_str(out, "reason", e->reason);
-	if (e->kind == REC_REVIVE) {
-		if (e->user.n)
-			add_str(out, "user", e->user);
-		if (e->revives > 0)
-			buf_addf(out, ",\"revives\":%lld", e->revives);
-	}
-	buf_adds(out, "}\n");
-}
-
-/* An attempt's "response" object.  Unknown members are ignored, as
- * everywhere in a stored line. */
-static int parse_response(struct rec_parser *p, const struct json_val *v,
-			  struct rec_event *e, struct rd_err *err)
-{
-	const struct json_val *c;
-	struct rec_req hold;
-	struct rd_err berr;
-
-	if (v->type != JSON_OBJECT)
-		return rd_err_set(err, RD_E_INVAL,
-				  "field 'response': must be an object");
-	e->has_response = 1;
-	for (c = v->child; c; c = c->next) {
-		if (strcmp(c->key, "status_line") == 0) {
-			if (want_string(c, "response.status_line",
-					&e->status_line, err))
-				return RD_E_INVAL;
-		} else if (strcmp(c->key, "headers") == 0) {
-			/* Events carry no request headers: the parser's
-			 * header array is free for the response's. */
-			memset(&hold, 0, sizeof(hold));
-			if (parse_headers(p, c, &hold, err))
-				return RD_E_INVAL;
-			e->resp_hdrs = hold.hdrs;
-			e->nresp_hdrs = hold.nhdrs;
-		} else if (strcmp(c->key, "body") == 0) {
-			if (want_string(c, "response.body", &e->resp_body, err))
-				return RD_E_INVAL;
-		} else if (strcmp(c->key, "body_b64") == 0) {
-			buf_reset(&p->body);
-			if (c->type != JSON_STRING ||
-			    b64_decode(&p->body, c->str, c->len, &berr))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'response.body_b64': not base64");
-			e->resp_body.p = p->body.data ? p->body.data : "";
-			e->resp_body.n = p->body.len;
-		} else if (strcmp(c->key, "body_truncated") == 0) {
-			e->resp_truncated = c->type == JSON_TRUE;
-		}
-	}
-	return 0;
-}
-
-int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
-		    struct rec_event *e, struct rd_err *err)
-{
-	const struct json_val *root, *c;
-	long long iv;
-
-	memset(e, 0, sizeof(*e));
-	if (!(root = parse_doc(p, text, n, err)))
-		return RD_E_INVAL;
-	if (root->type != JSON_OBJECT)
-		return rd_err_set(err, RD_E_INVAL, "an event must be a JSON object");
-	for (c = root->child; c; c = c->next) {
-		const char *k = c->key;
-
-		if (strcmp(k, "kind") == 0 && c->type == JSON_STRING) {
-			e->kind = strcmp(c->str, "attempt") == 0 ? REC_ATTEMPT :
-				  strcmp(c->str, "dead") == 0    ? REC_DEAD :
-				  strcmp(c->str, "revive") == 0  ? REC_REVIVE :
-								   REC_UNKNOWN;
-		} else if ((strcmp(k, "id") == 0 || strcmp(k, "ref") == 0)) {
-			if (c->type != JSON_STRING || !rec_id_valid(c->str, c->len))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field '%s': not a record id", k);
-			memcpy(k[0] == 'i' ? e->id : e->ref, c->str,
-			       REC_ID_LEN + 1);
-		} else if (strcmp(k, "at") == 0 || strcmp(k, "next_due") == 0) {
-			int64_t *dst = k[0] == 'a' ? &e->at_ms : &e->next_due_ms;
-
-			if (c->type != JSON_STRING ||
-			    rec_time_parse(c->str, c->len, dst))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field '%s': must be an RFC 3339 timestamp",
-						  k);
-		} else if (strcmp(k, "attempt") == 0) {
-			if (json_int(c, 0, 1000000, &e->attempt))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'attempt': must be an integer");
-		} else if (strcmp(k, "status") == 0) {
-			if (json_int(c, 0, 999, &iv))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'status': must be 0 to 999");
-			e->status = (int)iv;
-		} else if (strcmp(k, "latency_ms") == 0) {
-			if (json_num(c, &e->latency_ms))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'latency_ms': must be a number");
-		} else if (strcmp(k, "outcome") == 0) {
-			if (want_string(c, "outcome", &e->outcome, err))
-				return RD_E_INVAL;
-		} else if (strcmp(k, "error") == 0) {
-			if (want_string(c, "error", &e->error, err))
-				return RD_E_INVAL;
-		} else if (strcmp(k, "reason") == 0) {
-			if (want_string(c, "reason", &e->reason, err))
-				return RD_E_INVAL;
-		} else if (strcmp(k, "user") == 0) {
-			if (want_string(c, "user", &e->user, err))
-				return RD_E_INVAL;
-		} else if (strcmp(k, "revives") == 0) {
-			if (json_int(c, 0, 1000000, &e->revives))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'revives': must be an integer");
-		} else if (strcmp(k, "response") == 0) {
-			if (parse_response(p, c, e, err) < 0)
-				return RD_E_INVAL;
-		}
-	}
-	if (e->kind == REC_UNKNOWN || !e->id[0] || !e->ref[0])
-		return rd_err_set(err, RD_E_INVAL,
-				  "not an event: needs kind, id and ref");
-	return 0;
-}
-
 enum rec_kind rec_kind_peek(const char *line, size_t n)
 {
-	static const char pre[] = "{\"v\":1,\"kind\":\"";
+	static const char pre[] = REC_LINE_PREFIX;
 	const size_t k = sizeof(pre) - 1;
 
 	if (n < k + 4 || memcmp(line, pre, k) != 0)

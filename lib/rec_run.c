@@ -6,10 +6,11 @@
 
 #include "json.h"
 #include "num.h"
+#include "rec_line.h"
 #include "rec_run.h"
 #include "banned.h"
 
-static const char prefix[] = "{\"v\":1,\"kind\":\"run\"";
+static const char prefix[] = REC_LINE_PREFIX "run\"";
 
 int rec_run_peek(const char *line, size_t n)
 {
@@ -24,11 +25,10 @@ static const char *gate_word(enum rec_gate g)
 
 void rec_run_to_json(struct buf *out, const struct rec_run *r)
 {
-	char t[REC_TIME_LEN + 1];
-
-	rec_time_fmt(r->at_ms, t);
-	buf_addf(out, "%s,\"id\":\"%s\",\"at\":\"%s\",\"pid\":%ld,\"state\":\"%s\","
-		 "\"rate\":", prefix, r->id, t, r->pid, r->ended ? "ended" : "running");
+	rec_line_head(out, "run", r->id);
+	rec_line_time(out, "at", r->at_ms);
+	buf_addf(out, ",\"pid\":%ld,\"state\":\"%s\",\"rate\":", r->pid,
+		 r->ended ? "ended" : "running");
 	/* a tenth of a request per second is all a chart needs */
 	num_add(out, round(r->rate * 10) / 10, NUM_JSON);
 	buf_adds(out, ",\"rate_limit\":");

@@ -5,6 +5,7 @@
 
 #include "b64.h"
 #include "rec.h"
+#include "rec_run.h"
 #include "t.h"
 
 struct bad {
@@ -128,6 +129,54 @@ static void test_limits(struct rec_parser *p)
 static int cmp_id(const void *x, const void *y)
 {
 	return strcmp(x, y);
+}
+
+/* The run line: written, peeked, parsed back; not a request or event. */
+static void test_run(void)
+{
+	struct rec_run r, back;
+	struct rd_err err;
+	struct buf out;
+	const char *bad = "{\"v\":1,\"kind\":\"run\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\",\"at\":\"yesterday\"}";
+	const char *neg = "{\"v\":1,\"kind\":\"run\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\",\"at\":\"2026-11-30T04:00:00.000Z\",\"pending\":-1}";
+
+	buf_init(&out);
+	memset(&r, 0, sizeof(r));
+	memcpy(r.id, "01M85VK3Q0J6Y2T8C1B4D7E9FA", REC_ID_LEN + 1);
+	r.at_ms = 1796011200250LL;
+	r.pid = 1234;
+	r.rate = 98.46;
+	r.rate_limit = 100;
+	r.gate = REC_GATE_CLOSED;
+	r.pending = 8800;
+	r.sent = 1200;
+	r.ok = 1180;
+	r.retry = 15;
+	r.dead = 5;
+	rec_run_to_json(&out, &r);
+	T_EQ_STR(out.data, "{\"v\":1,\"kind\":\"run\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\","
+		 "\"at\":\"2026-11-30T04:00:00.250Z\",\"pid\":1234,\"state\":\"running\","
+		 "\"rate\":98.5,\"rate_limit\":100,\"gate\":\"closed\",\"pending\":8800,"
+		 "\"sent\":1200,\"ok\":1180,\"retry\":15,\"dead\":5}\n",
+		 "a run line, as redrive-spool(5) shows it");
+	T_OK(rec_run_peek(out.data, out.len), "it peeks as a run line");
+	T_EQ_INT(rec_kind_peek(out.data, out.len), REC_UNKNOWN,
+		 "and as no request or event, so the lifecycle skips it");
+	r.ended = 1;
+	r.gate = REC_GATE_OPEN;
+	buf_reset(&out);
+	rec_run_to_json(&out, &r);
+	T_OK(rec_run_parse(out.data, out.len - 1, &back, &err) == 0 &&
+	     back.at_ms == r.at_ms && back.pid == 1234 && back.rate == 98.5 &&
+	     back.rate_limit == 100 && back.gate == REC_GATE_OPEN &&
+	     back.pending == 8800 && back.dead == 5 && back.ended == 1 &&
+	     strcmp(back.id, r.id) == 0, "it parses back, ended");
+	T_OK(rec_run_parse(bad, strlen(bad), &back, &err) == RD_E_INVAL &&
+	     strstr(err.msg, "'at'") != NULL, "a bad time names the field");
+	T_OK(rec_run_parse(neg, strlen(neg), &back, &err) == RD_E_INVAL &&
+	     strstr(err.msg, "'pending'") != NULL, "a negative count names the field");
+	T_OK(!rec_run_peek("{\"v\":1,\"kind\":\"request\"", 26), "a request is no run line");
+	buf_release(&out);
 }
 
 int main(void)
@@ -394,6 +443,7 @@ int main(void)
 		     "a revive written before who and how often were kept still parses");
 	}
 	test_limits(&p);
+	test_run();
 	buf_release(&out);
 	rec_parser_release(&p);
 	return t_done();
