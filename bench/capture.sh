@@ -1,7 +1,9 @@
 #!/bin/sh
 # bench/capture.sh - rd-capture throughput and per-process latency against
 # its peers, on the same ~600-byte records, in the same run:
-#   streaming, --fsync batch   vs  gzip -1,
+#   streaming, --fsync batch   vs  gzip -1, and itself with a
+#                                  --max-spool-size cap (checked before
+#                                  every batch),
 #                                  redis-cli --pipe XADD (appendfsync everysec),
 #                                  sqlite3 inserting in one transaction;
 #   one record per process     vs  a bare `curl --version` process start,
@@ -56,6 +58,7 @@ done
 hyperfine --style basic --runs "$RUNS" --export-json "$out/capture-stream.json" \
 	--prepare "rm -rf '$w/spool' '$w/db.sqlite'* ; redis-cli -p $port DEL reqs >/dev/null" \
 	-n rd-capture "'$bin/rd-capture' --spool '$w/spool' --fsync batch < '$w/records.ndjson' > /dev/null" \
+	-n rd-capture-cap "'$bin/rd-capture' --spool '$w/spool' --fsync batch --max-spool-size 1T < '$w/records.ndjson' > /dev/null" \
 	-n gzip-1 "gzip -1 < '$w/records.ndjson' > '$w/records.gz'" \
 	-n redis-xadd "redis-cli -p $port --pipe < '$w/records.resp' > /dev/null" \
 	-n sqlite3-txn "sqlite3 '$w/db.sqlite' < '$w/records.sql' > /dev/null"
@@ -74,6 +77,7 @@ jq -n --argjson n "$N" --slurpfile s "$out/capture-stream.json" --slurpfile o "$
 	| {
 		records: $n,
 		rd_capture_records_per_s: ($n / $rd | floor),
+		rd_capture_cap_records_per_s: ($n / med("rd-capture-cap"; $s[0]) | floor),
 		gzip1_records_per_s: ($n / med("gzip-1"; $s[0]) | floor),
 		redis_records_per_s: ($n / med("redis-xadd"; $s[0]) | floor),
 		sqlite_records_per_s: ($n / med("sqlite3-txn"; $s[0]) | floor),

@@ -1,11 +1,12 @@
 /*
  * bench/members.c - compress standard input into one gzip member per
- * 1 MiB batch of whole lines, the way the spool writes segments, with
- * either zlib or libdeflate at level 1.  bench/compress.sh times the two
- * with hyperfine on the same input to decide which library the spool
- * should use.  Not part of redrive; built only by `make bench`.
+ * batch of whole lines (1 MiB by default; the spool cuts members at 64
+ * KiB), the way the spool writes segments, with either zlib or libdeflate
+ * at level 1.  bench/compress.sh times them with hyperfine on the same
+ * input: which library the spool should use, and what smaller members
+ * cost.  Not part of redrive; built only by `make bench`.
  *
- * Usage: members zlib|libdeflate < NDJSON > MEMBERS.gz
+ * Usage: members zlib|libdeflate [MEMBER_BYTES] < NDJSON > MEMBERS.gz
  */
 #include <libdeflate.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define BATCH (1u << 20)
+#define BATCH_MAX (1u << 20)
 
 static int put(const void *p, size_t n)
 {
@@ -23,16 +24,18 @@ static int put(const void *p, size_t n)
 
 int main(int argc, char **argv)
 {
-	int use_zlib = argc == 2 && strcmp(argv[1], "zlib") == 0;
-	size_t cap = 2 * BATCH, len = 0, ocap = 2 * BATCH + 4096;
+	int use_zlib = argc >= 2 && strcmp(argv[1], "zlib") == 0;
+	size_t cap = 2 * BATCH_MAX, len = 0, ocap = 2 * BATCH_MAX + 4096;
+	size_t batch = argc == 3 ? strtoul(argv[2], NULL, 10) : BATCH_MAX;
 	char *in = malloc(cap), *out = malloc(ocap);
 	struct libdeflate_compressor *ld = libdeflate_alloc_compressor(1);
 	z_stream zs;
 	ssize_t k;
 	int eof = 0;
 
-	if (argc != 2 || (!use_zlib && strcmp(argv[1], "libdeflate") != 0)) {
-		fprintf(stderr, "usage: members zlib|libdeflate < in > out\n");
+	if (argc < 2 || argc > 3 || batch < 1024 || batch > BATCH_MAX ||
+	    (!use_zlib && strcmp(argv[1], "libdeflate") != 0)) {
+		fprintf(stderr, "usage: members zlib|libdeflate [MEMBER_BYTES] < in > out\n");
 		return 2;
 	}
 	memset(&zs, 0, sizeof(zs));
@@ -43,7 +46,7 @@ int main(int argc, char **argv)
 		size_t cut;
 		char *nl;
 
-		while (!eof && len < BATCH) {
+		while (!eof && len < batch) {
 			k = read(0, in + len, cap - len);
 			if (k < 0)
 				return 2;
@@ -53,10 +56,10 @@ int main(int argc, char **argv)
 		}
 		if (len == 0)
 			break;
-		/* A batch ends at the last newline within BATCH bytes. */
-		cut = len < BATCH ? len : BATCH;
+		/* A batch ends at the last newline within batch bytes. */
+		cut = len < batch ? len : batch;
 		nl = memrchr(in, '\n', cut);
-		if (nl && !(eof && len <= BATCH))
+		if (nl && !(eof && len <= batch))
 			cut = (size_t)(nl - in) + 1;
 		if (use_zlib) {
 			deflateReset(&zs);

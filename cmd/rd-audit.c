@@ -75,6 +75,8 @@ static const char usage_text[] =
 "                           'dead>0', 'oldest_pending>1h'; repeatable\n"
 "      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
 "                           $XDG_STATE_HOME/redrive/spool)\n"
+"      --trust-spool        use the spool even if another user owns it or can\n"
+"                           write to it (refused otherwise)\n"
 "  -q, --quiet              no summary and no warnings: only errors, the\n"
 "                           formats asked for, and why --fail-if failed\n"
 "  -v, --verbose            more detail on stderr\n"
@@ -522,9 +524,93 @@ static int setup(struct app *a, struct rd_err *err)
 	    (ret = redact_new(o->redacts, o->nredacts, &a->red, err)) < 0)
 		return ret;
 	spool_opts_init(&so);
+	so.trust = o->c.trust_spool;
 	so.notice = on_notice;
 	so.notice_ctx = a;
 	return spool_open(a->dir, &so, &a->sp, err);
+}
+
+/* The formats asked for, from a finished fold. */
+static int write_formats(struct app *a, struct audit *au, int64_t now,
+			 struct rd_err *err)
+{
+	if (a->o.list) {
+		if (each_line(a, list_one, au, err) < 0)
+			return -1;
+	} else if (a->o.prom) {
+		struct buf l;
+
+		buf_init(&l);
+		prom_labels(a, &l);
+		report_prom(&a->out, &au->s, now, a->red, l.data ? l.data : "");
+		buf_release(&l);
+	} else if (a->o.c.json) {
+		report_json(&a->out, &au->s, a->dir, now, a->red);
+	} else if (a->o.c.verbosity >= 0) {
+		/* -q: the summary is not asked for; the exit status and the
+		 * --fail-if line say what matters */
+		report_text(&a->out, &au->s, a->dir, now, a->red, isatty(STDOUT_FILENO));
+	}
+	if (a->o.html) {
+		struct buf h;
+		int ret;
+
+		buf_init(&h);
+		report_html(&h, &au->s, a->dir, a->o.title, now, a->red);
+		ret = afile_write(a->o.html, h.data, h.len, err);
+		buf_release(&h);
+		if (ret < 0)
+			return ret;
+		if (a->o.c.verbosity >= 0)
+			msg_warn(&a->m, "report written to %s", a->o.html);
+	}
+	return 0;
+}
+
+/* RD_EXIT_PARTIAL when a --fail-if holds, each one said even with -q. */
+static int fail_ifs(struct app *a, struct audit *au, int64_t now)
+{
+	int status = RD_EXIT_OK;
+
+	for (size_t i = 0; i < a->o.nfails; i++) {
+		const struct thr *t = &a->o.fails[i];
+		double v = report_metric(&au->s, t->metric, now);
+		char vb[64];
+
+		if (thr_holds(t, v)) {
+			msg_error(&a->m, "--fail-if '%s' holds: %s is %s", t->text,
+				  t->metric, thr_fmt(v, t->unit, vb, sizeof(vb)));
+			status = RD_EXIT_PARTIAL;
+		}
+	}
+	return status;
+}
+
+static void app_release(struct app *a)
+{
+	rec_parser_release(&a->rp);
+	for (size_t i = 0; a->rules && i < a->o.nrules; i++)
+		rx_free(a->rules[i].rx);
+	free(a->rules);
+	redact_free(a->red);
+	sel_free(a->sel);
+	spool_close(a->sp);
+	buf_release(&a->out);
+	free(a->o.rules_txt);
+	free(a->o.redacts);
+	free(a->o.fails);
+	free(a->o.failures);
+	free(a->o.labels);
+}
+
+static void setup_error(struct app *a, int ret, const struct rd_err *err)
+{
+	if (ret == RD_E_INVAL && !a->sp && err->msg[0] && strstr(err->msg, "does not exist"))
+		msg_error(&a->m, "%s", err->msg);
+	else if (ret == RD_E_INVAL)
+		msg_usage(&a->m, "%s", err->msg);
+	else
+		msg_error(&a->m, "%s", err->msg);
 }
 
 int main(int argc, char **argv)
@@ -552,12 +638,7 @@ int main(int argc, char **argv)
 	}
 	a.m.verbosity = a.o.c.verbosity;
 	if ((ret = setup(&a, &err)) < 0) {
-		if (ret == RD_E_INVAL && !a.sp && err.msg[0] && strstr(err.msg, "does not exist"))
-			msg_error(&a.m, "%s", err.msg);
-		else if (ret == RD_E_INVAL)
-			msg_usage(&a.m, "%s", err.msg);
-		else
-			msg_error(&a.m, "%s", err.msg);
+		setup_error(&a, ret, &err);
 		goto out;
 	}
 	if (a.o.verify) {
@@ -577,12 +658,9 @@ int main(int argc, char **argv)
 	if (a.o.show) {
 		if (each_line(&a, show_one, &au, &err) < 0)
 			goto fail;
-		if (!a.out.len) {
+		status = a.out.len ? RD_EXIT_OK : RD_EXIT_PARTIAL;
+		if (!a.out.len)
 			msg_error(&a.m, "no record %s in %s", a.o.show, a.dir);
-			status = RD_EXIT_PARTIAL;
-			goto out;
-		}
-		status = RD_EXIT_OK;
 		goto out;
 	}
 	if (each_line(&a, fold_one, &au, &err) < 0 || beside_log(&a, &au.s, &err) < 0)
@@ -590,49 +668,9 @@ int main(int argc, char **argv)
 	audit_finish(&au);
 	if (a.o.use_stdin)
 		sel_unseen(a.sel, unknown_id, &a);
-	if (a.o.list) {
-		if (each_line(&a, list_one, &au, &err) < 0)
-			goto fail;
-	} else if (a.o.prom) {
-		struct buf l;
-
-		buf_init(&l);
-		prom_labels(&a, &l);
-		report_prom(&a.out, &au.s, now, a.red, l.data ? l.data : "");
-		buf_release(&l);
-	} else if (a.o.c.json) {
-		report_json(&a.out, &au.s, a.dir, now, a.red);
-	} else if (a.o.c.verbosity >= 0) {
-		/* -q: the summary is not asked for; the exit status and the
-		 * --fail-if line below say what matters */
-		report_text(&a.out, &au.s, a.dir, now, a.red, isatty(STDOUT_FILENO));
-	}
-	if (a.o.html) {
-		struct buf h;
-
-		buf_init(&h);
-		report_html(&h, &au.s, a.dir, a.o.title, now, a.red);
-		if (afile_write(a.o.html, h.data, h.len, &err) < 0) {
-			buf_release(&h);
-			goto fail;
-		}
-		buf_release(&h);
-		if (a.o.c.verbosity >= 0)
-			msg_warn(&a.m, "report written to %s", a.o.html);
-	}
-	status = RD_EXIT_OK;
-	for (size_t i = 0; i < a.o.nfails; i++) {
-		const struct thr *t = &a.o.fails[i];
-		double v = report_metric(&au.s, t->metric, now);
-		char vb[64];
-
-		if (thr_holds(t, v)) {
-			/* the reason for the exit status: said even with -q */
-			msg_error(&a.m, "--fail-if '%s' holds: %s is %s", t->text,
-				 t->metric, thr_fmt(v, t->unit, vb, sizeof(vb)));
-			status = RD_EXIT_PARTIAL;
-		}
-	}
+	if (write_formats(&a, &au, now, &err) < 0)
+		goto fail;
+	status = fail_ifs(&a, &au, now);
 	goto out;
 fail:
 	flush_out(&a);
@@ -644,18 +682,6 @@ out:
 		status = RD_EXIT_ERROR;
 	if (have_audit)
 		audit_release(&au);
-	rec_parser_release(&a.rp);
-	for (size_t i = 0; a.rules && i < a.o.nrules; i++)
-		rx_free(a.rules[i].rx);
-	free(a.rules);
-	redact_free(a.red);
-	sel_free(a.sel);
-	spool_close(a.sp);
-	buf_release(&a.out);
-	free(a.o.rules_txt);
-	free(a.o.redacts);
-	free(a.o.fails);
-	free(a.o.failures);
-	free(a.o.labels);
+	app_release(&a);
 	return status;
 }

@@ -71,11 +71,14 @@ static const char usage_text[] =
 "Spool:\n"
 "      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
 "                           $XDG_STATE_HOME/redrive/spool)\n"
+"      --trust-spool        use the spool even if another user owns it or can\n"
+"                           write to it (refused otherwise)\n"
 "      --fsync POLICY       always, batch (default), interval or never\n"
 "      --fsync-interval DUR sync period for --fsync interval (default 1s)\n"
 "      --segment-size SIZE  roll segments at SIZE (default 64MiB)\n"
 "      --max-spool-size SIZE refuse records beyond SIZE on disk\n"
-"      --max-record-size SIZE refuse input records over SIZE (default 16MiB)\n"
+"      --max-record-size SIZE refuse input records over SIZE (default 16MiB,\n"
+"                           at most 256MiB)\n"
 "Send or capture, as curl does (with URL):\n"
 "      --try                send the request now; on success print the response\n"
 "                           and store nothing, else capture it (exit 1)\n"
@@ -473,6 +476,12 @@ static int spool_option(struct opts *o, int c, const char *arg, struct msg *m)
 			msg_usage(m, "--max-record-size: must be above zero");
 			return RD_E_INVAL;
 		}
+		/* What readers inflate is the one limit (spool.h): a record
+		 * they would skip as damage is not accepted. */
+		if (v > SPOOL_RECORD_MAX) {
+			msg_usage(m, "--max-record-size: at most 256MiB, the longest record a spool holds");
+			return RD_E_INVAL;
+		}
 		o->max_record = v;
 		return 1;
 	}
@@ -748,6 +757,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	o.so.create = 1;
+	o.so.trust = o.c.trust_spool;
 	o.so.notice = on_notice;
 	o.so.notice_ctx = &r.m;
 	if (spool_open(dir, &o.so, &r.sp, &err) < 0) {

@@ -60,6 +60,8 @@ static const char usage_text[] =
 "      --window DUR         how far back --from-spool looks (default 5m)\n"
 "      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
 "                           $XDG_STATE_HOME/redrive/spool)\n"
+"      --trust-spool        use the spool even if another user owns it or can\n"
+"                           write to it (refused otherwise)\n"
 "Thresholds:\n"
 "      --check THRESHOLD    METRIC OP VALUE: p99<250ms, error_rate<=1%,\n"
 "                           value>=0.99, rate<100; repeatable\n"
@@ -349,6 +351,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 		if (cli_spool_location(o->c.spool, o->dir, sizeof(o->dir), &err) < 0)
 			return bad(u, "--spool", &err);
 		o->h.spool = o->dir;
+		o->h.trust_spool = o->c.trust_spool;
 	}
 	o->h.keeps_state = o->state != NULL;
 	if (health_validate(&o->h, &err) < 0)

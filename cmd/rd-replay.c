@@ -99,6 +99,8 @@ static const char usage_text[] =
 "                           or raw HTTP; send nothing, record nothing\n"
 "      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
 "                           $XDG_STATE_HOME/redrive/spool)\n"
+"      --trust-spool        use the spool even if another user owns it or can\n"
+"                           write to it (refused otherwise)\n"
 "Output:\n"
 "      --json               one JSON object per outcome on stdout\n"
 "      --no-redact          show secrets (credential headers, a URL's user:pass@\n"
@@ -815,6 +817,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	o.r.dir = dir;
+	o.r.trust_spool = o.c.trust_spool;
 	o.r.sel = sel;
 	o.r.stop = &stop_flag;
 	o.r.ctx = &a;

@@ -17,6 +17,7 @@ void batch_init(struct batch *b, struct spool *sp, size_t max_bytes,
 	b->sp = sp;
 	b->max_bytes = max_bytes;
 	b->max_records = max_records ? max_records : 1;
+	b->max_line = SPOOL_RECORD_MAX;
 	buf_init(&b->lines);
 	buf_init(&b->acks);
 	buf_init(&b->unsynced);
@@ -48,9 +49,19 @@ void batch_release(struct batch *b)
 int batch_add(struct batch *b, const struct rec_req *r, const char *ack,
 	      size_t ack_len)
 {
+	size_t before = b->lines.len;
+
+	rec_req_to_json(&b->lines, r);
+	/* Checked on the line as stored, which escaping and base64 make
+	 * longer than the input that passed --max-record-size. */
+	b->last_line = b->lines.len - before - 1;
+	if (b->last_line > b->max_line) {
+		b->lines.len = before;
+		b->lines.data[before] = '\0';
+		return RD_E_FULL;
+	}
 	if (b->count == 0)
 		memcpy(b->first_id, r->id, REC_ID_LEN + 1);
-	rec_req_to_json(&b->lines, r);
 	buf_add(&b->acks, ack, ack_len);
 	b->count++;
 	return b->lines.len >= b->max_bytes || b->count >= b->max_records;
@@ -108,7 +119,9 @@ int batch_wait(struct batch *b, struct buf *out, struct rd_err *err)
 	pthread_mutex_unlock(&b->lock);
 	buf_reset(&b->fl_lines);
 	if (b->fl_ret < 0) {
+		/* The spool took back whatever was not acknowledged. */
 		buf_reset(&b->fl_acks);
+		buf_reset(&b->unsynced);
 		if (err)
 			*err = b->fl_err;
 		return b->fl_ret;
@@ -184,8 +197,10 @@ int batch_finish(struct batch *b, struct buf *out, struct rd_err *err)
 	if ((r = batch_commit(b, out, err)) < 0)
 		return r;
 	if (b->unsynced.len) {
-		if ((r = spool_sync(b->sp, err)) < 0)
+		if ((r = spool_sync(b->sp, err)) < 0) {
+			buf_reset(&b->unsynced);	/* taken back */
 			return r;
+		}
 		release(b, &b->unsynced, out);
 	}
 	return 0;
@@ -199,8 +214,10 @@ int batch_tick(struct batch *b, struct buf *out, struct rd_err *err)
 		return r;
 	if (!b->unsynced.len || spool_sync_due_ms(b->sp) != 0)
 		return 0;
-	if ((r = spool_sync(b->sp, err)) < 0)
+	if ((r = spool_sync(b->sp, err)) < 0) {
+		buf_reset(&b->unsynced);	/* taken back */
 		return r;
+	}
 	release(b, &b->unsynced, out);
 	return 0;
 }

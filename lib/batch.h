@@ -29,6 +29,9 @@ struct batch {
 	struct spool *sp;        /* borrowed */
 	size_t max_bytes;        /* flush when the batch reaches this size */
 	uint32_t max_records;    /* ... or this many records */
+	size_t max_line;         /* longest record as stored; default
+				  * SPOOL_RECORD_MAX, what readers inflate */
+	size_t last_line;        /* length of the last record added */
 	struct buf lines;        /* canonical lines of the open batch */
 	uint32_t count;
 	char first_id[REC_ID_LEN + 1];
@@ -55,7 +58,9 @@ void batch_init(struct batch *b, struct spool *sp, size_t max_bytes,
 void batch_release(struct batch *b);
 
 /* Add a record (r->id set) with its ack text.  Returns 1 when the batch is
- * full and should be flushed, else 0. */
+ * full and should be flushed, else 0; RD_E_FULL, with the batch as it
+ * was, when the record's canonical line (last_line bytes) is longer than
+ * max_line: readers would not inflate it, so it must not be stored. */
 int batch_add(struct batch *b, const struct rec_req *r, const char *ack,
 	      size_t ack_len);
 
@@ -70,8 +75,9 @@ int batch_flush(struct batch *b, struct buf *out, struct rd_err *err);
 int batch_commit(struct batch *b, struct buf *out, struct rd_err *err);
 
 /* Wait for the batch in flight.  Ack texts of every record now durable
- * are appended to out.  On error nothing of that batch is stored and its
- * acks are dropped (the caller reports the failure). */
+ * are appended to out.  On error nothing of that batch is stored, nor of
+ * the batches still waiting for an interval sync: all their acks are
+ * dropped (the caller reports the failure). */
 int batch_wait(struct batch *b, struct buf *out, struct rd_err *err);
 
 /* Commit, then fsync so that every record added is durable; acks to out. */

@@ -116,12 +116,25 @@ int capture_store(struct capture *c, struct rec_req *rec, uint64_t where,
 		  struct rd_err *err)
 {
 	struct rd_err e2;
+	int k;
 
 	capture_name(c, rec);
 	if (!rec->captured_ms)
 		rec->captured_ms = rec_now_ms();
 	make_ack(c, rec, where);
-	if (!batch_add(&c->b, rec, c->ack.data, c->ack.len))
+	k = batch_add(&c->b, rec, c->ack.data, c->ack.len);
+	if (k < 0) {
+		char what[64], why[160];
+
+		/* Longer than any reader inflates (spool.h): refused, rather
+		 * than stored and never read. */
+		snprintf(what, sizeof(what), "input %llu", (unsigned long long)where);
+		snprintf(why, sizeof(why),
+			 "record is %zu bytes as stored, over the %zu-byte limit of a spool record",
+			 c->b.last_line, c->b.max_line);
+		return reject(c, what, NULL, 0, why, err);
+	}
+	if (!k)
 		return 0;
 	if (batch_flush(&c->b, &c->out, &e2) < 0)
 		return rd_err_set(err, e2.code ? e2.code : RD_E_IO,

@@ -24,6 +24,7 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg)
 {
 	switch (opt) {
 	case CLI_OPT_SPOOL: c->spool = arg; return 1;
+	case CLI_OPT_TRUST_SPOOL: c->trust_spool = 1; return 1;
 	case CLI_OPT_JSON: c->json = 1; return 1;
 	case 'q': c->verbosity = -1; return 1;
 	case 'v': if (c->verbosity >= 0) c->verbosity++; return 1;

@@ -17,6 +17,7 @@
 enum {
 	CLI_OPT_JSON = 0x1000,
 	CLI_OPT_SPOOL,
+	CLI_OPT_TRUST_SPOOL,
 	CLI_OPT_TOOL = 0x1100
 };
 
@@ -30,6 +31,7 @@ enum {
 /* rd-capture's --json is curl's (a JSON body): it takes the rest. */
 #define CLI_COMMON_LONG_NO_JSON                              \
 	{ "spool", required_argument, NULL, CLI_OPT_SPOOL }, \
+	{ "trust-spool", no_argument, NULL, CLI_OPT_TRUST_SPOOL }, \
 	{ "quiet", no_argument, NULL, 'q' },                 \
 	{ "verbose", no_argument, NULL, 'v' },               \
 	{ "help", no_argument, NULL, 'h' },                  \
@@ -37,6 +39,8 @@ enum {
 
 struct cli_common {
 	const char *spool; /* --spool, borrowed from argv */
+	int trust_spool;   /* --trust-spool: use a spool another user owns
+			    * or can write to (spool_opts.trust) */
 	int json;
 	int verbosity;   /* -1 with -q, +1 per -v */
 	int help;

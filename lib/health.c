@@ -340,6 +340,7 @@ static void gather_spool(const struct health_opts *o, struct health_eval *ev)
 	hist_init(&lat);
 	rec_parser_init(&rp);
 	spool_opts_init(&so);
+	so.trust = o->trust_spool;
 	if (spool_open(o->spool, &so, &sp, &err) < 0 ||
 	    spool_iter_new(sp, NULL, &it, &err) < 0) {
 		s->failed = 1;

@@ -79,6 +79,7 @@ struct health_opts {
 	const char *stdin_jq;      /* filter over JSON read from stdin_fd */
 	int stdin_fd;
 	const char *spool;         /* spool directory, or NULL */
+	int trust_spool;           /* spool_opts.trust */
 	uint64_t window_ms;
 	const struct thr *checks;
 	size_t nchecks;

@@ -136,6 +136,35 @@ int idx_write(int fd, uint64_t n, const struct idx_entry *e,
 	return 0;
 }
 
+int idx_write_n(int fd, uint64_t n, const struct idx_entry *e, size_t k,
+		struct rd_err *err)
+{
+	unsigned char one[IDX_ENTRY_SIZE], *b;
+	size_t len = k * IDX_ENTRY_SIZE;
+	ssize_t w;
+	int ret = 0;
+
+	if (k == 0)
+		return 0;
+	memset(one, 0, sizeof(one));
+	b = k > 1 ? xmalloc(len) : one;
+	for (size_t i = 0; i < k; i++)
+		encode(&e[i], b + i * IDX_ENTRY_SIZE);
+	w = sysio_pwrite(fd, b, len, (off_t)(IDX_HEADER_SIZE + n * IDX_ENTRY_SIZE));
+	if (w != (ssize_t)len) {
+		int e2 = w < 0 ? errno : ENOSPC;
+
+		/* Never leave some of them, or a partial one, behind. */
+		if (ftruncate(fd, (off_t)(IDX_HEADER_SIZE + n * IDX_ENTRY_SIZE)) < 0) {
+			/* a partial entry fails its CRC and is dropped */
+		}
+		ret = rd_err_sys(err, e2, "write index entry");
+	}
+	if (b != one)
+		free(b);
+	return ret;
+}
+
 int idx_truncate(int fd, uint64_t n, struct rd_err *err)
 {
 	if (ftruncate(fd, (off_t)(IDX_HEADER_SIZE + n * IDX_ENTRY_SIZE)) < 0)
@@ -164,11 +193,10 @@ int idx_load(int fd, struct idx_entry **out, uint64_t *n, struct rd_err *err)
 		goto out;
 	v = xcalloc(cnt, sizeof(*v));
 	for (i = 0; i < cnt; i++)
-		if (decode(raw + i * IDX_ENTRY_SIZE, &v[i]) < 0)
-			break;
-	*n = i;
-	*out = i ? v : NULL;
-	if (!i)
+		if (decode(raw + i * IDX_ENTRY_SIZE, &v[*n]) == 0)
+			(*n)++;
+	*out = *n ? v : NULL;
+	if (!*n)
 		free(v);
 out:
 	free(raw);

@@ -49,12 +49,18 @@ int idx_read(int fd, uint64_t i, struct idx_entry *e, struct rd_err *err);
 int idx_write(int fd, uint64_t n, const struct idx_entry *e,
 	      struct rd_err *err);
 
+/* Append k entries as entries n.. (n is the current count), with one
+ * write; on failure none of them remains. */
+int idx_write_n(int fd, uint64_t n, const struct idx_entry *e, size_t k,
+		struct rd_err *err);
+
 /* Keep the first n entries, dropping the rest (and any partial entry). */
 int idx_truncate(int fd, uint64_t n, struct rd_err *err);
 
 /*
- * Load every valid entry (stopping at the first bad one) into a new array.
- * *out is NULL when there are none.  Caller frees *out with free().
+ * Load every entry whose CRC matches into a new array, in file order,
+ * skipping damaged ones (a damaged entry costs only itself).  *out is NULL
+ * when there are none.  Caller frees *out with free().
  */
 int idx_load(int fd, struct idx_entry **out, uint64_t *n, struct rd_err *err);
 

@@ -19,8 +19,9 @@
 #include "banned.h"
 
 /* 2: entries carry a revive count; a version-1 checkpoint is folded
- * again from the log rather than trusted with revive counts of zero. */
-#define CKPT_MAGIC "rd-replay-checkpoint-2\n"
+ * again from the log rather than trusted with revive counts of zero.
+ * 3: the header carries the spool's mark of the log it describes. */
+#define CKPT_MAGIC "rd-replay-checkpoint-3\n"
 
 void pend_init(struct pend *p)
 {
@@ -195,6 +196,7 @@ struct ckpt_head {
 	uint32_t line;
 	uint64_t seg, off;
 	uint64_t n;
+	struct spool_mark mark;
 };
 
 _Static_assert(sizeof(struct pend_ent) == 40,
@@ -203,7 +205,7 @@ _Static_assert(sizeof(struct ckpt_head) <= sizeof(((struct pend_ckpt *)0)->head)
 	       "checkpoint header fits");
 
 void pend_save(const struct pend *p, const struct spool_pos *resume,
-	       struct pend_ckpt *ck)
+	       const struct spool_mark *mark, struct pend_ckpt *ck)
 {
 	struct ckpt_head h;
 	uLong crc;
@@ -215,6 +217,7 @@ void pend_save(const struct pend *p, const struct spool_pos *resume,
 	h.off = resume->off;
 	h.line = resume->line;
 	h.n = p->n;
+	h.mark = *mark;
 	memcpy(ck->head, &h, sizeof(h));
 	crc = crc32(0L, (const Bytef *)&h, sizeof(h));
 	/* zlib takes at most 4 GiB per call; the entries stay below that */
@@ -229,7 +232,7 @@ void pend_save(const struct pend *p, const struct spool_pos *resume,
 }
 
 int pend_load(struct pend *p, struct buf *b, struct spool_pos *resume,
-	      struct rd_err *err)
+	      struct spool_mark *mark, struct rd_err *err)
 {
 	struct ckpt_head h;
 	uint32_t crc, want;
@@ -280,5 +283,6 @@ int pend_load(struct pend *p, struct buf *b, struct spool_pos *resume,
 	resume->seg = h.seg;
 	resume->off = h.off;
 	resume->line = h.line;
+	*mark = h.mark;
 	return 0;
 }

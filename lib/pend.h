@@ -94,22 +94,25 @@ void pend_compact(struct pend *p);
 /* A checkpoint ready to write: three pieces (header, the entries as they
  * are in memory, a CRC), so saving copies nothing. */
 struct pend_ckpt {
-	unsigned char head[64];
+	unsigned char head[192];
 	uint32_t crc;
 	struct iovec iov[3];  /* borrowed from p and ck until p changes */
 };
 
-/* Describe the set and the position the fold reached as a checkpoint. */
+/* Describe the set, the position the fold reached and the spool's mark
+ * of the log up to there as a checkpoint. */
 void pend_save(const struct pend *p, const struct spool_pos *resume,
-	       struct pend_ckpt *ck);
+	       const struct spool_mark *mark, struct pend_ckpt *ck);
 /*
  * Load a checkpoint read into b, taking b's storage for the entries (b is
  * left empty on success), so loading needs no second copy.  Checks the
  * format and the CRC: RD_E_CORRUPT when they do not match, b untouched
  * (the caller then folds from the beginning).  Resolved entries and
- * run-local flags are dropped.
+ * run-local flags are dropped.  The caller must still check *mark against
+ * the log (spool_mark_check) before trusting *resume: the checkpoint may
+ * describe a log that was since changed.
  */
 int pend_load(struct pend *p, struct buf *b, struct spool_pos *resume,
-	      struct rd_err *err);
+	      struct spool_mark *mark, struct rd_err *err);
 
 #endif

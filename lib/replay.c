@@ -117,8 +117,12 @@ static int catch_up(struct replay_run *r, struct rd_err *err)
 	return ret;
 }
 
+/* The checkpoint, if there is one and it still describes the log: an
+ * operator may have deleted segments, or a power loss taken back bytes
+ * it had read; either way its position would skip records. */
 static int load_checkpoint(struct replay_run *r, struct rd_err *err)
 {
+	struct spool_mark mark;
 	struct buf b;
 	struct rd_err lerr;
 	int ret;
@@ -126,9 +130,11 @@ static int load_checkpoint(struct replay_run *r, struct rd_err *err)
 	buf_init(&b);
 	ret = spool_state_read(r->sp, CKPT_NAME, &b, CKPT_MAX, err);
 	if (ret == 1) {
-		if (pend_load(&r->pend, &b, &r->cursor, &lerr) == 0) {
+		if (pend_load(&r->pend, &b, &r->cursor, &mark, &lerr) == 0 &&
+		    spool_mark_check(r->sp, &r->cursor, &mark, &lerr) == 0) {
 			r->have_cursor = 1;
 		} else {
+			memset(&r->cursor, 0, sizeof(r->cursor));
 			replay_notice(r, "ignoring the checkpoint (%s); reading the whole spool",
 			       lerr.msg);
 			pend_release(&r->pend);
@@ -142,14 +148,17 @@ static int load_checkpoint(struct replay_run *r, struct rd_err *err)
 
 static int save_checkpoint(struct replay_run *r, struct rd_err *err)
 {
+	struct spool_mark mark;
 	struct pend_ckpt ck;
 	int ret;
 
 	if ((ret = journal_flush(&r->jr, err)) < 0)
 		return ret;
-	if ((ret = catch_up(r, err)) < 0)
+	if ((ret = catch_up(r, err)) < 0 ||
+	    (ret = spool_mark(r->sp, r->have_cursor ? &r->cursor : NULL, &mark,
+			      err)) < 0)
 		return ret;
-	pend_save(&r->pend, &r->cursor, &ck);
+	pend_save(&r->pend, &r->cursor, &mark, &ck);
 	ret = spool_state_write(r->sp, CKPT_NAME, ck.iov, 3, err);
 	r->last_ckpt_ns = clk_mono_ns();
 	return ret;
@@ -535,6 +544,7 @@ static int setup(struct replay_run *r, struct rd_err *err)
 	int ret;
 
 	spool_opts_init(&so);
+	so.trust = o->trust_spool;
 	so.notice = on_spool_notice;
 	so.notice_ctx = r;
 	if ((ret = spool_open(o->dir, &so, &r->sp, err)) < 0)

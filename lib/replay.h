@@ -72,6 +72,7 @@ enum replay_dry {
 
 struct replay_opts {
 	const char *dir;
+	int trust_spool;          /* spool_opts.trust */
 	double rate;              /* per second; 0: unlimited */
 	double burst;             /* 0: 20 ms of the rate, at least 2 */
 	unsigned concurrency;     /* most requests in flight */

@@ -1,28 +1,29 @@
 /*
  * sdir.c - the directory spool backend: a segmented, append-only log of
- * gzip members.
+ * gzip members.  This file opens the spool and its files, keeps the
+ * writers' lock and the ownership rules; appending is in sdir_write.c,
+ * reading in sdir_read.c.
  *
  * Layout (see redrive-spool(5)):
- *   LOCK                         writers serialise on flock(LOCK_EX)
  *   00000000000000000001.ndjson.gz  segment: concatenated gzip members
  *   00000000000000000001.idx        its side index (idx.h)
  *   replay.lock, replay.ckpt     replay's claim and state (sdir_state.c)
  *
  * Invariants:
- *  - Committed bytes are never rewritten.  Each batch is one gzip member
- *    written with one pwrite at the end of the current segment, under the
- *    lock; a short write is truncated back before the lock is released.
- *  - Under the lock, a writer first re-resolves the current segment (a
- *    roll by another writer is seen through the existence of the next
- *    number) and checks that the segment ends where its index says.  If
- *    not, the previous writer died mid-batch: complete members past the
- *    index are re-indexed and anything else is cut and reported.  The cost
- *    is bounded by the unindexed tail, never by the segment size.
+ *  - Committed bytes are never rewritten.  A batch is written with one
+ *    pwrite at the end of the current segment under the writers' lock,
+ *    and it is committed by its index entries, written only once the
+ *    --fsync policy is met.  Readers serve the newest segment only up to
+ *    its last index entry, so they never see a batch that may yet be
+ *    taken back (sdir_write.c, sdir_read.c).
+ *  - The writers' lock is flock on the spool directory itself: unlike a
+ *    lock file, nobody can delete it from under its holder and so let a
+ *    second writer in.
  *  - Creating a file or a segment is followed by an fsync of the directory.
  *  - Files are 0600 and opened O_NOFOLLOW: a symlink planted in the spool
- *    is refused, never followed.
- *
- * Reading is in sdir_read.c; sdir.h holds what the two files share.
+ *    is refused, never followed.  Unless the spool is trusted, a directory
+ *    or file that another user owns or can write to is refused, as ssh's
+ *    StrictModes does: whoever can write there can plant requests.
  */
 #include "spool.h"
 
@@ -35,23 +36,15 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "gzm.h"
-#include "idx.h"
-#include "rec.h"
 #include "sdir.h"
 #include "xalloc.h"
 #include "clk.h"
 #include "sysio.h"
 #include "banned.h"
-
-static uint64_t mono_ms(void)
-{
-	return (uint64_t)(clk_mono_ns() / 1000000);
-}
 
 void sdir_seg_name(char *out, size_t n, uint64_t seg, const char *suffix)
 {
@@ -150,14 +143,47 @@ int sdir_fsync_dir(struct sdir *d, struct rd_err *err)
 	return 0;
 }
 
-static int open_file(struct sdir *d, const char *name, int flags,
-		     struct rd_err *err)
+int sdir_check_owner(const struct sdir *d, const struct stat *st,
+		     const char *name, struct rd_err *err)
 {
+	const char *sep = name ? "/" : "";
+
+	if (d->o.trust)
+		return 0;
+	/* As ssh's StrictModes: yours or root's, and writable by no one
+	 * else.  Root's own files cannot be planted by anyone else. */
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return rd_err_set(err, RD_E_INVAL,
+				  "'%s%s%s' belongs to another user (uid %lu), who could plant requests for replay; refused (--trust-spool uses it anyway)",
+				  d->path, sep, name ? name : "",
+				  (unsigned long)st->st_uid);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return rd_err_set(err, RD_E_INVAL,
+				  "'%s%s%s' can be written by other users (mode %04o), who could plant requests for replay; refused (--trust-spool uses it anyway)",
+				  d->path, sep, name ? name : "",
+				  (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+int sdir_open_file(struct sdir *d, const char *name, int flags,
+		   struct rd_err *err)
+{
+	struct stat st;
 	int fd = openat(d->dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int ret;
 
 	if (fd < 0)
 		return rd_err_sys(err, errno, "cannot open '%s/%s'", d->path,
 				  name);
+	if (fstat(fd, &st) < 0) {
+		ret = rd_err_sys(err, errno, "stat '%s/%s'", d->path, name);
+		close(fd);
+		return ret;
+	}
+	if ((ret = sdir_check_owner(d, &st, name, err)) < 0) {
+		close(fd);
+		return ret;
+	}
 	return fd;
 }
 
@@ -199,6 +225,8 @@ static int make_dirs(const char *path, struct rd_err *err)
 	return ret;
 }
 
+static void sdir_close(void *impl);
+
 static int sdir_open(const char *where, const struct spool_opts *o,
 		     void **impl, struct rd_err *err)
 {
@@ -226,24 +254,16 @@ static int sdir_open(const char *where, const struct spool_opts *o,
 		ret = rd_err_sys(err, errno, "stat '%s'", where);
 		goto out;
 	}
-	d->last_sync_ms = mono_ms();
+	if ((ret = sdir_check_owner(d, &st, NULL, err)) < 0)
+		goto out;
+	d->last_sync_ms = (uint64_t)(clk_mono_ns() / 1000000);
 out:
 	if (ret < 0) {
-		sdir_backend.close(d);
+		sdir_close(d);
 		return ret;
 	}
 	*impl = d;
 	return 0;
-}
-
-static void close_seg(struct sdir *d)
-{
-	if (d->segfd >= 0)
-		close(d->segfd);
-	if (d->idxfd >= 0)
-		close(d->idxfd);
-	d->segfd = d->idxfd = -1;
-	gzm_reader_drop(&d->gr);
 }
 
 static void sdir_close(void *impl)
@@ -252,7 +272,7 @@ static void sdir_close(void *impl)
 
 	if (!d)
 		return;
-	close_seg(d);
+	sdir_write_close(d);
 	sdir_unclaim(d);
 	if (d->lockfd >= 0)
 		close(d->lockfd);
@@ -262,340 +282,36 @@ static void sdir_close(void *impl)
 	gzm_reader_release(&d->gr);
 	buf_release(&d->member);
 	buf_release(&d->scratch);
+	free(d->pend);
 	free(d->path);
 	free(d);
 }
 
-/* Open segment `seg` and its index for append, creating both if asked. */
-static int open_seg(struct sdir *d, uint64_t seg, int create, struct rd_err *err)
-{
-	char sname[64], iname[64];
-	uint64_t n;
-	int ret, fl = O_RDWR | (create ? O_CREAT | O_EXCL : 0);
-
-	close_seg(d);
-	sdir_seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
-	sdir_seg_name(iname, sizeof(iname), seg, IDX_SUFFIX);
-	if ((d->segfd = open_file(d, sname, fl, err)) < 0)
-		return d->segfd;
-	/* The index may be missing (lost or removed): rebuild it. */
-	d->idxfd = open_file(d, iname, O_RDWR | O_CREAT, err);
-	if (d->idxfd < 0)
-		return d->idxfd;
-	if ((ret = idx_count(d->idxfd, &n, err)) == RD_E_CORRUPT) {
-		/* A bad header: start the index over; the tail check will
-		 * re-index the segment from its members. */
-		if (ftruncate(d->idxfd, 0) < 0)
-			return rd_err_sys(err, errno, "truncate '%s'", iname);
-		sdir_notify(d, SPOOL_NOTICE_REINDEX, iname, 0, 0, 0,
-		       "index header damaged; rebuilding");
-		ret = 0;
-	}
-	if (ret < 0)
-		return ret;
-	if (lseek(d->idxfd, 0, SEEK_END) == 0 &&
-	    (ret = idx_create(d->idxfd, err)) < 0)
-		return ret;
-	if (create && (ret = sdir_fsync_dir(d, err)) < 0)
-		return ret;
-	d->seg = seg;
-	return 0;
-}
-
-/* Under the lock: make d->seg the newest segment, creating the first. */
-static int resolve_current(struct sdir *d, struct rd_err *err)
-{
-	char name[64];
-	struct stat st;
-	int ret;
-
-	if (d->seg == 0) {
-		uint64_t *v = NULL, bytes = 0;
-		size_t n = 0;
-
-		if ((ret = sdir_list_segs(d, &v, &n, &bytes, err)) < 0)
-			return ret;
-		d->used = bytes;
-		ret = n ? open_seg(d, v[n - 1], 0, err) : open_seg(d, 1, 1, err);
-		free(v);
-		return ret;
-	}
-	/* Another writer may have rolled since our last batch. */
-	for (;;) {
-		sdir_seg_name(name, sizeof(name), d->seg + 1, SEG_SUFFIX);
-		if (fstatat(d->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				return 0;
-			return rd_err_sys(err, errno, "stat '%s'", name);
-		}
-		if ((ret = open_seg(d, d->seg + 1, 0, err)) < 0)
-			return ret;
-	}
-}
-
-void sdir_first_id(const char *data, size_t len, char out[REC_ID_LEN + 1])
-{
-	const char *p = memmem(data, len < 64 ? len : 64, "\"id\":\"", 6);
-
-	out[0] = '\0';
-	if (p && (size_t)(p + 6 + REC_ID_LEN - data) <= len &&
-	    rec_id_valid(p + 6, REC_ID_LEN)) {
-		memcpy(out, p + 6, REC_ID_LEN);
-		out[REC_ID_LEN] = '\0';
-	}
-}
-
-static uint32_t count_lines(const char *p, size_t n)
-{
-	uint32_t c = 0;
-	const char *e = p + n;
-
-	while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
-		c++;
-		p++;
-	}
-	return c;
-}
-
-/*
- * Under the lock: make the segment end exactly where its index ends.
- * Index entries past the end of the data are dropped; complete members
- * past the last entry are indexed; the first bad byte after that starts a
- * torn tail, which is cut.  *end receives the resulting segment size.
- */
-static int check_tail(struct sdir *d, uint64_t *end, uint64_t *nent,
-		      struct rd_err *err)
-{
-	struct stat st;
-	struct idx_entry e;
-	uint64_t n, off = 0, size;
-	char sname[64], iname[64];
-	int ret;
-
-	sdir_seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);
-	sdir_seg_name(iname, sizeof(iname), d->seg, IDX_SUFFIX);
-	if (fstat(d->segfd, &st) < 0)
-		return rd_err_sys(err, errno, "stat '%s'", sname);
-	size = (uint64_t)st.st_size;
-	if ((ret = idx_count(d->idxfd, &n, err)) < 0)
-		return ret;
-	while (n > 0) {
-		ret = idx_read(d->idxfd, n - 1, &e, err);
-		if (ret == RD_E_CORRUPT || (ret == 0 && e.off + e.len > size)) {
-			/* A torn entry, or one describing data that never
-			 * reached the disk. */
-			if ((ret = idx_truncate(d->idxfd, n - 1, err)) < 0)
-				return ret;
-			sdir_notify(d, SPOOL_NOTICE_REINDEX, iname,
-			       IDX_HEADER_SIZE + (n - 1) * IDX_ENTRY_SIZE,
-			       IDX_ENTRY_SIZE, 0,
-			       "dropped an index entry with no data behind it");
-			n--;
-			continue;
-		}
-		if (ret < 0)
-			return ret;
-		off = e.off + e.len;
-		break;
-	}
-	if (off == size) {
-		*end = size;
-		*nent = n;
-		return 0;
-	}
-	/* The segment is longer than its index: walk the unindexed tail. */
-	gzm_reader_drop(&d->gr);
-	while (off < size) {
-		off_t len = 0;
-		int st2;
-
-		buf_reset(&d->scratch);
-		st2 = gzm_read(&d->gr, d->segfd, (off_t)off, (off_t)size,
-			       &d->scratch, d->o.max_member_bytes, &len, err);
-		if (st2 < 0)
-			return st2;
-		if (st2 != GZM_OK) {
-			char why[sizeof(err->msg)];
-
-			snprintf(why, sizeof(why), "%s", err ? err->msg : "damaged");
-			if (ftruncate(d->segfd, (off_t)off) < 0)
-				return rd_err_sys(err, errno, "truncate '%s'", sname);
-			if (sysio_fdatasync(d->segfd) < 0)
-				return rd_err_sys(err, errno, "fsync '%s'", sname);
-			sdir_notify(d, SPOOL_NOTICE_CUT, sname, off, size - off, -1,
-			       why);
-			size = off;
-			break;
-		}
-		e.off = off;
-		e.len = (uint32_t)len;
-		e.count = count_lines(d->scratch.data, d->scratch.len);
-		sdir_first_id(d->scratch.data, d->scratch.len, e.first_id);
-		if ((ret = idx_write(d->idxfd, n, &e, err)) < 0)
-			return ret;
-		sdir_notify(d, SPOOL_NOTICE_REINDEX, sname, off, (uint64_t)len,
-		       e.count, "indexed a complete member the last writer left unindexed");
-		n++;
-		off += (uint64_t)len;
-	}
-	gzm_reader_drop(&d->gr);
-	*end = size;
-	*nent = n;
-	return 0;
-}
-
-int sdir_lock_fd(struct sdir *d, struct rd_err *err)
+int sdir_lock(struct sdir *d, int how, struct rd_err *err)
 {
 	if (d->lockfd < 0) {
-		d->lockfd = openat(d->dirfd, "LOCK",
-				   O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		/* A second open file description of the directory: flock
+		 * belongs to it, so the lock is independent of dirfd. */
+		d->lockfd = openat(d->dirfd, ".",
+				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (d->lockfd < 0)
-			return rd_err_sys(err, errno, "cannot open '%s/LOCK'",
-					  d->path);
+			return rd_err_sys(err, errno, "cannot open '%s'", d->path);
 	}
-	return d->lockfd;
-}
-
-static int lock_spool(struct sdir *d, struct rd_err *err)
-{
-	int ret;
-
-	if ((ret = sdir_lock_fd(d, err)) < 0)
-		return ret;
-	while (flock(d->lockfd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return rd_err_sys(err, errno, "cannot lock '%s/LOCK'",
-					  d->path);
+	while (flock(d->lockfd, how) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			return rd_err_set(err, RD_E_LOCKED,
+					  "spool '%s' is being written", d->path);
+		return rd_err_sys(err, errno, "cannot lock '%s'", d->path);
+	}
 	return 0;
 }
 
-static int do_sync(struct sdir *d, struct rd_err *err)
+void sdir_unlock(struct sdir *d)
 {
-	if (d->segfd >= 0 && sysio_fdatasync(d->segfd) < 0)
-		return rd_err_sys(err, errno, "fsync '%s' segment %llu", d->path,
-				  (unsigned long long)d->seg);
-	d->unsynced = 0;
-	d->last_sync_ms = mono_ms();
-	return 0;
-}
-
-static int sdir_append(void *impl, const struct spool_batch *b,
-		       struct rd_err *err)
-{
-	struct sdir *d = impl;
-	struct idx_entry e;
-	uint64_t end = 0, nent = 0;
-	char sname[64];
-	ssize_t k;
-	int ret, durable = 0;
-
-	buf_reset(&d->member);
-	if ((ret = gzm_build(&d->gw, &d->member, b->data, b->len, err)) < 0)
-		return ret;
-	if ((ret = lock_spool(d, err)) < 0)
-		return ret;
-	if ((ret = resolve_current(d, err)) < 0 ||
-	    (ret = check_tail(d, &end, &nent, err)) < 0)
-		goto out;
-	if (end > 0 && end + d->member.len > d->o.segment_bytes) {
-		if ((ret = open_seg(d, d->seg + 1, 1, err)) < 0)
-			goto out;
-		end = nent = 0;
-		if (d->o.max_bytes) {
-			uint64_t *v = NULL;
-			size_t n;
-
-			if ((ret = sdir_list_segs(d, &v, &n, &d->used, err)) < 0)
-				goto out;
-			free(v);
-		}
-	}
-	if (d->o.max_bytes && d->used + d->member.len > d->o.max_bytes) {
-		if (d->member.len > d->o.max_bytes)
-			ret = rd_err_set(err, RD_E_FULL,
-					 "spool '%s' is full even when empty for this batch: it needs %zu bytes, over the whole cap of %llu (--max-spool-size)",
-					 d->path, d->member.len,
-					 (unsigned long long)d->o.max_bytes);
-		else
-			ret = rd_err_set(err, RD_E_FULL,
-					 "spool '%s' is full: %llu of %llu bytes used, and this batch needs %zu more (--max-spool-size)",
-					 d->path, (unsigned long long)d->used,
-					 (unsigned long long)d->o.max_bytes, d->member.len);
-		goto out;
-	}
-	sdir_seg_name(sname, sizeof(sname), d->seg, SEG_SUFFIX);
-	/* One write per member.  Anything short is taken back. */
-	k = sysio_pwrite(d->segfd, d->member.data, d->member.len, (off_t)end);
-	if (k != (ssize_t)d->member.len) {
-		int e2 = k < 0 ? errno : ENOSPC;
-
-		/* A short write hides its cause (ENOSPC, EFBIG, EIO); one
-		 * write of the rest reveals it.  The batch fails either way. */
-		if (k >= 0 && sysio_pwrite(d->segfd, d->member.data + k,
-				     d->member.len - (size_t)k,
-				     (off_t)end + k) < 0)
-			e2 = errno;
-
-		ret = rd_err_sys(err, e2, "write '%s/%s'", d->path, sname);
-		if (ftruncate(d->segfd, (off_t)end) < 0)
-			rd_err_sys(err, e2, "write '%s/%s' (and could not truncate back)",
-				   d->path, sname);
-		goto out;
-	}
-	d->unsynced = 1;
-	if (d->o.fsync == SPOOL_FSYNC_ALWAYS || d->o.fsync == SPOOL_FSYNC_BATCH) {
-		if ((ret = do_sync(d, err)) < 0) {
-			/* Final for this batch: take it back, never retry. */
-			if (ftruncate(d->segfd, (off_t)end) < 0)
-				goto out;
-			goto out;
-		}
-		durable = 1;
-	}
-	e.off = end;
-	e.len = (uint32_t)d->member.len;
-	e.count = b->count;
-	memcpy(e.first_id, b->first_id ? b->first_id : "", REC_ID_LEN);
-	e.first_id[REC_ID_LEN] = '\0';
-	if ((ret = idx_write(d->idxfd, nent, &e, err)) < 0) {
-		if (ftruncate(d->segfd, (off_t)end) < 0)
-			goto out;
-		goto out;
-	}
-	d->used += d->member.len;
-	if (d->o.fsync == SPOOL_FSYNC_NEVER)
-		durable = 1;
-	else if (d->o.fsync == SPOOL_FSYNC_INTERVAL &&
-		 mono_ms() - d->last_sync_ms >= d->o.fsync_interval_ms) {
-		if ((ret = do_sync(d, err)) < 0)
-			goto out;
-		durable = 1;
-	}
-	ret = durable;
-out:
-	flock(d->lockfd, LOCK_UN);
-	return ret;
-}
-
-static int sdir_sync(void *impl, struct rd_err *err)
-{
-	struct sdir *d = impl;
-
-	if (!d->unsynced || d->o.fsync == SPOOL_FSYNC_NEVER)
-		return 0;
-	return do_sync(d, err);
-}
-
-static int64_t sdir_sync_due_ms(const void *impl)
-{
-	const struct sdir *d = impl;
-	uint64_t now, due;
-
-	if (d->o.fsync != SPOOL_FSYNC_INTERVAL || !d->unsynced)
-		return -1;
-	now = mono_ms();
-	due = d->last_sync_ms + d->o.fsync_interval_ms;
-	return now >= due ? 0 : (int64_t)(due - now);
+	if (d->lockfd >= 0)
+		flock(d->lockfd, LOCK_UN);
 }
 
 static int sdir_usage(void *impl, uint64_t *bytes, struct rd_err *err)
@@ -623,4 +339,6 @@ const struct spool_backend sdir_backend = {
 	.state_read = sdir_state_read,
 	.state_write = sdir_state_write,
 	.usage = sdir_usage,
+	.mark = sdir_mark,
+	.mark_check = sdir_mark_check,
 };

@@ -2,11 +2,18 @@
  * sdir_read.c - iteration over a directory spool: segments in order,
  * members through gzm, lines out of each member.
  *
- * Readers take no lock.  A torn member at the very end of the newest
- * segment is a write in progress, not damage, and ends the log for now;
- * any other member that fails to inflate is reported with file and offset
- * (and the records it cost, when the index knows) and skipped, resuming at
- * the next indexed member or the next valid gzip header.
+ * Readers take no lock, and see only committed data.  A sealed segment
+ * (one with a newer segment after it) is committed whole: a roll happens
+ * only after the writer committed and checked it.  The newest segment is
+ * served only up to the end of its last valid index entry, the committed
+ * watermark: bytes past it may be a batch still waiting for its sync, or
+ * one about to be taken back.  When such bytes exist and no writer holds
+ * the lock, a writer died there; the reader then indexes its complete
+ * members, as the next writer would (sdir_settle), and serves them.
+ *
+ * A member that fails to inflate is reported with file and offset (and
+ * the records it cost, when the index knows) and skipped, resuming at the
+ * next indexed member or the next valid gzip header.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,33 +83,95 @@ static void iter_close_seg(struct sdir_iter *it)
 	gzm_reader_drop(&it->gr);
 }
 
-static int iter_open_seg(struct sdir_iter *it, struct rd_err *err)
+int sdir_load_index(struct sdir *d, uint64_t seg, uint64_t size,
+		    struct idx_entry **out, uint64_t *n, struct rd_err *err)
 {
-	char sname[64], iname[64];
-	struct stat st;
-	uint64_t seg = it->segs[it->si];
+	char iname[64];
+	struct rd_err ierr;
+	uint64_t j = 0;
 	int ifd;
 
-	sdir_seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
+	*out = NULL;
+	*n = 0;
 	sdir_seg_name(iname, sizeof(iname), seg, IDX_SUFFIX);
-	it->fd = openat(it->d->dirfd, sname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (it->fd < 0) {
-		if (errno == ENOENT)	/* removed by retention meanwhile */
-			return 0;
-		return rd_err_sys(err, errno, "cannot open '%s/%s'",
-				  it->d->path, sname);
+	ifd = sdir_open_file(d, iname, O_RDONLY, &ierr);
+	if (ifd == RD_E_INVAL) {	/* not safe to take hints from */
+		if (err)
+			*err = ierr;
+		return ifd;
 	}
-	if (fstat(it->fd, &st) < 0)
-		return rd_err_sys(err, errno, "stat '%s/%s'", it->d->path, sname);
-	it->size = (uint64_t)st.st_size;
-	ifd = openat(it->d->dirfd, iname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (ifd >= 0) {
-		struct rd_err ierr;
+	if (ifd < 0)
+		return 0;
+	/* A damaged index only costs hints (and, in the newest segment,
+	 * what the next writer indexes again). */
+	if (idx_load(ifd, out, n, &ierr) < 0)
+		*n = 0;
+	close(ifd);
+	/* Entries describing bytes the segment does not have (a power loss
+	 * kept the index and not the data) are no hints at all. */
+	for (uint64_t i = 0; i < *n; i++)
+		if ((*out)[i].off + (*out)[i].len <= size &&
+		    (j == 0 || (*out)[i].off >= (*out)[j - 1].off + (*out)[j - 1].len))
+			(*out)[j++] = (*out)[i];
+	*n = j;
+	if (!j) {
+		free(*out);
+		*out = NULL;
+	}
+	return 0;
+}
 
-		/* A damaged index only costs us resynchronisation hints. */
-		if (idx_load(ifd, &it->ix, &it->nix, &ierr) < 0)
-			it->nix = 0;
-		close(ifd);
+/* The committed end of the newest segment: where its last entry ends. */
+static uint64_t watermark(const struct sdir_iter *it)
+{
+	return it->nix ? it->ix[it->nix - 1].off + it->ix[it->nix - 1].len : 0;
+}
+
+/* Size and index of the open segment, as they are now. */
+static int iter_load(struct sdir_iter *it, uint64_t seg, struct rd_err *err)
+{
+	struct stat st;
+	int ret;
+
+	if (fstat(it->fd, &st) < 0)
+		return rd_err_sys(err, errno, "stat '%s' segment %llu", it->d->path,
+				  (unsigned long long)seg);
+	it->size = (uint64_t)st.st_size;
+	free(it->ix);
+	if ((ret = sdir_load_index(it->d, seg, it->size, &it->ix, &it->nix,
+				   err)) < 0)
+		return ret;
+	return 0;
+}
+
+static int iter_open_seg(struct sdir_iter *it, struct rd_err *err)
+{
+	char sname[64];
+	uint64_t seg = it->segs[it->si];
+	struct rd_err oerr;
+	int ret;
+
+	sdir_seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
+	it->fd = sdir_open_file(it->d, sname, O_RDONLY, &oerr);
+	if (it->fd < 0) {
+		it->fd = -1;
+		if (oerr.sys == ENOENT)	/* removed by retention meanwhile */
+			return 0;
+		*err = oerr;
+		return oerr.code ? oerr.code : RD_E_IO;
+	}
+	if ((ret = iter_load(it, seg, err)) < 0)
+		return ret;
+	if (it->si + 1 == it->nsegs && it->size > watermark(it)) {
+		/* The newest segment: only what is committed.  Bytes past
+		 * the watermark are a writer at work, or a dead one's. */
+		uint64_t newest = sdir_settle(it->d);
+
+		if (newest && (ret = iter_load(it, seg, err)) < 0)
+			return ret;
+		/* (sealed meanwhile by a roll: committed whole) */
+		if (newest <= seg && it->size > watermark(it))
+			it->size = watermark(it);
 	}
 	it->off = 0;
 	if (it->have_from && seg == it->from.seg) {
@@ -139,10 +208,90 @@ static uint64_t entry_after(const struct sdir_iter *it, uint64_t off)
 	return 0;
 }
 
+/* Past a member that does not inflate: report it and move to the next
+ * indexed member, or the next valid gzip header.  0 or RD_E_IO. */
+static int iter_skip_damage(struct sdir_iter *it, const struct rd_err *why,
+			    struct rd_err *err)
+{
+	const struct idx_entry *ent = entry_at(it, it->off);
+	uint64_t next = entry_after(it, it->off);
+	struct rd_err gerr;
+	char sname[64];
+
+	/* Everything here is committed: a member cut short is damage too,
+	 * never a write in progress. */
+	if (!next) {
+		off_t s2 = gzm_scan(&it->gr, it->fd, (off_t)it->off + 1,
+				    (off_t)it->size, &gerr);
+
+		if (s2 < 0) {
+			*err = gerr;
+			return (int)s2;
+		}
+		next = (uint64_t)s2;
+	}
+	sdir_seg_name(sname, sizeof(sname), it->segs[it->si], SEG_SUFFIX);
+	sdir_notify(it->d, SPOOL_NOTICE_DAMAGE, sname, it->off, next - it->off,
+		    ent ? (int64_t)ent->count : -1,
+		    why->msg[0] ? why->msg : "damaged member");
+	it->off = next;
+	it->skip = 0;
+	return 0;
+}
+
+/* Inflate the member at it->off into it->data.  0 (data filled, or the
+ * damage skipped and reported) or a negative code. */
+static int iter_read_member(struct sdir_iter *it, struct rd_err *err)
+{
+	const struct idx_entry *ent = entry_at(it, it->off);
+	struct rd_err gerr;
+	off_t len = 0;
+	int st = GZM_CORRUPT;
+
+	buf_reset(&it->data);
+	it->dpos = 0;
+	gerr.msg[0] = '\0';
+	/* The index knows the length: inflate the member whole (fast);
+	 * anything wrong goes to the streaming path, which says exactly
+	 * what. */
+	if (ent && ent->len && it->off + ent->len <= it->size) {
+		st = gzm_read_sized(&it->gr, it->fd, (off_t)it->off, ent->len,
+				    &it->data, it->d->o.max_member_bytes, &gerr);
+		if (st == GZM_OK)
+			len = (off_t)ent->len;
+		else if (st < 0)
+			return *err = gerr, st;
+		else
+			buf_reset(&it->data);
+	}
+	if (st != GZM_OK)
+		st = gzm_read(&it->gr, it->fd, (off_t)it->off, (off_t)it->size,
+			      &it->data, it->d->o.max_member_bytes, &len, &gerr);
+	if (st < 0) {
+		*err = gerr;
+		return st;
+	}
+	if (st != GZM_OK) {
+		buf_reset(&it->data);
+		return iter_skip_damage(it, &gerr, err);
+	}
+	/* The skip is for the first member only, even if it held fewer
+	 * lines than that. */
+	if (it->skip_armed)
+		it->skip_armed = 0;
+	else
+		it->skip = 0;
+	it->member_off = it->off;
+	it->off += (uint64_t)len;
+	it->line = 0;
+	return 0;
+}
+
 int sdir_iter_next(void *impl, struct spool_item *item,
 			  struct rd_err *err)
 {
 	struct sdir_iter *it = impl;
+	int ret;
 
 	for (;;) {
 		if (it->dpos < it->data.len) {
@@ -164,8 +313,6 @@ int sdir_iter_next(void *impl, struct spool_item *item,
 			return 1;
 		}
 		if (it->fd < 0) {
-			int ret;
-
 			if (it->si >= it->nsegs)
 				return 0;
 			if ((ret = iter_open_seg(it, err)) < 0)
@@ -180,81 +327,8 @@ int sdir_iter_next(void *impl, struct spool_item *item,
 			it->si++;
 			continue;
 		}
-		{
-			off_t len = 0;
-			struct rd_err gerr;
-			uint64_t next;
-			const struct idx_entry *ent;
-			char sname[64];
-			int last = it->si + 1 == it->nsegs;
-			int st;
-
-			buf_reset(&it->data);
-			it->dpos = 0;
-			gerr.msg[0] = '\0';
-			/* The index knows the length: inflate the member whole
-			 * (fast); anything wrong goes to the streaming path,
-			 * which says exactly what. */
-			ent = entry_at(it, it->off);
-			st = GZM_CORRUPT;
-			if (ent && ent->len && it->off + ent->len <= it->size) {
-				st = gzm_read_sized(&it->gr, it->fd, (off_t)it->off,
-						    ent->len, &it->data,
-						    it->d->o.max_member_bytes, &gerr);
-				if (st == GZM_OK)
-					len = (off_t)ent->len;
-				else if (st < 0)
-					return *err = gerr, st;
-				else
-					buf_reset(&it->data);
-			}
-			if (st != GZM_OK)
-				st = gzm_read(&it->gr, it->fd, (off_t)it->off,
-					      (off_t)it->size, &it->data,
-					      it->d->o.max_member_bytes, &len, &gerr);
-			if (st < 0) {
-				*err = gerr;
-				return st;
-			}
-			if (st == GZM_OK) {
-				/* The skip is for the first member only, even
-				 * if it held fewer lines than that. */
-				if (it->skip_armed)
-					it->skip_armed = 0;
-				else
-					it->skip = 0;
-				it->member_off = it->off;
-				it->off += (uint64_t)len;
-				it->line = 0;
-				continue;
-			}
-			buf_reset(&it->data);
-			next = entry_after(it, it->off);
-			if (st == GZM_TORN && last && !next) {
-				/* A write in progress (or a crash the next
-				 * writer will cut): the end, for now. */
-				it->off = it->size;
-				continue;
-			}
-			if (!next) {
-				off_t s2 = gzm_scan(&it->gr, it->fd,
-						    (off_t)it->off + 1,
-						    (off_t)it->size, &gerr);
-				if (s2 < 0) {
-					*err = gerr;
-					return (int)s2;
-				}
-				next = (uint64_t)s2;
-			}
-			ent = entry_at(it, it->off);
-			sdir_seg_name(sname, sizeof(sname), it->segs[it->si],
-				 SEG_SUFFIX);
-			sdir_notify(it->d, SPOOL_NOTICE_DAMAGE, sname, it->off,
-			       next - it->off, ent ? (int64_t)ent->count : -1,
-			       gerr.msg[0] ? gerr.msg : "damaged member");
-			it->off = next;
-			it->skip = 0;
-		}
+		if ((ret = iter_read_member(it, err)) < 0)
+			return ret;
 	}
 }
 

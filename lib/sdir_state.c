@@ -3,8 +3,8 @@
  *
  * A claim is flock(LOCK_EX | LOCK_NB) on "<role>.lock", held until the
  * spool is closed (or the process dies: the kernel drops it, so a kill -9
- * never leaves a stale claim).  It is separate from LOCK, which writers
- * take per batch, so a claimed spool still accepts captures.
+ * never leaves a stale claim).  It is separate from the writers' lock
+ * (on the directory), so a claimed spool still accepts captures.
  *
  * The holder writes who it is into its lock file once it holds the lock,
  * one fixed-size JSON line, {"pid":N,"since":"TIME"} padded with spaces,
@@ -111,10 +111,13 @@ int sdir_claim(void *impl, const char *role, struct rd_err *err)
 	if (d->claimfd >= 0)
 		return 0;
 	snprintf(name, sizeof(name), "%s.lock", role);
-	d->claimfd = openat(d->dirfd, name,
-			    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (d->claimfd < 0)
-		return rd_err_sys(err, errno, "cannot open '%s/%s'", d->path, name);
+	d->claimfd = sdir_open_file(d, name, O_RDWR | O_CREAT, err);
+	if (d->claimfd < 0) {
+		int ret = d->claimfd;
+
+		d->claimfd = -1;
+		return ret;
+	}
 	while (flock(d->claimfd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
 
@@ -146,15 +149,18 @@ int sdir_state_read(void *impl, const char *name, struct buf *out,
 		    size_t max, struct rd_err *err)
 {
 	struct sdir *d = impl;
+	struct rd_err oerr;
 	int fd, ret;
 
 	if (!name_ok(name))
 		return rd_err_set(err, RD_E_INVAL, "bad state file name '%s'", name);
-	fd = openat(d->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = sdir_open_file(d, name, O_RDONLY, &oerr);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (oerr.sys == ENOENT)
 			return 0;
-		return rd_err_sys(err, errno, "cannot open '%s/%s'", d->path, name);
+		if (err)
+			*err = oerr;
+		return fd;
 	}
 	ret = buf_read_fd(out, fd, max, err);
 	close(fd);

@@ -7,8 +7,9 @@
  * damaged member, the records its index entry says it held (or unknown
  * without one).  The walk resynchronises as readers do (next indexed
  * member, or the next valid gzip header), so one bad member does not hide
- * the rest.  It holds LOCK shared, so no append is in progress and a
- * torn tail really is one.
+ * the rest.  It holds the writers' lock shared, so no append is in
+ * progress (nor a batch waiting for its interval sync) and a torn tail
+ * really is one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,9 +70,10 @@ static struct idx_entry *load_index(struct walk *w, uint64_t seg, uint64_t *n,
 	*n = 0;
 	*ok = NULL;
 	sdir_seg_name(iname, sizeof(iname), seg, IDX_SUFFIX);
-	fd = openat(w->d->dirfd, iname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = sdir_open_file(w->d, iname, O_RDONLY, &err);
 	if (fd < 0) {
-		report(w, iname, 0, 0, 0, "index file missing");
+		report(w, iname, 0, 0, 0, err.sys == ENOENT ? "index file missing" :
+		       err.msg);
 		return NULL;
 	}
 	if (idx_count(fd, &cnt, &err) < 0) {
@@ -93,12 +95,19 @@ static struct idx_entry *load_index(struct walk *w, uint64_t seg, uint64_t *n,
 	return ix;
 }
 
-static long entry_at(const struct idx_entry *ix, uint64_t n, uint64_t off)
+/* The entry for the member at off, or -1.  Members are walked in order
+ * and entries are in order, so *from moves forward only: the walk costs
+ * one pass over the index, not one per member.  Damaged entries
+ * (UINT64_MAX) are passed over. */
+static long entry_at(const struct idx_entry *ix, uint64_t n, uint64_t off,
+		     uint64_t *from)
 {
-	for (uint64_t i = 0; i < n; i++)
-		if (ix[i].off == off)
-			return (long)i;
-	return -1;
+	uint64_t i = *from;
+
+	while (i < n && (ix[i].off == UINT64_MAX || ix[i].off < off))
+		i++;
+	*from = i;
+	return i < n && ix[i].off == off ? (long)i : -1;
 }
 
 static int verify_seg(struct walk *w, uint64_t seg, int last, struct rd_err *err)
@@ -108,13 +117,13 @@ static int verify_seg(struct walk *w, uint64_t seg, int last, struct rd_err *err
 	struct gzm_reader gr;
 	struct buf data;
 	struct stat st;
-	uint64_t nix, off = 0, size;
+	uint64_t nix, off = 0, size, cur = 0;
 	int *matched, fd, ret = 0;
 
 	sdir_seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
-	fd = openat(w->d->dirfd, sname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = sdir_open_file(w->d, sname, O_RDONLY, err);
 	if (fd < 0)
-		return rd_err_sys(err, errno, "cannot open '%s/%s'", w->d->path, sname);
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		close(fd);
 		return rd_err_sys(err, errno, "stat '%s/%s'", w->d->path, sname);
@@ -140,7 +149,7 @@ static int verify_seg(struct walk *w, uint64_t seg, int last, struct rd_err *err
 			ret = s;
 			break;
 		}
-		e = entry_at(ix, nix, off);
+		e = entry_at(ix, nix, off, &cur);
 		if (s == GZM_OK) {
 			uint32_t lines = lines_in(&data);
 
@@ -209,7 +218,7 @@ int sdir_verify(void *impl,
 	struct walk w;
 	uint64_t *segs = NULL;
 	size_t nsegs = 0;
-	int lfd, ret;
+	int ret;
 
 	memset(st, 0, sizeof(*st));
 	memset(&w, 0, sizeof(w));
@@ -217,18 +226,19 @@ int sdir_verify(void *impl,
 	w.found = found;
 	w.ctx = ctx;
 	w.st = st;
-	if ((lfd = sdir_lock_fd(d, err)) < 0)
-		return lfd;
-	while (flock(lfd, LOCK_SH) < 0)
-		if (errno != EINTR)
-			return rd_err_sys(err, errno, "cannot lock '%s/LOCK'", d->path);
+	/* Our own batches waiting for an interval sync hold the lock
+	 * already; verify sees them as a torn tail, which they are not
+	 * yet. */
+	if (!d->locked && (ret = sdir_lock(d, LOCK_SH, err)) < 0)
+		return ret;
 	if ((ret = sdir_list_segs(d, &segs, &nsegs, NULL, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < nsegs; i++)
 		if ((ret = verify_seg(&w, segs[i], i + 1 == nsegs, err)) < 0)
 			break;
 out:
-	flock(lfd, LOCK_UN);
+	if (!d->locked)
+		sdir_unlock(d);
 	free(segs);
 	return ret;
 }

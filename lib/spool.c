@@ -41,7 +41,7 @@ void spool_opts_init(struct spool_opts *o)
 	o->fsync = SPOOL_FSYNC_BATCH;
 	o->fsync_interval_ms = 1000;
 	o->segment_bytes = 64ULL << 20;
-	o->max_member_bytes = 256ULL << 20;
+	o->max_member_bytes = SPOOL_MEMBER_MAX;
 	o->level = 1;
 }
 
@@ -156,4 +156,16 @@ int spool_verify(struct spool *sp,
 		 void *ctx, struct spool_verify_stats *st, struct rd_err *err)
 {
 	return sp->be->verify(sp->impl, found, ctx, st, err);
+}
+
+int spool_mark(struct spool *sp, const struct spool_pos *pos,
+	       struct spool_mark *m, struct rd_err *err)
+{
+	return sp->be->mark(sp->impl, pos, m, err);
+}
+
+int spool_mark_check(struct spool *sp, const struct spool_pos *pos,
+		     const struct spool_mark *m, struct rd_err *err)
+{
+	return sp->be->mark_check(sp->impl, pos, m, err);
 }

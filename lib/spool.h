@@ -11,8 +11,13 @@
  *    after a crash a batch is either entirely readable or entirely absent.
  *  - A batch counts as acknowledged only when spool_append returned > 0,
  *    or a later spool_sync returned 0 (the --fsync policy decides which).
+ *  - Readers see only committed batches: what the policy has made durable
+ *    and the writer may acknowledge.  A batch that is taken back (a failed
+ *    write or sync) was never visible, so no reader can have consumed it.
  *  - Iteration yields every readable line in log order, and reports (never
  *    hides) damage through the notice callback, then continues.
+ *  - A record is at most SPOOL_RECORD_MAX bytes: writers refuse larger
+ *    ones, and every reader inflates anything up to that size.
  */
 #ifndef SPOOL_H
 #define SPOOL_H
@@ -24,11 +29,26 @@
 #include "buf.h"
 #include "rd.h"
 
+/*
+ * One limit for both sides, so that what a writer accepts every reader
+ * inflates: a record (a line without its newline) is at most
+ * SPOOL_RECORD_MAX bytes.  Writers cut batches into members of about
+ * SPOOL_MEMBER_BYTES of lines (one damaged byte costs one member), and a
+ * longer line goes alone into a member of its own, so no member inflates
+ * past SPOOL_MEMBER_MAX.
+ */
+#define SPOOL_RECORD_MAX ((size_t)256 << 20)
+#define SPOOL_MEMBER_BYTES ((size_t)64 << 10)
+#define SPOOL_MEMBER_MAX (SPOOL_RECORD_MAX + SPOOL_MEMBER_BYTES)
+
 enum spool_fsync {
 	SPOOL_FSYNC_ALWAYS,   /* one record per batch, fsync each */
 	SPOOL_FSYNC_BATCH,    /* fsync each batch before acknowledging it */
-	SPOOL_FSYNC_INTERVAL, /* fsync at most every interval; ack after it */
-	SPOOL_FSYNC_NEVER     /* leave it to the kernel; ack after write */
+	SPOOL_FSYNC_INTERVAL, /* fsync at most every interval; ack after it;
+			       * other writers wait until that sync */
+	SPOOL_FSYNC_NEVER     /* no data fsync: ack once written to the
+			       * kernel (survives a crash of the process,
+			       * not of the machine) */
 };
 
 /* Parse "always", "batch", "interval" or "never".  0 or RD_E_INVAL. */
@@ -55,8 +75,13 @@ struct spool_opts {
 	uint64_t fsync_interval_ms;   /* for SPOOL_FSYNC_INTERVAL; default 1000 */
 	uint64_t segment_bytes;       /* roll size; default 64 MiB */
 	uint64_t max_bytes;           /* refuse appends beyond; 0 = no cap */
-	uint64_t max_member_bytes;    /* refuse to inflate beyond; default 256 MiB */
+	uint64_t max_member_bytes;    /* refuse to inflate beyond; default
+				       * SPOOL_MEMBER_MAX */
 	int create;                   /* create the spool if missing */
+	/* Use a spool that another user owns or can write to.  Without it,
+	 * such a directory (or file in it) is refused: anyone who can write
+	 * there can plant requests that replay would send. */
+	int trust;
 	int level;                    /* gzip level 1..9; default 1 */
 	/* Called for every repair and every skipped damage; may be NULL. */
 	void (*notice)(void *ctx, const struct spool_notice *n);
@@ -88,14 +113,18 @@ struct spool_batch {
  * Append one batch atomically.  Returns > 0 when the batch (and all
  * earlier ones) are durable under the fsync policy, 0 when written but
  * waiting for the interval sync, or a negative RD_E_* code: RD_E_FULL at
- * the size cap, RD_E_IO for a failed write or fsync (nothing of the batch
- * remains).  An fsync failure is final for that batch; it is never
- * retried.
+ * the size cap or for a record over SPOOL_RECORD_MAX, RD_E_IO for a failed
+ * write or fsync.  After an error nothing that was not yet acknowledged
+ * remains: neither this batch nor earlier ones still waiting for the
+ * interval sync.  An fsync failure is final; it is never retried.  While
+ * batches wait for the interval sync, this handle keeps the writers' lock
+ * (other writers wait, readers do not see them) until spool_sync.
  */
 int spool_append(struct spool *sp, const struct spool_batch *b,
 		 struct rd_err *err);
 
-/* Make everything appended so far durable now.  0 or RD_E_IO. */
+/* Make everything appended so far durable (and visible) now.  0 or
+ * RD_E_IO, after which nothing unacknowledged remains. */
 int spool_sync(struct spool *sp, struct rd_err *err);
 
 /* Milliseconds until an interval sync is due (0: due now); -1 when the
@@ -180,6 +209,26 @@ struct spool_item {
 
 struct spool_iter;
 
+/*
+ * What a reader keeps beside a position (a checkpoint) to tell later
+ * whether the log still holds, unchanged, what it read up to there: an
+ * operator may delete segments, and a power loss may take back bytes that
+ * were read.  Bytes defined by the backend; stored as they are.
+ */
+#define SPOOL_MARK_SIZE 96
+struct spool_mark {
+	unsigned char b[SPOOL_MARK_SIZE];
+};
+
+/* Describe the log up to pos (NULL: nothing read yet) into *m. */
+int spool_mark(struct spool *sp, const struct spool_pos *pos,
+	       struct spool_mark *m, struct rd_err *err);
+/* 0 when the log still holds what *m described up to pos, else
+ * RD_E_CORRUPT with what changed in err (the caller then reads the log
+ * from the beginning), or RD_E_IO. */
+int spool_mark_check(struct spool *sp, const struct spool_pos *pos,
+		     const struct spool_mark *m, struct rd_err *err);
+
 /* Iterate from pos (NULL: the beginning).  Caller frees with
  * spool_iter_free. */
 int spool_iter_new(struct spool *sp, const struct spool_pos *from,
@@ -214,6 +263,10 @@ struct spool_backend {
 			   const struct iovec *iov, int iovcnt, unsigned flags,
 			   struct rd_err *err);
 	int (*usage)(void *impl, uint64_t *bytes, struct rd_err *err);
+	int (*mark)(void *impl, const struct spool_pos *pos,
+		    struct spool_mark *m, struct rd_err *err);
+	int (*mark_check)(void *impl, const struct spool_pos *pos,
+			  const struct spool_mark *m, struct rd_err *err);
 };
 
 /* The directory backend (sdir.c). */

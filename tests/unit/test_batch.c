@@ -159,6 +159,51 @@ int main(void)
 	batch_release(&b);
 	spool_close(sp);
 
+	/* --fsync interval: a failure takes back the batches still waiting,
+	 * and their acks go with them, never to be released by a later
+	 * sync. */
+	snprintf(path, sizeof(path), "%s/e", dir);
+	spool_opts_init(&o);
+	o.create = 1;
+	o.fsync = SPOOL_FSYNC_INTERVAL;
+	o.fsync_interval_ms = 3600 * 1000;
+	o.max_bytes = 3000;
+	T_OK(spool_open(path, &o, &sp, &err) == 0, "open");
+	batch_init(&b, sp, 1 << 20, 5000);
+	buf_reset(&out);
+	for (i = 0; i < 10; i++)
+		add(&b, i);
+	T_OK(batch_commit(&b, &out, &err) == 0 && out.len == 0, "ten records wait");
+	for (i = 10; i < 2010; i++)
+		add(&b, i);
+	T_OK(batch_commit(&b, &out, &err) == RD_E_FULL, "the next batch fails");
+	T_OK(batch_finish(&b, &out, &err) == 0, "a later sync succeeds");
+	T_EQ_INT(out.len, 0, "and acknowledges nothing taken back");
+	stored(sp, &got);
+	T_EQ_INT(got.len, 0, "nothing stored");
+	batch_release(&b);
+	spool_close(sp);
+
+	/* A record longer, as stored, than readers inflate is refused,
+	 * and the batch stays as it was. */
+	snprintf(path, sizeof(path), "%s/f", dir);
+	spool_opts_init(&o);
+	o.create = 1;
+	T_OK(spool_open(path, &o, &sp, &err) == 0, "open");
+	batch_init(&b, sp, 1 << 20, 10);
+	T_EQ_INT(b.max_line, SPOOL_RECORD_MAX, "the limit is the spool's");
+	buf_reset(&out);
+	add(&b, 0);
+	b.max_line = 100;
+	T_EQ_INT(add(&b, 1000), RD_E_FULL, "a record over the limit is refused");
+	T_OK(b.last_line > 100, "its length is told");
+	b.max_line = SPOOL_RECORD_MAX;
+	add(&b, 2);
+	T_OK(batch_finish(&b, &out, &err) == 0, "the others are stored");
+	T_EQ_STR(out.data, "0\n2\n", "and acknowledged");
+	batch_release(&b);
+	spool_close(sp);
+
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	if (system(path) != 0)
 		return 2;

@@ -71,6 +71,7 @@ int main(void)
 	struct buf line, ck, file;
 	struct pend_ckpt sv;
 	struct spool_pos at = { 7, 4096, 3 }, back;
+	struct spool_mark mark, mark_back;
 	struct rd_err err;
 	unsigned char bin[REC_ID_BIN];
 	char id[REC_ID_LEN + 1];
@@ -145,16 +146,19 @@ int main(void)
 	T_EQ_INT(p.n, 2, "events about unknown requests are ignored");
 
 	/* checkpoint round trip: resolved entries do not come back */
-	pend_save(&p, &at, &sv);
+	memset(&mark, 0, sizeof(mark));
+	memcpy(mark.b, "a mark of the log", 17);
+	pend_save(&p, &at, &mark, &sv);
 	for (int i = 0; i < 3; i++)
 		buf_add(&ck, sv.iov[i].iov_base, sv.iov[i].iov_len);
 	file = ck;
 	buf_init(&ck);
 	buf_add(&ck, file.data, file.len);
 	pend_init(&q);
-	T_EQ_INT(pend_load(&q, &file, &back, &err), 0, "checkpoint loads");
+	T_EQ_INT(pend_load(&q, &file, &back, &mark_back, &err), 0, "checkpoint loads");
 	T_OK(file.data == NULL, "the buffer was taken over");
 	T_OK(back.seg == 7 && back.off == 4096 && back.line == 3, "resume position");
+	T_OK(memcmp(&mark_back, &mark, sizeof(mark)) == 0, "the mark of the log comes back");
 	T_EQ_INT(q.n, 1, "only the unresolved entry");
 	T_OK(pend_get(&q, bid) && !pend_get(&q, a), "the right one");
 	T_EQ_INT(q.pending, 1, "counters rebuilt");
@@ -168,21 +172,26 @@ int main(void)
 
 			ck.data[i] ^= 0x20;
 			pend_init(&r);
-			caught += pend_load(&r, &ck, &back, &err) < 0;
+			caught += pend_load(&r, &ck, &back, &mark_back, &err) < 0;
 			pend_release(&r);
 			ck.data[i] ^= 0x20;
 		}
 		T_EQ_INT(caught, (long long)ck.len, "a bit flip anywhere is refused");
 	}
-	/* a checkpoint of the version before revive counts is refolded */
+	/* checkpoints of the versions before revive counts and before marks
+	 * of the log are refolded */
 	memcpy(ck.data, "rd-replay-checkpoint-1\n", 23);
-	T_OK(pend_load(&q, &ck, &back, &err) == RD_E_CORRUPT &&
+	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) == RD_E_CORRUPT &&
 	     strstr(err.msg, "another version") != NULL, "an older checkpoint is not trusted");
 	memcpy(ck.data, "rd-replay-checkpoint-2\n", 23);
+	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) == RD_E_CORRUPT &&
+	     strstr(err.msg, "another version") != NULL,
+	     "a checkpoint without a mark of the log is not trusted");
+	memcpy(ck.data, "rd-replay-checkpoint-3\n", 23);
 	ck.len--;
-	T_OK(pend_load(&q, &ck, &back, &err) < 0, "truncated refused");
+	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) < 0, "truncated refused");
 	ck.len = 1;
-	T_OK(pend_load(&q, &ck, &back, &err) < 0, "garbage refused");
+	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) < 0, "garbage refused");
 	pend_compact(&p);
 	T_OK(p.n == 1 && pend_get(&p, bid) && !pend_get(&p, a), "compact drops resolved");
 
