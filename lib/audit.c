@@ -293,7 +293,8 @@ static void copy_str(char *dst, size_t cap, struct rec_str s)
 {
 	size_t n = s.n < cap - 1 ? s.n : cap - 1;
 
-	memcpy(dst, s.p, n);
+	if (n)
+		memcpy(dst, s.p, n);
 	dst[n] = '\0';
 }
 
@@ -312,7 +313,8 @@ static void keep_attempt(struct audit *a, const struct rec_event *e,
 		copy_str(x->status_line, sizeof(x->status_line), e->status_line);
 		x->body_len = e->resp_body.n < sizeof(x->body) ? e->resp_body.n :
 			      sizeof(x->body);
-		memcpy(x->body, e->resp_body.p, x->body_len);
+		if (x->body_len)
+			memcpy(x->body, e->resp_body.p, x->body_len);
 		x->truncated = e->resp_truncated || e->resp_body.n > x->body_len;
 	}
 	a->last_at = e->at_ms;
