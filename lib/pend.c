@@ -178,6 +178,21 @@ int pend_fold(struct pend *p, const struct spool_item *it,
 	return 0;
 }
 
+size_t pend_clamp_due(struct pend *p, int64_t max_ms)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct pend_ent *e = &p->ents[i];
+
+		if (e->state == PEND_PENDING && e->due_ms > max_ms) {
+			e->due_ms = max_ms;
+			n++;
+		}
+	}
+	return n;
+}
+
 void pend_compact(struct pend *p)
 {
 	size_t j = 0;

@@ -91,6 +91,12 @@ void pend_pos(const struct pend_ent *e, struct spool_pos *out);
 /* Drop resolved entries and rebuild the index. */
 void pend_compact(struct pend *p);
 
+/* Bring pending due times later than max_ms back to max_ms, and return
+ * how many moved.  A due time is at most the longest backoff ahead of
+ * the clock that computed it; one further ahead was computed by a clock
+ * that has since stepped back, and would strand its record. */
+size_t pend_clamp_due(struct pend *p, int64_t max_ms);
+
 /* A checkpoint ready to write: three pieces (header, the entries as they
  * are in memory, a CRC), so saving copies nothing. */
 struct pend_ckpt {

@@ -536,6 +536,22 @@ static int loop(struct replay_run *r, struct rd_err *err)
 
 /* Open and claim the spool, fold it, and get every part of the loop
  * ready. */
+/* Retries due further ahead than --backoff-max were scheduled by a clock
+ * that has since stepped back (or a Retry-After beyond the cap, from an
+ * older version): due by then instead, said once. */
+static void unstrand(struct replay_run *r)
+{
+	int64_t now = replay_wall_now(r);
+	char t[REC_TIME_LEN + 1];
+	size_t n = pend_clamp_due(&r->pend, now + (int64_t)r->o->backoff_max_ms);
+
+	if (!n)
+		return;
+	rec_time_fmt(now + (int64_t)r->o->backoff_max_ms, t);
+	replay_notice(r, "%zu retries were due more than --backoff-max from now "
+		      "(did the clock step back?); they are due by %s", n, t);
+}
+
 static int setup(struct replay_run *r, struct rd_err *err)
 {
 	const struct replay_opts *o = r->o;
@@ -557,8 +573,9 @@ static int setup(struct replay_run *r, struct rd_err *err)
 	}
 	if ((ret = load_checkpoint(r, err)) < 0 || (ret = catch_up(r, err)) < 0)
 		return ret;
-	if (!o->rules.allow_hosts)
-		ho.refuse_addr = rw_refuse_link_local;
+	unstrand(r);
+	ho.refuse_addr = rw_refuse_link_local;
+	ho.refuse_ctx = (void *)&o->rules;
 	/* What a failed attempt's event keeps of the response. */
 	ho.keep_head = 1;
 	ho.body_peek = o->response_bytes;

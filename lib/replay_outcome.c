@@ -270,8 +270,10 @@ void replay_on_done(void *ctx, const struct http_res *res)
 							   o->backoff_max_ms,
 							   attempt, rnd(r));
 
+		/* at least what the service asked, up to --backoff-max */
 		if (res->retry_after_ms > delay)
-			delay = res->retry_after_ms;
+			delay = res->retry_after_ms < (int64_t)o->backoff_max_ms ?
+				res->retry_after_ms : (int64_t)o->backoff_max_ms;
 		e->due_ms = now + delay;
 		ev.next_due_ms = e->due_ms;
 		r->st->retried++;

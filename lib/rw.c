@@ -1,6 +1,8 @@
 /*
  * rw.c - shaping the replayed request (see rw.h).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -129,15 +131,36 @@ int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
 	return host_allowed(r, w->host, ohost);
 }
 
+/* 1 when the allow-list names this address as a literal. */
+static int named(const struct rw_rules *r, const struct sockaddr *sa)
+{
+	for (size_t i = 0; r && i < r->nallow; i++) {
+		unsigned char a[16];
+
+		if (sa->sa_family == AF_INET &&
+		    inet_pton(AF_INET, r->allow_hosts[i], a) == 1 &&
+		    memcmp(a, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4) == 0)
+			return 1;
+		if (sa->sa_family == AF_INET6 &&
+		    inet_pton(AF_INET6, r->allow_hosts[i], a) == 1 &&
+		    memcmp(a, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 const char *rw_refuse_link_local(void *ctx, const struct sockaddr *sa)
 {
 	enum addr_class c = addr_classify(sa);
 
-	(void)ctx;
+	/* An allowed name may still resolve to a metadata address (DNS
+	 * rebinding): only the address itself, named, lets one through. */
+	if ((c == ADDR_METADATA || c == ADDR_LINK_LOCAL) && named(ctx, sa))
+		return NULL;
 	/* The message a refused attempt records: which rule refused it. */
 	if (c == ADDR_METADATA)
-		return "a cloud metadata address, refused by the default allow-list";
+		return "a cloud metadata address, refused unless the allow-list (--allow-host) names this address";
 	if (c == ADDR_LINK_LOCAL)
-		return "a link-local address (cloud metadata services live there), refused by the default allow-list";
+		return "a link-local address (cloud metadata services live there), refused unless the allow-list (--allow-host) names this address";
 	return NULL;
 }

@@ -48,9 +48,11 @@ void rw_release(struct rw *w);
 int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
 	     struct rd_err *err);
 
-/* For http_opts.refuse_addr: refuse link-local addresses (169.254.0.0/16,
- * fe80::/10) and cloud metadata services, in every form addr_classify
- * knows (IPv4 inside IPv6 included).  NULL to allow, else why not. */
+/* For http_opts.refuse_addr, with ctx the struct rw_rules (or NULL):
+ * refuse link-local addresses (169.254.0.0/16, fe80::/10) and cloud
+ * metadata services, in every form addr_classify knows (IPv4 inside IPv6
+ * included), whatever name led there, unless the allow-list names that
+ * very address.  NULL to allow, else why not. */
 const char *rw_refuse_link_local(void *ctx, const struct sockaddr *sa);
 
 #endif

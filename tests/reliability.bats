@@ -172,6 +172,41 @@ bodies_exact() {
 	assert_output ""
 }
 
+@test "a clock that ran a year ahead strands no retry: due times past --backoff-max are clamped" {
+	command -v faketime > /dev/null || skip "faketime is not installed"
+	ds_start --fail-first 1
+	capture_n 5
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	# a run under a clock a year ahead: every first attempt fails, and
+	# its retry is due a year from the real now
+	run faketime -f '+365d' rd-replay -q --rate max --backoff 1h --backoff-max 2h --max-time 1s
+	assert_failure 1
+	run sh -c "zcat '$SPOOL'/*.ndjson.gz | jq -r 'select(.kind==\"attempt\" and .outcome==\"retry\") | .next_due' | cut -c1-4 | sort -u"
+	assert_output "$(date -u -d '+365 days' +%Y)"
+	# the clock is back: the retries are due within --backoff-max, not
+	# in a year, and the run says why it moved them
+	run rd-replay --rate max --backoff 100ms --backoff-max 1s --max-time 20s
+	assert_success
+	assert_output --partial "5 retries were due more than --backoff-max from now (did the clock step back?)"
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 5
+}
+
+@test "a Retry-After beyond --backoff-max waits --backoff-max, not what the service asked" {
+	ds_start --fail-first 1 --retry-after 86400
+	capture_n 3
+	run rd-replay --rate max --backoff 10ms --backoff-max 300ms --max-time 20s
+	assert_success
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 3
+	# each retry was due at most --backoff-max after its attempt (a day
+	# before the cap), and there were retries
+	cat > "$T/gap.jq" <<-'EOF'
+		def ms: (.[0:19] + "Z" | fromdate) * 1000 + (.[20:23] | tonumber);
+		[.[] | select(.kind == "attempt" and .outcome == "retry")
+		 | (.next_due | ms) - (.at | ms)] | length == 3 and max <= 300
+	EOF
+	spool_lines | jq -se -f "$T/gap.jq"
+}
+
 @test "valgrind memcheck: a smoke run of every tool is clean" {
 	command -v valgrind > /dev/null || skip "valgrind is not installed"
 	[ "${RD_BUILD##*/}" = build ] || skip "valgrind runs on the plain build"

@@ -161,6 +161,23 @@ metadata_urls() {
 	assert_equal "$(jq -r .path "$T/ds.log")" "/mapped"
 }
 
+@test "an allowed name that resolves to a metadata address is refused; the address itself, named, is not" {
+	[ "$(id -u)" = 0 ] && command -v unshare > /dev/null || skip "needs root and unshare"
+	# a private /etc/hosts in a mount namespace, and a network namespace
+	# with nothing in it, so that nothing can leave this machine
+	printf '169.254.169.254 meta.allowed.test\n127.0.0.1 localhost\n' > "$T/hosts"
+	printf '{"method":"GET","url":"http://meta.allowed.test/latest/meta-data/"}\n' | rd-capture -q > /dev/null
+	inns() { unshare -mn sh -c "mount --bind '$T/hosts' /etc/hosts && $*"; }
+	run inns rd-replay --rate max --max-attempts 1 --allow-host meta.allowed.test --connect-timeout 1s --timeout 2s
+	assert_failure 4
+	spool_events attempt | jq -e 'select(.error | test("^not connecting to 169.254.169.254: a cloud metadata address, refused unless the allow-list"))'
+	# named as an address, it is the user's call: the attempt gets past
+	# the check (and fails to connect, in an empty network namespace)
+	run inns rd-replay --revive --reason test --rate max --max-attempts 1 --allow-host meta.allowed.test --allow-host 169.254.169.254 --connect-timeout 1s --timeout 2s
+	assert_failure 4
+	assert_equal "$(spool_events attempt | jq -s 'last | .error | test("not connecting")')" false
+}
+
 @test "a proxy from the environment never carries a request, to a metadata address or any other" {
 	ds_start
 	metadata_urls | rd-capture -q > /dev/null
