@@ -18,6 +18,7 @@
 
 #include "afile.h"
 #include "audit.h"
+#include "ckpt.h"
 #include "buf.h"
 #include "cli.h"
 #include "compl.h"
@@ -603,6 +604,20 @@ static void app_release(struct app *a)
 	free(a->o.labels);
 }
 
+/* The replay checkpoint, when there is a valid one: audit then says what
+ * rd-replay says about the records it covers.  One that cannot be used
+ * costs only that, said with -v. */
+static void use_ckpt(struct app *a, struct pend *ck, struct audit_opts *ao)
+{
+	struct rd_err err;
+	int ret = ckpt_read(a->sp, ck, &ao->ckpt_at, &err);
+
+	if (ret == 1)
+		ao->ckpt = ck;
+	else if (ret < 0)
+		msg_info(&a->m, "not using the replay checkpoint: %s", err.msg);
+}
+
 static void setup_error(struct app *a, int ret, const struct rd_err *err)
 {
 	if (ret == RD_E_INVAL && !a->sp && err->msg[0] && strstr(err->msg, "does not exist"))
@@ -619,6 +634,7 @@ int main(int argc, char **argv)
 	struct app a;
 	struct audit au;
 	struct audit_opts ao;
+	struct pend ck;
 	struct rd_err err;
 	int ret, status = RD_EXIT_ERROR, have_audit = 0;
 	int64_t now;
@@ -627,6 +643,7 @@ int main(int argc, char **argv)
 	if ((ret = cli_completion(&ct, argc, argv)) >= 0)
 		return ret;
 	memset(&a, 0, sizeof(a));
+	pend_init(&ck);
 	msg_init(&a.m, "rd-audit");
 	signal(SIGPIPE, SIG_IGN);
 	cli_common_init(&a.o.c);
@@ -653,6 +670,7 @@ int main(int argc, char **argv)
 	ao.max_groups = a.o.max_groups;
 	ao.limit = a.o.limit;
 	ao.now_ms = now;
+	use_ckpt(&a, &ck, &ao);
 	audit_init(&au, &ao);
 	have_audit = 1;
 	if (a.o.show) {
@@ -682,6 +700,7 @@ out:
 		status = RD_EXIT_ERROR;
 	if (have_audit)
 		audit_release(&au);
+	pend_release(&ck);
 	app_release(&a);
 	return status;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "life.h"
 #include "rec_run.h"
 #include "rx.h"
 #include "url.h"
@@ -35,7 +36,7 @@ static int64_t from_s(int32_t s)
 
 const char *audit_state_name(int s)
 {
-	return s == AUDIT_OK ? "ok" : s == AUDIT_DEAD ? "dead" : "pending";
+	return life_state_name((enum life_state)s);
 }
 
 double audit_amplification(uint64_t attempts, uint64_t replayed)
@@ -339,17 +340,14 @@ static void reason_key(const struct rec_str *r, struct buf *out)
 	}
 }
 
+/* A dead event that ended a record: the timeline, the reason, and the
+ * last attempt's response as an example. */
 static void fold_dead(struct audit *a, struct audit_rec *r,
 		      const struct rec_event *e)
 {
 	int cached = a->last.id[0] && strcmp(a->last.id, e->ref) == 0;
 	uint16_t ri;
 
-	if (r->state == AUDIT_OK)
-		return;
-	if (r->state == AUDIT_PENDING)
-		resolved(a, e->at_ms);
-	r->state = AUDIT_DEAD;
 	if (cached) {
 		timeline_count(&a->s.tl, a->last_at, a->last_count, -1);
 		timeline_count(&a->s.tl, a->last_at, TL_DEAD, 1);
@@ -381,29 +379,17 @@ static void fold_dead(struct audit *a, struct audit_rec *r,
 	a->last.id[0] = '\0';
 }
 
+/* An attempt's details: outcome counts, latency, the timeline. */
 static void fold_attempt(struct audit *a, struct audit_rec *r,
 			 const struct rec_event *e)
 {
-	enum tl_count k = TL_RETRY;
+	enum tl_count k = e->outcome == REC_OUT_OK ? TL_OK :
+			  e->status ? TL_RETRY : TL_UNKNOWN;
 
-	r->attempts++;
 	r->status = (uint16_t)e->status;
-	a->s.attempts++;
-	if (e->outcome.n == 2 && memcmp(e->outcome.p, "ok", 2) == 0) {
-		a->s.attempts_ok++;
-		if (r->state == AUDIT_PENDING)
-			resolved(a, e->at_ms);
-		r->state = AUDIT_OK;
-		k = TL_OK;
-	} else if (e->outcome.n == 5 && memcmp(e->outcome.p, "retry", 5) == 0) {
-		a->s.attempts_retry++;
-		if (r->state == AUDIT_PENDING)
-			r->due_s = to_s(e->next_due_ms);
-	} else {
-		a->s.attempts_permanent++;
-	}
-	if (k != TL_OK && !e->status)
-		k = TL_UNKNOWN;
+	a->s.attempts_ok += e->outcome == REC_OUT_OK;
+	a->s.attempts_retry += e->outcome == REC_OUT_RETRY;
+	a->s.attempts_permanent += e->outcome == REC_OUT_PERMANENT;
 	if (e->status) {
 		hist_add(&a->s.latency, e->latency_ms);
 		timeline_latency(&a->s.tl, e->at_ms, e->latency_ms);
@@ -414,11 +400,33 @@ static void fold_attempt(struct audit *a, struct audit_rec *r,
 	first(&a->s.at.drain_start, e->at_ms);
 }
 
+/* The record's state through the lifecycle (life.h), as compact as the
+ * entry keeps it. */
+static enum life_change apply(struct audit_rec *r, const struct rec_event *e)
+{
+	struct life l;
+	enum life_change ch;
+
+	l.state = (enum life_state)r->state;
+	l.due_ms = r->due_s ? from_s(r->due_s) : 0;
+	l.attempts = r->attempts;
+	l.earlier = r->earlier;
+	l.revives = r->revives;
+	ch = life_apply(&l, e);
+	r->state = (uint8_t)l.state;
+	r->due_s = l.due_ms ? to_s(l.due_ms) : 0;
+	r->attempts = l.attempts > UINT16_MAX ? UINT16_MAX : (uint16_t)l.attempts;
+	r->earlier = l.earlier > UINT16_MAX ? UINT16_MAX : (uint16_t)l.earlier;
+	r->revives = l.revives > UINT8_MAX ? UINT8_MAX : (uint8_t)l.revives;
+	return ch;
+}
+
 static void fold_event(struct audit *a, const struct spool_item *it)
 {
 	struct rec_event e;
 	struct audit_rec *r;
 	struct rd_err err;
+	enum life_change ch;
 
 	if (rec_event_parse(&a->rp, it->line, it->len, &e, &err) < 0) {
 		a->s.bad_lines++;
@@ -426,23 +434,16 @@ static void fold_event(struct audit *a, const struct spool_item *it)
 	}
 	if (!(r = find(a, e.ref)))
 		return;
-	switch (e.kind) {
-	case REC_ATTEMPT:
+	ch = apply(r, &e);
+	if (ch == LIFE_RESOLVED)
+		resolved(a, e.at_ms);
+	if (e.kind == REC_ATTEMPT)
 		fold_attempt(a, r, &e);
-		break;
-	case REC_DEAD:
+	else if (e.kind == REC_DEAD && ch == LIFE_RESOLVED)
 		fold_dead(a, r, &e);
-		break;
-	case REC_REVIVE:
-		if (r->state == AUDIT_DEAD) {
-			r->state = AUDIT_PENDING;
-			r->due_s = 0;
-			timeline_count(&a->s.tl, e.at_ms, TL_REVIVED, 1);
-		}
+	else if (ch == LIFE_REOPENED) {
+		timeline_count(&a->s.tl, e.at_ms, TL_REVIVED, 1);
 		a->s.revived++;
-		break;
-	default:
-		break;
 	}
 }
 
@@ -463,9 +464,43 @@ static void fold_run(struct audit *a, const struct spool_item *it)
 		first(&a->s.at.gate_open, r.at_ms);
 }
 
+static int pos_before(const struct spool_pos *x, const struct spool_pos *y)
+{
+	if (x->seg != y->seg)
+		return x->seg < y->seg;
+	if (x->off != y->off)
+		return x->off < y->off;
+	return x->line < y->line;
+}
+
+/* At the checkpoint's position: every record so far is one it covers,
+ * and its state is the checkpoint's (resolved when it was compacted out
+ * of it), as rd-replay resumes. */
+static void cross(struct audit *a)
+{
+	a->crossed = 1;
+	for (size_t i = 0; i < a->n; i++) {
+		struct audit_rec *r = &a->recs[i];
+		char id[REC_ID_LEN + 1];
+		const struct pend_ent *e;
+
+		rec_id_unpack(r->id, id);
+		e = pend_get(a->o.ckpt, id);
+		r->state = e ? e->state : (uint8_t)LIFE_DONE;
+		if (e) {
+			r->due_s = e->due_ms ? to_s(e->due_ms) : 0;
+			r->attempts = e->attempts;
+			r->revives = e->revives;
+		}
+	}
+}
+
 void audit_fold(struct audit *a, const struct spool_item *it)
 {
 	enum rec_kind k = rec_kind_peek(it->line, it->len);
+
+	if (a->o.ckpt && !a->crossed && !pos_before(&it->pos, &a->o.ckpt_at))
+		cross(a);
 
 	if (k == REC_REQUEST)
 		fold_request(a, it);
@@ -475,20 +510,29 @@ void audit_fold(struct audit *a, const struct spool_item *it)
 		fold_run(a, it);
 }
 
+/* Every send made for the record, across revives. */
+static uint32_t sends(const struct audit_rec *r)
+{
+	return (uint32_t)r->attempts + r->earlier;
+}
+
 static void count(struct audit_group *g, const struct audit_rec *r)
 {
 	g->requests++;
 	g->pending += r->state == AUDIT_PENDING;
 	g->ok += r->state == AUDIT_OK;
 	g->dead += r->state == AUDIT_DEAD;
-	g->attempts += r->attempts;
-	g->replayed += r->attempts > 0;
+	g->attempts += sends(r);
+	g->replayed += sends(r) > 0;
 }
 
 void audit_finish(struct audit *a)
 {
 	struct audit_summary *s = &a->s;
 	int32_t now = to_s(a->o.now_ms);
+
+	if (a->o.ckpt && !a->crossed)
+		cross(a);
 
 	for (size_t i = 0; i < a->n; i++) {
 		const struct audit_rec *r = &a->recs[i];
@@ -509,15 +553,16 @@ void audit_finish(struct audit *a)
 			if (!s->oldest_pending_ms || from_s(r->captured_s) < s->oldest_pending_ms)
 				s->oldest_pending_ms = from_s(r->captured_s);
 		}
-		s->replayed += r->attempts > 0;
-		s->by_attempts[r->attempts < 6 ? r->attempts : 6]++;
+		s->attempts += sends(r);
+		s->replayed += sends(r) > 0;
+		s->by_attempts[sends(r) < 6 ? sends(r) : 6]++;
 		count(&s->by_failure.g[r->ftype], r);
 		count(&s->by_host.g[r->host], r);
 		count(&s->by_route.g[r->route], r);
 		if (r->status)
 			snprintf(st, sizeof(st), "%u", r->status);
 		else
-			snprintf(st, sizeof(st), "%s", r->attempts ? "no response" : "not replayed");
+			snprintf(st, sizeof(st), "%s", sends(r) ? "no response" : "not replayed");
 		si = dim_get(&s->by_status, st, strlen(st));
 		count(&s->by_status.g[si], r);
 	}
@@ -544,6 +589,6 @@ int audit_state_of(struct audit *a, const char *id, uint32_t *attempts)
 	if (!r)
 		return -1;
 	if (attempts)
-		*attempts = r->attempts;
+		*attempts = sends(r);
 	return r->state;
 }

@@ -19,13 +19,20 @@
 
 #include "hist.h"
 #include "idtab.h"
+#include "life.h"
+#include "pend.h"
 #include "rd.h"
 #include "replay_status.h"
 #include "sel.h"
 #include "spool.h"
 #include "timeline.h"
 
-enum audit_state { AUDIT_PENDING = 0, AUDIT_OK, AUDIT_DEAD };
+/* The lifecycle's states (life.h). */
+enum audit_state {
+	AUDIT_PENDING = LIFE_PENDING,
+	AUDIT_OK = LIFE_DONE,
+	AUDIT_DEAD = LIFE_DEAD
+};
 
 struct audit_group {
 	char name[160];
@@ -100,17 +107,24 @@ struct audit_opts {
 	size_t max_groups;         /* per dimension; default 50 */
 	uint64_t limit;            /* the first N selected requests; 0: all */
 	int64_t now_ms;
+	/* The replay checkpoint (ckpt_read), borrowed; NULL: none.  Records
+	 * before its position take their state from it, as rd-replay does,
+	 * and events after it fold on top, so both tools agree even where a
+	 * damaged member lost events the checkpoint had seen. */
+	struct pend *ckpt;
+	struct spool_pos ckpt_at;
 };
 
 struct audit_rec {             /* 40 bytes per request */
 	unsigned char id[REC_ID_BIN];
 	int32_t captured_s;        /* seconds since AUDIT_EPOCH */
 	int32_t due_s;
-	uint32_t attempts;
+	uint16_t attempts;         /* sends since the last revive */
+	uint16_t earlier;          /* sends before it */
 	uint16_t route, host, ftype, status;
 	uint16_t reason;           /* by_reason, when dead */
-	uint8_t state;
-	uint8_t pad;
+	uint8_t state;             /* enum audit_state */
+	uint8_t revives;
 };
 
 struct audit {
@@ -121,6 +135,7 @@ struct audit {
 	struct audit_summary s;
 	struct rec_parser rp;
 	struct buf scratch;
+	int crossed;               /* past ckpt_at: the checkpoint applied */
 	/* the last attempt, for the dead event that follows it */
 	struct audit_example last;
 	int64_t last_at;

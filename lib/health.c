@@ -356,7 +356,7 @@ static void gather_spool(const struct health_opts *o, struct health_eval *ev)
 		    e.at_ms < since)
 			continue;
 		n++;
-		if (!(e.outcome.n == 2 && memcmp(e.outcome.p, "ok", 2) == 0))
+		if (e.outcome != REC_OUT_OK)
 			bad++;
 		if (e.status)
 			hist_add(&lat, e.latency_ms);

@@ -261,18 +261,17 @@ void journal_user(char *out, size_t n)
 }
 
 void journal_revive(struct journal *j, const char *ref, int64_t now_ms,
-		    const char *reason, const char *user, long long n)
+		    const char *reason, const char *user, long long n,
+		    struct rec_event *ev)
 {
-	struct rec_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = REC_REVIVE;
-	memcpy(ev.ref, ref, sizeof(ev.ref));
-	ev.at_ms = now_ms;
-	ev.reason.p = reason;
-	ev.reason.n = strlen(reason);
-	ev.user.p = user ? user : "";
-	ev.user.n = user ? strlen(user) : 0;
-	ev.revives = n;
-	journal_add(j, &ev, now_ms);
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = REC_REVIVE;
+	memcpy(ev->ref, ref, sizeof(ev->ref));
+	ev->at_ms = now_ms;
+	ev->reason.p = reason;
+	ev->reason.n = strlen(reason);
+	ev->user.p = user ? user : "";
+	ev->user.n = user ? strlen(user) : 0;
+	ev->revives = n;
+	journal_add(j, ev, now_ms);
 }

@@ -89,8 +89,10 @@ void journal_dead(struct journal *j, const char *ref, int64_t now_ms,
 void journal_user(char *out, size_t n);
 
 /* Add a revive event for request ref: its n-th revive, by user (may be
- * NULL or ""), for reason. */
+ * NULL or ""), for reason.  *ev is the event, for the caller to apply;
+ * it borrows reason and user. */
 void journal_revive(struct journal *j, const char *ref, int64_t now_ms,
-		    const char *reason, const char *user, long long n);
+		    const char *reason, const char *user, long long n,
+		    struct rec_event *ev);
 
 #endif

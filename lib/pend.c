@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "idtab.h"
+#include "life.h"
 #include "pend.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -64,15 +65,6 @@ void pend_set_state(struct pend *p, struct pend_ent *e, enum pend_state s)
 	count(p, e->state, -1);
 	e->state = (uint8_t)s;
 	count(p, e->state, 1);
-}
-
-void pend_revive(struct pend *p, struct pend_ent *e, long long n)
-{
-	pend_set_state(p, e, PEND_PENDING);
-	e->attempts = 0;
-	e->due_ms = 0;
-	e->revives = n > PEND_REVIVES_MAX ? PEND_REVIVES_MAX :
-		     n < 0 ? 0 : (uint8_t)n;
 }
 
 static struct pend_ent *add(struct pend *p, const unsigned char *bin)
@@ -133,6 +125,23 @@ static int fold_request(struct pend *p, const struct spool_item *it,
 	return 0;
 }
 
+void pend_apply(struct pend *p, struct pend_ent *e, const struct rec_event *ev)
+{
+	struct life l;
+
+	l.state = (enum life_state)e->state;
+	l.due_ms = e->due_ms;
+	l.attempts = e->attempts;
+	l.earlier = 0;
+	l.revives = e->revives;
+	life_apply(&l, ev);
+	if ((uint8_t)l.state != e->state)
+		pend_set_state(p, e, (enum pend_state)l.state);
+	e->due_ms = l.due_ms;
+	e->attempts = l.attempts > 65535 ? 65535 : (uint16_t)l.attempts;
+	e->revives = l.revives > PEND_REVIVES_MAX ? PEND_REVIVES_MAX : (uint8_t)l.revives;
+}
+
 int pend_fold(struct pend *p, const struct spool_item *it,
 	      struct rec_parser *rp, struct rd_err *err)
 {
@@ -148,33 +157,7 @@ int pend_fold(struct pend *p, const struct spool_item *it,
 		return RD_E_INVAL;
 	if (!(e = pend_get(p, ev.ref)))
 		return 0;
-	switch (ev.kind) {
-	case REC_ATTEMPT:
-		e->attempts = ev.attempt > 65535 ? 65535 : (uint16_t)ev.attempt;
-		if (ev.outcome.n == 2 && memcmp(ev.outcome.p, "ok", 2) == 0) {
-			pend_set_state(p, e, PEND_DONE);
-		} else if (ev.outcome.n == 5 && memcmp(ev.outcome.p, "retry", 5) == 0) {
-			/* A retry after the record went dead (it cannot
-			 * happen under the lock) must not resurrect it. */
-			if (e->state == PEND_PENDING)
-				e->due_ms = ev.next_due_ms;
-		}
-		/* "permanent" is followed by its dead event. */
-		break;
-	case REC_DEAD:
-		if (e->state != PEND_DONE)
-			pend_set_state(p, e, PEND_DEAD);
-		break;
-	case REC_REVIVE:
-		/* Older revive events carry no count: they count one more
-		 * than the entry had. */
-		if (e->state == PEND_DEAD)
-			pend_revive(p, e, ev.revives > 0 ? ev.revives :
-				    (long long)e->revives + 1);
-		break;
-	default:
-		break;
-	}
+	pend_apply(p, e, &ev);
 	return 0;
 }
 

@@ -20,14 +20,16 @@
 
 #include "buf.h"
 #include "idtab.h"
+#include "life.h"
 #include "rd.h"
 #include "rec.h"
 #include "spool.h"
 
+/* The lifecycle's states (life.h), as the entry keeps them. */
 enum pend_state {
-	PEND_PENDING = 0,
-	PEND_DEAD,
-	PEND_DONE
+	PEND_PENDING = LIFE_PENDING,
+	PEND_DEAD = LIFE_DEAD,
+	PEND_DONE = LIFE_DONE
 };
 
 /* Run-local flags, never saved. */
@@ -79,11 +81,10 @@ int pend_fold(struct pend *p, const struct spool_item *it,
 /* Move an entry to a new state, keeping the counters right. */
 void pend_set_state(struct pend *p, struct pend_ent *e, enum pend_state s);
 
-/* Bring a dead entry back, as its revive event does: pending, due at
- * once, no attempts, and revives set to n (the revive event's own count,
- * so that folding the event again changes nothing), capped at
- * PEND_REVIVES_MAX. */
-void pend_revive(struct pend *p, struct pend_ent *e, long long n);
+/* Apply event ev to entry e through the lifecycle (life_apply): how
+ * both the fold of the log and the replay's own outcomes change an entry. */
+void pend_apply(struct pend *p, struct pend_ent *e, const struct rec_event *ev);
+
 
 /* The position of an entry's request line. */
 void pend_pos(const struct pend_ent *e, struct spool_pos *out);

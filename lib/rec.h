@@ -83,6 +83,19 @@ enum rec_kind {
 	REC_REVIVE
 };
 
+/* What one attempt came to: the schema's "outcome" field, the one
+ * vocabulary of outcomes (rd-replay classifies into it, everything that
+ * reads events folds from it). */
+enum rec_outcome {
+	REC_OUT_OK = 0,            /* "ok": delivered */
+	REC_OUT_RETRY,             /* "retry": try again at next_due */
+	REC_OUT_PERMANENT          /* "permanent": no point; a dead event
+				    * follows */
+};
+
+/* "ok", "retry" or "permanent". */
+const char *rec_outcome_name(enum rec_outcome o);
+
 struct rec_event {
 	enum rec_kind kind;        /* REC_ATTEMPT, REC_DEAD or REC_REVIVE */
 	char id[REC_ID_LEN + 1];   /* the event's own id */
@@ -90,7 +103,7 @@ struct rec_event {
 	int64_t at_ms;
 	/* attempt only */
 	long long attempt;         /* 1-based number of this send */
-	struct rec_str outcome;    /* ok, retry or permanent */
+	enum rec_outcome outcome;
 	int status;                /* 0 when no response */
 	double latency_ms;
 	struct rec_str error;      /* transport error, may be empty */

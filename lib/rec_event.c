@@ -56,7 +56,10 @@ void rec_event_to_json(struct buf *out, const struct rec_event *e)
 	rec_line_time(out, "at", e->at_ms);
 	if (e->kind == REC_ATTEMPT) {
 		buf_addf(out, ",\"attempt\":%lld", e->attempt);
-		rec_line_str(out, "outcome", e->outcome);
+		rec_line_key(out, "outcome");
+		buf_addc(out, '"');
+		buf_adds(out, rec_outcome_name(e->outcome));
+		buf_addc(out, '"');
 		/* microseconds, as the shortest decimal that reads back */
 		buf_addf(out, ",\"status\":%d,\"latency_ms\":", e->status);
 		num_add(out, round(e->latency_ms * 1000) / 1000, NUM_JSON);
@@ -122,11 +125,31 @@ static int parse_response(struct rec_parser *p, const struct json_val *v,
 	return 0;
 }
 
+static const char *const outcomes[] = { "ok", "retry", "permanent" };
+
+const char *rec_outcome_name(enum rec_outcome o)
+{
+	return (unsigned)o < 3 ? outcomes[o] : "permanent";
+}
+
+static int parse_outcome(const struct json_val *v, enum rec_outcome *out,
+			 struct rd_err *err)
+{
+	for (int i = 0; v->type == JSON_STRING && i < 3; i++)
+		if (strcmp(v->str, outcomes[i]) == 0) {
+			*out = (enum rec_outcome)i;
+			return 0;
+		}
+	return rd_err_set(err, RD_E_INVAL,
+			  "field 'outcome': must be ok, retry or permanent");
+}
+
 int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
 		    struct rec_event *e, struct rd_err *err)
 {
 	const struct json_val *root, *c;
 	long long iv;
+	int has_outcome = 0;
 
 	memset(e, 0, sizeof(*e));
 	if (!(root = rec_line_doc(p, text, n, err)))
@@ -169,8 +192,9 @@ int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
 				return rd_err_set(err, RD_E_INVAL,
 						  "field 'latency_ms': must be a number");
 		} else if (strcmp(k, "outcome") == 0) {
-			if (rec_line_want_string(c, "outcome", &e->outcome, err))
+			if (parse_outcome(c, &e->outcome, err) < 0)
 				return RD_E_INVAL;
+			has_outcome = 1;
 		} else if (strcmp(k, "error") == 0) {
 			if (rec_line_want_string(c, "error", &e->error, err))
 				return RD_E_INVAL;
@@ -192,6 +216,8 @@ int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
 	if (e->kind == REC_UNKNOWN || !e->id[0] || !e->ref[0])
 		return rd_err_set(err, RD_E_INVAL,
 				  "not an event: needs kind, id and ref");
+	if (e->kind == REC_ATTEMPT && !has_outcome)
+		return rd_err_set(err, RD_E_INVAL, "an attempt needs field 'outcome'");
 	return 0;
 }
 

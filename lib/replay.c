@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ckpt.h"
 #include "clk.h"
 #include "journal.h"
 #include "pend.h"
@@ -37,8 +38,6 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define CKPT_NAME "replay.ckpt"
-#define CKPT_MAX (1ULL << 30)
 #define CKPT_EVERY_NS 10000000000LL
 #define STATUS_EVERY_NS 1000000000LL
 
@@ -122,28 +121,16 @@ static int catch_up(struct replay_run *r, struct rd_err *err)
  * it had read; either way its position would skip records. */
 static int load_checkpoint(struct replay_run *r, struct rd_err *err)
 {
-	struct spool_mark mark;
-	struct buf b;
-	struct rd_err lerr;
-	int ret;
+	int ret = ckpt_read(r->sp, &r->pend, &r->cursor, err);
 
-	buf_init(&b);
-	ret = spool_state_read(r->sp, CKPT_NAME, &b, CKPT_MAX, err);
-	if (ret == 1) {
-		if (pend_load(&r->pend, &b, &r->cursor, &mark, &lerr) == 0 &&
-		    spool_mark_check(r->sp, &r->cursor, &mark, &lerr) == 0) {
-			r->have_cursor = 1;
-		} else {
-			memset(&r->cursor, 0, sizeof(r->cursor));
-			replay_notice(r, "ignoring the checkpoint (%s); reading the whole spool",
-			       lerr.msg);
-			pend_release(&r->pend);
-			pend_init(&r->pend);
-		}
-		ret = 0;
+	if (ret == RD_E_CORRUPT) {
+		replay_notice(r, "ignoring the checkpoint (%s); reading the whole spool",
+			      err->msg);
+		return 0;
 	}
-	buf_release(&b);
-	return ret;
+	if (ret == 1)
+		r->have_cursor = 1;
+	return ret < 0 ? ret : 0;
 }
 
 static int save_checkpoint(struct replay_run *r, struct rd_err *err)
@@ -311,11 +298,13 @@ static int judge(struct replay_run *r, struct pend_ent *e, const struct rec_req 
 	if (e->state == PEND_DEAD) {
 		if (o->dry != REPLAY_DRY_OFF)
 			return 1;
+		struct rec_event ev;
+
 		journal_revive(&r->jr, q->id, replay_wall_now(r),
 			       o->revive_reason ? o->revive_reason :
 			       "revived by rd-replay --revive",
-			       o->revive_user, (long long)e->revives + 1);
-		pend_revive(&r->pend, e, (long long)e->revives + 1);
+			       o->revive_user, (long long)e->revives + 1, &ev);
+		pend_apply(&r->pend, e, &ev);
 		r->st->revived++;
 	}
 	(void)err;

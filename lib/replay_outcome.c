@@ -236,36 +236,33 @@ static void observe(struct replay_run *r, const struct http_res *res,
 	}
 }
 
-void replay_on_done(void *ctx, const struct http_res *res)
-{
-	struct replay_run *r = ctx;
-	const struct replay_opts *o = r->o;
-	struct replay_fly *f = res->udata;
-	struct pend_ent *e = &r->pend.ents[f->idx];
-	enum http_class cls = http_classify(res, &o->ok);
-	struct rec_event ev;
-	char reason[200];
-	int64_t now = replay_wall_now(r);
-	unsigned attempt = (unsigned)e->attempts + 1;
+/* What one finished attempt comes to: decided from the response and the
+ * options alone, nothing changed yet. */
+struct verdict {
+	enum rec_outcome outcome;
+	int64_t due_ms;          /* retry: when it is due again */
+	int dead, aged;          /* it dies (of age: --max-age) */
+	char reason[200];        /* why it dies */
+};
 
-	e->flags &= (uint8_t)~PEND_F_INFLIGHT;
-	e->attempts = attempt > 65535 ? 65535 : (uint16_t)attempt;
-	observe(r, res, cls);
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = REC_ATTEMPT;
-	memcpy(ev.ref, f->id, sizeof(ev.ref));
-	ev.at_ms = now;
-	ev.attempt = attempt;
-	ev.status = res->status;
-	ev.latency_ms = res->latency_ms;
-	ev.error.p = res->errmsg;
-	ev.error.n = strlen(res->errmsg);
-	reason[0] = '\0';
-	if (cls == HTTP_OK) {
-		pend_set_state(&r->pend, e, PEND_DONE);
-		r->st->ok++;
-	} else if (cls == HTTP_RETRY && attempt < o->max_attempts &&
-		   !replay_too_old(r, f->captured_ms, now)) {
+static enum rec_outcome outcome_of(enum http_class c)
+{
+	return c == HTTP_OK ? REC_OUT_OK : c == HTTP_RETRY ? REC_OUT_RETRY :
+	       REC_OUT_PERMANENT;
+}
+
+static void decide(struct replay_run *r, const struct replay_fly *f,
+		   const struct http_res *res, enum http_class cls,
+		   unsigned attempt, int64_t now, struct verdict *v)
+{
+	const struct replay_opts *o = r->o;
+
+	memset(v, 0, sizeof(*v));
+	v->outcome = outcome_of(cls);
+	if (cls == HTTP_OK)
+		return;
+	if (cls == HTTP_RETRY && attempt < o->max_attempts &&
+	    !replay_too_old(r, f->captured_ms, now)) {
 		int64_t delay = (int64_t)replay_backoff_ms(o->backoff_ms,
 							   o->backoff_max_ms,
 							   attempt, rnd(r));
@@ -274,28 +271,71 @@ void replay_on_done(void *ctx, const struct http_res *res)
 		if (res->retry_after_ms > delay)
 			delay = res->retry_after_ms < (int64_t)o->backoff_max_ms ?
 				res->retry_after_ms : (int64_t)o->backoff_max_ms;
-		e->due_ms = now + delay;
-		ev.next_due_ms = e->due_ms;
-		r->st->retried++;
-	} else {
-		if (cls == HTTP_RETRY && attempt < o->max_attempts) {
-			age_reason(r, reason, sizeof(reason), f->captured_ms);
-			r->st->aged++;
-		} else {
-			dead_reason(reason, sizeof(reason), cls, attempt, res);
-		}
-		pend_set_state(&r->pend, e, PEND_DEAD);
-		r->st->dead++;
+		v->due_ms = now + delay;
+		return;
 	}
-	ev.outcome.p = http_class_name(cls);
-	ev.outcome.n = strlen(ev.outcome.p);
+	v->dead = 1;
+	if (cls == HTTP_RETRY && attempt < o->max_attempts) {
+		age_reason(r, v->reason, sizeof(v->reason), f->captured_ms);
+		v->aged = 1;
+	} else {
+		dead_reason(v->reason, sizeof(v->reason), cls, attempt, res);
+	}
+}
+
+/* Record an event: in the pending set, through the lifecycle, and in the
+ * journal; then the dead event that follows it, if any. */
+static void record(struct replay_run *r, struct pend_ent *e,
+		   struct rec_event *ev, const char *dead_reason)
+{
+	pend_apply(&r->pend, e, ev);
+	journal_add(&r->jr, ev, ev->at_ms);
+	if (dead_reason) {
+		struct rec_event d;
+
+		memset(&d, 0, sizeof(d));
+		d.kind = REC_DEAD;
+		memcpy(d.ref, ev->ref, sizeof(d.ref));
+		d.at_ms = ev->at_ms;
+		pend_apply(&r->pend, e, &d);
+		journal_dead(&r->jr, ev->ref, ev->at_ms, dead_reason);
+	}
+}
+
+void replay_on_done(void *ctx, const struct http_res *res)
+{
+	struct replay_run *r = ctx;
+	struct replay_fly *f = res->udata;
+	struct pend_ent *e = &r->pend.ents[f->idx];
+	enum http_class cls = http_classify(res, &r->o->ok);
+	struct rec_event ev;
+	struct verdict v;
+	int64_t now = replay_wall_now(r);
+	unsigned attempt = (unsigned)e->attempts + 1;
+
+	e->flags &= (uint8_t)~PEND_F_INFLIGHT;
+	observe(r, res, cls);
+	decide(r, f, res, cls, attempt, now, &v);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = REC_ATTEMPT;
+	memcpy(ev.ref, f->id, sizeof(ev.ref));
+	ev.at_ms = now;
+	ev.attempt = attempt;
+	ev.outcome = v.outcome;
+	ev.next_due_ms = v.due_ms;
+	ev.status = res->status;
+	ev.latency_ms = res->latency_ms;
+	ev.error.p = res->errmsg;
+	ev.error.n = strlen(res->errmsg);
 	/* What the service said is what explains a failure later. */
 	if (cls != HTTP_OK)
 		journal_response(&r->jr, &ev, res);
-	journal_add(&r->jr, &ev, now);
-	if (e->state == PEND_DEAD)
-		journal_dead(&r->jr, f->id, now, reason);
-	report(r, f, e, res, attempt, reason);
+	record(r, e, &ev, v.dead ? v.reason : NULL);
+	r->st->ok += cls == HTTP_OK;
+	r->st->retried += cls != HTTP_OK && !v.dead;
+	r->st->dead += v.dead;
+	r->st->aged += v.aged;
+	report(r, f, e, res, attempt, v.reason);
 	replay_fly_free(f);
 }
 
@@ -313,8 +353,16 @@ void replay_expire(struct replay_run *r, size_t idx, const struct rec_req *q)
 	if (r->o->dry != REPLAY_DRY_OFF)
 		return;
 	age_reason(r, reason, sizeof(reason), q->captured_ms);
-	pend_set_state(&r->pend, e, PEND_DEAD);
-	journal_dead(&r->jr, q->id, replay_wall_now(r), reason);
+	{
+		struct rec_event d;
+
+		memset(&d, 0, sizeof(d));
+		d.kind = REC_DEAD;
+		memcpy(d.ref, q->id, sizeof(d.ref));
+		d.at_ms = replay_wall_now(r);
+		pend_apply(&r->pend, e, &d);
+		journal_dead(&r->jr, q->id, d.at_ms, reason);
+	}
 	memset(&f, 0, sizeof(f));
 	memcpy(f.id, q->id, sizeof(f.id));
 	snprintf(f.method, sizeof(f.method), "%.*s", (int)q->method.n, q->method.p);

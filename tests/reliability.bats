@@ -377,6 +377,33 @@ nth_open() {
 
 # --- the blast radius of one damaged byte ---------------------------------------
 
+@test "damage to events the checkpoint had read: rd-audit and rd-replay still agree on every record" {
+	ds_start
+	batch 1 20
+	# one at a time: the outcomes go to the log in many small members
+	rd-replay -q --rate max -c 1
+	seg=$(ls "$SPOOL"/*.ndjson.gz)
+	[ $(( ($(stat -c %s "${seg%.ndjson.gz}.idx") - 16) / 48 )) -gt 3 ]
+	# the first member after the requests holds outcomes
+	flip "$seg" $(($(member_off "$seg" 1) + 25))
+	# the checkpoint had read them: replay sends nothing again...
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(wc -l < "$T/ds.log")" 20
+	# ...and audit, which takes the checkpoint's word, says the same
+	rd-audit --json 2> /dev/null | jq -e '.state.pending == 0 and .state.ok == 20'
+	assert_equal "$(rd-audit --list 2> /dev/null | jq -r .state | sort | uniq -c | tr -s ' ')" " 20 ok"
+	# without the checkpoint, both fold what is left: the outcomes lost
+	# are pending to audit, and exactly those are sent again
+	rm "$SPOOL/replay.ckpt"
+	lost=$(rd-audit --json 2> /dev/null | jq .state.pending)
+	[ "$lost" -gt 0 ]
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(wc -l < "$T/ds.log")" $((20 + lost))
+	rd-audit --json 2> /dev/null | jq -e '.state.pending == 0 and .state.ok == 20'
+}
+
 @test "one flipped byte costs at most 64 KiB of records" {
 	# 20,000 records of about 680 bytes as stored: 13 MB, read from a
 	# file, so in whole 1 MiB batches

@@ -31,10 +31,10 @@ static void event(struct buf *b, enum rec_kind k, const char *ref,
 	memcpy(e.ref, ref, REC_ID_LEN + 1);
 	e.at_ms = 1700000000000LL;
 	e.attempt = attempt;
-	if (outcome) {
-		e.outcome.p = outcome;
-		e.outcome.n = strlen(outcome);
-	}
+	if (outcome)
+		e.outcome = strcmp(outcome, "ok") == 0 ? REC_OUT_OK :
+			    strcmp(outcome, "retry") == 0 ? REC_OUT_RETRY :
+			    REC_OUT_PERMANENT;
 	e.next_due_ms = due;
 	e.reason.p = "r";
 	e.reason.n = 1;
@@ -125,22 +125,27 @@ int main(void)
 	 * own revive event is folded back from the log: the count is the
 	 * event's, not one more. */
 	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
-	pend_revive(&p, pend_get(&p, bid), 2);
-	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
 	revive_event(&line, bid, 2);
 	fold(&p, &rp, line.data, 6);
+	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
+	fold(&p, &rp, line.data, 6);
 	e = pend_get(&p, bid);
-	T_OK(e->state == PEND_PENDING && e->revives == 2, "a revive event sets its own count");
+	T_OK(e->state == PEND_DEAD && e->revives == 2,
+	     "a revive read again (its count not above ours) changes nothing");
+	revive_event(&line, bid, 3);
+	fold(&p, &rp, line.data, 6);
+	e = pend_get(&p, bid);
+	T_OK(e->state == PEND_PENDING && e->revives == 3, "a revive event sets its own count");
 	pend_set_state(&p, e, PEND_DEAD);
 	revive_event(&line, bid, 500);
 	fold(&p, &rp, line.data, 6);
 	T_EQ_INT(pend_get(&p, bid)->revives, PEND_REVIVES_MAX, "the count saturates");
 	T_EQ_INT(sizeof(struct pend_ent), 40, "an entry stays 40 bytes");
 	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
-	revive_event(&line, bid, 3);
+	revive_event(&line, bid, 501);
 	fold(&p, &rp, line.data, 6);
-	T_OK(pend_get(&p, bid)->revives == 3 && p.pending == 1 && p.dead == 0,
-	     "revived again: counters follow");
+	T_OK(pend_get(&p, bid)->revives == PEND_REVIVES_MAX && p.pending == 1 && p.dead == 0,
+	     "revived again past the cap: counters follow");
 	event(&line, REC_ATTEMPT, "01JDZ0000000000000000000QQ", 1, "ok", 0);
 	fold(&p, &rp, line.data, 7);
 	T_EQ_INT(p.n, 2, "events about unknown requests are ignored");
@@ -162,7 +167,7 @@ int main(void)
 	T_EQ_INT(q.n, 1, "only the unresolved entry");
 	T_OK(pend_get(&q, bid) && !pend_get(&q, a), "the right one");
 	T_EQ_INT(q.pending, 1, "counters rebuilt");
-	T_EQ_INT(pend_get(&q, bid)->revives, 3, "the revive count survives a checkpoint");
+	T_EQ_INT(pend_get(&q, bid)->revives, PEND_REVIVES_MAX, "the revive count survives a checkpoint");
 	/* every flipped byte is caught */
 	{
 		int caught = 0;

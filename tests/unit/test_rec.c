@@ -337,8 +337,7 @@ int main(void)
 		rec_id_next(&g, rec_now_ms(), e.ref);
 		e.at_ms = 1732406400123;
 		e.attempt = 3;
-		e.outcome.p = "retry";
-		e.outcome.n = 5;
+		e.outcome = REC_OUT_RETRY;
 		e.status = 503;
 		e.latency_ms = 12.5;
 		e.next_due_ms = 1732406460123;
@@ -350,8 +349,20 @@ int main(void)
 		T_OK(back.kind == REC_ATTEMPT && back.attempt == 3 &&
 		     back.status == 503 && back.latency_ms == 12.5 &&
 		     back.next_due_ms == e.next_due_ms &&
-		     strcmp(back.ref, e.ref) == 0 && back.outcome.n == 5,
+		     strcmp(back.ref, e.ref) == 0 && back.outcome == REC_OUT_RETRY,
 		     "attempt round-trips");
+		T_OK(strstr(out.data, ",\"outcome\":\"retry\",") != NULL,
+		     "the outcome is written as its name");
+		{
+			static const char *const bad[] = {
+				"{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ00000000000000000000A\",\"ref\":\"01JDZ00000000000000000000B\",\"at\":\"2024-11-24T00:00:00.123Z\",\"attempt\":1,\"outcome\":\"maybe\"}",
+				"{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ00000000000000000000A\",\"ref\":\"01JDZ00000000000000000000B\",\"at\":\"2024-11-24T00:00:00.123Z\",\"attempt\":1}",
+			};
+			T_OK(rec_event_parse(&p, bad[0], strlen(bad[0]), &back, &err) == RD_E_INVAL &&
+			     strstr(err.msg, "'outcome'") != NULL, "an unknown outcome names the field");
+			T_OK(rec_event_parse(&p, bad[1], strlen(bad[1]), &back, &err) == RD_E_INVAL &&
+			     strstr(err.msg, "'outcome'") != NULL, "an attempt without one is refused");
+		}
 		e.kind = REC_DEAD;
 		e.reason.p = "max attempts";
 		e.reason.n = 12;
@@ -385,8 +396,7 @@ int main(void)
 		rec_id_next(&g, rec_now_ms(), e.ref);
 		e.at_ms = 1732406400123;
 		e.attempt = 1;
-		e.outcome.p = "retry";
-		e.outcome.n = 5;
+		e.outcome = REC_OUT_RETRY;
 		e.status = 503;
 		e.has_response = 1;
 		e.status_line.p = "HTTP/1.1 503 Service Unavailable";
