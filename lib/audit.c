@@ -114,6 +114,7 @@ void audit_release(struct audit *a)
 	free(a->s.by_status.g);
 	free(a->s.by_reason.g);
 	timeline_release(&a->s.tl);
+	free(a->open);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -417,8 +418,59 @@ static enum life_change apply(struct audit_rec *r, const struct rec_event *e)
 	r->due_s = l.due_ms ? to_s(l.due_ms) : 0;
 	r->attempts = l.attempts > UINT16_MAX ? UINT16_MAX : (uint16_t)l.attempts;
 	r->earlier = l.earlier > UINT16_MAX ? UINT16_MAX : (uint16_t)l.earlier;
-	r->revives = l.revives > UINT8_MAX ? UINT8_MAX : (uint8_t)l.revives;
+	r->revives = l.revives > 31 ? 31 : (uint8_t)l.revives;
 	return ch;
+}
+
+/* An intent: the send is counted now (life.h); its outcome, if one
+ * comes, closes it. */
+static void open_intent(struct audit *a, struct audit_rec *r,
+			const struct rec_event *e)
+{
+	struct audit_intent *x;
+
+	if (a->nopen == a->capopen) {
+		/* drop the closed ones before growing */
+		size_t j = 0;
+
+		for (size_t i = 0; i < a->nopen; i++)
+			if (a->open[i].attempt)
+				a->open[j++] = a->open[i];
+		a->nopen = j;
+		if (!a->capopen || a->nopen * 2 > a->capopen) {
+			a->capopen = a->capopen ? a->capopen * 2 : 256;
+			a->open = xrealloc(a->open, a->capopen * sizeof(*a->open));
+		}
+	}
+	x = &a->open[a->nopen++];
+	x->at_ms = e->at_ms;
+	x->rec = (uint32_t)(r - a->recs);
+	x->attempt = e->attempt > 0 ? (uint32_t)e->attempt : 1;
+	r->open = 1;
+	a->liveopen++;
+}
+
+/* The outcome of an attempt closes its intent: the latest open one of
+ * the record with that number (they are near the end). */
+static void close_intent(struct audit *a, struct audit_rec *r,
+			 const struct rec_event *e)
+{
+	uint32_t ri = (uint32_t)(r - a->recs);
+	int more = 0;
+
+	for (size_t i = a->nopen; i-- > 0;) {
+		struct audit_intent *x = &a->open[i];
+
+		if (x->rec != ri || !x->attempt)
+			continue;
+		if (x->attempt == (uint32_t)e->attempt && x->attempt) {
+			x->attempt = 0;
+			a->liveopen--;
+			continue;
+		}
+		more = 1;
+	}
+	r->open = more;
 }
 
 static void fold_event(struct audit *a, const struct spool_item *it)
@@ -437,6 +489,10 @@ static void fold_event(struct audit *a, const struct spool_item *it)
 	ch = apply(r, &e);
 	if (ch == LIFE_RESOLVED)
 		resolved(a, e.at_ms);
+	if (e.kind == REC_INTENT)
+		open_intent(a, r, &e);
+	if (e.kind == REC_ATTEMPT && r->open)
+		close_intent(a, r, &e);
 	if (e.kind == REC_ATTEMPT)
 		fold_attempt(a, r, &e);
 	else if (e.kind == REC_DEAD && ch == LIFE_RESOLVED)
@@ -490,7 +546,7 @@ static void cross(struct audit *a)
 		if (e) {
 			r->due_s = e->due_ms ? to_s(e->due_ms) : 0;
 			r->attempts = e->attempts;
-			r->revives = e->revives;
+			r->revives = e->revives > 31 ? 31 : e->revives;
 		}
 	}
 }
@@ -578,6 +634,12 @@ void audit_finish(struct audit *a)
 		if (i + 1 == s->nex)
 			s->nex = k;
 	}
+	/* sends begun whose outcome never came: outcome unknown */
+	for (size_t i = 0; i < a->nopen; i++)
+		if (a->open[i].attempt) {
+			s->attempts_unknown++;
+			timeline_count(&s->tl, a->open[i].at_ms, TL_UNKNOWN, 1);
+		}
 	if (!s->pending && s->at.last_resolved)
 		s->at.drained = s->at.last_resolved;
 }

@@ -75,6 +75,7 @@ struct audit_times {
 struct audit_summary {
 	uint64_t requests, pending, due, backing_off, ok, dead;
 	uint64_t attempts, attempts_ok, attempts_retry, attempts_permanent;
+	uint64_t attempts_unknown;  /* sends begun (intent) with no outcome */
 	uint64_t replayed;          /* requests attempted at least once */
 	uint64_t revived;
 	int64_t oldest_pending_ms;  /* captured_at of the oldest; 0 none */
@@ -123,8 +124,17 @@ struct audit_rec {             /* 40 bytes per request */
 	uint16_t earlier;          /* sends before it */
 	uint16_t route, host, ftype, status;
 	uint16_t reason;           /* by_reason, when dead */
-	uint8_t state;             /* enum audit_state */
-	uint8_t revives;
+	uint8_t state : 2;         /* enum audit_state */
+	uint8_t open : 1;          /* an intent of it awaits its outcome */
+	uint8_t revives : 5;       /* saturating at 31 */
+	uint8_t pad;
+};
+
+/* A send whose intent is in the log and whose outcome is not (yet). */
+struct audit_intent {
+	int64_t at_ms;
+	uint32_t rec;              /* index in recs */
+	uint32_t attempt;          /* 0: its outcome came */
 };
 
 struct audit {
@@ -136,6 +146,8 @@ struct audit {
 	struct rec_parser rp;
 	struct buf scratch;
 	int crossed;               /* past ckpt_at: the checkpoint applied */
+	struct audit_intent *open; /* intents awaiting their outcome */
+	size_t nopen, capopen, liveopen;
 	/* the last attempt, for the dead event that follows it */
 	struct audit_example last;
 	int64_t last_at;

@@ -64,6 +64,7 @@ void journal_add(struct journal *j, struct rec_event *e, int64_t now_ms)
 {
 	rec_id_next(&j->ids, now_ms, e->id);
 	begin(j, e->id);
+	j->outcomes += e->kind != REC_INTENT;
 	rec_event_to_json(&j->ev, e);
 }
 
@@ -76,7 +77,7 @@ void journal_run(struct journal *j, struct rec_run *r)
 
 int journal_due(const struct journal *j, uint32_t max_events, int64_t now_ns)
 {
-	return j->n && (j->n >= max_events || j->ev.len >= JOURNAL_BATCH_BYTES ||
+	return j->n && (j->outcomes >= max_events || j->ev.len >= JOURNAL_BATCH_BYTES ||
 			now_ns - j->since_ns >= EV_FLUSH_NS);
 }
 
@@ -109,6 +110,7 @@ int journal_flush(struct journal *j, struct rd_err *err)
 	}
 	buf_reset(&j->ev);
 	j->n = 0;
+	j->outcomes = 0;
 	return 0;
 }
 

@@ -40,6 +40,8 @@ struct journal {
 	struct rec_idgen ids;
 	struct buf ev;             /* events not yet appended */
 	uint32_t n;
+	uint32_t outcomes;         /* of them, all but intents: what the
+				    * 2c bound on unrecorded outcomes counts */
 	char first[REC_ID_LEN + 1];
 	int64_t since_ns;          /* when the oldest of them was added */
 	int failed;

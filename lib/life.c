@@ -25,6 +25,7 @@ static uint32_t clamp32(long long v)
 static enum life_change attempt(struct life *l, const struct rec_event *e)
 {
 	uint32_t n = clamp32(e->attempt);
+	int latest = n >= l->attempts;
 
 	/* the attempt's own number: a second reading of it adds nothing */
 	if (n > l->attempts)
@@ -39,9 +40,12 @@ static enum life_change attempt(struct life *l, const struct rec_event *e)
 		return was == LIFE_PENDING ? LIFE_RESOLVED : LIFE_SAME;
 	}
 	case REC_OUT_RETRY:
-		/* A retry after the record went dead (it cannot happen under
-		 * the lock) must not resurrect it. */
-		if (l->state == LIFE_PENDING)
+		/* Only the latest attempt says when the next is due: an older
+		 * one read back later (a replay folds its own events) must
+		 * not bring a retry forward.  A retry after the record went
+		 * dead (it cannot happen under the lock) must not resurrect
+		 * it. */
+		if (l->state == LIFE_PENDING && latest)
 			l->due_ms = e->next_due_ms;
 		return LIFE_SAME;
 	case REC_OUT_PERMANENT:
@@ -55,6 +59,12 @@ enum life_change life_apply(struct life *l, const struct rec_event *e)
 	switch (e->kind) {
 	case REC_ATTEMPT:
 		return attempt(l, e);
+	case REC_INTENT:
+		/* the send may have reached the service whatever came of it:
+		 * it counts, and the next one is the one after it */
+		if (clamp32(e->attempt) > l->attempts)
+			l->attempts = clamp32(e->attempt);
+		return LIFE_SAME;
 	case REC_DEAD:
 		if (l->state != LIFE_PENDING)
 			return LIFE_SAME;

@@ -8,6 +8,10 @@
  *                  |  ^--attempt retry (due later)
  *                  +--dead-----------------------> DEAD --revive--> PENDING
  *
+ * An intent (written, durable, before a send starts) counts the send at
+ * once: whatever its outcome, or if none was ever recorded (a kill -9, a
+ * send abandoned at the end of --grace), it may have reached the service.
+ *
  * Every event sets absolute values (the attempt's number, the revive's
  * count), so applying an event twice changes nothing, and a fold resumed
  * from a checkpoint ends where a full one does.  An ok outcome is final:

@@ -621,5 +621,7 @@ enum rec_kind rec_kind_peek(const char *line, size_t n)
 		return REC_DEAD;
 	if (n >= 7 && memcmp(line, "revive\"", 7) == 0)
 		return REC_REVIVE;
+	if (n >= 7 && memcmp(line, "intent\"", 7) == 0)
+		return REC_INTENT;
 	return REC_UNKNOWN;
 }

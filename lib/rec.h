@@ -80,7 +80,8 @@ enum rec_kind {
 	REC_REQUEST,
 	REC_ATTEMPT,
 	REC_DEAD,
-	REC_REVIVE
+	REC_REVIVE,
+	REC_INTENT                 /* a send about to start: durable first */
 };
 
 /* What one attempt came to: the schema's "outcome" field, the one
@@ -97,12 +98,14 @@ enum rec_outcome {
 const char *rec_outcome_name(enum rec_outcome o);
 
 struct rec_event {
-	enum rec_kind kind;        /* REC_ATTEMPT, REC_DEAD or REC_REVIVE */
+	enum rec_kind kind;        /* REC_ATTEMPT, REC_DEAD, REC_REVIVE or
+				    * REC_INTENT */
 	char id[REC_ID_LEN + 1];   /* the event's own id */
 	char ref[REC_ID_LEN + 1];  /* the request it is about */
 	int64_t at_ms;
-	/* attempt only */
+	/* attempt and intent */
 	long long attempt;         /* 1-based number of this send */
+	/* attempt only */
 	enum rec_outcome outcome;
 	int status;                /* 0 when no response */
 	double latency_ms;

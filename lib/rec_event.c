@@ -19,6 +19,7 @@ static const char *kind_name(enum rec_kind k)
 	case REC_ATTEMPT: return "attempt";
 	case REC_DEAD: return "dead";
 	case REC_REVIVE: return "revive";
+	case REC_INTENT: return "intent";
 	default: return "unknown";
 	}
 }
@@ -54,6 +55,8 @@ void rec_event_to_json(struct buf *out, const struct rec_event *e)
 	buf_add(out, e->ref, REC_ID_LEN);
 	buf_addc(out, '"');
 	rec_line_time(out, "at", e->at_ms);
+	if (e->kind == REC_INTENT)
+		buf_addf(out, ",\"attempt\":%lld", e->attempt);
 	if (e->kind == REC_ATTEMPT) {
 		buf_addf(out, ",\"attempt\":%lld", e->attempt);
 		rec_line_key(out, "outcome");
@@ -163,6 +166,7 @@ int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
 			e->kind = strcmp(c->str, "attempt") == 0 ? REC_ATTEMPT :
 				  strcmp(c->str, "dead") == 0    ? REC_DEAD :
 				  strcmp(c->str, "revive") == 0  ? REC_REVIVE :
+				  strcmp(c->str, "intent") == 0  ? REC_INTENT :
 								   REC_UNKNOWN;
 		} else if ((strcmp(k, "id") == 0 || strcmp(k, "ref") == 0)) {
 			if (c->type != JSON_STRING || !rec_id_valid(c->str, c->len))

@@ -186,6 +186,8 @@ void replay_fly_free(void *udata)
 	struct replay_fly *f = udata;
 
 	free(f->url);
+	free(f->hdrs);
+	free(f->data);
 	free(f);
 }
 
@@ -311,7 +313,7 @@ void replay_on_done(void *ctx, const struct http_res *res)
 	struct rec_event ev;
 	struct verdict v;
 	int64_t now = replay_wall_now(r);
-	unsigned attempt = (unsigned)e->attempts + 1;
+	unsigned attempt = f->attempt;
 
 	e->flags &= (uint8_t)~PEND_F_INFLIGHT;
 	observe(r, res, cls);

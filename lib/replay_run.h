@@ -22,13 +22,20 @@
 #include "rw.h"
 #include "spool.h"
 
-struct replay_fly {                 /* one request in flight */
+struct replay_fly {                 /* one request, prepared or in flight */
 	size_t idx;              /* entry index in the pending set */
 	char id[REC_ID_LEN + 1];
 	char method[16];
 	char *url;
 	int64_t captured_ms;     /* for --max-age */
+	unsigned attempt;        /* its number, as its intent says */
+	struct http_req req;     /* what is sent, owning its bytes: */
+	struct http_hdr *hdrs;
+	char *data;              /* header names and values, then the body */
 };
+
+/* Sends prepared before their intents are appended at once. */
+#define REPLAY_READY_MAX 128
 
 struct replay_run {
 	const struct replay_opts *o;
@@ -56,6 +63,8 @@ struct replay_run {
 	uint64_t last_run_sent, last_run_pending;  /* and its counts */
 	int64_t win_start_ns;
 	uint64_t win_sent;
+	struct replay_fly *ready[REPLAY_READY_MAX];
+	size_t nready;           /* prepared, intents journaled, not started */
 	int claimed;             /* the spool is ours: the status file too */
 	int status_warned;
 	int stopping;

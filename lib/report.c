@@ -224,7 +224,7 @@ static void over_time(struct buf *b, const struct audit_summary *s)
 		const struct chart_series cs[] = {
 			{ "ok", C_OK, CHART_BAR, ok, 0 },
 			{ "retry later", C_RETRY, CHART_BAR, retry, 0 },
-			{ "outcome unknown (no response)", C_UNKNOWN, CHART_BAR, unk, 0 },
+			{ "outcome unknown", C_UNKNOWN, CHART_BAR, unk, 0 },
 			{ "dead", C_DEAD, CHART_BAR, dead, 0 },
 			{ "rate allowed", C_RATE, CHART_LINE, rate, 1 } };
 		const struct chart c = { "chart-sends", "replay sends per second by outcome",

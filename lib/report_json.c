@@ -218,10 +218,12 @@ void report_json(struct buf *b, struct audit_summary *s, const char *dir,
 		buf_adds(b, "null");
 	}
 	buf_addf(b, ",\"replay\":{\"attempts\":%llu,\"ok\":%llu,\"retry\":%llu,"
-		 "\"permanent\":%llu,\"replayed\":%llu,\"revived\":%llu,\"success_rate\":",
+		 "\"permanent\":%llu,\"unknown\":%llu,\"replayed\":%llu,\"revived\":%llu,"
+		 "\"success_rate\":",
 		 (unsigned long long)s->attempts, (unsigned long long)s->attempts_ok,
 		 (unsigned long long)s->attempts_retry,
 		 (unsigned long long)s->attempts_permanent,
+		 (unsigned long long)s->attempts_unknown,
 		 (unsigned long long)s->replayed, (unsigned long long)s->revived);
 	num_add(b, report_metric(s, "success_rate", now), NUM_JSON);
 	buf_adds(b, ",\"amplification\":");

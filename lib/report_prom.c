@@ -134,6 +134,8 @@ void report_prom(struct buf *b, struct audit_summary *s, int64_t now,
 	       (double)s->attempts_retry);
 	series(b, "redrive_replay_attempts_total", labels, "outcome", "permanent",
 	       (double)s->attempts_permanent);
+	series(b, "redrive_replay_attempts_total", labels, "outcome", "unknown",
+	       (double)s->attempts_unknown);
 	head(b, "redrive_revived_total", "counter", "Dead requests revived.");
 	series(b, "redrive_revived_total", labels, NULL, NULL, (double)s->revived);
 	head(b, "redrive_replay_amplification_ratio", "gauge",

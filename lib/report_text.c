@@ -261,6 +261,8 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 		 (unsigned long long)s->attempts, (unsigned long long)s->replayed,
 		 (unsigned long long)s->attempts_ok, (unsigned long long)s->attempts_retry,
 		 (unsigned long long)s->attempts_permanent);
+	if (s->attempts_unknown)
+		buf_addf(b, ", outcome unknown %llu", (unsigned long long)s->attempts_unknown);
 	if (s->revived)
 		buf_addf(b, ", revived %llu", (unsigned long long)s->revived);
 	buf_addc(b, '\n');

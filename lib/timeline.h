@@ -21,7 +21,8 @@ enum tl_count {
 	TL_CAPTURES = 0,   /* requests captured */
 	TL_OK,             /* replay attempts that delivered */
 	TL_RETRY,          /* ... that got a response asking for a retry */
-	TL_UNKNOWN,        /* ... that got no response: outcome unknown */
+	TL_UNKNOWN,        /* ... whose outcome is unknown: no response
+			    * came, or none was ever recorded */
 	TL_DEAD,           /* ... that ended their record: given up on
 			    * (counted here, not above) */
 	TL_EXPIRED,        /* records given up on unsent (--max-age) */

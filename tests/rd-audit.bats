@@ -126,8 +126,10 @@ history() {
 	id=$(jq -r 'select(.url | endswith("/bad/1")) | .id' <<< "$output")
 	run rd-audit --show "$id"
 	assert_success
-	jq -e -s 'map(.kind) == ["request","attempt","dead"]' <<< "$output"
-	jq -e -s '.[2].reason == "permanent failure: HTTP 400"' <<< "$output"
+	# the request, the intent its send began with, its outcome, its end
+	jq -e -s 'map(.kind) == ["request","intent","attempt","dead"]' <<< "$output"
+	jq -e -s '.[1].attempt == 1 and .[2].attempt == 1' <<< "$output"
+	jq -e -s '.[3].reason == "permanent failure: HTTP 400"' <<< "$output"
 	# the list feeds a replay selection
 	rd-audit --list --where '.method == "PUT"' | jq -c 'select(.state == "pending")' > "$T/pick"
 	assert_equal "$(wc -l < "$T/pick")" 3

@@ -308,6 +308,39 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	assert_equal "$(jq -r .key "$T/ds.log" | sort -u | wc -l)" "$n"
 }
 
+@test "amplification is honest: every send the service saw is counted, after kill -9 and after --grace" {
+	ds_start --latency 400
+	capture_n 40
+	# kill -9 with sends in flight: their intents are in the spool
+	rd-replay -q --rate max -c 8 > /dev/null 2>&1 &
+	pid=$!
+	sleep 0.6
+	kill -9 "$pid"
+	wait "$pid" || true
+	sleep 0.5
+	got=$(wc -l < "$T/ds.log")
+	j=$(rd-audit --json)
+	jq -e --argjson got "$got" '.replay.attempts >= $got and .replay.unknown > 0' <<< "$j"
+	# each intent comes before its send, and names the attempt it is
+	spool_events intent | jq -se 'length >= 8 and all(.attempt >= 1)'
+	# sends abandoned at the end of --grace are counted too
+	port=$PORT
+	ds_stop
+	ds_start --port "$port" --latency 3000
+	run rd-replay -q --rate max -c 8 --grace 200ms --max-time 500ms
+	sleep 0.3
+	# the log goes on from the first server's lines
+	all=$(wc -l < "$T/ds.log")
+	[ "$all" -gt "$got" ]
+	rd-audit --json | jq -e --argjson got "$all" '.replay.attempts >= $got'
+	# and the next run finishes the work, counting on from there
+	ds_stop
+	ds_start --port "$port"
+	run rd-replay -q --rate max
+	assert_success
+	rd-audit --json | jq -e '.state.ok == 40 and .replay.unknown >= 8'
+}
+
 @test "a closed gate sends nothing; an opened gate resumes" {
 	ds_start
 	capture_n 20

@@ -384,8 +384,15 @@ nth_open() {
 	rd-replay -q --rate max -c 1
 	seg=$(ls "$SPOOL"/*.ndjson.gz)
 	[ $(( ($(stat -c %s "${seg%.ndjson.gz}.idx") - 16) / 48 )) -gt 3 ]
-	# the first member after the requests holds outcomes
-	flip "$seg" $(($(member_off "$seg" 1) + 25))
+	# the first member that holds outcomes (attempt events)
+	k=1
+	until a=$(member_off "$seg" "$k") b=$(member_off "$seg" $((k + 1))) &&
+		dd if="$seg" iflag=skip_bytes,count_bytes skip="$a" count=$((b - a)) status=none |
+		gzip -dc 2> /dev/null | grep -q '"kind":"attempt"'; do
+		k=$((k + 1))
+		[ "$k" -lt 50 ]
+	done
+	flip "$seg" $(($(member_off "$seg" "$k") + 25))
 	# the checkpoint had read them: replay sends nothing again...
 	run rd-replay --rate max
 	assert_success

@@ -1,5 +1,6 @@
 /* The lifecycle (lib/life) and a property test of its consumers: random
- * logs of captures, attempts, dead and revive events (some read twice),
+ * logs of captures, intents, attempts, dead and revive events (some read
+ * twice),
  * folded by rd-replay's pending set (pend, resumed from a checkpoint
  * taken at a random point) and by rd-audit's fold (given the same
  * checkpoint), with a random run of members damaged after the checkpoint
@@ -82,7 +83,10 @@ static void event(struct log *lg, struct rec_idgen *g, int64_t t)
 	e.at_ms = t;
 	e.reason.p = "why";
 	e.reason.n = 3;
-	if (k < 6) {
+	if (k == 5) {
+		e.kind = REC_INTENT;
+		e.attempt = 1 + rnd(4);
+	} else if (k < 5) {
 		e.kind = REC_ATTEMPT;
 		e.attempt = 1 + rnd(4);
 		e.outcome = k < 2 ? REC_OUT_OK : k < 5 ? REC_OUT_RETRY : REC_OUT_PERMANENT;
@@ -249,6 +253,21 @@ static void unit(void)
 	e.attempt = 1;
 	T_EQ_INT(l.attempts, 2, "an attempt number below ours is an old one");
 	T_EQ_STR(life_state_name(LIFE_DEAD), "dead", "state names");
+	/* an older attempt read back after a newer one was sent */
+	life_init(&l);
+	e.kind = REC_INTENT;
+	e.attempt = 2;
+	T_EQ_INT(life_apply(&l, &e), LIFE_SAME, "an intent changes no state");
+	T_EQ_INT(l.attempts, 2, "but counts its send");
+	e.kind = REC_ATTEMPT;
+	e.outcome = REC_OUT_RETRY;
+	e.attempt = 2;
+	e.next_due_ms = 9000;
+	life_apply(&l, &e);
+	e.attempt = 1;
+	e.next_due_ms = 1000;
+	life_apply(&l, &e);
+	T_EQ_INT(l.due_ms, 9000, "an older attempt does not bring the retry forward");
 }
 
 int main(void)
