@@ -8,7 +8,9 @@
 # comes back with a limited capacity; the breaker needs three healthy
 # checks in a row, then `rd-replay --adaptive` drains the backlog without a
 # storm, and rd-audit summarizes it and writes an HTML report.  Finally a
-# writer is killed with -9 mid-stream, and nothing it acknowledged is lost.  Everything runs in a temporary directory, talks
+# writer is killed with -9 mid-stream, and nothing it acknowledged is lost.
+# Last, rd-proxy in front of the service takes an outage for a client that
+# changes nothing but the address it sends to.  Everything runs in a temporary directory, talks
 # only to 127.0.0.1, stops what it started, and exits 0 only if every
 # captured request was delivered.
 set -eu
@@ -17,8 +19,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 PATH="$top/$BUILD/bin:$top/$BUILD/tests:$PATH"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rd-demo.XXXXXX")
-ds_pid=""
+ds_pid="" px_pid=""
 cleanup() {
+	[ -n "$px_pid" ] && kill "$px_pid" 2>/dev/null && wait "$px_pid" 2>/dev/null
 	[ -n "$ds_pid" ] && kill "$ds_pid" 2>/dev/null && wait "$ds_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -124,5 +127,30 @@ zcat "$RD_SPOOL"/*.ndjson.gz | jq -r 'select(.kind == "request") | .id' | sort >
 missing=$(sort "$tmp/acked" | comm -23 - "$tmp/stored" | wc -l)
 printf 'acknowledged before the kill: %s, missing after it: %s\n' "$acked" "$missing"
 [ "$missing" -eq 0 ] || fail "acknowledged records were lost"
+
+say "9. no code change: rd-proxy in front of the service takes the next outage"
+rd-proxy --listen 127.0.0.1:0 --upstream "$svc" --spool "$tmp/proxy-spool" \
+	2> "$tmp/px.err" &
+px_pid=$!
+i=0
+until grep -q 'listening on' "$tmp/px.err" 2>/dev/null || [ $i -ge 100 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+cat "$tmp/px.err"
+proxy=$(sed -n 's/.*listening on \([^,]*\),.*/\1/p' "$tmp/px.err")
+[ -n "$proxy" ] || fail "rd-proxy did not start"
+touch "$tmp/down"
+run "curl -s -D '$tmp/h' -o /dev/null -w 'HTTP %{http_code}\n' -X POST -H 'Content-Type: application/json' --data '{\"order\":9,\"amount\":500}' http://$proxy/payments/charge"
+key=$(tr -d '\r' < "$tmp/h" | sed -n 's/^Idempotency-Key: //p')
+printf 'rd-proxy: the client got 202 while the service was down; Redrive-Id %s\n' \
+	"$(tr -d '\r' < "$tmp/h" | sed -n 's/^Redrive-Id: //p')"
+rm "$tmp/down"
+run "rd-replay -q --spool '$tmp/proxy-spool'"
+got=$(jq -r --arg k "$key" 'select(.status == 200 and .key == $k) | .path' "$tmp/received.ndjson")
+[ "$got" = /payments/charge ] || fail "the captured charge was not delivered"
+printf 'rd-proxy: after the outage rd-replay delivered it, with the key the 202 announced\n'
+kill "$px_pid" && wait "$px_pid" || fail "rd-proxy did not stop cleanly"
+px_pid=""
 
 say "done: every captured request was delivered once, and nothing acknowledged was lost"

@@ -26,35 +26,10 @@
 #include "addr.h"
 #include "clk.h"
 #include "http.h"
+#include "http_int.h"
 #include "lazy.h"
 #include "xalloc.h"
 #include "banned.h"
-
-struct xfer {
-	struct http *h;
-	CURL *e;
-	struct curl_slist *hdrs;
-	char *body, *url, *method;
-	void *udata;
-	int64_t start_ns;
-	int64_t retry_after_ms;
-	int refused;
-	char refmsg[256];           /* why, when refused */
-	struct buf rhdrs, rbody;
-	uint64_t body_seen;         /* body bytes received */
-	char errbuf[CURL_ERROR_SIZE];
-	struct xfer *next;          /* free list, or the live list */
-	struct xfer **prevp;
-};
-
-struct http {
-	struct http_opts o;
-	struct http_info info;      /* of the transfer being reported */
-	CURLM *m;
-	struct xfer *free_list;
-	struct xfer *live;
-	unsigned inflight;
-};
 
 static int global_ready;
 
@@ -65,6 +40,8 @@ void http_opts_init(struct http_opts *o)
 	o->connect_timeout_ms = 10000;
 	o->max_conns = 64;
 	o->max_response = 64u << 20;
+	o->stream_head_timeout_ms = 30000;
+	o->stream_idle_timeout_ms = 30000;
 }
 
 const char *http_err_name(enum http_err e)
@@ -167,7 +144,7 @@ int http_new(const struct http_opts *o, struct http **out, struct rd_err *err)
 	return 0;
 }
 
-static void xfer_destroy(struct xfer *x)
+static void xfer_destroy(struct http_xfer *x)
 {
 	curl_easy_cleanup(x->e);
 	buf_release(&x->rhdrs);
@@ -176,7 +153,7 @@ static void xfer_destroy(struct xfer *x)
 }
 
 /* Drop what one request owned; keep the easy handle and buffers. */
-static void xfer_clear(struct xfer *x)
+static void xfer_clear(struct http_xfer *x)
 {
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
@@ -187,9 +164,11 @@ static void xfer_clear(struct xfer *x)
 	buf_reset(&x->rhdrs);
 	buf_reset(&x->rbody);
 	x->body_seen = 0;
+	x->scb = NULL;
+	x->head_done = x->paused = 0;
 }
 
-static void live_unlink(struct xfer *x)
+static void live_unlink(struct http_xfer *x)
 {
 	*x->prevp = x->next;
 	if (x->next)
@@ -198,7 +177,7 @@ static void live_unlink(struct xfer *x)
 	x->prevp = NULL;
 }
 
-static void xfer_recycle(struct http *h, struct xfer *x)
+void http_xfer_recycle(struct http *h, struct http_xfer *x)
 {
 	live_unlink(x);
 	curl_multi_remove_handle(h->m, x->e);
@@ -215,7 +194,7 @@ unsigned http_abort_all(struct http *h, void (*drop)(void *udata))
 	while (h->live) {
 		if (drop)
 			drop(h->live->udata);
-		xfer_recycle(h, h->live);
+		http_xfer_recycle(h, h->live);
 		n++;
 	}
 	return n;
@@ -227,7 +206,7 @@ void http_free(struct http *h)
 		return;
 	http_abort_all(h, NULL);
 	while (h->free_list) {
-		struct xfer *x = h->free_list;
+		struct http_xfer *x = h->free_list;
 
 		h->free_list = x->next;
 		xfer_destroy(x);
@@ -245,10 +224,12 @@ unsigned http_inflight(const struct http *h)
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-	struct xfer *x = ud;
+	struct http_xfer *x = ud;
 	size_t len = size * n;
 	const struct http_opts *o = &x->h->o;
 
+	if (x->scb)
+		return http_stream_body(x, p, len);
 	x->body_seen += len;
 	if (o->keep_response) {
 		if (x->rbody.len + len > o->max_response)
@@ -264,10 +245,12 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-	struct xfer *x = ud;
+	struct http_xfer *x = ud;
 	size_t len = size * n;
 	static const char ra[] = "retry-after:";
 
+	if (x->head_done)
+		return len;     /* a streamed answer's trailers: not relayed */
 	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		/* A new response (after 1xx): forget the previous one. */
 		x->retry_after_ms = -1;
@@ -287,6 +270,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		x->retry_after_ms = http_parse_retry_after(v, (size_t)(end - v),
 							   clk_wall_ms());
 	}
+	if (x->scb)
+		return http_stream_header(x, p, len);
 	if (x->h->o.keep_response ||
 	    (x->h->o.keep_head && x->rhdrs.len + len <= HTTP_HEAD_MAX))
 		buf_add(&x->rhdrs, p, len);
@@ -300,7 +285,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 static curl_socket_t on_open(void *ud, curlsocktype purpose,
 			     struct curl_sockaddr *a)
 {
-	struct xfer *x = ud;
+	struct http_xfer *x = ud;
 	const struct http_opts *o = &x->h->o;
 	const char *why;
 
@@ -378,7 +363,14 @@ static struct curl_slist *build_headers(const struct http_req *r,
 
 int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 {
-	struct xfer *x = h->free_list;
+	return http_xfer_submit(h, r, NULL, NULL, err);
+}
+
+int http_xfer_submit(struct http *h, const struct http_req *r,
+		     const struct http_stream_cb *scb, struct http_xfer **out,
+		     struct rd_err *err)
+{
+	struct http_xfer *x = h->free_list;
 	const struct http_opts *o = &h->o;
 	int has_body;
 	CURL *e;
@@ -428,7 +420,9 @@ int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 	 * and a request for a refused address would go out all the same. */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+	/* A stream has its own deadlines, swept in http_run: a whole-
+	 * transfer limit would cut a long download that is still moving. */
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, scb ? 0L : (long)o->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
@@ -478,6 +472,9 @@ int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
 
 	x->start_ns = clk_mono_ns();
+	x->scb = scb;
+	x->deadline_ns = x->start_ns + (int64_t)o->stream_head_timeout_ms * 1000000;
+	x->timeout_what = "a response head";
 	if ((mc = curl_multi_add_handle(h->m, e)) != CURLM_OK) {
 		xfer_clear(x);
 		x->next = h->free_list;
@@ -491,6 +488,8 @@ int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 	x->prevp = &h->live;
 	h->live = x;
 	h->inflight++;
+	if (out)
+		*out = x;
 	return 0;
 }
 
@@ -602,7 +601,7 @@ static int harvest(struct http *h, http_done_fn done, void *ctx)
 	int left, n = 0;
 
 	while ((msg = curl_multi_info_read(h->m, &left))) {
-		struct xfer *x = NULL;
+		struct http_xfer *x = NULL;
 		struct http_res res;
 		long status = 0;
 
@@ -631,7 +630,7 @@ static int harvest(struct http *h, http_done_fn done, void *ctx)
 		if (h->o.want_info)
 			res.info = collect_info(h, x->e);
 		done(ctx, &res);
-		xfer_recycle(h, x);
+		http_xfer_recycle(h, x);
 		n++;
 	}
 	return n;
@@ -644,13 +643,14 @@ int http_run(struct http *h, int wait_ms, http_done_fn done, void *ctx)
 
 	if ((mc = curl_multi_perform(h->m, &running)) != CURLM_OK)
 		return RD_E_IO;
-	if ((n = harvest(h, done, ctx)) > 0 || wait_ms <= 0)
+	n = harvest(h, done, ctx) + http_stream_sweep(h, done, ctx);
+	if (n > 0 || wait_ms <= 0)
 		return n;
 	if ((mc = curl_multi_poll(h->m, NULL, 0, wait_ms, NULL)) != CURLM_OK)
 		return RD_E_IO;
 	if ((mc = curl_multi_perform(h->m, &running)) != CURLM_OK)
 		return RD_E_IO;
-	return harvest(h, done, ctx);
+	return harvest(h, done, ctx) + http_stream_sweep(h, done, ctx);
 }
 
 void http_once_init(struct http_once *r)

@@ -19,8 +19,9 @@
  *  - Every descriptor the engine opens, and those libcurl opens when the
  *    engine is created, is close-on-exec: a command the caller runs (the
  *    replay gate) never inherits a connection.
- * The engine is http.c; URLs are http_url.c, and what an outcome means
- * http_class.c.  The CURL types never leave these files.  It does not decide what a
+ * The engine is http.c; streamed responses http_stream.c; URLs are
+ * http_url.c, and what an outcome means http_class.c.  The CURL types
+ * never leave these files.  It does not decide what a
  * result means for a record (see http_classify) and never prints.
  */
 #ifndef HTTP_H
@@ -71,6 +72,11 @@ struct http_opts {
 	 * NULL: allow all. */
 	const char *(*refuse_addr)(void *ctx, const struct sockaddr *sa);
 	void *refuse_ctx;
+	/* Streams (http_stream) only, instead of timeout_ms: how long the
+	 * final response head may take, and the longest wait between two
+	 * pieces of its body while the reader takes them; default 30 s. */
+	uint64_t stream_head_timeout_ms;
+	uint64_t stream_idle_timeout_ms;
 };
 
 void http_opts_init(struct http_opts *o);
@@ -155,6 +161,59 @@ int http_run(struct http *h, int wait_ms, http_done_fn done, void *ctx);
 /* Abort every transfer still running, without result callbacks: drop
  * (may be NULL) gets each one's udata to release.  Returns how many. */
 unsigned http_abort_all(struct http *h, void (*drop)(void *udata));
+
+/*
+ * Streaming (rd-proxy's relay): the response is handed over as it
+ * arrives instead of kept.  on_head gets the final response (1xx answers
+ * are skipped): its status and its header block as received, status line
+ * first, at most HTTP_HEAD_MAX bytes (a longer one ends the transfer with
+ * HTTP_ERR_OTHER); returning < 0 ends the transfer (HTTP_ERR_OTHER).
+ * on_body gets each piece of the body; it returns HTTP_STREAM_FULL when
+ * it cannot take the piece now, and the engine then keeps that piece and
+ * reads nothing more of the response until http_xfer_resume, when it
+ * hands the same piece over again.  So a slow reader holds the upstream
+ * back (TCP flow control) and costs at most one piece of libcurl's
+ * buffer per transfer.  Trailers are not handed over.
+ */
+enum { HTTP_STREAM_TAKEN = 0, HTTP_STREAM_FULL = 1 };
+
+struct http_stream_cb {
+	int (*on_head)(void *udata, int status, const char *head, size_t len);
+	int (*on_body)(void *udata, const char *p, size_t n);
+};
+
+/* One transfer, for http_xfer_resume and http_xfer_cancel: valid from
+ * http_stream until its result is reported by http_run, or it is
+ * cancelled. */
+struct http_xfer;
+
+/*
+ * Start a streamed request (as http_submit; r->udata is handed to the
+ * callbacks and the result).  Its deadlines are stream_head_timeout_ms
+ * and stream_idle_timeout_ms (not counted while paused); either ends it
+ * with HTTP_ERR_TIMEOUT.  *x gets the transfer.  The callbacks run inside
+ * http_run, in its thread.
+ */
+int http_stream(struct http *h, const struct http_req *r,
+		const struct http_stream_cb *cb, struct http_xfer **x,
+		struct rd_err *err);
+
+/* Hand the kept piece over again and read on.  In http_run's thread. */
+void http_xfer_resume(struct http *h, struct http_xfer *x);
+
+/* End x now, with no result callback.  In http_run's thread. */
+void http_xfer_cancel(struct http *h, struct http_xfer *x);
+
+/* Wait up to wait_ms for activity on the engine's transfers, on
+ * extra_fd (readable; -1 for none), or for http_wakeup, without moving
+ * data: with http_run(h, 0, ...) around it, a caller can act on what one
+ * round delivered, and drive another event source from the same thread,
+ * before it waits.  0, or RD_E_IO. */
+int http_poll(struct http *h, int extra_fd, int wait_ms);
+
+/* Make a wait inside http_run or http_poll return now.  Safe from any thread: how
+ * another thread tells the one driving the engine that it has work. */
+void http_wakeup(struct http *h);
 
 /* Append s percent-encoded for a URL query value. */
 void http_escape(const char *s, struct buf *out);

@@ -23,7 +23,8 @@
 	X(curl_multi_info_read) X(curl_multi_perform) X(curl_multi_poll) \
 	X(curl_multi_setopt) X(curl_multi_strerror) X(curl_slist_append) \
 	X(curl_slist_free_all) X(curl_url) X(curl_url_cleanup) \
-	X(curl_url_get) X(curl_url_set) X(curl_version_info)
+	X(curl_url_get) X(curl_url_set) X(curl_version_info) \
+	X(curl_easy_pause) X(curl_multi_wakeup)
 
 #define AS_INDEX(f) I_##f,
 enum { CURL_FNS(AS_INDEX) NFNS };
@@ -208,4 +209,14 @@ CURLUcode curl_url_set(CURLU *u, CURLUPart what, const char *part,
 curl_version_info_data *curl_version_info(CURLversion v)
 {
 	return REAL(curl_version_info)(v);
+}
+
+CURLcode curl_easy_pause(CURL *e, int bitmask)
+{
+	return REAL(curl_easy_pause)(e, bitmask);
+}
+
+CURLMcode curl_multi_wakeup(CURLM *m)
+{
+	return REAL(curl_multi_wakeup)(m);
 }

@@ -21,9 +21,13 @@ teardown() { common_teardown; }
 	assert_output --partial "the three charges kept their own idempotency keys: charge-1 charge-2 charge-3"
 	assert_output --partial "gzip -t: ok"
 	assert_output --regexp "acknowledged before the kill: [1-9][0-9]*, missing after it: 0"
+	assert_output --partial "rd-proxy: the client got 202 while the service was down"
+	assert_output --partial "rd-proxy: after the outage rd-replay delivered it, with the key the 202 announced"
 	assert_output --partial "done: every captured request was delivered once"
 	# It cleans up after itself, and stops the service it started.
 	assert_equal "$(ls "$T" | grep -c rd-demo)" 0
 	run pgrep -f "rd-downstream --port-file $T/rd-demo"
+	assert_failure
+	run pgrep -f "rd-proxy .*--spool $T/rd-demo"
 	assert_failure
 }

@@ -22,3 +22,4 @@ fuzz() {
 @test "fuzz: the raw HTTP parser" { fuzz rawhttp; }
 @test "fuzz: thresholds, ranges, sizes, durations, rates and status sets" { fuzz thr; }
 @test "fuzz: the text exposition reader, metric selectors and their sum" { fuzz expo; }
+@test "fuzz: the proxy's request guard, target rebase and upstream head walk" { fuzz proxy; }

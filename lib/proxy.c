@@ -1,0 +1,347 @@
+/*
+ * proxy.c - the proxy's life (see proxy.h): options, start and stop in
+ * order, the exchanges' references and the global buffer budget, local
+ * answers, and the housekeeper thread (timeouts of connections, the
+ * breaker file).
+ *
+ * Start order is writer, relay engines, server daemons, relay threads
+ * (which drive the daemons), housekeeper, so that nothing reaches a part
+ * that is not running.  Stop order: housekeeper, relay threads, daemons
+ * (their connections end, and the relays are told), relay engines, then
+ * the writer, which stops last and still makes durable what was handed
+ * to it (a record handed over is stored even if its client is gone; no
+ * client is told "captured" about one that is not).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "breaker.h"
+#include "brkfile.h"
+#include "clk.h"
+#include "json.h"
+#include "proxy.h"
+#include "proxy_int.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define HK_TICK_MS 100
+#define BREAKER_EVERY_NS ((int64_t)500 * 1000000)
+
+void proxy_opts_init(struct proxy_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->fsync = SPOOL_FSYNC_BATCH;
+	http_opts_init(&o->http);
+	o->http.connect_timeout_ms = 5000;
+	o->http.max_conns = 256;
+	http_okset_parse("502,503,504", &o->capture_status, NULL);
+	o->idem_header = "Idempotency-Key";
+	o->max_record = 16ULL << 20;
+	o->max_buffer = 256ULL << 20;
+	o->max_connections = 4096;
+	o->connection_memory = 32 << 10;
+	o->header_timeout_ms = 10000;
+	o->body_timeout_ms = 30000;
+	o->idle_timeout_ms = 60000;
+	o->capture_queue = 4096;
+	o->upstream_concurrency = 256;
+	o->threads = 2;
+	o->retry_after_s = 5;
+}
+
+void proxy_say(struct proxy *p, enum proxy_notice_level lvl,
+	       const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	if (!p->o.notice)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	p->o.notice(p->o.notice_ctx, lvl, text);
+}
+
+struct proxy_ex *proxy_ex_new(struct proxy *p, const char *target)
+{
+	struct proxy_ex *ex = xcalloc(1, sizeof(*ex));
+
+	atomic_init(&ex->refs, 1);
+	ex->p = p;
+	pthread_mutex_init(&ex->lock, NULL);
+	ex->t0_ns = clk_mono_ns();
+	ex->target = xstrdup(target);
+	ex->up_content_length = -1;
+	buf_init(&ex->url);
+	buf_init(&ex->arena);
+	buf_init(&ex->body);
+	buf_init(&ex->up_head);
+	buf_init(&ex->pipe);
+	buf_init(&ex->ans_body);
+	atomic_fetch_add(&p->exchanges, 1);
+	return ex;
+}
+
+void proxy_ex_get(struct proxy_ex *ex)
+{
+	atomic_fetch_add(&ex->refs, 1);
+}
+
+void proxy_ex_put(struct proxy_ex *ex)
+{
+	struct proxy *p;
+
+	if (!ex || atomic_fetch_sub(&ex->refs, 1) != 1)
+		return;
+	p = ex->p;
+	atomic_fetch_sub(&p->buffered, ex->reserved);
+	pthread_mutex_destroy(&ex->lock);
+	free(ex->target);
+	free(ex->hdrs);
+	buf_release(&ex->url);
+	buf_release(&ex->arena);
+	buf_release(&ex->body);
+	buf_release(&ex->up_head);
+	buf_release(&ex->pipe);
+	buf_release(&ex->ans_body);
+	free(ex);
+	atomic_fetch_sub(&p->exchanges, 1);
+}
+
+int proxy_reserve(struct proxy_ex *ex, uint64_t n)
+{
+	struct proxy *p = ex->p;
+	uint64_t was = atomic_fetch_add(&p->buffered, n);
+
+	if (was + n > p->o.max_buffer) {
+		atomic_fetch_sub(&p->buffered, n);
+		return RD_E_FULL;
+	}
+	ex->reserved += n;
+	return 0;
+}
+
+void proxy_answer(struct proxy_ex *ex, int status, enum proxy_outcome out,
+		  const char *text)
+{
+	struct buf *b = &ex->ans_body;
+
+	buf_reset(b);
+	ex->ans_status = status;
+	ex->outcome = out;
+	ex->ans_retry_after = status == 503;
+	if (out == PROXY_OUT_CAPTURED) {
+		ex->ans_ids = 1;
+		buf_adds(b, "{\"status\":\"captured\",\"id\":\"");
+		buf_adds(b, ex->id);
+		buf_adds(b, "\",\"idempotency_key\":");
+		json_add_str(b, ex->key.p, ex->key.n);
+		buf_adds(b, ",\"reason\":");
+		json_add_str(b, ex->fail.type, strlen(ex->fail.type));
+	} else {
+		buf_adds(b, "{\"error\":");
+		json_add_str(b, text, strlen(text));
+	}
+	buf_adds(b, "}\n");
+	ex->st = PROXY_ST_ANSWER;
+}
+
+void proxy_ex_name(struct proxy_ex *ex)
+{
+	struct proxy *p = ex->p;
+	const char *h = p->o.idem_header;
+	size_t hn = h ? strlen(h) : 0;
+
+	pthread_mutex_lock(&p->ids_lock);
+	rec_id_next(&p->ids, rec_now_ms(), ex->id);
+	pthread_mutex_unlock(&p->ids_lock);
+	ex->key.p = ex->id;
+	ex->key.n = REC_ID_LEN;
+	/* The client's own key is kept: the upstream may have seen it. */
+	for (size_t i = 0; h && i < ex->nhdrs; i++)
+		if (ex->hdrs[i].name.n == hn && ex->hdrs[i].value.n &&
+		    strncasecmp(ex->hdrs[i].name.p, h, hn) == 0) {
+			ex->key = ex->hdrs[i].value;
+			break;
+		}
+}
+
+/* The breaker file as rd-health wrote it: open or not.  Read again only
+ * when it changed (rd-health replaces it whole, so a new inode or time). */
+static void breaker_poll(struct proxy *p)
+{
+	struct breaker b;
+	struct rd_err err;
+	struct stat st;
+	char sig[64];
+	int k, open;
+
+	if (stat(p->o.breaker, &st) < 0) {
+		snprintf(sig, sizeof(sig), "missing");
+	} else {
+		snprintf(sig, sizeof(sig), "%llu:%lld:%lld.%09ld",
+			 (unsigned long long)st.st_ino, (long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	}
+	if (strcmp(sig, p->brk_sig) == 0)
+		return;
+	snprintf(p->brk_sig, sizeof(p->brk_sig), "%s", sig);
+	breaker_init(&b, 1, 1, 0);
+	k = brkfile_load(p->o.breaker, &b, &err);
+	if (k < 0) {
+		/* Forwarding is the safe side: failures are still captured. */
+		if (!p->brk_warned)
+			proxy_say(p, PROXY_WARN, "breaker file: %s; forwarding", err.msg);
+		p->brk_warned = 1;
+		open = 0;
+	} else {
+		p->brk_warned = 0;
+		open = k == 0 && b.state == BREAKER_OPEN;
+	}
+	breaker_release(&b);
+	if (atomic_exchange(&p->breaker_open, open) != open)
+		proxy_say(p, PROXY_INFO, "breaker %s: %s", open ? "open" : "closed",
+			  open ? "capturing without forwarding" : "forwarding");
+}
+
+static void *housekeeper(void *arg)
+{
+	struct proxy *p = arg;
+	int64_t brk_next = 0;
+
+	pthread_mutex_lock(&p->hk_lock);
+	while (!p->hk_quit) {
+		struct timespec ts;
+
+		pthread_mutex_unlock(&p->hk_lock);
+		proxy_server_sweep(p);
+		if (p->o.breaker && clk_mono_ns() >= brk_next) {
+			breaker_poll(p);
+			brk_next = clk_mono_ns() + BREAKER_EVERY_NS;
+		}
+		pthread_mutex_lock(&p->hk_lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += HK_TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!p->hk_quit)
+			pthread_cond_timedwait(&p->hk_cond, &p->hk_lock, &ts);
+	}
+	pthread_mutex_unlock(&p->hk_lock);
+	return NULL;
+}
+
+static int check_opts(struct proxy *p, struct rd_err *err)
+{
+	const struct proxy_opts *o = &p->o;
+	size_t n;
+
+	if (!o->listen || !o->upstream || !o->sp)
+		return rd_err_set(err, RD_E_INVAL, "a listen address, an upstream and a spool are needed");
+	if (!rec_url_valid(o->upstream, strlen(o->upstream)) ||
+	    strchr(o->upstream, '?') || strchr(o->upstream, '#'))
+		return rd_err_set(err, RD_E_INVAL,
+				  "upstream '%s' is not an http or https URL without query",
+				  o->upstream);
+	n = strlen(o->upstream);
+	while (n && o->upstream[n - 1] == '/')
+		n--;
+	if (n >= sizeof(p->base))
+		return rd_err_set(err, RD_E_INVAL, "upstream URL is too long");
+	memcpy(p->base, o->upstream, n);
+	p->base[n] = '\0';
+	return 0;
+}
+
+int proxy_new(const struct proxy_opts *o, struct proxy **out,
+	      struct rd_err *err)
+{
+	static const char *const unsafe[] = { "POST", "PUT", "PATCH", "DELETE" };
+	struct proxy *p = xcalloc(1, sizeof(*p));
+	int ret;
+
+	p->o = *o;
+	if (!p->o.capture_methods) {
+		p->o.capture_methods = unsafe;
+		p->o.ncapture_methods = 4;
+	}
+	pthread_mutex_init(&p->ids_lock, NULL);
+	pthread_mutex_init(&p->hk_lock, NULL);
+	pthread_cond_init(&p->hk_cond, NULL);
+	*out = p;
+	if ((ret = check_opts(p, err)) < 0 ||
+	    (ret = rec_idgen_init(&p->ids, err)) < 0 ||
+	    (ret = proxy_log_open(p, err)) < 0 ||
+	    (ret = proxy_writer_start(p, err)) < 0 ||
+	    (ret = proxy_relay_start(p, err)) < 0)
+		return ret;
+	if (p->o.breaker)
+		breaker_poll(p);
+	if ((ret = proxy_server_start(p, err)) < 0 ||
+	    (ret = proxy_relay_run(p, err)) < 0)
+		return ret;
+	if (pthread_create(&p->hk, NULL, housekeeper, p) != 0)
+		return rd_err_set(err, RD_E_IO, "cannot start a thread");
+	p->hk_started = 1;
+	return 0;
+}
+
+void proxy_bound(const struct proxy *p, char *listen, size_t n,
+		 char *metrics, size_t m)
+{
+	snprintf(listen, n, "%s", p->bound);
+	snprintf(metrics, m, "%s", p->mbound);
+}
+
+int proxy_reopen_log(struct proxy *p, struct rd_err *err)
+{
+	return proxy_log_reopen(p, err);
+}
+
+unsigned proxy_drain(struct proxy *p, uint64_t grace_ms)
+{
+	int64_t until = clk_mono_ns() + (int64_t)grace_ms * 1000000;
+	int left;
+
+	atomic_store(&p->draining, 1);
+	proxy_relay_poke(p);    /* each quiesces the daemon it drives */
+	while ((left = atomic_load(&p->exchanges)) > 0 && clk_mono_ns() < until) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	return left > 0 ? (unsigned)left : 0;
+}
+
+void proxy_free(struct proxy *p)
+{
+	if (!p)
+		return;
+	if (p->hk_started) {
+		pthread_mutex_lock(&p->hk_lock);
+		p->hk_quit = 1;
+		pthread_cond_broadcast(&p->hk_cond);
+		pthread_mutex_unlock(&p->hk_lock);
+		pthread_join(p->hk, NULL);
+	}
+	proxy_relay_halt(p);    /* nothing drives the daemons any more */
+	proxy_server_stop(p);   /* their connections end: relays are told */
+	proxy_relay_stop(p);
+	proxy_writer_stop(p);   /* it may still wake: the server is freed after */
+	proxy_server_free(p);
+	proxy_log_close(p);
+	pthread_mutex_destroy(&p->ids_lock);
+	pthread_mutex_destroy(&p->hk_lock);
+	pthread_cond_destroy(&p->hk_cond);
+	free(p);
+}

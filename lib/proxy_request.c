@@ -1,0 +1,441 @@
+/*
+ * proxy_request.c - one request on rd-proxy's client side: its head judged
+ * (proxy_head.c's guard, and the line endings only libmicrohttpd's buffer
+ * shows), its fields and body taken into an exchange within the limits,
+ * the hand-over to the relay or the writer while the connection is
+ * suspended, and the answer queued when it is woken: a local one, the
+ * upstream's held error, or the upstream's answer streamed from the pipe.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "proxy_head.h"
+#include "proxy_server.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* Suspend the connection unless ex left `while_st` meanwhile.  Returns 1
+ * when suspended. */
+static int suspend_if(struct proxy_ex *ex, enum proxy_st while_st)
+{
+	int done = 0;
+
+	pthread_mutex_lock(&ex->lock);
+	if (ex->st == while_st) {
+		ex->suspended = 1;
+		MHD_suspend_connection(ex->conn);
+		done = 1;
+	}
+	pthread_mutex_unlock(&ex->lock);
+	return done;
+}
+
+/* ---- answers ---- */
+
+static int add_hdr(void *ctx, const char *name, size_t nn, const char *v,
+		   size_t vn)
+{
+	char n[REC_MAX_HDR_NAME + 1], *val = xmemdup(v, vn);
+
+	snprintf(n, sizeof(n), "%.*s", (int)nn, name);
+	/* Refused only for what no header may hold; such a one is left out. */
+	MHD_add_response_header(ctx, n, val);
+	free(val);
+	return 0;
+}
+
+static void add_ids(struct proxy_ex *ex, struct MHD_Response *r)
+{
+	char key[260];
+
+	if (!ex->ans_ids)
+		return;
+	MHD_add_response_header(r, "Redrive-Id", ex->id);
+	if (ex->p->o.idem_header) {
+		snprintf(key, sizeof(key), "%.*s", (int)ex->key.n, ex->key.p);
+		MHD_add_response_header(r, ex->p->o.idem_header, key);
+	}
+}
+
+static enum MHD_Result queue(struct proxy_ex *ex, struct MHD_Connection *conn,
+			     int status, struct MHD_Response *r)
+{
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
+
+	MHD_destroy_response(r);
+	ex->st = PROXY_ST_SENT;
+	return ret;
+}
+
+static enum MHD_Result respond_local(struct proxy_ex *ex,
+				     struct MHD_Connection *conn)
+{
+	struct MHD_Response *r;
+	char ra[32];
+
+	if (ex->ans_status == 0) {       /* the upstream's error, held */
+		int64_t n;
+
+		r = MHD_create_response_from_buffer(ex->pipe.len, ex->pipe.data,
+						    MHD_RESPMEM_MUST_COPY);
+		proxy_head_each(ex->up_head.data, ex->up_head.len, add_hdr, r, &n);
+		add_ids(ex, r);
+		return queue(ex, conn, ex->up_status, r);
+	}
+	r = MHD_create_response_from_buffer(ex->ans_body.len, ex->ans_body.data,
+					    MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (ex->ans_retry_after) {
+		snprintf(ra, sizeof(ra), "%llu", (unsigned long long)ex->p->o.retry_after_s);
+		MHD_add_response_header(r, "Retry-After", ra);
+	}
+	add_ids(ex, r);
+	return queue(ex, conn, ex->ans_status, r);
+}
+
+/* The upstream's body, out of the pipe; suspends when it is empty. */
+static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct proxy_ex *ex = cls;
+	size_t have, n;
+	int resume = 0;
+
+	(void)pos;
+	pthread_mutex_lock(&ex->lock);
+	have = ex->pipe.len - ex->pipe_off;
+	if (have) {
+		n = have < max ? have : max;
+		memcpy(out, ex->pipe.data + ex->pipe_off, n);
+		ex->pipe_off += n;
+		if (ex->pipe_off == ex->pipe.len)
+			ex->pipe.len = ex->pipe_off = 0;
+		/* Resume the upstream once a whole libcurl piece fits again. */
+		if (ex->paused && !ex->resume_asked &&
+		    ex->pipe.len - ex->pipe_off <= PROXY_PIPE_BYTES / 2)
+			resume = ex->resume_asked = 1;
+		ex->bytes_out += n;
+		pthread_mutex_unlock(&ex->lock);
+		if (resume)
+			proxy_relay_resume(ex);
+		return (ssize_t)n;
+	}
+	if (ex->body_end) {
+		n = ex->body_end;
+		pthread_mutex_unlock(&ex->lock);
+		return n == 1 ? MHD_CONTENT_READER_END_OF_STREAM :
+		       MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	ex->suspended = 1;
+	MHD_suspend_connection(ex->conn);
+	pthread_mutex_unlock(&ex->lock);
+	return 0;
+}
+
+static void reader_done(void *cls)
+{
+	proxy_ex_put(cls);
+}
+
+static enum MHD_Result respond_stream(struct proxy_ex *ex,
+				      struct MHD_Connection *conn)
+{
+	uint64_t size = ex->up_content_length >= 0 ?
+			(uint64_t)ex->up_content_length : MHD_SIZE_UNKNOWN;
+	struct MHD_Response *r;
+	int64_t n;
+
+	if (ex->up_status == 204 || ex->up_status == 304)
+		size = 0;
+	r = MHD_create_response_from_callback(size, 32 << 10, reader, ex,
+					      reader_done);
+	proxy_ex_get(ex);
+	proxy_head_each(ex->up_head.data, ex->up_head.len, add_hdr, r, &n);
+	if (ex->outcome == PROXY_OUT_NONE)
+		ex->outcome = PROXY_OUT_FORWARDED;
+	return queue(ex, conn, ex->up_status, r);
+}
+
+/* ---- requests ---- */
+
+struct collect {
+	struct proxy_hdr *h;
+	size_t n, cap;
+};
+
+static enum MHD_Result collect_hdr(void *cls, enum MHD_ValueKind kind,
+				   const char *key, size_t key_size,
+				   const char *value, size_t value_size)
+{
+	struct collect *c = cls;
+
+	(void)kind;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 32;
+		c->h = xrealloc(c->h, c->cap * sizeof(*c->h));
+	}
+	c->h[c->n].name = key;
+	c->h[c->n].nlen = key_size;
+	c->h[c->n].value = value ? value : "";
+	c->h[c->n].vlen = value ? value_size : 0;
+	c->n++;
+	return MHD_YES;
+}
+
+/*
+ * libmicrohttpd 0.9.75 ends a line at a bare LF as at CR LF, with no
+ * option to refuse it, and gives no access to the bytes.  It keeps each
+ * field in its read buffer, in place, with the line end overwritten by
+ * NULs: one for LF, two for CR LF.  So two fields that follow each other
+ * there are one byte apart at a bare LF.  Fields not in place (a folded
+ * line, a grown buffer) are further apart and are not judged.  The line
+ * that ends the head is not seen this way.
+ */
+static int bare_lf(const char *version, const struct collect *c)
+{
+	uintptr_t end = (uintptr_t)version + strlen(version);
+
+	for (size_t i = 0; i < c->n; i++) {
+		uintptr_t next = (uintptr_t)c->h[i].name;
+
+		if (next == end + 1)
+			return 1;
+		end = (uintptr_t)c->h[i].value + c->h[i].vlen;
+	}
+	return 0;
+}
+
+/* Keep a field for forwarding and capture: not the hop-by-hop ones, nor
+ * Host (the upstream's is sent), nor Expect (answered here). */
+static int kept(const struct proxy_hdr *h)
+{
+	return !http_hop_by_hop(h->name, h->nlen) &&
+	       !(h->nlen == 4 && strncasecmp(h->name, "host", 4) == 0) &&
+	       !(h->nlen == 6 && strncasecmp(h->name, "expect", 6) == 0);
+}
+
+static void keep_headers(struct proxy_ex *ex, const struct collect *c)
+{
+	size_t *off = xcalloc(c->n + 1, 2 * sizeof(*off)), k = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (!kept(&c->h[i]))
+			continue;
+		off[2 * k] = ex->arena.len;
+		buf_add(&ex->arena, c->h[i].name, c->h[i].nlen);
+		off[2 * k + 1] = ex->arena.len;
+		buf_add(&ex->arena, c->h[i].value, c->h[i].vlen);
+		k++;
+	}
+	ex->hdrs = xcalloc(k + 1, sizeof(*ex->hdrs));
+	for (size_t i = 0, j = 0; j < c->n; j++) {
+		if (!kept(&c->h[j]))
+			continue;
+		ex->hdrs[i].name.p = ex->arena.data + off[2 * i];
+		ex->hdrs[i].name.n = c->h[j].nlen;
+		ex->hdrs[i].value.p = ex->arena.data + off[2 * i + 1];
+		ex->hdrs[i].value.n = c->h[j].vlen;
+		i++;
+	}
+	ex->nhdrs = k;
+	free(off);
+}
+
+/* The head is read: judge it and take what is kept.  0 to read the body,
+ * or the status of a refusal (ex->refuse_why says why). */
+static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
+		 const char *method, const char *version)
+{
+	struct proxy *p = ex->p;
+	const union MHD_ConnectionInfo *ci;
+	struct collect c = { NULL, 0, 0 };
+	struct proxy_guard g;
+	struct rec_req rec;
+	struct rd_err err;
+	int st;
+
+	if ((ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)))
+		addr_text(ci->client_addr, ex->client, sizeof(ex->client));
+	snprintf(ex->method, sizeof(ex->method), "%s", method);
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_hdr, &c);
+	st = proxy_guard(c.h, c.n, strcmp(version, "HTTP/1.0") == 0, &g);
+	ex->refuse_why = g.why;
+	if (st == 0 && p->srv->lf_check && bare_lf(version, &c)) {
+		st = 400;
+		ex->refuse_why = "a line ends in a bare LF";
+	}
+	if (st == 0 && strlen(method) >= sizeof(ex->method)) {
+		st = 400;
+		ex->refuse_why = "method too long";
+	}
+	if (st == 0 && proxy_target_url(p->base, ex->target, &ex->url, &err) < 0) {
+		st = 400;
+		ex->refuse_why = "request target is not a path";
+	}
+	if (st == 0) {
+		keep_headers(ex, &c);
+		memset(&rec, 0, sizeof(rec));
+		rec.method.p = ex->method;
+		rec.method.n = strlen(ex->method);
+		rec.url.p = ex->url.data;
+		rec.url.n = ex->url.len;
+		rec.hdrs = ex->hdrs;
+		rec.nhdrs = ex->nhdrs;
+		rec.fail_type.p = "unknown";
+		rec.fail_type.n = 7;
+		if (rec_req_validate(&rec, &err) < 0) {
+			st = 400;
+			ex->refuse_why = "request is not one a record can hold";
+		}
+	}
+	free(c.h);
+	if (st)
+		return st;
+	ex->captureable = proxy_method_in(ex->method, p->o.capture_methods,
+					  p->o.ncapture_methods);
+	if (ex->captureable)
+		proxy_ex_name(ex);
+	if (g.content_length > 0 && (uint64_t)g.content_length > p->o.max_record) {
+		ex->refuse_why = "request body over the record size limit";
+		return 413;
+	}
+	if (g.content_length > 0 && proxy_reserve(ex, (uint64_t)g.content_length) < 0) {
+		ex->refuse_why = "buffer limit reached";
+		return 503;
+	}
+	return 0;
+}
+
+/* A piece of body: kept, or counted and dropped once over a limit (the
+ * answer can only be queued when the body has been read). */
+static void body_piece(struct proxy_ex *ex, const char *d, size_t n)
+{
+	struct proxy *p = ex->p;
+
+	ex->p->c.bytes_in += n;
+	if (ex->refuse)
+		return;
+	if (ex->body.len + n > p->o.max_record) {
+		ex->refuse = 413;
+		ex->refuse_why = "request body over the record size limit";
+		buf_release(&ex->body);
+		return;
+	}
+	if (ex->body.len + n > ex->reserved && proxy_reserve(ex, n) < 0) {
+		ex->refuse = 503;
+		ex->refuse_why = "buffer limit reached";
+		buf_release(&ex->body);
+		return;
+	}
+	buf_add(&ex->body, d, n);
+}
+
+static enum proxy_outcome refusal_outcome(int status)
+{
+	return status == 503 ? PROXY_OUT_SHED : PROXY_OUT_REFUSED;
+}
+
+/* The body is in: shed, capture at once (breaker open) or forward, by
+ * the relay thread that drives this connection's daemon. */
+static void dispatch(struct proxy_ex *ex, unsigned part)
+{
+	struct proxy *p = ex->p;
+
+	ex->st = PROXY_ST_WAIT;
+	ex->rl = p->rls[part];          /* drives this connection's daemon */
+	if (!atomic_load(&p->breaker_open)) {
+		proxy_relay_submit(ex);
+		return;
+	}
+	if (!ex->captureable) {
+		proxy_answer(ex, 503, PROXY_OUT_SHED, "the upstream's breaker is open");
+		return;
+	}
+	snprintf(ex->fail.type, sizeof(ex->fail.type), "breaker");
+	snprintf(ex->fail.msg, sizeof(ex->fail.msg),
+		 "not forwarded: the breaker file says open");
+	if (proxy_capture(ex) < 0)
+		proxy_answer(ex, 503, PROXY_OUT_CAPTURE_FAILED, "capture queue full");
+}
+
+enum MHD_Result proxy_server_on_request(void *cls, struct MHD_Connection *conn,
+					const char *url, const char *method,
+					const char *version, const char *data,
+					size_t *data_size, void **con_cls)
+{
+	struct proxy_ex *ex = *con_cls;
+	struct part *pt = cls;
+	struct proxy *p = pt->p;
+	int st;
+
+	(void)url;
+	if (!ex)
+		return MHD_NO;
+	if (ex->st == PROXY_ST_RECV && !ex->conn) {
+		ex->conn = conn;
+		proxy_server_phase(p, conn, PH_BODY);
+		if ((st = begin(ex, conn, method, version)) != 0) {
+			proxy_answer(ex, st, refusal_outcome(st), ex->refuse_why);
+			return respond_local(ex, conn);
+		}
+		return MHD_YES;
+	}
+	if (*data_size) {
+		body_piece(ex, data, *data_size);
+		*data_size = 0;
+		return MHD_YES;
+	}
+	if (ex->st == PROXY_ST_RECV) {
+		proxy_server_phase(p, conn, PH_NONE);
+		if (ex->refuse)
+			proxy_answer(ex, ex->refuse, refusal_outcome(ex->refuse),
+				     ex->refuse_why);
+		else
+			dispatch(ex, pt->i);
+	}
+	if (ex->st == PROXY_ST_WAIT && suspend_if(ex, PROXY_ST_WAIT))
+		return MHD_YES;
+	if (ex->st == PROXY_ST_STREAM)
+		return respond_stream(ex, conn);
+	if (ex->st == PROXY_ST_ANSWER)
+		return respond_local(ex, conn);
+	return MHD_NO;
+}
+
+void *proxy_server_on_uri(void *cls, const char *uri,
+			  struct MHD_Connection *conn)
+{
+	(void)conn;
+	return proxy_ex_new(((struct part *)cls)->p, uri);
+}
+
+void proxy_server_on_completed(void *cls, struct MHD_Connection *conn,
+			       void **con_cls,
+			       enum MHD_RequestTerminationCode toe)
+{
+	struct proxy *p = ((struct part *)cls)->p;
+	struct proxy_ex *ex = *con_cls;
+	const union MHD_ConnectionInfo *ci;
+	int status = 0;
+
+	if (!ex)
+		return;
+	*con_cls = NULL;
+	pthread_mutex_lock(&ex->lock);
+	ex->conn = NULL;
+	ex->suspended = 0;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
+	    ex->outcome == PROXY_OUT_FORWARDED)
+		ex->outcome = PROXY_OUT_ABORTED;
+	pthread_mutex_unlock(&ex->lock);
+	proxy_relay_cancel(ex);
+	if ((ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS)))
+		status = (int)ci->http_status;
+	atomic_fetch_add(&p->c.outcome[ex->outcome], 1);
+	atomic_fetch_add(&p->c.bytes_out, ex->bytes_out);
+	proxy_log_ex(p, ex, status);
+	proxy_server_phase(p, conn, PH_HEAD);
+	proxy_ex_put(ex);
+}

@@ -1,0 +1,555 @@
+#!/usr/bin/env bats
+# rd-proxy: forwarding and relaying, every capture condition, the 202 and
+# its headers, byte-exact replay of what was captured, the breaker, each
+# limit hit on purpose, request smuggling, signals, the access log, the
+# metrics, and kill -9 under load.  Upstreams are the project's test
+# downstream, Debian's nginx and small perl servers on 127.0.0.1, started
+# here and stopped by PID.
+
+load common
+
+setup() {
+	common_setup
+	PX_PID="" UP_PID=""
+}
+
+teardown() {
+	[ -n "$PX_PID" ] && kill -9 "$PX_PID" 2> /dev/null
+	[ -n "$UP_PID" ] && kill "$UP_PID" 2> /dev/null
+	ds_stop || true
+	ngx_stop
+	common_teardown
+}
+
+# Start rd-proxy in front of $1 with the other arguments; sets PX (its
+# ADDR:PORT), PX_PID, and METRICS when --metrics-listen is given.
+px_start() {
+	local up=$1 i
+	shift
+	rd-proxy --listen 127.0.0.1:0 --upstream "$up" --spool "$SPOOL" "$@" \
+		2> "$T/px.err" 3>&- &
+	PX_PID=$!
+	for i in $(seq 100); do
+		grep -q 'listening on' "$T/px.err" 2> /dev/null && break
+		kill -0 "$PX_PID" 2> /dev/null || break
+		sleep 0.05
+	done
+	PX=$(sed -n 's/.*listening on \([^,]*\),.*/\1/p' "$T/px.err")
+	METRICS=$(sed -n 's/.*metrics on \(.*\)$/\1/p' "$T/px.err")
+	[ -n "$PX" ] || { cat "$T/px.err" >&2; return 1; }
+}
+
+# Stop it with SIGTERM: it must exit 0 and report no sanitizer finding.
+px_stop() {
+	local rc=0
+	kill -TERM "$PX_PID"
+	wait "$PX_PID" || rc=$?
+	PX_PID=""
+	! grep -q 'Sanitizer\|runtime error' "$T/px.err" || { cat "$T/px.err" >&2; return 1; }
+	[ "$rc" -eq 0 ] || { echo "rd-proxy exited $rc" >&2; cat "$T/px.err" >&2; return 1; }
+}
+
+# A free port nothing listens on.
+dead_port() {
+	local p
+	for p in $(shuf -i 20000-40000 -n 20); do
+		(exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null || { echo "$p"; return; }
+	done
+	return 1
+}
+
+# A header of the last response saved by curl -D into $T/h.
+hdr() {
+	tr -d '\r' < "$T/h" | sed -n "s/^$1: //Ip" | tail -n 1
+}
+
+# curl through the proxy: the status on stdout, headers in $T/h, the body
+# in $T/b.
+pcurl() {
+	curl -s -D "$T/h" -o "$T/b" -w '%{http_code}' "$@"
+}
+
+# Request ids stored in the spool.
+stored_ids() {
+	rd-audit --list 2> /dev/null | jq -r .id | sort
+}
+
+# One raw request on a fresh connection; the answer on stdout.
+raw() {
+	local port=${PX##*:}
+	exec 5<> "/dev/tcp/127.0.0.1/$port"
+	printf '%b' "$1" >&5
+	timeout 5 cat <&5 || true
+	exec 5<&-
+}
+
+# A perl upstream on 127.0.0.1 that reads a head and then does $1:
+# "reset" (closes with RST), "close" (closes, no answer); or "plain"
+# answers plain text at once, whatever comes (a TLS client fails on it).
+# Sets UP_PORT.
+perl_up() {
+	perl -MIO::Socket::INET -MSocket -e '
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+			Listen => 64, ReuseAddr => 1) or die;
+		open(my $f, ">", $ARGV[1]) or die; print $f $s->sockport, "\n"; close $f;
+		while (my $c = $s->accept) {
+			if ($ARGV[0] eq "plain") { print $c "HTTP/1.1 400 Bad\r\n\r\n"; close $c; next }
+			my $h = ""; while (defined(my $l = <$c>)) { $h .= $l; last if $l =~ /^\r?\n$/ }
+			setsockopt($c, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)) if $ARGV[0] eq "reset";
+			close $c;
+		}' "$1" "$T/up.port" 2> /dev/null 3>&- &
+	UP_PID=$!
+	local i
+	for i in $(seq 100); do [ -s "$T/up.port" ] && break; sleep 0.05; done
+	UP_PORT=$(cat "$T/up.port")
+}
+
+@test "forwards requests and relays answers unchanged: status, headers, body" {
+	ds_start --dump "$T" --retry-after 7 --route /gone=404 --route /busy=503
+	px_start "http://127.0.0.1:$PORT"
+	run pcurl "http://$PX/orders/1?x=1"
+	assert_output 200
+	assert_equal "$(cat "$T/b")" '{"ok":true,"key":""}'
+	assert_equal "$(hdr Content-Type)" "application/json"
+	# 4xx is relayed for any method, 503 for a GET, with the upstream's headers
+	run pcurl -X POST -d 'a=1' "http://$PX/gone"
+	assert_output 404
+	run pcurl "http://$PX/busy"
+	assert_output 503
+	assert_equal "$(hdr Retry-After)" 7
+	assert_equal "$(cat "$T/b")" '{"ok":false}'
+	# the upstream saw the client's headers, not Host or hop-by-hop ones
+	run curl -s -H 'X-Trace: abc' -H 'Connection: close, X-Gone' -H 'X-Gone: 1' \
+		-H 'Keep-Alive: 5' "http://$PX/orders/2"
+	assert_success
+	f=$(grep -l 'GET /orders/2 ' "$T"/*.http)
+	grep -q $'^X-Trace: abc\r$' "$f"
+	grep -q "^Host: 127.0.0.1:$PORT"$'\r$' "$f"
+	! grep -qi '^X-Gone\|^Keep-Alive' "$f"
+	# nothing was captured: a 404 and a failed GET are relayed
+	assert_equal "$(stored_ids | wc -l)" 0
+	px_stop
+}
+
+@test "captures on a refused connection: 202 with Redrive-Id and Idempotency-Key, once stored" {
+	px_start "http://127.0.0.1:$(dead_port)"
+	run pcurl -X POST -H 'Content-Type: application/json' -d '{"n":1}' "http://$PX/orders/1"
+	assert_output 202
+	id=$(hdr Redrive-Id)
+	assert_equal "$(hdr Idempotency-Key)" "$id"
+	assert_equal "$(jq -r .id "$T/b")" "$id"
+	run rd-audit --show "$id"
+	assert_success
+	line=$(head -n 1 <<< "$output")
+	assert_equal "$(jq -r .failure.type <<< "$line")" connect
+	assert_equal "$(jq -r .body <<< "$line")" '{"n":1}'
+	assert_equal "$(jq -r .attempts <<< "$line")" 1
+	# a GET that fails is relayed, not captured
+	run pcurl "http://$PX/orders/1"
+	assert_output 502
+	assert_equal "$(stored_ids)" "$id"
+	px_stop
+}
+
+@test "captures on a DNS failure, a TLS failure, a reset and a timeout" {
+	px_start "http://no-such-host.invalid:8080"
+	run pcurl -X PUT -d x "http://$PX/a"
+	assert_output 202
+	px_stop
+	perl_up plain
+	px_start "https://127.0.0.1:$UP_PORT"
+	run pcurl -X PATCH -d x "http://$PX/b"
+	assert_output 202
+	px_stop
+	tls=$UP_PORT
+	kill "$UP_PID"
+	rm "$T/up.port"
+	perl_up reset
+	px_start "http://127.0.0.1:$UP_PORT"
+	run pcurl -X DELETE "http://$PX/c"
+	assert_output 202
+	px_stop
+	ds_start --latency 2000
+	px_start "http://127.0.0.1:$PORT" --upstream-timeout 300ms
+	run pcurl -X POST -d x "http://$PX/d"
+	assert_output 202
+	run pcurl "http://$PX/d"
+	assert_output 504
+	px_stop
+	run sh -c "rd-audit --list | jq -r '.url + \" \" + .failure.type'"
+	assert_line "http://no-such-host.invalid:8080/a dns"
+	assert_line "https://127.0.0.1:$tls/b tls"
+	assert_line "http://127.0.0.1:$UP_PORT/c network"
+	assert_line "http://127.0.0.1:$PORT/d timeout"
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "captures the statuses of --capture-status, only for --capture-methods" {
+	ds_start --route /b502=502 --route /b503=503 --route /b504=504 --route /b500=500
+	px_start "http://127.0.0.1:$PORT"
+	for s in 502 503 504; do
+		run pcurl -X POST -d x "http://$PX/b$s"
+		assert_output 202
+	done
+	run pcurl -X POST -d x "http://$PX/b500"
+	assert_output 500
+	px_stop
+	run sh -c "rd-audit --list | jq -r .failure.type | sort | tr '\n' ' '"
+	assert_output "http_502 http_503 http_504 "
+	rm -rf "$SPOOL"
+	px_start "http://127.0.0.1:$PORT" --capture-status 500 --capture-methods PUT
+	run pcurl -X PUT -d x "http://$PX/b500"
+	assert_output 202
+	run pcurl -X PUT -d x "http://$PX/b503"
+	assert_output 503
+	run pcurl -X POST -d x "http://$PX/b500"
+	assert_output 500
+	px_stop
+	assert_equal "$(rd-audit --list | jq -r .failure.type)" http_500
+}
+
+@test "--answer upstream answers with the upstream's own error, and the ids" {
+	ds_start --route /busy=503 --retry-after 3
+	px_start "http://127.0.0.1:$PORT" --answer upstream
+	run pcurl -X POST -d x "http://$PX/busy"
+	assert_output 503
+	assert_equal "$(cat "$T/b")" '{"ok":false}'
+	assert_equal "$(hdr Retry-After)" 3
+	id=$(hdr Redrive-Id)
+	assert_equal "$(stored_ids)" "$id"
+	px_stop
+}
+
+@test "a client's own idempotency key is kept, sent, stored and announced" {
+	ds_start --route /busy=503 --log "$T/ds.log"
+	px_start "http://127.0.0.1:$PORT"
+	run pcurl -X POST -H 'Idempotency-Key: order-77' -d x "http://$PX/busy"
+	assert_output 202
+	assert_equal "$(hdr Idempotency-Key)" order-77
+	assert_equal "$(jq -r .key "$T/ds.log")" order-77
+	assert_equal "$(rd-audit --list | jq -r .idempotency_key)" order-77
+	px_stop
+}
+
+@test "captured requests replay byte-exact, with the key the 202 announced" {
+	mkdir "$T/dump"
+	head -c 3000 /dev/urandom > "$T/body.bin"
+	# the first attempt of each key fails with 503: captured; the replay
+	# is the second attempt and succeeds
+	ds_start --fail-first 1 --dump "$T/dump" --log "$T/ds.log"
+	px_start "http://127.0.0.1:$PORT"
+	run pcurl -X POST -H 'Content-Type: application/octet-stream' \
+		-H 'X-Order: 1' --data-binary @"$T/body.bin" "http://$PX/orders/1"
+	assert_output 202
+	key=$(hdr Idempotency-Key)
+	px_stop
+	run rd-replay -q
+	assert_success
+	assert_equal "$(ls "$T/dump" | wc -l)" 2
+	# what the upstream got from the proxy and from the replay: the same bytes
+	cmp "$T/dump/000001.http" "$T/dump/000002.http"
+	grep -q "^Idempotency-Key: $key"$'\r$' "$T/dump/000002.http"
+	sum=$(sha256sum < "$T/body.bin" | cut -d' ' -f1)
+	run jq -r '[.status, .key, .sha256] | join(" ")' "$T/ds.log"
+	assert_line --index 0 "503 $key $sum"
+	assert_line --index 1 "200 $key $sum"
+}
+
+@test "breaker open: captured without touching the upstream; closed: forwarded again" {
+	ds_start --log "$T/ds.log"
+	dead=$(dead_port)
+	run rd-health -q --state "$T/brk" --open-after 1 --cooldown 0s --close-after 1 \
+		--url "http://127.0.0.1:$dead/health"
+	assert_failure 1
+	[ "$(jq -r .state "$T/brk")" = open ]
+	px_start "http://127.0.0.1:$PORT" --breaker "$T/brk"
+	run pcurl -X POST -d x "http://$PX/orders/1"
+	assert_output 202
+	run pcurl "http://$PX/orders/1"
+	assert_output 503
+	assert_equal "$(hdr Retry-After)" 5
+	assert_equal "$(wc -c < "$T/ds.log")" 0
+	assert_equal "$(rd-audit --list | jq -r '[.failure.type, .attempts] | join(" ")')" "breaker 0"
+	# the upstream is healthy again: the breaker closes, forwarding resumes
+	run rd-health -q --state "$T/brk" --open-after 1 --cooldown 0s --close-after 1 \
+		--url "http://127.0.0.1:$PORT/health"
+	assert_success
+	for i in $(seq 40); do
+		[ "$(pcurl -X POST -d x "http://$PX/orders/2")" = 200 ] && break
+		sleep 0.1
+	done
+	assert_equal "$(cat "$T/b")" "$(jq -c . "$T/b")"
+	grep -q '"path":"/orders/2"' "$T/ds.log"
+	px_stop
+}
+
+@test "limits: record size 413, buffer 503, header memory 431; nothing stored or sent" {
+	ds_start --log "$T/ds.log"
+	px_start "http://127.0.0.1:$PORT" --max-record-size 1KiB --connection-memory 4KiB
+	head -c 2048 /dev/zero | tr '\0' a > "$T/2k"
+	run pcurl -X POST --data-binary @"$T/2k" "http://$PX/big"
+	assert_output 413
+	run pcurl -X POST -H 'Transfer-Encoding: chunked' --data-binary @"$T/2k" "http://$PX/big"
+	assert_output 413
+	run pcurl -H "X-Big: $(head -c 6000 /dev/zero | tr '\0' b)" "http://$PX/big"
+	assert_output 431
+	px_stop
+	px_start "http://127.0.0.1:$PORT" --max-buffer 1KiB
+	run pcurl -X POST --data-binary @"$T/2k" "http://$PX/big"
+	assert_output 503
+	[ -n "$(hdr Retry-After)" ]
+	run pcurl -X POST -H 'Transfer-Encoding: chunked' --data-binary @"$T/2k" "http://$PX/big"
+	assert_output 503
+	px_stop
+	assert_equal "$(wc -c < "$T/ds.log")" 0
+	assert_equal "$(stored_ids | wc -l)" 0
+}
+
+@test "limits: a full capture queue and a full spool get 503, never 202" {
+	px_start "http://127.0.0.1:$(dead_port)" --capture-queue 1
+	# another writer holds the spool's lock: the writer waits, the queue fills
+	flock "$SPOOL" sleep 3 &
+	lk=$!
+	sleep 0.2
+	cl=""
+	for i in 1 2 3 4; do
+		pcurl -m 10 -X POST -d x "http://$PX/q$i" > "$T/code.$i" &
+		cl="$cl $!"
+	done
+	wait $cl "$lk"
+	codes=$(for f in "$T"/code.*; do cat "$f"; echo; done | sort | tr '\n' ' ')
+	echo "answers: $codes"
+	[[ $codes == *503* ]]
+	[[ $codes == *202* ]]
+	px_stop
+	# as many records as 202s
+	assert_equal "$(stored_ids | wc -l)" "$(grep -o 202 <<< "$codes" | wc -l)"
+	rm -rf "$SPOOL"
+	px_start "http://127.0.0.1:$(dead_port)" --max-spool-size 1
+	run pcurl -X POST -d x "http://$PX/full"
+	assert_output 503
+	[ -n "$(hdr Retry-After)" ]
+	grep -q 'cannot store captured requests' "$T/px.err"
+	px_stop
+	assert_equal "$(stored_ids | wc -l)" 0
+}
+
+@test "limits: max connections, and a concurrency limit toward the upstream" {
+	ds_start --latency 400
+	px_start "http://127.0.0.1:$PORT" --max-connections 2 --upstream-concurrency 1
+	exec 6<> "/dev/tcp/127.0.0.1/${PX##*:}"
+	exec 7<> "/dev/tcp/127.0.0.1/${PX##*:}"
+	sleep 0.2
+	run curl -s -m 1 -o /dev/null "http://$PX/x"
+	assert_failure 28
+	exec 6<&- 7<&-
+	sleep 0.2
+	# three at once, one at a time at the upstream: at least 3 x 400 ms
+	start=$(date +%s%N)
+	curl -s -o /dev/null "http://$PX/y1" &
+	c1=$!
+	curl -s -o /dev/null "http://$PX/y2" &
+	c2=$!
+	curl -s -o /dev/null "http://$PX/y3"
+	wait "$c1" "$c2"
+	end=$(date +%s%N)
+	[ $(( (end - start) / 1000000 )) -ge 1150 ]
+	px_stop
+}
+
+@test "slow clients are cut: a trickled head and a trickled body" {
+	ds_start --log "$T/ds.log"
+	px_start "http://127.0.0.1:$PORT" --header-timeout 1s --body-timeout 1s
+	port=${PX##*:}
+	# a slowloris head: one byte every 200 ms, never finished
+	start=$(date +%s)
+	(
+		trap '' PIPE
+		exec 5<> "/dev/tcp/127.0.0.1/$port"
+		printf 'GET / HTTP/1.1\r\nHost: x\r\n' >&5
+		for i in $(seq 50); do printf 'X' >&5 2> /dev/null || exit 0; sleep 0.2; done
+		exit 1
+	)
+	[ $(( $(date +%s) - start )) -lt 5 ]
+	# a body that trickles: cut too, and neither forwarded nor captured
+	start=$(date +%s)
+	(
+		trap '' PIPE
+		exec 5<> "/dev/tcp/127.0.0.1/$port"
+		printf 'POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n' >&5
+		for i in $(seq 50); do printf 'y' >&5 2> /dev/null || exit 0; sleep 0.2; done
+		exit 1
+	)
+	[ $(( $(date +%s) - start )) -lt 5 ]
+	# the proxy still serves
+	run pcurl "http://$PX/ok"
+	assert_output 200
+	px_stop
+	run grep -c /slow "$T/ds.log"
+	assert_output 0
+	assert_equal "$(stored_ids | wc -l)" 0
+}
+
+@test "request smuggling vectors are refused with 400, never forwarded or captured" {
+	ds_start --log "$T/ds.log"
+	px_start "http://127.0.0.1:$PORT"
+	# Refused at the head, before the body: the head alone is sent, as the
+	# connection is closed after the answer (and unread bytes would reset it).
+	run raw 'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	assert_output --partial 'both Transfer-Encoding and Content-Length'
+	run raw 'POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	assert_output --partial 'different values'
+	run raw 'POST /c HTTP/1.1\r\nHost: x\nContent-Length: 1\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	assert_output --partial 'bare LF'
+	run raw 'POST /d HTTP/1.1\nHost: x\r\nContent-Length: 1\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	run raw 'POST /e HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	run raw 'POST /f HTTP/1.1\r\nHost: x\r\nContent-Length : 1\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	run raw 'POST /g HTTP/1.1\r\nHost: x\r\nHost: y\r\nContent-Length: 1\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	run raw 'POST /h HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	run raw 'POST /i HTTP/1.1\r\nHost: x\r\nContent-Length: +1\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	run raw 'GET /j HTTP/1.1\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	# what is well-formed goes through: equal Content-Lengths, chunked alone
+	run raw 'POST /ok1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab'
+	assert_line --index 0 --partial ' 200 '
+	run raw 'POST /ok2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nab\r\n0\r\n\r\n'
+	assert_line --index 0 --partial ' 200 '
+	px_stop
+	assert_equal "$(jq -r .path "$T/ds.log" | tr '\n' ' ')" "/ok1 /ok2 "
+	assert_equal "$(stored_ids | wc -l)" 0
+}
+
+@test "answers stream with bounded memory: 64 MiB through a slow reader" {
+	ngx_start --no-log
+	echo small > "$T/nginx/www/ok.txt"
+	# a sanitizer build keeps freed memory in quarantine (libcurl frees a
+	# buffer at every pause): without it, its peak is the program's
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
+	px_start "http://127.0.0.1:$NGX_PORT"
+	curl -s -o /dev/null "http://$PX/warm-up"
+	base=$(awk '/VmHWM/ { print $2 }' "/proc/$PX_PID/status")
+	head -c $((64 << 20)) /dev/urandom > "$T/nginx/www/ok.txt"
+	run sh -c "curl -s --limit-rate 32M http://$PX/file | sha256sum"
+	assert_success
+	assert_equal "${output%% *}" "$(sha256sum < "$T/nginx/www/ok.txt" | cut -d' ' -f1)"
+	hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$PX_PID/status")
+	# the whole answer is 65536 kB; the proxy's peak grew by a small part
+	# of it (0.1 MiB here; 2 MiB in a sanitizer build)
+	echo "peak RSS $base kB before, $hwm kB after"
+	[ $((hwm - base)) -lt 8192 ]
+	px_stop
+}
+
+@test "SIGTERM drains requests in flight; SIGHUP reopens the access log; secrets are redacted" {
+	ds_start --latency 800
+	px_start "http://127.0.0.1:$PORT" --access-log "$T/acc.log"
+	run pcurl "http://$PX/a?token=s3cr3t&page=2"
+	assert_output 200
+	mv "$T/acc.log" "$T/acc.log.1"
+	kill -HUP "$PX_PID"
+	sleep 0.3
+	run pcurl -X POST -d x "http://$PX/b"
+	assert_output 200
+	assert_equal "$(jq -r .url "$T/acc.log.1")" "http://127.0.0.1:$PORT/a?token=[REDACTED]&page=2"
+	! grep -q s3cr3t "$T/acc.log.1"
+	assert_equal "$(jq -r '[.method, .status, .outcome] | join(" ")' "$T/acc.log")" "POST 200 forwarded"
+	# a request in flight when SIGTERM comes is answered, then it exits 0
+	pcurl "http://$PX/slow" > "$T/code" &
+	cl=$!
+	sleep 0.3
+	px_stop
+	wait "$cl"
+	assert_equal "$(cat "$T/code")" 200
+}
+
+@test "/metrics: Prometheus text that promtool accepts, with the counts" {
+	ds_start --route /busy=503
+	px_start "http://127.0.0.1:$PORT" --metrics-listen 127.0.0.1:0
+	pcurl "http://$PX/a" > /dev/null
+	pcurl -X POST -d x "http://$PX/busy" > /dev/null
+	pcurl "http://$PX/busy" > /dev/null
+	run curl -s "http://$METRICS/metrics"
+	assert_success
+	echo "$output" > "$T/m.txt"
+	run promtool check metrics < "$T/m.txt"
+	assert_success
+	grep -q '^rd_proxy_requests_total{outcome="forwarded"} 1$' "$T/m.txt"
+	grep -q '^rd_proxy_requests_total{outcome="captured"} 1$' "$T/m.txt"
+	grep -q '^rd_proxy_requests_total{outcome="relayed_error"} 1$' "$T/m.txt"
+	grep -q '^rd_proxy_capture_seconds_count 1$' "$T/m.txt"
+	run curl -s -o /dev/null -w '%{http_code}' "http://$METRICS/other"
+	assert_output 404
+	px_stop
+}
+
+@test "kill -9 under load: every id a 202 announced is stored, and no 202 without a record" {
+	px_start "http://127.0.0.1:$(dead_port)" --fsync batch
+	mkdir "$T/h.d"
+	seq 400 | xargs -P 16 -I{} sh -c \
+		"curl -s -m 5 -D '$T/h.d/{}' -o /dev/null -X POST -d '{\"n\":{}}' 'http://$PX/o/{}' || true" &
+	load=$!
+	sleep 0.4
+	kill -9 "$PX_PID"
+	PX_PID=""
+	wait "$load" || true
+	cat "$T"/h.d/* 2> /dev/null | tr -d '\r' | sed -n 's/^Redrive-Id: //p' | sort > "$T/announced"
+	[ "$(wc -l < "$T/announced")" -gt 0 ]
+	stored_ids > "$T/stored"
+	assert_equal "$(comm -23 "$T/announced" "$T/stored" | wc -l)" 0
+	run rd-audit --verify
+	assert_success
+}
+
+@test "usage errors and unusable sockets exit 2" {
+	run rd-proxy --upstream http://127.0.0.1:1
+	assert_failure 2
+	assert_output --partial "give --listen ADDR:PORT and --upstream URL"
+	run rd-proxy --listen 127.0.0.1:0 --upstream ftp://x --spool "$SPOOL"
+	assert_failure 2
+	assert_output --partial "is not an http or https URL"
+	run rd-proxy --listen nowhere --upstream http://127.0.0.1:1 --spool "$SPOOL"
+	assert_failure 2
+	assert_output --partial "is not ADDR:PORT"
+	run rd-proxy --listen 127.0.0.1:0 --upstream http://127.0.0.1:1 --answer 200
+	assert_failure 2
+	ds_start
+	run rd-proxy --listen "127.0.0.1:$PORT" --upstream http://127.0.0.1:1 --spool "$SPOOL"
+	assert_failure 2
+	assert_output --partial "cannot listen on"
+}
+
+@test "the systemd unit's command runs: it forwards, reloads its log and stops with 0" {
+	unit="$RD_TOP/examples/systemd/rd-proxy.service"
+	grep -q '^ExecReload=/bin/kill -HUP $MAINPID$' "$unit"
+	grep -q '^RestartPreventExitStatus=2$' "$unit"
+	ds_start
+	mkdir -p "$T/var/lib/redrive" "$T/var/log/redrive"
+	cmd=$(sed -n 's/^ExecStart=//p' "$unit" | sed \
+		-e "s|/usr/local/bin/rd-proxy|rd-proxy|" -e "s|/var/|$T/var/|g" \
+		-e "s|127.0.0.1:8080|127.0.0.1:0|" -e "s|127.0.0.1:9464|127.0.0.1:0|" \
+		-e "s|127.0.0.1:9000|127.0.0.1:$PORT|")
+	spool=$(sed -n 's/^Environment=RD_SPOOL=//p' "$unit" | sed "s|/var/|$T/var/|")
+	(export RD_SPOOL="$spool"; eval "exec $cmd") 2> "$T/px.err" 3>&- &
+	PX_PID=$!
+	for i in $(seq 100); do grep -q 'listening on' "$T/px.err" && break; sleep 0.05; done
+	PX=$(sed -n 's/.*listening on \([^,]*\),.*/\1/p' "$T/px.err")
+	run pcurl "http://$PX/a"
+	assert_output 200
+	mv "$T/var/log/redrive/proxy.log" "$T/moved.log"
+	kill -HUP "$PX_PID"
+	sleep 0.3
+	run pcurl "http://$PX/b"
+	assert_output 200
+	grep -q '"url":"http://127.0.0.1:'"$PORT"'/b"' "$T/var/log/redrive/proxy.log"
+	px_stop
+	grep -qF "capturing into '$spool'" "$T/px.err"
+}
