@@ -32,6 +32,7 @@
 #include "rec.h"
 #include "redact.h"
 #include "replay.h"
+#include "replay_ctl.h"
 #include "sel.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -39,6 +40,7 @@
 static const char usage_text[] =
 "Usage: rd-replay [OPTIONS]\n"
 "       rd-replay --stdin [OPTIONS] < IDS\n"
+"       rd-replay --set-rate RATE [--spool LOCATION]\n"
 "Send pending requests from the spool again, paced, gated and retried.\n"
 "\n"
 "Pace:\n"
@@ -97,6 +99,8 @@ static const char usage_text[] =
 "                           (default 10s)\n"
 "      --dry-run[=FORMAT]   print what would be sent, as curl commands (default)\n"
 "                           or raw HTTP; send nothing, record nothing\n"
+"      --set-rate RATE      change the rate limit of the replay running on the\n"
+"                           spool within a second, and exit (max lifts it)\n"
 "      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
 "                           $XDG_STATE_HOME/redrive/spool)\n"
 "      --trust-spool        use the spool even if another user owns it or can\n"
@@ -126,7 +130,7 @@ enum {
 	OPT_DROP_HEADER, OPT_IDEM_HEADER, OPT_NO_IDEM, OPT_ALLOW_HOST,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_HTTP11, OPT_HTTP2,
 	OPT_MAX_TIME, OPT_GRACE, OPT_DRY_RUN, OPT_MAX_AGE, OPT_RESPONSE_BYTES,
-	OPT_REASON, OPT_MAX_REVIVES, OPT_FORCE, OPT_NO_REDACT
+	OPT_REASON, OPT_MAX_REVIVES, OPT_FORCE, OPT_NO_REDACT, OPT_SET_RATE
 };
 
 static const char short_opts[] = CLI_COMMON_SHORT "c:H:k";
@@ -154,6 +158,7 @@ static const struct option long_opts[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "stdin", no_argument, NULL, OPT_STDIN },
 	{ "revive", no_argument, NULL, OPT_REVIVE },
+	{ "set-rate", required_argument, NULL, OPT_SET_RATE },
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "header", required_argument, NULL, 'H' },
 	{ "drop-header", required_argument, NULL, OPT_DROP_HEADER },
@@ -184,6 +189,7 @@ static const struct compl_hint hints[] = {
 	{ "cacert", "@file" },
 	{ "gate", "@command" },
 	{ "rate", "max 10/s 100/s 1000/s" },
+	{ "set-rate", "max 10/s 100/s 1000/s" },
 	{ "failure", "timeout connect dns tls network http_429 http_500 http_502 http_503 http_504 unknown" },
 	{ "dry-run", "curl raw" },
 	{ NULL, NULL }
@@ -200,6 +206,8 @@ struct opts {
 	char user[128];
 	const char *max_age;      /* as typed */
 	int no_redact;
+	int set_rate;             /* --set-rate given: set_rate_to, then exit */
+	double set_rate_to;
 };
 
 struct app {
@@ -214,6 +222,51 @@ struct app {
 };
 
 static volatile sig_atomic_t stop_flag;
+
+/* --set-rate: tell the replay running on dir, and wait for it to say it
+ * took it. */
+static int set_rate(struct app *a, const char *dir)
+{
+	struct spool_opts so;
+	struct spool *sp = NULL;
+	struct replay_status st;
+	struct rd_err err;
+	char user[128], n[64];
+	int ret;
+
+	if (access(dir, F_OK) < 0) {
+		msg_error(&a->m, "no replay is running on '%s': it does not exist", dir);
+		return RD_EXIT_PARTIAL;
+	}
+	spool_opts_init(&so);
+	so.trust = a->o->c.trust_spool;
+	journal_user(user, sizeof(user));
+	if ((ret = spool_open(dir, &so, &sp, &err)) >= 0)
+		ret = replay_ctl_set(sp, a->o->set_rate_to, user, 5000, &st, &err);
+	spool_close(sp);
+	if (ret < 0) {
+		msg_error(&a->m, "%s", err.msg);
+		return RD_EXIT_ERROR;
+	}
+	if (ret == REPLAY_CTL_NOT_RUNNING) {
+		msg_error(&a->m, "no replay is running on '%s'", dir);
+		return RD_EXIT_PARTIAL;
+	}
+	if (ret == REPLAY_CTL_NOT_TAKEN) {
+		msg_error(&a->m, "the replay running on '%s' (pid %ld) did not take the new rate within 5s",
+			  dir, st.pid);
+		return RD_EXIT_PARTIAL;
+	}
+	if (a->o->c.verbosity >= 0) {
+		if (a->o->set_rate_to > 0)
+			msg_warn(&a->m, "the replay running on '%s' (pid %ld) now sends at most %s/s",
+				 dir, st.pid, num_fmt(a->o->set_rate_to, NUM_TEXT, n, sizeof(n)));
+		else
+			msg_warn(&a->m, "the replay running on '%s' (pid %ld) has no rate limit now",
+				 dir, st.pid);
+	}
+	return RD_EXIT_OK;
+}
 
 static void on_signal(int sig)
 {
@@ -353,6 +406,13 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			else if (cli_parse_rate(optarg, &o->r.rate, &err) < 0)
 				return bad(m, "--rate", &err);
 			break;
+		case OPT_SET_RATE:
+			o->set_rate = 1;
+			if (strcmp(optarg, "max") == 0)
+				o->set_rate_to = 0;
+			else if (cli_parse_rate(optarg, &o->set_rate_to, &err) < 0)
+				return bad(m, "--set-rate", &err);
+			break;
 		case OPT_BURST:
 			if (cli_parse_u64(optarg, 1, 1000000, &v, &err) < 0)
 				return bad(m, "--burst", &err);
@@ -488,6 +548,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		return c;
 	if (optind < argc) {
 		msg_usage(m, "unexpected argument '%s'", argv[optind]);
+		return RD_E_INVAL;
+	}
+	if (o->set_rate && (o->use_stdin || o->r.revive || o->r.dry != REPLAY_DRY_OFF)) {
+		msg_usage(m, "--set-rate changes the replay that runs; it does not replay itself");
 		return RD_E_INVAL;
 	}
 	if (o->r.backoff_max_ms < o->r.backoff_ms) {
@@ -787,6 +851,10 @@ int main(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	if (cli_spool_location(o.c.spool, dir, sizeof(dir), &err) < 0) {
 		msg_usage(&a.m, "%s", err.msg);
+		goto out;
+	}
+	if (o.set_rate) {
+		status = set_rate(&a, dir);
 		goto out;
 	}
 	if (sel_new(&o.so, &sel, &err) < 0) {

@@ -28,10 +28,12 @@
 #include "ckpt.h"
 #include "clk.h"
 #include "journal.h"
+#include "num.h"
 #include "pend.h"
 #include "rate.h"
 #include "rec.h"
 #include "replay.h"
+#include "replay_ctl.h"
 #include "replay_run.h"
 #include "replay_status.h"
 #include "rw.h"
@@ -172,6 +174,54 @@ uint64_t replay_remaining(const struct replay_run *r)
 
 /* --- the event loop ------------------------------------------------------ */
 
+/* A new rate limit, from a control (replay_ctl.h); 0 lifts it.  Under
+ * --adaptive it is the controller's new ceiling. */
+static void set_rate(struct replay_run *r, double rate, int64_t now)
+{
+	const struct replay_opts *o = r->o;
+
+	r->rate = rate;
+	if (o->adaptive) {
+		r->ctl.max = rate > 0 ? rate : 1e9;
+		if (r->ctl.rate > r->ctl.max)
+			r->ctl.rate = r->ctl.max;
+		rate_bucket_set(&r->bucket, r->ctl.rate, now);
+	} else if (rate > 0) {
+		rate_bucket_set(&r->bucket, rate, now);
+	}
+}
+
+/* A control written since the last look: applied, said, acknowledged in
+ * the status file. */
+static void control(struct replay_run *r, int64_t now)
+{
+	struct replay_ctl c;
+	struct rd_err lerr;
+	char n[NUM_LEN];
+	int ret = replay_ctl_read(r->sp, &c, &lerr);
+
+	if (ret < 0 && ret != RD_E_INVAL)
+		return;
+	if (ret == RD_E_INVAL) {
+		/* said once: remembered as seen until another replaces it */
+		if (strcmp(r->ctl_seen, "bad") != 0)
+			replay_notice(r, "ignoring %s: %s", REPLAY_CTL_NAME, lerr.msg);
+		snprintf(r->ctl_seen, sizeof(r->ctl_seen), "%s", "bad");
+		return;
+	}
+	if (ret == 0 || strcmp(c.id, r->ctl_seen) == 0)
+		return;
+	memcpy(r->ctl_seen, c.id, sizeof(r->ctl_seen));
+	set_rate(r, c.rate, now);
+	if (c.rate > 0)
+		replay_notice(r, "rate limit set to %s/s%s%s (%s)",
+			      num_fmt(c.rate, NUM_TEXT, n, sizeof(n)),
+			      c.by[0] ? " by " : "", c.by, REPLAY_CTL_NAME);
+	else
+		replay_notice(r, "rate limit lifted%s%s (%s)", c.by[0] ? " by " : "",
+			      c.by, REPLAY_CTL_NAME);
+}
+
 /* Move transfers, flush events, poll the gate, adapt the rate, report.
  * Waits at most wait_ns for something to happen. */
 static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
@@ -229,6 +279,7 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 	/* every second, and at once when the gate opens or closes */
 	if (r->claimed && (now - r->last_status_ns >= STATUS_EVERY_NS ||
 			   replay_gate_word(r) != r->last_run_gate)) {
+		control(r, now);
 		replay_fill_stats(r);
 		replay_put_status(r, REPLAY_STATUS_RUNNING, NULL);
 	}
@@ -251,7 +302,7 @@ static int wait_for_slot(struct replay_run *r, struct rd_err *err)
 			return 0;
 		if (r->gate.state == GATE_OPEN && now >= r->hold_until_ns &&
 		    http_inflight(r->http) < o->concurrency) {
-			if (o->rate <= 0 || rate_bucket_take(&r->bucket, now))
+			if (r->rate <= 0 || rate_bucket_take(&r->bucket, now))
 				return 1;
 			wait = rate_bucket_wait_ns(&r->bucket, now);
 		} else if (now < r->hold_until_ns) {
@@ -374,7 +425,7 @@ static size_t batch_size(const struct replay_run *r)
 {
 	size_t n = r->o->concurrency ? 4 * (size_t)r->o->concurrency : 1;
 
-	if (r->o->rate > 0) {
+	if (r->rate > 0) {
 		double soon = r->bucket.rate * 0.05;
 
 		if (soon < n)
@@ -663,6 +714,15 @@ static int setup(struct replay_run *r, struct rd_err *err)
 	if ((ret = load_checkpoint(r, err)) < 0 || (ret = catch_up(r, err)) < 0)
 		return ret;
 	unstrand(r);
+	/* a control left from before this run is not for it */
+	{
+		struct replay_ctl c;
+		struct rd_err lerr;
+
+		if (replay_ctl_read(r->sp, &c, &lerr) == 1)
+			memcpy(r->ctl_seen, c.id, sizeof(r->ctl_seen));
+	}
+	r->rate = o->rate > 0 ? o->rate : 0;
 	ho.refuse_addr = rw_refuse_link_local;
 	ho.refuse_ctx = (void *)&o->rules;
 	/* What a failed attempt's event keeps of the response. */

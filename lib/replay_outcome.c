@@ -42,7 +42,7 @@ void replay_fill_stats(struct replay_run *r)
 	int64_t now = clk_mono_ns();
 
 	st->inflight = r->http ? http_inflight(r->http) : 0;
-	st->rate = r->o->rate > 0 ? r->bucket.rate : 0;
+	st->rate = r->rate > 0 || r->o->adaptive ? r->bucket.rate : 0;
 	st->gate = r->gate.state;
 	/* Kept after the gate opens again, for the summary. */
 	if (r->gate.state == GATE_CLOSED || r->gate.state == GATE_BROKEN)
@@ -134,6 +134,7 @@ void replay_put_status(struct replay_run *r, enum replay_status_state state,
 	if (r->gate.state == GATE_CLOSED || r->gate.state == GATE_BROKEN)
 		snprintf(s.gate_why, sizeof(s.gate_why), "%s", st->gate_why);
 	snprintf(s.error, sizeof(s.error), "%s", error ? error : "");
+	snprintf(s.control, sizeof(s.control), "%s", r->ctl_seen);
 	run_line(r, &s);
 	if (replay_status_write(r->sp, &s, &lerr) < 0 && !r->status_warned) {
 		r->status_warned = 1;

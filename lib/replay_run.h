@@ -63,6 +63,9 @@ struct replay_run {
 	uint64_t last_run_sent, last_run_pending;  /* and its counts */
 	int64_t win_start_ns;
 	uint64_t win_sent;
+	double rate;             /* the rate limit now (--rate, or a control
+				  * applied since); 0: none */
+	char ctl_seen[REC_ID_LEN + 1]; /* the last control read (replay_ctl.h) */
 	struct replay_fly *ready[REPLAY_READY_MAX];
 	size_t nready;           /* prepared, intents journaled, not started */
 	int claimed;             /* the spool is ours: the status file too */

@@ -68,6 +68,8 @@ void replay_status_to_json(const struct replay_status *s, struct buf *out)
 		add_text(out, "gate_why", s->gate_why);
 	if (s->error[0])
 		add_text(out, "error", s->error);
+	if (s->control[0])
+		add_text(out, "control", s->control);
 	buf_adds(out, "}\n");
 }
 
@@ -151,6 +153,7 @@ int replay_status_parse(const char *text, size_t n, struct replay_status *out,
 		bad = "rate_limit";
 	get_text(root, "gate", out->gate, sizeof(out->gate));
 	get_text(root, "gate_why", out->gate_why, sizeof(out->gate_why));
+	get_text(root, "control", out->control, sizeof(out->control));
 	get_text(root, "error", out->error, sizeof(out->error));
 	json_doc_release(&doc);
 	if (bad)

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "gate.h"
 #include "rd.h"
+#include "rec.h"
 #include "spool.h"
 
 #define REPLAY_STATUS_NAME "replay.status"
@@ -42,6 +43,8 @@ struct replay_status {
 	char gate[16];             /* none, unknown, open, closed, broken */
 	char gate_why[GATE_LINE_MAX + 64]; /* gate_describe, "" when none */
 	char error[256];           /* failed: what happened */
+	char control[REC_ID_LEN + 1]; /* the last control applied (replay_ctl.h);
+				       * "" when none */
 };
 
 /* "running", "finished" or "failed". */

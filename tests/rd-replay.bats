@@ -341,6 +341,59 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	rd-audit --json | jq -e '.state.ok == 40 and .replay.unknown >= 8'
 }
 
+@test "--set-rate changes the rate of a running replay, which says who changed it" {
+	ds_start
+	capture_n 300
+	run rd-replay --set-rate 10/s
+	assert_failure 1
+	assert_output --partial "no replay is running on '$SPOOL'"
+	rd-replay --rate 20/s > "$T/out" 2> "$T/err" &
+	pid=$!
+	until [ -s "$SPOOL/replay.status" ]; do sleep 0.1; done
+	jq -e '.rate_limit == 20' "$SPOOL/replay.status"
+	run rd-replay --set-rate 600/s
+	assert_success
+	assert_output --partial "the replay running on '$SPOOL' (pid $pid) now sends at most 600/s"
+	jq -e '.rate_limit == 600 and (.control | length) == 26' "$SPOOL/replay.status"
+	wait "$pid"
+	grep -q "rate limit set to 600/s by $(id -un) (replay.control)" "$T/err"
+	# the run lines in the spool show the change, for the report
+	spool_lines | jq -se '[.[] | select(.kind == "run") | .rate_limit] | (index(20) < index(600))'
+	assert_equal "$(jq -r 'select(.status == 200) | .key' "$T/ds.log" | sort -u | wc -l)" 300
+	# a control left from an earlier run is not applied to the next one
+	capture_n 200 /more
+	rd-replay --rate 30/s > /dev/null 2>&1 &
+	pid=$!
+	until [ -s "$SPOOL/replay.status" ] && jq -e '.state == "running" and .pid == '"$pid" "$SPOOL/replay.status" > /dev/null 2>&1; do sleep 0.1; done
+	sleep 1.2
+	jq -e '.rate_limit == 30' "$SPOOL/replay.status"
+	# max lifts the limit
+	run rd-replay --set-rate max
+	assert_success
+	assert_output --partial "has no rate limit now"
+	wait "$pid"
+	# a replay that does not replay
+	run rd-replay --set-rate 5/s --dry-run
+	assert_failure 2
+	run rd-replay --set-rate 5/x
+	assert_failure 2
+}
+
+@test "--set-rate under --adaptive is the controller's new ceiling" {
+	ds_start
+	capture_n 2000
+	rd-replay -q --adaptive --rate 2000/s > /dev/null 2>&1 &
+	pid=$!
+	until [ -s "$SPOOL/replay.status" ]; do sleep 0.1; done
+	run rd-replay --set-rate 40/s
+	assert_success
+	# from the next picture on, the rate it may send at is at most 40/s
+	sleep 1.1
+	jq -e '.rate_limit <= 40' "$SPOOL/replay.status"
+	kill "$pid"
+	wait "$pid" || true
+}
+
 @test "a closed gate sends nothing; an opened gate resumes" {
 	ds_start
 	capture_n 20
