@@ -48,10 +48,13 @@ static const char usage_text[] =
 "                           (default 100/s)\n"
 "      --burst N            tokens the bucket holds (default 20ms of the rate, at least 2)\n"
 "  -c, --concurrency N      most requests in flight (default 16)\n"
-"      --adaptive           start low, grow while healthy, cut on errors, 429\n"
-"                           and 503; never above --rate\n"
-"      --adaptive-start RATE first rate for --adaptive (default rate/10)\n"
+"      --adaptive           follow the downstream: start low, grow while healthy,\n"
+"                           cut on errors, 429, 503 and queueing; at most --rate\n"
+"      --adaptive-start RATE first rate for --adaptive or --ramp (default rate/10)\n"
+"      --ramp DUR           rise in a straight line to --rate over DUR\n"
 "      --latency-target DUR --adaptive: cut when p95 latency exceeds DUR\n"
+"      --latency-tolerance X --adaptive: latency above X times the lowest seen\n"
+"                           is queueing (default 1.5; off: no such check)\n"
 "      --error-target PCT   --adaptive: cut when errors exceed PCT (default 1%)\n"
 "Gate:\n"
 "      --gate COMMAND       send only while COMMAND (run with /bin/sh -c) exits 0\n"
@@ -123,7 +126,8 @@ static const char usage_text[] =
 
 enum {
 	OPT_RATE = CLI_OPT_TOOL, OPT_BURST, OPT_ADAPTIVE, OPT_ADAPTIVE_START,
-	OPT_LAT_TARGET, OPT_ERR_TARGET, OPT_GATE, OPT_GATE_EVERY,
+	OPT_LAT_TARGET, OPT_ERR_TARGET, OPT_LAT_TOLERANCE, OPT_RAMP,
+	OPT_GATE, OPT_GATE_EVERY,
 	OPT_GATE_TIMEOUT, OPT_MAX_ATTEMPTS, OPT_BACKOFF, OPT_BACKOFF_MAX,
 	OPT_SUCCESS, OPT_WHERE, OPT_MATCH_URL, OPT_SINCE, OPT_UNTIL,
 	OPT_FAILURE, OPT_LIMIT, OPT_STDIN, OPT_REVIVE, OPT_TARGET,
@@ -143,6 +147,8 @@ static const struct option long_opts[] = {
 	{ "adaptive-start", required_argument, NULL, OPT_ADAPTIVE_START },
 	{ "latency-target", required_argument, NULL, OPT_LAT_TARGET },
 	{ "error-target", required_argument, NULL, OPT_ERR_TARGET },
+	{ "latency-tolerance", required_argument, NULL, OPT_LAT_TOLERANCE },
+	{ "ramp", required_argument, NULL, OPT_RAMP },
 	{ "gate", required_argument, NULL, OPT_GATE },
 	{ "gate-every", required_argument, NULL, OPT_GATE_EVERY },
 	{ "gate-timeout", required_argument, NULL, OPT_GATE_TIMEOUT },
@@ -190,6 +196,7 @@ static const struct compl_hint hints[] = {
 	{ "gate", "@command" },
 	{ "rate", "max 10/s 100/s 1000/s" },
 	{ "set-rate", "max 10/s 100/s 1000/s" },
+	{ "latency-tolerance", "1.5 2 3 off" },
 	{ "failure", "timeout connect dns tls network http_429 http_500 http_502 http_503 http_504 unknown" },
 	{ "dry-run", "curl raw" },
 	{ NULL, NULL }
@@ -329,6 +336,27 @@ static int parse_pct(const char *arg, double *out, struct msg *m)
 	return 0;
 }
 
+/* --latency-tolerance: a factor above 1, or off (0). */
+static int parse_tolerance(const char *arg, double *out, struct msg *m)
+{
+	char *end;
+	double v;
+
+	if (strcmp(arg, "off") == 0) {
+		*out = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end || errno || !(v > 1 && v <= 100)) {
+		msg_usage(m, "--latency-tolerance: '%s' is not a factor above 1 "
+			  "(like 1.5) or off", arg);
+		return RD_E_INVAL;
+	}
+	*out = v;
+	return 0;
+}
+
 /* The options of dead letters and their age: 1 when c was one of them
  * (0 or RD_E_INVAL in *ret), 0 when not. */
 static int parse_dead_opt(struct opts *o, int c, const char *arg,
@@ -435,6 +463,14 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			break;
 		case OPT_ERR_TARGET:
 			if (parse_pct(optarg, &o->r.error_target, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case OPT_LAT_TOLERANCE:
+			if (parse_tolerance(optarg, &o->r.latency_tolerance, m) < 0)
+				return RD_E_INVAL;
+			break;
+		case OPT_RAMP:
+			if (parse_dur("--ramp", optarg, &o->r.ramp_ms, m) < 0)
 				return RD_E_INVAL;
 			break;
 		case OPT_GATE: o->r.gate = optarg; break;
@@ -548,6 +584,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		return c;
 	if (optind < argc) {
 		msg_usage(m, "unexpected argument '%s'", argv[optind]);
+		return RD_E_INVAL;
+	}
+	if (o->r.ramp_ms && o->r.rate <= 0) {
+		msg_usage(m, "--ramp needs a --rate to rise to, not max");
 		return RD_E_INVAL;
 	}
 	if (o->set_rate && (o->use_stdin || o->r.revive || o->r.dry != REPLAY_DRY_OFF)) {

@@ -49,6 +49,7 @@ void replay_opts_init(struct replay_opts *o)
 	o->rate = 100;
 	o->concurrency = 16;
 	o->error_target = 0.01;
+	o->latency_tolerance = 1.5;
 	o->gate_every_ms = 5000;
 	o->gate_timeout_ms = 30000;
 	o->max_attempts = 5;
@@ -175,13 +176,13 @@ uint64_t replay_remaining(const struct replay_run *r)
 /* --- the event loop ------------------------------------------------------ */
 
 /* A new rate limit, from a control (replay_ctl.h); 0 lifts it.  Under
- * --adaptive it is the controller's new ceiling. */
+ * --adaptive or --ramp it is the controller's new ceiling. */
 static void set_rate(struct replay_run *r, double rate, int64_t now)
 {
 	const struct replay_opts *o = r->o;
 
 	r->rate = rate;
-	if (o->adaptive) {
+	if (o->adaptive || o->ramp_ms) {
 		r->ctl.max = rate > 0 ? rate : 1e9;
 		if (r->ctl.rate > r->ctl.max)
 			r->ctl.rate = r->ctl.max;
@@ -261,7 +262,7 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 		r->st->gate_closed_ms += (uint64_t)(now - r->gate_closed_since_ns) / 1000000;
 		r->gate_closed_since_ns = 0;
 	}
-	if (o->adaptive && rate_ctl_tick(&r->ctl, now))
+	if ((o->adaptive || o->ramp_ms) && rate_ctl_tick(&r->ctl, now))
 		rate_bucket_set(&r->bucket, r->ctl.rate, now);
 	if (o->stop && *o->stop && !r->stopping) {
 		r->stopping = 1;
@@ -730,14 +731,17 @@ static int setup(struct replay_run *r, struct rd_err *err)
 	ho.body_peek = o->response_bytes;
 	if ((ret = http_new(&ho, &r->http, err)) < 0)
 		return ret;
-	if (o->adaptive) {
+	if (o->adaptive || o->ramp_ms) {
 		double start = o->adaptive_start > 0 ? o->adaptive_start :
 			       o->rate / 10;
 
 		rate_ctl_init(&r->ctl, start, 1, o->rate > 0 ? o->rate : 1e9,
 			      r->mono0_ns);
+		r->ctl.adaptive = o->adaptive;
+		r->ctl.ramp_ns = (int64_t)o->ramp_ms * 1000000;
 		r->ctl.lat_target_ms = o->latency_target_ms;
 		r->ctl.err_target = o->error_target;
+		r->ctl.lat_tolerance = o->latency_tolerance;
 		rate_bucket_init(&r->bucket, r->ctl.rate, o->burst, r->mono0_ns);
 	} else {
 		rate_bucket_init(&r->bucket, o->rate > 0 ? o->rate : 1, o->burst,

@@ -80,6 +80,10 @@ struct replay_opts {
 	double adaptive_start;    /* 0: a tenth of the rate */
 	double latency_target_ms; /* adaptive: 0 for none */
 	double error_target;      /* adaptive: fraction */
+	double latency_tolerance; /* adaptive: queueing above this times the
+				   * lowest latency; 0: no queueing check */
+	uint64_t ramp_ms;         /* > 0: rise in a straight line from the
+				   * first rate to rate over this long */
 	const char *gate;         /* shell command, NULL: none */
 	uint64_t gate_every_ms, gate_timeout_ms;
 	unsigned max_attempts;

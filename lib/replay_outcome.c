@@ -42,7 +42,7 @@ void replay_fill_stats(struct replay_run *r)
 	int64_t now = clk_mono_ns();
 
 	st->inflight = r->http ? http_inflight(r->http) : 0;
-	st->rate = r->rate > 0 || r->o->adaptive ? r->bucket.rate : 0;
+	st->rate = r->rate > 0 || r->o->adaptive || r->o->ramp_ms ? r->bucket.rate : 0;
 	st->gate = r->gate.state;
 	/* Kept after the gate opens again, for the summary. */
 	if (r->gate.state == GATE_CLOSED || r->gate.state == GATE_BROKEN)

@@ -394,6 +394,28 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	wait "$pid" || true
 }
 
+@test "--ramp rises in a straight line to --rate; the run lines show it" {
+	ds_start
+	capture_n 600
+	run rd-replay -q --rate 300/s --ramp 2s --adaptive-start 30/s
+	assert_success
+	assert_equal "$(jq -r 'select(.status == 200) | .key' "$T/ds.log" | sort -u | wc -l)" 600
+	# the rate allowed, once a second: it starts low, only rises, and
+	# reaches --rate, never above it
+	spool_lines | jq -se '[.[] | select(.kind == "run" and .state == "running") | .rate_limit] as $r |
+		($r | length) >= 3 and $r[0] < 150 and ($r | max) == 300 and
+		([range(1; $r | length) | $r[.] >= $r[. - 1]] | all)'
+	# usage: a ramp needs a rate to rise to; a tolerance is a factor above 1
+	run rd-replay --ramp 2s --rate max
+	assert_failure 2
+	assert_output --partial "--ramp needs a --rate"
+	run rd-replay --adaptive --latency-tolerance 0.5
+	assert_failure 2
+	assert_output --partial "--latency-tolerance"
+	run rd-replay --adaptive --latency-tolerance off --rate max --max-time 1s
+	assert_success
+}
+
 @test "a closed gate sends nothing; an opened gate resumes" {
 	ds_start
 	capture_n 20

@@ -13,9 +13,12 @@
  *
  * Decisions for an ordinary request, in order: --route prefix, outage
  * (--outage-file, --outage), --capacity token bucket, --fail-first per
- * Idempotency-Key, --status.  /metrics and /health bypass the knobs, the
- * log and --latency; /health is 503 during an outage.  Durations, windows
- * and the bucket use CLOCK_MONOTONIC; only log timestamps use wall time.
+ * Idempotency-Key, --status.  --queue makes a service that slows instead
+ * of refusing: one server takes ordinary requests in arrival order, 1/N
+ * of a second each, and a request's --latency starts when it is served.
+ * /metrics and /health bypass the knobs, the log, --queue and --latency;
+ * /health is 503 during an outage.  Durations, windows, the bucket and
+ * the queue use CLOCK_MONOTONIC; only log timestamps use wall time.
  *
  * Invariants: every response has Content-Length (but 204, which must not);
  * a body is at most BODY_MAX bytes and a head HEAD_MAX; all state lives in
@@ -219,6 +222,7 @@ struct opts {
 	long retry_after; /* -1: no header */
 	uint64_t fail_first;
 	double capacity, latency_ms, jitter_ms; /* capacity 0: unlimited */
+	double queue;   /* requests served per second, in order; 0: no queue */
 	const char *port_file, *pid_file, *log_file, *outage_file;
 	const char *dump_dir;
 	struct route *routes;
@@ -253,6 +257,7 @@ struct srv {
 	struct msg m;
 	int ep, lfd, sfd, logfd, accept_paused;
 	double t0, tokens, burst, t_refill;
+	double q_free;  /* --queue: when the server is next free */
 	uint64_t rng;
 	struct keytab keys;
 	struct conn *conns, *thead, *ttail;
@@ -587,6 +592,11 @@ static int request_done(struct srv *s, struct conn *c)
 		log_request(s, c, hex);
 		dump_request(s, c);
 		delay = s->o.latency_ms + s->o.jitter_ms * rand01(s);
+		if (s->o.queue > 0) { /* wait for the server, then be served */
+			s->q_free = (s->q_free > c->t_recv ? s->q_free :
+				     c->t_recv) + 1 / s->o.queue;
+			delay += (s->q_free - c->t_recv) * 1000;
+		}
 		if (delay > 0) {
 			c->st = ST_WAIT;
 			timer_add(s, c, c->t_recv + delay / 1000);
@@ -1026,6 +1036,8 @@ static const char usage_text[] =
 "      --outage START:END   fail every request from START to END seconds\n"
 "                           after start (fractions allowed); repeatable\n"
 "      --capacity N         serve at most N requests per second (or N/m)\n"
+"      --queue N            serve N requests per second in arrival order;\n"
+"                           the rest wait (a service that slows, not refuses)\n"
 "      --latency MS         delay every response by MS milliseconds\n"
 "      --latency-jitter MS  add a random 0 to MS milliseconds to that\n"
 "      --log FILE           append one JSON line per request to FILE\n"
@@ -1037,8 +1049,8 @@ static const char usage_text[] =
 enum {
 	OPT_PORT = CLI_OPT_TOOL, OPT_PORT_FILE, OPT_PID_FILE, OPT_STATUS,
 	OPT_ROUTE, OPT_FAIL_FIRST, OPT_FAIL_STATUS, OPT_RETRY_AFTER,
-	OPT_OUTAGE_FILE, OPT_OUTAGE, OPT_CAPACITY, OPT_LATENCY, OPT_JITTER,
-	OPT_LOG, OPT_DUMP
+	OPT_OUTAGE_FILE, OPT_OUTAGE, OPT_CAPACITY, OPT_QUEUE, OPT_LATENCY,
+	OPT_JITTER, OPT_LOG, OPT_DUMP
 };
 
 static const char short_opts[] = ":h";
@@ -1054,6 +1066,7 @@ static const struct option long_opts[] = {
 	{ "outage-file", required_argument, NULL, OPT_OUTAGE_FILE },
 	{ "outage", required_argument, NULL, OPT_OUTAGE },
 	{ "capacity", required_argument, NULL, OPT_CAPACITY },
+	{ "queue", required_argument, NULL, OPT_QUEUE },
 	{ "latency", required_argument, NULL, OPT_LATENCY },
 	{ "latency-jitter", required_argument, NULL, OPT_JITTER },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -1123,6 +1136,8 @@ static int parse_opt(struct opts *o, int c, char *arg, struct rd_err *err)
 		return 0;
 	case OPT_CAPACITY:
 		return cli_parse_rate(arg, &o->capacity, err);
+	case OPT_QUEUE:
+		return cli_parse_rate(arg, &o->queue, err);
 	case OPT_LATENCY:
 	case OPT_JITTER:
 		if (parse_real(arg, 3600e3, &a, NULL))
