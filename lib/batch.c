@@ -19,9 +19,11 @@ void batch_init(struct batch *b, struct spool *sp, size_t max_bytes,
 	b->max_records = max_records ? max_records : 1;
 	b->max_line = SPOOL_RECORD_MAX;
 	buf_init(&b->lines);
+	buf_init(&b->ids);
 	buf_init(&b->acks);
 	buf_init(&b->unsynced);
 	buf_init(&b->fl_lines);
+	buf_init(&b->fl_ids);
 	buf_init(&b->fl_acks);
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
@@ -40,9 +42,11 @@ void batch_release(struct batch *b)
 	pthread_mutex_destroy(&b->lock);
 	pthread_cond_destroy(&b->cond);
 	buf_release(&b->lines);
+	buf_release(&b->ids);
 	buf_release(&b->acks);
 	buf_release(&b->unsynced);
 	buf_release(&b->fl_lines);
+	buf_release(&b->fl_ids);
 	buf_release(&b->fl_acks);
 }
 
@@ -60,8 +64,7 @@ int batch_add(struct batch *b, const struct rec_req *r, const char *ack,
 		b->lines.data[before] = '\0';
 		return RD_E_FULL;
 	}
-	if (b->count == 0)
-		memcpy(b->first_id, r->id, REC_ID_LEN + 1);
+	buf_add(&b->ids, r->id, REC_ID_LEN);
 	buf_add(&b->acks, ack, ack_len);
 	b->count++;
 	return b->lines.len >= b->max_bytes || b->count >= b->max_records;
@@ -80,8 +83,8 @@ static void append_in_flight(struct batch *b)
 	sb.data = b->fl_lines.data;
 	sb.len = b->fl_lines.len;
 	sb.count = b->fl_count;
-	sb.first_id = b->fl_first_id;
-	b->fl_ret = spool_append(b->sp, &sb, &b->fl_err);
+	sb.first_id = b->fl_ids.data;
+	b->fl_ret = spool_append_ids(b->sp, &sb, b->fl_ids.data, &b->fl_err);
 }
 
 /* The writer: append each batch handed over, until told to quit.  A batch
@@ -118,6 +121,7 @@ int batch_wait(struct batch *b, struct buf *out, struct rd_err *err)
 	b->busy = b->done = 0;
 	pthread_mutex_unlock(&b->lock);
 	buf_reset(&b->fl_lines);
+	buf_reset(&b->fl_ids);
 	if (b->fl_ret < 0) {
 		/* The spool took back whatever was not acknowledged. */
 		buf_reset(&b->fl_acks);
@@ -149,6 +153,7 @@ static int hand_over(struct batch *b, int background, struct buf *out,
 
 	if (r < 0) {
 		buf_reset(&b->lines);
+		buf_reset(&b->ids);
 		buf_reset(&b->acks);
 		b->count = 0;
 		return r;
@@ -157,9 +162,9 @@ static int hand_over(struct batch *b, int background, struct buf *out,
 		return 0;
 	/* Swapping keeps both buffers' storage: no allocation per batch. */
 	swap_buf(&b->lines, &b->fl_lines);
+	swap_buf(&b->ids, &b->fl_ids);
 	swap_buf(&b->acks, &b->fl_acks);
 	b->fl_count = b->count;
-	memcpy(b->fl_first_id, b->first_id, sizeof(b->fl_first_id));
 	b->count = 0;
 	if (background && !b->started &&
 	    pthread_create(&b->th, NULL, writer, b) == 0)

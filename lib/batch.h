@@ -33,8 +33,10 @@ struct batch {
 				  * SPOOL_RECORD_MAX, what readers inflate */
 	size_t last_line;        /* length of the last record added */
 	struct buf lines;        /* canonical lines of the open batch */
+	struct buf ids;          /* their ids, REC_ID_LEN chars each, in line
+				  * order: handed to the spool with the lines,
+				  * so it never reads them back out of them */
 	uint32_t count;
-	char first_id[REC_ID_LEN + 1];
 	struct buf acks;         /* ack texts of the open batch */
 	struct buf unsynced;     /* ack texts written, awaiting an fsync */
 	/* The batch in flight, owned by the writer until batch_wait.  One
@@ -45,9 +47,8 @@ struct batch {
 	pthread_t th;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct buf fl_lines, fl_acks;
+	struct buf fl_lines, fl_ids, fl_acks;
 	uint32_t fl_count;
-	char fl_first_id[REC_ID_LEN + 1];
 	int fl_ret;
 	struct rd_err fl_err;
 };

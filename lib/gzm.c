@@ -158,6 +158,46 @@ static int inflater(struct gzm_reader *r, struct rd_err *err)
 }
 
 /* The member at off, without touching the window on failure. */
+/*
+ * Inflate the input zs holds into out, where the member's content began
+ * at out0, keeping it to max_out bytes (0: no bound).  0 with *ended set
+ * once the member's end (CRC and size checked) was reached, or clear when
+ * the input is used up; GZM_TOO_BIG or GZM_CORRUPT with err set.
+ */
+static int inflate_input(z_stream *zs, struct buf *out, size_t out0,
+			 size_t max_out, int *ended, struct rd_err *err)
+{
+	int zr;
+
+	*ended = 0;
+	do {
+		size_t room = OUT_STEP;
+
+		if (max_out && out->len - out0 + room > max_out + 1)
+			room = max_out + 1 - (out->len - out0);
+		zs->next_out = (Bytef *)buf_reserve(out, room);
+		zs->avail_out = (uInt)room;
+		zr = inflate(zs, Z_NO_FLUSH);
+		out->len += room - zs->avail_out;
+		if (max_out && out->len - out0 > max_out) {
+			rd_err_set(err, RD_E_CORRUPT,
+				   "gzip member inflates past %zu bytes", max_out);
+			return GZM_TOO_BIG;
+		}
+		if (zr == Z_STREAM_END) {
+			*ended = 1;
+			return 0;
+		}
+		if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT ||
+		    zr == Z_STREAM_ERROR || zr == Z_MEM_ERROR) {
+			rd_err_set(err, RD_E_CORRUPT, "corrupt gzip member: %s",
+				   zs->msg ? zs->msg : "bad data");
+			return GZM_CORRUPT;
+		}
+	} while (zs->avail_out == 0);
+	return 0;
+}
+
 static int read_member(struct gzm_reader *r, int fd, off_t off, off_t end,
 		       struct buf *out, size_t max_out, off_t *len,
 		       struct rd_err *err)
@@ -166,7 +206,7 @@ static int read_member(struct gzm_reader *r, int fd, off_t off, off_t end,
 	size_t n, out0 = out->len;
 	off_t pos = off;
 	z_stream *zs;
-	int ret, zr = Z_OK;
+	int ret, ended = 0;
 
 	if (off >= end)
 		return GZM_END;
@@ -202,36 +242,14 @@ static int read_member(struct gzm_reader *r, int fd, off_t off, off_t end,
 			n = UINT_MAX;
 		zs->next_in = (Bytef *)(uintptr_t)p;
 		zs->avail_in = (uInt)n;
-		do {
-			size_t room = OUT_STEP;
-
-			if (max_out && out->len - out0 + room > max_out + 1)
-				room = max_out + 1 - (out->len - out0);
-			zs->next_out = (Bytef *)buf_reserve(out, room);
-			zs->avail_out = (uInt)room;
-			zr = inflate(zs, Z_NO_FLUSH);
-			out->len += room - zs->avail_out;
-			if (max_out && out->len - out0 > max_out) {
-				rd_err_set(err, RD_E_CORRUPT,
-					   "gzip member inflates past %zu bytes",
-					   max_out);
-				ret = GZM_TOO_BIG;
-				goto fail;
-			}
-			if (zr == Z_STREAM_END) {
-				pos += (off_t)(n - zs->avail_in);
-				*len = pos - off;
-				out->data[out->len] = '\0';
-				return GZM_OK;
-			}
-			if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT ||
-			    zr == Z_STREAM_ERROR || zr == Z_MEM_ERROR) {
-				rd_err_set(err, RD_E_CORRUPT, "corrupt gzip member: %s",
-					   zs->msg ? zs->msg : "bad data");
-				ret = GZM_CORRUPT;
-				goto fail;
-			}
-		} while (zs->avail_out == 0);
+		if ((ret = inflate_input(zs, out, out0, max_out, &ended, err)) != 0)
+			goto fail;
+		if (ended) {
+			pos += (off_t)(n - zs->avail_in);
+			*len = pos - off;
+			out->data[out->len] = '\0';
+			return GZM_OK;
+		}
 		pos += (off_t)n;
 	}
 fail:

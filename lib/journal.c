@@ -40,6 +40,7 @@ int journal_init(struct journal *j, struct spool *sp, size_t body_max,
 	j->sp = sp;
 	j->body_max = body_max;
 	buf_init(&j->ev);
+	buf_init(&j->line_ids);
 	buf_init(&j->resp);
 	return rec_idgen_init(&j->ids, err);
 }
@@ -47,12 +48,14 @@ int journal_init(struct journal *j, struct spool *sp, size_t body_max,
 void journal_release(struct journal *j)
 {
 	buf_release(&j->ev);
+	buf_release(&j->line_ids);
 	buf_release(&j->resp);
 }
 
 /* A new line, with the id id: the batch's first names it. */
 static void begin(struct journal *j, const char *id)
 {
+	buf_add(&j->line_ids, id, REC_ID_LEN);
 	if (j->n == 0) {
 		memcpy(j->first, id, sizeof(j->first));
 		j->since_ns = clk_mono_ns();
@@ -97,7 +100,7 @@ int journal_flush(struct journal *j, struct rd_err *err)
 	b.len = j->ev.len;
 	b.count = j->n;
 	b.first_id = j->first;
-	ret = spool_append(j->sp, &b, &j->ferr);
+	ret = spool_append_ids(j->sp, &b, j->line_ids.data, &j->ferr);
 	if (ret >= 0)
 		ret = spool_sync(j->sp, &j->ferr);
 	if (ret < 0) {
@@ -109,6 +112,7 @@ int journal_flush(struct journal *j, struct rd_err *err)
 		return ret;
 	}
 	buf_reset(&j->ev);
+	buf_reset(&j->line_ids);
 	j->n = 0;
 	j->outcomes = 0;
 	return 0;

@@ -39,6 +39,8 @@ struct journal {
 	struct spool *sp;          /* borrowed */
 	struct rec_idgen ids;
 	struct buf ev;             /* events not yet appended */
+	struct buf line_ids;       /* their ids, packed in order, for the
+				    * storage to name members by */
 	uint32_t n;
 	uint32_t outcomes;         /* of them, all but intents: what the
 				    * 2c bound on unrecorded outcomes counts */

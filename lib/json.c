@@ -1,5 +1,5 @@
 /*
- * json.c - strict JSON reader into an arena DOM, and the string escaper.
+ * json.c - the reader's half of json.h: strict JSON into an arena DOM.
  *
  * Speed comes from three choices.  Nodes are taken from blocks that
  * outlive a parse, so the steady state allocates nothing.  All unescaped
@@ -8,15 +8,13 @@
  * than its quoted source, and a number's copy plus NUL is paid for by the
  * delimiter that must follow it, so n + 1 bytes always suffice and the
  * inner loops never check for room.  And runs of plain string bytes are
- * found and copied eight at a time with word-wide tests (SWAR), which stay
- * endian-neutral because a word with any flagged byte is redone byte by
- * byte.
+ * found and copied eight at a time with word-wide tests (json_int.h).
  *
  * The parser is iterative: an explicit stack of JSON_MAX_DEPTH frames
  * replaces recursion, so hostile nesting costs neither C stack nor time.
  *
  * Not done here: number conversion (json_num.c converts on demand, from
- * the kept source text).
+ * the kept source text) and writing (json_write.c).
  */
 #include "json.h"
 
@@ -24,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_int.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -34,113 +33,13 @@ struct json_block {
 };
 
 #define FIRST_BLOCK 256 /* nodes; a typical record needs well under this */
-#define ONES 0x0101010101010101ull
-#define HIGH 0x8080808080808080ull
-
-/*
- * 0: json_add_str copies the byte as is; else the letter it writes after
- * a backslash.  The parser's byte loop reuses it: below 0x7f, a byte that
- * needs no escape on output may stand unescaped in input.
- */
-static const char str_esc[256] = {
-	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
-	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
-	0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'u',
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
-
-static inline uint64_t load8(const unsigned char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	return w;
-}
-
-/* Nonzero iff some byte of w is zero (exact, whatever the other bytes). */
-static inline uint64_t has_zero(uint64_t w)
-{
-	return (w - ONES) & ~w & HIGH;
-}
 
 /* Nonzero iff some byte is '"', '\\', below 0x20 or from 0x80 up. */
 static inline uint64_t parse_special(uint64_t w)
 {
-	return has_zero(w ^ (ONES * '"')) | has_zero(w ^ (ONES * '\\')) |
-	       ((w - ONES * 0x20) & ~w & HIGH) | (w & HIGH);
-}
-
-/* Nonzero iff some byte is '"', '\\', below 0x20 or 0x7f. */
-static inline uint64_t write_special(uint64_t w)
-{
-	return has_zero(w ^ (ONES * '"')) | has_zero(w ^ (ONES * '\\')) |
-	       has_zero(w ^ (ONES * 0x7f)) | ((w - ONES * 0x20) & ~w & HIGH);
-}
-
-/* Length of the well-formed UTF-8 sequence at p (Unicode table 3-7), or 0. */
-static inline size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	size_t avail = (size_t)(end - p);
-	unsigned c = p[0], lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0)
-		return avail >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c < 0xf0) {
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong below U+0800 */
-		else if (c == 0xed)
-			hi = 0x9f; /* surrogates */
-		return avail >= 3 && p[1] >= lo && p[1] <= hi &&
-		       (p[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (c < 0xf5) {
-		if (c == 0xf0)
-			lo = 0x90; /* overlong below U+10000 */
-		else if (c == 0xf4)
-			hi = 0x8f; /* above U+10FFFF */
-		return avail >= 4 && p[1] >= lo && p[1] <= hi &&
-		       (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4 : 0;
-	}
-	return 0;
-}
-
-long json_utf8_check(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s, *end;
-	size_t k;
-
-	if (n == 0)
-		return -1;
-	end = p + n;
-	while (p < end) {
-		while (end - p >= 8 && !(load8(p) & HIGH))
-			p += 8;
-		while (p < end && *p < 0x80)
-			p++;
-		if (p == end)
-			break;
-		k = utf8_seq(p, end);
-		if (!k)
-			return (long)(p - (const unsigned char *)s);
-		p += k;
-	}
-	return -1;
+	return json_has_zero(w ^ (JSON_ONES * '"')) |
+	       json_has_zero(w ^ (JSON_ONES * '\\')) |
+	       ((w - JSON_ONES * 0x20) & ~w & JSON_HIGH) | (w & JSON_HIGH);
 }
 
 void json_doc_init(struct json_doc *d)
@@ -219,6 +118,7 @@ static inline int hexval(unsigned c)
 struct scan {
 	const unsigned char *err_at; /* the offending byte, or end */
 	const char *why;
+	int full;                    /* the cap on values stopped it */
 };
 
 static const char eof_msg[] = "unexpected end of input";
@@ -343,14 +243,14 @@ static const unsigned char *scan_string(const unsigned char *p,
 	for (;;) {
 		/* The room argument in the file comment covers these writes:
 		 * the eight bytes are source bytes before the closing quote. */
-		while (end - p >= 8 && !parse_special(load8(p))) {
+		while (end - p >= 8 && !parse_special(json_load8(p))) {
 			memcpy(o, p, 8);
 			o += 8;
 			p += 8;
 		}
 		/* ASCII that needs no escape in output needs none in input;
 		 * DEL, which only output escapes, takes the slow branch. */
-		while (p < end && *p < 0x7f && !str_esc[*p])
+		while (p < end && *p < 0x7f && !json_str_esc[*p])
 			*o++ = *p++;
 		if (p == end)
 			return fail_at(sc, end, eof_msg);
@@ -364,7 +264,7 @@ static const unsigned char *scan_string(const unsigned char *p,
 			return fail_at(sc, p,
 				       "control character in string (must be escaped)");
 		} else {
-			k = utf8_seq(p, end);
+			k = json_utf8_seq(p, end);
 			if (!k)
 				return fail_at(sc, p, "invalid UTF-8 in string");
 			memcpy(o, p, k);
@@ -444,13 +344,17 @@ struct frame {
 	struct json_val **tail;
 };
 
-/*
- * The parser is a state machine over three labels: `value` (a value must
- * start at p), `after` (a value just ended; what may follow depends on the
- * innermost container) and `member` (an object key must start at p).
- * `close` pops a container.  Each new node is linked in before its content
- * is known, so containers need no fix-up pass.
- */
+/* Where the next value goes: the open containers, the link it fills and,
+ * inside an object, the key it is read under. */
+struct nest {
+	struct frame stack[JSON_MAX_DEPTH];
+	int depth;
+	struct json_val *parent;     /* the innermost open container, or NULL */
+	struct json_val **tail;      /* where the next value links in */
+	const char *key;
+	size_t keylen;
+};
+
 const struct json_val *json_parse(struct json_doc *d, const char *src, size_t n,
 				  size_t *err_off, struct rd_err *err)
 {
@@ -459,37 +363,67 @@ const struct json_val *json_parse(struct json_doc *d, const char *src, size_t n,
 
 /* The key of the root object's member that holds the innermost open
  * container, or the member about to be read (see json_cap). */
-static const char *root_member(const struct json_val *root, int depth,
-			       const struct frame *stack,
-			       const struct json_val *parent, const char *key)
+static const char *root_member(const struct json_val *root,
+			       const struct nest *ns)
 {
 	if (!root || root->type != JSON_OBJECT)
 		return NULL;
-	if (depth <= 1)
-		return key;
-	return depth == 2 ? parent->key : stack[2].parent->key;
+	if (ns->depth <= 1)
+		return ns->key;
+	return ns->depth == 2 ? ns->parent->key : ns->stack[2].parent->key;
 }
 
-const struct json_val *json_parse_cap(struct json_doc *d, const char *src,
-				      size_t n, struct json_cap *lim,
-				      size_t *err_off, struct rd_err *err)
+/* A node for the value starting at byte off, linked in where it goes. */
+static inline struct json_val *link_value(struct json_doc *d, struct nest *ns,
+					  size_t off)
 {
-	static const char empty[1] = "";
-	const unsigned char *s = (const unsigned char *)(n ? src : empty);
-	const unsigned char *p = s, *end = s + n, *q;
-	struct frame stack[JSON_MAX_DEPTH];
-	struct json_val *root = NULL, *parent = NULL, *v;
-	struct json_val **tail = &root;
-	const char *key = NULL;
-	size_t keylen = 0, off;
-	unsigned char *o;
-	struct scan sc = { NULL, NULL };
-	int depth = 0, over = 0;
-	size_t values = 0;
+	struct json_val *v = new_node(d);
 
-	if (lim)
-		lim->over_key = NULL;
-	/* See the file comment for why n + 1 bytes of text always suffice. */
+	*v = (struct json_val){ .key = ns->key, .keylen = ns->keylen,
+				.offset = off };
+	*ns->tail = v;
+	ns->tail = &v->next;
+	if (ns->parent)
+		ns->parent->count++;
+	ns->key = NULL;
+	ns->keylen = 0;
+	return v;
+}
+
+/* Open v as the container that starts at p ('{' or '['): its children
+ * link in next.  -1 with sc set when that nests too deep. */
+static inline int nest_push(struct nest *ns, struct json_val *v,
+			    const unsigned char *p, struct scan *sc)
+{
+	if (ns->depth == JSON_MAX_DEPTH) {
+		fail_at(sc, p, "nesting deeper than 64 levels");
+		return -1;
+	}
+	v->type = *p == '{' ? JSON_OBJECT : JSON_ARRAY;
+	ns->stack[ns->depth].parent = ns->parent;
+	ns->stack[ns->depth].tail = ns->tail;
+	ns->depth++;
+	ns->parent = v;
+	ns->tail = &v->child;
+	return 0;
+}
+
+/* Close the innermost container: values link in after it again. */
+static inline void nest_pop(struct nest *ns)
+{
+	ns->depth--;
+	ns->parent = ns->stack[ns->depth].parent;
+	ns->tail = ns->stack[ns->depth].tail;
+}
+
+/*
+ * Ready d for a parse of n bytes: room for all of its unescaped text in
+ * one buffer (see the file comment for why n + 1 bytes always suffice),
+ * and the node blocks of earlier parses rewound.  Returns where the text
+ * goes.
+ */
+static unsigned char *parse_begin(struct json_doc *d, size_t n)
+{
 	if (d->text_cap < n + 1) {
 		size_t cap = d->text_cap * 2;
 
@@ -501,13 +435,159 @@ const struct json_val *json_parse_cap(struct json_doc *d, const char *src,
 		d->text = xmalloc(cap);
 		d->text_cap = cap;
 	}
-	o = (unsigned char *)d->text;
 	d->cur = NULL;
 	if (d->blocks)
 		more_nodes(d);
 	else
 		d->free_node = d->end_node = NULL;
+	return (unsigned char *)d->text;
+}
 
+/*
+ * A value that is not a container, at p (not at the end): a string, true,
+ * false, null or a number, into v, its text at *op.  Returns the position
+ * after it, or NULL with sc set.
+ */
+static inline const unsigned char *scan_scalar(struct json_val *v,
+					       const unsigned char *p,
+					       const unsigned char *end,
+					       unsigned char **op,
+					       struct scan *sc)
+{
+	const unsigned char *q;
+
+	switch (*p) {
+	case '"':
+		v->type = JSON_STRING;
+		v->str = (const char *)*op;
+		return scan_string(p + 1, end, op, &v->len, sc);
+	case 't':
+		v->type = JSON_TRUE;
+		return scan_word(p, end, "true", 4, sc);
+	case 'f':
+		v->type = JSON_FALSE;
+		return scan_word(p, end, "false", 5, sc);
+	case 'n':
+		v->type = JSON_NULL;
+		return scan_word(p, end, "null", 4, sc);
+	}
+	if (*p != '-' && !is_digit(*p))
+		return fail_at(sc, p, "expected a value");
+	v->type = JSON_NUMBER;
+	q = scan_number(p, end, sc);
+	if (!q)
+		return NULL;
+	v->str = (const char *)*op;
+	v->len = (size_t)(q - p);
+	memcpy(*op, p, v->len);
+	*op += v->len;
+	*(*op)++ = '\0';
+	return q;
+}
+
+/* What follows a value inside a container. */
+enum next { NEXT_VALUE, NEXT_MEMBER, NEXT_CLOSE, NEXT_FAIL };
+
+/* The ',' or closing bracket after a value in a container of type t, at
+ * *pp (past whitespace): consumed, and the state that comes next. */
+static inline enum next scan_punct(enum json_type t, const unsigned char **pp,
+				   const unsigned char *end, struct scan *sc)
+{
+	const unsigned char *p = *pp;
+	int array = t == JSON_ARRAY;
+
+	if (p == end) {
+		fail_at(sc, end, eof_msg);
+		return NEXT_FAIL;
+	}
+	if (*p == ',') {
+		*pp = array ? p + 1 : skip_ws(p + 1, end);
+		return array ? NEXT_VALUE : NEXT_MEMBER;
+	}
+	if (*p == (array ? ']' : '}')) {
+		*pp = p + 1;
+		return NEXT_CLOSE;
+	}
+	fail_at(sc, p, array ? "expected ',' or ']' after array element" :
+		"expected ',' or '}' after object member");
+	return NEXT_FAIL;
+}
+
+/* An object key at p and the ':' after it, the key unescaped at *op.
+ * Returns the position past the ':', or NULL with sc set. */
+static inline const unsigned char *scan_key(const unsigned char *p,
+					    const unsigned char *end,
+					    unsigned char **op, const char **key,
+					    size_t *keylen, struct scan *sc)
+{
+	size_t len;
+
+	if (p == end)
+		return fail_at(sc, end, eof_msg);
+	if (*p != '"')
+		return fail_at(sc, p, "expected '\"' to start an object key");
+	*key = (const char *)*op;
+	/* Through a local: the length's address goes to scan_string, and
+	 * the caller's copy then stays in a register. */
+	p = scan_string(p + 1, end, op, &len, sc);
+	if (!p)
+		return NULL;
+	*keylen = len;
+	p = skip_ws(p, end);
+	if (p == end)
+		return fail_at(sc, end, eof_msg);
+	if (*p != ':')
+		return fail_at(sc, p, "expected ':' after object key");
+	return p + 1;
+}
+
+/* The error of a failed parse of the input at s; returns NULL. */
+static const struct json_val *parse_fail(const unsigned char *s,
+					 const struct scan *sc,
+					 const struct json_cap *lim,
+					 size_t *err_off, struct rd_err *err)
+{
+	size_t off = (size_t)(sc->err_at - s);
+
+	if (err_off)
+		*err_off = off;
+	if (sc->full)
+		rd_err_set(err, RD_E_FULL, "byte %zu: more than %zu values", off,
+			   lim->max_values);
+	else
+		rd_err_set(err, RD_E_INVAL, "byte %zu: %s", off, sc->why);
+	return NULL;
+}
+
+/*
+ * The parser is a state machine over three labels: `value` (a value must
+ * start at p), `after` (a value just ended; what may follow depends on the
+ * innermost container) and `member` (an object key must start at p).
+ * `close` pops a container.  Each new node is linked in before its content
+ * is known, so containers need no fix-up pass.  What a state reads is
+ * scanned by the helpers above; the machine only links nodes and keeps
+ * the stack.
+ */
+const struct json_val *json_parse_cap(struct json_doc *d, const char *src,
+				      size_t n, struct json_cap *lim,
+				      size_t *err_off, struct rd_err *err)
+{
+	static const char empty[1] = "";
+	const unsigned char *s = (const unsigned char *)(n ? src : empty);
+	const unsigned char *p = s, *end = s + n;
+	struct json_val *root = NULL, *v;
+	struct nest ns;
+	size_t values = 0;
+	unsigned char *o = parse_begin(d, n);
+	struct scan sc = { NULL, NULL, 0 };
+
+	ns.depth = 0;
+	ns.parent = NULL;
+	ns.tail = &root;
+	ns.key = NULL;
+	ns.keylen = 0;
+	if (lim)
+		lim->over_key = NULL;
 value:
 	p = skip_ws(p, end);
 	if (p == end) {
@@ -515,33 +595,15 @@ value:
 		goto fail;
 	}
 	if (lim && lim->max_values && values++ == lim->max_values) {
-		lim->over_key = root_member(root, depth, stack, parent, key);
-		over = 1;
+		lim->over_key = root_member(root, &ns);
+		sc.full = 1;
 		fail_at(&sc, p, "too many values");
 		goto fail;
 	}
-	v = new_node(d);
-	*v = (struct json_val){ .key = key, .keylen = keylen,
-				.offset = (size_t)(p - s) };
-	*tail = v;
-	tail = &v->next;
-	if (parent)
-		parent->count++;
-	key = NULL;
-	keylen = 0;
-	switch (*p) {
-	case '{':
-	case '[':
-		if (depth == JSON_MAX_DEPTH) {
-			fail_at(&sc, p, "nesting deeper than 64 levels");
+	v = link_value(d, &ns, (size_t)(p - s));
+	if (*p == '{' || *p == '[') {
+		if (nest_push(&ns, v, p, &sc) < 0)
 			goto fail;
-		}
-		v->type = *p == '{' ? JSON_OBJECT : JSON_ARRAY;
-		stack[depth].parent = parent;
-		stack[depth].tail = tail;
-		depth++;
-		parent = v;
-		tail = &v->child;
 		p = skip_ws(p + 1, end);
 		if (p < end && *p == (v->type == JSON_OBJECT ? '}' : ']')) {
 			p++;
@@ -550,118 +612,36 @@ value:
 		if (v->type == JSON_OBJECT)
 			goto member;
 		goto value;
-	case '"':
-		v->type = JSON_STRING;
-		v->str = (const char *)o;
-		p = scan_string(p + 1, end, &o, &v->len, &sc);
-		break;
-	case 't':
-		v->type = JSON_TRUE;
-		p = scan_word(p, end, "true", 4, &sc);
-		break;
-	case 'f':
-		v->type = JSON_FALSE;
-		p = scan_word(p, end, "false", 5, &sc);
-		break;
-	case 'n':
-		v->type = JSON_NULL;
-		p = scan_word(p, end, "null", 4, &sc);
-		break;
-	default:
-		if (*p != '-' && !is_digit(*p)) {
-			fail_at(&sc, p, "expected a value");
-			goto fail;
-		}
-		v->type = JSON_NUMBER;
-		q = scan_number(p, end, &sc);
-		if (!q)
-			goto fail;
-		v->str = (const char *)o;
-		v->len = (size_t)(q - p);
-		memcpy(o, p, v->len);
-		o += v->len;
-		*o++ = '\0';
-		p = q;
-		break;
 	}
-	if (!p)
+	if (!(p = scan_scalar(v, p, end, &o, &sc)))
 		goto fail;
-
 after:
 	p = skip_ws(p, end);
-	if (depth == 0) {
+	if (ns.depth == 0) {
 		if (p == end)
 			return root;
 		fail_at(&sc, p, "unexpected data after the JSON value");
 		goto fail;
 	}
-	if (p == end) {
-		fail_at(&sc, end, eof_msg);
-		goto fail;
-	}
-	if (parent->type == JSON_ARRAY) {
-		if (*p == ',') {
-			p++;
-			goto value;
-		}
-		if (*p == ']') {
-			p++;
-			goto close;
-		}
-		fail_at(&sc, p, "expected ',' or ']' after array element");
-		goto fail;
-	}
-	if (*p == '}') {
-		p++;
+	switch (scan_punct(ns.parent->type, &p, end, &sc)) {
+	case NEXT_VALUE:
+		goto value;
+	case NEXT_CLOSE:
 		goto close;
-	}
-	if (*p != ',') {
-		fail_at(&sc, p, "expected ',' or '}' after object member");
+	case NEXT_FAIL:
 		goto fail;
+	case NEXT_MEMBER:
+		break;
 	}
-	p = skip_ws(p + 1, end);
-
 member:
-	if (p == end) {
-		fail_at(&sc, end, eof_msg);
+	if (!(p = scan_key(p, end, &o, &ns.key, &ns.keylen, &sc)))
 		goto fail;
-	}
-	if (*p != '"') {
-		fail_at(&sc, p, "expected '\"' to start an object key");
-		goto fail;
-	}
-	key = (const char *)o;
-	p = scan_string(p + 1, end, &o, &keylen, &sc);
-	if (!p)
-		goto fail;
-	p = skip_ws(p, end);
-	if (p == end) {
-		fail_at(&sc, end, eof_msg);
-		goto fail;
-	}
-	if (*p != ':') {
-		fail_at(&sc, p, "expected ':' after object key");
-		goto fail;
-	}
-	p++;
 	goto value;
-
 close:
-	depth--;
-	parent = stack[depth].parent;
-	tail = stack[depth].tail;
+	nest_pop(&ns);
 	goto after;
-
 fail:
-	off = (size_t)(sc.err_at - s);
-	if (err_off)
-		*err_off = off;
-	if (over)
-		rd_err_set(err, RD_E_FULL, "byte %zu: more than %zu values", off,
-			   lim->max_values);
-	else
-		rd_err_set(err, RD_E_INVAL, "byte %zu: %s", off, sc.why);
-	return NULL;
+	return parse_fail(s, &sc, lim, err_off, err);
 }
 
 const struct json_val *json_get(const struct json_val *obj, const char *key)
@@ -676,43 +656,4 @@ const struct json_val *json_get(const struct json_val *obj, const char *key)
 		if (c->keylen == kl && memcmp(c->key, key, kl) == 0)
 			return c;
 	return NULL;
-}
-
-void json_add_str(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *end, *run;
-	char *o;
-	unsigned c;
-
-	/* Room for the quotes and every byte unescaped; each escape below
-	 * reserves again for its extra bytes. */
-	o = buf_reserve(b, n + 2);
-	*o++ = '"';
-	end = n ? p + n : p;
-	while (p < end) {
-		run = p;
-		while (end - p >= 8 && !write_special(load8(p)))
-			p += 8;
-		while (p < end && !str_esc[*p])
-			p++;
-		memcpy(o, run, (size_t)(p - run));
-		o += p - run;
-		if (p == end)
-			break;
-		b->len = (size_t)(o - b->data);
-		o = buf_reserve(b, (size_t)(end - p) + 7);
-		c = *p++;
-		*o++ = '\\';
-		*o++ = str_esc[c];
-		if (str_esc[c] == 'u') {
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
-	}
-	*o++ = '"';
-	*o = '\0';
-	b->len = (size_t)(o - b->data);
 }

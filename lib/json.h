@@ -1,6 +1,8 @@
 /*
  * json.h - a strict RFC 8259 JSON reader into a reusable DOM, and the
- * string escaper that every JSON writer in redrive uses.
+ * string escaper that every JSON writer in redrive uses.  One concept per
+ * file: json.c reads, json_num.c converts numbers, json_write.c writes
+ * (json_add_str, json_utf8_check); json_int.h holds what they share.
  *
  * The reader is built for NDJSON: one line per json_parse call, many calls
  * per document struct.  Nodes and unescaped text live in arenas owned by

@@ -25,7 +25,7 @@
  *    or file that another user owns or can write to is refused, as ssh's
  *    StrictModes does: whoever can write there can plant requests.
  */
-#include "spool.h"
+#include "sdir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,7 +40,7 @@
 
 #include "buf.h"
 #include "gzm.h"
-#include "sdir.h"
+#include "spool_be.h"
 #include "xalloc.h"
 #include "clk.h"
 #include "sysio.h"

@@ -77,7 +77,8 @@ int sdir_lock(struct sdir *d, int how, struct rd_err *err);
 void sdir_unlock(struct sdir *d);
 
 /* Writing (sdir_write.c), as spool_backend entry points. */
-int sdir_append(void *impl, const struct spool_batch *b, struct rd_err *err);
+int sdir_append(void *impl, const struct spool_batch *b, const char *ids,
+		struct rd_err *err);
 int sdir_sync(void *impl, struct rd_err *err);
 int64_t sdir_sync_due_ms(const void *impl);
 /* At close: take back what was written but never committed, and let go
@@ -91,9 +92,6 @@ void sdir_write_close(struct sdir *d);
  * busy (the bytes are not committed) or the spool cannot be written.
  */
 uint64_t sdir_settle(struct sdir *d);
-/* The id of the first line of a member's content, or "" when absent
- * (what its index entry records). */
-void sdir_first_id(const char *data, size_t len, char out[REC_ID_LEN + 1]);
 /* Lines in p[0..n). */
 uint32_t sdir_count_lines(const char *p, size_t n);
 
@@ -114,6 +112,15 @@ int sdir_iter_new(void *impl, const struct spool_pos *from, void **out,
 		  struct rd_err *err);
 int sdir_iter_next(void *impl, struct spool_item *item, struct rd_err *err);
 void sdir_iter_free(void *impl);
+/*
+ * The id of the first line of a member's content read back from the
+ * member, for readers that must know a member by its content rather than
+ * by its index entry (checkpoint marks, verify's cross-check, indexing
+ * what a dead writer left): the id from the line's canonical prefix, or
+ * "" when the line does not begin with one.  Writers never use it for
+ * what they append: they are handed the ids (spool_append_ids).
+ */
+void sdir_first_id(const char *data, size_t len, char out[REC_ID_LEN + 1]);
 /* Index entries of a segment that pass their CRC and lie within size
  * bytes, in order; damaged ones are skipped, and a missing index has
  * none.  RD_E_INVAL when the index is not safe to read (ownership).

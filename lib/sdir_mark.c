@@ -41,8 +41,11 @@ struct mark {
 _Static_assert(sizeof(struct mark) <= SPOOL_MARK_SIZE, "a mark fits");
 
 /* The first id and record count of the member at (seg, off), read from
- * the segment itself (the index is only a hint).  0, or RD_E_CORRUPT when
- * there is no whole member there, or another code. */
+ * the segment itself: the index entry carries both, as its writer handed
+ * them over, but the index is only a hint and a mark must say what the
+ * log holds.  The id comes from the first line's canonical prefix
+ * (sdir_first_id), never from a search of the line.  0, or RD_E_CORRUPT
+ * when there is no whole member there, or another code. */
 static int member_ident(struct sdir *d, uint64_t seg, uint64_t off,
 			char id[REC_ID_LEN + 1], uint32_t *count,
 			struct rd_err *err)

@@ -47,6 +47,34 @@ struct sdir_iter {
 	struct gzm_reader gr;
 };
 
+/*
+ * Not a search of the line: the record schema (redrive-spool(5), RECORDS)
+ * writes every line with the keys v, kind and id first and no spaces, so
+ * the id stands at a fixed place after the kind word, the same prefix
+ * rec_kind_peek reads the kind from.  Kinds this version does not know
+ * (the journal's run lines) keep that prefix too.
+ */
+void sdir_first_id(const char *data, size_t len, char out[REC_ID_LEN + 1])
+{
+	static const char head[] = "{\"v\":1,\"kind\":\"";
+	static const char key[] = "\",\"id\":\"";
+	const size_t hn = sizeof(head) - 1, kn = sizeof(key) - 1;
+	const char *p = data, *e = data + len, *q;
+
+	out[0] = '\0';
+	if (len < hn || memcmp(p, head, hn) != 0)
+		return;
+	/* The kind word: short, and free of quotes by the schema. */
+	for (q = p + hn; q < e && q - p < 64 && *q != '"'; q++)
+		;
+	if ((size_t)(e - q) < kn + REC_ID_LEN + 1 ||
+	    memcmp(q, key, kn) != 0 || q[kn + REC_ID_LEN] != '"' ||
+	    !rec_id_valid(q + kn, REC_ID_LEN))
+		return;
+	memcpy(out, q + kn, REC_ID_LEN);
+	out[REC_ID_LEN] = '\0';
+}
+
 int sdir_iter_new(void *impl, const struct spool_pos *from, void **out,
 			 struct rd_err *err)
 {

@@ -9,7 +9,9 @@
  * member, or the next valid gzip header), so one bad member does not hide
  * the rest.  It holds the writers' lock shared, so no append is in
  * progress (nor a batch waiting for its interval sync) and a torn tail
- * really is one.
+ * really is one.  An entry's first id, which its writer handed over, is
+ * checked against the id read back from the member's first line
+ * (sdir_first_id).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +32,19 @@ struct walk {
 	void (*found)(void *ctx, const struct spool_finding *f);
 	void *ctx;
 	struct spool_verify_stats *st;
-	char file[64];
+};
+
+/* One segment being walked: its members against its index. */
+struct seg {
+	char name[64];
+	int fd;
+	int last;              /* the newest segment: a torn tail may end it */
+	uint64_t size;
+	struct idx_entry *ix;  /* damaged entries have off UINT64_MAX */
+	uint64_t nix, cur;     /* entries, and where entry_at looks on */
+	int *matched;          /* entries that met their member */
+	struct gzm_reader gr;
+	struct buf data;
 };
 
 static void report(struct walk *w, const char *file, uint64_t off,
@@ -46,15 +60,6 @@ static void report(struct walk *w, const char *file, uint64_t off,
 	w->st->findings++;
 	if (w->found)
 		w->found(w->ctx, &f);
-}
-
-static uint32_t lines_in(const struct buf *b)
-{
-	uint32_t n = 0;
-
-	for (size_t i = 0; i < b->len; i++)
-		n += b->data[i] == '\n';
-	return n;
 }
 
 /* Load index entries one by one, so a damaged entry costs only itself. */
@@ -110,103 +115,135 @@ static long entry_at(const struct idx_entry *ix, uint64_t n, uint64_t off,
 	return i < n && ix[i].off == off ? (long)i : -1;
 }
 
+/* A member that inflated: count it, and check it against its entry. */
+static void check_member(struct walk *w, struct seg *g, uint64_t off,
+			 uint64_t len)
+{
+	char why[160], fid[REC_ID_LEN + 1];
+	const char *data = g->data.data ? g->data.data : "";
+	uint32_t lines = sdir_count_lines(data, g->data.len);
+	long e = entry_at(g->ix, g->nix, off, &g->cur);
+	const struct idx_entry *x;
+
+	w->st->members++;
+	w->st->records += lines;
+	if (e < 0) {
+		report(w, g->name, off, len, 0, "member not in the index");
+		return;
+	}
+	x = &g->ix[e];
+	g->matched[e] = 1;
+	sdir_first_id(data, g->data.len, fid);
+	if (x->len == len && x->count == lines && strcmp(fid, x->first_id) == 0)
+		return;
+	snprintf(why, sizeof(why),
+		 "index entry %ld disagrees with the member (length %u/%llu, records %u/%u)",
+		 e, x->len, (unsigned long long)len, x->count, lines);
+	report(w, g->name, off, len, 0, why);
+}
+
+/* A member at off that did not inflate (s, with gerr's reason): report
+ * it with what it cost, and return where the walk resumes, as readers
+ * do: the next indexed member, else the next valid gzip header. */
+static uint64_t skip_damage(struct walk *w, struct seg *g, uint64_t off,
+			    int s, struct rd_err *gerr)
+{
+	char why[160];
+	uint64_t next = UINT64_MAX;
+	long e = entry_at(g->ix, g->nix, off, &g->cur);
+	const char *what =
+		s == GZM_TORN ? "truncated member" :
+		s == GZM_GARBAGE ? "garbage (no gzip member here)" :
+		s == GZM_TOO_BIG ? "member too large to inflate" :
+		"damaged member";
+
+	for (uint64_t i = 0; i < g->nix; i++)
+		if (g->ix[i].off > off && g->ix[i].off < g->size &&
+		    g->ix[i].off < next)
+			next = g->ix[i].off;
+	if (next == UINT64_MAX) {
+		/* A failing scan says why in gerr, and the finding with it. */
+		off_t s2 = gzm_scan(&g->gr, g->fd, (off_t)off + 1,
+				    (off_t)g->size, gerr);
+
+		next = s2 < 0 ? g->size : (uint64_t)s2;
+	}
+	if (s == GZM_TORN && g->last && next >= g->size)
+		what = "torn tail (a write cut short)";
+	if (e >= 0)
+		g->matched[e] = 1;
+	snprintf(why, sizeof(why), "%s%s%s", what, gerr->msg[0] ? ": " : "",
+		 gerr->msg);
+	report(w, g->name, off, next - off,
+	       e >= 0 ? (int64_t)g->ix[e].count : -1, why);
+	return next;
+}
+
+/* Index entries that no member answered: they point at nothing. */
+static void report_unmatched(struct walk *w, const struct seg *g)
+{
+	char why[160];
+
+	for (uint64_t i = 0; i < g->nix; i++) {
+		if (g->matched[i] || g->ix[i].off == UINT64_MAX)
+			continue;
+		snprintf(why, sizeof(why), "index entry %llu points at offset %llu, where no member starts",
+			 (unsigned long long)i, (unsigned long long)g->ix[i].off);
+		report(w, g->name, g->ix[i].off, 0, (int64_t)g->ix[i].count, why);
+	}
+}
+
 static int verify_seg(struct walk *w, uint64_t seg, int last, struct rd_err *err)
 {
-	char sname[64], why[160], fid[REC_ID_LEN + 1];
-	struct idx_entry *ix;
-	struct gzm_reader gr;
-	struct buf data;
+	struct seg g;
 	struct stat st;
-	uint64_t nix, off = 0, size, cur = 0;
-	int *matched, fd, ret = 0;
+	uint64_t off = 0;
+	int ret = 0;
 
-	sdir_seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
-	fd = sdir_open_file(w->d, sname, O_RDONLY, err);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return rd_err_sys(err, errno, "stat '%s/%s'", w->d->path, sname);
+	memset(&g, 0, sizeof(g));
+	g.last = last;
+	sdir_seg_name(g.name, sizeof(g.name), seg, SEG_SUFFIX);
+	if ((g.fd = sdir_open_file(w->d, g.name, O_RDONLY, err)) < 0)
+		return g.fd;
+	if (fstat(g.fd, &st) < 0) {
+		ret = rd_err_sys(err, errno, "stat '%s/%s'", w->d->path, g.name);
+		close(g.fd);
+		return ret;
 	}
-	size = (uint64_t)st.st_size;
+	g.size = (uint64_t)st.st_size;
 	w->st->segments++;
-	w->st->bytes += size;
-	ix = load_index(w, seg, &nix, &matched);
-	gzm_reader_init(&gr);
-	buf_init(&data);
-	while (off < size) {
+	w->st->bytes += g.size;
+	g.ix = load_index(w, seg, &g.nix, &g.matched);
+	gzm_reader_init(&g.gr);
+	buf_init(&g.data);
+	while (off < g.size) {
 		off_t len = 0;
 		struct rd_err gerr;
 		int s;
-		long e;
 
-		buf_reset(&data);
+		buf_reset(&g.data);
 		gerr.msg[0] = '\0';
-		s = gzm_read(&gr, fd, (off_t)off, (off_t)size, &data,
+		s = gzm_read(&g.gr, g.fd, (off_t)off, (off_t)g.size, &g.data,
 			     w->d->o.max_member_bytes, &len, &gerr);
 		if (s < 0) {
 			*err = gerr;
 			ret = s;
 			break;
 		}
-		e = entry_at(ix, nix, off, &cur);
 		if (s == GZM_OK) {
-			uint32_t lines = lines_in(&data);
-
-			w->st->members++;
-			w->st->records += lines;
-			if (e < 0) {
-				report(w, sname, off, (uint64_t)len, 0,
-				       "member not in the index");
-			} else {
-				matched[e] = 1;
-				if (ix[e].len != (uint64_t)len || ix[e].count != lines ||
-				    (sdir_first_id(data.data ? data.data : "", data.len, fid),
-				     strcmp(fid, ix[e].first_id) != 0)) {
-					snprintf(why, sizeof(why),
-						 "index entry %ld disagrees with the member (length %u/%lld, records %u/%u)",
-						 e, ix[e].len, (long long)len, ix[e].count, lines);
-					report(w, sname, off, (uint64_t)len, 0, why);
-				}
-			}
+			check_member(w, &g, off, (uint64_t)len);
 			off += (uint64_t)len;
-			continue;
-		}
-		{
-			uint64_t next = UINT64_MAX;
-
-			for (uint64_t i = 0; i < nix; i++)
-				if (ix[i].off > off && ix[i].off < size && ix[i].off < next)
-					next = ix[i].off;
-			if (next == UINT64_MAX) {
-				off_t s2 = gzm_scan(&gr, fd, (off_t)off + 1, (off_t)size, &gerr);
-
-				next = s2 < 0 ? size : (uint64_t)s2;
-			}
-			if (e >= 0)
-				matched[e] = 1;
-			snprintf(why, sizeof(why), "%s%s%s",
-				 s == GZM_TORN ? (last && next >= size ?
-						  "torn tail (a write cut short)" : "truncated member") :
-				 s == GZM_GARBAGE ? "garbage (no gzip member here)" :
-				 s == GZM_TOO_BIG ? "member too large to inflate" :
-				 "damaged member", gerr.msg[0] ? ": " : "", gerr.msg);
-			report(w, sname, off, next - off, e >= 0 ? (int64_t)ix[e].count : -1, why);
-			off = next;
+		} else {
+			off = skip_damage(w, &g, off, s, &gerr);
 		}
 	}
-	for (uint64_t i = 0; ret == 0 && i < nix; i++) {
-		if (matched[i] || ix[i].off == UINT64_MAX)
-			continue;
-		snprintf(why, sizeof(why), "index entry %llu points at offset %llu, where no member starts",
-			 (unsigned long long)i, (unsigned long long)ix[i].off);
-		report(w, sname, ix[i].off, 0, (int64_t)ix[i].count, why);
-	}
-	free(ix);
-	free(matched);
-	buf_release(&data);
-	gzm_reader_release(&gr);
-	close(fd);
+	if (ret == 0)
+		report_unmatched(w, &g);
+	free(g.ix);
+	free(g.matched);
+	buf_release(&g.data);
+	gzm_reader_release(&g.gr);
+	close(g.fd);
 	return ret;
 }
 

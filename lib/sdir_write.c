@@ -5,8 +5,8 @@
  * A batch is cut into members of about SPOOL_MEMBER_BYTES of whole lines
  * (one damaged byte then costs one member, not the batch), written with a
  * single pwrite at the end of the current segment under the writers'
- * lock.  It is committed by its index entries, written with one more
- * pwrite only once the --fsync policy is met:
+ * lock.  The batch is committed by its index entries, written with one
+ * more pwrite only once the --fsync policy is met:
  *   always, batch  fdatasync of the segment, then the entries; then the
  *                  lock is released and the batch may be acknowledged;
  *   interval       the entries wait, with the lock held, until the sync
@@ -19,6 +19,12 @@
  * segment; a new segment is fsynced into its directory before a member
  * goes into it.  The index itself is never synced: it is a hint, and a
  * reader or writer rebuilds lost entries from the members.
+ *
+ * Each member's index entry is named by the id of its first line, which
+ * the writer hands over with the lines (spool_append_ids): the bytes of a
+ * record are never parsed here.  Only members nobody handed over (what a
+ * dead writer left, or a later member of a plain spool_append) are named
+ * by reading their first line back (sdir_first_id).
  *
  * Under the lock a writer first re-resolves the current segment (a roll
  * by another writer shows as the next number existing) and checks that
@@ -52,18 +58,6 @@
 static uint64_t mono_ms(void)
 {
 	return (uint64_t)(clk_mono_ns() / 1000000);
-}
-
-void sdir_first_id(const char *data, size_t len, char out[REC_ID_LEN + 1])
-{
-	const char *p = memmem(data, len < 64 ? len : 64, "\"id\":\"", 6);
-
-	out[0] = '\0';
-	if (p && (size_t)(p + 6 + REC_ID_LEN - data) <= len &&
-	    rec_id_valid(p + 6, REC_ID_LEN)) {
-		memcpy(out, p + 6, REC_ID_LEN);
-		out[REC_ID_LEN] = '\0';
-	}
 }
 
 uint32_t sdir_count_lines(const char *p, size_t n)
@@ -337,12 +331,40 @@ static struct idx_entry *pend_slot(struct sdir *d)
 	return &d->pend[d->npend++];
 }
 
+/*
+ * The id that names a member beginning at line `line` of batch b (p: that
+ * line), for its index entry: handed over by the writer, who knows its
+ * records.  Only a caller of plain spool_append (ids NULL) leaves the id
+ * of a member after the first to be read back from its line.
+ */
+static void member_id(const struct spool_batch *b, const char *ids,
+		      uint32_t line, const char *p, size_t n,
+		      char out[REC_ID_LEN + 1])
+{
+	const char *id = NULL;
+
+	if (ids && line < b->count)
+		id = ids + (size_t)line * REC_ID_LEN;
+	else if (line == 0 && b->first_id)
+		id = b->first_id;
+	if (!id) {
+		sdir_first_id(p, n, out);
+		return;
+	}
+	out[0] = '\0';
+	if (rec_id_valid(id, REC_ID_LEN)) {
+		memcpy(out, id, REC_ID_LEN);
+		out[REC_ID_LEN] = '\0';
+	}
+}
+
 /* Compress the batch into members in d->member; their entries are added
  * to pend with offsets relative to the batch (write_batch moves them). */
 static int build_members(struct sdir *d, const struct spool_batch *b,
-			 struct rd_err *err)
+			 const char *ids, struct rd_err *err)
 {
 	const char *p = b->data, *e = b->data + b->len;
+	uint32_t line = 0;
 	int ret;
 
 	buf_reset(&d->member);
@@ -364,7 +386,8 @@ static int build_members(struct sdir *d, const struct spool_batch *b,
 		ent->off = off0;
 		ent->len = (uint32_t)(d->member.len - off0);
 		ent->count = sdir_count_lines(p, n);
-		sdir_first_id(p, n, ent->first_id);
+		member_id(b, ids, line, p, n, ent->first_id);
+		line += ent->count;
 		p += n;
 	}
 	return 0;
@@ -496,13 +519,14 @@ static int take_lock(struct sdir *d, struct rd_err *err)
 	return 0;
 }
 
-int sdir_append(void *impl, const struct spool_batch *b, struct rd_err *err)
+int sdir_append(void *impl, const struct spool_batch *b, const char *ids,
+		struct rd_err *err)
 {
 	struct sdir *d = impl;
 	size_t first = d->npend;
 	int ret;
 
-	if ((ret = build_members(d, b, err)) < 0 ||
+	if ((ret = build_members(d, b, ids, err)) < 0 ||
 	    (ret = take_lock(d, err)) < 0 ||
 	    (ret = make_room(d, first, err)) < 0 ||
 	    (ret = write_batch(d, first, err)) < 0)

@@ -1,12 +1,14 @@
 /*
  * spool.c - backend dispatch.  Chooses the backend from the location and
- * forwards every call; holds no policy of its own.
+ * forwards every call; holds no policy of its own.  The only file besides
+ * the backends that includes spool_be.h.
  */
 #include "spool.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "spool_be.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -80,7 +82,13 @@ void spool_close(struct spool *sp)
 int spool_append(struct spool *sp, const struct spool_batch *b,
 		 struct rd_err *err)
 {
-	return sp->be->append(sp->impl, b, err);
+	return sp->be->append(sp->impl, b, NULL, err);
+}
+
+int spool_append_ids(struct spool *sp, const struct spool_batch *b,
+		     const char *ids, struct rd_err *err)
+{
+	return sp->be->append(sp->impl, b, ids, err);
 }
 
 int spool_sync(struct spool *sp, struct rd_err *err)

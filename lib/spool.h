@@ -1,10 +1,12 @@
 /*
  * spool.h - the spool: where captured requests and replay events live.
  *
- * This is a backend interface.  The default backend is a directory of
- * segments (sdir.c); a location of the form nats://host:port/STREAM is
- * reserved for a NATS JetStream backend.  Tools only ever talk to this
- * header, so a second backend is a second implementation, not a rewrite.
+ * This is the interface every tool talks to; it names no backend.  The
+ * default backend is a directory of segments (sdir.c); a location of the
+ * form nats://host:port/STREAM is reserved for a NATS JetStream backend.
+ * Backends implement the table in spool_be.h, which only spool.c and the
+ * backends include, so a second backend is a second implementation, not a
+ * rewrite.
  *
  * Contract for every backend:
  *  - spool_append stores a batch of whole canonical JSON lines atomically:
@@ -123,6 +125,19 @@ struct spool_batch {
 int spool_append(struct spool *sp, const struct spool_batch *b,
 		 struct rd_err *err);
 
+/*
+ * spool_append from a caller that knows the id of every line, as the
+ * batch layer does: ids holds b->count ids of REC_ID_LEN chars each,
+ * packed in line order, borrowed for the call.  A backend that names a
+ * part of a batch by its first record (the directory's index entries)
+ * takes that id from here, never from the bytes of the lines.  With
+ * plain spool_append only b->first_id is handed over, and a backend has
+ * to read the id of any later part back from its line: writers that know
+ * their ids use this call.
+ */
+int spool_append_ids(struct spool *sp, const struct spool_batch *b,
+		     const char *ids, struct rd_err *err);
+
 /* Make everything appended so far durable (and visible) now.  0 or
  * RD_E_IO, after which nothing unacknowledged remains. */
 int spool_sync(struct spool *sp, struct rd_err *err);
@@ -237,39 +252,5 @@ int spool_iter_new(struct spool *sp, const struct spool_pos *from,
 int spool_iter_next(struct spool_iter *it, struct spool_item *item,
 		    struct rd_err *err);
 void spool_iter_free(struct spool_iter *it);
-
-/* --- backend interface: for backend implementations only --- */
-
-struct spool_backend {
-	const char *name;
-	int (*open)(const char *where, const struct spool_opts *o, void **impl,
-		    struct rd_err *err);
-	void (*close)(void *impl);
-	int (*append)(void *impl, const struct spool_batch *b,
-		      struct rd_err *err);
-	int (*sync)(void *impl, struct rd_err *err);
-	int64_t (*sync_due_ms)(const void *impl);
-	int (*iter_new)(void *impl, const struct spool_pos *from, void **it,
-			struct rd_err *err);
-	int (*iter_next)(void *it, struct spool_item *item, struct rd_err *err);
-	void (*iter_free)(void *it);
-	int (*claim)(void *impl, const char *role, struct rd_err *err);
-	int (*verify)(void *impl,
-		      void (*found)(void *ctx, const struct spool_finding *f),
-		      void *ctx, struct spool_verify_stats *st, struct rd_err *err);
-	int (*state_read)(void *impl, const char *name, struct buf *out,
-			  size_t max, struct rd_err *err);
-	int (*state_write)(void *impl, const char *name,
-			   const struct iovec *iov, int iovcnt, unsigned flags,
-			   struct rd_err *err);
-	int (*usage)(void *impl, uint64_t *bytes, struct rd_err *err);
-	int (*mark)(void *impl, const struct spool_pos *pos,
-		    struct spool_mark *m, struct rd_err *err);
-	int (*mark_check)(void *impl, const struct spool_pos *pos,
-			  const struct spool_mark *m, struct rd_err *err);
-};
-
-/* The directory backend (sdir.c). */
-extern const struct spool_backend sdir_backend;
 
 #endif

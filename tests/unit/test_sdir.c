@@ -4,7 +4,8 @@
  * over the limit are refused, a dead writer's complete members are
  * indexed by a reader, a segment deleted under a writer is not written
  * to, checkpoint marks notice a changed log, the size cap holds across
- * writers, and unsafe directories are refused. */
+ * writers, unsafe directories are refused, and index entries name each
+ * member by the first id the writer handed over. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,34 +15,58 @@
 
 #include "idx.h"
 #include "rec.h"
+#include "sdir.h"
 #include "spool.h"
 #include "t.h"
 
 static struct rec_idgen g;
 
-/* A batch of n records padded with pad incompressible bytes each. */
-static int append(struct spool *sp, int n, int pad, struct rd_err *err)
+/*
+ * A batch of n lines padded with pad incompressible bytes each, handed
+ * over with their ids (as the batch layer does); with ids NULL through
+ * plain spool_append, with the first id only.  canon: lines in the
+ * record schema's canonical form, else lines with no id in them.  The
+ * ids go to ids_out (n * REC_ID_LEN chars) when it is not NULL.
+ */
+static int append_as(struct spool *sp, int n, int pad, int canon, int with_ids,
+		     struct buf *ids_out, struct rd_err *err)
 {
-	struct buf b;
+	struct buf b, ids;
 	char id[REC_ID_LEN + 1];
 	struct spool_batch sb;
 	int r;
 
 	buf_init(&b);
+	buf_init(&ids);
 	for (int i = 0; i < n; i++) {
 		rec_id_next(&g, rec_now_ms(), id);
-		buf_addf(&b, "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",\"pad\":\"", id);
+		buf_add(&ids, id, REC_ID_LEN);
+		if (canon)
+			buf_addf(&b, "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",\"pad\":\"", id);
+		else
+			buf_adds(&b, "{\"pad\":\"");
 		for (int k = 0; k < pad; k++)
 			buf_addc(&b, (char)('a' + rand() % 26));
 		buf_adds(&b, "\"}\n");
 	}
+	buf_addc(&ids, '\0');
 	sb.data = b.data;
 	sb.len = b.len;
 	sb.count = (uint32_t)n;
-	sb.first_id = id;
-	r = spool_append(sp, &sb, err);
+	sb.first_id = ids.data;
+	r = with_ids ? spool_append_ids(sp, &sb, ids.data, err) :
+		       spool_append(sp, &sb, err);
+	if (ids_out)
+		buf_add(ids_out, ids.data, (size_t)n * REC_ID_LEN);
+	buf_release(&ids);
 	buf_release(&b);
 	return r;
+}
+
+/* A batch of n records padded with pad incompressible bytes each. */
+static int append(struct spool *sp, int n, int pad, struct rd_err *err)
+{
+	return append_as(sp, n, pad, 1, 1, NULL, err);
 }
 
 static int count(struct spool *sp)
@@ -205,6 +230,120 @@ static void test_members(const char *dir)
 	spool_close(sp);
 }
 
+static void count_finding(void *ctx, const struct spool_finding *f)
+{
+	(*(int *)ctx)++;
+}
+
+/*
+ * The index names each member by its first record.  The writer hands the
+ * ids over (spool_append_ids), so the directory takes them from there and
+ * never out of the lines: even lines with no id in them get the ids they
+ * were handed.  Through plain spool_append (the first id only) the later
+ * members' ids are read back from the lines' canonical prefixes, and come
+ * out the same.  Either way verify finds the index agreeing with the
+ * members.
+ */
+struct idcase {
+	const char *name;
+	int canon, with_ids, findings;
+};
+
+static const struct idcase idcases[] = {
+	{ "handed over", 1, 1, 0 },
+	{ "first id only, canonical lines", 1, 0, 0 },
+	/* The members hold no ids to agree with: verify says so. */
+	{ "handed over, lines without ids", 0, 1, -1 },
+};
+
+static void test_first_ids(const char *dir)
+{
+	for (size_t c = 0; c < sizeof(idcases) / sizeof(idcases[0]); c++) {
+		const struct idcase *t = &idcases[c];
+		struct spool_opts o;
+		struct spool *sp = NULL;
+		struct spool_verify_stats st;
+		struct rd_err err;
+		struct buf ids;
+		char sub[600], idx[700], name[200];
+		uint64_t n, line = 0;
+		int fd, ok = 1, found = 0;
+
+		snprintf(sub, sizeof(sub), "%s/%zu", dir, c);
+		spool_opts_init(&o);
+		o.create = 1;
+		buf_init(&ids);
+		T_OK(spool_open(sub, &o, &sp, &err) == 0, "open");
+		snprintf(name, sizeof(name), "%s: a batch of several members", t->name);
+		T_EQ_INT(append_as(sp, 600, 300, t->canon, t->with_ids, &ids, &err), 1, name);
+		seg_path(idx, sizeof(idx), sub, 1, ".idx");
+		n = entries(idx);
+		fd = open(idx, O_RDONLY);
+		for (uint64_t i = 0; i < n; i++) {
+			struct idx_entry e;
+
+			ok &= idx_read(fd, i, &e, &err) == 0 && line < 600 &&
+			      memcmp(e.first_id, ids.data + line * REC_ID_LEN,
+				     REC_ID_LEN) == 0;
+			line += e.count;
+		}
+		close(fd);
+		snprintf(name, sizeof(name), "%s: several members", t->name);
+		T_OK(n >= 3, name);
+		snprintf(name, sizeof(name), "%s: each entry names its member's first record", t->name);
+		T_OK(ok && line == 600, name);
+		T_EQ_INT(spool_verify(sp, count_finding, &found, &st, &err), 0, "verify");
+		snprintf(name, sizeof(name), "%s: verify's cross-check", t->name);
+		if (t->findings < 0)
+			T_EQ_INT(found, (long long)n, name);
+		else
+			T_EQ_INT(found, t->findings, name);
+		buf_release(&ids);
+		spool_close(sp);
+	}
+}
+
+/* Reading a member's first id back from its line's canonical prefix. */
+struct pcase {
+	const char *line;
+	const char *id;          /* "" when there is none */
+};
+
+static const struct pcase pcases[] = {
+	{ "{\"v\":1,\"kind\":\"request\",\"id\":\"01JDZ00000000000000000000A\",\"x\":1}\n",
+	  "01JDZ00000000000000000000A" },
+	{ "{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ00000000000000000000B\"}",
+	  "01JDZ00000000000000000000B" },
+	/* a kind this version does not know keeps the prefix */
+	{ "{\"v\":1,\"kind\":\"run\",\"id\":\"01JDZ00000000000000000000C\",\"pid\":7}\n",
+	  "01JDZ00000000000000000000C" },
+	/* not the canonical prefix: no id, however near one is */
+	{ "{\"id\":\"01JDZ00000000000000000000D\",\"v\":1}\n", "" },
+	{ "{\"v\":1, \"kind\":\"request\",\"id\":\"01JDZ00000000000000000000E\"}\n", "" },
+	{ "{\"v\":1,\"kind\":\"request\",\"url\":\"01JDZ00000000000000000000F\"}\n", "" },
+	{ "{\"v\":2,\"kind\":\"request\",\"id\":\"01JDZ00000000000000000000G\"}\n", "" },
+	/* not an id: too long, too short, a letter outside the alphabet */
+	{ "{\"v\":1,\"kind\":\"request\",\"id\":\"01JDZ00000000000000000000HH\"}\n", "" },
+	{ "{\"v\":1,\"kind\":\"request\",\"id\":\"01JDZ0000000000000000000J\"}\n", "" },
+	{ "{\"v\":1,\"kind\":\"request\",\"id\":\"01JDZ0000000000000000000UK\"}\n", "" },
+	/* cut short */
+	{ "{\"v\":1,\"kind\":\"request\",\"id\":\"01JDZ00000000000000000000M", "" },
+	{ "{\"v\":1,\"kind\":\"requ", "" },
+	{ "", "" },
+};
+
+static void test_prefix_ids(void)
+{
+	for (size_t i = 0; i < sizeof(pcases) / sizeof(pcases[0]); i++) {
+		char got[REC_ID_LEN + 1], name[160];
+
+		memset(got, 'x', sizeof(got));
+		sdir_first_id(pcases[i].line, strlen(pcases[i].line), got);
+		snprintf(name, sizeof(name), "first id of case %zu", i);
+		T_EQ_STR(got, pcases[i].id, name);
+	}
+}
+
 static void test_dead_writer(const char *dir)
 {
 	struct spool_opts o;
@@ -227,6 +366,15 @@ static void test_dead_writer(const char *dir)
 	T_EQ_INT(entries(idx), 1, "not indexed");
 	T_EQ_INT(count(sp), 4, "a reader indexes and serves it");
 	T_EQ_INT(entries(idx), 2, "indexed");
+	{
+		struct idx_entry e;
+		int fd = open(idx, O_RDONLY);
+
+		T_OK(idx_read(fd, 1, &e, &err) == 0 &&
+		     strcmp(e.first_id, "01JDZ00000000000000000000A") == 0,
+		     "named by the id read back from its line");
+		close(fd);
+	}
 	spool_close(sp);
 }
 
@@ -380,6 +528,9 @@ int main(void)
 	test_interval_roll(path);
 	snprintf(path, sizeof(path), "%s/members", dir);
 	test_members(path);
+	test_prefix_ids();
+	snprintf(path, sizeof(path), "%s/ids", dir);
+	test_first_ids(path);
 	snprintf(path, sizeof(path), "%s/dead", dir);
 	test_dead_writer(path);
 	snprintf(path, sizeof(path), "%s/deleted", dir);
