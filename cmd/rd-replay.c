@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "compl.h"
 #include "creq.h"
+#include "dest.h"
 #include "dryrun.h"
 #include "http.h"
 #include "idin.h"
@@ -44,10 +45,12 @@ static const char usage_text[] =
 "Send pending requests from the spool again, paced, gated and retried.\n"
 "\n"
 "Pace:\n"
-"      --rate RATE          most requests per second, e.g. 200/s, 50/m, or max\n"
+"      --rate RATE          most requests per second to each host, e.g. 200/s,\n"
+"                           50/m, or max; HOST=RATE for one host (repeatable)\n"
 "                           (default 100/s)\n"
 "      --burst N            tokens the bucket holds (default 20ms of the rate, at least 2)\n"
-"  -c, --concurrency N      most requests in flight (default 16)\n"
+"  -c, --concurrency N      most requests in flight to each host (default 16);\n"
+"                           HOST=N for one host (repeatable)\n"
 "      --adaptive           follow the downstream: start low, grow while healthy,\n"
 "                           cut on errors, 429, 503 and queueing; at most --rate\n"
 "      --adaptive-start RATE first rate for --adaptive or --ramp (default rate/10)\n"
@@ -214,6 +217,8 @@ struct opts {
 	const char *max_age;      /* as typed */
 	int no_redact;
 	int set_rate;             /* --set-rate given: set_rate_to, then exit */
+	struct dest_limit *limits; /* --rate/--concurrency HOST=... */
+	size_t nlimits;
 	double set_rate_to;
 };
 
@@ -429,7 +434,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		}
 		switch (c) {
 		case OPT_RATE:
-			if (strcmp(optarg, "max") == 0)
+			if ((ret = dest_limit_parse(optarg, 1, &o->limits, &o->nlimits,
+						    &err)) != 0) {
+				if (ret < 0)
+					return bad(m, "--rate", &err);
+			} else if (strcmp(optarg, "max") == 0)
 				o->r.rate = 0;
 			else if (cli_parse_rate(optarg, &o->r.rate, &err) < 0)
 				return bad(m, "--rate", &err);
@@ -447,9 +456,15 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 			o->r.burst = (double)v;
 			break;
 		case 'c':
-			if (cli_parse_u64(optarg, 1, 10000, &v, &err) < 0)
+			if ((ret = dest_limit_parse(optarg, 0, &o->limits, &o->nlimits,
+						    &err)) != 0) {
+				if (ret < 0)
+					return bad(m, "--concurrency", &err);
+			} else if (cli_parse_u64(optarg, 1, 10000, &v, &err) < 0) {
 				return bad(m, "--concurrency", &err);
-			o->r.concurrency = (unsigned)v;
+			} else {
+				o->r.concurrency = (unsigned)v;
+			}
 			break;
 		case OPT_ADAPTIVE: o->r.adaptive = 1; break;
 		case OPT_ADAPTIVE_START:
@@ -609,6 +624,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		return bad(m, "--until", &err);
 	o->so.failures = o->failures;
 	o->so.nfailures = nfail;
+	o->r.limits = o->limits;
+	o->r.nlimits = o->nlimits;
 	o->r.rules.drop_hdrs = o->drops;
 	o->r.rules.ndrop = ndrop;
 	o->r.rules.allow_hosts = o->allows;
@@ -623,6 +640,7 @@ static void opts_release(struct opts *o)
 	free(o->drops);
 	free(o->allows);
 	free(o->sets);
+	free(o->limits);
 }
 
 static void flush_out(struct app *a)
@@ -747,6 +765,10 @@ static void on_progress(void *ctx, const struct replay_stats *st)
 		 (unsigned long long)st->dead,
 		 num_fixed(st->achieved, 0, rate, sizeof(rate)),
 		 st->rate > 0 ? "" : " (max)", (unsigned long long)st->remaining);
+	if (st->hosts_paused)
+		buf_addf(&line, "  %llu of %llu hosts paused",
+			 (unsigned long long)st->hosts_paused,
+			 (unsigned long long)st->hosts);
 	/* While the gate is closed nothing moves, so no ETA; why it is
 	 * closed is what matters then. */
 	if (st->gate == GATE_CLOSED)

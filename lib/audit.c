@@ -520,15 +520,6 @@ static void fold_run(struct audit *a, const struct spool_item *it)
 		first(&a->s.at.gate_open, r.at_ms);
 }
 
-static int pos_before(const struct spool_pos *x, const struct spool_pos *y)
-{
-	if (x->seg != y->seg)
-		return x->seg < y->seg;
-	if (x->off != y->off)
-		return x->off < y->off;
-	return x->line < y->line;
-}
-
 /* At the checkpoint's position: every record so far is one it covers,
  * and its state is the checkpoint's (resolved when it was compacted out
  * of it), as rd-replay resumes. */
@@ -555,7 +546,7 @@ void audit_fold(struct audit *a, const struct spool_item *it)
 {
 	enum rec_kind k = rec_kind_peek(it->line, it->len);
 
-	if (a->o.ckpt && !a->crossed && !pos_before(&it->pos, &a->o.ckpt_at))
+	if (a->o.ckpt && !a->crossed && spool_pos_cmp(&it->pos, &a->o.ckpt_at) >= 0)
 		cross(a);
 
 	if (k == REC_REQUEST)

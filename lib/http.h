@@ -46,7 +46,8 @@ enum http_version {
 struct http_opts {
 	uint64_t timeout_ms;          /* whole transfer; default 30 s */
 	uint64_t connect_timeout_ms;  /* default 10 s */
-	unsigned max_conns;           /* connection pool cap; default 64 */
+	unsigned max_conns;           /* connection pool cap; default 64;
+				       * 0: none (the caller caps) */
 	int insecure;                 /* skip TLS verification */
 	const char *cacert;           /* CA bundle file, NULL: system */
 	enum http_version version;

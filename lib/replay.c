@@ -175,21 +175,18 @@ uint64_t replay_remaining(const struct replay_run *r)
 
 /* --- the event loop ------------------------------------------------------ */
 
-/* A new rate limit, from a control (replay_ctl.h); 0 lifts it.  Under
- * --adaptive or --ramp it is the controller's new ceiling. */
+/* A new rate limit for every host, from a control (replay_ctl.h); 0 lifts
+ * it.  Under --adaptive or --ramp it is each controller's new ceiling. */
 static void set_rate(struct replay_run *r, double rate, int64_t now)
 {
 	const struct replay_opts *o = r->o;
 
 	r->rate = rate;
-	if (o->adaptive || o->ramp_ms) {
-		r->ctl.max = rate > 0 ? rate : 1e9;
-		if (r->ctl.rate > r->ctl.max)
-			r->ctl.rate = r->ctl.max;
-		rate_bucket_set(&r->bucket, r->ctl.rate, now);
-	} else if (rate > 0) {
-		rate_bucket_set(&r->bucket, rate, now);
-	}
+	/* hosts seen so far, and those to come */
+	dest_set_rate(&r->dests, rate, now);
+	r->dconf.rate = rate;
+	if (o->adaptive || o->ramp_ms)
+		r->dconf.proto.max = rate > 0 ? rate : 1e9;
 }
 
 /* A control written since the last look: applied, said, acknowledged in
@@ -239,6 +236,9 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 	if (http_inflight(r->http) > 0 || wait_ms == 0) {
 		if (http_run(r->http, wait_ms, replay_on_done, r) < 0)
 			return rd_err_set(err, RD_E_IO, "the HTTP engine failed");
+		/* what just ended made room for what is parked */
+		if ((ret = replay_pump(r, err)) < 0)
+			return ret;
 	} else if (wait_ms > 0) {
 		struct timespec ts = { wait_ms / 1000, (long)(wait_ms % 1000) * 1000000 };
 
@@ -262,8 +262,9 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 		r->st->gate_closed_ms += (uint64_t)(now - r->gate_closed_since_ns) / 1000000;
 		r->gate_closed_since_ns = 0;
 	}
-	if ((o->adaptive || o->ramp_ms) && rate_ctl_tick(&r->ctl, now))
-		rate_bucket_set(&r->bucket, r->ctl.rate, now);
+	dest_tick(&r->dests, now);
+	if (r->nparked && (ret = replay_pump(r, err)) < 0)
+		return ret;
 	if (o->stop && *o->stop && !r->stopping) {
 		r->stopping = 1;
 		r->st->stopped = 1;
@@ -290,25 +291,24 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 	return 0;
 }
 
-/* Wait until a request may start: 1 when it may, 0 when the run stops. */
-static int wait_for_slot(struct replay_run *r, struct rd_err *err)
+/* Wait until host d has room for one more prepared send, and the gate
+ * is open (no intent is written for a send that cannot start): 1 then,
+ * 0 when the host is held (its record waits for a later pass) or the run
+ * stops. */
+static int wait_room(struct replay_run *r, struct dest *d, struct rd_err *err)
 {
-	const struct replay_opts *o = r->o;
 	int ret;
 
 	for (;;) {
-		int64_t now = clk_mono_ns(), wait = 50000000;
+		int64_t now = clk_mono_ns(), until, wait;
 
 		if (r->stopping)
 			return 0;
-		if (r->gate.state == GATE_OPEN && now >= r->hold_until_ns &&
-		    http_inflight(r->http) < o->concurrency) {
-			if (r->rate <= 0 || rate_bucket_take(&r->bucket, now))
-				return 1;
-			wait = rate_bucket_wait_ns(&r->bucket, now);
-		} else if (now < r->hold_until_ns) {
-			wait = r->hold_until_ns - now;
-		}
+		if (dest_held(d, now, &until))
+			return 0;
+		if (replay_dest_room(r, d) && r->gate.state == GATE_OPEN)
+			return 1;
+		wait = replay_pace_wait(r, now);
 		if (wait > 50000000)
 			wait = 50000000;
 		if ((ret = service(r, wait, err)) < 0)
@@ -372,50 +372,6 @@ static int eligible(const struct replay_run *r, const struct pend_ent *e, int64_
 	return e->state == PEND_PENDING && e->due_ms <= now;
 }
 
-/* A send, prepared: the request as built, copied, since the record it
- * borrows from is gone by the time the send starts. */
-static struct replay_fly *fly_new(size_t idx, const struct rec_req *q,
-				  const struct http_req *hr, unsigned attempt)
-{
-	struct replay_fly *f = xcalloc(1, sizeof(*f));
-	struct buf b;
-
-	f->idx = idx;
-	f->attempt = attempt;
-	f->captured_ms = q->captured_ms;
-	memcpy(f->id, q->id, sizeof(f->id));
-	snprintf(f->method, sizeof(f->method), "%.*s", (int)q->method.n, q->method.p);
-	f->url = xstrdup(hr->url);
-	f->req = *hr;
-	f->req.method = f->method;
-	f->req.method_len = strlen(f->method);
-	f->req.url = f->url;
-	f->req.udata = f;
-	/* headers and body in one block the fly owns */
-	buf_init(&b);
-	for (size_t i = 0; i < hr->nhdrs; i++) {
-		buf_add(&b, hr->hdrs[i].name, hr->hdrs[i].name_len);
-		buf_add(&b, hr->hdrs[i].value, hr->hdrs[i].value_len);
-	}
-	buf_add(&b, hr->body, hr->body_len);
-	f->data = buf_detach(&b, NULL);
-	f->hdrs = xcalloc(hr->nhdrs ? hr->nhdrs : 1, sizeof(*f->hdrs));
-	{
-		const char *p = f->data;
-
-		for (size_t i = 0; i < hr->nhdrs; i++) {
-			f->hdrs[i] = hr->hdrs[i];
-			f->hdrs[i].name = p;
-			p += hr->hdrs[i].name_len;
-			f->hdrs[i].value = p;
-			p += hr->hdrs[i].value_len;
-		}
-		f->req.body = hr->body_len ? p : NULL;
-	}
-	f->req.hdrs = f->hdrs;
-	return f;
-}
-
 /* How many sends to prepare before their intents go to the spool in one
  * append: four times the concurrency (measured: one more sync per 4c
  * sends costs a few percent of throughput; per c, twice that), or what
@@ -425,54 +381,15 @@ static struct replay_fly *fly_new(size_t idx, const struct rec_req *q,
 static size_t batch_size(const struct replay_run *r)
 {
 	size_t n = r->o->concurrency ? 4 * (size_t)r->o->concurrency : 1;
+	double rate = dest_rate_sum(&r->dests);
 
-	if (r->rate > 0) {
-		double soon = r->bucket.rate * 0.05;
+	if (rate > 0) {
+		double soon = rate * 0.05;
 
 		if (soon < n)
 			n = soon < 1 ? 1 : (size_t)soon;
 	}
 	return n < REPLAY_READY_MAX ? n : REPLAY_READY_MAX;
-}
-
-/* Prepared sends that will not start after all (stopped): their entries
- * are free again.  Their intents stay in the log: counted, outcome
- * unknown, an upper bound on what the service saw. */
-static void drop_ready(struct replay_run *r, size_t from)
-{
-	for (size_t i = from; i < r->nready; i++) {
-		r->pend.ents[r->ready[i]->idx].flags &= (uint8_t)~PEND_F_INFLIGHT;
-		replay_fly_free(r->ready[i]);
-	}
-	r->nready = 0;
-}
-
-/* Start the prepared sends, once their intents are durable: one append
- * (and the sync the spool's policy makes) for the whole batch.  Returns
- * 1 when stopped before all started. */
-static int launch(struct replay_run *r, struct rd_err *err)
-{
-	int ret;
-
-	if (!r->nready)
-		return 0;
-	for (size_t i = 0; i < r->nready; i++) {
-		struct replay_fly *f = r->ready[i];
-
-		/* the batch's intents go out once its first send may start */
-		if ((ret = wait_for_slot(r, err)) <= 0 ||
-		    (i == 0 && (ret = journal_flush(&r->jr, err)) < 0) ||
-		    (ret = http_submit(r->http, &f->req, err)) < 0) {
-			drop_ready(r, i);
-			return ret < 0 ? ret : 1;
-		}
-		r->st->sent++;
-		r->win_sent++;
-		if (r->o->adaptive)
-			rate_ctl_sent(&r->ctl);
-	}
-	r->nready = 0;
-	return 0;
 }
 
 /* Prepare the send of record idx: built, its intent in the journal; it
@@ -481,6 +398,7 @@ static int send_one(struct replay_run *r, size_t idx, const struct rec_req *q,
 		    struct rd_err *err)
 {
 	struct pend_ent *e = &r->pend.ents[idx];
+	struct dest *d = NULL;
 	struct rec_event in;
 	struct http_req hr;
 	struct rd_err lerr;
@@ -496,6 +414,21 @@ static int send_one(struct replay_run *r, size_t idx, const struct rec_req *q,
 		r->st->refused++;
 		return 0;
 	}
+	if (r->o->dry == REPLAY_DRY_OFF) {
+		uint32_t di = replay_dest_of(r, idx, hr.url);
+
+		d = &r->dests.v[di];
+		/* a held host's record waits, its attempts kept; a full
+		 * host's waits for room, the batch it fills started */
+		if (replay_dest_full(r, d) && r->pass_skips < REPLAY_LOOKAHEAD) {
+			r->pass_skips++;
+			return 0;
+		}
+		if (!replay_dest_room(r, d) && (ret = replay_launch(r, err)) < 0)
+			return ret;
+		if ((ret = wait_room(r, d, err)) <= 0)
+			return ret < 0 ? ret : r->stopping ? 1 : 0;
+	}
 	if (r->o->dry != REPLAY_DRY_OFF) {
 		if (r->o->on_dry)
 			r->o->on_dry(r->o->ctx, &hr);
@@ -508,18 +441,22 @@ static int send_one(struct replay_run *r, size_t idx, const struct rec_req *q,
 	memcpy(in.ref, q->id, sizeof(in.ref));
 	in.at_ms = replay_wall_now(r);
 	in.attempt = (long long)e->attempts + 1;
-	r->ready[r->nready++] = fly_new(idx, q, &hr, (unsigned)in.attempt);
+	r->ready[r->nready] = replay_fly_new(idx, q, &hr, (unsigned)in.attempt);
+	r->ready[r->nready++]->dest = (uint32_t)(d - r->dests.v);
+	d->queued++;
 	journal_add(&r->jr, &in, in.at_ms);
 	pend_apply(&r->pend, e, &in);
 	e->flags |= PEND_F_INFLIGHT;
 	if (r->nready >= batch_size(r))
-		return launch(r, err);
+		return replay_launch(r, err);
 	return 0;
 }
 
-/* One pass over the log from the earliest due record.  Returns 1 when it
- * stopped early (stop, deadline), 0 at the end of the log, or an error. */
-static int pass(struct replay_run *r, const struct spool_pos *from, struct rd_err *err)
+/* One pass over the log from the earliest due record to the last.
+ * Returns 1 when it stopped early (stop, deadline), 0 at its end, or an
+ * error. */
+static int pass(struct replay_run *r, const struct spool_pos *from,
+		const struct spool_pos *to, struct rd_err *err)
 {
 	static const char pre[] = "{\"v\":1,\"kind\":\"request\",\"id\":\"";
 	const size_t k = sizeof(pre) - 1;
@@ -528,14 +465,18 @@ static int pass(struct replay_run *r, const struct spool_pos *from, struct rd_er
 	struct rec_req q;
 	struct rd_err lerr;
 	char id[REC_ID_LEN + 1];
+	int64_t held;
 	int ret;
 
 	if ((ret = spool_iter_new(r->sp, from, &it, err)) < 0)
 		return ret;
+	r->pass_skips = 0;
 	while (!r->stopping && (ret = spool_iter_next(it, &item, err)) > 0) {
 		struct pend_ent *e;
 		size_t idx;
 
+		if (spool_pos_cmp(&item.pos, to) > 0)
+			break;
 		if (item.len <= k + REC_ID_LEN || memcmp(item.line, pre, k) != 0)
 			continue;
 		memcpy(id, item.line + k, REC_ID_LEN);
@@ -545,6 +486,8 @@ static int pass(struct replay_run *r, const struct spool_pos *from, struct rd_er
 		if (!eligible(r, e, replay_wall_now(r)))
 			continue;
 		idx = (size_t)(e - r->pend.ents);
+		if (replay_entry_waits(r, idx, clk_mono_ns(), &held))
+			continue;
 		if (rec_req_parse(&r->rp, item.line, item.len, 1, &q, &lerr) < 0) {
 			replay_notice(r, "record %s cannot be parsed, skipped: %s", id, lerr.msg);
 			e->flags |= PEND_F_SKIP;
@@ -561,25 +504,29 @@ static int pass(struct replay_run *r, const struct spool_pos *from, struct rd_er
 	}
 	spool_iter_free(it);
 	if (ret >= 0)
-		ret = launch(r, err);
+		ret = replay_launch(r, err);
 	else
-		drop_ready(r, 0);
+		replay_drop_ready(r, 0);
 	if (ret < 0)
 		return ret;
 	return r->stopping || ret > 0 ? 1 : 0;
 }
 
-/* Where the next pass starts, and when the next retry is due.  Returns 1
- * when something is due now, 0 when not, -1 when nothing is left. */
-static int plan(struct replay_run *r, struct spool_pos *from, int64_t *next_due)
+/* Where the next pass starts and ends, and when the next retry is due.
+ * Returns 1 when something is due now, 0 when not, -1 when nothing is
+ * left. */
+static int plan(struct replay_run *r, struct spool_pos *from,
+		struct spool_pos *to, int64_t *next_due)
 {
-	int64_t now = replay_wall_now(r);
+	int64_t now = replay_wall_now(r), mono = clk_mono_ns();
 	int found = 0, any = 0;
 
 	*next_due = INT64_MAX;
+	replay_mix_reset(r);
 	for (size_t i = 0; i < r->pend.n; i++) {
 		const struct pend_ent *e = &r->pend.ents[i];
 		struct spool_pos p;
+		int64_t until;
 
 		if (!owned(r, e) || (e->flags & PEND_F_REFUSED))
 			continue;
@@ -591,18 +538,29 @@ static int plan(struct replay_run *r, struct spool_pos *from, int64_t *next_due)
 			continue;
 		}
 		any = 1;
+		replay_mix_add(r, i);
 		if (!eligible(r, e, now)) {
 			if (e->due_ms < *next_due)
 				*next_due = e->due_ms;
 			continue;
 		}
+		if (replay_entry_waits(r, i, mono, &until)) {
+			/* a paused host: due when the pause ends; a probe in
+			 * flight or a full host: when a send ends or starts */
+			int64_t at = until ? now + (until - mono) / 1000000 + 1 : INT64_MAX;
+
+			if (at < *next_due)
+				*next_due = at;
+			continue;
+		}
 		pend_pos(e, &p);
-		if (!found || p.seg < from->seg ||
-		    (p.seg == from->seg && (p.off < from->off ||
-					    (p.off == from->off && p.line < from->line))))
+		if (!found || spool_pos_cmp(&p, from) < 0)
 			*from = p;
+		if (!found || spool_pos_cmp(&p, to) > 0)
+			*to = p;
 		found = 1;
 	}
+	replay_mix_done(r);
 	return found ? 1 : any ? 0 : -1;
 }
 
@@ -611,6 +569,8 @@ static int drain(struct replay_run *r, struct rd_err *err)
 	int64_t until = clk_mono_ns() + (int64_t)r->o->grace_ms * 1000000;
 	int ret;
 
+	/* stopped: what has not started does not start */
+	replay_drop_parked(r);
 	while (http_inflight(r->http) > 0) {
 		if (clk_mono_ns() >= until) {
 			unsigned n = http_abort_all(r->http, replay_fly_free);
@@ -633,7 +593,7 @@ static int loop(struct replay_run *r, struct rd_err *err)
 	int ret;
 
 	for (;;) {
-		struct spool_pos from;
+		struct spool_pos from, to;
 		int64_t next_due;
 		int p;
 
@@ -643,11 +603,11 @@ static int loop(struct replay_run *r, struct rd_err *err)
 			break;
 		if ((ret = catch_up(r, err)) < 0)
 			return ret;
-		p = plan(r, &from, &next_due);
+		p = plan(r, &from, &to, &next_due);
 		if (p < 0)
 			break;
 		if (p > 0) {
-			if ((ret = pass(r, &from, err)) < 0)
+			if ((ret = pass(r, &from, &to, err)) < 0)
 				return ret;
 			if (r->o->dry != REPLAY_DRY_OFF)
 				break;
@@ -663,6 +623,10 @@ static int loop(struct replay_run *r, struct rd_err *err)
 		{
 			int64_t wait = next_due == INT64_MAX ? 100000000 :
 				       (next_due - replay_wall_now(r)) * 1000000;
+			int64_t pw = replay_pace_wait(r, clk_mono_ns());
+
+			if (pw < wait)
+				wait = pw;
 
 			if (wait > 100000000)
 				wait = 100000000;
@@ -729,24 +693,11 @@ static int setup(struct replay_run *r, struct rd_err *err)
 	/* What a failed attempt's event keeps of the response. */
 	ho.keep_head = 1;
 	ho.body_peek = o->response_bytes;
+	/* each host's --concurrency caps its connections; none in all */
+	ho.max_conns = 0;
 	if ((ret = http_new(&ho, &r->http, err)) < 0)
 		return ret;
-	if (o->adaptive || o->ramp_ms) {
-		double start = o->adaptive_start > 0 ? o->adaptive_start :
-			       o->rate / 10;
-
-		rate_ctl_init(&r->ctl, start, 1, o->rate > 0 ? o->rate : 1e9,
-			      r->mono0_ns);
-		r->ctl.adaptive = o->adaptive;
-		r->ctl.ramp_ns = (int64_t)o->ramp_ms * 1000000;
-		r->ctl.lat_target_ms = o->latency_target_ms;
-		r->ctl.err_target = o->error_target;
-		r->ctl.lat_tolerance = o->latency_tolerance;
-		rate_bucket_init(&r->bucket, r->ctl.rate, o->burst, r->mono0_ns);
-	} else {
-		rate_bucket_init(&r->bucket, o->rate > 0 ? o->rate : 1, o->burst,
-				 r->mono0_ns);
-	}
+	replay_pace_init(r);
 	if ((ret = gate_kick(&r->gate, r->mono0_ns, err)) < 0)
 		return ret;
 	/* The first picture, once there is something to show. */
@@ -809,6 +760,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 		   ret < 0 ? err->msg : NULL);
 	spool_close(r.sp);
 	journal_release(&r.jr);
+	replay_pace_release(&r);
 	pend_release(&r.pend);
 	rec_parser_release(&r.rp);
 	rec_parser_release(&r.fold_rp);

@@ -60,6 +60,9 @@ struct replay_stats {
 	int64_t eta_s;           /* -1 when unknown */
 	double elapsed_s;
 	uint64_t rate_cuts;      /* adaptive decreases */
+	uint64_t hosts;          /* destinations paced so far */
+	uint64_t hosts_paused;   /* of them, paused or held now */
+	uint64_t pauses;         /* times a host paused itself */
 	int stopped;             /* by signal */
 	int out_of_time;         /* --max-time reached */
 };
@@ -70,12 +73,16 @@ enum replay_dry {
 	REPLAY_DRY_RAW
 };
 
+struct dest_limit;
+
 struct replay_opts {
 	const char *dir;
 	int trust_spool;          /* spool_opts.trust */
-	double rate;              /* per second; 0: unlimited */
+	double rate;              /* per second and host; 0: unlimited */
 	double burst;             /* 0: 20 ms of the rate, at least 2 */
-	unsigned concurrency;     /* most requests in flight */
+	unsigned concurrency;     /* most requests in flight, per host */
+	const struct dest_limit *limits; /* --rate/--concurrency HOST=...: */
+	size_t nlimits;                  /* limits for one host (dest.h) */
 	int adaptive;
 	double adaptive_start;    /* 0: a tenth of the rate */
 	double latency_target_ms; /* adaptive: 0 for none */

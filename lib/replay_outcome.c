@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "clk.h"
+#include "num.h"
 #include "replay_run.h"
+#include "report.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -42,13 +44,22 @@ void replay_fill_stats(struct replay_run *r)
 	int64_t now = clk_mono_ns();
 
 	st->inflight = r->http ? http_inflight(r->http) : 0;
-	st->rate = r->rate > 0 || r->o->adaptive || r->o->ramp_ms ? r->bucket.rate : 0;
+	/* every host's rate, summed; before any host, the first one's */
+	st->rate = !r->dests.n ? (r->dconf.pace ? r->dconf.proto.rate : r->rate) :
+		   r->rate > 0 || r->dconf.pace ? dest_rate_sum(&r->dests) : 0;
 	st->gate = r->gate.state;
 	/* Kept after the gate opens again, for the summary. */
 	if (r->gate.state == GATE_CLOSED || r->gate.state == GATE_BROKEN)
 		gate_describe(&r->gate, st->gate_why, sizeof(st->gate_why));
 	st->elapsed_s = (double)(now - r->mono0_ns) / 1e9;
-	st->rate_cuts = r->ctl.breaches;
+	st->rate_cuts = 0;
+	st->pauses = 0;
+	for (size_t i = 0; i < r->dests.n; i++) {
+		st->rate_cuts += r->dests.v[i].ctl.breaches;
+		st->pauses += r->dests.v[i].pauses;
+	}
+	st->hosts = r->dests.n;
+	st->hosts_paused = dest_paused(&r->dests, now);
 	if (now - r->win_start_ns >= 1000000000) {
 		st->achieved = (double)r->win_sent * 1e9 /
 			       (double)(now - r->win_start_ns);
@@ -216,26 +227,36 @@ static void report(struct replay_run *r, const struct replay_fly *f,
 	r->o->on_outcome(r->o->ctx, &out);
 }
 
-/* What the adaptive controller and Retry-After make of a result. */
-static void observe(struct replay_run *r, const struct http_res *res,
-		    enum http_class cls)
+/* What a result says of its host: to its controller, its pause, and
+ * the Retry-After it asked for. */
+static void observe(struct replay_run *r, const struct replay_fly *f,
+		    const struct http_res *res, enum http_class cls)
 {
 	const struct replay_opts *o = r->o;
+	struct dest *d = &r->dests.v[f->dest];
+	int throttled = res->status == 429 || res->status == 503;
+	int64_t ra = -1, now = clk_mono_ns();
+	enum dest_result dr = cls != HTTP_RETRY ? DEST_R_OK :
+			      res->status ? DEST_R_FAILED :
+			      res->err == HTTP_ERR_REFUSED ? DEST_R_FAILED : DEST_R_DOWN;
+	char n[NUM_LEN];
 
 	r->st->status_counts[res->status >= 100 && res->status < 600 ?
 			     res->status / 100 : 0]++;
-	if (o->adaptive)
-		rate_ctl_observe(&r->ctl,
-				 res->status == 429 || res->status == 503 ? RATE_THROTTLED :
-				 cls == HTTP_RETRY ? RATE_ERROR : RATE_OK,
-				 res->latency_ms);
-	if (res->retry_after_ms >= 0 && (res->status == 429 || res->status == 503)) {
-		int64_t ra = res->retry_after_ms < (int64_t)o->backoff_max_ms ?
-			     res->retry_after_ms : (int64_t)o->backoff_max_ms;
-		int64_t until = clk_mono_ns() + ra * 1000000;
-
-		if (until > r->hold_until_ns)
-			r->hold_until_ns = until;
+	if (res->retry_after_ms >= 0 && throttled)
+		ra = (res->retry_after_ms < (int64_t)o->backoff_max_ms ?
+		      res->retry_after_ms : (int64_t)o->backoff_max_ms) * 1000000;
+	switch (dest_done(d, dr, throttled ? RATE_THROTTLED :
+			  cls == HTTP_RETRY ? RATE_ERROR : RATE_OK,
+			  res->latency_ms, ra, now)) {
+	case DEST_DONE_PAUSED:
+		replay_notice(r, "host %s is not answering (%s); nothing more goes to it for %s, its records keep their attempts",
+			      d->host, res->status ? "failed answers" : http_err_name(res->err),
+			      report_duration((d->hold_until_ns - now) / 1000000, n, sizeof(n)));
+		break;
+	case DEST_DONE_OPENED:
+		replay_notice(r, "host %s answers again", d->host);
+		break;
 	}
 }
 
@@ -317,7 +338,7 @@ void replay_on_done(void *ctx, const struct http_res *res)
 	unsigned attempt = f->attempt;
 
 	e->flags &= (uint8_t)~PEND_F_INFLIGHT;
-	observe(r, res, cls);
+	observe(r, f, res, cls);
 	decide(r, f, res, cls, attempt, now, &v);
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = REC_ATTEMPT;

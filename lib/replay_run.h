@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dest.h"
 #include "gate.h"
 #include "http.h"
 #include "journal.h"
@@ -29,6 +30,7 @@ struct replay_fly {                 /* one request, prepared or in flight */
 	char *url;
 	int64_t captured_ms;     /* for --max-age */
 	unsigned attempt;        /* its number, as its intent says */
+	uint32_t dest;           /* its host, in the run's dests */
 	struct http_req req;     /* what is sent, owning its bytes: */
 	struct http_hdr *hdrs;
 	char *data;              /* header names and values, then the body */
@@ -47,13 +49,18 @@ struct replay_run {
 	 * has its own parser, so it never overwrites that record. */
 	struct rec_parser rp, fold_rp;
 	struct http *http;
-	struct rate_bucket bucket;
-	struct rate_ctl ctl;
+	struct dest_conf dconf;  /* pacing per host (replay_pace.c) */
+	struct dest_set dests;
+	uint32_t *edest;         /* per pending entry: its host + 1; 0 unknown */
+	size_t nedest;
+	struct replay_fly **parked; /* prepared, waiting for their host */
+	size_t nparked, parked_cap;
+	uint64_t sweep;          /* replay_pump's sweeps */
 	struct gate gate;
 	struct journal jr;
 	struct spool_pos cursor;
 	int have_cursor;
-	int64_t mono0_ns, wall0_ms, deadline_ns, hold_until_ns;
+	int64_t mono0_ns, wall0_ms, deadline_ns;
 	struct rw rw;
 	uint64_t nselected, rng;
 	int64_t last_progress_ns, last_ckpt_ns, gate_closed_since_ns;
@@ -71,6 +78,9 @@ struct replay_run {
 	int claimed;             /* the spool is ours: the status file too */
 	int status_warned;
 	int stopping;
+	size_t pass_skips;       /* records of full hosts passed over */
+	int mixed, mix_next;     /* the work is for more than one host */
+	uint32_t mix_first;      /* the first host the plan met, + 1 */
 };
 
 /* The wall clock as the run sees it: at start, plus monotonic time. */
@@ -100,5 +110,51 @@ void replay_fly_free(void *udata);
 /* Send the record of entry idx to dead for --max-age, instead of
  * sending it. */
 void replay_expire(struct replay_run *r, size_t idx, const struct rec_req *q);
+
+/* replay_pace.c */
+void replay_pace_init(struct replay_run *r);
+void replay_pace_release(struct replay_run *r);
+/* The host the record of entry idx goes to (its built URL), remembered
+ * for the entry: an index into r->dests. */
+uint32_t replay_dest_of(struct replay_run *r, size_t idx, const char *url);
+/* 1 when entry idx's host is known and takes nothing now: held
+ * (dest_held, *until_ns when that ends) or full (*until_ns 0). */
+int replay_entry_waits(const struct replay_run *r, size_t idx, int64_t now_ns,
+		       int64_t *until_ns);
+/* Whether the work left is for more than one host (or hosts not known
+ * yet): told entry by entry as the plan goes over them, and in force
+ * from the end of that plan to the end of the next. */
+void replay_mix_reset(struct replay_run *r);
+void replay_mix_add(struct replay_run *r, size_t idx);
+void replay_mix_done(struct replay_run *r);
+/* 1 when host d has no room (replay_dest_room), and other hosts may
+ * have work: its records are passed over.  When all the work is for
+ * one host, never: its records wait their turn in order. */
+int replay_dest_full(const struct replay_run *r, const struct dest *d);
+/* Records of full hosts one pass reads and passes over before it waits
+ * for room instead: the look-ahead for other hosts' records. */
+#define REPLAY_LOOKAHEAD 1024
+/* 1 when host d may have one more send prepared: none of its sends is
+ * parked, and fewer than replay_park_cap are prepared. */
+int replay_dest_room(const struct replay_run *r, const struct dest *d);
+/* Most sends prepared and not started for host d. */
+size_t replay_park_cap(const struct replay_run *r, const struct dest *d);
+/* A send, prepared from the request as built: a copy it owns. */
+struct replay_fly *replay_fly_new(size_t idx, const struct rec_req *q,
+				  const struct http_req *hr, unsigned attempt);
+/* Start the prepared sends (r->ready) once their intents are durable:
+ * each now, or parked. */
+int replay_launch(struct replay_run *r, struct rd_err *err);
+/* Prepared sends from the from'th on that will not start (stopped). */
+void replay_drop_ready(struct replay_run *r, size_t from);
+/* Start a prepared send, its intent durable, or park it until its host
+ * takes it. */
+int replay_start(struct replay_run *r, struct replay_fly *f, struct rd_err *err);
+/* Start the parked sends whose hosts take them now. */
+int replay_pump(struct replay_run *r, struct rd_err *err);
+/* Nanoseconds until a parked send might start; INT64_MAX: none. */
+int64_t replay_pace_wait(struct replay_run *r, int64_t now);
+/* Parked sends that will not start (stopped): their entries are free. */
+void replay_drop_parked(struct replay_run *r);
 
 #endif

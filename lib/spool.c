@@ -177,3 +177,14 @@ int spool_mark_check(struct spool *sp, const struct spool_pos *pos,
 {
 	return sp->be->mark_check(sp->impl, pos, m, err);
 }
+
+int spool_pos_cmp(const struct spool_pos *a, const struct spool_pos *b)
+{
+	if (a->seg != b->seg)
+		return a->seg < b->seg ? -1 : 1;
+	if (a->off != b->off)
+		return a->off < b->off ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return 0;
+}

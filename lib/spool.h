@@ -216,6 +216,9 @@ struct spool_pos {
 	uint32_t line;
 };
 
+/* <0, 0 or >0 as a comes before, at or after b in the log. */
+int spool_pos_cmp(const struct spool_pos *a, const struct spool_pos *b);
+
 struct spool_item {
 	const char *line;   /* borrowed until the next spool_iter_next */
 	size_t len;         /* without the newline */

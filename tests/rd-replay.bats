@@ -946,3 +946,80 @@ SH
 	spool_lines "$T/back" | jq -e 'select(.kind=="request") | .headers ==
 		[["Host","127.0.0.1:9"],["X-A","1"],["X-E",""],["Idempotency-Key",.idempotency_key],["Content-Length","5"]]'
 }
+
+# Requests a downstream log shows, by status.
+ds_count() { jq -c "select(.status == $2)" "$1" 2>/dev/null | wc -l; }
+
+# $2 records for host:port $1, path ${3:-/h}/<i>, into the spool.
+capture_for() {
+	seq "$2" | awk -v hp="$1" -v pre="${3:-/h}" '{
+		printf "{\"method\":\"POST\",\"url\":\"http://%s%s/%d\",\"body\":\"{}\",\"failure\":{\"type\":\"http_503\",\"status\":503}}\n", hp, pre, $1
+	}' | rd-capture -q > /dev/null
+}
+
+# Attempts the spool shows for the records of host:port $1.
+attempts_to() {
+	spool_lines | jq -r --arg hp "$1" '
+		if .kind == "request" and (.url | contains("//" + $hp + "/")) then "R " + .id
+		elif .kind == "attempt" then "A " + .ref else empty end' |
+		awk '$1 == "R" { r[$2] = 1 } $1 == "A" && ($2 in r) { n++ } END { print n + 0 }'
+}
+
+@test "per host: a host that refuses pauses itself; the other drains, and the refused records keep their attempts" {
+	ds_start
+	down=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	capture_for "127.0.0.1:$down" 100
+	capture_for "127.0.0.1:$PORT" 100
+	run rd-replay --rate max -c 4 --max-attempts 5 --backoff 100ms --backoff-max 1s --max-time 3s
+	assert_failure 1
+	# the healthy host got every one of its records, each once
+	assert_equal "$(ds_count "$T/ds.log" 200)" 100
+	assert_equal "$(wc -l < "$T/ds.log")" 100
+	assert_output --partial "host 127.0.0.1:$down is not answering"
+	# the down host's: one pause after a few failures, then single
+	# probes, each pause twice the last: far fewer than the 100 first
+	# attempts and the retries a shared pace would have spent
+	n=$(attempts_to "127.0.0.1:$down")
+	[ "$n" -ge 3 ] && [ "$n" -le 20 ] || fail "attempts to the refused host: $n"
+	assert_equal "$(spool_events dead | wc -l)" 0
+}
+
+@test "per host: a host that times out holds up nobody; its records are not burnt through their attempts" {
+	ds_start
+	local up=$PORT upds=$DS_PID
+	DS_PID=
+	rd-downstream --port-file "$T/port2" --latency 30000 --log "$T/slow.log" 2> /dev/null 3>&- &
+	SLOW_PID=$!
+	for i in $(seq 100); do [ -s "$T/port2" ] && break; sleep 0.05; done
+	slow=$(cat "$T/port2")
+	DS_PID=$upds
+	capture_for "127.0.0.1:$slow" 50
+	capture_for "127.0.0.1:$up" 100
+	run rd-replay --rate max -c 4 --timeout 300ms --max-attempts 5 --backoff 200ms \
+		--backoff-max 2s --max-time 3s
+	kill "$SLOW_PID"; wait "$SLOW_PID" || true
+	assert_failure 1
+	assert_equal "$(jq -c 'select(.status == 200)' "$T/ds.log" | wc -l)" 100
+	assert_output --partial "host 127.0.0.1:$slow is not answering (timeout)"
+	n=$(attempts_to "127.0.0.1:$slow")
+	[ "$n" -ge 3 ] && [ "$n" -le 16 ] || fail "attempts to the slow host: $n"
+	assert_equal "$(spool_events dead | wc -l)" 0
+}
+
+@test "per host: --rate HOST=R and --concurrency HOST=N limit one host; the others keep the run's limits" {
+	ds_start
+	capture_for "127.0.0.1:$PORT" 30 /a
+	capture_for "localhost:$PORT" 30 /b
+	run rd-replay --rate "127.0.0.1:$PORT=2/s" --concurrency 127.0.0.1=1 --max-time 2s
+	assert_failure 1
+	# the named host: 2/s for two seconds, and the bucket's first token
+	n=$(jq -r 'select(.path | startswith("/a/")) | .path' "$T/ds.log" | wc -l)
+	[ "$n" -ge 1 ] && [ "$n" -le 6 ] || fail "127.0.0.1 got $n requests at 2/s in 2s"
+	assert_equal "$(jq -r 'select(.path | startswith("/b/")) | .path' "$T/ds.log" | wc -l)" 30
+	run rd-replay --rate "no host=5"
+	assert_failure 2
+	assert_output --partial "--rate: 'no host' is not a host name"
+	run rd-replay --concurrency "api=0"
+	assert_failure 2
+	assert_output --partial "--concurrency: api:"
+}
