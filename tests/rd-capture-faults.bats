@@ -10,7 +10,10 @@ load common
 
 setup() { common_setup; }
 teardown() {
-	[ -z "${STRACE_PID:-}" ] || kill "$STRACE_PID" 2> /dev/null || true
+	# a writer left stopped under strace (a failed test) is killed, not
+	# just detached: stopped, it would hold the test's output open
+	[ -z "${CAP_PID:-}" ] || kill -9 "$CAP_PID" 2> /dev/null || true
+	[ -z "${STRACE_PID:-}" ] || kill -9 "$STRACE_PID" 2> /dev/null || true
 	ds_stop
 	common_teardown
 }
@@ -299,12 +302,15 @@ ack_coverage() {
 
 # --- a batch taken back was never seen ----------------------------------------
 
-# Wait until process $1 is stopped (state T, or t under a tracer).
+# Wait until process $1 is stopped (state T, or t under a tracer) and
+# stays stopped: a tracee also shows t for the moment the tracer looks at
+# each system call, so one look is not enough (seen under load).
 wait_stopped() {
-	local i
+	local i n=0
 	for i in $(seq 400); do
 		case $(awk '{ print $3 }' "/proc/$1/stat" 2> /dev/null) in
-		T | t) return 0 ;;
+		T | t) n=$((n + 1)); [ "$n" -ge 5 ] && return 0 ;;
+		*) n=0 ;;
 		esac
 		sleep 0.05
 	done
@@ -326,13 +332,14 @@ taken_back_unseen() {
 	ds_start
 	aimed failed 300 > "$T/in"
 	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace="$2" \
-		-e inject="$1" rd-capture < "$T/in" > "$T/ids" 2> "$T/err" &
+		-e inject="$1" rd-capture < "$T/in" > "$T/ids" 2> "$T/err" 3>&- &
 	STRACE_PID=$!
 	for i in $(seq 200); do
 		cpid=$(ps -o pid= --ppid "$STRACE_PID" | tr -d ' ')
 		[ -n "$cpid" ] && break
 		sleep 0.05
 	done
+	CAP_PID=$cpid
 	wait_stopped "$cpid"
 	[ "$(stat -c %s "$SPOOL/00000000000000000001.ndjson.gz")" -gt 0 ]
 	# (a replay that did read the batch would then wait for the writer's
@@ -341,6 +348,7 @@ taken_back_unseen() {
 	kill -CONT "$cpid"
 	wait "$STRACE_PID" || rc=$?
 	STRACE_PID=
+	CAP_PID=
 	assert_equal "$rc" 2
 	assert_equal "$(wc -c < "$T/ids")" 0
 	assert_equal "$(jq -r .path "$T/ds.log" 2> /dev/null | grep -c /failed/)" 0
