@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "capture.h"
 #include "cli.h"
+#include "compact.h"
 #include "compl.h"
 #include "creq.h"
 #include "json.h"
@@ -300,6 +301,17 @@ static int write_body(struct run *r, const struct buf *b)
  * still goes out, and the request is captured with what went wrong; the
  * id is reported on stderr once it is durable.
  */
+/* A store that failed; a spool at its cap says what compaction would
+ * free. */
+static void store_error(struct run *r, const struct rd_err *err)
+{
+	char hint[160] = "";
+
+	if (err->code == RD_E_FULL && strstr(err->msg, "(--max-spool-size)"))
+		compact_hint(r->sp, rec_now_ms(), hint, sizeof(hint));
+	msg_error(&r->m, "%s%s", err->msg, hint);
+}
+
 static int try_send(struct run *r, struct rec_req *rec)
 {
 	struct sendrec_result res;
@@ -324,7 +336,7 @@ static int try_send(struct run *r, struct rec_req *rec)
 		r->try_failed = 1;
 		snprintf(r->try_why, sizeof(r->try_why), "%s", res.fail_msg);
 		if ((ret = capture_store(&r->cap, rec, 1, &err)) < 0)
-			msg_error(&r->m, "%s", err.msg);
+			store_error(r, &err);
 		memcpy(r->try_id, rec->id, sizeof(r->try_id));
 	}
 	tryout_render(&r->o->t, &res.res, rec->method.p, r->o->url,
@@ -362,7 +374,7 @@ static int run_flags(struct run *r)
 	if (o->try)
 		return try_send(r, &rec);
 	if (capture_store(&r->cap, &rec, 1, &err) < 0) {
-		msg_error(&r->m, "%s", err.msg);
+		store_error(r, &err);
 		return RD_E_IO;
 	}
 	return 0;
@@ -704,7 +716,7 @@ static int run(struct run *r, int fd)
 	      r->o->jq ? capture_jq(&r->cap, fd, &err) :
 	      capture_ndjson(&r->cap, fd, &err);
 	if (ret < 0)
-		msg_error(&r->m, "%s", err.msg);
+		store_error(r, &err);
 	return ret;
 }
 
@@ -772,7 +784,7 @@ int main(int argc, char **argv)
 	have_cap = 1;
 	ret = run(&r, fd);
 	if (ret >= 0 && capture_finish(&r.cap, &err) < 0) {
-		msg_error(&r.m, "%s", err.msg);
+		store_error(&r, &err);
 		ret = RD_E_IO;
 	}
 	status = exit_status(&r, ret);

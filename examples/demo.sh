@@ -7,8 +7,10 @@
 # and its breaker opens; a replay gated on it sends nothing.  The service
 # comes back with a limited capacity; the breaker needs three healthy
 # checks in a row, then `rd-replay --adaptive` drains the backlog without a
-# storm, and rd-audit summarizes it and writes an HTML report.  Finally a
-# writer is killed with -9 mid-stream, and nothing it acknowledged is lost.
+# storm, and rd-audit summarizes it and writes an HTML report; rd-compact
+# then removes the delivered history, and rd-audit's totals stay the same.
+# Finally a writer is killed with -9 mid-stream, and nothing it
+# acknowledged is lost.
 # Last, rd-proxy in front of the service takes an outage for a client that
 # changes nothing but the address it sends to.  Everything runs in a temporary directory, talks
 # only to 127.0.0.1, stops what it started, and exits 0 only if every
@@ -112,6 +114,18 @@ report=${DEMO_REPORT:-${TMPDIR:-/tmp}/redrive-demo-report.html}
 run "rd-audit --html '$report' | head -12"
 printf '(open %s in a browser: the postmortem report, kept after the demo)\n' "$report"
 run "gzip -t '$RD_SPOOL'/*.ndjson.gz && echo 'gzip -t: ok'"
+
+say "7b. rd-compact: the delivered history leaves the spool, the totals stay"
+totals() { rd-audit --json | jq -c '{requests, ok: .state.ok, attempts: .replay.attempts}'; }
+before=$(totals)
+size_before=$(du -sk "$RD_SPOOL" | cut -f1)
+run "rd-compact --keep 0s"
+size_after=$(du -sk "$RD_SPOOL" | cut -f1)
+after=$(totals)
+printf 'spool: %s KiB before, %s KiB after; rd-audit totals before %s, after %s\n' \
+	"$size_before" "$size_after" "$before" "$after"
+[ "$before" = "$after" ] || fail "rd-audit's totals changed with compaction"
+[ "$size_after" -lt "$size_before" ] || fail "the spool did not shrink"
 
 say "8. kill -9 in the middle of a capture stream: every printed id survives"
 ( while cat "$tmp/failed.ndjson"; do :; done ) | rd-capture > "$tmp/acked" &

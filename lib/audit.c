@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "life.h"
+#include "rec_rollup.h"
 #include "rec_run.h"
 #include "rx.h"
 #include "url.h"
@@ -520,6 +521,34 @@ static void fold_run(struct audit *a, const struct spool_item *it)
 		first(&a->s.at.gate_open, r.at_ms);
 }
 
+/* What rd-compact removed: counted in the totals (a selection cannot
+ * see into a rollup, so a selecting audit leaves it out). */
+static void fold_rollup(struct audit *a, const struct spool_item *it)
+{
+	struct rec_rollup r;
+	struct rd_err err;
+
+	if (rec_rollup_parse(it->line, it->len, &r, &err) < 0) {
+		a->s.bad_lines++;
+		return;
+	}
+	if ((a->o.sel && !sel_all(a->o.sel)) || a->o.limit)
+		return;
+	a->s.compacted += r.requests;
+	a->s.requests += r.requests;
+	a->s.ok += r.ok;
+	a->s.dead += r.dead;
+	a->s.attempts += r.sends;
+	a->s.attempts_ok += r.sends_ok;
+	a->s.attempts_retry += r.sends_retry;
+	a->s.attempts_permanent += r.sends_permanent;
+	a->s.replayed += r.replayed;
+	if (r.first_ms)
+		span(a, r.first_ms);
+	if (r.last_ms)
+		span(a, r.last_ms);
+}
+
 /* At the checkpoint's position: every record so far is one it covers,
  * and its state is the checkpoint's (resolved when it was compacted out
  * of it), as rd-replay resumes. */
@@ -555,6 +584,8 @@ void audit_fold(struct audit *a, const struct spool_item *it)
 		fold_event(a, it);
 	else if (rec_run_peek(it->line, it->len))
 		fold_run(a, it);
+	else if (rec_rollup_peek(it->line, it->len))
+		fold_rollup(a, it);
 }
 
 /* Every send made for the record, across revives. */

@@ -89,6 +89,9 @@ struct audit_summary {
 	struct audit_example ex[AUDIT_EXAMPLES * AUDIT_EXAMPLE_REASONS];
 	size_t nex;
 	uint64_t run_lines;         /* replay runs' reports in the log */
+	uint64_t compacted;         /* requests rd-compact removed, counted in
+				     * requests, ok, dead and attempts from
+				     * its rollup lines */
 	uint64_t bad_lines;         /* lines that claim a kind and do not parse */
 	/* Facts from beside the log, set by the caller: */
 	struct replay_status replay;/* the last replay's status file */

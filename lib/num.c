@@ -174,6 +174,26 @@ void num_add(struct buf *b, double v, enum num_style st)
 	buf_adds(b, o);
 }
 
+const char *num_bytes(uint64_t v, char *buf, size_t n)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double x = (double)v;
+	char d[NUM_LEN];
+	int u = -1;
+
+	if (v < 1024) {
+		snprintf(buf, n, "%llu B", (unsigned long long)v);
+		return buf;
+	}
+	/* the unit that the number, rounded to a tenth, stays below 1024 in */
+	while (x >= 1023.95 && u < 5) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(buf, n, "%s %s", num_fixed(x, 1, d, sizeof(d)), unit[u]);
+	return buf;
+}
+
 const char *num_fixed(double v, int decimals, char *buf, size_t n)
 {
 	char o[NUM_LEN];

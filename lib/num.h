@@ -32,6 +32,7 @@
 #define NUM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -52,6 +53,10 @@ void num_add(struct buf *b, double v, enum num_style st);
  * "0.00" (never "-0.00"); NaN and the infinities as NUM_TEXT spells them.
  * Returns buf. */
 const char *num_fixed(double v, int decimals, char *buf, size_t n);
+
+/* A size in bytes for people, in powers of 1024: "812 B", "1.4 KiB",
+ * "63.9 MiB", "2.0 GiB".  Returns buf. */
+const char *num_bytes(uint64_t v, char *buf, size_t n);
 
 /*
  * v times 10^k, computed on v's shortest decimal, so the result is the

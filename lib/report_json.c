@@ -246,8 +246,9 @@ void report_json(struct buf *b, struct audit_summary *s, const char *dir,
 	json_times(b, s);
 	json_dead(b, s, red);
 	json_timeline(b, s);
-	buf_addf(b, ",\"bad_lines\":%llu,\"spool_bytes\":%llu,\"replay_run\":",
-		 (unsigned long long)s->bad_lines, (unsigned long long)s->spool_bytes);
+	buf_addf(b, ",\"bad_lines\":%llu,\"compacted\":%llu,\"spool_bytes\":%llu,\"replay_run\":",
+		 (unsigned long long)s->bad_lines, (unsigned long long)s->compacted,
+		 (unsigned long long)s->spool_bytes);
 	if (s->have_replay) {
 		/* the status file as written, with whether it still runs */
 		replay_status_to_json(&s->replay, b);

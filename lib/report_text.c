@@ -246,7 +246,11 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 {
 	char age[32], t[REC_TIME_LEN + 1], n[4][NUM_LEN];
 
-	buf_addf(b, "spool %s: %llu requests\n", dir, (unsigned long long)s->requests);
+	buf_addf(b, "spool %s: %llu requests", dir, (unsigned long long)s->requests);
+	if (s->compacted)
+		buf_addf(b, " (%llu of them compacted away, counted)",
+			 (unsigned long long)s->compacted);
+	buf_addc(b, '\n');
 	buf_addf(b, "  pending %llu (due %llu, backing off %llu)   ok %llu   dead %llu\n",
 		 (unsigned long long)s->pending, (unsigned long long)s->due,
 		 (unsigned long long)s->backing_off, (unsigned long long)s->ok,

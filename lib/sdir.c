@@ -341,4 +341,9 @@ const struct spool_backend sdir_backend = {
 	.usage = sdir_usage,
 	.mark = sdir_mark,
 	.mark_check = sdir_mark_check,
+	.rewrite = sdir_rewrite,
+	.rewrite_clean = sdir_rewrite_clean,
+	.parts = sdir_parts,
+	.state_remove = sdir_state_remove,
+	.seal = sdir_seal,
 };

@@ -2,7 +2,8 @@
  * sdir.h - what the files of the directory spool backend share: sdir.c
  * (open, files, the lock, trust), sdir_write.c (append, commit, repair),
  * sdir_read.c (iteration), sdir_mark.c (checkpoint marks), sdir_state.c
- * (claims, state files) and sdir_verify.c.  Not a public interface:
+ * (claims, state files), sdir_verify.c and sdir_compact.c (rewriting a
+ * sealed segment).  Not a public interface:
  * everything else goes through spool.h.
  */
 #ifndef SDIR_H
@@ -80,6 +81,7 @@ void sdir_unlock(struct sdir *d);
 int sdir_append(void *impl, const struct spool_batch *b, const char *ids,
 		struct rd_err *err);
 int sdir_sync(void *impl, struct rd_err *err);
+int sdir_seal(void *impl, struct rd_err *err);
 int64_t sdir_sync_due_ms(const void *impl);
 /* At close: take back what was written but never committed, and let go
  * of the lock. */
@@ -127,6 +129,12 @@ void sdir_first_id(const char *data, size_t len, char out[REC_ID_LEN + 1]);
  * Caller frees *out. */
 int sdir_load_index(struct sdir *d, uint64_t seg, uint64_t size,
 		    struct idx_entry **out, uint64_t *n, struct rd_err *err);
+/* Compaction (sdir_compact.c), as spool_backend entry points. */
+int sdir_rewrite(void *impl, uint64_t seg, const struct spool_rewrite *rw,
+		 struct spool_rewrite_stats *st, struct rd_err *err);
+int sdir_rewrite_clean(void *impl, uint64_t *removed, struct rd_err *err);
+int sdir_parts(void *impl, uint64_t **parts, size_t *n, struct rd_err *err);
+int sdir_state_remove(void *impl, const char *name, struct rd_err *err);
 /* Checkpoint marks (sdir_mark.c). */
 int sdir_mark(void *impl, const struct spool_pos *pos, struct spool_mark *m,
 	      struct rd_err *err);

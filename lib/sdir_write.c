@@ -548,6 +548,26 @@ fail:
 	return ret;
 }
 
+int sdir_seal(void *impl, struct rd_err *err)
+{
+	struct sdir *d = impl;
+	int ret;
+
+	if (d->npend)
+		return rd_err_set(err, RD_E_INVAL, "a batch of this handle is not committed");
+	if ((ret = take_lock(d, err)) < 0)
+		return ret;
+	/* what a writer left uncommitted is cut by take_lock, as before any
+	 * append: only committed data is sealed */
+	if (d->end == 0) {
+		release(d);
+		return 0;
+	}
+	ret = open_seg(d, d->seg + 1, 1, err);
+	release(d);
+	return ret < 0 ? ret : 1;
+}
+
 int sdir_sync(void *impl, struct rd_err *err)
 {
 	struct sdir *d = impl;

@@ -49,6 +49,12 @@ fail:
 	return ret;
 }
 
+int sel_all(const struct sel *s)
+{
+	return !s->jq && !s->rx && !s->o.since_ms && !s->o.until_ms &&
+	       !s->o.nfailures && !sel_nids(s);
+}
+
 void sel_free(struct sel *s)
 {
 	if (!s)

@@ -35,6 +35,8 @@ void sel_free(struct sel *s);
 void sel_add_id(struct sel *s, const char *id);
 /* Number of ids added. */
 size_t sel_nids(const struct sel *s);
+/* 1 when s selects every record (no filter given, no ids added). */
+int sel_all(const struct sel *s);
 /* The ids added that no record given to sel_match carried: fn (may be
  * NULL) gets each; returns how many. */
 size_t sel_unseen(const struct sel *s, void (*fn)(void *ctx, const char *id),

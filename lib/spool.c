@@ -140,6 +140,34 @@ int spool_usage(struct spool *sp, uint64_t *bytes, struct rd_err *err)
 	return sp->be->usage(sp->impl, bytes, err);
 }
 
+int spool_rewrite(struct spool *sp, uint64_t part,
+		  const struct spool_rewrite *rw, struct spool_rewrite_stats *st,
+		  struct rd_err *err)
+{
+	return sp->be->rewrite(sp->impl, part, rw, st, err);
+}
+
+int spool_rewrite_clean(struct spool *sp, uint64_t *removed, struct rd_err *err)
+{
+	return sp->be->rewrite_clean(sp->impl, removed, err);
+}
+
+int spool_parts(struct spool *sp, uint64_t **parts, size_t *n,
+		struct rd_err *err)
+{
+	return sp->be->parts(sp->impl, parts, n, err);
+}
+
+int spool_seal(struct spool *sp, struct rd_err *err)
+{
+	return sp->be->seal(sp->impl, err);
+}
+
+int spool_state_remove(struct spool *sp, const char *name, struct rd_err *err)
+{
+	return sp->be->state_remove(sp->impl, name, err);
+}
+
 int spool_state_read(struct spool *sp, const char *name, struct buf *out,
 		     size_t max, struct rd_err *err)
 {

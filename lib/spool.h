@@ -216,6 +216,45 @@ struct spool_pos {
 	uint32_t line;
 };
 
+/*
+ * Compaction: rewriting one sealed part of the log (a spool_pos.seg below
+ * the newest) without some of its lines.  keep says, for each line of
+ * the part in order, 1 to keep it or 0 to drop it; the lines in add (each
+ * ending in a newline) follow the kept ones.  The new part is written
+ * beside the old one, synced, and swapped in atomically: a crash leaves
+ * the old part or the new one, whole.  Returns 1 when swapped in, 0 when
+ * keep dropped nothing (nothing written), RD_E_CORRUPT when the part has
+ * damage (left as it is: what cannot be read is not thrown away),
+ * RD_E_INVAL when the part is not sealed, or an error (the old part
+ * stands).  Positions in a rewritten part change: a reader's checkpoint
+ * there is no longer valid.
+ */
+struct spool_rewrite {
+	int (*keep)(void *ctx, const char *line, size_t len);
+	void *ctx;
+	const char *add;
+	size_t add_len;
+};
+struct spool_rewrite_stats {
+	uint64_t lines_in, lines_kept;
+	uint64_t bytes_after;    /* of the new part, when swapped in */
+};
+int spool_rewrite(struct spool *sp, uint64_t part,
+		  const struct spool_rewrite *rw, struct spool_rewrite_stats *st,
+		  struct rd_err *err);
+/* Remove what an interrupted rewrite left; *removed: how many files. */
+int spool_rewrite_clean(struct spool *sp, uint64_t *removed, struct rd_err *err);
+/* The parts of the log in order (the last is the one writers append
+ * to); caller frees *parts. */
+int spool_parts(struct spool *sp, uint64_t **parts, size_t *n,
+		struct rd_err *err);
+/* Seal the part writers append to: later appends go to a new one (what
+ * a roll does).  1 when sealed, 0 when that part is empty (nothing to
+ * seal).  Waits for writers that hold the spool. */
+int spool_seal(struct spool *sp, struct rd_err *err);
+/* Remove a state file (spool_state_write), durably; none is no error. */
+int spool_state_remove(struct spool *sp, const char *name, struct rd_err *err);
+
 /* <0, 0 or >0 as a comes before, at or after b in the log. */
 int spool_pos_cmp(const struct spool_pos *a, const struct spool_pos *b);
 

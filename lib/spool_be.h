@@ -49,6 +49,12 @@ struct spool_backend {
 		    struct spool_mark *m, struct rd_err *err);
 	int (*mark_check)(void *impl, const struct spool_pos *pos,
 			  const struct spool_mark *m, struct rd_err *err);
+	int (*rewrite)(void *impl, uint64_t part, const struct spool_rewrite *rw,
+		       struct spool_rewrite_stats *st, struct rd_err *err);
+	int (*rewrite_clean)(void *impl, uint64_t *removed, struct rd_err *err);
+	int (*parts)(void *impl, uint64_t **parts, size_t *n, struct rd_err *err);
+	int (*state_remove)(void *impl, const char *name, struct rd_err *err);
+	int (*seal)(void *impl, struct rd_err *err);
 };
 
 /* The directory backend (sdir.c): every location that is not a URI. */

@@ -20,6 +20,8 @@ teardown() { common_teardown; }
 	assert_output --partial "delivered 1503, each exactly once (0 duplicates)"
 	assert_output --partial "the three charges kept their own idempotency keys: charge-1 charge-2 charge-3"
 	assert_output --partial "gzip -t: ok"
+	assert_output --partial "rd-compact: removed 1503 of 1503 requests (1503 delivered, 0 dead) from 1 segment;"
+	assert_output --regexp "spool: [0-9]+ KiB before, [0-9]+ KiB after; rd-audit totals before (\{[^}]*\}), after \1"
 	assert_output --regexp "acknowledged before the kill: [1-9][0-9]*, missing after it: 0"
 	assert_output --partial "rd-proxy: the client got 202 while the service was down"
 	assert_output --partial "rd-proxy: after the outage rd-replay delivered it, with the key the 202 announced"

@@ -37,6 +37,38 @@ cron_command() {
 	grep -q '^RD_SPOOL=' "$EX/cron.d/redrive"
 }
 
+@test "cron.d and systemd: the nightly rd-compact removes delivered history older than its --keep, and yields to a replay" {
+	command -v faketime > /dev/null || skip "faketime is not installed"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	ds_start
+	capture_n 40
+	rd-replay -q --rate max
+	cron=$(grep -E '^[*0-9].*rd-compact' "$EX/cron.d/redrive" |
+		awk '{ for (i = 7; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : "\n") }')
+	unit=$(sed -n 's/^ExecStart=//p' "$EX/systemd/redrive-compact.service" | sed 's|/usr/local/bin/||')
+	# delivered just now: younger than --keep, nothing goes
+	run sh -c "$cron"
+	assert_success
+	assert_equal "$(rd-audit --json | jq .compacted)" 0
+	# eight days on, as the timer's service runs it
+	run faketime -f '+8d' sh -c "$unit"
+	assert_success
+	assert_equal "$(rd-audit --json | jq -c '{requests, compacted}')" '{"requests":40,"compacted":40}'
+	# a replay holding the spool: exit 3, which both treat as success
+	mkdir -p "$SPOOL"
+	flock "$SPOOL/replay.lock" sleep 3 3>&- &
+	lockpid=$!
+	sleep 0.2
+	run sh -c "$cron"
+	assert_success
+	run sh -c "$unit"
+	assert_equal "$status" 3
+	kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null || true
+	grep -q '^SuccessExitStatus=3$' "$EX/systemd/redrive-compact.service"
+	grep -q '^OnCalendar=\*-\*-\* 03:17:00$' "$EX/systemd/redrive-compact.timer"
+	grep -q '^WantedBy=timers.target$' "$EX/systemd/redrive-compact.timer"
+}
+
 @test "systemd: the service's command drains the spool; the timer fires every five minutes" {
 	ds_start
 	capture_n 10

@@ -202,8 +202,24 @@ static void round_trip(void)
 	T_EQ_INT(longer, 0, "never more than 17 significant digits");
 }
 
+/* Sizes for people, in powers of 1024. */
+static void bytes(void)
+{
+	static const struct { uint64_t v; const char *want; } tab[] = {
+		{ 0, "0 B" }, { 1023, "1023 B" }, { 1024, "1.0 KiB" },
+		{ 1536, "1.5 KiB" }, { 227328, "222.0 KiB" },
+		{ 67108864, "64.0 MiB" }, { 1073741823, "1.0 GiB" },
+		{ 1073741824, "1.0 GiB" }, { UINT64_MAX, "16.0 EiB" },
+	};
+	char b[NUM_LEN];
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		T_EQ_STR(num_bytes(tab[i].v, b, sizeof(b)), tab[i].want, tab[i].want);
+}
+
 int main(void)
 {
+	bytes();
 	table();
 	non_finite();
 	fixed_and_scaled();

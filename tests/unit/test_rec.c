@@ -5,6 +5,7 @@
 
 #include "b64.h"
 #include "rec.h"
+#include "rec_rollup.h"
 #include "rec_run.h"
 #include "t.h"
 
@@ -176,6 +177,50 @@ static void test_run(void)
 	T_OK(rec_run_parse(neg, strlen(neg), &back, &err) == RD_E_INVAL &&
 	     strstr(err.msg, "'pending'") != NULL, "a negative count names the field");
 	T_OK(!rec_run_peek("{\"v\":1,\"kind\":\"request\"", 26), "a request is no run line");
+	buf_release(&out);
+}
+
+/* The rollup line: written, peeked, parsed back; not a request or event;
+ * counts that cannot be refused. */
+static void test_rollup(void)
+{
+	struct rec_rollup r, back;
+	struct rd_err err;
+	struct buf out;
+	const char *more = "{\"v\":1,\"kind\":\"rollup\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\",\"at\":\"2026-11-30T04:00:00.000Z\",\"requests\":2,\"ok\":2,\"dead\":1,\"sends\":3,\"sends_ok\":2,\"sends_retry\":1,\"sends_permanent\":0,\"replayed\":2}";
+	const char *none = "{\"v\":1,\"kind\":\"rollup\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\",\"at\":\"2026-11-30T04:00:00.000Z\",\"requests\":2}";
+
+	buf_init(&out);
+	memset(&r, 0, sizeof(r));
+	memcpy(r.id, "01M85VK3Q0J6Y2T8C1B4D7E9FA", REC_ID_LEN + 1);
+	r.at_ms = 1796011200250LL;
+	r.requests = 1000;
+	r.ok = 990;
+	r.dead = 10;
+	r.sends = 1046;
+	r.sends_ok = 990;
+	r.sends_retry = 50;
+	r.sends_permanent = 6;
+	r.replayed = 1000;
+	r.first_ms = 1796011100000LL;
+	r.last_ms = 1796011150000LL;
+	rec_rollup_to_json(&out, &r);
+	T_EQ_STR(out.data, "{\"v\":1,\"kind\":\"rollup\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\","
+		 "\"at\":\"2026-11-30T04:00:00.250Z\",\"requests\":1000,\"ok\":990,\"dead\":10,"
+		 "\"sends\":1046,\"sends_ok\":990,\"sends_retry\":50,\"sends_permanent\":6,"
+		 "\"replayed\":1000,\"first\":\"2026-11-30T03:58:20.000Z\","
+		 "\"last\":\"2026-11-30T03:59:10.000Z\"}\n",
+		 "a rollup line, as redrive-spool(5) shows it");
+	T_OK(rec_rollup_peek(out.data, out.len), "it peeks as a rollup line");
+	T_OK(!rec_run_peek(out.data, out.len), "and not as a run line");
+	T_EQ_INT(rec_kind_peek(out.data, out.len), REC_UNKNOWN,
+		 "nor as a request or event, so the lifecycle skips it");
+	T_OK(rec_rollup_parse(out.data, out.len - 1, &back, &err) == 0 &&
+	     memcmp(&back, &r, sizeof(r)) == 0, "it parses back whole");
+	T_OK(rec_rollup_parse(more, strlen(more), &back, &err) == RD_E_INVAL &&
+	     strstr(err.msg, "'requests'") != NULL, "more ok and dead than requests is refused");
+	T_OK(rec_rollup_parse(none, strlen(none), &back, &err) == RD_E_INVAL &&
+	     strstr(err.msg, "'ok'") != NULL, "a count left out names the field");
 	buf_release(&out);
 }
 
@@ -454,6 +499,7 @@ int main(void)
 	}
 	test_limits(&p);
 	test_run();
+	test_rollup();
 	buf_release(&out);
 	rec_parser_release(&p);
 	return t_done();

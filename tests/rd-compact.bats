@@ -1,0 +1,252 @@
+#!/usr/bin/env bats
+# rd-compact: resolved history leaves the spool, unresolved requests never
+# do, and rd-audit's totals survive.  Spools are built by capturing into
+# small segments and replaying against the project's test downstream on
+# 127.0.0.1, stopped by PID.
+
+load common
+
+setup() { common_setup; }
+teardown() {
+	ds_stop
+	[ -z "${BG_PID:-}" ] || { kill "$BG_PID" 2>/dev/null; wait "$BG_PID" 2>/dev/null; } || true
+	common_teardown
+}
+
+# $1 records for host:port $2 under path $3, into small segments.
+fill() {
+	seq "$1" | awk -v hp="$2" -v pre="$3" '{
+		printf "{\"method\":\"POST\",\"url\":\"http://%s%s/%d\",\"body\":\"{\\\"pad\\\":\\\"%0200d\\\"}\",\"failure\":{\"type\":\"http_503\",\"status\":503}}\n", hp, pre, $1, $1
+	}' | rd-capture -q --segment-size 16k > /dev/null
+}
+
+# A spool with 1000 delivered, 20 dead and 5 pending requests (the
+# pending ones captured last, in the newest segment).
+build() {
+	ds_start
+	fill 1000 "127.0.0.1:$PORT" /ok
+	fill 20 "127.0.0.1:1" /dead
+	rd-replay -q --rate max --max-attempts 1 2> /dev/null || true
+	fill 5 "127.0.0.1:$PORT" /late
+}
+
+# id and state of every request that is not delivered, sorted.
+unresolved() {
+	rd-audit --list | jq -r 'select(.state != "ok") | "\(.id) \(.state) \(.replay_attempts)"' | sort
+}
+
+# The totals rd-audit reports.
+totals() {
+	rd-audit --json | jq -c '{requests, state: .state, replay: (.replay | {attempts, ok, retry, permanent, replayed})}'
+}
+
+files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
+
+@test "removes delivered history; pending and dead stay with every event; totals survive" {
+	build
+	before_u=$(unresolved)
+	before_t=$(totals)
+	bytes=$(du -sb "$SPOOL" | cut -f1)
+	run rd-compact --keep 0s
+	assert_success
+	assert_output --partial "removed 1000 of 1025 requests (1000 delivered, 0 dead)"
+	assert_output --partial "kept: 5 pending, 20 dead"
+	assert_equal "$(unresolved)" "$before_u"
+	assert_equal "$(totals)" "$before_t"
+	[ "$(du -sb "$SPOOL" | cut -f1)" -lt $((bytes / 4)) ]
+	run rd-audit --verify
+	assert_success
+	assert_output --partial "0 findings"
+	# what is left still replays: the pending records go out, once each
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(jq -r 'select(.path | startswith("/late/")) | .path' "$T/ds.log" | sort -u | wc -l)" 5
+	assert_equal "$(jq -r 'select(.path | startswith("/late/")) | .path' "$T/ds.log" | wc -l)" 5
+}
+
+@test "--dry-run and --json say what would go and change nothing; a second run changes nothing" {
+	build
+	sum=$(files_sum)
+	run rd-compact --keep 0s --dry-run --json
+	assert_success
+	assert_equal "$(jq -c '{dry_run, removed, removed_ok, kept_pending, kept_dead}' <<< "$output")" \
+		'{"dry_run":true,"removed":1000,"removed_ok":1000,"kept_pending":5,"kept_dead":20}'
+	# an estimate: the spool's bytes in the proportion of the lines that go
+	freed=$(jq .bytes_freed <<< "$output")
+	total=$(jq .bytes_before <<< "$output")
+	[ "$freed" -gt $((total / 2)) ] && [ "$freed" -lt "$total" ]
+	[ "$(jq .removed_lines <<< "$output")" -ge 2000 ]
+	assert_equal "$(files_sum)" "$sum"
+	rd-compact -q --keep 0s
+	sum=$(files_sum)
+	run rd-compact --keep 0s --json
+	assert_success
+	assert_equal "$(jq -c '{removed, segments_rewritten}' <<< "$output")" '{"removed":0,"segments_rewritten":0}'
+	assert_equal "$(files_sum)" "$sum"
+}
+
+@test "--keep spares what was resolved recently; --dead removes dead letters too" {
+	build
+	run rd-compact --keep 1h --json
+	assert_success
+	assert_equal "$(jq .removed <<< "$output")" 0
+	run rd-compact --keep 0s --dead --json
+	assert_success
+	assert_equal "$(jq -c '{removed, removed_dead, kept_pending, kept_dead}' <<< "$output")" \
+		'{"removed":1020,"removed_dead":20,"kept_pending":5,"kept_dead":0}'
+	assert_equal "$(rd-audit --json | jq -c '{requests, compacted}')" '{"requests":1025,"compacted":1020}'
+	run rd-compact --keep soon
+	assert_failure 2
+	assert_output --partial "rd-compact: --keep:"
+}
+
+@test "the segment writers append to is sealed first, writers go on in a new one; a running replay stops compaction (exit 3)" {
+	ds_start
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/ok/1","body":"{}"}\n' "$PORT" |
+		rd-capture -q > /dev/null
+	rd-replay -q --rate max
+	fill 3 "127.0.0.1:$PORT" /pending
+	# everything is in one segment, the one writers append to
+	assert_equal "$(ls "$SPOOL" | grep -c 'ndjson.gz$')" 1
+	run rd-compact --keep 0s --json
+	assert_success
+	assert_equal "$(jq -c '{removed, kept_pending, segments_rewritten}' <<< "$output")" \
+		'{"removed":1,"kept_pending":3,"segments_rewritten":1}'
+	fill 2 "127.0.0.1:$PORT" /after
+	assert_equal "$(ls "$SPOOL" | grep -c 'ndjson.gz$')" 2
+	assert_equal "$(rd-audit --json | jq -c '{requests, pending: .state.pending, compacted}')" \
+		'{"requests":6,"pending":5,"compacted":1}'
+	# a replay that holds the spool: waiting on a closed gate
+	fill 1 "127.0.0.1:$PORT" /wait
+	rd-replay -q --gate false --gate-every 100ms --max-time 20s 2> /dev/null 3>&- &
+	BG_PID=$!
+	for i in $(seq 100); do [ -s "$SPOOL/replay.status" ] && break; sleep 0.05; done
+	run rd-compact --keep 0s
+	assert_failure 3
+	assert_output --partial "held by another replay"
+}
+
+@test "ENOSPC in the middle of a rewrite leaves the original intact" {
+	command -v strace > /dev/null || skip "strace is not installed"
+	build
+	sum=$(files_sum)
+	before_u=$(unresolved)
+	run strace -f -o /dev/null -e trace=pwrite64 -e inject=pwrite64:error=ENOSPC:when=3 \
+		rd-compact --keep 0s
+	assert_failure 2
+	assert_output --partial "No space left on device"
+	assert_equal "$(files_sum)" "$sum"
+	assert_equal "$(ls "$SPOOL" | grep -c compact)" 0
+	assert_equal "$(unresolved)" "$before_u"
+	run rd-compact --keep 0s
+	assert_success
+	assert_equal "$(unresolved)" "$before_u"
+}
+
+@test "kill -9 at every step of a compaction: every unresolved record stays, once; the next run finishes, --verify clean" {
+	command -v strace > /dev/null || skip "strace is not installed"
+	build
+	cp -a "$SPOOL" "$T/orig"
+	want_u=$(unresolved)
+	want_t=$(totals)
+	steps=0
+	# each syscall that moves a file or makes it durable, in turn
+	for call in unlinkat renameat fsync; do
+		for n in 1 2 3 5 8 13; do
+			rm -rf "$SPOOL"
+			cp -a "$T/orig" "$SPOOL"
+			strace -f -o /dev/null -e trace=$call -e inject=$call:signal=KILL:when=$n \
+				rd-compact -q --keep 0s > /dev/null 2>&1 || true
+			steps=$((steps + 1))
+			# read right after the kill: every unresolved record, once
+			assert_equal "$(unresolved)" "$want_u"
+			# the next run finishes what was begun and the rest
+			rd-compact -q --keep 0s
+			assert_equal "$(unresolved)" "$want_u"
+			assert_equal "$(totals)" "$want_t"
+			assert_equal "$(ls "$SPOOL" | grep -c compact)" 0
+			run rd-audit --verify
+			assert_success
+		done
+	done
+	echo "# $steps kill points, every unresolved record kept once" >&3
+}
+
+@test "writers keep appending during a compaction; nothing they write is lost" {
+	build
+	# a writer in a loop, one record per process
+	(for i in $(seq 200); do
+		printf '{"method":"POST","url":"http://127.0.0.1:%s/w/%d","body":"{}","failure":{"type":"http_503","status":503}}\n' "$PORT" "$i" |
+			rd-capture -q --segment-size 16k > /dev/null
+	done) 3>&- &
+	BG_PID=$!
+	rd-compact -q --keep 0s
+	rd-compact -q --keep 0s
+	wait "$BG_PID"
+	BG_PID=
+	assert_equal "$(rd-audit --list | jq -r 'select(.url | contains("/w/")) | .url' | sort -u | wc -l)" 200
+	assert_equal "$(rd-audit --list | jq -r 'select(.url | contains("/w/")) | .url' | wc -l)" 200
+	run rd-audit --verify
+	assert_success
+}
+
+@test "model: random histories compacted at random points keep every unresolved record's state" {
+	ds_start --fail-first 1
+	for round in 1 2 3 4 5; do
+		fill $((RANDOM % 200 + 50)) "127.0.0.1:$PORT" "/r$round"
+		fill $((RANDOM % 10 + 1)) "127.0.0.1:1" "/d$round"
+		rd-replay -q --rate max --max-attempts $((RANDOM % 3 + 1)) --backoff 1ms \
+			--backoff-max 2ms --max-time 2s 2> /dev/null || true
+		[ $((RANDOM % 2)) -eq 0 ] && rd-replay -q --revive --failure 'http_5*' --limit 3 \
+			--max-time 1s 2> /dev/null || true
+		want_u=$(unresolved)
+		want_t=$(totals)
+		rd-compact -q --keep 0s $([ $((RANDOM % 3)) -eq 0 ] && echo --dead)
+		if [ -n "$(rd-audit --json | jq 'select(.compacted > 0)')" ]; then
+			# with --dead the dead ones may go: compare what stays
+			got_u=$(unresolved)
+			assert_equal "$(grep -v ' dead ' <<< "$got_u")" "$(grep -v ' dead ' <<< "$want_u")"
+		fi
+		assert_equal "$(totals)" "$want_t"
+		run rd-audit --verify
+		assert_success
+	done
+}
+
+@test "a spool at its --max-spool-size says what compaction would free, and compaction makes room" {
+	command -v faketime > /dev/null || skip "faketime is not installed"
+	# faketime works by LD_PRELOAD, which AddressSanitizer wants first
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	build
+	# the cap: what the log takes now (segments and their indexes)
+	cap=$(cat "$SPOOL"/*.ndjson.gz "$SPOOL"/*.idx | wc -c)
+	rec 1 > "$T/one"
+	# today: nothing resolved is old enough for the default --keep
+	run rd-capture --max-spool-size "$cap" < "$T/one"
+	assert_failure 2
+	assert_output --partial "(--max-spool-size); nothing resolved is older than 7 days for rd-compact to remove"
+	# eight days on: the 1000 delivered requests may go
+	run faketime -f '+8d' rd-capture --max-spool-size "$cap" < "$T/one"
+	assert_failure 2
+	assert_output --regexp "\(--max-spool-size\); rd-compact would free about [0-9.]+ KiB \(1000 requests resolved over 7 days ago\)"
+	run faketime -f '+8d' rd-compact
+	assert_success
+	assert_output --partial "removed 1000 of 1025 requests"
+	run rd-capture --max-spool-size "$cap" < "$T/one"
+	assert_success
+}
+
+@test "a segment with damage is left as it is: what cannot be read is not thrown away" {
+	build
+	seg=$(ls "$SPOOL"/*.ndjson.gz | head -1)
+	# one byte flipped in the middle of the first segment
+	off=$(( $(stat -c %s "$seg") / 2 ))
+	printf '\xff' | dd of="$seg" bs=1 seek="$off" conv=notrunc status=none
+	sum=$(sha256sum < "$seg")
+	run rd-compact --keep 0s --json
+	assert_success
+	assert_equal "$(jq .segments_damaged <<< "$(tail -1 <<< "$output")")" 1
+	[ "$(jq .segments_rewritten <<< "$(tail -1 <<< "$output")")" -ge 1 ]
+	assert_equal "$(sha256sum < "$seg")" "$sum"
+	assert_equal "$(ls "$SPOOL" | grep -c compact)" 0
+}
