@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -226,7 +225,7 @@ struct app {
 	struct msg m;
 	struct opts *o;
 	struct buf out;
-	int tty, progress_shown, out_broken;
+	int tty, out_broken;
 	char gate_said[8][GATE_LINE_MAX + 1]; /* the gate's recent lines */
 	unsigned gate_next;
 	struct redact *red;       /* NULL with --no-redact */
@@ -654,14 +653,6 @@ static void flush_out(struct app *a)
 	buf_reset(&a->out);
 }
 
-static void clear_progress(struct app *a)
-{
-	if (a->progress_shown) {
-		fputs("\r\033[K", stderr);
-		a->progress_shown = 0;
-	}
-}
-
 /* A URL as the output shows it: its secrets masked unless --no-redact. */
 static const char *shown_url(struct app *a, const char *u)
 {
@@ -679,7 +670,6 @@ static void on_outcome(void *ctx, const struct replay_outcome *oc)
 	char ms[NUM_LEN];
 
 	if (a->m.verbosity > 0) {
-		clear_progress(a);
 		msg_info(&a->m, "%s %s %s: %s%s%d %sms%s%s", oc->id, oc->method,
 			 url, oc->outcome, oc->status ? " HTTP " : "",
 			 oc->status, num_fixed(oc->latency_ms, 1, ms, sizeof(ms)),
@@ -717,38 +707,6 @@ static void on_outcome(void *ctx, const struct replay_outcome *oc)
 		flush_out(a);
 }
 
-/* The terminal's width: the window size, else $COLUMNS, else 80. */
-static size_t term_width(void)
-{
-	struct winsize ws;
-	const char *c = getenv("COLUMNS");
-	uint64_t v;
-
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	if (c && cli_parse_u64(c, 1, 10000, &v, NULL) == 0)
-		return (size_t)v;
-	return 80;
-}
-
-/* Cut b to fewer than width columns (one per UTF-8 character), so the
- * line never reaches the last column, where a terminal wraps it and the
- * next \r would redraw only its second half. */
-static void cut_to(struct buf *b, size_t width)
-{
-	size_t cols = 0;
-
-	for (size_t i = 0; i < b->len; i++) {
-		if (((unsigned char)b->data[i] & 0xc0) == 0x80)
-			continue;
-		if (++cols >= width) {
-			b->len = i;
-			b->data[i] = '\0';
-			return;
-		}
-	}
-}
-
 static void on_progress(void *ctx, const struct replay_stats *st)
 {
 	struct app *a = ctx;
@@ -778,13 +736,8 @@ static void on_progress(void *ctx, const struct replay_stats *st)
 			 gate_state_name(st->gate));
 	else
 		buf_addf(&line, "  ETA -  gate %s", gate_state_name(st->gate));
-	cut_to(&line, term_width());
-	/* Bytes from the gate's stderr reach the terminal only as '?'. */
-	for (size_t i = 0; i < line.len; i++)
-		if ((unsigned char)line.data[i] < 0x20 || line.data[i] == 0x7f)
-			line.data[i] = '?';
-	fprintf(stderr, "\r\033[K%s", line.data);
-	a->progress_shown = 1;
+	/* (bytes from the gate's stderr reach the terminal only as '?') */
+	msg_status(&a->m, line.data);
 	buf_release(&line);
 }
 
@@ -792,7 +745,6 @@ static void on_notice(void *ctx, const char *msg)
 {
 	struct app *a = ctx;
 
-	clear_progress(a);
 	msg_warn(&a->m, "%s", msg);
 }
 
@@ -808,7 +760,6 @@ static void on_gate_line(void *ctx, const char *line)
 			return;
 	snprintf(a->gate_said[a->gate_next++ % n], sizeof(a->gate_said[0]),
 		 "%s", line);
-	clear_progress(a);
 	msg_warn(&a->m, "gate: %s", line);
 }
 
@@ -838,7 +789,7 @@ static void summary(struct app *a, const struct replay_stats *st, int failed)
 			  (unsigned long long)st->dead, st->dead == 1 ? "" : "s");
 	if (a->m.verbosity < 0)
 		return;
-	clear_progress(a);
+	msg_status_clear();
 	msg_warn(&a->m, "%s%s %llu, ok %llu, retry %llu, dead %llu, "
 		 "revived %llu, refused %llu; %llu pending; %ss%s",
 		 failed ? "stopped by an error after " : "",
@@ -965,7 +916,6 @@ int main(int argc, char **argv)
 	status = exit_status(&a, ret, &st);
 	if (ret < 0) {
 		/* Locked: err names the holder; nothing was done. */
-		clear_progress(&a);
 		msg_error(&a.m, "%s", err.msg);
 		if (ret != RD_E_LOCKED)
 			summary(&a, &st, 1);

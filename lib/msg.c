@@ -6,10 +6,59 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "banned.h"
+
+/* A status line is on the terminal (one stderr per process). */
+static int status_shown;
+
+void msg_status_clear(void)
+{
+	if (status_shown && write(STDERR_FILENO, "\r\033[K", 4) < 0)
+		return;
+	status_shown = 0;
+}
+
+/* The terminal's width: the window size, else $COLUMNS, else 80. */
+static size_t term_width(void)
+{
+	struct winsize ws;
+	const char *c = getenv("COLUMNS");
+	long v;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (c && (v = strtol(c, NULL, 10)) > 0 && v <= 10000)
+		return (size_t)v;
+	return 80;
+}
+
+void msg_status(const struct msg *m, const char *line)
+{
+	char out[4096];
+	size_t width = term_width(), cols = 0, n = 0;
+
+	(void)m;
+	memcpy(out, "\r\033[K", 4);
+	n = 4;
+	/* fewer columns than the width (one per UTF-8 character), so the
+	 * line never reaches the last column, where a terminal wraps it and
+	 * the next \r would redraw only its second half */
+	for (const char *p = line; *p && n < sizeof(out) - 1; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c & 0xc0) != 0x80 && ++cols >= width)
+			break;
+		out[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	if (write(STDERR_FILENO, out, n) < 0)
+		return;
+	status_shown = 1;
+}
 
 void msg_init(struct msg *m, const char *prog)
 {
@@ -22,6 +71,7 @@ static void emit(const struct msg *m, const char *fmt, va_list ap)
 	char line[2048];
 	int n, k;
 
+	msg_status_clear();
 	n = snprintf(line, sizeof(line), "%s: ", m->prog);
 	if (n < 0)
 		return;

@@ -24,5 +24,10 @@ void msg_info(const struct msg *m, const char *fmt, ...)
 /* A usage error: the reason, then "Try 'prog --help'". */
 void msg_usage(const struct msg *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A status line for a terminal (progress): drawn over the last one, cut
+ * to the terminal's width, control bytes shown as '?'.  Any message
+ * clears it first, so lines never mix; msg_status_clear clears it. */
+void msg_status(const struct msg *m, const char *line);
+void msg_status_clear(void);
 
 #endif
