@@ -19,6 +19,7 @@
 #include "breaker.h"
 #include "buf.h"
 #include "cli.h"
+#include "cli_http.h"
 #include "compl.h"
 #include "creq.h"
 #include "health.h"
@@ -47,8 +48,11 @@ static const char usage_text[] =
 "      --jq FILTER          jq predicate every body must satisfy; without\n"
 "                           --url, evaluated over JSON on standard input\n"
 "      --match REGEX        PCRE2 pattern every body must match\n"
+"      --connect-timeout DUR connect timeout (default 5s, at most --timeout)\n"
 "  -k, --insecure           do not verify TLS certificates\n"
 "      --cacert FILE        verify TLS with the CA certificates in FILE\n"
+"      --http1.1            use HTTP/1.1 only\n"
+"      --http2-prior-knowledge  use HTTP/2 without upgrade, also over http://\n"
 "Prometheus:\n"
 "      --prom URL           a Prometheus server (its HTTP query API)\n"
 "      --promql EXPR        a PromQL query; every series is a 'value'; repeatable\n"
@@ -88,13 +92,13 @@ static const char usage_text[] =
 "See rd-health(1).\n";
 
 enum {
-	OPT_TIMEOUT = CLI_OPT_TOOL, OPT_EXPECT, OPT_JQ, OPT_MATCH, OPT_CACERT,
+	OPT_TIMEOUT = CLI_OPT_TOOL, OPT_EXPECT, OPT_JQ, OPT_MATCH,
 	OPT_PROM, OPT_PROMQL, OPT_METRICS, OPT_METRIC, OPT_FROM_SPOOL, OPT_WINDOW,
 	OPT_CHECK, OPT_STATE, OPT_OPEN_AFTER, OPT_COOLDOWN, OPT_CLOSE_AFTER,
 	OPT_NAGIOS, OPT_NO_DATA
 };
 
-static const char short_opts[] = CLI_COMMON_SHORT "u:n:H:kw:c:";
+static const char short_opts[] = CLI_COMMON_SHORT CLI_HTTP_SHORT "u:n:H:w:c:";
 static const struct option long_opts[] = {
 	CLI_COMMON_LONG,
 	{ "url", required_argument, NULL, 'u' },
@@ -104,8 +108,7 @@ static const struct option long_opts[] = {
 	{ "header", required_argument, NULL, 'H' },
 	{ "jq", required_argument, NULL, OPT_JQ },
 	{ "match", required_argument, NULL, OPT_MATCH },
-	{ "insecure", no_argument, NULL, 'k' },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
+	CLI_HTTP_LONG,
 	{ "prom", required_argument, NULL, OPT_PROM },
 	{ "promql", required_argument, NULL, OPT_PROMQL },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
@@ -212,12 +215,17 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 {
 	struct rd_err err;
 	uint64_t v;
-	int c;
+	int c, ret;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		if (cli_common_opt(&o->c, c, optarg))
 			continue;
+		if ((ret = cli_http_opt(&o->h.probe.http, c, optarg, u)) != 0) {
+			if (ret < 0)
+				return ret;
+			continue;
+		}
 		switch (c) {
 		case 'u':
 			if (!url_ok(optarg))
@@ -262,8 +270,6 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 		}
 		case OPT_JQ: o->h.probe.jq = optarg; break;
 		case OPT_MATCH: o->h.probe.match = optarg; break;
-		case 'k': o->h.probe.http.insecure = 1; break;
-		case OPT_CACERT: o->h.probe.http.cacert = optarg; break;
 		case OPT_PROM:
 			if (!url_ok(optarg))
 				return rd_err_set(u, RD_E_INVAL,

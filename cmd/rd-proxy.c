@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_http.h"
 #include "compl.h"
 #include "msg.h"
 #include "proxy.h"
@@ -98,14 +99,13 @@ enum {
 	OPT_LISTEN = CLI_OPT_TOOL, OPT_UPSTREAM, OPT_BREAKER, OPT_METRICS,
 	OPT_ACCESS_LOG, OPT_CAP_STATUS, OPT_CAP_METHODS, OPT_ANSWER,
 	OPT_IDEM_HEADER, OPT_NO_IDEM, OPT_RETRY_AFTER, OPT_UP_TIMEOUT,
-	OPT_CONNECT_TIMEOUT, OPT_UP_CONC, OPT_CACERT, OPT_HTTP11, OPT_HTTP2,
-	OPT_MAX_CONN, OPT_CONN_MEM, OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT,
+	OPT_UP_CONC, OPT_MAX_CONN, OPT_CONN_MEM, OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT,
 	OPT_IDLE_TIMEOUT, OPT_MAX_BUFFER, OPT_CAP_QUEUE, OPT_THREADS,
 	OPT_FSYNC, OPT_FSYNC_INTERVAL, OPT_SEGMENT_SIZE, OPT_MAX_SPOOL,
 	OPT_MAX_RECORD, OPT_GRACE
 };
 
-static const char short_opts[] = CLI_COMMON_SHORT "k";
+static const char short_opts[] = CLI_COMMON_SHORT CLI_HTTP_SHORT;
 static const struct option long_opts[] = {
 	CLI_COMMON_LONG_NO_JSON,
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -120,12 +120,8 @@ static const struct option long_opts[] = {
 	{ "no-idempotency-key", no_argument, NULL, OPT_NO_IDEM },
 	{ "retry-after", required_argument, NULL, OPT_RETRY_AFTER },
 	{ "upstream-timeout", required_argument, NULL, OPT_UP_TIMEOUT },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "upstream-concurrency", required_argument, NULL, OPT_UP_CONC },
-	{ "insecure", no_argument, NULL, 'k' },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "http1.1", no_argument, NULL, OPT_HTTP11 },
-	{ "http2-prior-knowledge", no_argument, NULL, OPT_HTTP2 },
+	CLI_HTTP_LONG,
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 	{ "connection-memory", required_argument, NULL, OPT_CONN_MEM },
 	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
@@ -317,23 +313,19 @@ static int upstream_option(struct opts *o, int c, const char *arg,
 			   struct msg *m)
 {
 	struct http_opts *h = &o->po.http;
+	struct rd_err err;
 	uint64_t v;
+	int ret;
 
-	switch (c) {
-	case OPT_UP_TIMEOUT:
+	if (c == OPT_UP_TIMEOUT) {
 		if (dur(m, "--upstream-timeout", arg, &v, 0) < 0)
 			return RD_E_INVAL;
 		h->stream_head_timeout_ms = h->stream_idle_timeout_ms = v;
 		return 1;
-	case OPT_CONNECT_TIMEOUT:
-		return dur(m, "--connect-timeout", arg, &h->connect_timeout_ms, 0) < 0 ?
-		       RD_E_INVAL : 1;
-	case 'k': h->insecure = 1; return 1;
-	case OPT_CACERT: h->cacert = arg; return 1;
-	case OPT_HTTP11: h->version = HTTP_V_1_1; return 1;
-	case OPT_HTTP2: h->version = HTTP_V_2_PRIOR; return 1;
 	}
-	return 0;
+	if ((ret = cli_http_opt(h, c, arg, &err)) < 0)
+		msg_usage(m, "%s", err.msg);
+	return ret;
 }
 
 /* What to capture and how to answer.  1, 0 or RD_E_INVAL. */

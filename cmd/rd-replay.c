@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_http.h"
 #include "compl.h"
 #include "creq.h"
 #include "dest.h"
@@ -134,12 +135,11 @@ enum {
 	OPT_SUCCESS, OPT_WHERE, OPT_MATCH_URL, OPT_SINCE, OPT_UNTIL,
 	OPT_FAILURE, OPT_LIMIT, OPT_STDIN, OPT_REVIVE, OPT_TARGET,
 	OPT_DROP_HEADER, OPT_IDEM_HEADER, OPT_NO_IDEM, OPT_ALLOW_HOST,
-	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_HTTP11, OPT_HTTP2,
-	OPT_MAX_TIME, OPT_GRACE, OPT_DRY_RUN, OPT_MAX_AGE, OPT_RESPONSE_BYTES,
+	OPT_TIMEOUT, OPT_MAX_TIME, OPT_GRACE, OPT_DRY_RUN, OPT_MAX_AGE, OPT_RESPONSE_BYTES,
 	OPT_REASON, OPT_MAX_REVIVES, OPT_FORCE, OPT_NO_REDACT, OPT_SET_RATE
 };
 
-static const char short_opts[] = CLI_COMMON_SHORT "c:H:k";
+static const char short_opts[] = CLI_COMMON_SHORT CLI_HTTP_SHORT "c:H:";
 static const struct option long_opts[] = {
 	CLI_COMMON_LONG,
 	{ "rate", required_argument, NULL, OPT_RATE },
@@ -174,11 +174,7 @@ static const struct option long_opts[] = {
 	{ "no-idempotency-key", no_argument, NULL, OPT_NO_IDEM },
 	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "insecure", no_argument, NULL, 'k' },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "http1.1", no_argument, NULL, OPT_HTTP11 },
-	{ "http2-prior-knowledge", no_argument, NULL, OPT_HTTP2 },
+	CLI_HTTP_LONG,
 	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "dry-run", optional_argument, NULL, OPT_DRY_RUN },
@@ -426,6 +422,13 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		if (cli_common_opt(&o->c, c, optarg))
 			continue;
+		if ((ret = cli_http_opt(&o->r.http, c, optarg, &err)) != 0) {
+			if (ret < 0) {
+				msg_usage(m, "%s", err.msg);
+				return ret;
+			}
+			continue;
+		}
 		if (parse_dead_opt(o, c, optarg, m, &ret)) {
 			if (ret < 0)
 				return ret;
@@ -558,15 +561,6 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 				return RD_E_INVAL;
 			}
 			break;
-		case OPT_CONNECT_TIMEOUT:
-			if (parse_dur("--connect-timeout", optarg,
-				      &o->r.http.connect_timeout_ms, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case 'k': o->r.http.insecure = 1; break;
-		case OPT_CACERT: o->r.http.cacert = optarg; break;
-		case OPT_HTTP11: o->r.http.version = HTTP_V_1_1; break;
-		case OPT_HTTP2: o->r.http.version = HTTP_V_2_PRIOR; break;
 		case OPT_MAX_TIME:
 			if (parse_dur("--max-time", optarg, &o->r.max_time_ms, m) < 0)
 				return RD_E_INVAL;

@@ -159,3 +159,18 @@ help_options() {
 		assert_line --index 0 --partial "$t: option '--spool' needs a value"
 	done
 }
+
+@test "the HTTP connection flags are one block: the same names, values and errors in rd-replay, rd-health and rd-proxy" {
+	for t in rd-replay rd-health rd-proxy; do
+		run "$t" --help
+		for o in --connect-timeout -k --insecure --cacert --http1.1 --http2-prior-knowledge; do
+			assert_output --partial " $o"
+		done
+		run "$t" --connect-timeout 0
+		assert_failure 2
+		assert_line --index 0 "$t: --connect-timeout: must be above zero"
+		run "$t" --connect-timeout soon
+		assert_failure 2
+		assert_line --index 0 --partial "$t: --connect-timeout: 'soon' is not a duration"
+	done
+}

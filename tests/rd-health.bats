@@ -504,3 +504,12 @@ expo_serve() {
 	echo "p50 $p50 ms"
 	[ "$(jq -n "$p50 >= 500 and $p50 <= 550")" = true ]
 }
+
+@test "--connect-timeout, --http1.1 and --http2-prior-knowledge reach the probe" {
+	ds_start
+	run rd-health --url "http://127.0.0.1:$PORT/health" --http1.1 --connect-timeout 1s -n 2
+	assert_success
+	# the test downstream speaks HTTP/1.1 only: prior-knowledge HTTP/2 fails
+	run rd-health --url "http://127.0.0.1:$PORT/health" --http2-prior-knowledge -n 1 --timeout 2s
+	assert_failure 1
+}
