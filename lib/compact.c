@@ -45,8 +45,6 @@ struct fold {
 static struct crec *line_rec(struct fold *f, const char *line, size_t n,
 			     int add, int *req, struct rec_event *ev)
 {
-	static const char pre[] = "{\"v\":1,\"kind\":\"request\",\"id\":\"";
-	const size_t k = sizeof(pre) - 1;
 	enum rec_kind kind = rec_kind_peek(line, n);
 	unsigned char bin[REC_ID_BIN];
 	struct rec_req q;
@@ -58,9 +56,8 @@ static struct crec *line_rec(struct fold *f, const char *line, size_t n,
 	if (kind == REC_UNKNOWN)
 		return NULL;
 	if (kind == REC_REQUEST) {
-		if (n > k + REC_ID_LEN && memcmp(line, pre, k) == 0 &&
-		    rec_id_valid(line + k, REC_ID_LEN))
-			id = line + k;
+		if ((id = rec_request_id_peek(line, n)))
+			;
 		else if (rec_req_parse(&f->rp, line, n, 1, &q, &lerr) == 0)
 			id = q.id;
 		else

@@ -94,8 +94,6 @@ void pend_pos(const struct pend_ent *e, struct spool_pos *out)
 static int fold_request(struct pend *p, const struct spool_item *it,
 			struct rec_parser *rp, struct rd_err *err)
 {
-	static const char pre[] = "{\"v\":1,\"kind\":\"request\",\"id\":\"";
-	const size_t k = sizeof(pre) - 1;
 	unsigned char bin[REC_ID_BIN];
 	struct pend_ent *e;
 	const char *id;
@@ -103,10 +101,7 @@ static int fold_request(struct pend *p, const struct spool_item *it,
 
 	/* Canonical lines carry the id at a fixed place; anything else is
 	 * parsed in full. */
-	if (it->len > k + REC_ID_LEN && memcmp(it->line, pre, k) == 0 &&
-	    rec_id_valid(it->line + k, REC_ID_LEN)) {
-		id = it->line + k;
-	} else {
+	if (!(id = rec_request_id_peek(it->line, it->len))) {
 		if (rec_req_parse(rp, it->line, it->len, 1, &r, err) < 0)
 			return RD_E_INVAL;
 		id = r.id;

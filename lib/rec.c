@@ -604,6 +604,17 @@ void rec_req_to_json(struct buf *out, const struct rec_req *r)
 	buf_adds(out, "}\n");
 }
 
+const char *rec_request_id_peek(const char *line, size_t n)
+{
+	static const char pre[] = REC_LINE_PREFIX "request\",\"id\":\"";
+	const size_t k = sizeof(pre) - 1;
+
+	if (n <= k + REC_ID_LEN || memcmp(line, pre, k) != 0 ||
+	    line[k + REC_ID_LEN] != '"' || !rec_id_valid(line + k, REC_ID_LEN))
+		return NULL;
+	return line + k;
+}
+
 enum rec_kind rec_kind_peek(const char *line, size_t n)
 {
 	static const char pre[] = REC_LINE_PREFIX;

@@ -196,6 +196,11 @@ int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
 
 /* The kind of a stored line from its canonical prefix, without parsing. */
 enum rec_kind rec_kind_peek(const char *line, size_t n);
+/* The id of a request line written in the canonical form (its id at the
+ * fixed place after the prefix), without parsing: a pointer to its
+ * REC_ID_LEN characters in line, or NULL for any other line (another
+ * kind, or a request line to parse in full). */
+const char *rec_request_id_peek(const char *line, size_t n);
 
 /* Field checks shared with other input paths. */
 int rec_method_valid(const char *s, size_t n);

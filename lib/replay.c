@@ -458,8 +458,6 @@ static int send_one(struct replay_run *r, size_t idx, const struct rec_req *q,
 static int pass(struct replay_run *r, const struct spool_pos *from,
 		const struct spool_pos *to, struct rd_err *err)
 {
-	static const char pre[] = "{\"v\":1,\"kind\":\"request\",\"id\":\"";
-	const size_t k = sizeof(pre) - 1;
 	struct spool_iter *it = NULL;
 	struct spool_item item;
 	struct rec_req q;
@@ -473,15 +471,16 @@ static int pass(struct replay_run *r, const struct spool_pos *from,
 	r->pass_skips = 0;
 	while (!r->stopping && (ret = spool_iter_next(it, &item, err)) > 0) {
 		struct pend_ent *e;
+		const char *idp;
 		size_t idx;
 
 		if (spool_pos_cmp(&item.pos, to) > 0)
 			break;
-		if (item.len <= k + REC_ID_LEN || memcmp(item.line, pre, k) != 0)
+		if (!(idp = rec_request_id_peek(item.line, item.len)))
 			continue;
-		memcpy(id, item.line + k, REC_ID_LEN);
+		memcpy(id, idp, REC_ID_LEN);
 		id[REC_ID_LEN] = '\0';
-		if (!rec_id_valid(id, REC_ID_LEN) || !(e = pend_get(&r->pend, id)))
+		if (!(e = pend_get(&r->pend, id)))
 			continue;
 		if (!eligible(r, e, replay_wall_now(r)))
 			continue;

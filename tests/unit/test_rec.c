@@ -500,6 +500,21 @@ int main(void)
 	test_limits(&p);
 	test_run();
 	test_rollup();
+	{
+		/* the id of a canonical request line, without parsing */
+		const char *req = "{\"v\":1,\"kind\":\"request\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\",\"method\":\"GET\"}";
+		const char *ev = "{\"v\":1,\"kind\":\"attempt\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\"}";
+		const char *moved = "{\"v\":1,\"kind\":\"request\",\"method\":\"GET\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\"}";
+		const char *longer = "{\"v\":1,\"kind\":\"request\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FAX\"}";
+		const char *idp = rec_request_id_peek(req, strlen(req));
+
+		T_OK(idp && strncmp(idp, "01M85VK3Q0J6Y2T8C1B4D7E9FA", REC_ID_LEN) == 0,
+		     "a canonical request line: its id");
+		T_OK(!rec_request_id_peek(ev, strlen(ev)), "an event: none");
+		T_OK(!rec_request_id_peek(moved, strlen(moved)), "id elsewhere: none, parse it");
+		T_OK(!rec_request_id_peek(longer, strlen(longer)), "an id too long: none");
+		T_OK(!rec_request_id_peek(req, 40), "cut short: none");
+	}
 	buf_release(&out);
 	rec_parser_release(&p);
 	return t_done();
