@@ -205,6 +205,7 @@ struct opts {
 	struct replay_opts r;
 	struct sel_opts so;
 	const char **failures, **drops, **allows;
+	size_t nfailures, ndrops, nallows;
 	struct http_hdr *sets;
 	int use_stdin;
 	const char *since, *until;
@@ -408,192 +409,207 @@ static int parse_dead_opt(struct opts *o, int c, const char *arg,
 }
 
 /* Returns 0 to run, 1 when done (help, version), negative on error. */
-static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
+/* How fast: --rate, --set-rate, --burst, -c, the adaptive controller and --ramp.  1 when c is one of these, 0 when not, RD_E_INVAL. */
+static int pace_opt(struct opts *o, int c, const char *arg, struct msg *m)
 {
 	struct rd_err err;
 	uint64_t v;
-	size_t nfail = 0, ndrop = 0, nallow = 0;
-	int c, ret;
+	int ret;
 
-	memset(o, 0, sizeof(*o));
-	cli_common_init(&o->c);
-	replay_opts_init(&o->r);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		if (cli_common_opt(&o->c, c, optarg))
-			continue;
-		if ((ret = cli_http_opt(&o->r.http, c, optarg, &err)) != 0) {
-			if (ret < 0) {
-				msg_usage(m, "%s", err.msg);
-				return ret;
-			}
-			continue;
-		}
-		if (parse_dead_opt(o, c, optarg, m, &ret)) {
+	switch (c) {
+	case OPT_RATE:
+		if ((ret = dest_limit_parse(arg, 1, &o->limits, &o->nlimits,
+					    &err)) != 0) {
 			if (ret < 0)
-				return ret;
-			continue;
-		}
-		switch (c) {
-		case OPT_RATE:
-			if ((ret = dest_limit_parse(optarg, 1, &o->limits, &o->nlimits,
-						    &err)) != 0) {
-				if (ret < 0)
-					return bad(m, "--rate", &err);
-			} else if (strcmp(optarg, "max") == 0)
-				o->r.rate = 0;
-			else if (cli_parse_rate(optarg, &o->r.rate, &err) < 0)
 				return bad(m, "--rate", &err);
-			break;
-		case OPT_SET_RATE:
-			o->set_rate = 1;
-			if (strcmp(optarg, "max") == 0)
-				o->set_rate_to = 0;
-			else if (cli_parse_rate(optarg, &o->set_rate_to, &err) < 0)
-				return bad(m, "--set-rate", &err);
-			break;
-		case OPT_BURST:
-			if (cli_parse_u64(optarg, 1, 1000000, &v, &err) < 0)
-				return bad(m, "--burst", &err);
-			o->r.burst = (double)v;
-			break;
-		case 'c':
-			if ((ret = dest_limit_parse(optarg, 0, &o->limits, &o->nlimits,
-						    &err)) != 0) {
-				if (ret < 0)
-					return bad(m, "--concurrency", &err);
-			} else if (cli_parse_u64(optarg, 1, 10000, &v, &err) < 0) {
+		} else if (strcmp(arg, "max") == 0)
+			o->r.rate = 0;
+		else if (cli_parse_rate(arg, &o->r.rate, &err) < 0)
+			return bad(m, "--rate", &err);
+		return 1;
+	case OPT_SET_RATE:
+		o->set_rate = 1;
+		if (strcmp(arg, "max") == 0)
+			o->set_rate_to = 0;
+		else if (cli_parse_rate(arg, &o->set_rate_to, &err) < 0)
+			return bad(m, "--set-rate", &err);
+		return 1;
+	case OPT_BURST:
+		if (cli_parse_u64(arg, 1, 1000000, &v, &err) < 0)
+			return bad(m, "--burst", &err);
+		o->r.burst = (double)v;
+		return 1;
+	case 'c':
+		if ((ret = dest_limit_parse(arg, 0, &o->limits, &o->nlimits,
+					    &err)) != 0) {
+			if (ret < 0)
 				return bad(m, "--concurrency", &err);
-			} else {
-				o->r.concurrency = (unsigned)v;
-			}
-			break;
-		case OPT_ADAPTIVE: o->r.adaptive = 1; break;
-		case OPT_ADAPTIVE_START:
-			if (cli_parse_rate(optarg, &o->r.adaptive_start, &err) < 0)
-				return bad(m, "--adaptive-start", &err);
-			break;
-		case OPT_LAT_TARGET:
-			if (parse_dur("--latency-target", optarg, &v, m) < 0)
-				return RD_E_INVAL;
-			o->r.latency_target_ms = (double)v;
-			break;
-		case OPT_ERR_TARGET:
-			if (parse_pct(optarg, &o->r.error_target, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case OPT_LAT_TOLERANCE:
-			if (parse_tolerance(optarg, &o->r.latency_tolerance, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case OPT_RAMP:
-			if (parse_dur("--ramp", optarg, &o->r.ramp_ms, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case OPT_GATE: o->r.gate = optarg; break;
-		case OPT_GATE_EVERY:
-			if (parse_dur("--gate-every", optarg, &o->r.gate_every_ms, m) < 0)
-				return RD_E_INVAL;
-			if (o->r.gate_every_ms < 10) {
-				msg_usage(m, "--gate-every: at least 10ms");
-				return RD_E_INVAL;
-			}
-			break;
-		case OPT_GATE_TIMEOUT:
-			if (parse_dur("--gate-timeout", optarg, &o->r.gate_timeout_ms, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case OPT_MAX_ATTEMPTS:
-			if (cli_parse_u64(optarg, 1, 1000, &v, &err) < 0)
-				return bad(m, "--max-attempts", &err);
-			o->r.max_attempts = (unsigned)v;
-			break;
-		case OPT_BACKOFF:
-			if (parse_dur("--backoff", optarg, &o->r.backoff_ms, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case OPT_BACKOFF_MAX:
-			if (parse_dur("--backoff-max", optarg, &o->r.backoff_max_ms, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case OPT_SUCCESS:
-			if (http_okset_parse(optarg, &o->r.ok, &err) < 0)
-				return bad(m, "--success", &err);
-			break;
-		case OPT_WHERE: o->so.where = optarg; break;
-		case OPT_MATCH_URL: o->so.match_url = optarg; break;
-		case OPT_SINCE: o->since = optarg; break;
-		case OPT_UNTIL: o->until = optarg; break;
-		case OPT_FAILURE: cli_list_add(&o->failures, &nfail, optarg); break;
-		case OPT_LIMIT:
-			if (cli_parse_u64(optarg, 1, UINT64_MAX, &o->r.limit, &err) < 0)
-				return bad(m, "--limit", &err);
-			break;
-		case OPT_STDIN: o->use_stdin = 1; break;
-		case OPT_REVIVE: o->r.revive = 1; break;
-		case OPT_TARGET:
-			if (strncmp(optarg, "http://", 7) != 0 &&
-			    strncmp(optarg, "https://", 8) != 0) {
-				msg_usage(m, "--target: '%s' is not an http or https URL", optarg);
-				return RD_E_INVAL;
-			}
-			o->r.rules.target = optarg;
-			break;
-		case 'H':
-			if (parse_header(o, optarg, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case OPT_DROP_HEADER: cli_list_add(&o->drops, &ndrop, optarg); break;
-		case OPT_IDEM_HEADER:
-			if (!rec_hdr_name_valid(optarg, strlen(optarg))) {
-				msg_usage(m, "--idempotency-header: '%s' is not a header name", optarg);
-				return RD_E_INVAL;
-			}
-			o->r.rules.idem_header = optarg;
-			break;
-		case OPT_NO_IDEM: o->r.rules.idem_header = NULL; break;
-		case OPT_ALLOW_HOST: cli_list_add(&o->allows, &nallow, optarg); break;
-		case OPT_TIMEOUT:
-			if (parse_dur("--timeout", optarg, &o->r.http.timeout_ms, m) < 0)
-				return RD_E_INVAL;
-			if (!o->r.http.timeout_ms) {
-				msg_usage(m, "--timeout: must be above zero");
-				return RD_E_INVAL;
-			}
-			break;
-		case OPT_MAX_TIME:
-			if (parse_dur("--max-time", optarg, &o->r.max_time_ms, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case OPT_GRACE:
-			if (parse_dur("--grace", optarg, &o->r.grace_ms, m) < 0)
-				return RD_E_INVAL;
-			break;
-		case OPT_NO_REDACT: o->no_redact = 1; break;
-		case OPT_DRY_RUN:
-			if (!optarg || strcmp(optarg, "curl") == 0) {
-				o->r.dry = REPLAY_DRY_CURL;
-			} else if (strcmp(optarg, "raw") == 0) {
-				o->r.dry = REPLAY_DRY_RAW;
-			} else {
-				msg_usage(m, "--dry-run: format must be curl or raw");
-				return RD_E_INVAL;
-			}
-			break;
-		default: {
-			char why[256];
+		} else if (cli_parse_u64(arg, 1, 10000, &v, &err) < 0) {
+			return bad(m, "--concurrency", &err);
+		} else {
+			o->r.concurrency = (unsigned)v;
+		}
+		return 1;
+	case OPT_ADAPTIVE: o->r.adaptive = 1; return 1;
+	case OPT_ADAPTIVE_START:
+		if (cli_parse_rate(arg, &o->r.adaptive_start, &err) < 0)
+			return bad(m, "--adaptive-start", &err);
+		return 1;
+	case OPT_LAT_TARGET:
+		if (parse_dur("--latency-target", arg, &v, m) < 0)
+			return RD_E_INVAL;
+		o->r.latency_target_ms = (double)v;
+		return 1;
+	case OPT_ERR_TARGET:
+		if (parse_pct(arg, &o->r.error_target, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_LAT_TOLERANCE:
+		if (parse_tolerance(arg, &o->r.latency_tolerance, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_RAMP:
+		if (parse_dur("--ramp", arg, &o->r.ramp_ms, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	}
+	return 0;
+}
 
-			msg_usage(m, "%s", cli_opt_error(c, argv, why, sizeof(why)));
+/* When to send and retry: the gate, attempts, backoff and what counts as success.  1 when c is one of these, 0 when not, RD_E_INVAL. */
+static int retry_opt(struct opts *o, int c, const char *arg, struct msg *m)
+{
+	struct rd_err err;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_GATE: o->r.gate = arg; return 1;
+	case OPT_GATE_EVERY:
+		if (parse_dur("--gate-every", arg, &o->r.gate_every_ms, m) < 0)
+			return RD_E_INVAL;
+		if (o->r.gate_every_ms < 10) {
+			msg_usage(m, "--gate-every: at least 10ms");
 			return RD_E_INVAL;
 		}
+		return 1;
+	case OPT_GATE_TIMEOUT:
+		if (parse_dur("--gate-timeout", arg, &o->r.gate_timeout_ms, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_MAX_ATTEMPTS:
+		if (cli_parse_u64(arg, 1, 1000, &v, &err) < 0)
+			return bad(m, "--max-attempts", &err);
+		o->r.max_attempts = (unsigned)v;
+		return 1;
+	case OPT_BACKOFF:
+		if (parse_dur("--backoff", arg, &o->r.backoff_ms, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_BACKOFF_MAX:
+		if (parse_dur("--backoff-max", arg, &o->r.backoff_max_ms, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_SUCCESS:
+		if (http_okset_parse(arg, &o->r.ok, &err) < 0)
+			return bad(m, "--success", &err);
+		return 1;
+	}
+	return 0;
+}
+
+/* Which records: the selection and --revive.  1 when c is one of these, 0 when not, RD_E_INVAL. */
+static int select_opt(struct opts *o, int c, const char *arg, struct msg *m)
+{
+	struct rd_err err;
+
+	switch (c) {
+	case OPT_WHERE: o->so.where = arg; return 1;
+	case OPT_MATCH_URL: o->so.match_url = arg; return 1;
+	case OPT_SINCE: o->since = arg; return 1;
+	case OPT_UNTIL: o->until = arg; return 1;
+	case OPT_FAILURE: cli_list_add(&o->failures, &o->nfailures, arg); return 1;
+	case OPT_LIMIT:
+		if (cli_parse_u64(arg, 1, UINT64_MAX, &o->r.limit, &err) < 0)
+			return bad(m, "--limit", &err);
+		return 1;
+	case OPT_STDIN: o->use_stdin = 1; return 1;
+	case OPT_REVIVE: o->r.revive = 1; return 1;
+	}
+	return 0;
+}
+
+/* What is sent: the target, headers, the idempotency key, the allow-list and --timeout.  1 when c is one of these, 0 when not, RD_E_INVAL. */
+static int request_opt(struct opts *o, int c, const char *arg, struct msg *m)
+{
+
+	switch (c) {
+	case OPT_TARGET:
+		if (strncmp(arg, "http://", 7) != 0 &&
+		    strncmp(arg, "https://", 8) != 0) {
+			msg_usage(m, "--target: '%s' is not an http or https URL", arg);
+			return RD_E_INVAL;
 		}
+		o->r.rules.target = arg;
+		return 1;
+	case 'H':
+		if (parse_header(o, arg, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_DROP_HEADER: cli_list_add(&o->drops, &o->ndrops, arg); return 1;
+	case OPT_IDEM_HEADER:
+		if (!rec_hdr_name_valid(arg, strlen(arg))) {
+			msg_usage(m, "--idempotency-header: '%s' is not a header name", arg);
+			return RD_E_INVAL;
+		}
+		o->r.rules.idem_header = arg;
+		return 1;
+	case OPT_NO_IDEM: o->r.rules.idem_header = NULL; return 1;
+	case OPT_ALLOW_HOST: cli_list_add(&o->allows, &o->nallows, arg); return 1;
+	case OPT_TIMEOUT:
+		if (parse_dur("--timeout", arg, &o->r.http.timeout_ms, m) < 0)
+			return RD_E_INVAL;
+		if (!o->r.http.timeout_ms) {
+			msg_usage(m, "--timeout: must be above zero");
+			return RD_E_INVAL;
+		}
+		return 1;
 	}
-	if ((c = cli_help_version(&o->c, "rd-replay", usage_text)) != 0)
-		return c;
-	if (optind < argc) {
-		msg_usage(m, "unexpected argument '%s'", argv[optind]);
-		return RD_E_INVAL;
+	return 0;
+}
+
+/* The run itself: --max-time, --grace, --no-redact and --dry-run.  1 when c is one of these, 0 when not, RD_E_INVAL. */
+static int run_opt(struct opts *o, int c, const char *arg, struct msg *m)
+{
+
+	switch (c) {
+	case OPT_MAX_TIME:
+		if (parse_dur("--max-time", arg, &o->r.max_time_ms, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_GRACE:
+		if (parse_dur("--grace", arg, &o->r.grace_ms, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_NO_REDACT: o->no_redact = 1; return 1;
+	case OPT_DRY_RUN:
+		if (!arg || strcmp(arg, "curl") == 0) {
+			o->r.dry = REPLAY_DRY_CURL;
+		} else if (strcmp(arg, "raw") == 0) {
+			o->r.dry = REPLAY_DRY_RAW;
+		} else {
+			msg_usage(m, "--dry-run: format must be curl or raw");
+			return RD_E_INVAL;
+		}
+		return 1;
 	}
+	return 0;
+}
+
+/* What the options say together; then the lists into the run's options. */
+static int check_opts(struct opts *o, struct msg *m)
+{
+	struct rd_err err;
+
 	if (o->r.ramp_ms && o->r.rate <= 0) {
 		msg_usage(m, "--ramp needs a --rate to rise to, not max");
 		return RD_E_INVAL;
@@ -616,15 +632,64 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	if (o->until && sel_parse_time(o->until, rec_now_ms(), &o->so.until_ms, &err) < 0)
 		return bad(m, "--until", &err);
 	o->so.failures = o->failures;
-	o->so.nfailures = nfail;
+	o->so.nfailures = o->nfailures;
 	o->r.limits = o->limits;
 	o->r.nlimits = o->nlimits;
 	o->r.rules.drop_hdrs = o->drops;
-	o->r.rules.ndrop = ndrop;
+	o->r.rules.ndrop = o->ndrops;
 	o->r.rules.allow_hosts = o->allows;
-	o->r.rules.nallow = nallow;
+	o->r.rules.nallow = o->nallows;
 	o->r.rules.set_hdrs = o->sets;
 	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
+{
+	int (*const groups[])(struct opts *, int, const char *, struct msg *) = {
+		pace_opt, retry_opt, select_opt, request_opt, run_opt
+	};
+	struct rd_err err;
+	int c, ret;
+
+	memset(o, 0, sizeof(*o));
+	cli_common_init(&o->c);
+	replay_opts_init(&o->r);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		size_t g;
+
+		if (cli_common_opt(&o->c, c, optarg))
+			continue;
+		if ((ret = cli_http_opt(&o->r.http, c, optarg, &err)) != 0) {
+			if (ret < 0) {
+				msg_usage(m, "%s", err.msg);
+				return ret;
+			}
+			continue;
+		}
+		if (parse_dead_opt(o, c, optarg, m, &ret)) {
+			if (ret < 0)
+				return ret;
+			continue;
+		}
+		for (g = 0, ret = 0; g < sizeof(groups) / sizeof(groups[0]) && !ret; g++)
+			ret = groups[g](o, c, optarg, m);
+		if (ret < 0)
+			return ret;
+		if (!ret) {
+			char why[256];
+
+			msg_usage(m, "%s", cli_opt_error(c, argv, why, sizeof(why)));
+			return RD_E_INVAL;
+		}
+	}
+	if ((c = cli_help_version(&o->c, "rd-replay", usage_text)) != 0)
+		return c;
+	if (optind < argc) {
+		msg_usage(m, "unexpected argument '%s'", argv[optind]);
+		return RD_E_INVAL;
+	}
+	return check_opts(o, m);
 }
 
 static void opts_release(struct opts *o)
@@ -823,6 +888,65 @@ static int exit_status(const struct app *a, int ret,
 	return ret == 0 ? RD_EXIT_OK : RD_EXIT_PARTIAL;
 }
 
+/* The selection, and whether there is anything to do: 0 go on, 1 nothing
+ * to do (said), -1 an error (said). */
+static int prepare(struct app *a, const char *dir, struct sel **sel)
+{
+	struct opts *o = a->o;
+	struct rd_err err;
+	struct stat sb;
+	int ret;
+
+	if (sel_new(&o->so, sel, &err) < 0) {
+		msg_usage(&a->m, "%s", err.msg);
+		return -1;
+	}
+	if (o->use_stdin) {
+		if ((ret = idin_read(STDIN_FILENO, *sel, &err)) < 0) {
+			msg_error(&a->m, "standard input%s %s",
+				  ret == RD_E_INVAL ? "," : ":", err.msg);
+			return -1;
+		}
+		if (sel_nids(*sel) == 0) {
+			if (o->c.verbosity >= 0)
+				msg_warn(&a->m, "no ids on standard input; nothing to do");
+			return 1;
+		}
+	}
+	if (stat(dir, &sb) < 0 && errno == ENOENT) {
+		if (o->c.verbosity >= 0)
+			msg_warn(&a->m, "spool '%s' does not exist yet; nothing to replay", dir);
+		return 1;
+	}
+	return 0;
+}
+
+/* Signals, and the run's callbacks into this tool. */
+static void wire(struct app *a, const char *dir, struct sel *sel)
+{
+	struct opts *o = a->o;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	o->r.dir = dir;
+	o->r.trust_spool = o->c.trust_spool;
+	o->r.sel = sel;
+	o->r.stop = &stop_flag;
+	o->r.ctx = a;
+	o->r.on_outcome = on_outcome;
+	o->r.on_progress = on_progress;
+	o->r.on_notice = on_notice;
+	o->r.on_dry = on_dry;
+	o->r.on_gate_line = on_gate_line;
+	if (o->r.revive) {
+		journal_user(o->user, sizeof(o->user));
+		o->r.revive_user = o->user;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct compl_tool ct = { "rd-replay", long_opts, short_opts, usage_text, hints };
@@ -831,8 +955,6 @@ int main(int argc, char **argv)
 	struct replay_stats st;
 	struct rd_err err;
 	struct sel *sel = NULL;
-	struct sigaction sa;
-	struct stat sb;
 	char dir[4096];
 	int ret, status = RD_EXIT_ERROR;
 
@@ -864,47 +986,11 @@ int main(int argc, char **argv)
 		status = set_rate(&a, dir);
 		goto out;
 	}
-	if (sel_new(&o.so, &sel, &err) < 0) {
-		msg_usage(&a.m, "%s", err.msg);
+	if ((ret = prepare(&a, dir, &sel)) != 0) {
+		status = ret > 0 ? RD_EXIT_OK : RD_EXIT_ERROR;
 		goto out;
 	}
-	if (o.use_stdin) {
-		if ((ret = idin_read(STDIN_FILENO, sel, &err)) < 0) {
-			msg_error(&a.m, "standard input%s %s",
-				  ret == RD_E_INVAL ? "," : ":", err.msg);
-			goto out;
-		}
-		if (sel_nids(sel) == 0) {
-			if (o.c.verbosity >= 0)
-				msg_warn(&a.m, "no ids on standard input; nothing to do");
-			status = RD_EXIT_OK;
-			goto out;
-		}
-	}
-	if (stat(dir, &sb) < 0 && errno == ENOENT) {
-		if (o.c.verbosity >= 0)
-			msg_warn(&a.m, "spool '%s' does not exist yet; nothing to replay", dir);
-		status = RD_EXIT_OK;
-		goto out;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	o.r.dir = dir;
-	o.r.trust_spool = o.c.trust_spool;
-	o.r.sel = sel;
-	o.r.stop = &stop_flag;
-	o.r.ctx = &a;
-	o.r.on_outcome = on_outcome;
-	o.r.on_progress = on_progress;
-	o.r.on_notice = on_notice;
-	o.r.on_dry = on_dry;
-	o.r.on_gate_line = on_gate_line;
-	if (o.r.revive) {
-		journal_user(o.user, sizeof(o.user));
-		o.r.revive_user = o.user;
-	}
+	wire(&a, dir, sel);
 	ret = replay_run(&o.r, &st, &err);
 	flush_out(&a);
 	status = exit_status(&a, ret, &st);
