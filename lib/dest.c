@@ -216,12 +216,13 @@ int dest_take(struct dest *d, int64_t now_ns, int64_t *wait_ns)
 	return 1;
 }
 
-void dest_started(struct dest *d)
+uint32_t dest_started(struct dest *d)
 {
 	d->inflight++;
 	d->sent++;
 	if (d->conf->pace)
 		rate_ctl_sent(&d->ctl);
+	return d->epoch;
 }
 
 /* Down: nothing more for a while, each pause twice the last. */
@@ -231,6 +232,7 @@ static void pause_for(struct dest *d, int64_t now)
 
 	d->state = DEST_PAUSED;
 	d->pauses++;
+	d->epoch++;
 	d->fails = 0;
 	if (now + d->pause_ns > d->hold_until_ns)
 		d->hold_until_ns = now + d->pause_ns;
@@ -238,8 +240,9 @@ static void pause_for(struct dest *d, int64_t now)
 		      c->pause_max_ns;
 }
 
-int dest_done(struct dest *d, enum dest_result res, enum rate_outcome ro,
-	      double latency_ms, int64_t retry_after_ns, int64_t now_ns)
+int dest_done(struct dest *d, uint32_t epoch, enum dest_result res,
+	      enum rate_outcome ro, double latency_ms, int64_t retry_after_ns,
+	      int64_t now_ns)
 {
 	int was = d->state;
 
@@ -258,7 +261,7 @@ int dest_done(struct dest *d, enum dest_result res, enum rate_outcome ro,
 		d->last_ok_ns = now_ns;
 		return was != DEST_OPEN ? DEST_DONE_OPENED : 0;
 	}
-	if (d->state == DEST_PAUSED)
+	if (epoch != d->epoch)
 		return 0;   /* sent before the pause: it told nothing new */
 	d->fails++;
 	/* A failed probe; no answer DEST_TRIP times in a row; or answers

@@ -83,6 +83,8 @@ struct dest {
 	int64_t hold_until_ns;    /* paused, or Retry-After, until */
 	int64_t pause_ns;         /* the next pause's length */
 	unsigned fails;           /* failed sends in a row */
+	uint32_t epoch;           /* pauses so far: a send's failure counts
+				   * only in the epoch it started in */
 	int64_t last_ok_ns;       /* its last success (or when first seen) */
 	uint64_t sent, pauses;
 };
@@ -120,18 +122,21 @@ int dest_held(const struct dest *d, int64_t now_ns, int64_t *until_ns);
  * token taken from its bucket.  0 with *wait_ns: how long until it might
  * (INT64_MAX: when one of its requests ends). */
 int dest_take(struct dest *d, int64_t now_ns, int64_t *wait_ns);
-/* A request started (after dest_take). */
-void dest_started(struct dest *d);
-/* A request ended: what it says of the host, what it says to the
- * controller, its latency, and how long the service asked to be left
- * alone (Retry-After; -1: not asked).  Moves the controller and the
- * pause.  Returns DEST_DONE_PAUSED when the host just paused (for
+/* A request started (after dest_take): its epoch, for dest_done. */
+uint32_t dest_started(struct dest *d);
+/* A request ended: the epoch it started in, what it says of the host,
+ * what it says to the controller, its latency, and how long the service
+ * asked to be left alone (Retry-After; -1: not asked).  Moves the
+ * controller and the pause.  A failure of a send that started before the
+ * last pause tells nothing new (its host was already known down); an
+ * answer, whenever sent, says the host is up.  Returns DEST_DONE_PAUSED when the host just paused (for
  * d->hold_until_ns - now_ns), DEST_DONE_OPENED when a paused host
  * answered again, else 0. */
 #define DEST_DONE_PAUSED 1
 #define DEST_DONE_OPENED 2
-int dest_done(struct dest *d, enum dest_result res, enum rate_outcome ro,
-	       double latency_ms, int64_t retry_after_ns, int64_t now_ns);
+int dest_done(struct dest *d, uint32_t epoch, enum dest_result res,
+	      enum rate_outcome ro, double latency_ms, int64_t retry_after_ns,
+	      int64_t now_ns);
 /* Move every host's controller; 1 when a rate changed. */
 int dest_tick(struct dest_set *s, int64_t now_ns);
 /* A new rate for every host (a control; 0 lifts the limit). */

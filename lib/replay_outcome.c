@@ -246,7 +246,7 @@ static void observe(struct replay_run *r, const struct replay_fly *f,
 	if (res->retry_after_ms >= 0 && throttled)
 		ra = (res->retry_after_ms < (int64_t)o->backoff_max_ms ?
 		      res->retry_after_ms : (int64_t)o->backoff_max_ms) * 1000000;
-	switch (dest_done(d, dr, throttled ? RATE_THROTTLED :
+	switch (dest_done(d, f->dest_epoch, dr, throttled ? RATE_THROTTLED :
 			  cls == HTTP_RETRY ? RATE_ERROR : RATE_OK,
 			  res->latency_ms, ra, now)) {
 	case DEST_DONE_PAUSED:

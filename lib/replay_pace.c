@@ -238,7 +238,7 @@ static int try_start(struct replay_run *r, struct replay_fly *f, int64_t now,
 		return 0;
 	if ((ret = http_submit(r->http, &f->req, err)) < 0)
 		return ret;
-	dest_started(d);
+	f->dest_epoch = dest_started(d);
 	d->queued--;
 	r->st->sent++;
 	r->win_sent++;

@@ -31,6 +31,7 @@ struct replay_fly {                 /* one request, prepared or in flight */
 	int64_t captured_ms;     /* for --max-age */
 	unsigned attempt;        /* its number, as its intent says */
 	uint32_t dest;           /* its host, in the run's dests */
+	uint32_t dest_epoch;     /* the host's epoch when it started */
 	struct http_req req;     /* what is sent, owning its bytes: */
 	struct http_hdr *hdrs;
 	char *data;              /* header names and values, then the body */

@@ -86,6 +86,7 @@ static void host(struct dest_conf *c, struct dest_set *s)
 
 static void test_concurrency(void)
 {
+	uint32_t e = 0;
 	struct dest_conf c;
 	struct dest_set s;
 	struct dest *d;
@@ -94,17 +95,18 @@ static void test_concurrency(void)
 	host(&c, &s);
 	d = dest_get(&s, "a:80", 0);
 	T_OK(dest_take(d, 0, &w), "first");
-	dest_started(d);
+	e = dest_started(d);
 	T_OK(dest_take(d, 0, &w), "second");
-	dest_started(d);
+	e = dest_started(d);
 	T_OK(!dest_take(d, 0, &w) && w == INT64_MAX, "full: until one ends");
-	T_EQ_INT(dest_done(d, DEST_R_OK, RATE_OK, 5, -1, MS), 0, "one ends");
+	T_EQ_INT(dest_done(d, e, DEST_R_OK, RATE_OK, 5, -1, MS), 0, "one ends");
 	T_OK(dest_take(d, MS, &w), "room again");
 	dest_set_release(&s);
 }
 
 static void test_pause(void)
 {
+	uint32_t e = 0;
 	struct dest_conf c;
 	struct dest_set s;
 	struct dest *d;
@@ -115,41 +117,41 @@ static void test_pause(void)
 	/* two failures do not pause, the third does */
 	for (int i = 0; i < 2; i++) {
 		dest_take(d, t, &w);
-		dest_started(d);
-		T_EQ_INT(dest_done(d, DEST_R_DOWN, RATE_ERROR, 1, -1, t), 0, "a failure");
+		e = dest_started(d);
+		T_EQ_INT(dest_done(d, e, DEST_R_DOWN, RATE_ERROR, 1, -1, t), 0, "a failure");
 	}
 	dest_take(d, t, &w);
-	dest_started(d);
-	T_EQ_INT(dest_done(d, DEST_R_DOWN, RATE_ERROR, 1, -1, t), DEST_DONE_PAUSED,
+	e = dest_started(d);
+	T_EQ_INT(dest_done(d, e, DEST_R_DOWN, RATE_ERROR, 1, -1, t), DEST_DONE_PAUSED,
 		 "the third in a row pauses it");
 	T_OK(dest_held(d, t, &u) && u == SEC, "held for --backoff");
 	T_OK(!dest_take(d, t + SEC / 2, &w) && w == SEC / 2, "nothing before then");
 	/* the pause ends: one probe, alone */
 	t = SEC;
 	T_OK(dest_take(d, t, &w), "a probe");
-	dest_started(d);
+	e = dest_started(d);
 	T_EQ_INT(d->state, DEST_PROBING, "probing");
 	T_OK(!dest_take(d, t, &w) && dest_held(d, t, &u) && u == 0, "the probe goes alone");
-	T_EQ_INT(dest_done(d, DEST_R_DOWN, RATE_ERROR, 1, -1, t), DEST_DONE_PAUSED,
+	T_EQ_INT(dest_done(d, e, DEST_R_DOWN, RATE_ERROR, 1, -1, t), DEST_DONE_PAUSED,
 		 "a failed probe pauses it again");
 	T_OK(dest_held(d, t, &u) && u == t + 2 * SEC, "for twice as long");
 	t += 2 * SEC;
 	dest_take(d, t, &w);
-	dest_started(d);
-	dest_done(d, DEST_R_DOWN, RATE_ERROR, 1, -1, t);
+	e = dest_started(d);
+	dest_done(d, e, DEST_R_DOWN, RATE_ERROR, 1, -1, t);
 	T_OK(dest_held(d, t, &u) && u == t + 4 * SEC, "and again");
 	t += 4 * SEC;
 	dest_take(d, t, &w);
-	dest_started(d);
-	dest_done(d, DEST_R_DOWN, RATE_ERROR, 1, -1, t);
+	e = dest_started(d);
+	dest_done(d, e, DEST_R_DOWN, RATE_ERROR, 1, -1, t);
 	T_OK(dest_held(d, t, &u) && u == t + 4 * SEC, "up to --backoff-max");
 	/* a probe that gets an answer opens it */
 	t += 4 * SEC;
 	T_OK(dest_take(d, t, &w), "a probe");
-	dest_started(d);
-	T_EQ_INT(dest_done(d, DEST_R_OK, RATE_OK, 1, -1, t), DEST_DONE_OPENED, "answers: open");
+	e = dest_started(d);
+	T_EQ_INT(dest_done(d, e, DEST_R_OK, RATE_OK, 1, -1, t), DEST_DONE_OPENED, "answers: open");
 	T_OK(dest_take(d, t, &w), "open");
-	dest_started(d);
+	e = dest_started(d);
 	T_OK(dest_take(d, t, &w), "to its concurrency");
 	T_EQ_INT(d->pauses, 4, "four pauses");
 	dest_set_release(&s);
@@ -159,6 +161,7 @@ static void test_pause(void)
  * that keep failing pause a host only after DEST_SICK_NS. */
 static void test_stragglers(void)
 {
+	uint32_t e = 0;
 	struct dest_conf c;
 	struct dest_set s;
 	struct dest *d;
@@ -169,34 +172,62 @@ static void test_stragglers(void)
 	d = dest_get(&s, "a:80", 0);
 	for (int i = 0; i < 8; i++) {
 		dest_take(d, 0, &w);
-		dest_started(d);
+		e = dest_started(d);
 	}
 	for (int i = 0; i < 3; i++)
-		dest_done(d, DEST_R_DOWN, RATE_ERROR, 1, -1, 0);
+		dest_done(d, e, DEST_R_DOWN, RATE_ERROR, 1, -1, 0);
 	for (int i = 0; i < 5; i++)
-		T_EQ_INT(dest_done(d, DEST_R_DOWN, RATE_ERROR, 1, -1, 0), 0, "a straggler");
+		T_EQ_INT(dest_done(d, e, DEST_R_DOWN, RATE_ERROR, 1, -1, 0), 0, "a straggler");
 	T_OK(dest_held(d, 0, &u) && u == SEC, "one pause, not five longer ones");
+	dest_set_release(&s);
+
+	/* a straggler from before the pause that fails while a probe is out
+	 * does not count against the probe */
+	host(&c, &s);
+	c.concurrency = 4;
+	d = dest_get(&s, "s:80", 0);
+	{
+		uint32_t old = 0, probe;
+
+		for (int i = 0; i < 2; i++)
+			old = dest_started(d);
+		for (int i = 0; i < 3; i++) {
+			dest_take(d, 0, &w);
+			e = dest_started(d);
+			dest_done(d, e, DEST_R_DOWN, RATE_ERROR, 1, -1, 0);
+		}
+		T_OK(dest_held(d, SEC / 2, &u), "paused");
+		T_OK(dest_take(d, SEC, &w), "the pause ends: a probe");
+		probe = dest_started(d);
+		T_EQ_INT(dest_done(d, old, DEST_R_DOWN, RATE_ERROR, 1, -1, SEC + SEC / 2), 0,
+			 "a straggler's timeout: nothing new");
+		T_EQ_INT(d->pauses, 1, "no second pause");
+		T_EQ_INT(dest_done(d, probe, DEST_R_OK, RATE_OK, 1, -1, 2 * SEC),
+			 DEST_DONE_OPENED, "the probe answers: open");
+		T_EQ_INT(dest_done(d, old, DEST_R_OK, RATE_OK, 1, -1, 2 * SEC), 0,
+			 "a late answer from before the pause: open already");
+	}
 	dest_set_release(&s);
 
 	host(&c, &s);
 	d = dest_get(&s, "b:80", 0);
 	for (int i = 0; i < 5; i++) {
 		dest_take(d, i * MS, &w);
-		dest_started(d);
-		T_EQ_INT(dest_done(d, DEST_R_FAILED, RATE_ERROR, 1, -1, i * MS), 0,
+		e = dest_started(d);
+		T_EQ_INT(dest_done(d, e, DEST_R_FAILED, RATE_ERROR, 1, -1, i * MS), 0,
 			 "a 500 soon after the start: no pause");
 	}
 	dest_take(d, SEC, &w);
-	dest_started(d);
-	T_EQ_INT(dest_done(d, DEST_R_FAILED, RATE_ERROR, 1, -1, SEC), DEST_DONE_PAUSED,
+	e = dest_started(d);
+	T_EQ_INT(dest_done(d, e, DEST_R_FAILED, RATE_ERROR, 1, -1, SEC), DEST_DONE_PAUSED,
 		 "nothing but failures for a second: a pause");
 	dest_set_release(&s);
 
 	host(&c, &s);
 	d = dest_get(&s, "c:80", 0);
 	dest_take(d, 0, &w);
-	dest_started(d);
-	dest_done(d, DEST_R_FAILED, RATE_THROTTLED, 1, 3 * SEC, 0);
+	e = dest_started(d);
+	dest_done(d, e, DEST_R_FAILED, RATE_THROTTLED, 1, 3 * SEC, 0);
 	T_OK(dest_held(d, SEC, &u) && u == 3 * SEC, "Retry-After holds the host");
 	T_EQ_INT(d->state, DEST_OPEN, "and is no pause");
 	dest_set_release(&s);
