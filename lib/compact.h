@@ -29,6 +29,8 @@
 #include "spool.h"
 
 #define COMPACT_KEEP_MS (7LL * 86400 * 1000)   /* rd-compact's --keep */
+#define COMPACT_HINT_MAX ((uint64_t)32 << 20)  /* compact_hint reads a
+						* spool up to this size */
 
 struct compact_opts {
 	int64_t keep_ms;        /* resolved this long ago at least */
@@ -52,8 +54,9 @@ struct compact_stats {
 
 /* For an error saying the spool is full: what rd-compact with its
  * default --keep would free ("; rd-compact would free about 1.2 MiB (340
- * requests resolved over 7 days ago)"), from a dry run; "" when that
- * cannot be told. */
+ * requests resolved over 7 days ago)"), from a dry run; on a spool over
+ * COMPACT_HINT_MAX (whose dry run would take seconds), where to look
+ * instead; "" when that cannot be told. */
 void compact_hint(struct spool *sp, int64_t now_ms, char *out, size_t n);
 
 /* Compact sp.  Damage in a part leaves that part as it is (counted in

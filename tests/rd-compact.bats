@@ -256,3 +256,16 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	assert_equal "$(sha256sum < "$seg")" "$sum"
 	assert_equal "$(ls "$SPOOL" | grep -c compact)" 0
 }
+
+@test "a full spool over 32 MiB points to rd-compact --dry-run instead of reading itself whole" {
+	# random base64 (6 bits a byte, so about 35 MiB on disk)
+	base64 -w 3000 /dev/urandom | head -n 15000 |
+		jq -Rc '{method:"POST", url:"http://127.0.0.1:9/x", body:., failure:{type:"timeout"}}' |
+		rd-capture -q --fsync never > /dev/null
+	cap=$(cat "$SPOOL"/*.ndjson.gz "$SPOOL"/*.idx | wc -c)
+	[ "$cap" -gt $((32 << 20)) ]
+	rec 1 > "$T/one"
+	run rd-capture --max-spool-size "$cap" < "$T/one"
+	assert_failure 2
+	assert_output --partial "(--max-spool-size); rd-compact --dry-run says what compaction would free"
+}
