@@ -209,6 +209,7 @@ struct run {
 	const struct opts *o;
 	struct msg m;
 	struct spool *sp;
+	const char *dir;                 /* where it is */
 	struct capture cap;
 	struct capture_opts co;
 	int out_broken;                  /* 1: EPIPE, 2: another error */
@@ -308,7 +309,8 @@ static void store_error(struct run *r, const struct rd_err *err)
 	char hint[160] = "";
 
 	if (err->code == RD_E_FULL && strstr(err->msg, "(--max-spool-size)"))
-		compact_hint(r->sp, rec_now_ms(), hint, sizeof(hint));
+		compact_hint(r->dir, r->o->c.trust_spool, rec_now_ms(), hint,
+			     sizeof(hint));
 	msg_error(&r->m, "%s%s", err->msg, hint);
 }
 
@@ -772,6 +774,7 @@ int main(int argc, char **argv)
 	o.so.trust = o.c.trust_spool;
 	o.so.notice = on_notice;
 	o.so.notice_ctx = &r.m;
+	r.dir = dir;
 	if (spool_open(dir, &o.so, &r.sp, &err) < 0) {
 		msg_error(&r.m, "%s", err.msg);
 		goto out;

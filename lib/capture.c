@@ -116,7 +116,7 @@ int capture_store(struct capture *c, struct rec_req *rec, uint64_t where,
 		  struct rd_err *err)
 {
 	struct rd_err e2;
-	int k;
+	int k, ret;
 
 	capture_name(c, rec);
 	if (!rec->captured_ms)
@@ -136,10 +136,13 @@ int capture_store(struct capture *c, struct rec_req *rec, uint64_t where,
 	}
 	if (!k)
 		return 0;
-	if (batch_flush(&c->b, &c->out, &e2) < 0)
+	/* acknowledgements of batches made durable before a failure are
+	 * said all the same */
+	ret = batch_flush(&c->b, &c->out, &e2);
+	drain(c);
+	if (ret < 0)
 		return rd_err_set(err, e2.code ? e2.code : RD_E_IO,
 				  "cannot store records: %s", e2.msg);
-	drain(c);
 	return 0;
 }
 
@@ -148,11 +151,15 @@ static int flush(struct capture *c, struct rd_err *err)
 {
 	struct rd_err e2;
 
-	if (batch_commit(&c->b, &c->out, &e2) < 0 ||
-	    batch_tick(&c->b, &c->out, &e2) < 0)
+	int ret;
+
+	ret = batch_commit(&c->b, &c->out, &e2);
+	if (ret >= 0)
+		ret = batch_tick(&c->b, &c->out, &e2);
+	drain(c);
+	if (ret < 0)
 		return rd_err_set(err, e2.code ? e2.code : RD_E_IO,
 				  "cannot store records: %s", e2.msg);
-	drain(c);
 	return 0;
 }
 
@@ -160,10 +167,12 @@ int capture_finish(struct capture *c, struct rd_err *err)
 {
 	struct rd_err e2;
 
-	if (batch_finish(&c->b, &c->out, &e2) < 0)
+	int ret = batch_finish(&c->b, &c->out, &e2);
+
+	drain(c);
+	if (ret < 0)
 		return rd_err_set(err, e2.code ? e2.code : RD_E_IO,
 				  "cannot store records: %s", e2.msg);
-	drain(c);
 	return 0;
 }
 

@@ -283,22 +283,34 @@ static int rewrite_all(struct fold *f, struct spool *sp, const uint64_t *parts,
 	return ret;
 }
 
-void compact_hint(struct spool *sp, int64_t now_ms, char *out, size_t n)
+void compact_hint(const char *where, int trust, int64_t now_ms, char *out,
+		  size_t n)
 {
 	struct compact_opts o = { COMPACT_KEEP_MS, 0, 1, now_ms };
 	struct compact_stats st;
+	struct spool_opts so;
+	struct spool *sp;
 	struct rd_err err;
 	uint64_t bytes;
 	char b[NUM_LEN];
+	int ret;
 
 	out[0] = '\0';
+	/* a handle of its own: a writer's is never used to read the log */
+	spool_opts_init(&so);
+	so.trust = trust;
+	if (spool_open(where, &so, &sp, &err) < 0)
+		return;
 	/* the dry run reads the whole log: on a large spool, an error that
 	 * comes back fast says where to look instead */
 	if (spool_usage(sp, &bytes, &err) < 0 || bytes > COMPACT_HINT_MAX) {
+		spool_close(sp);
 		snprintf(out, n, "; rd-compact --dry-run says what compaction would free");
 		return;
 	}
-	if (compact_run(sp, &o, &st, &err) < 0)
+	ret = compact_run(sp, &o, &st, &err);
+	spool_close(sp);
+	if (ret < 0)
 		return;
 	if (!st.removed)
 		snprintf(out, n, "; nothing resolved is older than 7 days for rd-compact to remove");

@@ -52,12 +52,14 @@ struct compact_stats {
 	int sealed;             /* the newest part was sealed for this run */
 };
 
-/* For an error saying the spool is full: what rd-compact with its
+/* For an error saying the spool at where is full (trust: spool_opts's):
+ * what rd-compact with its
  * default --keep would free ("; rd-compact would free about 1.2 MiB (340
  * requests resolved over 7 days ago)"), from a dry run; on a spool over
  * COMPACT_HINT_MAX (whose dry run would take seconds), where to look
  * instead; "" when that cannot be told. */
-void compact_hint(struct spool *sp, int64_t now_ms, char *out, size_t n);
+void compact_hint(const char *where, int trust, int64_t now_ms, char *out,
+		  size_t n);
 
 /* Compact sp.  Damage in a part leaves that part as it is (counted in
  * parts_damaged).  0, or a negative code: what was swapped in before
