@@ -7,9 +7,11 @@
  * the host is not held, below its concurrency, with a token in its
  * bucket.  Otherwise it is parked, and starts from the service loop when
  * its host is ready.  A host holds at most park_cap sends prepared and
- * not started; a record whose host is full waits for room, and a record
- * whose host is held (paused, probed, or asked to wait) is left pending
- * for a later pass, so it keeps its attempts.
+ * not started.  A record whose host is full waits for room, or, when
+ * other hosts have work, is passed over (up to REPLAY_LOOKAHEAD records
+ * a pass) so that theirs go meanwhile; a record whose host is held
+ * (paused, probed, or asked to wait) is left pending for a later pass,
+ * so it keeps its attempts.
  */
 #include <stdio.h>
 #include <stdlib.h>
