@@ -195,7 +195,9 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 @test "against a real Prometheus scraping the test downstream" {
 	ds_start
 	for i in $(seq 5); do curl -s "http://127.0.0.1:$PORT/o/$i" > /dev/null; done
-	PP=$(( 30000 + RANDOM % 20000 ))
+	# a port nothing listens on, asked of the kernel (a random pick in the
+	# ephemeral range once met a port in use, and Prometheus never came up)
+	PP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	cat > "$T/prom.yml" <<EOF
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
@@ -210,6 +212,7 @@ EOF
 	for i in $(seq 150); do
 		rd-health -q --prom "$prom" --promql 'sum(rd_downstream_requests_total{code="200"})' \
 			--check 'value>=5' && break
+		kill -0 "$PROM_PID" 2> /dev/null || { cat "$T/prom.err" >&2; fail "prometheus exited"; }
 		sleep 0.2
 	done
 	run rd-health --prom "$prom" --promql 'sum(rd_downstream_requests_total{code="200"})' --check 'value>=5'
