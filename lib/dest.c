@@ -14,8 +14,10 @@
 
 static int host_char_ok(unsigned char c)
 {
+	/* names match exactly: a pattern would match nothing, so none is
+	 * taken */
 	return isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' ||
-	       c == '[' || c == ']' || c == '*';
+	       c == '[' || c == ']';
 }
 
 /* The host of an override, as dest_key spells it: lower case, and the

@@ -209,7 +209,7 @@ int sdir_rewrite(void *impl, uint64_t seg, const struct spool_rewrite *rw,
 	struct sdir *d = impl;
 	struct rw_out w;
 	char stmp[80], itmp[80], sname[64];
-	int ret, dropped;
+	int ret;
 
 	memset(st, 0, sizeof(*st));
 	if ((ret = sealed(d, seg, err)) < 0)
@@ -229,7 +229,7 @@ int sdir_rewrite(void *impl, uint64_t seg, const struct spool_rewrite *rw,
 		ret = w.fd;
 		goto out;
 	}
-	if ((dropped = ret = copy_kept(&w, seg, rw, st, err)) <= 0)
+	if ((ret = copy_kept(&w, seg, rw, st, err)) <= 0)
 		goto out;
 	if ((ret = add_lines(&w, rw->add, rw->add_len, err)) < 0 ||
 	    (ret = flush_member(&w, err)) < 0)
@@ -253,7 +253,6 @@ out:
 		unlinkat(d->dirfd, stmp, 0);
 		unlinkat(d->dirfd, itmp, 0);
 	}
-	(void)dropped;
 	gzm_writer_release(&w.gw);
 	buf_release(&w.chunk);
 	buf_release(&w.member);

@@ -49,6 +49,8 @@ static void test_limits(void)
 	T_EQ_INT(dest_limit_parse("a b=1", 1, &l, &n, &err), RD_E_INVAL, "a space in the host");
 	T_OK(strstr(err.msg, "'a b' is not a host name") != NULL, "says which host");
 	T_EQ_INT(dest_limit_parse("=1", 1, &l, &n, &err), RD_E_INVAL, "no host");
+	T_EQ_INT(dest_limit_parse("*.example.com=1", 1, &l, &n, &err), RD_E_INVAL,
+		 "a pattern, which would match no host");
 	T_EQ_INT(dest_limit_parse("api=0", 0, &l, &n, &err), RD_E_INVAL, "concurrency 0");
 	T_EQ_INT(dest_limit_parse("api=fast", 1, &l, &n, &err), RD_E_INVAL, "not a rate");
 	T_OK(strncmp(err.msg, "api: ", 5) == 0, "names the host");
