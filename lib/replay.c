@@ -1,21 +1,20 @@
 /*
  * replay.c - the redrive loop (see replay.h).
  *
- * Shape of a run: fold the log into the pending set (from the checkpoint
- * on), then repeat passes.  A pass reads the log from the earliest record
- * that is due and sends each due, selected record, waiting for a token,
- * a free slot and an open gate before each send; while it waits it moves
- * transfers and records their outcomes.  Between passes it sleeps until
- * the next retry is due.  Passes read the log sequentially, so memory
- * holds only the small pending entries, never the requests.
+ * Shape of a run: open the spool's queue (queue.h), then repeat rounds.
+ * A round takes the due records the queue offers, in its order, and
+ * sends each selected one, waiting for a token, a free slot and an open
+ * gate before each send; while it waits it moves transfers and records
+ * their outcomes.  Between rounds it sleeps until the next retry is due.
+ * The engine never sees how the spool stores records: it knows them by
+ * the queue's slots, and records intents and outcomes through it.
  *
  * Time: scheduling uses CLOCK_MONOTONIC.  Due times are stored in the log
  * as wall-clock instants, computed as the wall clock at start plus the
  * monotonic time elapsed, so a clock step during a run changes nothing.
  *
- * What each result does (pending set, events, statistics, the status
- * file) is in replay_outcome.c; the events go to the spool through
- * journal.c.
+ * What each result does (the queue's events, statistics, the status
+ * file) is in replay_outcome.c; pacing per host is in replay_pace.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,11 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt.h"
 #include "clk.h"
-#include "journal.h"
 #include "num.h"
-#include "pend.h"
+#include "queue.h"
 #include "rate.h"
 #include "rec.h"
 #include "replay.h"
@@ -93,84 +90,15 @@ static void on_spool_notice(void *ctx, const struct spool_notice *n)
 	       n->lost >= 0 ? ", records lost" : "", n->reason);
 }
 
-/* --- the pending set ----------------------------------------------------- */
-
-static int catch_up(struct replay_run *r, struct rd_err *err)
+/* Notices of the queue, as the run's own. */
+static void on_queue_notice(void *ctx, const char *msg)
 {
-	struct spool_iter *it = NULL;
-	struct spool_item item;
-	struct rd_err lerr;
-	int ret;
-
-	if ((ret = spool_iter_new(r->sp, r->have_cursor ? &r->cursor : NULL,
-				  &it, err)) < 0)
-		return ret;
-	while ((ret = spool_iter_next(it, &item, err)) > 0) {
-		if (pend_fold(&r->pend, &item, &r->fold_rp, &lerr) < 0)
-			replay_notice(r, "skipping a bad line in segment %llu at member %llu line %u: %s",
-			       (unsigned long long)item.pos.seg,
-			       (unsigned long long)item.pos.off, item.pos.line,
-			       lerr.msg);
-		r->cursor = item.pos;
-		r->cursor.line++;
-		r->have_cursor = 1;
-	}
-	spool_iter_free(it);
-	return ret;
-}
-
-/* The checkpoint, if there is one and it still describes the log: an
- * operator may have deleted segments, or a power loss taken back bytes
- * it had read; either way its position would skip records. */
-static int load_checkpoint(struct replay_run *r, struct rd_err *err)
-{
-	int ret = ckpt_read(r->sp, &r->pend, &r->cursor, err);
-
-	if (ret == RD_E_CORRUPT) {
-		replay_notice(r, "ignoring the checkpoint (%s); reading the whole spool",
-			      err->msg);
-		return 0;
-	}
-	if (ret == 1)
-		r->have_cursor = 1;
-	return ret < 0 ? ret : 0;
-}
-
-static int save_checkpoint(struct replay_run *r, struct rd_err *err)
-{
-	struct spool_mark mark;
-	struct pend_ckpt ck;
-	int ret;
-
-	if ((ret = journal_flush(&r->jr, err)) < 0)
-		return ret;
-	if ((ret = catch_up(r, err)) < 0 ||
-	    (ret = spool_mark(r->sp, r->have_cursor ? &r->cursor : NULL, &mark,
-			      err)) < 0)
-		return ret;
-	pend_save(&r->pend, &r->cursor, &mark, &ck);
-	ret = spool_state_write(r->sp, CKPT_NAME, ck.iov, 3, err);
-	r->last_ckpt_ns = clk_mono_ns();
-	return ret;
-}
-
-/* Work this run still owns: pending and selected (or not yet judged). */
-static int owned(const struct replay_run *r, const struct pend_ent *e)
-{
-	if (e->flags & PEND_F_SKIP)
-		return 0;
-	if (e->state == PEND_PENDING)
-		return 1;
-	return e->state == PEND_DEAD && r->o->revive && !(e->flags & PEND_F_SEEN);
+	replay_notice(ctx, "%s", msg);
 }
 
 uint64_t replay_remaining(const struct replay_run *r)
 {
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < r->pend.n; i++)
-		n += owned(r, &r->pend.ents[i]);
-	return n;
+	return r->q ? queue_left(r->q) : 0;
 }
 
 /* --- the event loop ------------------------------------------------------ */
@@ -247,8 +175,8 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 	now = clk_mono_ns();
 	/* Outcomes not yet in the spool would be sent again after a crash:
 	 * keep them below the concurrency, or 100 ms of sends. */
-	if ((r->jr.failed || journal_due(&r->jr, 2 * o->concurrency, now)) &&
-	    (ret = journal_flush(&r->jr, err)) < 0)
+	if (queue_due(r->q, 2 * o->concurrency, now) &&
+	    (ret = queue_flush(r->q, err)) < 0)
 		return ret;
 	/* A gate killed along with us (a stop signal sent to the whole
 	 * group) is no broken gate: the stop wins. */
@@ -285,9 +213,11 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 		replay_fill_stats(r);
 		replay_put_status(r, REPLAY_STATUS_RUNNING, NULL);
 	}
-	if (now - r->last_ckpt_ns >= CKPT_EVERY_NS && o->dry == REPLAY_DRY_OFF)
-		if ((ret = save_checkpoint(r, err)) < 0)
+	if (now - r->last_ckpt_ns >= CKPT_EVERY_NS && o->dry == REPLAY_DRY_OFF) {
+		r->last_ckpt_ns = now;
+		if ((ret = queue_checkpoint(r->q, err)) < 0)
 			return ret;
+	}
 	return 0;
 }
 
@@ -317,59 +247,43 @@ static int wait_room(struct replay_run *r, struct dest *d, struct rd_err *err)
 }
 
 /* Decide, once per run, whether a record is this run's work. */
-static int judge(struct replay_run *r, struct pend_ent *e, const struct rec_req *q,
-		 const struct spool_item *it, struct rd_err *err)
+static int judge(struct replay_run *r, const struct queue_rec *rec,
+		 const struct rec_req *q)
 {
 	const struct replay_opts *o = r->o;
 	struct rd_err lerr;
 	int m = 1;
 
 	if (o->sel) {
-		m = sel_match(o->sel, q, it->line, it->len, &lerr);
+		m = sel_match(o->sel, q, rec->line, rec->len, &lerr);
 		if (m < 0) {
 			replay_notice(r, "record %s: --where failed: %s", q->id, lerr.msg);
 			m = 0;
 		}
 	}
 	if (!m) {
-		e->flags |= PEND_F_SKIP | PEND_F_SEEN;
+		queue_mark(r->q, rec->slot, QUEUE_SKIP);
 		r->st->skipped++;
 		return 0;
 	}
 	/* A record that keeps dying is not brought back by every blanket
 	 * --revive: a revive in cron must not loop forever. */
-	if (e->state == PEND_DEAD && e->revives >= o->max_revives && !o->force) {
-		e->flags |= PEND_F_SKIP | PEND_F_SEEN;
+	if (rec->dead && rec->revives >= o->max_revives && !o->force) {
+		queue_mark(r->q, rec->slot, QUEUE_SKIP);
 		r->st->revive_skipped++;
 		return 0;
 	}
 	if (o->limit && r->nselected >= o->limit)
 		return 0; /* not judged: left for a later run */
-	e->flags |= PEND_F_SEEN;
+	queue_mark(r->q, rec->slot, QUEUE_SEEN);
 	r->nselected++;
-	if (e->state == PEND_DEAD) {
-		if (o->dry != REPLAY_DRY_OFF)
-			return 1;
-		struct rec_event ev;
-
-		journal_revive(&r->jr, q->id, replay_wall_now(r),
-			       o->revive_reason ? o->revive_reason :
-			       "revived by rd-replay --revive",
-			       o->revive_user, (long long)e->revives + 1, &ev);
-		pend_apply(&r->pend, e, &ev);
+	if (rec->dead && o->dry == REPLAY_DRY_OFF) {
+		queue_revive(r->q, rec->slot, replay_wall_now(r),
+			     o->revive_reason ? o->revive_reason :
+			     "revived by rd-replay --revive", o->revive_user);
 		r->st->revived++;
 	}
-	(void)err;
 	return 1;
-}
-
-static int eligible(const struct replay_run *r, const struct pend_ent *e, int64_t now)
-{
-	if (e->flags & (PEND_F_INFLIGHT | PEND_F_SKIP | PEND_F_REFUSED))
-		return 0;
-	if (e->state == PEND_DEAD)
-		return r->o->revive && !(e->flags & PEND_F_SEEN);
-	return e->state == PEND_PENDING && e->due_ms <= now;
 }
 
 /* How many sends to prepare before their intents go to the spool in one
@@ -392,16 +306,17 @@ static size_t batch_size(const struct replay_run *r)
 	return n < REPLAY_READY_MAX ? n : REPLAY_READY_MAX;
 }
 
-/* Prepare the send of record idx: built, its intent in the journal; it
+/* Prepare the send of record slot: built, its intent recorded; it
  * starts with its batch (launch). */
-static int send_one(struct replay_run *r, size_t idx, const struct rec_req *q,
+static int send_one(struct replay_run *r, size_t slot, const struct rec_req *q,
 		    struct rd_err *err)
 {
-	struct pend_ent *e = &r->pend.ents[idx];
 	struct dest *d = NULL;
-	struct rec_event in;
 	struct http_req hr;
 	struct rd_err lerr;
+	int64_t at;
+	unsigned attempt;
+	uint32_t di;
 	int ret;
 
 	if ((ret = rw_build(&r->rw, q, &hr, &lerr)) <= 0) {
@@ -410,98 +325,66 @@ static int send_one(struct replay_run *r, size_t idx, const struct rec_req *q,
 		else
 			replay_notice(r, "record %s: host '%s' is not on the allow-list (see --allow-host)",
 			       q->id, r->rw.host);
-		e->flags |= PEND_F_REFUSED;
+		queue_mark(r->q, slot, QUEUE_REFUSE);
 		r->st->refused++;
 		return 0;
-	}
-	if (r->o->dry == REPLAY_DRY_OFF) {
-		uint32_t di = replay_dest_of(r, idx, hr.url);
-
-		d = &r->dests.v[di];
-		/* a held host's record waits, its attempts kept; a full
-		 * host's waits for room, the batch it fills started */
-		if (replay_dest_full(r, d) && r->pass_skips < REPLAY_LOOKAHEAD) {
-			r->pass_skips++;
-			return 0;
-		}
-		if (!replay_dest_room(r, d) && (ret = replay_launch(r, err)) < 0)
-			return ret;
-		if ((ret = wait_room(r, d, err)) <= 0)
-			return ret < 0 ? ret : r->stopping ? 1 : 0;
 	}
 	if (r->o->dry != REPLAY_DRY_OFF) {
 		if (r->o->on_dry)
 			r->o->on_dry(r->o->ctx, &hr);
-		e->flags |= PEND_F_SKIP; /* shown once */
+		queue_mark(r->q, slot, QUEUE_SKIP); /* shown once */
 		r->st->sent++;
 		return 0;
 	}
-	memset(&in, 0, sizeof(in));
-	in.kind = REC_INTENT;
-	memcpy(in.ref, q->id, sizeof(in.ref));
-	in.at_ms = replay_wall_now(r);
-	in.attempt = (long long)e->attempts + 1;
-	r->ready[r->nready] = replay_fly_new(idx, q, &hr, (unsigned)in.attempt);
+	di = replay_dest_of(r, slot, hr.url);   /* may grow r->dests */
+	d = &r->dests.v[di];
+	/* a held host's record waits, its attempts kept; a full host's
+	 * waits for room, the batch it fills started */
+	if (replay_dest_full(r, d) && r->pass_skips < REPLAY_LOOKAHEAD) {
+		r->pass_skips++;
+		return 0;
+	}
+	if (!replay_dest_room(r, d) && (ret = replay_launch(r, err)) < 0)
+		return ret;
+	if ((ret = wait_room(r, d, err)) <= 0)
+		return ret < 0 ? ret : r->stopping ? 1 : 0;
+	at = replay_wall_now(r);
+	attempt = queue_intent(r->q, slot, at);
+	r->ready[r->nready] = replay_fly_new(slot, q, &hr, attempt);
 	r->ready[r->nready++]->dest = (uint32_t)(d - r->dests.v);
 	d->queued++;
-	journal_add(&r->jr, &in, in.at_ms);
-	pend_apply(&r->pend, e, &in);
-	e->flags |= PEND_F_INFLIGHT;
 	if (r->nready >= batch_size(r))
 		return replay_launch(r, err);
 	return 0;
 }
 
-/* One pass over the log from the earliest due record to the last.
- * Returns 1 when it stopped early (stop, deadline), 0 at its end, or an
- * error. */
-static int pass(struct replay_run *r, const struct spool_pos *from,
-		const struct spool_pos *to, struct rd_err *err)
+/* One round over what is due, in the queue's order.  Returns 1 when it
+ * stopped early (stop, deadline), 0 at its end, or an error. */
+static int pass(struct replay_run *r, struct rd_err *err)
 {
-	struct spool_iter *it = NULL;
-	struct spool_item item;
+	struct queue_rec rec;
 	struct rec_req q;
 	struct rd_err lerr;
-	char id[REC_ID_LEN + 1];
-	int64_t held;
-	int ret;
+	int ret = 0;
 
-	if ((ret = spool_iter_new(r->sp, from, &it, err)) < 0)
-		return ret;
 	r->pass_skips = 0;
-	while (!r->stopping && (ret = spool_iter_next(it, &item, err)) > 0) {
-		struct pend_ent *e;
-		const char *idp;
-		size_t idx;
-
-		if (spool_pos_cmp(&item.pos, to) > 0)
-			break;
-		if (!(idp = rec_request_id_peek(item.line, item.len)))
-			continue;
-		memcpy(id, idp, REC_ID_LEN);
-		id[REC_ID_LEN] = '\0';
-		if (!(e = pend_get(&r->pend, id)))
-			continue;
-		if (!eligible(r, e, replay_wall_now(r)))
-			continue;
-		idx = (size_t)(e - r->pend.ents);
-		if (replay_entry_waits(r, idx, clk_mono_ns(), &held))
-			continue;
-		if (rec_req_parse(&r->rp, item.line, item.len, 1, &q, &lerr) < 0) {
-			replay_notice(r, "record %s cannot be parsed, skipped: %s", id, lerr.msg);
-			e->flags |= PEND_F_SKIP;
+	while (!r->stopping &&
+	       (ret = queue_next(r->q, replay_wall_now(r), &rec, err)) > 0) {
+		if (rec_req_parse(&r->rp, rec.line, rec.len, 1, &q, &lerr) < 0) {
+			replay_notice(r, "record %s cannot be parsed, skipped: %s",
+				      rec.id, lerr.msg);
+			queue_mark(r->q, rec.slot, QUEUE_SKIP);
 			continue;
 		}
-		if (!(e->flags & PEND_F_SEEN) && !judge(r, e, &q, &item, err))
+		if (!rec.seen && !judge(r, &rec, &q))
 			continue;
 		if (replay_too_old(r, q.captured_ms, replay_wall_now(r))) {
-			replay_expire(r, idx, &q);
+			replay_expire(r, rec.slot, &q);
 			continue;
 		}
-		if ((ret = send_one(r, idx, &q, err)) != 0)
+		if ((ret = send_one(r, rec.slot, &q, err)) != 0)
 			break;
 	}
-	spool_iter_free(it);
 	if (ret >= 0)
 		ret = replay_launch(r, err);
 	else
@@ -511,56 +394,18 @@ static int pass(struct replay_run *r, const struct spool_pos *from,
 	return r->stopping || ret > 0 ? 1 : 0;
 }
 
-/* Where the next pass starts and ends, and when the next retry is due.
- * Returns 1 when something is due now, 0 when not, -1 when nothing is
- * left. */
-static int plan(struct replay_run *r, struct spool_pos *from,
-		struct spool_pos *to, int64_t *next_due)
+/* Whether something is due now (1), later (0, *next_due), or nothing is
+ * left (-1); the queue's round starts over what is due. */
+static int plan(struct replay_run *r, int64_t *next_due)
 {
-	int64_t now = replay_wall_now(r), mono = clk_mono_ns();
-	int found = 0, any = 0;
+	int p;
 
-	*next_due = INT64_MAX;
+	if (r->o->limit && r->nselected >= r->o->limit)
+		queue_limit(r->q);
 	replay_mix_reset(r);
-	for (size_t i = 0; i < r->pend.n; i++) {
-		const struct pend_ent *e = &r->pend.ents[i];
-		struct spool_pos p;
-		int64_t until;
-
-		if (!owned(r, e) || (e->flags & PEND_F_REFUSED))
-			continue;
-		if (r->o->limit && r->nselected >= r->o->limit &&
-		    !(e->flags & PEND_F_SEEN))
-			continue;
-		if (e->flags & PEND_F_INFLIGHT) {
-			any = 1;
-			continue;
-		}
-		any = 1;
-		replay_mix_add(r, i);
-		if (!eligible(r, e, now)) {
-			if (e->due_ms < *next_due)
-				*next_due = e->due_ms;
-			continue;
-		}
-		if (replay_entry_waits(r, i, mono, &until)) {
-			/* a paused host: due when the pause ends; a probe in
-			 * flight or a full host: when a send ends or starts */
-			int64_t at = until ? now + (until - mono) / 1000000 + 1 : INT64_MAX;
-
-			if (at < *next_due)
-				*next_due = at;
-			continue;
-		}
-		pend_pos(e, &p);
-		if (!found || spool_pos_cmp(&p, from) < 0)
-			*from = p;
-		if (!found || spool_pos_cmp(&p, to) > 0)
-			*to = p;
-		found = 1;
-	}
+	p = queue_plan(r->q, replay_wall_now(r), clk_mono_ns(), next_due);
 	replay_mix_done(r);
-	return found ? 1 : any ? 0 : -1;
+	return p;
 }
 
 static int drain(struct replay_run *r, struct rd_err *err)
@@ -576,9 +421,8 @@ static int drain(struct replay_run *r, struct rd_err *err)
 
 			replay_notice(r, "%u requests still in flight after the grace period were abandoned; the next run sends them again",
 			       n);
-			/* Their entries stay pending; only the flag goes. */
-			for (size_t i = 0; i < r->pend.n; i++)
-				r->pend.ents[i].flags &= (uint8_t)~PEND_F_INFLIGHT;
+			/* Their records stay pending, due again. */
+			queue_release_all(r->q);
 			break;
 		}
 		if ((ret = service(r, 50000000, err)) < 0)
@@ -592,7 +436,6 @@ static int loop(struct replay_run *r, struct rd_err *err)
 	int ret;
 
 	for (;;) {
-		struct spool_pos from, to;
 		int64_t next_due;
 		int p;
 
@@ -600,13 +443,13 @@ static int loop(struct replay_run *r, struct rd_err *err)
 			return ret;
 		if (r->stopping)
 			break;
-		if ((ret = catch_up(r, err)) < 0)
+		if ((ret = queue_refresh(r->q, err)) < 0)
 			return ret;
-		p = plan(r, &from, &to, &next_due);
+		p = plan(r, &next_due);
 		if (p < 0)
 			break;
 		if (p > 0) {
-			if ((ret = pass(r, &from, &to, err)) < 0)
+			if ((ret = pass(r, err)) < 0)
 				return ret;
 			if (r->o->dry != REPLAY_DRY_OFF)
 				break;
@@ -647,7 +490,7 @@ static void unstrand(struct replay_run *r)
 {
 	int64_t now = replay_wall_now(r);
 	char t[REC_TIME_LEN + 1];
-	size_t n = pend_clamp_due(&r->pend, now + (int64_t)r->o->backoff_max_ms);
+	size_t n = queue_clamp_due(r->q, now + (int64_t)r->o->backoff_max_ms);
 
 	if (!n)
 		return;
@@ -660,6 +503,7 @@ static int setup(struct replay_run *r, struct rd_err *err)
 {
 	const struct replay_opts *o = r->o;
 	struct spool_opts so;
+	struct queue_opts qo;
 	struct http_opts ho = o->http;
 	int ret;
 
@@ -669,14 +513,17 @@ static int setup(struct replay_run *r, struct rd_err *err)
 	so.notice_ctx = r;
 	if ((ret = spool_open(o->dir, &so, &r->sp, err)) < 0)
 		return ret;
-	r->jr.sp = r->sp;
-	if (o->dry == REPLAY_DRY_OFF) {
-		if ((ret = spool_claim(r->sp, "replay", err)) < 0)
-			return ret;
-		r->claimed = 1;
-	}
-	if ((ret = load_checkpoint(r, err)) < 0 || (ret = catch_up(r, err)) < 0)
+	memset(&qo, 0, sizeof(qo));
+	qo.consume = o->dry == REPLAY_DRY_OFF;
+	qo.revive = o->revive;
+	qo.body_max = o->response_bytes;
+	qo.notice = on_queue_notice;
+	qo.waits = replay_slot_waits;
+	qo.planned = replay_slot_planned;
+	qo.ctx = r;
+	if ((ret = queue_open(r->sp, &qo, &r->q, err)) < 0)
 		return ret;
+	r->claimed = qo.consume;
 	unstrand(r);
 	/* a control left from before this run is not for it */
 	{
@@ -722,9 +569,7 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	r.wall0_ms = rec_now_ms();
 	r.win_start_ns = r.last_progress_ns = r.last_ckpt_ns = r.mono0_ns;
 	r.rng = (uint64_t)r.mono0_ns ^ ((uint64_t)getpid() << 32);
-	pend_init(&r.pend);
 	rec_parser_init(&r.rp);
-	rec_parser_init(&r.fold_rp);
 	rw_init(&r.rw, &o->rules);
 	gate_init(&r.gate, o->dry == REPLAY_DRY_OFF ? o->gate : NULL,
 		  (int64_t)o->gate_every_ms * 1000000,
@@ -735,14 +580,13 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	if (o->max_time_ms)
 		r.deadline_ns = r.mono0_ns + (int64_t)o->max_time_ms * 1000000;
 
-	if ((ret = journal_init(&r.jr, NULL, o->response_bytes, err)) >= 0 &&
-	    (ret = setup(&r, err)) >= 0)
+	if ((ret = setup(&r, err)) >= 0)
 		ret = loop(&r, err);
 	if (ret >= 0 && o->dry == REPLAY_DRY_OFF)
-		ret = save_checkpoint(&r, err);
+		ret = queue_checkpoint(r.q, err);
 	if (r.gate_closed_since_ns)
 		st->gate_closed_ms += (uint64_t)(clk_mono_ns() - r.gate_closed_since_ns) / 1000000;
-	if (r.sp)
+	if (r.q)
 		replay_fill_stats(&r);
 	if (ret >= 0)
 		ret = st->remaining > 0 || st->refused > 0 ? 1 : 0;
@@ -753,16 +597,14 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 		http_abort_all(r.http, replay_fly_free);
 	gate_release(&r.gate);
 	http_free(r.http);
-	if (r.sp)
-		journal_flush(&r.jr, NULL);
+	if (r.q)
+		queue_flush(r.q, NULL);
 	replay_put_status(&r, ret < 0 ? REPLAY_STATUS_FAILED : REPLAY_STATUS_FINISHED,
 		   ret < 0 ? err->msg : NULL);
+	queue_free(r.q);
 	spool_close(r.sp);
-	journal_release(&r.jr);
 	replay_pace_release(&r);
-	pend_release(&r.pend);
 	rec_parser_release(&r.rp);
-	rec_parser_release(&r.fold_rp);
 	rw_release(&r.rw);
 	return ret;
 }

@@ -105,14 +105,14 @@ static void run_line(struct replay_run *r, const struct replay_status *s)
 	l.retry = s->retry;
 	l.dead = s->dead;
 	l.ended = ended;
-	journal_run(&r->jr, &l);
+	queue_run(r->q, &l);
 	r->last_run_line_ns = now;
 	r->last_run_gate = gate;
 	r->last_run_sent = s->sent;
 	r->last_run_pending = s->pending;
 	/* the last line comes after the run's last flush: append it too */
 	if (ended)
-		journal_flush(&r->jr, NULL);
+		queue_flush(r->q, NULL);
 }
 
 /* The status file: a picture of the run for other tools.  A failure to
@@ -205,24 +205,26 @@ void replay_fly_free(void *udata)
 
 /* Tell the caller; res is NULL when nothing was sent. */
 static void report(struct replay_run *r, const struct replay_fly *f,
-		   const struct pend_ent *e, const struct http_res *res,
-		   long long attempt, const char *reason)
+		   const struct http_res *res, long long attempt,
+		   const char *reason)
 {
 	struct replay_outcome out;
+	struct queue_state qs;
 
 	if (!r->o->on_outcome)
 		return;
+	queue_state(r->q, f->idx, &qs);
 	memset(&out, 0, sizeof(out));
 	out.id = f->id;
 	out.method = f->method;
 	out.url = f->url;
 	out.attempt = attempt;
-	out.outcome = e->state == PEND_DONE ? "ok" :
-		      e->state == PEND_DEAD ? "dead" : "retry";
+	out.outcome = qs.state == LIFE_DONE ? "ok" :
+		      qs.state == LIFE_DEAD ? "dead" : "retry";
 	out.status = res ? res->status : 0;
 	out.latency_ms = res ? res->latency_ms : 0;
 	out.error = res ? res->errmsg : "";
-	out.next_due_ms = e->state == PEND_PENDING ? e->due_ms : 0;
+	out.next_due_ms = qs.state == LIFE_PENDING ? qs.due_ms : 0;
 	out.reason = reason;
 	r->o->on_outcome(r->o->ctx, &out);
 }
@@ -307,37 +309,16 @@ static void decide(struct replay_run *r, const struct replay_fly *f,
 	}
 }
 
-/* Record an event: in the pending set, through the lifecycle, and in the
- * journal; then the dead event that follows it, if any. */
-static void record(struct replay_run *r, struct pend_ent *e,
-		   struct rec_event *ev, const char *dead_reason)
-{
-	pend_apply(&r->pend, e, ev);
-	journal_add(&r->jr, ev, ev->at_ms);
-	if (dead_reason) {
-		struct rec_event d;
-
-		memset(&d, 0, sizeof(d));
-		d.kind = REC_DEAD;
-		memcpy(d.ref, ev->ref, sizeof(d.ref));
-		d.at_ms = ev->at_ms;
-		pend_apply(&r->pend, e, &d);
-		journal_dead(&r->jr, ev->ref, ev->at_ms, dead_reason);
-	}
-}
-
 void replay_on_done(void *ctx, const struct http_res *res)
 {
 	struct replay_run *r = ctx;
 	struct replay_fly *f = res->udata;
-	struct pend_ent *e = &r->pend.ents[f->idx];
 	enum http_class cls = http_classify(res, &r->o->ok);
 	struct rec_event ev;
 	struct verdict v;
 	int64_t now = replay_wall_now(r);
 	unsigned attempt = f->attempt;
 
-	e->flags &= (uint8_t)~PEND_F_INFLIGHT;
 	observe(r, f, res, cls);
 	decide(r, f, res, cls, attempt, now, &v);
 	memset(&ev, 0, sizeof(ev));
@@ -352,14 +333,13 @@ void replay_on_done(void *ctx, const struct http_res *res)
 	ev.error.p = res->errmsg;
 	ev.error.n = strlen(res->errmsg);
 	/* What the service said is what explains a failure later. */
-	if (cls != HTTP_OK)
-		journal_response(&r->jr, &ev, res);
-	record(r, e, &ev, v.dead ? v.reason : NULL);
+	queue_attempt(r->q, f->idx, &ev, cls != HTTP_OK ? res : NULL,
+		      v.dead ? v.reason : NULL);
 	r->st->ok += cls == HTTP_OK;
 	r->st->retried += cls != HTTP_OK && !v.dead;
 	r->st->dead += v.dead;
 	r->st->aged += v.aged;
-	report(r, f, e, res, attempt, v.reason);
+	report(r, f, res, attempt, v.reason);
 	replay_fly_free(f);
 }
 
@@ -367,31 +347,23 @@ void replay_on_done(void *ctx, const struct http_res *res)
  * sent: its dead event says why. */
 void replay_expire(struct replay_run *r, size_t idx, const struct rec_req *q)
 {
-	struct pend_ent *e = &r->pend.ents[idx];
 	char reason[200];
 	struct replay_fly f;
+	struct queue_state qs;
 
-	e->flags |= PEND_F_SKIP;
 	r->st->dead++;
 	r->st->aged++;
+	queue_mark(r->q, idx, QUEUE_SKIP);
 	if (r->o->dry != REPLAY_DRY_OFF)
 		return;
 	age_reason(r, reason, sizeof(reason), q->captured_ms);
-	{
-		struct rec_event d;
-
-		memset(&d, 0, sizeof(d));
-		d.kind = REC_DEAD;
-		memcpy(d.ref, q->id, sizeof(d.ref));
-		d.at_ms = replay_wall_now(r);
-		pend_apply(&r->pend, e, &d);
-		journal_dead(&r->jr, q->id, d.at_ms, reason);
-	}
+	queue_dead(r->q, idx, replay_wall_now(r), reason);
+	queue_state(r->q, idx, &qs);
 	memset(&f, 0, sizeof(f));
+	f.idx = idx;
 	memcpy(f.id, q->id, sizeof(f.id));
 	snprintf(f.method, sizeof(f.method), "%.*s", (int)q->method.n, q->method.p);
 	f.url = xmemdup(q->url.p, q->url.n);
-	report(r, &f, e, NULL, e->attempts, reason);
+	report(r, &f, NULL, qs.attempts, reason);
 	free(f.url);
 }
-

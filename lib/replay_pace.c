@@ -2,7 +2,7 @@
  * replay_pace.c - when each prepared send starts: the run's side of
  * pacing per destination (dest.h).
  *
- * A send is prepared (built, its intent in the journal) before it may
+ * A send is prepared (built, its intent recorded in the queue) before it may
  * start.  It starts at once when its host takes it: the gate is open and
  * the host is not held, below its concurrency, with a token in its
  * bucket.  Otherwise it is parked, and starts from the service loop when
@@ -91,8 +91,9 @@ void replay_mix_reset(struct replay_run *r)
 	r->mix_first = 0;
 }
 
-void replay_mix_add(struct replay_run *r, size_t idx)
+void replay_slot_planned(void *ctx, size_t idx)
 {
+	struct replay_run *r = ctx;
 	uint32_t d = idx < r->nedest ? r->edest[idx] : 0;
 
 	if (!d || (r->mix_first && d != r->mix_first))
@@ -106,9 +107,9 @@ void replay_mix_done(struct replay_run *r)
 	r->mixed = r->mix_next;
 }
 
-int replay_entry_waits(const struct replay_run *r, size_t idx, int64_t now_ns,
-		       int64_t *until_ns)
+int replay_slot_waits(void *ctx, size_t idx, int64_t now_ns, int64_t *until_ns)
 {
+	const struct replay_run *r = ctx;
 	const struct dest *d;
 
 	if (idx >= r->nedest || !r->edest[idx])
@@ -195,7 +196,7 @@ struct replay_fly *replay_fly_new(size_t idx, const struct rec_req *q,
 void replay_drop_ready(struct replay_run *r, size_t from)
 {
 	for (size_t i = from; i < r->nready; i++) {
-		r->pend.ents[r->ready[i]->idx].flags &= (uint8_t)~PEND_F_INFLIGHT;
+		queue_mark(r->q, r->ready[i]->idx, QUEUE_RELEASE);
 		r->dests.v[r->ready[i]->dest].queued--;
 		replay_fly_free(r->ready[i]);
 	}
@@ -212,7 +213,7 @@ int replay_launch(struct replay_run *r, struct rd_err *err)
 
 	if (!r->nready)
 		return 0;
-	if ((ret = journal_flush(&r->jr, err)) < 0) {
+	if ((ret = queue_flush(r->q, err)) < 0) {
 		replay_drop_ready(r, 0);
 		return ret;
 	}
@@ -324,7 +325,7 @@ void replay_drop_parked(struct replay_run *r)
 	for (size_t i = 0; i < r->nparked; i++) {
 		struct replay_fly *f = r->parked[i];
 
-		r->pend.ents[f->idx].flags &= (uint8_t)~PEND_F_INFLIGHT;
+		queue_mark(r->q, f->idx, QUEUE_RELEASE);
 		r->dests.v[f->dest].queued--;
 		r->dests.v[f->dest].parked--;
 		replay_fly_free(f);

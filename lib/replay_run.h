@@ -1,8 +1,8 @@
 /*
  * replay_run.h - the state of one replay run, shared by the two halves of
- * the loop: replay.c (fold, passes, waiting, the run itself) and
- * replay_outcome.c (what each result does to the pending set, the
- * journal, the statistics and the status file).  Not a public interface:
+ * the loop: replay.c (rounds, waiting, the run itself) and
+ * replay_outcome.c (what each result does: the queue's events, the
+ * statistics and the status file).  Not a public interface:
  * everything else goes through replay.h.
  */
 #ifndef REPLAY_RUN_H
@@ -14,8 +14,7 @@
 #include "dest.h"
 #include "gate.h"
 #include "http.h"
-#include "journal.h"
-#include "pend.h"
+#include "queue.h"
 #include "rate.h"
 #include "rec.h"
 #include "replay.h"
@@ -24,7 +23,7 @@
 #include "spool.h"
 
 struct replay_fly {                 /* one request, prepared or in flight */
-	size_t idx;              /* entry index in the pending set */
+	size_t idx;              /* its record's slot in the queue */
 	char id[REC_ID_LEN + 1];
 	char method[16];
 	char *url;
@@ -43,24 +42,19 @@ struct replay_fly {                 /* one request, prepared or in flight */
 struct replay_run {
 	const struct replay_opts *o;
 	struct replay_stats *st;
-	struct spool *sp;
-	struct pend pend;
-	/* The record being sent borrows from rp until it is submitted, and a
-	 * checkpoint may fold the log while it waits for a slot: folding
-	 * has its own parser, so it never overwrites that record. */
-	struct rec_parser rp, fold_rp;
+	struct spool *sp;        /* its state files: status, control */
+	struct queue *q;         /* the work: the only way to the records */
+	/* The record being sent borrows from rp until it is submitted. */
+	struct rec_parser rp;
 	struct http *http;
 	struct dest_conf dconf;  /* pacing per host (replay_pace.c) */
 	struct dest_set dests;
-	uint32_t *edest;         /* per pending entry: its host + 1; 0 unknown */
+	uint32_t *edest;         /* per queue slot: its host + 1; 0 unknown */
 	size_t nedest;
 	struct replay_fly **parked; /* prepared, waiting for their host */
 	size_t nparked, parked_cap;
 	uint64_t sweep;          /* replay_pump's sweeps */
 	struct gate gate;
-	struct journal jr;
-	struct spool_pos cursor;
-	int have_cursor;
 	int64_t mono0_ns, wall0_ms, deadline_ns;
 	struct rw rw;
 	uint64_t nselected, rng;
@@ -75,7 +69,7 @@ struct replay_run {
 				  * applied since); 0: none */
 	char ctl_seen[REC_ID_LEN + 1]; /* the last control read (replay_ctl.h) */
 	struct replay_fly *ready[REPLAY_READY_MAX];
-	size_t nready;           /* prepared, intents journaled, not started */
+	size_t nready;           /* prepared, intents recorded, not started */
 	int claimed;             /* the spool is ours: the status file too */
 	int status_warned;
 	int stopping;
@@ -118,15 +112,15 @@ void replay_pace_release(struct replay_run *r);
 /* The host the record of entry idx goes to (its built URL), remembered
  * for the entry: an index into r->dests. */
 uint32_t replay_dest_of(struct replay_run *r, size_t idx, const char *url);
-/* 1 when entry idx's host is known and takes nothing now: held
- * (dest_held, *until_ns when that ends) or full (*until_ns 0). */
-int replay_entry_waits(const struct replay_run *r, size_t idx, int64_t now_ns,
-		       int64_t *until_ns);
+/* The queue's waits (queue_opts): 1 when slot idx's host is known and
+ * takes nothing now: held (dest_held, *until_ns when that ends) or full
+ * (*until_ns 0).  ctx is the run. */
+int replay_slot_waits(void *ctx, size_t idx, int64_t now_ns, int64_t *until_ns);
 /* Whether the work left is for more than one host (or hosts not known
  * yet): told entry by entry as the plan goes over them, and in force
  * from the end of that plan to the end of the next. */
 void replay_mix_reset(struct replay_run *r);
-void replay_mix_add(struct replay_run *r, size_t idx);
+void replay_slot_planned(void *ctx, size_t idx);
 void replay_mix_done(struct replay_run *r);
 /* 1 when host d has no room (replay_dest_room), and other hosts may
  * have work: its records are passed over.  When all the work is for

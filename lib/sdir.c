@@ -40,6 +40,7 @@
 
 #include "buf.h"
 #include "gzm.h"
+#include "queue_be.h"
 #include "spool_be.h"
 #include "xalloc.h"
 #include "clk.h"
@@ -346,4 +347,5 @@ const struct spool_backend sdir_backend = {
 	.parts = sdir_parts,
 	.state_remove = sdir_state_remove,
 	.seal = sdir_seal,
+	.queue = &queue_fold_ops,
 };

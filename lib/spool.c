@@ -1,7 +1,8 @@
 /*
  * spool.c - backend dispatch.  Chooses the backend from the location and
  * forwards every call; holds no policy of its own.  The only file besides
- * the backends that includes spool_be.h.
+ * the backends (and queue.c, for the queue tier) that includes
+ * spool_be.h.
  */
 #include "spool.h"
 
@@ -69,6 +70,11 @@ int spool_open(const char *where, const struct spool_opts *o,
 	(*out)->be = be;
 	(*out)->impl = impl;
 	return 0;
+}
+
+const struct queue_ops *spool_queue_ops(const struct spool *sp)
+{
+	return sp->be->queue;
 }
 
 void spool_close(struct spool *sp)

@@ -1,7 +1,8 @@
 /*
  * spool_be.h - the backend table: what a spool backend implements, and
  * the backends this build has.  Included by spool.c (the dispatch) and by
- * the backends themselves, never by tools: spool.h, the public interface,
+ * the backends themselves (and queue.c, to find a backend's queue tier),
+ * never by tools: spool.h, the public interface,
  * knows no backend, so adding one touches this header, spool.c's choice
  * of backend by location, and the backend's own files.
  *
@@ -19,6 +20,8 @@
 #include "buf.h"
 #include "rd.h"
 #include "spool.h"
+
+struct queue_ops;
 
 struct spool_backend {
 	const char *name;
@@ -55,9 +58,14 @@ struct spool_backend {
 	int (*parts)(void *impl, uint64_t **parts, size_t *n, struct rd_err *err);
 	int (*state_remove)(void *impl, const char *name, struct rd_err *err);
 	int (*seal)(void *impl, struct rd_err *err);
+	/* The queue tier (queue_be.h); NULL: none. */
+	const struct queue_ops *queue;
 };
 
 /* The directory backend (sdir.c): every location that is not a URI. */
 extern const struct spool_backend sdir_backend;
+
+/* The queue tier of sp's backend (for queue.c); NULL when it has none. */
+const struct queue_ops *spool_queue_ops(const struct spool *sp);
 
 #endif

@@ -1,0 +1,549 @@
+/*
+ * The spool's backend contract (spool.h, queue.h), written once and run
+ * against every backend in the table below.  Today that is the
+ * directory; a backend joins by adding a row: how to make a fresh
+ * location, how to damage what it stores, how to remove it.
+ *
+ * Log tier: appended batches are acknowledged and read back whole and
+ * in order; a batch is atomic across a kill -9; a refused batch leaves
+ * nothing; damage is reported and skipped, and what follows it is read.
+ * Queue tier: due records are offered; intent, ok, retry, dead, release
+ * and revive do what they say; a new queue sees the same states (from a
+ * checkpoint or from the log alone); a consumer killed with events in
+ * flight loses no record, and an intent with no outcome counts.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "rec.h"
+#include "spool.h"
+#include "t.h"
+
+/* --- the backends -------------------------------------------------------- */
+
+struct backend {
+	const char *name;
+	/* A fresh, empty location, into loc. */
+	void (*make)(char *loc, size_t n);
+	/* Damage the stored bytes near the middle of what is stored, so a
+	 * reader has something to report and skip. */
+	void (*damage)(const char *loc);
+	void (*drop)(const char *loc);
+};
+
+static void dir_make(char *loc, size_t n)
+{
+	snprintf(loc, n, "%s/rd-contract-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(loc))
+		abort();
+}
+
+static void dir_damage(const char *loc)
+{
+	char path[512];
+	struct stat st;
+	unsigned char c;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%020d.ndjson.gz", loc, 1);
+	if ((fd = open(path, O_RDWR)) < 0 || fstat(fd, &st) < 0)
+		abort();
+	if (pread(fd, &c, 1, st.st_size / 2) != 1)
+		abort();
+	c ^= 0x5a;
+	if (pwrite(fd, &c, 1, st.st_size / 2) != 1)
+		abort();
+	close(fd);
+}
+
+static void dir_drop(const char *loc)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", loc);
+	if (system(cmd) != 0)
+		abort();
+}
+
+static const struct backend backends[] = {
+	{ "dir", dir_make, dir_damage, dir_drop },
+};
+
+/* --- helpers ------------------------------------------------------------- */
+
+static struct rec_idgen ids;
+static int64_t now_ms;
+
+struct notes {
+	int damage;
+};
+
+static void on_notice(void *ctx, const struct spool_notice *n)
+{
+	struct notes *s = ctx;
+
+	s->damage += n->kind == SPOOL_NOTICE_DAMAGE;
+}
+
+static struct spool *open_at(const char *loc, uint64_t max_bytes,
+			     struct notes *notes)
+{
+	struct spool_opts o;
+	struct spool *sp = NULL;
+	struct rd_err err;
+
+	spool_opts_init(&o);
+	o.create = 1;
+	o.max_bytes = max_bytes;
+	o.notice = notes ? on_notice : NULL;
+	o.notice_ctx = notes;
+	if (spool_open(loc, &o, &sp, &err) < 0) {
+		printf("# spool_open %s: %s\n", loc, err.msg);
+		abort();
+	}
+	return sp;
+}
+
+/* Append one batch of n requests tagged "TAG<batch>"; their ids go to
+ * out (n * (REC_ID_LEN + 1)) when given.  Returns spool_append's code. */
+static int put(struct spool *sp, int batch, int n, char *out)
+{
+	struct buf b, tag;
+	char id[REC_ID_LEN + 1], first[REC_ID_LEN + 1];
+	struct spool_batch sb;
+	struct rec_req q;
+	struct rd_err err;
+	int ret;
+
+	buf_init(&b);
+	buf_init(&tag);
+	for (int i = 0; i < n; i++) {
+		rec_id_next(&ids, now_ms, id);
+		if (i == 0)
+			memcpy(first, id, sizeof(first));
+		if (out)
+			memcpy(out + (size_t)i * (REC_ID_LEN + 1), id, REC_ID_LEN + 1);
+		buf_reset(&tag);
+		buf_addf(&tag, "TAG%d.%d.%0300d", batch, i, 0);
+		memset(&q, 0, sizeof(q));
+		memcpy(q.id, id, sizeof(q.id));
+		q.captured_ms = now_ms;
+		q.method.p = "POST";
+		q.method.n = 4;
+		q.url.p = "http://127.0.0.1:9/x";
+		q.url.n = strlen(q.url.p);
+		q.body.p = tag.data;
+		q.body.n = tag.len;
+		rec_req_to_json(&b, &q);
+	}
+	sb.data = b.data;
+	sb.len = b.len;
+	sb.count = (uint32_t)n;
+	sb.first_id = first;
+	ret = spool_append(sp, &sb, &err);
+	buf_release(&b);
+	buf_release(&tag);
+	return ret;
+}
+
+/* Lines per batch tag, read back in order: counts[k] for batch k; the
+ * batches must come in increasing order.  Returns the lines read. */
+static int read_back(struct spool *sp, int *counts, int nb, int *ordered)
+{
+	struct spool_iter *it = NULL;
+	struct spool_item item;
+	struct rd_err err;
+	int total = 0, last = -1;
+
+	*ordered = 1;
+	memset(counts, 0, sizeof(*counts) * (size_t)nb);
+	if (spool_iter_new(sp, NULL, &it, &err) < 0)
+		abort();
+	while (spool_iter_next(it, &item, &err) > 0) {
+		const char *p = memmem(item.line, item.len, "TAG", 3);
+		int k;
+
+		total++;
+		if (!p || sscanf(p + 3, "%d", &k) != 1 || k < 0 || k >= nb)
+			continue;
+		counts[k]++;
+		if (k < last)
+			*ordered = 0;
+		last = k;
+	}
+	spool_iter_free(it);
+	return total;
+}
+
+/* --- the log tier -------------------------------------------------------- */
+
+static void log_ack(const struct backend *be)
+{
+	char loc[256], name[128];
+	int counts[3], ordered, sizes[3] = { 1, 5, 50 }, acked = 1;
+	struct spool *sp;
+
+	be->make(loc, sizeof(loc));
+	sp = open_at(loc, 0, NULL);
+	for (int k = 0; k < 3; k++)
+		acked &= put(sp, k, sizes[k], NULL) > 0;
+	spool_close(sp);
+	snprintf(name, sizeof(name), "%s: every batch acknowledged", be->name);
+	T_OK(acked, name);
+	sp = open_at(loc, 0, NULL);
+	snprintf(name, sizeof(name), "%s: a new handle reads every line back", be->name);
+	T_EQ_INT(read_back(sp, counts, 3, &ordered), 56, name);
+	snprintf(name, sizeof(name), "%s: whole batches, in log order", be->name);
+	T_OK(ordered && counts[0] == 1 && counts[1] == 5 && counts[2] == 50, name);
+	spool_close(sp);
+	be->drop(loc);
+}
+
+/* A writer killed at a random moment: every batch it had acknowledged
+ * is there, and every batch there is whole. */
+static void log_atomic(const struct backend *be, unsigned seed)
+{
+	enum { NB = 4000, PER = 20 };
+	static int counts[NB];
+	char loc[256], name[160];
+	int pfd[2], ordered, acked = -1, k, whole = 1, lost = 0;
+	struct spool *sp;
+	pid_t pid;
+
+	be->make(loc, sizeof(loc));
+	if (pipe(pfd) < 0)
+		abort();
+	if ((pid = fork()) == 0) {
+		close(pfd[0]);
+		sp = open_at(loc, 0, NULL);
+		for (k = 0; k < NB; k++) {
+			if (put(sp, k, PER, NULL) <= 0)
+				_exit(3);
+			if (write(pfd[1], &k, sizeof(k)) != sizeof(k))
+				_exit(4);
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	srand(seed);
+	usleep((useconds_t)(20000 + rand() % 60000));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	while (read(pfd[0], &k, sizeof(k)) == sizeof(k))
+		acked = k;
+	close(pfd[0]);
+	sp = open_at(loc, 0, NULL);
+	read_back(sp, counts, NB, &ordered);
+	spool_close(sp);
+	for (k = 0; k < NB; k++) {
+		if (counts[k] != 0 && counts[k] != PER)
+			whole = 0;
+		if (k <= acked && counts[k] != PER)
+			lost++;
+	}
+	snprintf(name, sizeof(name), "%s: kill -9 of a writer (seed %u, %d acknowledged): no batch half there",
+		 be->name, seed, acked + 1);
+	T_OK(whole, name);
+	snprintf(name, sizeof(name), "%s: kill -9 of a writer (seed %u): no acknowledged batch lost",
+		 be->name, seed);
+	T_EQ_INT(lost, 0, name);
+	be->drop(loc);
+}
+
+/* A batch refused at the size cap leaves nothing behind. */
+static void log_refused(const struct backend *be)
+{
+	enum { NB = 2000 };
+	static int counts[NB];
+	char loc[256], name[128];
+	int ordered, k, ret = 1, stored = 0;
+	struct spool *sp;
+
+	be->make(loc, sizeof(loc));
+	sp = open_at(loc, 16 << 10, NULL);
+	for (k = 0; k < NB && (ret = put(sp, k, 10, NULL)) > 0; k++)
+		stored++;
+	spool_close(sp);
+	snprintf(name, sizeof(name), "%s: the size cap refuses a batch", be->name);
+	T_EQ_INT(ret, RD_E_FULL, name);
+	sp = open_at(loc, 0, NULL);
+	snprintf(name, sizeof(name), "%s: a refused batch leaves no line", be->name);
+	T_EQ_INT(read_back(sp, counts, NB, &ordered), stored * 10, name);
+	spool_close(sp);
+	be->drop(loc);
+}
+
+/* Damage is reported, skipped, and what follows it is still read. */
+static void log_damage(const struct backend *be)
+{
+	char loc[256], name[128];
+	int counts[3], ordered, n;
+	struct notes notes = { 0 };
+	struct spool *sp;
+
+	be->make(loc, sizeof(loc));
+	sp = open_at(loc, 0, NULL);
+	for (int k = 0; k < 3; k++)
+		put(sp, k, 100, NULL);
+	spool_close(sp);
+	be->damage(loc);
+	sp = open_at(loc, 0, &notes);
+	n = read_back(sp, counts, 3, &ordered);
+	spool_close(sp);
+	snprintf(name, sizeof(name), "%s: damage is reported", be->name);
+	T_OK(notes.damage >= 1, name);
+	snprintf(name, sizeof(name), "%s: damage is skipped, not read as records", be->name);
+	T_OK(n < 300 && n > 0, name);
+	snprintf(name, sizeof(name), "%s: what follows the damage is read", be->name);
+	T_EQ_INT(counts[2], 100, name);
+	be->drop(loc);
+}
+
+/* --- the queue tier ------------------------------------------------------ */
+
+static struct queue *q_open(struct spool *sp, int consume, int revive)
+{
+	struct queue_opts o;
+	struct queue *q = NULL;
+	struct rd_err err;
+
+	memset(&o, 0, sizeof(o));
+	o.consume = consume;
+	o.revive = revive;
+	o.body_max = 64;
+	if (queue_open(sp, &o, &q, &err) < 0) {
+		printf("# queue_open: %s\n", err.msg);
+		abort();
+	}
+	return q;
+}
+
+/* The records a round offers at time t: their ids into got (a string
+ * of ids, each followed by a space), slots into slots; how many. */
+static int offered(struct queue *q, int64_t t, char *got, size_t n,
+		   struct queue_rec *recs, int max)
+{
+	struct queue_rec rec;
+	struct rd_err err;
+	int64_t next;
+	int k = 0;
+
+	got[0] = '\0';
+	if (queue_plan(q, t, 0, &next) <= 0)
+		return 0;
+	while (k < max && queue_next(q, t, &rec, &err) > 0) {
+		snprintf(got + strlen(got), n - strlen(got), "%s ", rec.id);
+		recs[k++] = rec;
+	}
+	return k;
+}
+
+static void ids_of(char *out, size_t n, const char *ids_, const int *which,
+		   int nw)
+{
+	out[0] = '\0';
+	for (int i = 0; i < nw; i++)
+		snprintf(out + strlen(out), n - strlen(out), "%s ",
+			 ids_ + (size_t)which[i] * (REC_ID_LEN + 1));
+}
+
+static void attempt(struct queue *q, const struct queue_rec *r,
+		    enum rec_outcome out, int64_t due, const char *dead)
+{
+	struct rec_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = REC_ATTEMPT;
+	memcpy(ev.ref, r->id, sizeof(ev.ref));
+	ev.at_ms = now_ms;
+	ev.attempt = r->attempts + 1;
+	ev.outcome = out;
+	ev.next_due_ms = due;
+	ev.status = out == REC_OUT_OK ? 200 : 503;
+	queue_attempt(q, r->slot, &ev, NULL, dead);
+}
+
+/* Intent then ok, retry, dead (permanent) and release on four records;
+ * what a round offers after each; the same states in a new queue, with
+ * and without its checkpoint; and a revive. */
+static void queue_life(const struct backend *be)
+{
+	char loc[256], name[160], got[512], want[512], idv[4 * (REC_ID_LEN + 1)];
+	struct queue_rec recs[8];
+	struct queue_state qs;
+	struct spool *sp;
+	struct queue *q;
+	struct rd_err err;
+	int n;
+
+	be->make(loc, sizeof(loc));
+	sp = open_at(loc, 0, NULL);
+	put(sp, 0, 4, idv);
+	q = q_open(sp, 1, 0);
+	n = offered(q, now_ms, got, sizeof(got), recs, 8);
+	ids_of(want, sizeof(want), idv, (int[]){ 0, 1, 2, 3 }, 4);
+	snprintf(name, sizeof(name), "%s: every due record is offered, in capture order", be->name);
+	T_EQ_STR(got, want, name);
+	if (n != 4)
+		abort();
+	for (int i = 0; i < 4; i++)
+		T_EQ_INT(queue_intent(q, recs[i].slot, now_ms), 1, "an intent is attempt 1");
+	snprintf(name, sizeof(name), "%s: a taken record is not offered again", be->name);
+	T_EQ_INT(offered(q, now_ms, got, sizeof(got), recs + 4, 4), 0, name);
+	attempt(q, &recs[0], REC_OUT_OK, 0, NULL);
+	attempt(q, &recs[1], REC_OUT_RETRY, now_ms + 3600000, NULL);
+	attempt(q, &recs[2], REC_OUT_PERMANENT, 0, "permanent: 400");
+	queue_mark(q, recs[3].slot, QUEUE_RELEASE);
+	T_EQ_INT(queue_flush(q, &err), 0, "the events are flushed");
+	queue_state(q, recs[1].slot, &qs);
+	snprintf(name, sizeof(name), "%s: retry: pending, due when it said", be->name);
+	T_OK(qs.state == LIFE_PENDING && qs.due_ms == now_ms + 3600000 && qs.attempts == 1, name);
+	queue_state(q, recs[2].slot, &qs);
+	snprintf(name, sizeof(name), "%s: permanent: dead", be->name);
+	T_OK(qs.state == LIFE_DEAD, name);
+	offered(q, now_ms, got, sizeof(got), recs + 4, 4);
+	ids_of(want, sizeof(want), idv, (int[]){ 3 }, 1);
+	snprintf(name, sizeof(name), "%s: a released record is due again", be->name);
+	T_EQ_STR(got, want, name);
+	T_EQ_INT(queue_checkpoint(q, &err), 0, "a checkpoint is saved");
+	queue_free(q);
+
+	for (int pass = 0; pass < 2; pass++) {
+		const char *how = pass ? "from the log alone" : "from its checkpoint";
+
+		if (pass && spool_state_remove(sp, "replay.ckpt", &err) < 0)
+			abort();
+		q = q_open(sp, 1, 0);
+		snprintf(name, sizeof(name), "%s: a new queue %s: two left", be->name, how);
+		T_EQ_INT(queue_left(q), 2, name);
+		n = offered(q, now_ms + 7200000, got, sizeof(got), recs + 4, 4);
+		ids_of(want, sizeof(want), idv, (int[]){ 1, 3 }, 2);
+		snprintf(name, sizeof(name), "%s: a new queue %s offers the retry when due, and the released one", be->name, how);
+		T_EQ_STR(got, want, name);
+		snprintf(name, sizeof(name), "%s: the released record's intent counts as an attempt", be->name);
+		T_OK(n == 2 && recs[4].attempts == 1 && recs[5].attempts == 1, name);
+		queue_free(q);
+	}
+
+	q = q_open(sp, 1, 1);
+	n = offered(q, now_ms, got, sizeof(got), recs, 8);
+	ids_of(want, sizeof(want), idv, (int[]){ 2, 3 }, 2);
+	snprintf(name, sizeof(name), "%s: with revive, the dead record is offered", be->name);
+	T_EQ_STR(got, want, name);
+	if (n == 2 && recs[0].dead) {
+		queue_revive(q, recs[0].slot, now_ms, "INC-1", "alice");
+		queue_state(q, recs[0].slot, &qs);
+		snprintf(name, sizeof(name), "%s: a revive makes it pending, attempts from 0", be->name);
+		T_OK(qs.state == LIFE_PENDING && qs.attempts == 0, name);
+	} else {
+		T_OK(0, "the dead record is offered first, marked dead");
+	}
+	queue_flush(q, &err);
+	queue_free(q);
+	q = q_open(sp, 1, 0);
+	snprintf(name, sizeof(name), "%s: the revive is kept: three left", be->name);
+	T_EQ_INT(queue_left(q), 3, name);
+	queue_free(q);
+	spool_close(sp);
+	be->drop(loc);
+}
+
+/* A consumer killed with events recorded but not flushed: every record
+ * without a flushed final outcome is due again, each intent counted;
+ * with a checkpoint in between, the same as a fold of the log alone. */
+static void queue_crash(const struct backend *be, int ckpt)
+{
+	char loc[256], name[200], got[1024], want[1024], idv[10 * (REC_ID_LEN + 1)];
+	struct queue_rec recs[10];
+	struct spool *sp;
+	struct queue *q;
+	struct rd_err err;
+	int status = 0;
+	pid_t pid;
+
+	be->make(loc, sizeof(loc));
+	sp = open_at(loc, 0, NULL);
+	put(sp, 0, 10, idv);
+	spool_close(sp);
+	if ((pid = fork()) == 0) {
+		sp = open_at(loc, 0, NULL);
+		q = q_open(sp, 1, 0);
+		if (offered(q, now_ms, got, sizeof(got), recs, 10) != 10)
+			_exit(3);
+		for (int i = 0; i < 10; i++)
+			queue_intent(q, recs[i].slot, now_ms);
+		for (int i = 0; i < 5; i++)
+			attempt(q, &recs[i], REC_OUT_OK, 0, NULL);
+		if (queue_flush(q, &err) < 0)
+			_exit(4);
+		if (ckpt) {
+			if (queue_checkpoint(q, &err) < 0)
+				_exit(5);
+			for (int i = 5; i < 7; i++)
+				attempt(q, &recs[i], REC_OUT_OK, 0, NULL);
+			if (queue_flush(q, &err) < 0)
+				_exit(6);
+		}
+		/* recorded, never flushed: lost with the process */
+		for (int i = 7; i < 9; i++)
+			attempt(q, &recs[i], REC_OUT_OK, 0, NULL);
+		raise(SIGKILL);
+		_exit(7);
+	}
+	waitpid(pid, &status, 0);
+	snprintf(name, sizeof(name), "%s: the consumer was killed (checkpoint: %d)", be->name, ckpt);
+	T_OK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, name);
+	for (int pass = 0; pass < 2; pass++) {
+		int n, counted = 1;
+
+		sp = open_at(loc, 0, NULL);
+		if (pass && spool_state_remove(sp, "replay.ckpt", &err) < 0)
+			abort();
+		q = q_open(sp, 1, 0);
+		n = offered(q, now_ms, got, sizeof(got), recs, 10);
+		if (ckpt)
+			ids_of(want, sizeof(want), idv, (int[]){ 7, 8, 9 }, 3);
+		else
+			ids_of(want, sizeof(want), idv, (int[]){ 5, 6, 7, 8, 9 }, 5);
+		snprintf(name, sizeof(name), "%s: after kill -9 (checkpoint: %d, %s), exactly the records with no flushed outcome are due",
+			 be->name, ckpt, pass ? "log alone" : "as left");
+		T_EQ_STR(got, want, name);
+		for (int i = 0; i < n; i++)
+			counted &= recs[i].attempts == 1;
+		snprintf(name, sizeof(name), "%s: after kill -9, each intent with no outcome counts as an attempt", be->name);
+		T_OK(n > 0 && counted, name);
+		queue_free(q);
+		spool_close(sp);
+	}
+	be->drop(loc);
+}
+
+int main(void)
+{
+	struct rd_err err;
+
+	if (rec_idgen_init(&ids, &err) < 0)
+		return 2;
+	now_ms = rec_now_ms();
+	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+		const struct backend *be = &backends[b];
+
+		log_ack(be);
+		for (unsigned seed = 1; seed <= 3; seed++)
+			log_atomic(be, seed);
+		log_refused(be);
+		log_damage(be);
+		queue_life(be);
+		queue_crash(be, 0);
+		queue_crash(be, 1);
+	}
+	return t_done();
+}
