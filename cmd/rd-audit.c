@@ -408,7 +408,7 @@ static void on_finding(void *ctx, const struct spool_finding *f)
 
 	if (a->o.c.json) {
 		buf_adds(&a->out, "{\"file\":");
-		json_add_str(&a->out, f->file, strlen(f->file));
+		json_add_str(&a->out, f->where, strlen(f->where));
 		buf_addf(&a->out, ",\"offset\":%llu,\"bytes\":%llu,\"records_lost\":",
 			 (unsigned long long)f->offset, (unsigned long long)f->bytes);
 		if (f->lost >= 0)
@@ -420,7 +420,7 @@ static void on_finding(void *ctx, const struct spool_finding *f)
 		buf_adds(&a->out, "}\n");
 		return;
 	}
-	buf_addf(&a->out, "%s at byte %llu: %s", f->file,
+	buf_addf(&a->out, "%s at byte %llu: %s", f->where,
 		 (unsigned long long)f->offset, f->what);
 	if (f->bytes)
 		buf_addf(&a->out, " (%llu bytes)", (unsigned long long)f->bytes);

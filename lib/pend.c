@@ -21,8 +21,9 @@
 
 /* 2: entries carry a revive count; a version-1 checkpoint is folded
  * again from the log rather than trusted with revive counts of zero.
- * 3: the header carries the spool's mark of the log it describes. */
-#define CKPT_MAGIC "rd-replay-checkpoint-3\n"
+ * 3: the header carries the spool's mark of the log it describes.
+ * 4: entries pack a 40-bit member offset (pend.h). */
+#define CKPT_MAGIC "rd-replay-checkpoint-4\n"
 
 void pend_init(struct pend *p)
 {
@@ -88,7 +89,7 @@ void pend_pos(const struct pend_ent *e, struct spool_pos *out)
 {
 	out->seg = e->seg;
 	out->off = e->off;
-	out->line = e->line;
+	out->line = (uint32_t)e->line;
 }
 
 static int fold_request(struct pend *p, const struct spool_item *it,
@@ -109,13 +110,15 @@ static int fold_request(struct pend *p, const struct spool_item *it,
 	rec_id_pack(id, bin);
 	if (find_bin(p, bin))
 		return 0;
-	if (it->pos.off > UINT32_MAX || it->pos.seg > UINT32_MAX)
+	if (it->pos.off >> PEND_OFF_BITS || it->pos.line >> (64 - PEND_OFF_BITS) ||
+	    it->pos.seg > UINT32_MAX)
 		return rd_err_set(err, RD_E_INVAL,
-				  "record %.*s sits past 4 GiB in its segment, beyond what replay addresses",
-				  REC_ID_LEN, id);
+				  "record %.*s sits past what replay addresses (segment %llu, byte %llu, line %u)",
+				  REC_ID_LEN, id, (unsigned long long)it->pos.seg,
+				  (unsigned long long)it->pos.off, it->pos.line);
 	e = add(p, bin);
 	e->seg = (uint32_t)it->pos.seg;
-	e->off = (uint32_t)it->pos.off;
+	e->off = it->pos.off;
 	e->line = it->pos.line;
 	return 0;
 }

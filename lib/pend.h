@@ -40,6 +40,8 @@ enum {
 	PEND_F_SEEN = 8       /* selection already decided */
 };
 
+#define PEND_OFF_BITS 40
+
 /* The most revives an entry counts; more are counted as this many. */
 #define PEND_REVIVES_MAX 63
 
@@ -48,10 +50,13 @@ enum {
 struct pend_ent {
 	unsigned char id[REC_ID_BIN];
 	int64_t due_ms;       /* wall clock; 0: due at once */
-	uint32_t off;         /* member offset of the request line; segments
-			       * are at most 1 GiB (redrive-spool(5)) */
+	/* Where the request line sits (spool_pos), packed so the entry
+	 * stays 40 bytes: a member offset of up to 2^40 (1 TiB into its
+	 * part; parts roll at 1 GiB at most) and a line within its member
+	 * of up to 2^24 (a member holds about SPOOL_MEMBER_BYTES of lines). */
+	uint64_t off : PEND_OFF_BITS;
+	uint64_t line : 64 - PEND_OFF_BITS;
 	uint32_t seg;
-	uint32_t line;
 	uint16_t attempts;    /* sends made by replay since the last revive */
 	uint8_t state : 2;    /* enum pend_state */
 	uint8_t revives : 6;  /* revive events, up to PEND_REVIVES_MAX */

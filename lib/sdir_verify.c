@@ -52,7 +52,7 @@ static void report(struct walk *w, const char *file, uint64_t off,
 {
 	struct spool_finding f;
 
-	f.file = file;
+	f.where = file;
 	f.offset = off;
 	f.bytes = bytes;
 	f.lost = lost;

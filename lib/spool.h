@@ -65,8 +65,9 @@ enum spool_notice_kind {
 
 struct spool_notice {
 	enum spool_notice_kind kind;
-	const char *where;   /* file path inside the spool, borrowed */
-	uint64_t offset;     /* byte offset of the problem in that file */
+	const char *where;   /* where in the spool, as the backend names it
+			      * (the directory: a file's path), borrowed */
+	uint64_t offset;     /* byte offset of the problem there */
 	uint64_t bytes;      /* bytes cut or skipped */
 	int64_t lost;        /* records lost, -1 when unknown */
 	const char *reason;  /* e.g. "crc mismatch", borrowed */
@@ -185,8 +186,10 @@ int spool_state_put(struct spool *sp, const char *name,
 
 /* One problem found by spool_verify. */
 struct spool_finding {
-	const char *file;      /* segment or index file name, borrowed */
-	uint64_t offset;       /* byte offset in that file */
+	const char *where;     /* where in the spool, as the backend names
+				* it (the directory: a segment or index
+				* file's name), borrowed */
+	uint64_t offset;       /* byte offset there */
 	uint64_t bytes;        /* bytes affected, 0 when not a span */
 	int64_t lost;          /* records that cannot be read; -1 unknown */
 	const char *what;      /* what is wrong, borrowed */

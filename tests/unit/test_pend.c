@@ -62,6 +62,45 @@ static void revive_event(struct buf *b, const char *ref, long long n)
 	b->data[--b->len] = '\0';
 }
 
+/* A request line past 4 GiB into its part keeps its position: entries
+ * address 40-bit offsets (the limit was 32 bits). */
+static void far_offset(void)
+{
+	static const char a[] = "01JDZ00000000000000000000F";
+	struct rec_parser rp;
+	struct spool_item it;
+	struct spool_pos at;
+	struct rd_err err;
+	struct buf line;
+	struct pend p;
+	struct pend_ent *e;
+
+	pend_init(&p);
+	rec_parser_init(&rp);
+	buf_init(&line);
+	buf_addf(&line, "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",\"captured_at\":\"2026-11-25T00:00:00.000Z\",\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[],\"body\":\"\",\"failure\":{\"type\":\"x\"},\"attempts\":0,\"idempotency_key\":\"%s\"}", a, a);
+	it.line = line.data;
+	it.len = line.len;
+	it.pos.seg = 9;
+	it.pos.off = (5ULL << 30) + 17;
+	it.pos.line = 70000;
+	T_EQ_INT(pend_fold(&p, &it, &rp, &err), 0, "a record 5 GiB into its part folds");
+	e = pend_get(&p, a);
+	if (e)
+		pend_pos(e, &at);
+	T_OK(e && at.seg == 9 && at.off == (5ULL << 30) + 17 && at.line == 70000,
+	     "its position comes back whole");
+	it.pos.off = 1ULL << 40;
+	T_EQ_INT(pend_fold(&p, &it, &rp, &err), 0, "a known record folds again");
+	pend_release(&p);
+	pend_init(&p);
+	T_EQ_INT(pend_fold(&p, &it, &rp, &err), RD_E_INVAL,
+		 "an offset past 2^40 is refused, not truncated");
+	pend_release(&p);
+	rec_parser_release(&rp);
+	buf_release(&line);
+}
+
 int main(void)
 {
 	static const char a[] = "01JDZ00000000000000000000A";
@@ -193,12 +232,17 @@ int main(void)
 	     strstr(err.msg, "another version") != NULL,
 	     "a checkpoint without a mark of the log is not trusted");
 	memcpy(ck.data, "rd-replay-checkpoint-3\n", 23);
+	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) == RD_E_CORRUPT &&
+	     strstr(err.msg, "another version") != NULL,
+	     "a checkpoint with 32-bit offsets is not trusted");
+	memcpy(ck.data, "rd-replay-checkpoint-4\n", 23);
 	ck.len--;
 	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) < 0, "truncated refused");
 	ck.len = 1;
 	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) < 0, "garbage refused");
 	pend_compact(&p);
 	T_OK(p.n == 1 && pend_get(&p, bid) && !pend_get(&p, a), "compact drops resolved");
+	far_offset();
 
 	pend_release(&q);
 	pend_release(&p);
