@@ -210,131 +210,161 @@ static int parse_range(struct opts *o, const char *arg, int critical,
 	return 0;
 }
 
-/* Returns 0 to run, 1 when done (help, version), negative on error. */
-static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
+/* -H 'N: V': appended to the probe's headers. */
+static int add_header(struct opts *o, const char *arg, struct rd_err *u)
+{
+	struct rec_str n, val;
+	struct rd_err err;
+	struct http_hdr *h;
+
+	if (creq_parse_header(arg, &n, &val, &err) < 0)
+		return bad(u, "--header", &err);
+	if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(val.p, val.n))
+		return rd_err_set(u, RD_E_INVAL,
+				  "--header '%s': bad name, or a control character in the value",
+				  arg);
+	o->hdrs = xrealloc(o->hdrs, (o->h.probe.nhdrs + 1) * sizeof(*o->hdrs));
+	h = &o->hdrs[o->h.probe.nhdrs++];
+	h->name = n.p;
+	h->name_len = n.n;
+	h->value = val.p;
+	h->value_len = val.n;
+	return 0;
+}
+
+/* The HTTP probes: --url, --samples, --timeout, --expect, --header, --jq
+ * and --match.  1 when c is one of these, 0 when not, RD_E_INVAL. */
+static int probe_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 {
 	struct rd_err err;
 	uint64_t v;
-	int c, ret;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		if (cli_common_opt(&o->c, c, optarg))
-			continue;
-		if ((ret = cli_http_opt(&o->h.probe.http, c, optarg, u)) != 0) {
-			if (ret < 0)
-				return ret;
-			continue;
-		}
-		switch (c) {
-		case 'u':
-			if (!url_ok(optarg))
-				return rd_err_set(u, RD_E_INVAL,
-						  "--url: '%s' is not an http or https URL", optarg);
-			cli_list_add(&o->urls, &o->nurls, optarg);
-			break;
-		case 'n':
-			if (cli_parse_u64(optarg, 1, 1000, &v, &err) < 0)
-				return bad(u, "--samples", &err);
-			o->h.probe.samples = (unsigned)v;
-			break;
-		case OPT_TIMEOUT:
-			if (cli_parse_duration(optarg, &v, &err) < 0)
-				return bad(u, "--timeout", &err);
-			if (!v)
-				return rd_err_set(u, RD_E_INVAL, "--timeout: must be above zero");
-			o->h.probe.http.timeout_ms = v;
-			if (o->h.probe.http.connect_timeout_ms > v)
-				o->h.probe.http.connect_timeout_ms = v;
-			break;
-		case OPT_EXPECT:
-			if (http_okset_parse(optarg, &o->h.probe.expect, &err) < 0)
-				return bad(u, "--expect", &err);
-			break;
-		case 'H': {
-			struct rec_str n, val;
-
-			if (creq_parse_header(optarg, &n, &val, &err) < 0)
-				return bad(u, "--header", &err);
-			if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(val.p, val.n))
-				return rd_err_set(u, RD_E_INVAL,
-						  "--header '%s': bad name, or a control character in the value",
-						  optarg);
-			o->hdrs = xrealloc(o->hdrs, (o->h.probe.nhdrs + 1) * sizeof(*o->hdrs));
-			o->hdrs[o->h.probe.nhdrs].name = n.p;
-			o->hdrs[o->h.probe.nhdrs].name_len = n.n;
-			o->hdrs[o->h.probe.nhdrs].value = val.p;
-			o->hdrs[o->h.probe.nhdrs].value_len = val.n;
-			o->h.probe.nhdrs++;
-			break;
-		}
-		case OPT_JQ: o->h.probe.jq = optarg; break;
-		case OPT_MATCH: o->h.probe.match = optarg; break;
-		case OPT_PROM:
-			if (!url_ok(optarg))
-				return rd_err_set(u, RD_E_INVAL,
-						  "--prom: '%s' is not an http or https URL", optarg);
-			o->h.prom = optarg;
-			break;
-		case OPT_PROMQL: cli_list_add(&o->promql, &o->npromql, optarg); break;
-		case OPT_METRICS:
-			if (!url_ok(optarg))
-				return rd_err_set(u, RD_E_INVAL,
-						  "--metrics: '%s' is not an http or https URL", optarg);
-			o->h.metrics_url = optarg;
-			break;
-		case OPT_METRIC: cli_list_add(&o->sels, &o->nsel, optarg); break;
-		case OPT_FROM_SPOOL: o->use_spool = 1; break;
-		case OPT_WINDOW:
-			if (cli_parse_duration(optarg, &o->h.window_ms, &err) < 0)
-				return bad(u, "--window", &err);
-			break;
-		case OPT_CHECK:
-			o->checks = xrealloc(o->checks, (o->h.nchecks + 1) * sizeof(*o->checks));
-			if (thr_parse(optarg, &o->checks[o->h.nchecks], &err) < 0)
-				return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
-			o->h.nchecks++;
-			break;
-		case OPT_STATE: o->state = optarg; break;
-		case OPT_OPEN_AFTER: case OPT_CLOSE_AFTER:
-			if (cli_parse_u64(optarg, 1, 1000000, &v, &err) < 0)
-				return bad(u, c == OPT_OPEN_AFTER ? "--open-after" :
-					   "--close-after", &err);
-			*(c == OPT_OPEN_AFTER ? &o->open_after : &o->close_after) = (unsigned)v;
-			break;
-		case OPT_COOLDOWN:
-			if (cli_parse_duration(optarg, &o->cooldown_ms, &err) < 0)
-				return bad(u, "--cooldown", &err);
-			break;
-		case OPT_NAGIOS: o->nagios = 1; break;
-		case OPT_NO_DATA:
-			if (strcmp(optarg, "unhealthy") == 0)
-				o->h.no_data = HEALTH_NODATA_UNHEALTHY;
-			else if (strcmp(optarg, "healthy") == 0)
-				o->h.no_data = HEALTH_NODATA_HEALTHY;
-			else if (strcmp(optarg, "unknown") == 0)
-				o->h.no_data = HEALTH_NODATA_UNKNOWN;
-			else
-				return rd_err_set(u, RD_E_INVAL,
-						  "--no-data: '%s' is not unhealthy, healthy or unknown",
-						  optarg);
-			break;
-		case 'w': case 'c':
-			if (parse_range(o, optarg, c == 'c', u) < 0)
-				return RD_E_INVAL;
-			break;
-		default: {
-			char why[256];
-
-			return rd_err_set(u, RD_E_INVAL, "%s",
-					  cli_opt_error(c, argv, why, sizeof(why)));
-		}
-		}
+	switch (c) {
+	case 'u':
+		if (!url_ok(arg))
+			return rd_err_set(u, RD_E_INVAL,
+					  "--url: '%s' is not an http or https URL", arg);
+		cli_list_add(&o->urls, &o->nurls, arg);
+		return 1;
+	case 'n':
+		if (cli_parse_u64(arg, 1, 1000, &v, &err) < 0)
+			return bad(u, "--samples", &err);
+		o->h.probe.samples = (unsigned)v;
+		return 1;
+	case OPT_TIMEOUT:
+		if (cli_parse_duration(arg, &v, &err) < 0)
+			return bad(u, "--timeout", &err);
+		if (!v)
+			return rd_err_set(u, RD_E_INVAL, "--timeout: must be above zero");
+		o->h.probe.http.timeout_ms = v;
+		if (o->h.probe.http.connect_timeout_ms > v)
+			o->h.probe.http.connect_timeout_ms = v;
+		return 1;
+	case OPT_EXPECT:
+		if (http_okset_parse(arg, &o->h.probe.expect, &err) < 0)
+			return bad(u, "--expect", &err);
+		return 1;
+	case 'H':
+		if (add_header(o, arg, u) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_JQ: o->h.probe.jq = arg; return 1;
+	case OPT_MATCH: o->h.probe.match = arg; return 1;
 	}
-	if ((c = cli_help_version(&o->c, "rd-health", usage_text)) != 0)
-		return c;
-	if (optind < argc)
-		return rd_err_set(u, RD_E_INVAL, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* The other sources: Prometheus, a /metrics endpoint and the spool.  1
+ * when c is one of these, 0 when not, RD_E_INVAL. */
+static int source_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
+{
+	struct rd_err err;
+
+	switch (c) {
+	case OPT_PROM:
+		if (!url_ok(arg))
+			return rd_err_set(u, RD_E_INVAL,
+					  "--prom: '%s' is not an http or https URL", arg);
+		o->h.prom = arg;
+		return 1;
+	case OPT_PROMQL: cli_list_add(&o->promql, &o->npromql, arg); return 1;
+	case OPT_METRICS:
+		if (!url_ok(arg))
+			return rd_err_set(u, RD_E_INVAL,
+					  "--metrics: '%s' is not an http or https URL", arg);
+		o->h.metrics_url = arg;
+		return 1;
+	case OPT_METRIC: cli_list_add(&o->sels, &o->nsel, arg); return 1;
+	case OPT_FROM_SPOOL: o->use_spool = 1; return 1;
+	case OPT_WINDOW:
+		if (cli_parse_duration(arg, &o->h.window_ms, &err) < 0)
+			return bad(u, "--window", &err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The thresholds and the circuit breaker.  1 when c is one of these, 0
+ * when not, RD_E_INVAL. */
+static int verdict_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
+{
+	struct rd_err err;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_CHECK:
+		o->checks = xrealloc(o->checks, (o->h.nchecks + 1) * sizeof(*o->checks));
+		if (thr_parse(arg, &o->checks[o->h.nchecks], &err) < 0)
+			return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
+		o->h.nchecks++;
+		return 1;
+	case OPT_STATE: o->state = arg; return 1;
+	case OPT_OPEN_AFTER: case OPT_CLOSE_AFTER:
+		if (cli_parse_u64(arg, 1, 1000000, &v, &err) < 0)
+			return bad(u, c == OPT_OPEN_AFTER ? "--open-after" :
+				   "--close-after", &err);
+		*(c == OPT_OPEN_AFTER ? &o->open_after : &o->close_after) = (unsigned)v;
+		return 1;
+	case OPT_COOLDOWN:
+		if (cli_parse_duration(arg, &o->cooldown_ms, &err) < 0)
+			return bad(u, "--cooldown", &err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The output: --nagios, its ranges and --no-data.  1 when c is one of
+ * these, 0 when not, RD_E_INVAL. */
+static int output_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
+{
+	switch (c) {
+	case OPT_NAGIOS: o->nagios = 1; return 1;
+	case OPT_NO_DATA:
+		if (strcmp(arg, "unhealthy") == 0)
+			o->h.no_data = HEALTH_NODATA_UNHEALTHY;
+		else if (strcmp(arg, "healthy") == 0)
+			o->h.no_data = HEALTH_NODATA_HEALTHY;
+		else if (strcmp(arg, "unknown") == 0)
+			o->h.no_data = HEALTH_NODATA_UNKNOWN;
+		else
+			return rd_err_set(u, RD_E_INVAL,
+					  "--no-data: '%s' is not unhealthy, healthy or unknown",
+					  arg);
+		return 1;
+	case 'w': case 'c':
+		if (parse_range(o, arg, c == 'c', u) < 0)
+			return RD_E_INVAL;
+		return 1;
+	}
+	return 0;
+}
+
+/* What the options say together; then the lists into the evaluation's
+ * options. */
+static int check_opts(struct opts *o, struct rd_err *u)
+{
+	struct rd_err err;
+
 	if (o->nranges && !o->nagios)
 		return rd_err_set(u, RD_E_INVAL, "--warning and --critical apply to --nagios");
 	if ((o->h.probe.match || o->h.probe.nhdrs) && !o->nurls)
@@ -369,6 +399,43 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 					  o->ranges[i].metric, o->ranges[i].r.text,
 					  o->ranges[i].metric);
 	return 0;
+}
+
+/* Returns 0 to run, 1 when done (help, version), negative on error. */
+static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
+{
+	int (*const groups[])(struct opts *, int, const char *, struct rd_err *) = {
+		probe_opt, source_opt, verdict_opt, output_opt
+	};
+	int c, ret;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		size_t g;
+
+		if (cli_common_opt(&o->c, c, optarg))
+			continue;
+		if ((ret = cli_http_opt(&o->h.probe.http, c, optarg, u)) != 0) {
+			if (ret < 0)
+				return ret;
+			continue;
+		}
+		for (g = 0, ret = 0; g < sizeof(groups) / sizeof(groups[0]) && !ret; g++)
+			ret = groups[g](o, c, optarg, u);
+		if (ret < 0)
+			return ret;
+		if (!ret) {
+			char why[256];
+
+			return rd_err_set(u, RD_E_INVAL, "%s",
+					  cli_opt_error(c, argv, why, sizeof(why)));
+		}
+	}
+	if ((c = cli_help_version(&o->c, "rd-health", usage_text)) != 0)
+		return c;
+	if (optind < argc)
+		return rd_err_set(u, RD_E_INVAL, "unexpected argument '%s'", argv[optind]);
+	return check_opts(o, u);
 }
 
 /* The defaults, as --help states them. */
