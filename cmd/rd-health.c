@@ -4,7 +4,8 @@
  *
  * This file holds the command line, the breaker's state file, the three
  * output formats (one human line, --json, --nagios) and the exit codes.
- * Sources and checks are lib/health.c.
+ * Sources and checks are lib/health.c, the pieces of the plugin line
+ * lib/nagios.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +26,7 @@
 #include "health.h"
 #include "json.h"
 #include "msg.h"
+#include "nagios.h"
 #include "num.h"
 #include "rec.h"
 #include "thr.h"
@@ -137,12 +139,6 @@ static const struct compl_hint hints[] = {
 	{ NULL, NULL }
 };
 
-struct nrange {               /* --warning / --critical M=RANGE */
-	char metric[48];
-	struct thr_range r;
-	int critical;
-};
-
 struct opts {
 	struct cli_common c;
 	struct health_opts h;
@@ -150,7 +146,7 @@ struct opts {
 	size_t nurls, npromql, nsel;
 	struct http_hdr *hdrs;
 	struct thr *checks;
-	struct nrange *ranges;
+	struct nagios_range *ranges;
 	size_t nranges;
 	const char *state;
 	unsigned open_after, close_after;
@@ -170,44 +166,6 @@ static int url_ok(const char *u)
 static int bad(struct rd_err *u, const char *opt, const struct rd_err *err)
 {
 	return rd_err_set(u, RD_E_INVAL, "%s: %s", opt, err->msg);
-}
-
-/* The --warning or --critical range of metric, or NULL. */
-static const struct thr_range *range_of(const struct opts *o, const char *metric,
-					int critical)
-{
-	for (size_t i = 0; i < o->nranges; i++)
-		if (o->ranges[i].critical == critical &&
-		    strcmp(o->ranges[i].metric, metric) == 0)
-			return &o->ranges[i].r;
-	return NULL;
-}
-
-/* M=RANGE.  A metric given twice at one level keeps the last range, as a
- * repeated option does. */
-static int parse_range(struct opts *o, const char *arg, int critical,
-		       struct rd_err *u)
-{
-	const char *eq = strchr(arg, '='), *opt = critical ? "--critical" : "--warning";
-	struct nrange nr;
-	struct rd_err err;
-
-	memset(&nr, 0, sizeof(nr));
-	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(nr.metric))
-		return rd_err_set(u, RD_E_INVAL, "%s: '%s' is not METRIC=RANGE", opt, arg);
-	memcpy(nr.metric, arg, (size_t)(eq - arg));
-	nr.critical = critical;
-	if (thr_range_parse(eq + 1, &nr.r, &err) < 0)
-		return bad(u, opt, &err);
-	for (size_t i = 0; i < o->nranges; i++)
-		if (o->ranges[i].critical == critical &&
-		    strcmp(o->ranges[i].metric, nr.metric) == 0) {
-			o->ranges[i].r = nr.r;
-			return 0;
-		}
-	o->ranges = xrealloc(o->ranges, (o->nranges + 1) * sizeof(*o->ranges));
-	o->ranges[o->nranges++] = nr;
-	return 0;
 }
 
 /* -H 'N: V': appended to the probe's headers. */
@@ -337,6 +295,8 @@ static int verdict_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
  * these, 0 when not, RD_E_INVAL. */
 static int output_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 {
+	struct rd_err err;
+
 	switch (c) {
 	case OPT_NAGIOS: o->nagios = 1; return 1;
 	case OPT_NO_DATA:
@@ -352,8 +312,8 @@ static int output_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 					  arg);
 		return 1;
 	case 'w': case 'c':
-		if (parse_range(o, arg, c == 'c', u) < 0)
-			return RD_E_INVAL;
+		if (nagios_range_add(&o->ranges, &o->nranges, arg, c == 'c', &err) < 0)
+			return bad(u, c == 'c' ? "--critical" : "--warning", &err);
 		return 1;
 	}
 	return 0;
@@ -558,37 +518,6 @@ static void as_json(struct buf *out, const struct health_eval *ev,
 
 /* ---- --nagios: the monitoring-plugins output --------------------------- */
 
-/* "RD-HEALTH STATUS - text" on one line.  The text cannot hold what
- * Nagios would read as structure: a control byte becomes '?', and a '|'
- * (in a PromQL regex, say), which would start perfdata, becomes U+00A6. */
-static void status_line(struct buf *out, int code, const char *text, size_t n)
-{
-	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-
-	buf_addf(out, "RD-HEALTH %s - ", names[code]);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c == '|')
-			buf_adds(out, "\u00a6");
-		else
-			buf_addc(out, c < 0x20 || c == 0x7f ? '?' : (char)c);
-	}
-}
-
-/* A metric in perfdata units: ms stay ms, shares become percent.  The
- * decimal shift keeps 7% at 7 (0.07 * 100 is 7.000000000000001), so the
- * value held against a range is the value printed. */
-static double perf_value(double v, enum thr_unit u)
-{
-	return u == THR_FRACTION ? num_scale10(v, 2) : v;
-}
-
-static const char *perf_uom(enum thr_unit u)
-{
-	return u == THR_MS ? "ms" : u == THR_FRACTION ? "%" : "";
-}
-
 /* The label of metric k of source i: its name, after KIND N_ when there
  * are several sources, and before _K when the source gives the metric
  * more than once (several PromQL series): labels must be unique. */
@@ -610,52 +539,6 @@ static void perf_label(struct buf *b, const struct health_eval *ev, size_t i,
 		buf_addf(b, "_%zu", nth);
 }
 
-/* 'label'=value[UOM];warn;crit;min;max with numbers and ranges in plain
- * decimal, and U for a value that could not be determined. */
-static void perf_item(struct buf *perf, const struct buf *label, double pv,
-		      enum thr_unit u, const struct thr_range *w,
-		      const struct thr_range *c)
-{
-	buf_adds(perf, " '");
-	buf_add(perf, label->data, label->len);
-	buf_adds(perf, "'=");
-	num_add(perf, pv, NUM_PERF);
-	if (isfinite(pv))
-		buf_adds(perf, perf_uom(u));
-	buf_addc(perf, ';');
-	if (w)
-		thr_range_fmt(w, perf);
-	buf_addc(perf, ';');
-	if (c)
-		thr_range_fmt(c, perf);
-	buf_adds(perf, u == THR_FRACTION ? ";0;100" : u == THR_MS ? ";0;" : ";;");
-}
-
-/* Why a metric raised its status, naming the range it breached:
- * "p99=2500ms outside critical range 2000". */
-static void breach(struct buf *why, const struct buf *label, double pv,
-		   enum thr_unit u, const struct thr_range *r, int critical)
-{
-	const char *level = critical ? "critical" : "warning";
-
-	if (why->len)
-		buf_adds(why, "; ");
-	buf_add(why, label->data, label->len);
-	if (isnan(pv)) {
-		buf_addf(why, " has no value (%s range %s)", level, r->text);
-		return;
-	}
-	buf_addc(why, '=');
-	num_add(why, pv, NUM_TEXT);
-	buf_addf(why, "%s %s %s range %s", perf_uom(u), r->inside ? "inside" : "outside",
-		 level, r->text);
-}
-
-/* Nagios status line with perfdata; returns the plugin exit code.  Failed
- * checks, unreadable sources and a breaker that holds are CRITICAL; the
- * ranges add WARNING or CRITICAL.  The text says what made the status:
- * at CRITICAL the failures and the critical ranges breached, at WARNING
- * the warning ranges breached. */
 /* 1 when every failed check had no data and every source was read. */
 static int only_nodata(const struct health_eval *ev)
 {
@@ -668,6 +551,11 @@ static int only_nodata(const struct health_eval *ev)
 	return 1;
 }
 
+/* Nagios status line with perfdata; returns the plugin exit code.  Failed
+ * checks, unreadable sources and a breaker that holds are CRITICAL; the
+ * ranges add WARNING or CRITICAL.  The text says what made the status:
+ * at CRITICAL the failures and the critical ranges breached, at WARNING
+ * the warning ranges breached. */
 static int nagios(struct buf *out, const struct opts *o,
 		  const struct health_eval *ev, const struct breaker *b,
 		  int verdict)
@@ -683,19 +571,20 @@ static int nagios(struct buf *out, const struct opts *o,
 	for (size_t i = 0; i < ev->nsrc; i++)
 		for (size_t k = 0; k < ev->src[i].nm; k++) {
 			const struct health_metric *hm = &ev->src[i].m[k];
-			const struct thr_range *w = range_of(o, hm->name, 0),
-					       *c = range_of(o, hm->name, 1);
-			double pv = perf_value(hm->value, hm->unit);
+			const struct thr_range
+				*w = nagios_range_find(o->ranges, o->nranges, hm->name, 0),
+				*c = nagios_range_find(o->ranges, o->nranges, hm->name, 1);
+			double pv = nagios_perf_value(hm->value, hm->unit);
 			int st = thr_status(w, c, pv);
 
 			buf_reset(&label);
 			perf_label(&label, ev, i, k);
 			if (st)
-				breach(st == 2 ? &crit : &warn, &label, pv, hm->unit,
-				       st == 2 ? c : w, st == 2);
+				nagios_breach(st == 2 ? &crit : &warn, &label, pv,
+					      hm->unit, st == 2 ? c : w, st == 2);
 			if (st > code)
 				code = st;
-			perf_item(&perf, &label, pv, hm->unit, w, c);
+			nagios_perf_item(&perf, &label, pv, hm->unit, w, c);
 		}
 	/* Nothing failed but checks that had no data, and --no-data unknown:
 	 * the plugin cannot tell, which is what UNKNOWN is for. */
@@ -717,7 +606,7 @@ static int nagios(struct buf *out, const struct opts *o,
 		if (b)
 			buf_addf(&text, "; breaker %s", breaker_state_name(b->state));
 	}
-	status_line(out, code, text.data ? text.data : "", text.len);
+	nagios_status_line(out, code, text.data ? text.data : "", text.len);
 	if (perf.len) {
 		buf_adds(out, " |");
 		buf_add(out, perf.data, perf.len);
@@ -767,7 +656,7 @@ static int report_error(const struct msg *m, int nagios_mode, int usage, const c
 		return RD_EXIT_ERROR;
 	}
 	buf_init(&out);
-	status_line(&out, 3, why, strlen(why));
+	nagios_status_line(&out, 3, why, strlen(why));
 	buf_addc(&out, '\n');
 	/* nowhere left to say it if this fails: the status says UNKNOWN */
 	(void)buf_write_fd(&out, STDOUT_FILENO, &done);
