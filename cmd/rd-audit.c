@@ -181,93 +181,110 @@ static int prom_label_ok(const char *s)
 	return 1;
 }
 
-static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
+/* --fail-if EXPR: a threshold over one of the summary's quantities. */
+static int add_fail_if(struct opts *o, const char *arg, struct msg *m)
 {
 	struct rd_err err;
-	int c;
+	struct thr t;
+	size_t i;
 
-	opterr = 0;
-	o->max_groups = 50;
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		if (cli_common_opt(&o->c, c, optarg))
-			continue;
-		switch (c) {
-		case OPT_WHERE: o->so.where = optarg; break;
-		case OPT_MATCH_URL: o->so.match_url = optarg; break;
-		case OPT_SINCE: o->since = optarg; break;
-		case OPT_UNTIL: o->until = optarg; break;
-		case OPT_ROUTE_RULE:
-			if (!strchr(optarg, '=')) {
-				msg_usage(m, "--route-rule: '%s' is not REGEX=NAME", optarg);
-				return RD_E_INVAL;
-			}
-			cli_list_add(&o->rules_txt, &o->nrules, optarg);
-			break;
-		case OPT_MAX_GROUPS:
-			if (cli_parse_u64(optarg, 1, 10000, &o->max_groups, &err) < 0)
-				return bad(m, "--max-groups", &err);
-			break;
-		case OPT_PROM: o->prom = 1; break;
-		case OPT_FAILURE: cli_list_add(&o->failures, &o->nfailures, optarg); break;
-		case OPT_STDIN: o->use_stdin = 1; break;
-		case OPT_LIMIT:
-			if (cli_parse_u64(optarg, 1, UINT64_MAX, &o->limit, &err) < 0)
-				return bad(m, "--limit", &err);
-			break;
-		case OPT_PROM_LABEL:
-			if (!prom_label_ok(optarg)) {
-				msg_usage(m, "--prom-label: '%s' is not NAME=VALUE with a Prometheus label name", optarg);
-				return RD_E_INVAL;
-			}
-			cli_list_add(&o->labels, &o->nlabels, optarg);
-			break;
-		case OPT_HTML: o->html = optarg; break;
-		case OPT_TITLE: o->title = optarg; break;
-		case OPT_LIST: o->list = 1; break;
-		case OPT_SHOW:
-			if (!rec_id_valid(optarg, strlen(optarg))) {
-				msg_usage(m, "--show: '%s' is not a record id", optarg);
-				return RD_E_INVAL;
-			}
-			o->show = optarg;
-			break;
-		case OPT_REDACT: cli_list_add(&o->redacts, &o->nredacts, optarg); break;
-		case OPT_NO_REDACT: o->no_redact = 1; break;
-		case OPT_VERIFY: o->verify = 1; break;
-		case OPT_FAIL_IF: {
-			struct thr t;
-			size_t i;
-
-			if (thr_parse(optarg, &t, &err) < 0) {
-				msg_usage(m, "--fail-if: %s", err.msg);
-				return RD_E_INVAL;
-			}
-			for (i = 0; fail_metrics[i]; i++)
-				if (strcmp(fail_metrics[i], t.metric) == 0)
-					break;
-			if (!fail_metrics[i]) {
-				msg_usage(m, "--fail-if '%s': unknown quantity '%s' (pending, due, backing_off, ok, dead, requests, attempts, replayed, revived, amplification, oldest_pending, success_rate, p50, p90, p99)",
-					  optarg, t.metric);
-				return RD_E_INVAL;
-			}
-			o->fails = xrealloc(o->fails, (o->nfails + 1) * sizeof(*o->fails));
-			o->fails[o->nfails++] = t;
-			break;
-		}
-		default: {
-			char why[256];
-
-			msg_usage(m, "%s", cli_opt_error(c, argv, why, sizeof(why)));
-			return RD_E_INVAL;
-		}
-		}
-	}
-	if ((c = cli_help_version(&o->c, "rd-audit", usage_text)) != 0)
-		return c;
-	if (optind < argc) {
-		msg_usage(m, "unexpected argument '%s'", argv[optind]);
+	if (thr_parse(arg, &t, &err) < 0) {
+		msg_usage(m, "--fail-if: %s", err.msg);
 		return RD_E_INVAL;
 	}
+	for (i = 0; fail_metrics[i]; i++)
+		if (strcmp(fail_metrics[i], t.metric) == 0)
+			break;
+	if (!fail_metrics[i]) {
+		msg_usage(m, "--fail-if '%s': unknown quantity '%s' (pending, due, backing_off, ok, dead, requests, attempts, replayed, revived, amplification, oldest_pending, success_rate, p50, p90, p99)",
+			  arg, t.metric);
+		return RD_E_INVAL;
+	}
+	o->fails = xrealloc(o->fails, (o->nfails + 1) * sizeof(*o->fails));
+	o->fails[o->nfails++] = t;
+	return 0;
+}
+
+/* Which records, as rd-replay takes them, and how routes group.  1 when
+ * c is one of these, 0 when not, RD_E_INVAL. */
+static int select_opt(struct opts *o, int c, const char *arg, struct msg *m)
+{
+	struct rd_err err;
+
+	switch (c) {
+	case OPT_WHERE: o->so.where = arg; return 1;
+	case OPT_MATCH_URL: o->so.match_url = arg; return 1;
+	case OPT_SINCE: o->since = arg; return 1;
+	case OPT_UNTIL: o->until = arg; return 1;
+	case OPT_FAILURE: cli_list_add(&o->failures, &o->nfailures, arg); return 1;
+	case OPT_STDIN: o->use_stdin = 1; return 1;
+	case OPT_LIMIT:
+		if (cli_parse_u64(arg, 1, UINT64_MAX, &o->limit, &err) < 0)
+			return bad(m, "--limit", &err);
+		return 1;
+	case OPT_ROUTE_RULE:
+		if (!strchr(arg, '=')) {
+			msg_usage(m, "--route-rule: '%s' is not REGEX=NAME", arg);
+			return RD_E_INVAL;
+		}
+		cli_list_add(&o->rules_txt, &o->nrules, arg);
+		return 1;
+	case OPT_MAX_GROUPS:
+		if (cli_parse_u64(arg, 1, 10000, &o->max_groups, &err) < 0)
+			return bad(m, "--max-groups", &err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The formats: --prom and its labels, --html and its title, --list and
+ * --show.  1 when c is one of these, 0 when not, RD_E_INVAL. */
+static int format_opt(struct opts *o, int c, const char *arg, struct msg *m)
+{
+	switch (c) {
+	case OPT_PROM: o->prom = 1; return 1;
+	case OPT_PROM_LABEL:
+		if (!prom_label_ok(arg)) {
+			msg_usage(m, "--prom-label: '%s' is not NAME=VALUE with a Prometheus label name", arg);
+			return RD_E_INVAL;
+		}
+		cli_list_add(&o->labels, &o->nlabels, arg);
+		return 1;
+	case OPT_HTML: o->html = arg; return 1;
+	case OPT_TITLE: o->title = arg; return 1;
+	case OPT_LIST: o->list = 1; return 1;
+	case OPT_SHOW:
+		if (!rec_id_valid(arg, strlen(arg))) {
+			msg_usage(m, "--show: '%s' is not a record id", arg);
+			return RD_E_INVAL;
+		}
+		o->show = arg;
+		return 1;
+	}
+	return 0;
+}
+
+/* Redaction and the checks: --redact, --no-redact, --verify and
+ * --fail-if.  1 when c is one of these, 0 when not, RD_E_INVAL. */
+static int check_opt(struct opts *o, int c, const char *arg, struct msg *m)
+{
+	switch (c) {
+	case OPT_REDACT: cli_list_add(&o->redacts, &o->nredacts, arg); return 1;
+	case OPT_NO_REDACT: o->no_redact = 1; return 1;
+	case OPT_VERIFY: o->verify = 1; return 1;
+	case OPT_FAIL_IF:
+		if (add_fail_if(o, arg, m) < 0)
+			return RD_E_INVAL;
+		return 1;
+	}
+	return 0;
+}
+
+/* What the options say together; then the lists into the selection. */
+static int check_opts(struct opts *o, struct msg *m)
+{
+	struct rd_err err;
+
 	if (o->list + (o->show != NULL) + o->verify + o->prom > 1 ||
 	    (o->c.json && (o->list || o->show || o->prom))) {
 		msg_usage(m, "choose one of --list, --show, --verify, --prom and --json (--json goes with --verify)");
@@ -292,6 +309,41 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	if (o->until && sel_parse_time(o->until, rec_now_ms(), &o->so.until_ms, &err) < 0)
 		return bad(m, "--until", &err);
 	return 0;
+}
+
+/* Returns 0 to run, 1 when done (help, version), negative on error. */
+static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
+{
+	int (*const groups[])(struct opts *, int, const char *, struct msg *) = {
+		select_opt, format_opt, check_opt
+	};
+	int c, ret;
+
+	opterr = 0;
+	o->max_groups = 50;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		size_t g;
+
+		if (cli_common_opt(&o->c, c, optarg))
+			continue;
+		for (g = 0, ret = 0; g < sizeof(groups) / sizeof(groups[0]) && !ret; g++)
+			ret = groups[g](o, c, optarg, m);
+		if (ret < 0)
+			return ret;
+		if (!ret) {
+			char why[256];
+
+			msg_usage(m, "%s", cli_opt_error(c, argv, why, sizeof(why)));
+			return RD_E_INVAL;
+		}
+	}
+	if ((c = cli_help_version(&o->c, "rd-audit", usage_text)) != 0)
+		return c;
+	if (optind < argc) {
+		msg_usage(m, "unexpected argument '%s'", argv[optind]);
+		return RD_E_INVAL;
+	}
+	return check_opts(o, m);
 }
 
 static void flush_out(struct app *a)

@@ -4,7 +4,8 @@
  *
  * This file holds the command line, the breaker's state file, the three
  * output formats (one human line, --json, --nagios) and the exit codes.
- * Sources and checks are lib/health.c.
+ * Sources and checks are lib/health.c, the pieces of the plugin line
+ * lib/nagios.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +26,7 @@
 #include "health.h"
 #include "json.h"
 #include "msg.h"
+#include "nagios.h"
 #include "num.h"
 #include "rec.h"
 #include "thr.h"
@@ -137,12 +139,6 @@ static const struct compl_hint hints[] = {
 	{ NULL, NULL }
 };
 
-struct nrange {               /* --warning / --critical M=RANGE */
-	char metric[48];
-	struct thr_range r;
-	int critical;
-};
-
 struct opts {
 	struct cli_common c;
 	struct health_opts h;
@@ -150,7 +146,7 @@ struct opts {
 	size_t nurls, npromql, nsel;
 	struct http_hdr *hdrs;
 	struct thr *checks;
-	struct nrange *ranges;
+	struct nagios_range *ranges;
 	size_t nranges;
 	const char *state;
 	unsigned open_after, close_after;
@@ -172,169 +168,163 @@ static int bad(struct rd_err *u, const char *opt, const struct rd_err *err)
 	return rd_err_set(u, RD_E_INVAL, "%s: %s", opt, err->msg);
 }
 
-/* The --warning or --critical range of metric, or NULL. */
-static const struct thr_range *range_of(const struct opts *o, const char *metric,
-					int critical)
+/* -H 'N: V': appended to the probe's headers. */
+static int add_header(struct opts *o, const char *arg, struct rd_err *u)
 {
-	for (size_t i = 0; i < o->nranges; i++)
-		if (o->ranges[i].critical == critical &&
-		    strcmp(o->ranges[i].metric, metric) == 0)
-			return &o->ranges[i].r;
-	return NULL;
-}
-
-/* M=RANGE.  A metric given twice at one level keeps the last range, as a
- * repeated option does. */
-static int parse_range(struct opts *o, const char *arg, int critical,
-		       struct rd_err *u)
-{
-	const char *eq = strchr(arg, '='), *opt = critical ? "--critical" : "--warning";
-	struct nrange nr;
+	struct rec_str n, val;
 	struct rd_err err;
+	struct http_hdr *h;
 
-	memset(&nr, 0, sizeof(nr));
-	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(nr.metric))
-		return rd_err_set(u, RD_E_INVAL, "%s: '%s' is not METRIC=RANGE", opt, arg);
-	memcpy(nr.metric, arg, (size_t)(eq - arg));
-	nr.critical = critical;
-	if (thr_range_parse(eq + 1, &nr.r, &err) < 0)
-		return bad(u, opt, &err);
-	for (size_t i = 0; i < o->nranges; i++)
-		if (o->ranges[i].critical == critical &&
-		    strcmp(o->ranges[i].metric, nr.metric) == 0) {
-			o->ranges[i].r = nr.r;
-			return 0;
-		}
-	o->ranges = xrealloc(o->ranges, (o->nranges + 1) * sizeof(*o->ranges));
-	o->ranges[o->nranges++] = nr;
+	if (creq_parse_header(arg, &n, &val, &err) < 0)
+		return bad(u, "--header", &err);
+	if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(val.p, val.n))
+		return rd_err_set(u, RD_E_INVAL,
+				  "--header '%s': bad name, or a control character in the value",
+				  arg);
+	o->hdrs = xrealloc(o->hdrs, (o->h.probe.nhdrs + 1) * sizeof(*o->hdrs));
+	h = &o->hdrs[o->h.probe.nhdrs++];
+	h->name = n.p;
+	h->name_len = n.n;
+	h->value = val.p;
+	h->value_len = val.n;
 	return 0;
 }
 
-/* Returns 0 to run, 1 when done (help, version), negative on error. */
-static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
+/* The HTTP probes: --url, --samples, --timeout, --expect, --header, --jq
+ * and --match.  1 when c is one of these, 0 when not, RD_E_INVAL. */
+static int probe_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 {
 	struct rd_err err;
 	uint64_t v;
-	int c, ret;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		if (cli_common_opt(&o->c, c, optarg))
-			continue;
-		if ((ret = cli_http_opt(&o->h.probe.http, c, optarg, u)) != 0) {
-			if (ret < 0)
-				return ret;
-			continue;
-		}
-		switch (c) {
-		case 'u':
-			if (!url_ok(optarg))
-				return rd_err_set(u, RD_E_INVAL,
-						  "--url: '%s' is not an http or https URL", optarg);
-			cli_list_add(&o->urls, &o->nurls, optarg);
-			break;
-		case 'n':
-			if (cli_parse_u64(optarg, 1, 1000, &v, &err) < 0)
-				return bad(u, "--samples", &err);
-			o->h.probe.samples = (unsigned)v;
-			break;
-		case OPT_TIMEOUT:
-			if (cli_parse_duration(optarg, &v, &err) < 0)
-				return bad(u, "--timeout", &err);
-			if (!v)
-				return rd_err_set(u, RD_E_INVAL, "--timeout: must be above zero");
-			o->h.probe.http.timeout_ms = v;
-			if (o->h.probe.http.connect_timeout_ms > v)
-				o->h.probe.http.connect_timeout_ms = v;
-			break;
-		case OPT_EXPECT:
-			if (http_okset_parse(optarg, &o->h.probe.expect, &err) < 0)
-				return bad(u, "--expect", &err);
-			break;
-		case 'H': {
-			struct rec_str n, val;
-
-			if (creq_parse_header(optarg, &n, &val, &err) < 0)
-				return bad(u, "--header", &err);
-			if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(val.p, val.n))
-				return rd_err_set(u, RD_E_INVAL,
-						  "--header '%s': bad name, or a control character in the value",
-						  optarg);
-			o->hdrs = xrealloc(o->hdrs, (o->h.probe.nhdrs + 1) * sizeof(*o->hdrs));
-			o->hdrs[o->h.probe.nhdrs].name = n.p;
-			o->hdrs[o->h.probe.nhdrs].name_len = n.n;
-			o->hdrs[o->h.probe.nhdrs].value = val.p;
-			o->hdrs[o->h.probe.nhdrs].value_len = val.n;
-			o->h.probe.nhdrs++;
-			break;
-		}
-		case OPT_JQ: o->h.probe.jq = optarg; break;
-		case OPT_MATCH: o->h.probe.match = optarg; break;
-		case OPT_PROM:
-			if (!url_ok(optarg))
-				return rd_err_set(u, RD_E_INVAL,
-						  "--prom: '%s' is not an http or https URL", optarg);
-			o->h.prom = optarg;
-			break;
-		case OPT_PROMQL: cli_list_add(&o->promql, &o->npromql, optarg); break;
-		case OPT_METRICS:
-			if (!url_ok(optarg))
-				return rd_err_set(u, RD_E_INVAL,
-						  "--metrics: '%s' is not an http or https URL", optarg);
-			o->h.metrics_url = optarg;
-			break;
-		case OPT_METRIC: cli_list_add(&o->sels, &o->nsel, optarg); break;
-		case OPT_FROM_SPOOL: o->use_spool = 1; break;
-		case OPT_WINDOW:
-			if (cli_parse_duration(optarg, &o->h.window_ms, &err) < 0)
-				return bad(u, "--window", &err);
-			break;
-		case OPT_CHECK:
-			o->checks = xrealloc(o->checks, (o->h.nchecks + 1) * sizeof(*o->checks));
-			if (thr_parse(optarg, &o->checks[o->h.nchecks], &err) < 0)
-				return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
-			o->h.nchecks++;
-			break;
-		case OPT_STATE: o->state = optarg; break;
-		case OPT_OPEN_AFTER: case OPT_CLOSE_AFTER:
-			if (cli_parse_u64(optarg, 1, 1000000, &v, &err) < 0)
-				return bad(u, c == OPT_OPEN_AFTER ? "--open-after" :
-					   "--close-after", &err);
-			*(c == OPT_OPEN_AFTER ? &o->open_after : &o->close_after) = (unsigned)v;
-			break;
-		case OPT_COOLDOWN:
-			if (cli_parse_duration(optarg, &o->cooldown_ms, &err) < 0)
-				return bad(u, "--cooldown", &err);
-			break;
-		case OPT_NAGIOS: o->nagios = 1; break;
-		case OPT_NO_DATA:
-			if (strcmp(optarg, "unhealthy") == 0)
-				o->h.no_data = HEALTH_NODATA_UNHEALTHY;
-			else if (strcmp(optarg, "healthy") == 0)
-				o->h.no_data = HEALTH_NODATA_HEALTHY;
-			else if (strcmp(optarg, "unknown") == 0)
-				o->h.no_data = HEALTH_NODATA_UNKNOWN;
-			else
-				return rd_err_set(u, RD_E_INVAL,
-						  "--no-data: '%s' is not unhealthy, healthy or unknown",
-						  optarg);
-			break;
-		case 'w': case 'c':
-			if (parse_range(o, optarg, c == 'c', u) < 0)
-				return RD_E_INVAL;
-			break;
-		default: {
-			char why[256];
-
-			return rd_err_set(u, RD_E_INVAL, "%s",
-					  cli_opt_error(c, argv, why, sizeof(why)));
-		}
-		}
+	switch (c) {
+	case 'u':
+		if (!url_ok(arg))
+			return rd_err_set(u, RD_E_INVAL,
+					  "--url: '%s' is not an http or https URL", arg);
+		cli_list_add(&o->urls, &o->nurls, arg);
+		return 1;
+	case 'n':
+		if (cli_parse_u64(arg, 1, 1000, &v, &err) < 0)
+			return bad(u, "--samples", &err);
+		o->h.probe.samples = (unsigned)v;
+		return 1;
+	case OPT_TIMEOUT:
+		if (cli_parse_duration(arg, &v, &err) < 0)
+			return bad(u, "--timeout", &err);
+		if (!v)
+			return rd_err_set(u, RD_E_INVAL, "--timeout: must be above zero");
+		o->h.probe.http.timeout_ms = v;
+		if (o->h.probe.http.connect_timeout_ms > v)
+			o->h.probe.http.connect_timeout_ms = v;
+		return 1;
+	case OPT_EXPECT:
+		if (http_okset_parse(arg, &o->h.probe.expect, &err) < 0)
+			return bad(u, "--expect", &err);
+		return 1;
+	case 'H':
+		if (add_header(o, arg, u) < 0)
+			return RD_E_INVAL;
+		return 1;
+	case OPT_JQ: o->h.probe.jq = arg; return 1;
+	case OPT_MATCH: o->h.probe.match = arg; return 1;
 	}
-	if ((c = cli_help_version(&o->c, "rd-health", usage_text)) != 0)
-		return c;
-	if (optind < argc)
-		return rd_err_set(u, RD_E_INVAL, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* The other sources: Prometheus, a /metrics endpoint and the spool.  1
+ * when c is one of these, 0 when not, RD_E_INVAL. */
+static int source_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
+{
+	struct rd_err err;
+
+	switch (c) {
+	case OPT_PROM:
+		if (!url_ok(arg))
+			return rd_err_set(u, RD_E_INVAL,
+					  "--prom: '%s' is not an http or https URL", arg);
+		o->h.prom = arg;
+		return 1;
+	case OPT_PROMQL: cli_list_add(&o->promql, &o->npromql, arg); return 1;
+	case OPT_METRICS:
+		if (!url_ok(arg))
+			return rd_err_set(u, RD_E_INVAL,
+					  "--metrics: '%s' is not an http or https URL", arg);
+		o->h.metrics_url = arg;
+		return 1;
+	case OPT_METRIC: cli_list_add(&o->sels, &o->nsel, arg); return 1;
+	case OPT_FROM_SPOOL: o->use_spool = 1; return 1;
+	case OPT_WINDOW:
+		if (cli_parse_duration(arg, &o->h.window_ms, &err) < 0)
+			return bad(u, "--window", &err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The thresholds and the circuit breaker.  1 when c is one of these, 0
+ * when not, RD_E_INVAL. */
+static int verdict_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
+{
+	struct rd_err err;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_CHECK:
+		o->checks = xrealloc(o->checks, (o->h.nchecks + 1) * sizeof(*o->checks));
+		if (thr_parse(arg, &o->checks[o->h.nchecks], &err) < 0)
+			return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
+		o->h.nchecks++;
+		return 1;
+	case OPT_STATE: o->state = arg; return 1;
+	case OPT_OPEN_AFTER: case OPT_CLOSE_AFTER:
+		if (cli_parse_u64(arg, 1, 1000000, &v, &err) < 0)
+			return bad(u, c == OPT_OPEN_AFTER ? "--open-after" :
+				   "--close-after", &err);
+		*(c == OPT_OPEN_AFTER ? &o->open_after : &o->close_after) = (unsigned)v;
+		return 1;
+	case OPT_COOLDOWN:
+		if (cli_parse_duration(arg, &o->cooldown_ms, &err) < 0)
+			return bad(u, "--cooldown", &err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The output: --nagios, its ranges and --no-data.  1 when c is one of
+ * these, 0 when not, RD_E_INVAL. */
+static int output_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
+{
+	struct rd_err err;
+
+	switch (c) {
+	case OPT_NAGIOS: o->nagios = 1; return 1;
+	case OPT_NO_DATA:
+		if (strcmp(arg, "unhealthy") == 0)
+			o->h.no_data = HEALTH_NODATA_UNHEALTHY;
+		else if (strcmp(arg, "healthy") == 0)
+			o->h.no_data = HEALTH_NODATA_HEALTHY;
+		else if (strcmp(arg, "unknown") == 0)
+			o->h.no_data = HEALTH_NODATA_UNKNOWN;
+		else
+			return rd_err_set(u, RD_E_INVAL,
+					  "--no-data: '%s' is not unhealthy, healthy or unknown",
+					  arg);
+		return 1;
+	case 'w': case 'c':
+		if (nagios_range_add(&o->ranges, &o->nranges, arg, c == 'c', &err) < 0)
+			return bad(u, c == 'c' ? "--critical" : "--warning", &err);
+		return 1;
+	}
+	return 0;
+}
+
+/* What the options say together; then the lists into the evaluation's
+ * options. */
+static int check_opts(struct opts *o, struct rd_err *u)
+{
+	struct rd_err err;
+
 	if (o->nranges && !o->nagios)
 		return rd_err_set(u, RD_E_INVAL, "--warning and --critical apply to --nagios");
 	if ((o->h.probe.match || o->h.probe.nhdrs) && !o->nurls)
@@ -369,6 +359,43 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 					  o->ranges[i].metric, o->ranges[i].r.text,
 					  o->ranges[i].metric);
 	return 0;
+}
+
+/* Returns 0 to run, 1 when done (help, version), negative on error. */
+static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
+{
+	int (*const groups[])(struct opts *, int, const char *, struct rd_err *) = {
+		probe_opt, source_opt, verdict_opt, output_opt
+	};
+	int c, ret;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		size_t g;
+
+		if (cli_common_opt(&o->c, c, optarg))
+			continue;
+		if ((ret = cli_http_opt(&o->h.probe.http, c, optarg, u)) != 0) {
+			if (ret < 0)
+				return ret;
+			continue;
+		}
+		for (g = 0, ret = 0; g < sizeof(groups) / sizeof(groups[0]) && !ret; g++)
+			ret = groups[g](o, c, optarg, u);
+		if (ret < 0)
+			return ret;
+		if (!ret) {
+			char why[256];
+
+			return rd_err_set(u, RD_E_INVAL, "%s",
+					  cli_opt_error(c, argv, why, sizeof(why)));
+		}
+	}
+	if ((c = cli_help_version(&o->c, "rd-health", usage_text)) != 0)
+		return c;
+	if (optind < argc)
+		return rd_err_set(u, RD_E_INVAL, "unexpected argument '%s'", argv[optind]);
+	return check_opts(o, u);
 }
 
 /* The defaults, as --help states them. */
@@ -491,37 +518,6 @@ static void as_json(struct buf *out, const struct health_eval *ev,
 
 /* ---- --nagios: the monitoring-plugins output --------------------------- */
 
-/* "RD-HEALTH STATUS - text" on one line.  The text cannot hold what
- * Nagios would read as structure: a control byte becomes '?', and a '|'
- * (in a PromQL regex, say), which would start perfdata, becomes U+00A6. */
-static void status_line(struct buf *out, int code, const char *text, size_t n)
-{
-	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-
-	buf_addf(out, "RD-HEALTH %s - ", names[code]);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c == '|')
-			buf_adds(out, "\u00a6");
-		else
-			buf_addc(out, c < 0x20 || c == 0x7f ? '?' : (char)c);
-	}
-}
-
-/* A metric in perfdata units: ms stay ms, shares become percent.  The
- * decimal shift keeps 7% at 7 (0.07 * 100 is 7.000000000000001), so the
- * value held against a range is the value printed. */
-static double perf_value(double v, enum thr_unit u)
-{
-	return u == THR_FRACTION ? num_scale10(v, 2) : v;
-}
-
-static const char *perf_uom(enum thr_unit u)
-{
-	return u == THR_MS ? "ms" : u == THR_FRACTION ? "%" : "";
-}
-
 /* The label of metric k of source i: its name, after KIND N_ when there
  * are several sources, and before _K when the source gives the metric
  * more than once (several PromQL series): labels must be unique. */
@@ -543,52 +539,6 @@ static void perf_label(struct buf *b, const struct health_eval *ev, size_t i,
 		buf_addf(b, "_%zu", nth);
 }
 
-/* 'label'=value[UOM];warn;crit;min;max with numbers and ranges in plain
- * decimal, and U for a value that could not be determined. */
-static void perf_item(struct buf *perf, const struct buf *label, double pv,
-		      enum thr_unit u, const struct thr_range *w,
-		      const struct thr_range *c)
-{
-	buf_adds(perf, " '");
-	buf_add(perf, label->data, label->len);
-	buf_adds(perf, "'=");
-	num_add(perf, pv, NUM_PERF);
-	if (isfinite(pv))
-		buf_adds(perf, perf_uom(u));
-	buf_addc(perf, ';');
-	if (w)
-		thr_range_fmt(w, perf);
-	buf_addc(perf, ';');
-	if (c)
-		thr_range_fmt(c, perf);
-	buf_adds(perf, u == THR_FRACTION ? ";0;100" : u == THR_MS ? ";0;" : ";;");
-}
-
-/* Why a metric raised its status, naming the range it breached:
- * "p99=2500ms outside critical range 2000". */
-static void breach(struct buf *why, const struct buf *label, double pv,
-		   enum thr_unit u, const struct thr_range *r, int critical)
-{
-	const char *level = critical ? "critical" : "warning";
-
-	if (why->len)
-		buf_adds(why, "; ");
-	buf_add(why, label->data, label->len);
-	if (isnan(pv)) {
-		buf_addf(why, " has no value (%s range %s)", level, r->text);
-		return;
-	}
-	buf_addc(why, '=');
-	num_add(why, pv, NUM_TEXT);
-	buf_addf(why, "%s %s %s range %s", perf_uom(u), r->inside ? "inside" : "outside",
-		 level, r->text);
-}
-
-/* Nagios status line with perfdata; returns the plugin exit code.  Failed
- * checks, unreadable sources and a breaker that holds are CRITICAL; the
- * ranges add WARNING or CRITICAL.  The text says what made the status:
- * at CRITICAL the failures and the critical ranges breached, at WARNING
- * the warning ranges breached. */
 /* 1 when every failed check had no data and every source was read. */
 static int only_nodata(const struct health_eval *ev)
 {
@@ -601,6 +551,11 @@ static int only_nodata(const struct health_eval *ev)
 	return 1;
 }
 
+/* Nagios status line with perfdata; returns the plugin exit code.  Failed
+ * checks, unreadable sources and a breaker that holds are CRITICAL; the
+ * ranges add WARNING or CRITICAL.  The text says what made the status:
+ * at CRITICAL the failures and the critical ranges breached, at WARNING
+ * the warning ranges breached. */
 static int nagios(struct buf *out, const struct opts *o,
 		  const struct health_eval *ev, const struct breaker *b,
 		  int verdict)
@@ -616,19 +571,20 @@ static int nagios(struct buf *out, const struct opts *o,
 	for (size_t i = 0; i < ev->nsrc; i++)
 		for (size_t k = 0; k < ev->src[i].nm; k++) {
 			const struct health_metric *hm = &ev->src[i].m[k];
-			const struct thr_range *w = range_of(o, hm->name, 0),
-					       *c = range_of(o, hm->name, 1);
-			double pv = perf_value(hm->value, hm->unit);
+			const struct thr_range
+				*w = nagios_range_find(o->ranges, o->nranges, hm->name, 0),
+				*c = nagios_range_find(o->ranges, o->nranges, hm->name, 1);
+			double pv = nagios_perf_value(hm->value, hm->unit);
 			int st = thr_status(w, c, pv);
 
 			buf_reset(&label);
 			perf_label(&label, ev, i, k);
 			if (st)
-				breach(st == 2 ? &crit : &warn, &label, pv, hm->unit,
-				       st == 2 ? c : w, st == 2);
+				nagios_breach(st == 2 ? &crit : &warn, &label, pv,
+					      hm->unit, st == 2 ? c : w, st == 2);
 			if (st > code)
 				code = st;
-			perf_item(&perf, &label, pv, hm->unit, w, c);
+			nagios_perf_item(&perf, &label, pv, hm->unit, w, c);
 		}
 	/* Nothing failed but checks that had no data, and --no-data unknown:
 	 * the plugin cannot tell, which is what UNKNOWN is for. */
@@ -650,7 +606,7 @@ static int nagios(struct buf *out, const struct opts *o,
 		if (b)
 			buf_addf(&text, "; breaker %s", breaker_state_name(b->state));
 	}
-	status_line(out, code, text.data ? text.data : "", text.len);
+	nagios_status_line(out, code, text.data ? text.data : "", text.len);
 	if (perf.len) {
 		buf_adds(out, " |");
 		buf_add(out, perf.data, perf.len);
@@ -700,7 +656,7 @@ static int report_error(const struct msg *m, int nagios_mode, int usage, const c
 		return RD_EXIT_ERROR;
 	}
 	buf_init(&out);
-	status_line(&out, 3, why, strlen(why));
+	nagios_status_line(&out, 3, why, strlen(why));
 	buf_addc(&out, '\n');
 	/* nowhere left to say it if this fails: the status says UNKNOWN */
 	(void)buf_write_fd(&out, STDOUT_FILENO, &done);

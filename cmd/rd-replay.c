@@ -4,7 +4,8 @@
  *
  * This file holds the command line, the output formats (NDJSON outcomes,
  * the progress line, the summary, --dry-run renderings) and the exit
- * codes.  The loop itself is lib/replay.c.
+ * codes.  The values of its own options are read and checked by
+ * lib/replay_cli.c; the loop itself is lib/replay.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,8 +21,6 @@
 #include "cli.h"
 #include "cli_http.h"
 #include "compl.h"
-#include "creq.h"
-#include "dest.h"
 #include "dryrun.h"
 #include "http.h"
 #include "idin.h"
@@ -29,13 +28,12 @@
 #include "json.h"
 #include "msg.h"
 #include "num.h"
-#include "pend.h"
 #include "rec.h"
 #include "redact.h"
 #include "replay.h"
+#include "replay_cli.h"
 #include "replay_ctl.h"
 #include "sel.h"
-#include "xalloc.h"
 #include "banned.h"
 
 static const char usage_text[] =
@@ -127,63 +125,51 @@ static const char usage_text[] =
 "The first that applies of 2, 3, 4, 1.\n"
 "See rd-replay(1) and redrive-spool(5).\n";
 
-enum {
-	OPT_RATE = CLI_OPT_TOOL, OPT_BURST, OPT_ADAPTIVE, OPT_ADAPTIVE_START,
-	OPT_LAT_TARGET, OPT_ERR_TARGET, OPT_LAT_TOLERANCE, OPT_RAMP,
-	OPT_GATE, OPT_GATE_EVERY,
-	OPT_GATE_TIMEOUT, OPT_MAX_ATTEMPTS, OPT_BACKOFF, OPT_BACKOFF_MAX,
-	OPT_SUCCESS, OPT_WHERE, OPT_MATCH_URL, OPT_SINCE, OPT_UNTIL,
-	OPT_FAILURE, OPT_LIMIT, OPT_STDIN, OPT_REVIVE, OPT_TARGET,
-	OPT_DROP_HEADER, OPT_IDEM_HEADER, OPT_NO_IDEM, OPT_ALLOW_HOST,
-	OPT_TIMEOUT, OPT_MAX_TIME, OPT_GRACE, OPT_DRY_RUN, OPT_MAX_AGE, OPT_RESPONSE_BYTES,
-	OPT_REASON, OPT_MAX_REVIVES, OPT_FORCE, OPT_NO_REDACT, OPT_SET_RATE
-};
-
 static const char short_opts[] = CLI_COMMON_SHORT CLI_HTTP_SHORT "c:H:";
 static const struct option long_opts[] = {
 	CLI_COMMON_LONG,
-	{ "rate", required_argument, NULL, OPT_RATE },
-	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "rate", required_argument, NULL, REPLAY_OPT_RATE },
+	{ "burst", required_argument, NULL, REPLAY_OPT_BURST },
 	{ "concurrency", required_argument, NULL, 'c' },
-	{ "adaptive", no_argument, NULL, OPT_ADAPTIVE },
-	{ "adaptive-start", required_argument, NULL, OPT_ADAPTIVE_START },
-	{ "latency-target", required_argument, NULL, OPT_LAT_TARGET },
-	{ "error-target", required_argument, NULL, OPT_ERR_TARGET },
-	{ "latency-tolerance", required_argument, NULL, OPT_LAT_TOLERANCE },
-	{ "ramp", required_argument, NULL, OPT_RAMP },
-	{ "gate", required_argument, NULL, OPT_GATE },
-	{ "gate-every", required_argument, NULL, OPT_GATE_EVERY },
-	{ "gate-timeout", required_argument, NULL, OPT_GATE_TIMEOUT },
-	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
-	{ "backoff", required_argument, NULL, OPT_BACKOFF },
-	{ "backoff-max", required_argument, NULL, OPT_BACKOFF_MAX },
-	{ "success", required_argument, NULL, OPT_SUCCESS },
-	{ "where", required_argument, NULL, OPT_WHERE },
-	{ "match-url", required_argument, NULL, OPT_MATCH_URL },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "until", required_argument, NULL, OPT_UNTIL },
-	{ "failure", required_argument, NULL, OPT_FAILURE },
-	{ "limit", required_argument, NULL, OPT_LIMIT },
-	{ "stdin", no_argument, NULL, OPT_STDIN },
-	{ "revive", no_argument, NULL, OPT_REVIVE },
-	{ "set-rate", required_argument, NULL, OPT_SET_RATE },
-	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "adaptive", no_argument, NULL, REPLAY_OPT_ADAPTIVE },
+	{ "adaptive-start", required_argument, NULL, REPLAY_OPT_ADAPTIVE_START },
+	{ "latency-target", required_argument, NULL, REPLAY_OPT_LAT_TARGET },
+	{ "error-target", required_argument, NULL, REPLAY_OPT_ERR_TARGET },
+	{ "latency-tolerance", required_argument, NULL, REPLAY_OPT_LAT_TOLERANCE },
+	{ "ramp", required_argument, NULL, REPLAY_OPT_RAMP },
+	{ "gate", required_argument, NULL, REPLAY_OPT_GATE },
+	{ "gate-every", required_argument, NULL, REPLAY_OPT_GATE_EVERY },
+	{ "gate-timeout", required_argument, NULL, REPLAY_OPT_GATE_TIMEOUT },
+	{ "max-attempts", required_argument, NULL, REPLAY_OPT_MAX_ATTEMPTS },
+	{ "backoff", required_argument, NULL, REPLAY_OPT_BACKOFF },
+	{ "backoff-max", required_argument, NULL, REPLAY_OPT_BACKOFF_MAX },
+	{ "success", required_argument, NULL, REPLAY_OPT_SUCCESS },
+	{ "where", required_argument, NULL, REPLAY_OPT_WHERE },
+	{ "match-url", required_argument, NULL, REPLAY_OPT_MATCH_URL },
+	{ "since", required_argument, NULL, REPLAY_OPT_SINCE },
+	{ "until", required_argument, NULL, REPLAY_OPT_UNTIL },
+	{ "failure", required_argument, NULL, REPLAY_OPT_FAILURE },
+	{ "limit", required_argument, NULL, REPLAY_OPT_LIMIT },
+	{ "stdin", no_argument, NULL, REPLAY_OPT_STDIN },
+	{ "revive", no_argument, NULL, REPLAY_OPT_REVIVE },
+	{ "set-rate", required_argument, NULL, REPLAY_OPT_SET_RATE },
+	{ "target", required_argument, NULL, REPLAY_OPT_TARGET },
 	{ "header", required_argument, NULL, 'H' },
-	{ "drop-header", required_argument, NULL, OPT_DROP_HEADER },
-	{ "idempotency-header", required_argument, NULL, OPT_IDEM_HEADER },
-	{ "no-idempotency-key", no_argument, NULL, OPT_NO_IDEM },
-	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "drop-header", required_argument, NULL, REPLAY_OPT_DROP_HEADER },
+	{ "idempotency-header", required_argument, NULL, REPLAY_OPT_IDEM_HEADER },
+	{ "no-idempotency-key", no_argument, NULL, REPLAY_OPT_NO_IDEM },
+	{ "allow-host", required_argument, NULL, REPLAY_OPT_ALLOW_HOST },
+	{ "timeout", required_argument, NULL, REPLAY_OPT_TIMEOUT },
 	CLI_HTTP_LONG,
-	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
-	{ "grace", required_argument, NULL, OPT_GRACE },
-	{ "dry-run", optional_argument, NULL, OPT_DRY_RUN },
-	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
-	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
-	{ "response-bytes", required_argument, NULL, OPT_RESPONSE_BYTES },
-	{ "reason", required_argument, NULL, OPT_REASON },
-	{ "max-revives", required_argument, NULL, OPT_MAX_REVIVES },
-	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "max-time", required_argument, NULL, REPLAY_OPT_MAX_TIME },
+	{ "grace", required_argument, NULL, REPLAY_OPT_GRACE },
+	{ "dry-run", optional_argument, NULL, REPLAY_OPT_DRY_RUN },
+	{ "no-redact", no_argument, NULL, REPLAY_OPT_NO_REDACT },
+	{ "max-age", required_argument, NULL, REPLAY_OPT_MAX_AGE },
+	{ "response-bytes", required_argument, NULL, REPLAY_OPT_RESPONSE_BYTES },
+	{ "reason", required_argument, NULL, REPLAY_OPT_REASON },
+	{ "max-revives", required_argument, NULL, REPLAY_OPT_MAX_REVIVES },
+	{ "force", no_argument, NULL, REPLAY_OPT_FORCE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -202,20 +188,8 @@ static const struct compl_hint hints[] = {
 
 struct opts {
 	struct cli_common c;
-	struct replay_opts r;
-	struct sel_opts so;
-	const char **failures, **drops, **allows;
-	size_t nfailures, ndrops, nallows;
-	struct http_hdr *sets;
-	int use_stdin;
-	const char *since, *until;
+	struct replay_cli cli;   /* rd-replay's own options */
 	char user[128];
-	const char *max_age;      /* as typed */
-	int no_redact;
-	int set_rate;             /* --set-rate given: set_rate_to, then exit */
-	struct dest_limit *limits; /* --rate/--concurrency HOST=... */
-	size_t nlimits;
-	double set_rate_to;
 };
 
 struct app {
@@ -250,7 +224,7 @@ static int set_rate(struct app *a, const char *dir)
 	so.trust = a->o->c.trust_spool;
 	journal_user(user, sizeof(user));
 	if ((ret = spool_open(dir, &so, &sp, &err)) >= 0)
-		ret = replay_ctl_set(sp, a->o->set_rate_to, user, 5000, &st, &err);
+		ret = replay_ctl_set(sp, a->o->cli.set_rate_to, user, 5000, &st, &err);
 	spool_close(sp);
 	if (ret < 0) {
 		msg_error(&a->m, "%s", err.msg);
@@ -266,9 +240,9 @@ static int set_rate(struct app *a, const char *dir)
 		return RD_EXIT_PARTIAL;
 	}
 	if (a->o->c.verbosity >= 0) {
-		if (a->o->set_rate_to > 0)
+		if (a->o->cli.set_rate_to > 0)
 			msg_warn(&a->m, "the replay running on '%s' (pid %ld) now sends at most %s/s",
-				 dir, st.pid, num_fmt(a->o->set_rate_to, NUM_TEXT, n, sizeof(n)));
+				 dir, st.pid, num_fmt(a->o->cli.set_rate_to, NUM_TEXT, n, sizeof(n)));
 		else
 			msg_warn(&a->m, "the replay running on '%s' (pid %ld) has no rate limit now",
 				 dir, st.pid);
@@ -282,400 +256,25 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static int bad(struct msg *m, const char *opt, const struct rd_err *err)
-{
-	msg_usage(m, "%s: %s", opt, err->msg);
-	return RD_E_INVAL;
-}
-
-static int parse_header(struct opts *o, const char *arg, struct msg *m)
-{
-	struct rec_str n, v;
-	struct rd_err err;
-	struct http_hdr *h;
-
-	if (creq_parse_header(arg, &n, &v, &err) < 0) {
-		msg_usage(m, "%s", err.msg);
-		return RD_E_INVAL;
-	}
-	if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(v.p, v.n)) {
-		msg_usage(m, "header '%s': bad name, or a control character in the value", arg);
-		return RD_E_INVAL;
-	}
-	o->sets = xrealloc(o->sets, (o->r.rules.nset + 1) * sizeof(*o->sets));
-	h = &o->sets[o->r.rules.nset++];
-	h->name = n.p;
-	h->name_len = n.n;
-	h->value = v.p;
-	h->value_len = v.n;
-	return 0;
-}
-
-static int parse_dur(const char *opt, const char *arg, uint64_t *out,
-		     struct msg *m)
-{
-	struct rd_err err;
-
-	if (cli_parse_duration(arg, out, &err) < 0)
-		return bad(m, opt, &err);
-	return 0;
-}
-
-static int parse_pct(const char *arg, double *out, struct msg *m)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (end == arg || errno || v < 0 || v > 100 ||
-	    !(*end == '\0' || (end[0] == '%' && end[1] == '\0'))) {
-		msg_usage(m, "--error-target: '%s' is not a percentage like 1%%", arg);
-		return RD_E_INVAL;
-	}
-	*out = v / 100;
-	return 0;
-}
-
-/* --latency-tolerance: a factor above 1, or off (0). */
-static int parse_tolerance(const char *arg, double *out, struct msg *m)
-{
-	char *end;
-	double v;
-
-	if (strcmp(arg, "off") == 0) {
-		*out = 0;
-		return 0;
-	}
-	errno = 0;
-	v = strtod(arg, &end);
-	if (end == arg || *end || errno || !(v > 1 && v <= 100)) {
-		msg_usage(m, "--latency-tolerance: '%s' is not a factor above 1 "
-			  "(like 1.5) or off", arg);
-		return RD_E_INVAL;
-	}
-	*out = v;
-	return 0;
-}
-
-/* The options of dead letters and their age: 1 when c was one of them
- * (0 or RD_E_INVAL in *ret), 0 when not. */
-static int parse_dead_opt(struct opts *o, int c, const char *arg,
-			  struct msg *m, int *ret)
-{
-	struct rd_err err;
-	uint64_t v;
-
-	*ret = 0;
-	switch (c) {
-	case OPT_MAX_AGE:
-		o->max_age = arg;
-		if (parse_dur("--max-age", arg, &o->r.max_age_ms, m) < 0) {
-			*ret = RD_E_INVAL;
-		} else if (!o->r.max_age_ms) {
-			msg_usage(m, "--max-age: must be above zero");
-			*ret = RD_E_INVAL;
-		}
-		return 1;
-	case OPT_RESPONSE_BYTES:
-		if (cli_parse_size(arg, &v, &err) < 0) {
-			*ret = bad(m, "--response-bytes", &err);
-		} else if (v > 65536) {
-			msg_usage(m, "--response-bytes: at most 64K");
-			*ret = RD_E_INVAL;
-		} else {
-			o->r.response_bytes = (size_t)v;
-		}
-		return 1;
-	case OPT_REASON:
-		if (!*arg || strlen(arg) > 500 || json_utf8_check(arg, strlen(arg)) >= 0 ||
-		    !rec_hdr_value_valid(arg, strlen(arg))) {
-			msg_usage(m, "--reason: 1 to 500 bytes of text on one line");
-			*ret = RD_E_INVAL;
-		}
-		o->r.revive_reason = arg;
-		return 1;
-	case OPT_MAX_REVIVES:
-		if (cli_parse_u64(arg, 0, PEND_REVIVES_MAX, &v, &err) < 0)
-			*ret = bad(m, "--max-revives", &err);
-		else
-			o->r.max_revives = (unsigned)v;
-		return 1;
-	case OPT_FORCE:
-		o->r.force = 1;
-		return 1;
-	}
-	return 0;
-}
-
 /* Returns 0 to run, 1 when done (help, version), negative on error. */
-/* How fast: --rate, --set-rate, --burst, -c, the adaptive controller and --ramp.  1 when c is one of these, 0 when not, RD_E_INVAL. */
-static int pace_opt(struct opts *o, int c, const char *arg, struct msg *m)
-{
-	struct rd_err err;
-	uint64_t v;
-	int ret;
-
-	switch (c) {
-	case OPT_RATE:
-		if ((ret = dest_limit_parse(arg, 1, &o->limits, &o->nlimits,
-					    &err)) != 0) {
-			if (ret < 0)
-				return bad(m, "--rate", &err);
-		} else if (strcmp(arg, "max") == 0)
-			o->r.rate = 0;
-		else if (cli_parse_rate(arg, &o->r.rate, &err) < 0)
-			return bad(m, "--rate", &err);
-		return 1;
-	case OPT_SET_RATE:
-		o->set_rate = 1;
-		if (strcmp(arg, "max") == 0)
-			o->set_rate_to = 0;
-		else if (cli_parse_rate(arg, &o->set_rate_to, &err) < 0)
-			return bad(m, "--set-rate", &err);
-		return 1;
-	case OPT_BURST:
-		if (cli_parse_u64(arg, 1, 1000000, &v, &err) < 0)
-			return bad(m, "--burst", &err);
-		o->r.burst = (double)v;
-		return 1;
-	case 'c':
-		if ((ret = dest_limit_parse(arg, 0, &o->limits, &o->nlimits,
-					    &err)) != 0) {
-			if (ret < 0)
-				return bad(m, "--concurrency", &err);
-		} else if (cli_parse_u64(arg, 1, 10000, &v, &err) < 0) {
-			return bad(m, "--concurrency", &err);
-		} else {
-			o->r.concurrency = (unsigned)v;
-		}
-		return 1;
-	case OPT_ADAPTIVE: o->r.adaptive = 1; return 1;
-	case OPT_ADAPTIVE_START:
-		if (cli_parse_rate(arg, &o->r.adaptive_start, &err) < 0)
-			return bad(m, "--adaptive-start", &err);
-		return 1;
-	case OPT_LAT_TARGET:
-		if (parse_dur("--latency-target", arg, &v, m) < 0)
-			return RD_E_INVAL;
-		o->r.latency_target_ms = (double)v;
-		return 1;
-	case OPT_ERR_TARGET:
-		if (parse_pct(arg, &o->r.error_target, m) < 0)
-			return RD_E_INVAL;
-		return 1;
-	case OPT_LAT_TOLERANCE:
-		if (parse_tolerance(arg, &o->r.latency_tolerance, m) < 0)
-			return RD_E_INVAL;
-		return 1;
-	case OPT_RAMP:
-		if (parse_dur("--ramp", arg, &o->r.ramp_ms, m) < 0)
-			return RD_E_INVAL;
-		return 1;
-	}
-	return 0;
-}
-
-/* When to send and retry: the gate, attempts, backoff and what counts as success.  1 when c is one of these, 0 when not, RD_E_INVAL. */
-static int retry_opt(struct opts *o, int c, const char *arg, struct msg *m)
-{
-	struct rd_err err;
-	uint64_t v;
-
-	switch (c) {
-	case OPT_GATE: o->r.gate = arg; return 1;
-	case OPT_GATE_EVERY:
-		if (parse_dur("--gate-every", arg, &o->r.gate_every_ms, m) < 0)
-			return RD_E_INVAL;
-		if (o->r.gate_every_ms < 10) {
-			msg_usage(m, "--gate-every: at least 10ms");
-			return RD_E_INVAL;
-		}
-		return 1;
-	case OPT_GATE_TIMEOUT:
-		if (parse_dur("--gate-timeout", arg, &o->r.gate_timeout_ms, m) < 0)
-			return RD_E_INVAL;
-		return 1;
-	case OPT_MAX_ATTEMPTS:
-		if (cli_parse_u64(arg, 1, 1000, &v, &err) < 0)
-			return bad(m, "--max-attempts", &err);
-		o->r.max_attempts = (unsigned)v;
-		return 1;
-	case OPT_BACKOFF:
-		if (parse_dur("--backoff", arg, &o->r.backoff_ms, m) < 0)
-			return RD_E_INVAL;
-		return 1;
-	case OPT_BACKOFF_MAX:
-		if (parse_dur("--backoff-max", arg, &o->r.backoff_max_ms, m) < 0)
-			return RD_E_INVAL;
-		return 1;
-	case OPT_SUCCESS:
-		if (http_okset_parse(arg, &o->r.ok, &err) < 0)
-			return bad(m, "--success", &err);
-		return 1;
-	}
-	return 0;
-}
-
-/* Which records: the selection and --revive.  1 when c is one of these, 0 when not, RD_E_INVAL. */
-static int select_opt(struct opts *o, int c, const char *arg, struct msg *m)
-{
-	struct rd_err err;
-
-	switch (c) {
-	case OPT_WHERE: o->so.where = arg; return 1;
-	case OPT_MATCH_URL: o->so.match_url = arg; return 1;
-	case OPT_SINCE: o->since = arg; return 1;
-	case OPT_UNTIL: o->until = arg; return 1;
-	case OPT_FAILURE: cli_list_add(&o->failures, &o->nfailures, arg); return 1;
-	case OPT_LIMIT:
-		if (cli_parse_u64(arg, 1, UINT64_MAX, &o->r.limit, &err) < 0)
-			return bad(m, "--limit", &err);
-		return 1;
-	case OPT_STDIN: o->use_stdin = 1; return 1;
-	case OPT_REVIVE: o->r.revive = 1; return 1;
-	}
-	return 0;
-}
-
-/* What is sent: the target, headers, the idempotency key, the allow-list and --timeout.  1 when c is one of these, 0 when not, RD_E_INVAL. */
-static int request_opt(struct opts *o, int c, const char *arg, struct msg *m)
-{
-
-	switch (c) {
-	case OPT_TARGET:
-		if (strncmp(arg, "http://", 7) != 0 &&
-		    strncmp(arg, "https://", 8) != 0) {
-			msg_usage(m, "--target: '%s' is not an http or https URL", arg);
-			return RD_E_INVAL;
-		}
-		o->r.rules.target = arg;
-		return 1;
-	case 'H':
-		if (parse_header(o, arg, m) < 0)
-			return RD_E_INVAL;
-		return 1;
-	case OPT_DROP_HEADER: cli_list_add(&o->drops, &o->ndrops, arg); return 1;
-	case OPT_IDEM_HEADER:
-		if (!rec_hdr_name_valid(arg, strlen(arg))) {
-			msg_usage(m, "--idempotency-header: '%s' is not a header name", arg);
-			return RD_E_INVAL;
-		}
-		o->r.rules.idem_header = arg;
-		return 1;
-	case OPT_NO_IDEM: o->r.rules.idem_header = NULL; return 1;
-	case OPT_ALLOW_HOST: cli_list_add(&o->allows, &o->nallows, arg); return 1;
-	case OPT_TIMEOUT:
-		if (parse_dur("--timeout", arg, &o->r.http.timeout_ms, m) < 0)
-			return RD_E_INVAL;
-		if (!o->r.http.timeout_ms) {
-			msg_usage(m, "--timeout: must be above zero");
-			return RD_E_INVAL;
-		}
-		return 1;
-	}
-	return 0;
-}
-
-/* The run itself: --max-time, --grace, --no-redact and --dry-run.  1 when c is one of these, 0 when not, RD_E_INVAL. */
-static int run_opt(struct opts *o, int c, const char *arg, struct msg *m)
-{
-
-	switch (c) {
-	case OPT_MAX_TIME:
-		if (parse_dur("--max-time", arg, &o->r.max_time_ms, m) < 0)
-			return RD_E_INVAL;
-		return 1;
-	case OPT_GRACE:
-		if (parse_dur("--grace", arg, &o->r.grace_ms, m) < 0)
-			return RD_E_INVAL;
-		return 1;
-	case OPT_NO_REDACT: o->no_redact = 1; return 1;
-	case OPT_DRY_RUN:
-		if (!arg || strcmp(arg, "curl") == 0) {
-			o->r.dry = REPLAY_DRY_CURL;
-		} else if (strcmp(arg, "raw") == 0) {
-			o->r.dry = REPLAY_DRY_RAW;
-		} else {
-			msg_usage(m, "--dry-run: format must be curl or raw");
-			return RD_E_INVAL;
-		}
-		return 1;
-	}
-	return 0;
-}
-
-/* What the options say together; then the lists into the run's options. */
-static int check_opts(struct opts *o, struct msg *m)
-{
-	struct rd_err err;
-
-	if (o->r.ramp_ms && o->r.rate <= 0) {
-		msg_usage(m, "--ramp needs a --rate to rise to, not max");
-		return RD_E_INVAL;
-	}
-	if (o->set_rate && (o->use_stdin || o->r.revive || o->r.dry != REPLAY_DRY_OFF)) {
-		msg_usage(m, "--set-rate changes the replay that runs; it does not replay itself");
-		return RD_E_INVAL;
-	}
-	if (o->r.backoff_max_ms < o->r.backoff_ms) {
-		msg_usage(m, "--backoff-max must not be below --backoff");
-		return RD_E_INVAL;
-	}
-	if (!o->r.revive && (o->r.revive_reason || o->r.force)) {
-		msg_usage(m, "%s applies to --revive only",
-			  o->r.force ? "--force" : "--reason");
-		return RD_E_INVAL;
-	}
-	if (o->since && sel_parse_time(o->since, rec_now_ms(), &o->so.since_ms, &err) < 0)
-		return bad(m, "--since", &err);
-	if (o->until && sel_parse_time(o->until, rec_now_ms(), &o->so.until_ms, &err) < 0)
-		return bad(m, "--until", &err);
-	o->so.failures = o->failures;
-	o->so.nfailures = o->nfailures;
-	o->r.limits = o->limits;
-	o->r.nlimits = o->nlimits;
-	o->r.rules.drop_hdrs = o->drops;
-	o->r.rules.ndrop = o->ndrops;
-	o->r.rules.allow_hosts = o->allows;
-	o->r.rules.nallow = o->nallows;
-	o->r.rules.set_hdrs = o->sets;
-	return 0;
-}
-
 static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 {
-	int (*const groups[])(struct opts *, int, const char *, struct msg *) = {
-		pace_opt, retry_opt, select_opt, request_opt, run_opt
-	};
 	struct rd_err err;
 	int c, ret;
 
 	memset(o, 0, sizeof(*o));
 	cli_common_init(&o->c);
-	replay_opts_init(&o->r);
+	replay_cli_init(&o->cli);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		size_t g;
-
 		if (cli_common_opt(&o->c, c, optarg))
 			continue;
-		if ((ret = cli_http_opt(&o->r.http, c, optarg, &err)) != 0) {
-			if (ret < 0) {
-				msg_usage(m, "%s", err.msg);
-				return ret;
-			}
-			continue;
-		}
-		if (parse_dead_opt(o, c, optarg, m, &ret)) {
-			if (ret < 0)
-				return ret;
-			continue;
-		}
-		for (g = 0, ret = 0; g < sizeof(groups) / sizeof(groups[0]) && !ret; g++)
-			ret = groups[g](o, c, optarg, m);
-		if (ret < 0)
+		if ((ret = cli_http_opt(&o->cli.r.http, c, optarg, &err)) == 0)
+			ret = replay_cli_opt(&o->cli, c, optarg, &err);
+		if (ret < 0) {
+			msg_usage(m, "%s", err.msg);
 			return ret;
+		}
 		if (!ret) {
 			char why[256];
 
@@ -689,16 +288,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		msg_usage(m, "unexpected argument '%s'", argv[optind]);
 		return RD_E_INVAL;
 	}
-	return check_opts(o, m);
-}
-
-static void opts_release(struct opts *o)
-{
-	free(o->failures);
-	free(o->drops);
-	free(o->allows);
-	free(o->sets);
-	free(o->limits);
+	if ((ret = replay_cli_check(&o->cli, &err)) < 0)
+		msg_usage(m, "%s", err.msg);
+	return ret;
 }
 
 static void flush_out(struct app *a)
@@ -826,7 +418,7 @@ static void on_dry(void *ctx, const struct http_req *q)
 {
 	struct app *a = ctx;
 
-	if (a->o->r.dry == REPLAY_DRY_RAW)
+	if (a->o->cli.r.dry == REPLAY_DRY_RAW)
 		dryrun_raw(&a->out, q, a->red);
 	else
 		dryrun_curl(&a->out, q, a->red);
@@ -838,7 +430,7 @@ static void on_dry(void *ctx, const struct http_req *q)
  * the counts are never read as a normal end. */
 static void summary(struct app *a, const struct replay_stats *st, int failed)
 {
-	const struct replay_opts *ro = &a->o->r;
+	const struct replay_opts *ro = &a->o->cli.r;
 	char secs[NUM_LEN];
 
 	/* Under -q, the one thing still said: the reason for exit 4, so a
@@ -867,7 +459,7 @@ static void summary(struct app *a, const struct replay_stats *st, int failed)
 	if (st->aged)
 		msg_warn(&a->m, "%llu of the dead %s captured more than %s ago (--max-age)",
 			(unsigned long long)st->aged, ro->dry ? "would be" : "were",
-			a->o->max_age);
+			a->o->cli.max_age);
 	if (st->revive_skipped)
 		msg_warn(&a->m, "%llu dead records not revived: revived %u times already (--max-revives); --force revives them anyway",
 			(unsigned long long)st->revive_skipped, ro->max_revives);
@@ -881,7 +473,7 @@ static int exit_status(const struct app *a, int ret,
 		return RD_EXIT_LOCKED;
 	if (ret < 0)
 		return RD_EXIT_ERROR;
-	if (a->o->r.dry)
+	if (a->o->cli.r.dry)
 		return RD_EXIT_OK;
 	if (st->dead)
 		return RD_EXIT_DEAD;
@@ -897,11 +489,11 @@ static int prepare(struct app *a, const char *dir, struct sel **sel)
 	struct stat sb;
 	int ret;
 
-	if (sel_new(&o->so, sel, &err) < 0) {
+	if (sel_new(&o->cli.so, sel, &err) < 0) {
 		msg_usage(&a->m, "%s", err.msg);
 		return -1;
 	}
-	if (o->use_stdin) {
+	if (o->cli.use_stdin) {
 		if ((ret = idin_read(STDIN_FILENO, *sel, &err)) < 0) {
 			msg_error(&a->m, "standard input%s %s",
 				  ret == RD_E_INVAL ? "," : ":", err.msg);
@@ -931,19 +523,19 @@ static void wire(struct app *a, const char *dir, struct sel *sel)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	o->r.dir = dir;
-	o->r.trust_spool = o->c.trust_spool;
-	o->r.sel = sel;
-	o->r.stop = &stop_flag;
-	o->r.ctx = a;
-	o->r.on_outcome = on_outcome;
-	o->r.on_progress = on_progress;
-	o->r.on_notice = on_notice;
-	o->r.on_dry = on_dry;
-	o->r.on_gate_line = on_gate_line;
-	if (o->r.revive) {
+	o->cli.r.dir = dir;
+	o->cli.r.trust_spool = o->c.trust_spool;
+	o->cli.r.sel = sel;
+	o->cli.r.stop = &stop_flag;
+	o->cli.r.ctx = a;
+	o->cli.r.on_outcome = on_outcome;
+	o->cli.r.on_progress = on_progress;
+	o->cli.r.on_notice = on_notice;
+	o->cli.r.on_dry = on_dry;
+	o->cli.r.on_gate_line = on_gate_line;
+	if (o->cli.r.revive) {
 		journal_user(o->user, sizeof(o->user));
-		o->r.revive_user = o->user;
+		o->cli.r.revive_user = o->user;
 	}
 }
 
@@ -965,7 +557,7 @@ int main(int argc, char **argv)
 	msg_init(&a.m, "rd-replay");
 	signal(SIGPIPE, SIG_IGN);
 	if ((ret = parse_opts(argc, argv, &o, &a.m)) != 0) {
-		opts_release(&o);
+		replay_cli_release(&o.cli);
 		return ret < 0 ? RD_EXIT_ERROR : RD_EXIT_OK;
 	}
 	a.o = &o;
@@ -973,7 +565,7 @@ int main(int argc, char **argv)
 	a.tty = isatty(STDERR_FILENO) && o.c.verbosity >= 0;
 	buf_init(&a.out);
 	buf_init(&a.url);
-	if (!o.no_redact && redact_new(NULL, 0, &a.red, &err) < 0) {
+	if (!o.cli.no_redact && redact_new(NULL, 0, &a.red, &err) < 0) {
 		msg_error(&a.m, "%s", err.msg);
 		goto out;
 	}
@@ -982,7 +574,7 @@ int main(int argc, char **argv)
 		msg_usage(&a.m, "%s", err.msg);
 		goto out;
 	}
-	if (o.set_rate) {
+	if (o.cli.set_rate) {
 		status = set_rate(&a, dir);
 		goto out;
 	}
@@ -991,7 +583,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	wire(&a, dir, sel);
-	ret = replay_run(&o.r, &st, &err);
+	ret = replay_run(&o.cli.r, &st, &err);
 	flush_out(&a);
 	status = exit_status(&a, ret, &st);
 	if (ret < 0) {
@@ -1011,6 +603,6 @@ out:
 	redact_free(a.red);
 	buf_release(&a.out);
 	buf_release(&a.url);
-	opts_release(&o);
+	replay_cli_release(&o.cli);
 	return status;
 }

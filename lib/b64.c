@@ -85,18 +85,15 @@ static int bad_char(const unsigned char *s, size_t i, struct rd_err *err)
 					"invalid base64 character");
 }
 
-int b64_decode(struct buf *out, const char *str, size_t n, struct rd_err *err)
+/* The whole quads of s[0..data), decoded to *o, which moves on; *done is
+ * where they end.  0, or RD_E_INVAL naming the first bad byte. */
+static int decode_quads(const unsigned char *s, size_t data, unsigned char **o,
+			size_t *done, struct rd_err *err)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t orig = out->len, pad = 0, data, need, i, k;
+	unsigned char *p = *o;
 	unsigned a, b, c, d;
-	unsigned char *o;
-	int rc = 0;
+	size_t i, k;
 
-	while (pad < n && s[n - 1 - pad] == '=')
-		pad++;
-	data = n - pad;
-	o = (unsigned char *)buf_reserve(out, data / 4 * 3 + 2);
 	for (i = 0; i + 4 <= data; i += 4) {
 		a = b64_val[s[i]];
 		b = b64_val[s[i + 1]];
@@ -105,64 +102,88 @@ int b64_decode(struct buf *out, const char *str, size_t n, struct rd_err *err)
 		if ((a | b | c | d) & 0x80) {
 			for (k = i; b64_val[s[k]] != BAD; k++)
 				;
-			rc = bad_char(s, k, err);
-			goto out;
+			return bad_char(s, k, err);
 		}
-		o[0] = (unsigned char)(a << 2 | b >> 4);
-		o[1] = (unsigned char)(b << 4 | c >> 2);
-		o[2] = (unsigned char)(c << 6 | d);
-		o += 3;
+		p[0] = (unsigned char)(a << 2 | b >> 4);
+		p[1] = (unsigned char)(b << 4 | c >> 2);
+		p[2] = (unsigned char)(c << 6 | d);
+		p += 3;
 	}
-	for (k = i; k < data; k++) {
-		if (b64_val[s[k]] == BAD) {
-			rc = bad_char(s, k, err);
-			goto out;
-		}
-	}
+	*o = p;
+	*done = i;
+	return 0;
+}
+
+/* The characters after the last quad, s[i..data), decoded to *o, which
+ * moves on; *need is the '=' padding they want.  0, or RD_E_INVAL. */
+static int decode_tail(const unsigned char *s, size_t i, size_t data,
+		       unsigned char **o, size_t *need, struct rd_err *err)
+{
+	unsigned a, b, c;
+	size_t k;
+
+	for (k = i; k < data; k++)
+		if (b64_val[s[k]] == BAD)
+			return bad_char(s, k, err);
 	/* Two tail characters make one byte and want "==", three make two
 	 * and want "="; one cannot encode a whole byte. */
 	switch (data - i) {
 	case 0:
-		need = 0;
-		break;
+		*need = 0;
+		return 0;
 	case 1:
-		rc = rd_err_set(err, RD_E_INVAL, "truncated base64");
-		goto out;
+		return rd_err_set(err, RD_E_INVAL, "truncated base64");
 	case 2:
 		a = b64_val[s[i]];
 		b = b64_val[s[i + 1]];
-		if (b & 15) {
-			rc = rd_err_set(err, RD_E_INVAL,
-					"byte %zu: non-zero trailing bits", i + 1);
-			goto out;
-		}
-		*o++ = (unsigned char)(a << 2 | b >> 4);
-		need = 2;
-		break;
+		if (b & 15)
+			return rd_err_set(err, RD_E_INVAL,
+					  "byte %zu: non-zero trailing bits", i + 1);
+		*(*o)++ = (unsigned char)(a << 2 | b >> 4);
+		*need = 2;
+		return 0;
 	default:
 		a = b64_val[s[i]];
 		b = b64_val[s[i + 1]];
 		c = b64_val[s[i + 2]];
-		if (c & 3) {
-			rc = rd_err_set(err, RD_E_INVAL,
-					"byte %zu: non-zero trailing bits", i + 2);
-			goto out;
-		}
-		*o++ = (unsigned char)(a << 2 | b >> 4);
-		*o++ = (unsigned char)(b << 4 | c >> 2);
-		need = 1;
-		break;
+		if (c & 3)
+			return rd_err_set(err, RD_E_INVAL,
+					  "byte %zu: non-zero trailing bits", i + 2);
+		*(*o)++ = (unsigned char)(a << 2 | b >> 4);
+		*(*o)++ = (unsigned char)(b << 4 | c >> 2);
+		*need = 1;
+		return 0;
 	}
-	if (pad > need) {
-		rc = rd_err_set(err, RD_E_INVAL, "byte %zu: misplaced '=' padding",
-				data + need);
+}
+
+/* pad '=' after data characters (n in all), where need were wanted. */
+static int check_pad(size_t pad, size_t need, size_t data, size_t n,
+		     struct rd_err *err)
+{
+	if (pad > need)
+		return rd_err_set(err, RD_E_INVAL, "byte %zu: misplaced '=' padding",
+				  data + need);
+	if (pad && pad < need)
+		return rd_err_set(err, RD_E_INVAL,
+				  "byte %zu: incomplete '=' padding", n);
+	return 0;
+}
+
+int b64_decode(struct buf *out, const char *str, size_t n, struct rd_err *err)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t orig = out->len, pad = 0, data, need = 0, i = 0;
+	unsigned char *o;
+	int rc;
+
+	while (pad < n && s[n - 1 - pad] == '=')
+		pad++;
+	data = n - pad;
+	o = (unsigned char *)buf_reserve(out, data / 4 * 3 + 2);
+	if ((rc = decode_quads(s, data, &o, &i, err)) < 0 ||
+	    (rc = decode_tail(s, i, data, &o, &need, err)) < 0 ||
+	    (rc = check_pad(pad, need, data, n, err)) < 0)
 		goto out;
-	}
-	if (pad && pad < need) {
-		rc = rd_err_set(err, RD_E_INVAL,
-				"byte %zu: incomplete '=' padding", n);
-		goto out;
-	}
 	*o = '\0';
 	out->len = (size_t)((char *)o - out->data);
 out:

@@ -63,9 +63,11 @@ static void stored(struct spool *sp, struct buf *out)
 	spool_iter_free(it);
 }
 
-int main(void)
+/* Batches of 7, pipelined: every ack, in order, each after its
+ * batch is stored. */
+static void test_pipelined(const char *dir)
 {
-	char dir[] = "/tmp/rd-test-batch.XXXXXX", path[600];
+	char path[600];
 	struct spool_opts o;
 	struct spool *sp;
 	struct batch b;
@@ -73,17 +75,12 @@ int main(void)
 	struct buf out, want, got;
 	int i;
 
-	if (!mkdtemp(dir) || rec_idgen_init(&g, &err) < 0)
-		return 2;
 	buf_init(&out);
 	buf_init(&want);
 	buf_init(&got);
-
-	/* Batches of 7, pipelined: every ack, in order, each after its
-	 * batch is stored. */
-	snprintf(path, sizeof(path), "%s/a", dir);
 	spool_opts_init(&o);
 	o.create = 1;
+	snprintf(path, sizeof(path), "%s/a", dir);
 	T_OK(spool_open(path, &o, &sp, &err) == 0, "open");
 	batch_init(&b, sp, 1 << 20, 7);
 	{
@@ -101,8 +98,24 @@ int main(void)
 	T_EQ_STR(got.data, want.data, "1000 records stored in input order");
 	batch_release(&b);
 	spool_close(sp);
+	buf_release(&out);
+	buf_release(&want);
+	buf_release(&got);
+}
 
-	/* A handed-over batch is not acknowledged before batch_wait. */
+/* A handed-over batch is not acknowledged before batch_wait. */
+static void test_wait(const char *dir)
+{
+	char path[600];
+	struct spool_opts o;
+	struct spool *sp;
+	struct batch b;
+	struct rd_err err;
+	struct buf out;
+
+	buf_init(&out);
+	spool_opts_init(&o);
+	o.create = 1;
 	snprintf(path, sizeof(path), "%s/b", dir);
 	T_OK(spool_open(path, &o, &sp, &err) == 0, "open");
 	batch_init(&b, sp, 1 << 20, 3);
@@ -119,8 +132,22 @@ int main(void)
 	T_EQ_STR(out.data, "0\n1\n2\n3\n", "commit acknowledges at once");
 	batch_release(&b);
 	spool_close(sp);
+	buf_release(&out);
+}
 
-	/* --fsync interval: written but not acknowledged until synced. */
+/* --fsync interval: written but not acknowledged until synced. */
+static void test_interval(const char *dir)
+{
+	char path[600];
+	struct spool_opts o;
+	struct spool *sp;
+	struct batch b;
+	struct rd_err err;
+	struct buf out;
+
+	buf_init(&out);
+	spool_opts_init(&o);
+	o.create = 1;
 	snprintf(path, sizeof(path), "%s/c", dir);
 	o.fsync = SPOOL_FSYNC_INTERVAL;
 	o.fsync_interval_ms = 3600 * 1000;
@@ -137,9 +164,22 @@ int main(void)
 	T_EQ_STR(out.data, "0\n1\n", "interval: acks after the sync");
 	batch_release(&b);
 	spool_close(sp);
+	buf_release(&out);
+}
 
-	/* A failed append (the cap) acknowledges nothing of the batch in
-	 * flight nor of the open one. */
+/* A failed append (the cap) acknowledges nothing of the batch in
+ * flight nor of the open one. */
+static void test_failed_append(const char *dir)
+{
+	char path[600];
+	struct spool_opts o;
+	struct spool *sp;
+	struct batch b;
+	struct rd_err err;
+	struct buf out, got;
+
+	buf_init(&out);
+	buf_init(&got);
 	snprintf(path, sizeof(path), "%s/d", dir);
 	spool_opts_init(&o);
 	o.create = 1;
@@ -158,10 +198,25 @@ int main(void)
 	T_EQ_INT(got.len, 0, "nothing stored");
 	batch_release(&b);
 	spool_close(sp);
+	buf_release(&out);
+	buf_release(&got);
+}
 
-	/* --fsync interval: a failure takes back the batches still waiting,
-	 * and their acks go with them, never to be released by a later
-	 * sync. */
+/* --fsync interval: a failure takes back the batches still waiting,
+ * and their acks go with them, never to be released by a later
+ * sync. */
+static void test_failed_sync(const char *dir)
+{
+	char path[600];
+	struct spool_opts o;
+	struct spool *sp;
+	struct batch b;
+	struct rd_err err;
+	struct buf out, got;
+	int i;
+
+	buf_init(&out);
+	buf_init(&got);
 	snprintf(path, sizeof(path), "%s/e", dir);
 	spool_opts_init(&o);
 	o.create = 1;
@@ -183,9 +238,22 @@ int main(void)
 	T_EQ_INT(got.len, 0, "nothing stored");
 	batch_release(&b);
 	spool_close(sp);
+	buf_release(&out);
+	buf_release(&got);
+}
 
-	/* A record longer, as stored, than readers inflate is refused,
-	 * and the batch stays as it was. */
+/* A record longer, as stored, than readers inflate is refused,
+ * and the batch stays as it was. */
+static void test_long_record(const char *dir)
+{
+	char path[600];
+	struct spool_opts o;
+	struct spool *sp;
+	struct batch b;
+	struct rd_err err;
+	struct buf out;
+
+	buf_init(&out);
 	snprintf(path, sizeof(path), "%s/f", dir);
 	spool_opts_init(&o);
 	o.create = 1;
@@ -203,12 +271,24 @@ int main(void)
 	T_EQ_STR(out.data, "0\n2\n", "and acknowledged");
 	batch_release(&b);
 	spool_close(sp);
-
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	if (system(path) != 0)
-		return 2;
 	buf_release(&out);
-	buf_release(&want);
-	buf_release(&got);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/rd-test-batch.XXXXXX", cmd[600];
+	struct rd_err err;
+
+	if (!mkdtemp(dir) || rec_idgen_init(&g, &err) < 0)
+		return 2;
+	test_pipelined(dir);
+	test_wait(dir);
+	test_interval(dir);
+	test_failed_append(dir);
+	test_failed_sync(dir);
+	test_long_record(dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 2;
 	return t_done();
 }
