@@ -8,6 +8,13 @@
  * backends include, so a second backend is a second implementation, not a
  * rewrite.
  *
+ * Two tiers.  This header is the log tier: append batches, iterate from
+ * a position, verify, and small state files beside the log.  The queue
+ * tier (queue.h) is what a consumer such as rd-replay uses on top: take
+ * the due records, record intents and outcomes.  The directory provides
+ * the queue tier by folding this log; a backend with queues of its own
+ * provides it natively.
+ *
  * Contract for every backend:
  *  - spool_append stores a batch of whole canonical JSON lines atomically:
  *    after a crash a batch is either entirely readable or entirely absent.
