@@ -148,7 +148,7 @@ struct opts {
 	struct health_opts h;
 	const char **urls, **promql, **sels;
 	size_t nurls, npromql, nsel;
-	struct http_hdr *hdrs;
+	struct hdr *hdrs;
 	struct thr *checks;
 	struct nrange *ranges;
 	size_t nranges;
@@ -252,20 +252,17 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 				return bad(u, "--expect", &err);
 			break;
 		case 'H': {
-			struct rec_str n, val;
+			struct hdr x;
 
-			if (creq_parse_header(optarg, &n, &val, &err) < 0)
+			if (creq_parse_header(optarg, &x, &err) < 0)
 				return bad(u, "--header", &err);
-			if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(val.p, val.n))
+			if (!rec_hdr_name_valid(x.name, x.name_len) ||
+			    !rec_hdr_value_valid(x.value, x.value_len))
 				return rd_err_set(u, RD_E_INVAL,
 						  "--header '%s': bad name, or a control character in the value",
 						  optarg);
 			o->hdrs = xrealloc(o->hdrs, (o->h.probe.nhdrs + 1) * sizeof(*o->hdrs));
-			o->hdrs[o->h.probe.nhdrs].name = n.p;
-			o->hdrs[o->h.probe.nhdrs].name_len = n.n;
-			o->hdrs[o->h.probe.nhdrs].value = val.p;
-			o->hdrs[o->h.probe.nhdrs].value_len = val.n;
-			o->h.probe.nhdrs++;
+			o->hdrs[o->h.probe.nhdrs++] = x;
 			break;
 		}
 		case OPT_JQ: o->h.probe.jq = optarg; break;

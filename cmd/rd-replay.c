@@ -206,7 +206,7 @@ struct opts {
 	struct sel_opts so;
 	const char **failures, **drops, **allows;
 	size_t nfailures, ndrops, nallows;
-	struct http_hdr *sets;
+	struct hdr *sets;
 	int use_stdin;
 	const char *since, *until;
 	char user[128];
@@ -290,24 +290,20 @@ static int bad(struct msg *m, const char *opt, const struct rd_err *err)
 
 static int parse_header(struct opts *o, const char *arg, struct msg *m)
 {
-	struct rec_str n, v;
 	struct rd_err err;
-	struct http_hdr *h;
+	struct hdr h;
 
-	if (creq_parse_header(arg, &n, &v, &err) < 0) {
+	if (creq_parse_header(arg, &h, &err) < 0) {
 		msg_usage(m, "%s", err.msg);
 		return RD_E_INVAL;
 	}
-	if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(v.p, v.n)) {
+	if (!rec_hdr_name_valid(h.name, h.name_len) ||
+	    !rec_hdr_value_valid(h.value, h.value_len)) {
 		msg_usage(m, "header '%s': bad name, or a control character in the value", arg);
 		return RD_E_INVAL;
 	}
 	o->sets = xrealloc(o->sets, (o->r.rules.nset + 1) * sizeof(*o->sets));
-	h = &o->sets[o->r.rules.nset++];
-	h->name = n.p;
-	h->name_len = n.n;
-	h->value = v.p;
-	h->value_len = v.n;
+	o->sets[o->r.rules.nset++] = h;
 	return 0;
 }
 

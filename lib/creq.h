@@ -71,7 +71,7 @@ struct creq {
 	size_t nitems;
 	uint64_t max_body;
 	/* Built by creq_finish: */
-	struct rec_hdr *hdrs;   /* owned array; strings borrowed or in owned */
+	struct hdr *hdrs;       /* owned array; strings borrowed or in owned */
 	size_t nhdrs;
 	struct buf body;
 	struct buf url;
@@ -103,9 +103,8 @@ int creq_finish(struct creq *c, const char *url, struct rd_err *err);
 /* Method, URL, headers and body of r, borrowed from c. */
 void creq_to_rec(const struct creq *c, struct rec_req *r);
 
-/* Split "Name: value" (blanks after the colon skipped); the results
- * borrow from arg.  RD_E_INVAL when there is no name and colon. */
-int creq_parse_header(const char *arg, struct rec_str *name,
-		      struct rec_str *value, struct rd_err *err);
+/* Split "Name: value" (blanks after the colon skipped) into *h, which
+ * borrows from arg.  RD_E_INVAL when there is no name and colon. */
+int creq_parse_header(const char *arg, struct hdr *h, struct rd_err *err);
 
 #endif

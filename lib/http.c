@@ -317,12 +317,6 @@ int http_hop_by_hop(const char *n, size_t len)
 	return 0;
 }
 
-static int name_is(const struct http_hdr *hd, const char *n)
-{
-	return hd->name_len == strlen(n) &&
-	       strncasecmp(hd->name, n, hd->name_len) == 0;
-}
-
 static struct curl_slist *build_headers(const struct http_req *r,
 					int has_body)
 {
@@ -332,13 +326,13 @@ static struct curl_slist *build_headers(const struct http_req *r,
 
 	buf_init(&line);
 	for (size_t i = 0; i < r->nhdrs; i++) {
-		const struct http_hdr *hd = &r->hdrs[i];
+		const struct hdr *hd = &r->hdrs[i];
 
 		if (http_hop_by_hop(hd->name, hd->name_len))
 			continue;
-		accept |= name_is(hd, "accept");
-		expect |= name_is(hd, "expect");
-		ctype |= name_is(hd, "content-type");
+		accept |= hdr_is(hd, "accept");
+		expect |= hdr_is(hd, "expect");
+		ctype |= hdr_is(hd, "content-type");
 		buf_reset(&line);
 		buf_add(&line, hd->name, hd->name_len);
 		/* "Name;" is curl's way of sending a header with no value. */

@@ -186,22 +186,22 @@ int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 				  "field 'headers': more than %d headers",
 				  REC_MAX_HEADERS);
 	for (i = 0; i < r->nhdrs; i++) {
-		const struct rec_hdr *h = &r->hdrs[i];
+		const struct hdr *h = &r->hdrs[i];
 
-		if (h->value.n > REC_MAX_HDR_VALUE)
+		if (h->value_len > REC_MAX_HDR_VALUE)
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'headers' entry %zu ('%.*s'): value longer than %d bytes",
-					  i + 1, (int)(h->name.n > 64 ? 64 : h->name.n),
-					  h->name.p, REC_MAX_HDR_VALUE);
-		if (!rec_hdr_name_valid(h->name.p, h->name.n))
+					  i + 1, (int)(h->name_len > 64 ? 64 : h->name_len),
+					  h->name, REC_MAX_HDR_VALUE);
+		if (!rec_hdr_name_valid(h->name, h->name_len))
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'headers' entry %zu: name is not a token",
 					  i + 1);
-		if (!rec_hdr_value_valid(h->value.p, h->value.n))
+		if (!rec_hdr_value_valid(h->value, h->value_len))
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'headers' entry %zu ('%.*s'): value contains CR, LF, NUL or another control byte",
-					  i + 1, (int)(h->name.n > 64 ? 64 : h->name.n),
-					  h->name.p);
+					  i + 1, (int)(h->name_len > 64 ? 64 : h->name_len),
+					  h->name);
 	}
 	if (!ftype_valid(r->fail_type.p, r->fail_type.n))
 		return rd_err_set(err, RD_E_INVAL,
@@ -269,18 +269,18 @@ int rec_line_headers(struct rec_parser *p, const struct json_val *v,
 				  REC_MAX_HEADERS);
 	grow_hdrs(p, v->count);
 	for (c = v->child; c; c = c->next, i++) {
-		struct rec_hdr *h = &p->hdrs[i];
+		struct hdr *h = &p->hdrs[i];
 
 		if (v->type == JSON_OBJECT) {
-			h->name.p = c->key;
-			h->name.n = c->keylen;
+			h->name = c->key;
+			h->name_len = c->keylen;
 			if (c->type != JSON_STRING)
 				return rd_err_set(err, RD_E_INVAL,
 						  "field 'headers.%.*s': value must be a string",
 						  (int)(c->keylen > 64 ? 64 : c->keylen),
 						  c->key);
-			h->value.p = c->str;
-			h->value.n = c->len;
+			h->value = c->str;
+			h->value_len = c->len;
 			continue;
 		}
 		if (c->type != JSON_ARRAY || c->count != 2 ||
@@ -289,10 +289,10 @@ int rec_line_headers(struct rec_parser *p, const struct json_val *v,
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'headers' entry %zu: must be a [name, value] pair of strings",
 					  i + 1);
-		h->name.p = c->child->str;
-		h->name.n = c->child->len;
-		h->value.p = c->child->next->str;
-		h->value.n = c->child->next->len;
+		h->name = c->child->str;
+		h->name_len = c->child->len;
+		h->value = c->child->next->str;
+		h->value_len = c->child->next->len;
 	}
 	r->hdrs = p->hdrs;
 	r->nhdrs = i;
@@ -564,9 +564,9 @@ void rec_req_to_json(struct buf *out, const struct rec_req *r)
 		if (i)
 			buf_addc(out, ',');
 		buf_addc(out, '[');
-		json_add_str(out, r->hdrs[i].name.p, r->hdrs[i].name.n);
+		json_add_str(out, r->hdrs[i].name, r->hdrs[i].name_len);
 		buf_addc(out, ',');
-		json_add_str(out, r->hdrs[i].value.p, r->hdrs[i].value.n);
+		json_add_str(out, r->hdrs[i].value, r->hdrs[i].value_len);
 		buf_addc(out, ']');
 	}
 	buf_addc(out, ']');

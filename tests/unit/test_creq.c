@@ -73,9 +73,9 @@ static void render(const struct creq *c, struct buf *out)
 	buf_add(out, r.url.p, r.url.n);
 	buf_addc(out, '\n');
 	for (size_t i = 0; i < r.nhdrs; i++) {
-		buf_add(out, r.hdrs[i].name.p, r.hdrs[i].name.n);
+		buf_add(out, r.hdrs[i].name, r.hdrs[i].name_len);
 		buf_adds(out, ": ");
-		buf_add(out, r.hdrs[i].value.p, r.hdrs[i].value.n);
+		buf_add(out, r.hdrs[i].value, r.hdrs[i].value_len);
 		buf_addc(out, '\n');
 	}
 	buf_addc(out, '\n');
