@@ -259,8 +259,7 @@ int capture_ndjson(struct capture *c, int fd, struct rd_err *err)
 	return ret;
 }
 
-/* The fields the command line gives a raw message. */
-static void apply_proto(const struct capture *c, struct rec_req *rec)
+void capture_proto(const struct capture *c, struct rec_req *rec)
 {
 	const struct rec_req *p = c->o->proto;
 
@@ -293,7 +292,7 @@ static int raw_one(struct capture *c, const struct rawhttp_req *q,
 	rec.nhdrs = q->nhdrs;
 	rec.body.p = q->body ? q->body : "";
 	rec.body.n = q->body_len;
-	apply_proto(c, &rec);
+	capture_proto(c, &rec);
 	if (rec_req_validate(&rec, &e2) < 0)
 		ret = reject(c, what, text, n, e2.msg, err);
 	else

@@ -233,6 +233,21 @@ int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 	return 0;
 }
 
+int rec_tag_parse(const char *arg, struct rec_tag *t, struct rd_err *err)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		return rd_err_set(err, RD_E_INVAL, "tag '%s' is not KEY=VALUE", arg);
+	t->key.p = arg;
+	t->key.n = (size_t)(eq - arg);
+	t->value.p = eq + 1;
+	t->value.n = strlen(eq + 1);
+	if (json_utf8_check(arg, strlen(arg)) >= 0)
+		return rd_err_set(err, RD_E_INVAL, "tag '%s' is not valid UTF-8", arg);
+	return 0;
+}
+
 /* --- JSON input --- */
 
 int rec_line_want_string(const struct json_val *v, const char *field,

@@ -179,6 +179,11 @@ void rec_parser_release(struct rec_parser *p);
 int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 		  int stored, struct rec_req *r, struct rd_err *err);
 
+/* A tag as the command line gives it, "KEY=VALUE", into *t, which
+ * borrows from arg.  RD_E_INVAL, naming arg, when there is no key and
+ * '=' or arg is not UTF-8. */
+int rec_tag_parse(const char *arg, struct rec_tag *t, struct rd_err *err);
+
 /* Validate a request built by any input path (flags, raw HTTP, JSON). */
 int rec_req_validate(const struct rec_req *r, struct rd_err *err);
 
