@@ -137,7 +137,9 @@ void dryrun_curl(struct buf *b, const struct http_req *q,
 		shq(b, h.data, h.len);
 	}
 	if (q->body_len) {
-		buf_adds(b, " --data-binary ");
+		/* curl reads "@NAME" given to --data-binary as a file: such
+		 * a body goes as --data-raw, which takes it as it is. */
+		buf_adds(b, q->body[0] == '@' ? " --data-raw " : " --data-binary ");
 		if (printable(q->body, q->body_len)) {
 			shq(b, q->body, q->body_len);
 		} else {
