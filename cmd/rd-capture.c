@@ -22,7 +22,6 @@
 #include "compact.h"
 #include "compl.h"
 #include "creq.h"
-#include "json.h"
 #include "msg.h"
 #include "rec.h"
 #include "sendrec.h"
@@ -192,9 +191,8 @@ struct opts {
 	const char *input, *jq, *scheme, *method, *url, *reject;
 	int raw, failure_given;
 	struct creq req;         /* the request given by flags */
-	struct rec_tag *tags;
-	size_t ntags;
-	struct rec_req proto;  /* failure fields, key, attempts from flags */
+	struct rec_tag *tags;    /* owned; proto.tags points here */
+	struct rec_req proto;    /* failure, key, attempts and tags from flags */
 	uint64_t max_record;
 	struct spool_opts so;
 	int try;                 /* --try: send first, capture on failure */
@@ -259,18 +257,6 @@ static void on_reject(void *ctx, const char *what, const char *why)
 	msg_error(&r->m, "%s: %s", what, why);
 }
 
-/* Fill the per-record fields that flags supply for URL and --raw input. */
-static void apply_flags(const struct opts *o, struct rec_req *rec)
-{
-	rec->fail_type = o->proto.fail_type;
-	rec->fail_status = o->proto.fail_status;
-	rec->fail_msg = o->proto.fail_msg;
-	rec->attempts = o->proto.attempts;
-	rec->idem_key = o->proto.idem_key;
-	rec->tags = o->tags;
-	rec->ntags = o->ntags;
-}
-
 /* Where -o sends the response: FILE, or standard output. */
 static int write_body(struct run *r, const struct buf *b)
 {
@@ -295,13 +281,6 @@ static int write_body(struct run *r, const struct buf *b)
 	return 0;
 }
 
-/*
- * --try: send now, with the record's id given first so that this attempt
- * carries the key its replays will.  Delivered: the response goes out as
- * curl prints it and nothing is stored.  Not delivered: the response
- * still goes out, and the request is captured with what went wrong; the
- * id is reported on stderr once it is durable.
- */
 /* A store that failed; a spool at its cap says what compaction would
  * free. */
 static void store_error(struct run *r, const struct rd_err *err)
@@ -314,6 +293,13 @@ static void store_error(struct run *r, const struct rd_err *err)
 	msg_error(&r->m, "%s%s", err->msg, hint);
 }
 
+/*
+ * --try: send now, with the record's id given first so that this attempt
+ * carries the key its replays will.  Delivered: the response goes out as
+ * curl prints it and nothing is stored.  Not delivered: the response
+ * still goes out, and the request is captured with what went wrong; the
+ * id is reported on stderr once it is durable.
+ */
 static int try_send(struct run *r, struct rec_req *rec)
 {
 	struct sendrec_result res;
@@ -368,7 +354,7 @@ static int run_flags(struct run *r)
 
 	memset(&rec, 0, sizeof(rec));
 	creq_to_rec(&r->o->req, &rec);
-	apply_flags(o, &rec);
+	capture_proto(&r->cap, &rec);
 	if (rec_req_validate(&rec, &err) < 0) {
 		msg_error(&r->m, "request: %s", err.msg);
 		return RD_E_INVAL;
@@ -384,23 +370,15 @@ static int run_flags(struct run *r)
 
 static int add_tag(struct opts *o, const char *arg, struct msg *m)
 {
-	const char *eq = strchr(arg, '=');
-	struct rec_tag *t;
+	struct rd_err err;
 
-	if (!eq || eq == arg) {
-		msg_usage(m, "tag '%s' is not KEY=VALUE", arg);
+	o->tags = xrealloc(o->tags, (o->proto.ntags + 1) * sizeof(*o->tags));
+	o->proto.tags = o->tags;
+	if (rec_tag_parse(arg, &o->tags[o->proto.ntags], &err) < 0) {
+		msg_usage(m, "%s", err.msg);
 		return RD_E_INVAL;
 	}
-	o->tags = xrealloc(o->tags, (o->ntags + 1) * sizeof(*o->tags));
-	t = &o->tags[o->ntags++];
-	t->key.p = arg;
-	t->key.n = (size_t)(eq - arg);
-	t->value.p = eq + 1;
-	t->value.n = strlen(eq + 1);
-	if (json_utf8_check(arg, strlen(arg)) >= 0) {
-		msg_usage(m, "tag '%s' is not valid UTF-8", arg);
-		return RD_E_INVAL;
-	}
+	o->proto.ntags++;
 	return 0;
 }
 

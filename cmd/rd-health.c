@@ -144,7 +144,7 @@ struct opts {
 	struct health_opts h;
 	const char **urls, **promql, **sels;
 	size_t nurls, npromql, nsel;
-	struct http_hdr *hdrs;
+	struct hdr *hdrs;
 	struct thr *checks;
 	struct nagios_range *ranges;
 	size_t nranges;
@@ -171,22 +171,10 @@ static int bad(struct rd_err *u, const char *opt, const struct rd_err *err)
 /* -H 'N: V': appended to the probe's headers. */
 static int add_header(struct opts *o, const char *arg, struct rd_err *u)
 {
-	struct rec_str n, val;
 	struct rd_err err;
-	struct http_hdr *h;
 
-	if (creq_parse_header(arg, &n, &val, &err) < 0)
+	if (creq_header_add(arg, &o->hdrs, &o->h.probe.nhdrs, &err) < 0)
 		return bad(u, "--header", &err);
-	if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(val.p, val.n))
-		return rd_err_set(u, RD_E_INVAL,
-				  "--header '%s': bad name, or a control character in the value",
-				  arg);
-	o->hdrs = xrealloc(o->hdrs, (o->h.probe.nhdrs + 1) * sizeof(*o->hdrs));
-	h = &o->hdrs[o->h.probe.nhdrs++];
-	h->name = n.p;
-	h->name_len = n.n;
-	h->value = val.p;
-	h->value_len = val.n;
 	return 0;
 }
 

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -16,7 +15,6 @@
 #include "lineio.h"
 #include "rawhttp.h"
 #include "redact.h"
-#include "xalloc.h"
 #include "banned.h"
 
 int capture_init(struct capture *c, const struct capture_opts *o,
@@ -78,16 +76,16 @@ static int reject(struct capture *c, const char *what, const char *text,
 void capture_name(struct capture *c, struct rec_req *rec)
 {
 	const char *h = c->o->idem_header ? c->o->idem_header : "Idempotency-Key";
-	size_t n = strlen(h);
 
 	if (!rec->id[0])
 		rec_id_next(&c->ids, rec_now_ms(), rec->id);
 	/* A request that already carries an idempotency key keeps it: the
 	 * downstream may have seen that key on the failed attempt. */
 	for (size_t i = 0; !rec->idem_key.n && i < rec->nhdrs; i++)
-		if (rec->hdrs[i].name.n == n && rec->hdrs[i].value.n &&
-		    strncasecmp(rec->hdrs[i].name.p, h, n) == 0)
-			rec->idem_key = rec->hdrs[i].value;
+		if (rec->hdrs[i].value_len && hdr_is(&rec->hdrs[i], h)) {
+			rec->idem_key.p = rec->hdrs[i].value;
+			rec->idem_key.n = rec->hdrs[i].value_len;
+		}
 }
 
 static void make_ack(struct capture *c, const struct rec_req *rec,
@@ -261,8 +259,7 @@ int capture_ndjson(struct capture *c, int fd, struct rd_err *err)
 	return ret;
 }
 
-/* The fields the command line gives a raw message. */
-static void apply_proto(const struct capture *c, struct rec_req *rec)
+void capture_proto(const struct capture *c, struct rec_req *rec)
 {
 	const struct rec_req *p = c->o->proto;
 
@@ -282,7 +279,6 @@ static int raw_one(struct capture *c, const struct rawhttp_req *q,
 		   const char *what, const char *text, size_t n, uint64_t msgno,
 		   struct rd_err *err)
 {
-	struct rec_hdr *h = xcalloc(q->nhdrs + 1, sizeof(*h));
 	struct rec_req rec;
 	struct rd_err e2;
 	int ret;
@@ -292,22 +288,15 @@ static int raw_one(struct capture *c, const struct rawhttp_req *q,
 	rec.method.n = strlen(q->method);
 	rec.url.p = q->url;
 	rec.url.n = strlen(q->url);
-	for (size_t i = 0; i < q->nhdrs; i++) {
-		h[i].name.p = q->hdrs[i].name;
-		h[i].name.n = strlen(q->hdrs[i].name);
-		h[i].value.p = q->hdrs[i].value;
-		h[i].value.n = q->hdrs[i].value_len;
-	}
-	rec.hdrs = h;
+	rec.hdrs = q->hdrs;
 	rec.nhdrs = q->nhdrs;
 	rec.body.p = q->body ? q->body : "";
 	rec.body.n = q->body_len;
-	apply_proto(c, &rec);
+	capture_proto(c, &rec);
 	if (rec_req_validate(&rec, &e2) < 0)
 		ret = reject(c, what, text, n, e2.msg, err);
 	else
 		ret = capture_store(c, &rec, msgno, err);
-	free(h);
 	return ret;
 }
 

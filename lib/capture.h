@@ -76,6 +76,11 @@ int capture_jq(struct capture *c, int fd, struct rd_err *err);
 int capture_store(struct capture *c, struct rec_req *rec, uint64_t where,
 		  struct rd_err *err);
 
+/* Give rec, built from a raw message or the curl-like flags, what the
+ * command line says of it (o->proto): its failure, attempts, idempotency
+ * key and tags.  rec borrows them from o->proto. */
+void capture_proto(const struct capture *c, struct rec_req *rec);
+
 /* rec's id now, before it is stored (rd-capture --try sends it first),
  * and its own idempotency key from its headers. */
 void capture_name(struct capture *c, struct rec_req *rec);

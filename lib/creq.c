@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "b64.h"
@@ -99,8 +98,7 @@ int creq_given(const struct creq *c)
 	       c->get || c->compressed || c->nitems;
 }
 
-int creq_parse_header(const char *arg, struct rec_str *name,
-		      struct rec_str *value, struct rd_err *err)
+int creq_parse_header(const char *arg, struct hdr *h, struct rd_err *err)
 {
 	const char *colon = strchr(arg, ':');
 	const char *v;
@@ -109,10 +107,27 @@ int creq_parse_header(const char *arg, struct rec_str *name,
 		return rd_err_set(err, RD_E_INVAL, "header '%s' is not 'Name: value'", arg);
 	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 		;
-	name->p = arg;
-	name->n = (size_t)(colon - arg);
-	value->p = v;
-	value->n = strlen(v);
+	h->name = arg;
+	h->name_len = (size_t)(colon - arg);
+	h->value = v;
+	h->value_len = strlen(v);
+	return 0;
+}
+
+int creq_header_add(const char *arg, struct hdr **v, size_t *n,
+		    struct rd_err *err)
+{
+	struct hdr h;
+
+	if (creq_parse_header(arg, &h, err) < 0)
+		return RD_E_INVAL;
+	if (!rec_hdr_name_valid(h.name, h.name_len) ||
+	    !rec_hdr_value_valid(h.value, h.value_len))
+		return rd_err_set(err, RD_E_INVAL,
+				  "header '%s': bad name, or a control character in the value",
+				  arg);
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = h;
 	return 0;
 }
 
@@ -211,27 +226,19 @@ static int add_data(struct creq *c, const struct creq_item *it,
 	return ret;
 }
 
-static int is(const struct rec_str *s, const char *name)
-{
-	return s->n == strlen(name) && strncasecmp(s->p, name, s->n) == 0;
-}
-
 /* 1 when an -H header (sent or dropped) names name: curl's own default
  * for it then goes. */
-static int custom(const struct rec_hdr *h, size_t n, const char *name)
+static int custom(const struct hdr *h, size_t n, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		if (is(&h[i].name, name))
-			return 1;
-	return 0;
+	return hdr_find(h, n, 0, name) < n;
 }
 
 /* One -H argument: "Name: value", "Name:" (drop: an empty value),
  * "Name;" (send it empty).  Appended to *h. */
-static int parse_custom(const char *arg, struct rec_hdr **h, size_t *n,
+static int parse_custom(const char *arg, struct hdr **h, size_t *n,
 			struct rd_err *err)
 {
-	struct rec_hdr x;
+	struct hdr x;
 	size_t len = strlen(arg);
 
 	/* Checked as they come: a -H @FILE of a million lines is refused
@@ -240,14 +247,14 @@ static int parse_custom(const char *arg, struct rec_hdr **h, size_t *n,
 		return rd_err_set(err, RD_E_INVAL, "more than %d headers (-H)",
 				  REC_MAX_HEADERS);
 	if (len > 1 && arg[len - 1] == ';' && !strchr(arg, ':')) {
-		x.name.p = arg;
-		x.name.n = len - 1;
-		x.value.p = NULL;   /* sent, with an empty value */
-		x.value.n = 0;
-	} else if (creq_parse_header(arg, &x.name, &x.value, err) < 0) {
+		x.name = arg;
+		x.name_len = len - 1;
+		x.value = NULL;     /* sent, with an empty value */
+		x.value_len = 0;
+	} else if (creq_parse_header(arg, &x, err) < 0) {
 		return RD_E_INVAL;
-	} else if (x.value.n == 0) {
-		x.value.p = "";     /* dropped */
+	} else if (x.value_len == 0) {
+		x.value = "";       /* dropped */
 	}
 	*h = xrealloc(*h, (*n + 1) * sizeof(**h));
 	(*h)[(*n)++] = x;
@@ -255,7 +262,7 @@ static int parse_custom(const char *arg, struct rec_hdr **h, size_t *n,
 }
 
 /* -H @FILE: one header per line, CR and blank lines ignored. */
-static int custom_file(struct creq *c, const char *path, struct rec_hdr **h,
+static int custom_file(struct creq *c, const char *path, struct hdr **h,
 		       size_t *n, struct rd_err *err)
 {
 	struct buf f;
@@ -287,18 +294,18 @@ out:
 
 static void put(struct creq *c, const char *name, const char *value)
 {
-	struct rec_hdr *x;
+	struct hdr *x;
 
 	c->hdrs = xrealloc(c->hdrs, (c->nhdrs + 1) * sizeof(*c->hdrs));
 	x = &c->hdrs[c->nhdrs++];
-	x->name.p = name;
-	x->name.n = strlen(name);
-	x->value.p = value;
-	x->value.n = strlen(value);
+	x->name = name;
+	x->name_len = strlen(name);
+	x->value = value;
+	x->value_len = strlen(value);
 }
 
 /* The header list in curl's order (see creq.h). */
-static void build_headers(struct creq *c, const struct rec_hdr *h, size_t n)
+static void build_headers(struct creq *c, const struct hdr *h, size_t n)
 {
 	int form = c->have_data && !c->get && !c->json;
 
@@ -321,12 +328,12 @@ static void build_headers(struct creq *c, const struct rec_hdr *h, size_t n)
 	if (c->cookie)
 		put(c, "Cookie", c->cookie);
 	for (size_t i = 0; i < n; i++) {
-		if (h[i].value.p && h[i].value.n == 0)
+		if (h[i].value && h[i].value_len == 0)
 			continue;           /* "Name:" drops it */
 		c->hdrs = xrealloc(c->hdrs, (c->nhdrs + 1) * sizeof(*c->hdrs));
 		c->hdrs[c->nhdrs] = h[i];
-		if (!h[i].value.p)
-			c->hdrs[c->nhdrs].value.p = "";
+		if (!h[i].value)
+			c->hdrs[c->nhdrs].value = "";
 		c->nhdrs++;
 	}
 	if (c->json && !custom(h, n, "Content-Type"))
@@ -339,7 +346,7 @@ static void build_headers(struct creq *c, const struct rec_hdr *h, size_t n)
 
 int creq_finish(struct creq *c, const char *url, struct rd_err *err)
 {
-	struct rec_hdr *h = NULL;
+	struct hdr *h = NULL;
 	size_t n = 0;
 	int ret = 0;
 

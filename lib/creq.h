@@ -71,7 +71,7 @@ struct creq {
 	size_t nitems;
 	uint64_t max_body;
 	/* Built by creq_finish: */
-	struct rec_hdr *hdrs;   /* owned array; strings borrowed or in owned */
+	struct hdr *hdrs;       /* owned array; strings borrowed or in owned */
 	size_t nhdrs;
 	struct buf body;
 	struct buf url;
@@ -103,9 +103,15 @@ int creq_finish(struct creq *c, const char *url, struct rd_err *err);
 /* Method, URL, headers and body of r, borrowed from c. */
 void creq_to_rec(const struct creq *c, struct rec_req *r);
 
-/* Split "Name: value" (blanks after the colon skipped); the results
- * borrow from arg.  RD_E_INVAL when there is no name and colon. */
-int creq_parse_header(const char *arg, struct rec_str *name,
-		      struct rec_str *value, struct rd_err *err);
+/* Split "Name: value" (blanks after the colon skipped) into *h, which
+ * borrows from arg.  RD_E_INVAL when there is no name and colon. */
+int creq_parse_header(const char *arg, struct hdr *h, struct rd_err *err);
+
+/* A -H option of rd-replay or rd-health: "Name: value" split, checked
+ * (a valid name, no control character in the value) and appended to
+ * (*v)[*n], which borrows from arg; *v grows with xrealloc (the caller
+ * frees it).  RD_E_INVAL with the reason. */
+int creq_header_add(const char *arg, struct hdr **v, size_t *n,
+		    struct rd_err *err);
 
 #endif

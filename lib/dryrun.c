@@ -2,7 +2,6 @@
  * dryrun.c - renderings of a request for --dry-run (see dryrun.h).
  */
 #include <string.h>
-#include <strings.h>
 
 #include "dryrun.h"
 #include "json.h"
@@ -33,13 +32,8 @@ static int printable(const char *s, size_t n)
 	return json_utf8_check(s, n) < 0;
 }
 
-static int is_host(const struct http_hdr *h)
-{
-	return h->name_len == 4 && strncasecmp(h->name, "host", 4) == 0;
-}
-
 /* A header's value as shown: masked when its name is a secret's. */
-static void value(struct buf *b, const struct http_hdr *h,
+static void value(struct buf *b, const struct hdr *h,
 		  const struct redact *red)
 {
 	if (red && redact_header_name(red, h->name, h->name_len))
@@ -65,7 +59,7 @@ void dryrun_raw(struct buf *b, const struct http_req *q,
 	struct buf t;
 
 	for (size_t i = 0; i < q->nhdrs; i++)
-		own_host |= is_host(&q->hdrs[i]);
+		own_host |= hdr_is(&q->hdrs[i], "host");
 	if (url_split(q->url, n, &p) < 0)
 		memset(&p, 0, sizeof(p));
 	buf_add(b, q->method, q->method_len);
@@ -106,13 +100,7 @@ void dryrun_raw(struct buf *b, const struct http_req *q,
 /* 1 when q carries a header named name. */
 static int has(const struct http_req *q, const char *name)
 {
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i < q->nhdrs; i++)
-		if (q->hdrs[i].name_len == n &&
-		    strncasecmp(q->hdrs[i].name, name, n) == 0)
-			return 1;
-	return 0;
+	return hdr_find(q->hdrs, q->nhdrs, 0, name) < q->nhdrs;
 }
 
 void dryrun_curl(struct buf *b, const struct http_req *q,
@@ -149,7 +137,9 @@ void dryrun_curl(struct buf *b, const struct http_req *q,
 		shq(b, h.data, h.len);
 	}
 	if (q->body_len) {
-		buf_adds(b, " --data-binary ");
+		/* curl reads "@NAME" given to --data-binary as a file: such
+		 * a body goes as --data-raw, which takes it as it is. */
+		buf_adds(b, q->body[0] == '@' ? " --data-raw " : " --data-binary ");
 		if (printable(q->body, q->body_len)) {
 			shq(b, q->body, q->body_len);
 		} else {

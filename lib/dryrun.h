@@ -26,7 +26,8 @@
 /* A curl(1) command line for q, single-quoted for a POSIX shell, with a
  * newline; it drops the headers curl would add on its own (User-Agent,
  * Accept, a form Content-Type, Expect) when q has none, so that run, it
- * sends what a replay sends. */
+ * sends what a replay sends.  The body is --data-binary, or --data-raw
+ * when it starts with '@' (which --data-binary would read as a file). */
 void dryrun_curl(struct buf *b, const struct http_req *q,
 		 const struct redact *red);
 

@@ -317,12 +317,6 @@ int http_hop_by_hop(const char *n, size_t len)
 	return 0;
 }
 
-static int name_is(const struct http_hdr *hd, const char *n)
-{
-	return hd->name_len == strlen(n) &&
-	       strncasecmp(hd->name, n, hd->name_len) == 0;
-}
-
 static struct curl_slist *build_headers(const struct http_req *r,
 					int has_body)
 {
@@ -332,13 +326,13 @@ static struct curl_slist *build_headers(const struct http_req *r,
 
 	buf_init(&line);
 	for (size_t i = 0; i < r->nhdrs; i++) {
-		const struct http_hdr *hd = &r->hdrs[i];
+		const struct hdr *hd = &r->hdrs[i];
 
 		if (http_hop_by_hop(hd->name, hd->name_len))
 			continue;
-		accept |= name_is(hd, "accept");
-		expect |= name_is(hd, "expect");
-		ctype |= name_is(hd, "content-type");
+		accept |= hdr_is(hd, "accept");
+		expect |= hdr_is(hd, "expect");
+		ctype |= hdr_is(hd, "content-type");
 		buf_reset(&line);
 		buf_add(&line, hd->name, hd->name_len);
 		/* "Name;" is curl's way of sending a header with no value. */
@@ -366,43 +360,35 @@ int http_submit(struct http *h, const struct http_req *r, struct rd_err *err)
 	return http_xfer_submit(h, r, NULL, NULL, err);
 }
 
-int http_xfer_submit(struct http *h, const struct http_req *r,
-		     const struct http_stream_cb *scb, struct http_xfer **out,
-		     struct rd_err *err)
+/* A transfer to reuse from the free list, or a new one; NULL when
+ * libcurl cannot make a handle. */
+static struct http_xfer *xfer_take(struct http *h)
 {
 	struct http_xfer *x = h->free_list;
-	const struct http_opts *o = &h->o;
-	int has_body;
-	CURL *e;
-	CURLMcode mc;
 
 	if (x) {
 		h->free_list = x->next;
 		curl_easy_reset(x->e);
-	} else {
-		x = xcalloc(1, sizeof(*x));
-		x->h = h;
-		buf_init(&x->rhdrs);
-		buf_init(&x->rbody);
-		if (!(x->e = curl_easy_init())) {
-			free(x);
-			return rd_err_set(err, RD_E_IO, "cannot create a curl handle");
-		}
+		return x;
 	}
-	e = x->e;
-	x->udata = r->udata;
-	x->refused = 0;
-	x->refmsg[0] = '\0';
-	x->retry_after_ms = -1;
-	x->errbuf[0] = '\0';
-	x->url = xstrdup(r->url);
-	x->method = xmemdup(r->method, r->method_len);
-	has_body = r->body_len > 0 ||
-		   strcmp(x->method, "POST") == 0 || strcmp(x->method, "PUT") == 0 ||
-		   strcmp(x->method, "PATCH") == 0;
-	x->hdrs = build_headers(r, has_body);
+	x = xcalloc(1, sizeof(*x));
+	x->h = h;
+	buf_init(&x->rhdrs);
+	buf_init(&x->rbody);
+	if (!(x->e = curl_easy_init())) {
+		free(x);
+		return NULL;
+	}
+	return x;
+}
 
-	curl_easy_setopt(e, CURLOPT_URL, x->url);
+/* The engine's options that do not depend on the request (see http.h):
+ * protocols, redirects, proxies, timeouts, TLS and the HTTP version. */
+static void set_transport(const struct http_xfer *x, const struct http_opts *o,
+			  int stream)
+{
+	CURL *e = x->e;
+
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* Never on replay; `rd-capture --try -L` asks, as curl -L does. */
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->follow ? 1L : 0L);
@@ -422,7 +408,7 @@ int http_xfer_submit(struct http *h, const struct http_req *r,
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	/* A stream has its own deadlines, swept in http_run: a whole-
 	 * transfer limit would cut a long download that is still moving. */
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, scb ? 0L : (long)o->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, stream ? 0L : (long)o->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
@@ -448,6 +434,18 @@ int http_xfer_submit(struct http *h, const struct http_req *r,
 	if (o->version == HTTP_V_2_PRIOR ||
 	    (o->version == HTTP_V_DEFAULT && strncasecmp(x->url, "https:", 6) == 0))
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+}
+
+/* The request itself: URL, headers, the callbacks, method and body. */
+static void set_request(struct http_xfer *x, const struct http_req *r)
+{
+	CURL *e = x->e;
+	int has_body = r->body_len > 0 ||
+		       strcmp(x->method, "POST") == 0 || strcmp(x->method, "PUT") == 0 ||
+		       strcmp(x->method, "PATCH") == 0;
+
+	x->hdrs = build_headers(r, has_body);
+	curl_easy_setopt(e, CURLOPT_URL, x->url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -470,12 +468,31 @@ int http_xfer_submit(struct http *h, const struct http_req *r,
 	/* After the body options, which would otherwise imply POST. */
 	if (strcmp(x->method, "GET") != 0 && strcmp(x->method, "HEAD") != 0)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+}
 
+int http_xfer_submit(struct http *h, const struct http_req *r,
+		     const struct http_stream_cb *scb, struct http_xfer **out,
+		     struct rd_err *err)
+{
+	struct http_xfer *x = xfer_take(h);
+	CURLMcode mc;
+
+	if (!x)
+		return rd_err_set(err, RD_E_IO, "cannot create a curl handle");
+	x->udata = r->udata;
+	x->refused = 0;
+	x->refmsg[0] = '\0';
+	x->retry_after_ms = -1;
+	x->errbuf[0] = '\0';
+	x->url = xstrdup(r->url);
+	x->method = xmemdup(r->method, r->method_len);
+	set_transport(x, &h->o, scb != NULL);
+	set_request(x, r);
 	x->start_ns = clk_mono_ns();
 	x->scb = scb;
-	x->deadline_ns = x->start_ns + (int64_t)o->stream_head_timeout_ms * 1000000;
+	x->deadline_ns = x->start_ns + (int64_t)h->o.stream_head_timeout_ms * 1000000;
 	x->timeout_what = "a response head";
-	if ((mc = curl_multi_add_handle(h->m, e)) != CURLM_OK) {
+	if ((mc = curl_multi_add_handle(h->m, x->e)) != CURLM_OK) {
 		xfer_clear(x);
 		x->next = h->free_list;
 		h->free_list = x;

@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "hdr.h"
 #include "rd.h"
 
 enum http_version {
@@ -82,18 +83,11 @@ struct http_opts {
 
 void http_opts_init(struct http_opts *o);
 
-struct http_hdr {
-	const char *name;
-	size_t name_len;
-	const char *value;
-	size_t value_len;
-};
-
 struct http_req {
 	const char *method;
 	size_t method_len;
 	const char *url;          /* NUL-terminated */
-	const struct http_hdr *hdrs;
+	const struct hdr *hdrs;
 	size_t nhdrs;
 	const char *body;
 	size_t body_len;

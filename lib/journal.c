@@ -223,10 +223,10 @@ void journal_response(struct journal *j, struct rec_event *e,
 	e->status_line.p = j->resp.data + status.off;
 	e->status_line.n = status.len;
 	for (size_t i = 0; i < nh; i++) {
-		j->hdrs[i].name.p = j->resp.data + name[i].off;
-		j->hdrs[i].name.n = name[i].len;
-		j->hdrs[i].value.p = j->resp.data + value[i].off;
-		j->hdrs[i].value.n = value[i].len;
+		j->hdrs[i].name = j->resp.data + name[i].off;
+		j->hdrs[i].name_len = name[i].len;
+		j->hdrs[i].value = j->resp.data + value[i].off;
+		j->hdrs[i].value_len = value[i].len;
 	}
 	e->resp_hdrs = j->hdrs;
 	e->nresp_hdrs = nh;

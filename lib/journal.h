@@ -50,7 +50,7 @@ struct journal {
 	struct rd_err ferr;        /* why, once failed */
 	size_t body_max;           /* response body bytes kept per attempt */
 	/* What journal_response fills an event with borrows from here. */
-	struct rec_hdr hdrs[JOURNAL_HDRS_MAX];
+	struct hdr hdrs[JOURNAL_HDRS_MAX];
 	struct buf resp;
 };
 

@@ -22,7 +22,7 @@ struct probe_opts {
 	unsigned samples;            /* per URL, default 5 */
 	struct http_opts http;
 	struct http_okset expect;    /* default 2xx */
-	const struct http_hdr *hdrs; /* sent with every sample */
+	const struct hdr *hdrs;      /* sent with every sample */
 	size_t nhdrs;
 	const char *jq;              /* predicate over the JSON body, or NULL */
 	const char *match;           /* PCRE2 over the body, or NULL */

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,7 +157,6 @@ void proxy_ex_name(struct proxy_ex *ex)
 {
 	struct proxy *p = ex->p;
 	const char *h = p->o.idem_header;
-	size_t hn = h ? strlen(h) : 0;
 
 	pthread_mutex_lock(&p->ids_lock);
 	rec_id_next(&p->ids, rec_now_ms(), ex->id);
@@ -167,9 +165,9 @@ void proxy_ex_name(struct proxy_ex *ex)
 	ex->key.n = REC_ID_LEN;
 	/* The client's own key is kept: the upstream may have seen it. */
 	for (size_t i = 0; h && i < ex->nhdrs; i++)
-		if (ex->hdrs[i].name.n == hn && ex->hdrs[i].value.n &&
-		    strncasecmp(ex->hdrs[i].name.p, h, hn) == 0) {
-			ex->key = ex->hdrs[i].value;
+		if (ex->hdrs[i].value_len && hdr_is(&ex->hdrs[i], h)) {
+			ex->key.p = ex->hdrs[i].value;
+			ex->key.n = ex->hdrs[i].value_len;
 			break;
 		}
 }

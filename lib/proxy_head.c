@@ -58,37 +58,37 @@ static int refuse(struct proxy_guard *g, int status, const char *why)
 }
 
 /* One field: 0, or the status to refuse the request with. */
-static int guard_field(const struct proxy_hdr *f, struct proxy_guard *g,
+static int guard_field(const struct hdr *f, struct proxy_guard *g,
 		       unsigned *te, unsigned *host)
 {
 	const char *v;
-	size_t vn = f->vlen;
+	size_t vn = f->value_len;
 	int64_t cl;
 
-	if (!rec_hdr_name_valid(f->name, f->nlen))
+	if (!rec_hdr_name_valid(f->name, f->name_len))
 		return refuse(g, 400, "a header name is not a token");
-	if (f->vlen > REC_MAX_HDR_VALUE)
+	if (f->value_len > REC_MAX_HDR_VALUE)
 		return refuse(g, 431, "a header value is too long");
-	if (!rec_hdr_value_valid(f->value, f->vlen))
+	if (!rec_hdr_value_valid(f->value, f->value_len))
 		return refuse(g, 400, "a header value holds CR, LF, NUL or another control byte");
-	if (ieq(f->name, f->nlen, "transfer-encoding")) {
+	if (hdr_is(f, "transfer-encoding")) {
 		v = trim(f->value, &vn);
 		if (!ieq(v, vn, "chunked"))
 			return refuse(g, 400, "Transfer-Encoding other than chunked");
 		(*te)++;
-	} else if (ieq(f->name, f->nlen, "content-length")) {
-		if ((cl = digits(f->value, f->vlen)) < 0)
+	} else if (hdr_is(f, "content-length")) {
+		if ((cl = digits(f->value, f->value_len)) < 0)
 			return refuse(g, 400, "Content-Length is not a number");
 		if (g->content_length >= 0 && cl != g->content_length)
 			return refuse(g, 400, "Content-Length repeated with different values");
 		g->content_length = cl;
-	} else if (ieq(f->name, f->nlen, "host")) {
+	} else if (hdr_is(f, "host")) {
 		(*host)++;
 	}
 	return 0;
 }
 
-int proxy_guard(const struct proxy_hdr *h, size_t n, int http10,
+int proxy_guard(const struct hdr *h, size_t n, int http10,
 		struct proxy_guard *g)
 {
 	unsigned te = 0, host = 0;

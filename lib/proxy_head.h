@@ -26,15 +26,8 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "hdr.h"
 #include "rd.h"
-
-/* One request header, as the server library gives it. */
-struct proxy_hdr {
-	const char *name;
-	size_t nlen;
-	const char *value;
-	size_t vlen;
-};
 
 struct proxy_guard {
 	int64_t content_length;   /* -1: none */
@@ -47,7 +40,7 @@ struct proxy_guard {
  * to refuse it with (400, or 431 for too many headers) and g->why.
  * http10: the request line said HTTP/1.0.
  */
-int proxy_guard(const struct proxy_hdr *h, size_t n, int http10,
+int proxy_guard(const struct hdr *h, size_t n, int http10,
 		struct proxy_guard *g);
 
 /*

@@ -82,7 +82,7 @@ struct proxy_ex {
 	char client[64];
 	struct buf url;            /* the upstream URL */
 	struct buf arena;          /* header names and values */
-	struct rec_hdr *hdrs;      /* into arena, once the head is read */
+	struct hdr *hdrs;          /* into arena, once the head is read */
 	size_t nhdrs;
 	struct buf body;
 	uint64_t reserved;         /* bytes counted against max_buffer */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "addr.h"
 #include "proxy_head.h"
@@ -161,7 +160,7 @@ static enum MHD_Result respond_stream(struct proxy_ex *ex,
 /* ---- requests ---- */
 
 struct collect {
-	struct proxy_hdr *h;
+	struct hdr *h;
 	size_t n, cap;
 };
 
@@ -177,9 +176,9 @@ static enum MHD_Result collect_hdr(void *cls, enum MHD_ValueKind kind,
 		c->h = xrealloc(c->h, c->cap * sizeof(*c->h));
 	}
 	c->h[c->n].name = key;
-	c->h[c->n].nlen = key_size;
+	c->h[c->n].name_len = key_size;
 	c->h[c->n].value = value ? value : "";
-	c->h[c->n].vlen = value ? value_size : 0;
+	c->h[c->n].value_len = value ? value_size : 0;
 	c->n++;
 	return MHD_YES;
 }
@@ -202,45 +201,30 @@ static int bare_lf(const char *version, const struct collect *c)
 
 		if (next == end + 1)
 			return 1;
-		end = (uintptr_t)c->h[i].value + c->h[i].vlen;
+		end = (uintptr_t)c->h[i].value + c->h[i].value_len;
 	}
 	return 0;
 }
 
 /* Keep a field for forwarding and capture: not the hop-by-hop ones, nor
  * Host (the upstream's is sent), nor Expect (answered here). */
-static int kept(const struct proxy_hdr *h)
+static int kept(const struct hdr *h)
 {
-	return !http_hop_by_hop(h->name, h->nlen) &&
-	       !(h->nlen == 4 && strncasecmp(h->name, "host", 4) == 0) &&
-	       !(h->nlen == 6 && strncasecmp(h->name, "expect", 6) == 0);
+	return !http_hop_by_hop(h->name, h->name_len) && !hdr_is(h, "host") &&
+	       !hdr_is(h, "expect");
 }
 
+/* The kept fields, copied out of the server's buffer into the arena. */
 static void keep_headers(struct proxy_ex *ex, const struct collect *c)
 {
-	size_t *off = xcalloc(c->n + 1, 2 * sizeof(*off)), k = 0;
+	size_t k = 0;
 
-	for (size_t i = 0; i < c->n; i++) {
-		if (!kept(&c->h[i]))
-			continue;
-		off[2 * k] = ex->arena.len;
-		buf_add(&ex->arena, c->h[i].name, c->h[i].nlen);
-		off[2 * k + 1] = ex->arena.len;
-		buf_add(&ex->arena, c->h[i].value, c->h[i].vlen);
-		k++;
-	}
-	ex->hdrs = xcalloc(k + 1, sizeof(*ex->hdrs));
-	for (size_t i = 0, j = 0; j < c->n; j++) {
-		if (!kept(&c->h[j]))
-			continue;
-		ex->hdrs[i].name.p = ex->arena.data + off[2 * i];
-		ex->hdrs[i].name.n = c->h[j].nlen;
-		ex->hdrs[i].value.p = ex->arena.data + off[2 * i + 1];
-		ex->hdrs[i].value.n = c->h[j].vlen;
-		i++;
-	}
+	ex->hdrs = xcalloc(c->n + 1, sizeof(*ex->hdrs));
+	for (size_t i = 0; i < c->n; i++)
+		if (kept(&c->h[i]))
+			ex->hdrs[k++] = c->h[i];
+	hdr_own(ex->hdrs, k, &ex->arena);
 	ex->nhdrs = k;
-	free(off);
 }
 
 /* The head is read: judge it and take what is kept.  0 to read the body,

@@ -30,13 +30,19 @@
 #include "xalloc.h"
 #include "banned.h"
 
-/* One message being parsed. */
+/*
+ * One message being parsed.  Until the message is whole, the request's
+ * headers point into the input (and the Content-Length that replaces a
+ * chunked coding into num); rawhttp_parse then copies them into the
+ * request's own bytes.
+ */
 struct ctx {
 	const char *p;
 	size_t n;
 	int crlf;            /* lines end in CRLF: 1; in LF: 0; not yet known: -1 */
 	size_t *off;         /* owned: where the line of each header starts */
 	struct rd_err *err;
+	char num[32];        /* the decoded body's Content-Length */
 };
 
 struct line {
@@ -138,30 +144,30 @@ static int get_line(struct ctx *c, size_t pos, size_t limit, struct line *l)
 void rawhttp_req_init(struct rawhttp_req *r)
 {
 	memset(r, 0, sizeof(*r));
+	buf_init(&r->hbytes);
 }
 
 void rawhttp_req_release(struct rawhttp_req *r)
 {
 	free(r->method);
 	free(r->url);
-	for (size_t i = 0; i < r->nhdrs; i++) {
-		free(r->hdrs[i].name);
-		free(r->hdrs[i].value);
-	}
 	free(r->hdrs);
+	buf_release(&r->hbytes);
 	free(r->body);
 	rawhttp_req_init(r);
 }
 
+/* A header, borrowed from where it is until the message is whole. */
 static void add_hdr(struct rawhttp_req *r, const char *name, size_t nlen,
 		    const char *value, size_t vlen)
 {
-	struct rawhttp_hdr *h;
+	struct hdr *h;
 
 	r->hdrs = xrealloc(r->hdrs, (r->nhdrs + 1) * sizeof(*r->hdrs));
 	h = &r->hdrs[r->nhdrs++];
-	h->name = xmemdup(name, nlen);
-	h->value = xmemdup(value, vlen);
+	h->name = name;
+	h->name_len = nlen;
+	h->value = value;
 	h->value_len = vlen;
 }
 
@@ -285,27 +291,25 @@ static int head(struct ctx *c, size_t *pos, struct rawhttp_req *r, size_t *t,
 static size_t find_hdr(const struct rawhttp_req *r, const char *name,
 		       size_t from)
 {
-	for (size_t i = from; i < r->nhdrs; i++)
-		if (strcasecmp(r->hdrs[i].name, name) == 0)
-			return i;
-	return r->nhdrs;
+	return hdr_find(r->hdrs, r->nhdrs, from, name);
 }
 
 /*
- * The next element of the comma-separated list at *v (RFC 9110 5.6.1),
- * without its blanks, in *e and *elen; empty elements are skipped.
- * Returns 0 at the end of the list.
+ * The next element of the comma-separated list at *v, which ends at
+ * stop (RFC 9110 5.6.1), without its blanks, in *e and *elen; empty
+ * elements are skipped.  Returns 0 at the end of the list.
  */
-static int list_next(const char **v, const char **e, size_t *elen)
+static int list_next(const char **v, const char *stop, const char **e,
+		     size_t *elen)
 {
 	const char *s = *v, *end;
 	size_t k;
 
-	while (*s == ' ' || *s == '\t' || *s == ',')
+	while (s < stop && (*s == ' ' || *s == '\t' || *s == ','))
 		s++;
-	if (!*s)
+	if (s == stop)
 		return 0;
-	for (end = s; *end && *end != ','; end++)
+	for (end = s; end < stop && *end != ','; end++)
 		;
 	/* s[0] is no blank, so k stays above 0. */
 	for (k = (size_t)(end - s); s[k - 1] == ' ' || s[k - 1] == '\t'; k--)
@@ -316,12 +320,12 @@ static int list_next(const char **v, const char **e, size_t *elen)
 	return 1;
 }
 
-static int list_has(const char *v, const char *tok)
+static int list_has(const struct hdr *h, const char *tok)
 {
-	const char *e;
+	const char *v = h->value, *e;
 	size_t k;
 
-	while (list_next(&v, &e, &k))
+	while (list_next(&v, h->value + h->value_len, &e, &k))
 		if (k == strlen(tok) && strncasecmp(e, tok, k) == 0)
 			return 1;
 	return 0;
@@ -333,11 +337,11 @@ static enum rawhttp_after after_req(const struct rawhttp_req *r)
 	int closes = 0, keep = 0, upgrade = 0;
 
 	for (size_t i = 0; i < r->nhdrs; i++) {
-		if (strcasecmp(r->hdrs[i].name, "Connection") != 0)
+		if (!hdr_is(&r->hdrs[i], "Connection"))
 			continue;
-		closes |= list_has(r->hdrs[i].value, "close");
-		keep |= list_has(r->hdrs[i].value, "keep-alive");
-		upgrade |= list_has(r->hdrs[i].value, "upgrade");
+		closes |= list_has(&r->hdrs[i], "close");
+		keep |= list_has(&r->hdrs[i], "keep-alive");
+		upgrade |= list_has(&r->hdrs[i], "upgrade");
 	}
 	if (closes)
 		return RAWHTTP_CLOSE;
@@ -361,10 +365,12 @@ static int te_check(struct ctx *c, const struct rawhttp_req *r)
 	int last_chunked = 0;
 
 	for (size_t i = 0; i < r->nhdrs; i++) {
-		if (strcasecmp(r->hdrs[i].name, "Transfer-Encoding") != 0)
+		const struct hdr *h = &r->hdrs[i];
+
+		if (!hdr_is(h, "Transfer-Encoding"))
 			continue;
 		last = i;
-		for (v = r->hdrs[i].value; list_next(&v, &e, &k);) {
+		for (v = h->value; list_next(&v, h->value + h->value_len, &e, &k);) {
 			last_chunked = k == 7 && strncasecmp(e, "chunked", 7) == 0;
 			if (last_chunked && nchunked++ == 1)
 				again = i;
@@ -377,8 +383,8 @@ static int te_check(struct ctx *c, const struct rawhttp_req *r)
 	}
 	if (!last_chunked)
 		return fail(c->err, c->off[last],
-			    "Transfer-Encoding '%s' does not end in chunked",
-			    r->hdrs[last].value);
+			    "Transfer-Encoding '%.*s' does not end in chunked",
+			    (int)r->hdrs[last].value_len, r->hdrs[last].value);
 	if (nchunked > 1)
 		return fail(c->err, c->off[again], "chunked applied more than once");
 	if (other)
@@ -397,19 +403,20 @@ static int content_length(struct ctx *c, const struct rawhttp_req *r,
 	*len = 0;
 	for (size_t j = cl; j < r->nhdrs; j = find_hdr(r, "Content-Length", j + 1)) {
 		const char *v = r->hdrs[j].value;
+		int vn = (int)r->hdrs[j].value_len;
 		size_t at = c->off[j];
 		uint64_t x = 0;
 
-		if (!*v)
+		if (!vn)
 			return fail(c->err, at, "empty Content-Length");
-		for (; *v; v++) {
-			if (*v < '0' || *v > '9')
-				return fail(c->err, at, "Content-Length '%s' is not a byte count",
-					    r->hdrs[j].value);
+		for (int i = 0; i < vn; i++) {
+			if (v[i] < '0' || v[i] > '9')
+				return fail(c->err, at, "Content-Length '%.*s' is not a byte count",
+					    vn, v);
 			if (x > (UINT64_MAX - 9) / 10)
-				return fail(c->err, at, "Content-Length '%s' is too large",
-					    r->hdrs[j].value);
-			x = x * 10 + (uint64_t)(*v - '0');
+				return fail(c->err, at, "Content-Length '%.*s' is too large",
+					    vn, v);
+			x = x * 10 + (uint64_t)(v[i] - '0');
 		}
 		/* Even equal copies: a strict server refuses them, so the
 		 * replay would only fail. */
@@ -564,7 +571,6 @@ static int dechunk(struct ctx *c, size_t *pos, struct buf *b)
 static int chunked_body(struct ctx *c, size_t *pos, struct rawhttp_req *r)
 {
 	struct buf b;
-	char num[32];
 	size_t j, k;
 	int ret;
 
@@ -575,17 +581,14 @@ static int chunked_body(struct ctx *c, size_t *pos, struct rawhttp_req *r)
 	}
 	/* What is stored is what will be sent: a plain body. */
 	for (j = k = 0; j < r->nhdrs; j++) {
-		if (strcasecmp(r->hdrs[j].name, "Transfer-Encoding") == 0) {
-			free(r->hdrs[j].name);
-			free(r->hdrs[j].value);
+		if (hdr_is(&r->hdrs[j], "Transfer-Encoding"))
 			continue;
-		}
 		c->off[k] = c->off[j];
 		r->hdrs[k++] = r->hdrs[j];
 	}
 	r->nhdrs = k;
-	snprintf(num, sizeof(num), "%zu", b.len);
-	add_hdr(r, "Content-Length", 14, num, strlen(num));
+	snprintf(c->num, sizeof(c->num), "%zu", b.len);
+	add_hdr(r, "Content-Length", 14, c->num, strlen(c->num));
 	c->off[r->nhdrs - 1] = 0; /* not in the input; never named */
 	r->body_len = b.len;
 	r->body = b.len ? buf_detach(&b, NULL) : NULL;
@@ -646,6 +649,17 @@ static int target_check(struct ctx *c, size_t t, size_t tlen, int *absolute)
 	return 0;
 }
 
+/* 1 when v holds a byte that is in no host[:port]. */
+static int not_host(const char *v, size_t n)
+{
+	static const char bad[] = " \t/?#@\\";
+
+	for (size_t i = 0; i < n; i++)
+		if (memchr(bad, v[i], sizeof(bad) - 1))
+			return 1;
+	return 0;
+}
+
 /*
  * Host (RFC 9112 3.2): at most one, a host[:port], and required in
  * HTTP/1.1; an origin-form target needs it for its URL in HTTP/1.0 too.
@@ -654,6 +668,7 @@ static int target_check(struct ctx *c, size_t t, size_t tlen, int *absolute)
 static int host_check(struct ctx *c, const struct rawhttp_req *r, size_t t,
 		      int absolute, int need, size_t *h)
 {
+	const struct hdr *v;
 	size_t second;
 
 	*h = find_hdr(r, "Host", 0);
@@ -666,16 +681,17 @@ static int host_check(struct ctx *c, const struct rawhttp_req *r, size_t t,
 	}
 	if ((second = find_hdr(r, "Host", *h + 1)) < r->nhdrs)
 		return fail(c->err, c->off[second], "more than one Host header");
-	if (r->hdrs[*h].value_len == 0 || strpbrk(r->hdrs[*h].value, " \t/?#@\\"))
-		return fail(c->err, c->off[*h], "Host header '%s' is not a host[:port]",
-			    r->hdrs[*h].value);
+	v = &r->hdrs[*h];
+	if (v->value_len == 0 || not_host(v->value, v->value_len))
+		return fail(c->err, c->off[*h], "Host header '%.*s' is not a host[:port]",
+			    (int)v->value_len, v->value);
 	return 0;
 }
 
 int rawhttp_parse(const char *p, size_t n, const char *scheme,
 		  struct rawhttp_req *r, size_t *used, struct rd_err *err)
 {
-	struct ctx c = { p, n, -1, NULL, err };
+	struct ctx c = { p, n, -1, NULL, err, "" };
 	size_t pos, t = 0, tlen = 0, h;
 	int ret, absolute;
 	struct buf u;
@@ -695,11 +711,14 @@ int rawhttp_parse(const char *p, size_t n, const char *scheme,
 		r->url = xmemdup(p + t, tlen);
 	} else if (scheme) {
 		buf_init(&u);
-		buf_addf(&u, "%s://%s", scheme, r->hdrs[h].value);
+		buf_addf(&u, "%s://", scheme);
+		buf_add(&u, r->hdrs[h].value, r->hdrs[h].value_len);
 		buf_add(&u, p + t, tlen);
 		r->url = buf_detach(&u, NULL);
 	}
 	r->after = after_req(r);
+	/* The input is the caller's: the request keeps its own copy. */
+	hdr_own(r->hdrs, r->nhdrs, &r->hbytes);
 	*used = pos;
 	ret = 0;
 out:

@@ -31,18 +31,14 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+#include "hdr.h"
 #include "rd.h"
 #include "rec.h"
 
 #define RAWHTTP_MAX_HEAD 65536   /* header section, and trailer section */
 /* header fields, and trailer fields: a record's limit, as for every input */
 #define RAWHTTP_MAX_HEADERS REC_MAX_HEADERS
-
-struct rawhttp_hdr {
-	char *name;       /* owned, NUL-terminated, case kept */
-	char *value;      /* owned, NUL-terminated, surrounding blanks trimmed */
-	size_t value_len;
-};
 
 /* What may follow a request on its connection. */
 enum rawhttp_after {
@@ -55,8 +51,12 @@ enum rawhttp_after {
 struct rawhttp_req {
 	char *method;               /* owned */
 	char *url;                  /* owned, scheme://host[:port]/path?query */
-	struct rawhttp_hdr *hdrs;   /* owned, in order, duplicates kept */
+	/* In order, duplicates kept, names' case kept, values without the
+	 * blanks around them; the array is owned, and names and values point
+	 * into hbytes, where each is also NUL-terminated. */
+	struct hdr *hdrs;
 	size_t nhdrs;
+	struct buf hbytes;          /* owned: the bytes of every header */
 	char *body;                 /* owned, NULL when there is no body */
 	size_t body_len;
 	int minor;                  /* HTTP/1.minor: 0 or 1 */

@@ -186,22 +186,22 @@ int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 				  "field 'headers': more than %d headers",
 				  REC_MAX_HEADERS);
 	for (i = 0; i < r->nhdrs; i++) {
-		const struct rec_hdr *h = &r->hdrs[i];
+		const struct hdr *h = &r->hdrs[i];
 
-		if (h->value.n > REC_MAX_HDR_VALUE)
+		if (h->value_len > REC_MAX_HDR_VALUE)
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'headers' entry %zu ('%.*s'): value longer than %d bytes",
-					  i + 1, (int)(h->name.n > 64 ? 64 : h->name.n),
-					  h->name.p, REC_MAX_HDR_VALUE);
-		if (!rec_hdr_name_valid(h->name.p, h->name.n))
+					  i + 1, (int)(h->name_len > 64 ? 64 : h->name_len),
+					  h->name, REC_MAX_HDR_VALUE);
+		if (!rec_hdr_name_valid(h->name, h->name_len))
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'headers' entry %zu: name is not a token",
 					  i + 1);
-		if (!rec_hdr_value_valid(h->value.p, h->value.n))
+		if (!rec_hdr_value_valid(h->value, h->value_len))
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'headers' entry %zu ('%.*s'): value contains CR, LF, NUL or another control byte",
-					  i + 1, (int)(h->name.n > 64 ? 64 : h->name.n),
-					  h->name.p);
+					  i + 1, (int)(h->name_len > 64 ? 64 : h->name_len),
+					  h->name);
 	}
 	if (!ftype_valid(r->fail_type.p, r->fail_type.n))
 		return rd_err_set(err, RD_E_INVAL,
@@ -230,6 +230,21 @@ int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 					  (int)r->tags[i].key.n, r->tags[i].key.p,
 					  REC_MAX_TAG_VALUE);
 	}
+	return 0;
+}
+
+int rec_tag_parse(const char *arg, struct rec_tag *t, struct rd_err *err)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		return rd_err_set(err, RD_E_INVAL, "tag '%s' is not KEY=VALUE", arg);
+	t->key.p = arg;
+	t->key.n = (size_t)(eq - arg);
+	t->value.p = eq + 1;
+	t->value.n = strlen(eq + 1);
+	if (json_utf8_check(arg, strlen(arg)) >= 0)
+		return rd_err_set(err, RD_E_INVAL, "tag '%s' is not valid UTF-8", arg);
 	return 0;
 }
 
@@ -269,18 +284,18 @@ int rec_line_headers(struct rec_parser *p, const struct json_val *v,
 				  REC_MAX_HEADERS);
 	grow_hdrs(p, v->count);
 	for (c = v->child; c; c = c->next, i++) {
-		struct rec_hdr *h = &p->hdrs[i];
+		struct hdr *h = &p->hdrs[i];
 
 		if (v->type == JSON_OBJECT) {
-			h->name.p = c->key;
-			h->name.n = c->keylen;
+			h->name = c->key;
+			h->name_len = c->keylen;
 			if (c->type != JSON_STRING)
 				return rd_err_set(err, RD_E_INVAL,
 						  "field 'headers.%.*s': value must be a string",
 						  (int)(c->keylen > 64 ? 64 : c->keylen),
 						  c->key);
-			h->value.p = c->str;
-			h->value.n = c->len;
+			h->value = c->str;
+			h->value_len = c->len;
 			continue;
 		}
 		if (c->type != JSON_ARRAY || c->count != 2 ||
@@ -289,10 +304,10 @@ int rec_line_headers(struct rec_parser *p, const struct json_val *v,
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'headers' entry %zu: must be a [name, value] pair of strings",
 					  i + 1);
-		h->name.p = c->child->str;
-		h->name.n = c->child->len;
-		h->value.p = c->child->next->str;
-		h->value.n = c->child->next->len;
+		h->name = c->child->str;
+		h->name_len = c->child->len;
+		h->value = c->child->next->str;
+		h->value_len = c->child->next->len;
 	}
 	r->hdrs = p->hdrs;
 	r->nhdrs = i;
@@ -393,12 +408,113 @@ const struct json_val *rec_line_doc(struct rec_parser *p, const char *text,
 	return NULL;
 }
 
+/* What a request line has given so far. */
+struct req_seen {
+	int body, method, url;
+};
+
+/* "body" or "body_b64" (they exclude each other); a base64 body is
+ * decoded into p. */
+static int req_body(struct rec_parser *p, const struct json_val *c,
+		    struct rec_req *r, struct req_seen *seen, struct rd_err *err)
+{
+	struct rd_err berr;
+
+	if (seen->body++)
+		return rd_err_set(err, RD_E_INVAL,
+				  "fields 'body' and 'body_b64' exclude each other");
+	if (strcmp(c->key, "body") == 0)
+		return rec_line_want_string(c, "body", &r->body, err) ? RD_E_INVAL : 0;
+	if (c->type != JSON_STRING)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'body_b64': must be a string");
+	if (b64_decode(&p->body, c->str, c->len, &berr))
+		return rd_err_set(err, RD_E_INVAL, "field 'body_b64': %s", berr.msg);
+	r->body.p = p->body.data ? p->body.data : "";
+	r->body.n = p->body.len;
+	return 0;
+}
+
+/* The fields a stored line has beyond the request: v, kind, id, and
+ * captured_at; with stored == 0, any other field is refused.  0, or
+ * RD_E_INVAL. */
+static int req_meta(const struct json_val *c, int stored, struct rec_req *r,
+		    struct rd_err *err)
+{
+	const char *k = c->key;
+	long long iv;
+
+	if (strcmp(k, "captured_at") == 0) {
+		if (c->type != JSON_STRING ||
+		    rec_time_parse(c->str, c->len, &r->captured_ms))
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'captured_at': must be an RFC 3339 timestamp");
+	} else if (strcmp(k, "v") == 0) {
+		if (json_int(c, REC_SCHEMA, REC_SCHEMA, &iv))
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'v': schema version %d expected",
+					  REC_SCHEMA);
+	} else if (strcmp(k, "kind") == 0) {
+		if (c->type != JSON_STRING || strcmp(c->str, "request"))
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'kind': must be \"request\"");
+	} else if (strcmp(k, "id") == 0) {
+		if (!stored)
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'id': ids are assigned by rd-capture; put an external id in 'idempotency_key' or 'tags'");
+		if (c->type != JSON_STRING || !rec_id_valid(c->str, c->len))
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'id': not a record id");
+		memcpy(r->id, c->str, REC_ID_LEN + 1);
+	} else if (!stored) {
+		return rd_err_set(err, RD_E_INVAL, "unknown field '%.*s'",
+				  (int)(c->keylen > 64 ? 64 : c->keylen), k);
+	}
+	return 0;
+}
+
+/* One field of a request line.  0, or RD_E_INVAL. */
+static int req_field(struct rec_parser *p, const struct json_val *c,
+		     int stored, struct rec_req *r, struct req_seen *seen,
+		     struct rd_err *err)
+{
+	const char *k = c->key;
+	long long iv;
+
+	if (strcmp(k, "method") == 0) {
+		seen->method = 1;
+		return rec_line_want_string(c, "method", &r->method, err) ? RD_E_INVAL : 0;
+	}
+	if (strcmp(k, "url") == 0) {
+		seen->url = 1;
+		return rec_line_want_string(c, "url", &r->url, err) ? RD_E_INVAL : 0;
+	}
+	if (strcmp(k, "headers") == 0)
+		return rec_line_headers(p, c, r, err) ? RD_E_INVAL : 0;
+	if (strcmp(k, "body") == 0 || strcmp(k, "body_b64") == 0)
+		return req_body(p, c, r, seen, err);
+	if (strcmp(k, "failure") == 0)
+		return parse_failure(c, r, stored, err) ? RD_E_INVAL : 0;
+	if (strcmp(k, "attempts") == 0) {
+		if (json_int(c, 0, 1000000, &iv))
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'attempts': must be an integer 0 to 1000000");
+		r->attempts = iv;
+		return 0;
+	}
+	if (strcmp(k, "idempotency_key") == 0)
+		return rec_line_want_string(c, "idempotency_key", &r->idem_key,
+					    err) ? RD_E_INVAL : 0;
+	if (strcmp(k, "tags") == 0)
+		return parse_tags(p, c, r, err) ? RD_E_INVAL : 0;
+	return req_meta(c, stored, r, err);
+}
+
 int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 		  int stored, struct rec_req *r, struct rd_err *err)
 {
 	const struct json_val *root, *c;
-	int have_body = 0, have_method = 0, have_url = 0;
-	long long iv;
+	struct req_seen seen = { 0, 0, 0 };
 
 	memset(r, 0, sizeof(*r));
 	if (!(root = rec_line_doc(p, text, n, err)))
@@ -406,86 +522,12 @@ int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 	if (root->type != JSON_OBJECT)
 		return rd_err_set(err, RD_E_INVAL, "a record must be a JSON object");
 	buf_reset(&p->body);
-	for (c = root->child; c; c = c->next) {
-		const char *k = c->key;
-
-		if (strcmp(k, "method") == 0) {
-			if (rec_line_want_string(c, "method", &r->method, err))
-				return RD_E_INVAL;
-			have_method = 1;
-		} else if (strcmp(k, "url") == 0) {
-			if (rec_line_want_string(c, "url", &r->url, err))
-				return RD_E_INVAL;
-			have_url = 1;
-		} else if (strcmp(k, "headers") == 0) {
-			if (rec_line_headers(p, c, r, err))
-				return RD_E_INVAL;
-		} else if (strcmp(k, "body") == 0) {
-			if (have_body++)
-				return rd_err_set(err, RD_E_INVAL,
-						  "fields 'body' and 'body_b64' exclude each other");
-			if (rec_line_want_string(c, "body", &r->body, err))
-				return RD_E_INVAL;
-		} else if (strcmp(k, "body_b64") == 0) {
-			struct rd_err berr;
-
-			if (have_body++)
-				return rd_err_set(err, RD_E_INVAL,
-						  "fields 'body' and 'body_b64' exclude each other");
-			if (c->type != JSON_STRING)
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'body_b64': must be a string");
-			if (b64_decode(&p->body, c->str, c->len, &berr))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'body_b64': %s", berr.msg);
-			r->body.p = p->body.data ? p->body.data : "";
-			r->body.n = p->body.len;
-		} else if (strcmp(k, "failure") == 0) {
-			if (parse_failure(c, r, stored, err))
-				return RD_E_INVAL;
-		} else if (strcmp(k, "attempts") == 0) {
-			if (json_int(c, 0, 1000000, &iv))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'attempts': must be an integer 0 to 1000000");
-			r->attempts = iv;
-		} else if (strcmp(k, "idempotency_key") == 0) {
-			if (rec_line_want_string(c, "idempotency_key", &r->idem_key, err))
-				return RD_E_INVAL;
-		} else if (strcmp(k, "tags") == 0) {
-			if (parse_tags(p, c, r, err))
-				return RD_E_INVAL;
-		} else if (strcmp(k, "captured_at") == 0) {
-			if (c->type != JSON_STRING ||
-			    rec_time_parse(c->str, c->len, &r->captured_ms))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'captured_at': must be an RFC 3339 timestamp");
-		} else if (strcmp(k, "v") == 0) {
-			if (json_int(c, REC_SCHEMA, REC_SCHEMA, &iv))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'v': schema version %d expected",
-						  REC_SCHEMA);
-		} else if (strcmp(k, "kind") == 0) {
-			if (c->type != JSON_STRING || strcmp(c->str, "request"))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'kind': must be \"request\"");
-		} else if (strcmp(k, "id") == 0) {
-			if (!stored)
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'id': ids are assigned by rd-capture; put an external id in 'idempotency_key' or 'tags'");
-			if (c->type != JSON_STRING ||
-			    !rec_id_valid(c->str, c->len))
-				return rd_err_set(err, RD_E_INVAL,
-						  "field 'id': not a record id");
-			memcpy(r->id, c->str, REC_ID_LEN + 1);
-		} else if (!stored) {
-			return rd_err_set(err, RD_E_INVAL, "unknown field '%.*s'",
-					  (int)(c->keylen > 64 ? 64 : c->keylen),
-					  k);
-		}
-	}
-	if (!have_method)
+	for (c = root->child; c; c = c->next)
+		if (req_field(p, c, stored, r, &seen, err) < 0)
+			return RD_E_INVAL;
+	if (!seen.method)
 		return rd_err_set(err, RD_E_INVAL, "field 'method': missing");
-	if (!have_url)
+	if (!seen.url)
 		return rd_err_set(err, RD_E_INVAL, "field 'url': missing");
 	if (stored && !r->id[0])
 		return rd_err_set(err, RD_E_INVAL, "field 'id': missing");
@@ -564,9 +606,9 @@ void rec_req_to_json(struct buf *out, const struct rec_req *r)
 		if (i)
 			buf_addc(out, ',');
 		buf_addc(out, '[');
-		json_add_str(out, r->hdrs[i].name.p, r->hdrs[i].name.n);
+		json_add_str(out, r->hdrs[i].name, r->hdrs[i].name_len);
 		buf_addc(out, ',');
-		json_add_str(out, r->hdrs[i].value.p, r->hdrs[i].value.n);
+		json_add_str(out, r->hdrs[i].value, r->hdrs[i].value_len);
 		buf_addc(out, ']');
 	}
 	buf_addc(out, ']');

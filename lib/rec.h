@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "hdr.h"
 #include "json.h"
 #include "rd.h"
 
@@ -51,10 +52,6 @@ struct rec_str {
 	size_t n;
 };
 
-struct rec_hdr {
-	struct rec_str name, value;
-};
-
 struct rec_tag {
 	struct rec_str key, value;
 };
@@ -63,7 +60,7 @@ struct rec_req {
 	char id[REC_ID_LEN + 1];
 	int64_t captured_ms;       /* Unix time in ms, UTC */
 	struct rec_str method, url;
-	const struct rec_hdr *hdrs;
+	const struct hdr *hdrs;
 	size_t nhdrs;
 	struct rec_str body;       /* raw bytes, binary-safe */
 	struct rec_str fail_type;  /* e.g. timeout, connect, http_503 */
@@ -115,7 +112,7 @@ struct rec_event {
 	 * these fields existed have none; has_response is 0 then) */
 	int has_response;
 	struct rec_str status_line;/* "HTTP/1.1 503 Service Unavailable" */
-	const struct rec_hdr *resp_hdrs;
+	const struct hdr *resp_hdrs;
 	size_t nresp_hdrs;
 	struct rec_str resp_body;  /* the first bytes of the body, raw */
 	int resp_truncated;        /* the body was longer than resp_body */
@@ -161,7 +158,7 @@ int rec_time_parse(const char *s, size_t n, int64_t *ms);
 struct rec_parser {
 	struct json_doc doc;
 	struct buf body;
-	struct rec_hdr *hdrs;
+	struct hdr *hdrs;
 	size_t hcap;
 	struct rec_tag *tags;
 	size_t tcap;
@@ -181,6 +178,11 @@ void rec_parser_release(struct rec_parser *p);
  */
 int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 		  int stored, struct rec_req *r, struct rd_err *err);
+
+/* A tag as the command line gives it, "KEY=VALUE", into *t, which
+ * borrows from arg.  RD_E_INVAL, naming arg, when there is no key and
+ * '=' or arg is not UTF-8. */
+int rec_tag_parse(const char *arg, struct rec_tag *t, struct rd_err *err);
 
 /* Validate a request built by any input path (flags, raw HTTP, JSON). */
 int rec_req_validate(const struct rec_req *r, struct rd_err *err);

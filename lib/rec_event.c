@@ -35,9 +35,9 @@ static void add_response(struct buf *b, const struct rec_event *e)
 		if (i)
 			buf_addc(b, ',');
 		buf_addc(b, '[');
-		json_add_str(b, e->resp_hdrs[i].name.p, e->resp_hdrs[i].name.n);
+		json_add_str(b, e->resp_hdrs[i].name, e->resp_hdrs[i].name_len);
 		buf_addc(b, ',');
-		json_add_str(b, e->resp_hdrs[i].value.p, e->resp_hdrs[i].value.n);
+		json_add_str(b, e->resp_hdrs[i].value, e->resp_hdrs[i].value_len);
 		buf_addc(b, ']');
 	}
 	buf_addc(b, ']');

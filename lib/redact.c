@@ -16,7 +16,7 @@
 struct redact {
 	struct rx **rx;
 	size_t n;
-	struct rec_hdr *hdrs;
+	struct hdr *hdrs;
 	size_t hcap;
 	struct buf url, body, tmp;
 };
@@ -190,9 +190,9 @@ void redact_req_to_json(struct redact *r, const struct rec_req *q,
 	}
 	for (size_t i = 0; i < q->nhdrs; i++) {
 		r->hdrs[i] = q->hdrs[i];
-		if (redact_header_name(r, q->hdrs[i].name.p, q->hdrs[i].name.n)) {
-			r->hdrs[i].value.p = MASK;
-			r->hdrs[i].value.n = sizeof(MASK) - 1;
+		if (redact_header_name(r, q->hdrs[i].name, q->hdrs[i].name_len)) {
+			r->hdrs[i].value = MASK;
+			r->hdrs[i].value_len = sizeof(MASK) - 1;
 		}
 	}
 	c.hdrs = r->hdrs;

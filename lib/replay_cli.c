@@ -38,22 +38,7 @@ static int parse_dur(const char *opt, const char *arg, uint64_t *out,
 /* -H 'N: V': appended to the headers set on every request. */
 static int parse_header(struct replay_cli *o, const char *arg, struct rd_err *err)
 {
-	struct rec_str n, v;
-	struct http_hdr *h;
-
-	if (creq_parse_header(arg, &n, &v, err) < 0)
-		return RD_E_INVAL;
-	if (!rec_hdr_name_valid(n.p, n.n) || !rec_hdr_value_valid(v.p, v.n))
-		return rd_err_set(err, RD_E_INVAL,
-				  "header '%s': bad name, or a control character in the value",
-				  arg);
-	o->sets = xrealloc(o->sets, (o->r.rules.nset + 1) * sizeof(*o->sets));
-	h = &o->sets[o->r.rules.nset++];
-	h->name = n.p;
-	h->name_len = n.n;
-	h->value = v.p;
-	h->value_len = v.n;
-	return 0;
+	return creq_header_add(arg, &o->sets, &o->r.rules.nset, err);
 }
 
 /* --error-target: a percentage, with or without its '%'. */

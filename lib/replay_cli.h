@@ -47,7 +47,7 @@ struct replay_cli {
 	struct sel_opts so;
 	const char **failures, **drops, **allows;
 	size_t nfailures, ndrops, nallows;
-	struct http_hdr *sets;     /* -H */
+	struct hdr *sets;          /* -H */
 	int use_stdin;
 	const char *since, *until; /* as typed, read by replay_cli_check */
 	const char *max_age;       /* as typed */

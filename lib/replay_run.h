@@ -32,7 +32,7 @@ struct replay_fly {                 /* one request, prepared or in flight */
 	uint32_t dest;           /* its host, in the run's dests */
 	uint32_t dest_epoch;     /* the host's epoch when it started */
 	struct http_req req;     /* what is sent, owning its bytes: */
-	struct http_hdr *hdrs;
+	struct hdr *hdrs;
 	char *data;              /* header names and values, then the body */
 };
 

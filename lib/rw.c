@@ -48,38 +48,28 @@ static int host_allowed(const struct rw_rules *r, const char *host,
 	return 0;
 }
 
-static int name_is(const char *n, const struct rec_str *s)
-{
-	return n && strlen(n) == s->n && strncasecmp(n, s->p, s->n) == 0;
-}
-
-static int dropped(const struct rw_rules *r, const struct rec_hdr *h)
+static int dropped(const struct rw_rules *r, const struct hdr *h)
 {
 	for (size_t i = 0; i < r->ndrop; i++)
-		if (name_is(r->drop_hdrs[i], &h->name))
+		if (r->drop_hdrs[i] && hdr_is(h, r->drop_hdrs[i]))
 			return 1;
 	for (size_t i = 0; i < r->nset; i++)
-		if (r->set_hdrs[i].name_len == h->name.n &&
-		    strncasecmp(r->set_hdrs[i].name, h->name.p, h->name.n) == 0)
+		if (r->set_hdrs[i].name_len == h->name_len &&
+		    strncasecmp(r->set_hdrs[i].name, h->name, h->name_len) == 0)
 			return 1;
-	if (name_is(r->idem_header, &h->name))
+	if (r->idem_header && hdr_is(h, r->idem_header))
 		return 1;
 	/* A captured Host names the old target; curl sets the new one. */
-	return r->target && name_is("host", &h->name);
+	return r->target && hdr_is(h, "host");
 }
 
-static void add_hdr(struct rw *w, size_t *n, const char *name, size_t nl,
-		    const char *value, size_t vl)
+static void add_hdr(struct rw *w, size_t *n, const struct hdr *h)
 {
 	if (*n == w->hcap) {
 		w->hcap = w->hcap ? w->hcap * 2 : 16;
 		w->hdrs = xrealloc(w->hdrs, w->hcap * sizeof(*w->hdrs));
 	}
-	w->hdrs[*n].name = name;
-	w->hdrs[*n].name_len = nl;
-	w->hdrs[*n].value = value;
-	w->hdrs[*n].value_len = vl;
-	(*n)++;
+	w->hdrs[(*n)++] = *h;
 }
 
 int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
@@ -101,15 +91,16 @@ int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
 	}
 	for (size_t i = 0; i < q->nhdrs; i++)
 		if (!dropped(r, &q->hdrs[i]))
-			add_hdr(w, &n, q->hdrs[i].name.p, q->hdrs[i].name.n,
-				q->hdrs[i].value.p, q->hdrs[i].value.n);
+			add_hdr(w, &n, &q->hdrs[i]);
 	for (size_t i = 0; i < r->nset; i++)
-		add_hdr(w, &n, r->set_hdrs[i].name, r->set_hdrs[i].name_len,
-			r->set_hdrs[i].value, r->set_hdrs[i].value_len);
-	if (r->idem_header)
-		add_hdr(w, &n, r->idem_header, strlen(r->idem_header),
-			q->idem_key.n ? q->idem_key.p : q->id,
-			q->idem_key.n ? q->idem_key.n : REC_ID_LEN);
+		add_hdr(w, &n, &r->set_hdrs[i]);
+	if (r->idem_header) {
+		struct hdr k = { r->idem_header, strlen(r->idem_header),
+				 q->idem_key.n ? q->idem_key.p : q->id,
+				 q->idem_key.n ? q->idem_key.n : REC_ID_LEN };
+
+		add_hdr(w, &n, &k);
+	}
 	memset(out, 0, sizeof(*out));
 	out->method = q->method.p;
 	out->method_len = q->method.n;

@@ -20,7 +20,7 @@
 
 struct rw_rules {
 	const char *target;              /* base URL, NULL: as captured */
-	const struct http_hdr *set_hdrs; /* replace captured ones */
+	const struct hdr *set_hdrs;      /* replace captured ones */
 	size_t nset;
 	const char *const *drop_hdrs;
 	size_t ndrop;
@@ -32,7 +32,7 @@ struct rw_rules {
 struct rw {
 	const struct rw_rules *rules;    /* borrowed */
 	struct buf url, orig;
-	struct http_hdr *hdrs;
+	struct hdr *hdrs;
 	size_t hcap;
 	char host[256];                  /* host of the last built request */
 };

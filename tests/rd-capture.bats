@@ -79,6 +79,14 @@ teardown() { ds_stop; common_teardown; }
 	assert_output "$(printf '%s\n%s' '["POST","http://127.0.0.1:8080/api/orders?x=1","{\"a\":1}","http_502"]' '["GET","http://other.example/ping","","http_502"]')"
 }
 
+@test "raw HTTP: --tag, --message, --attempts and --idempotency-key reach every message" {
+	printf 'GET /a HTTP/1.1\r\nHost: h.example\r\n\r\nGET /b HTTP/1.1\r\nHost: h.example\r\n\r\n' > "$T/req.http"
+	run rd-capture --raw --failure timeout --message slow --attempts 3 --idempotency-key k-9 --tag svc=pay --tag env=prod --input "$T/req.http"
+	assert_success
+	run sh -c "zcat '$SPOOL'/*.gz | jq -c '[.url, .failure, .attempts, .idempotency_key, .tags]'"
+	assert_output "$(printf '%s\n%s' '["http://h.example/a",{"type":"timeout","message":"slow"},3,"k-9",{"svc":"pay","env":"prod"}]' '["http://h.example/b",{"type":"timeout","message":"slow"},3,"k-9",{"svc":"pay","env":"prod"}]')"
+}
+
 @test "raw HTTP: a bad message is rejected with its byte offset, exit 1" {
 	printf 'POST /x HTTP/1.1\r\nBad Header: v\r\n\r\n' > "$T/bad.http"
 	run rd-capture --raw --input "$T/bad.http"

@@ -40,7 +40,7 @@ static int relayed(void *ctx, const char *name, size_t nn, const char *v,
 /* Lines "name: value" (LF-separated) as the server library hands them. */
 static void guard(const char *d, size_t n)
 {
-	struct proxy_hdr h[256];
+	struct hdr h[256];
 	struct proxy_guard g;
 	size_t k = 0;
 	int st;
@@ -50,9 +50,9 @@ static void guard(const char *d, size_t n)
 		const char *e = nl ? nl : end, *c = memchr(p, ':', (size_t)(e - p));
 
 		h[k].name = p;
-		h[k].nlen = c ? (size_t)(c - p) : (size_t)(e - p);
+		h[k].name_len = c ? (size_t)(c - p) : (size_t)(e - p);
 		h[k].value = c ? c + 1 : e;
-		h[k].vlen = c ? (size_t)(e - c - 1) : 0;
+		h[k].value_len = c ? (size_t)(e - c - 1) : 0;
 		k++;
 		p = nl ? nl + 1 : end;
 	}

@@ -16,7 +16,7 @@ static size_t count(const char *s, const char *needle)
 
 int main(void)
 {
-	struct http_hdr own[] = {
+	struct hdr own[] = {
 		{ "Host", 4, "api.example.com", 15 },
 		{ "Content-Length", 14, "99", 2 },
 		{ "X-A", 3, "it's", 4 }

@@ -6,13 +6,13 @@
 #include "journal.h"
 #include "t.h"
 
-static int hdr_is(const struct rec_event *e, size_t i, const char *n,
+static int resp_hdr_is(const struct rec_event *e, size_t i, const char *n,
 		  const char *v)
 {
-	return i < e->nresp_hdrs && e->resp_hdrs[i].name.n == strlen(n) &&
-	       memcmp(e->resp_hdrs[i].name.p, n, strlen(n)) == 0 &&
-	       e->resp_hdrs[i].value.n == strlen(v) &&
-	       memcmp(e->resp_hdrs[i].value.p, v, strlen(v)) == 0;
+	return i < e->nresp_hdrs && e->resp_hdrs[i].name_len == strlen(n) &&
+	       memcmp(e->resp_hdrs[i].name, n, strlen(n)) == 0 &&
+	       e->resp_hdrs[i].value_len == strlen(v) &&
+	       memcmp(e->resp_hdrs[i].value, v, strlen(v)) == 0;
 }
 
 static void response(struct journal *j, struct rec_event *e, int status,
@@ -62,14 +62,14 @@ int main(void)
 	     memcmp(e.status_line.p, "HTTP/1.1 503 Service Unavailable", 32) == 0,
 	     "the status line, without its CRLF");
 	T_EQ_INT(e.nresp_hdrs, 3, "only the chosen headers");
-	T_OK(hdr_is(&e, 0, "content-type", "application/json"), "names as sent");
-	T_OK(hdr_is(&e, 1, "Retry-After", "30"), "values trimmed");
-	T_OK(hdr_is(&e, 2, "X-Request-Id", "req-?" "?-7"), "control and non-ASCII bytes become '?'");
+	T_OK(resp_hdr_is(&e, 0, "content-type", "application/json"), "names as sent");
+	T_OK(resp_hdr_is(&e, 1, "Retry-After", "30"), "values trimmed");
+	T_OK(resp_hdr_is(&e, 2, "X-Request-Id", "req-?" "?-7"), "control and non-ASCII bytes become '?'");
 	T_OK(e.resp_body.n == 8 && memcmp(e.resp_body.p, "{\"error\"", 8) == 0,
 	     "the first body_max bytes");
 	T_OK(e.resp_truncated, "and it says the body was longer");
 	for (size_t i = 0; i < e.nresp_hdrs; i++)
-		T_OK(memmem(e.resp_hdrs[i].value.p, e.resp_hdrs[i].value.n, "s3cret", 6) == NULL,
+		T_OK(memmem(e.resp_hdrs[i].value, e.resp_hdrs[i].value_len, "s3cret", 6) == NULL,
 		     "no secret kept");
 
 	response(&j, &e, 400, "HTTP/2 400 \r\ncontent-length: 2\r\n\r\n", "no", 2, 2);

@@ -420,9 +420,9 @@ int main(void)
 	}
 	{
 		/* What a failed attempt keeps of its response, and who revived. */
-		static const struct rec_hdr rh[] = {
-			{ { "Content-Type", 12 }, { "text/plain", 10 } },
-			{ { "Retry-After", 11 }, { "5", 1 } }
+		static const struct hdr rh[] = {
+			{ "Content-Type", 12, "text/plain", 10 },
+			{ "Retry-After", 11, "5", 1 }
 		};
 		static const char bin[] = { 'o', 'k', (char)0xff, 0 };
 		static const char old_attempt[] =
@@ -459,8 +459,8 @@ int main(void)
 		     "the response is written in its canonical place and form");
 		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0 &&
 		     back.has_response && back.status_line.n == e.status_line.n &&
-		     back.nresp_hdrs == 2 && back.resp_hdrs[1].value.n == 1 &&
-		     back.resp_hdrs[1].value.p[0] == '5' && back.resp_truncated &&
+		     back.nresp_hdrs == 2 && back.resp_hdrs[1].value_len == 1 &&
+		     back.resp_hdrs[1].value[0] == '5' && back.resp_truncated &&
 		     back.resp_body.n == e.resp_body.n &&
 		     memcmp(back.resp_body.p, e.resp_body.p, e.resp_body.n) == 0,
 		     "the response round-trips");

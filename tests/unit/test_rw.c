@@ -101,15 +101,15 @@ static const struct row rows[] = {
 	  RD_E_INVAL, NULL, NULL, NULL },
 };
 
-static void hdrs_of(const char *const *in, struct rec_hdr *out, size_t *n)
+static void hdrs_of(const char *const *in, struct hdr *out, size_t *n)
 {
 	for (*n = 0; in[*n]; (*n)++) {
 		const char *c = strchr(in[*n], ':');
 
-		out[*n].name.p = in[*n];
-		out[*n].name.n = (size_t)(c - in[*n]);
-		out[*n].value.p = c + 2;
-		out[*n].value.n = strlen(c + 2);
+		out[*n].name = in[*n];
+		out[*n].name_len = (size_t)(c - in[*n]);
+		out[*n].value = c + 2;
+		out[*n].value_len = strlen(c + 2);
 	}
 }
 
@@ -131,8 +131,8 @@ static void run(const struct row *t)
 	struct rw_rules rules;
 	struct rw w;
 	struct rec_req q;
-	struct rec_hdr hdrs[6];
-	struct http_hdr set;
+	struct hdr hdrs[6];
+	struct hdr set;
 	struct http_req out;
 	struct rd_err err;
 	struct buf b;
