@@ -454,7 +454,7 @@ static int spool_option(struct opts *o, int c, const char *arg, struct msg *m)
 			msg_usage(m, "--segment-size: from 4096 bytes to 1GiB");
 			return RD_E_INVAL;
 		}
-		o->so.segment_bytes = v;
+		o->so.dir.segment_bytes = v;
 		return 1;
 	case OPT_MAX_SPOOL:
 		if (cli_parse_size(arg, &v, &err) < 0)
@@ -676,8 +676,8 @@ static void engine_opts(struct run *r, int reject_fd)
 	co->proto = &o->proto;
 	co->reject_fd = reject_fd;
 	/* A batch is one member: keep it well inside a segment. */
-	co->batch_bytes = o->so.segment_bytes / 4 < BATCH_BYTES ?
-			  (size_t)(o->so.segment_bytes / 4) : BATCH_BYTES;
+	co->batch_bytes = o->so.dir.segment_bytes / 4 < BATCH_BYTES ?
+			  (size_t)(o->so.dir.segment_bytes / 4) : BATCH_BYTES;
 	co->batch_records = o->so.fsync == SPOOL_FSYNC_ALWAYS ? 1 : BATCH_RECORDS;
 	co->on_acks = on_acks;
 	co->on_reject = on_reject;

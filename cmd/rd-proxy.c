@@ -256,7 +256,7 @@ static int spool_option(struct opts *o, int c, const char *arg, struct msg *m)
 			msg_usage(m, "--segment-size: from 4096 bytes to 1GiB");
 			return RD_E_INVAL;
 		}
-		o->so.segment_bytes = v;
+		o->so.dir.segment_bytes = v;
 		return 1;
 	case OPT_MAX_SPOOL:
 		return size(m, "--max-spool-size", arg, &o->so.max_bytes) < 0 ?

@@ -238,7 +238,7 @@ static int sdir_open(const char *where, const struct spool_opts *o,
 	d->path = xstrdup(where);
 	d->o = *o;
 	d->dirfd = d->lockfd = d->claimfd = d->segfd = d->idxfd = -1;
-	gzm_writer_init(&d->gw, o->level);
+	gzm_writer_init(&d->gw, o->dir.level);
 	gzm_reader_init(&d->gr);
 	buf_init(&d->member);
 	buf_init(&d->scratch);

@@ -218,7 +218,7 @@ int sdir_rewrite(void *impl, uint64_t seg, const struct spool_rewrite *rw,
 	w.d = d;
 	buf_init(&w.chunk);
 	buf_init(&w.member);
-	gzm_writer_init(&w.gw, d->o.level);
+	gzm_writer_init(&w.gw, d->o.dir.level);
 	sdir_seg_name(sname, sizeof(sname), seg, SEG_SUFFIX);
 	snprintf(stmp, sizeof(stmp), "%s%s", sname, TMP_SUFFIX);
 	sdir_seg_name(itmp, sizeof(itmp), seg, IDX_SUFFIX TMP_SUFFIX);

@@ -69,7 +69,7 @@ static int member_ident(struct sdir *d, uint64_t seg, uint64_t off,
 	gzm_reader_init(&gr);
 	buf_init(&data);
 	st2 = gzm_read(&gr, fd, (off_t)off, st.st_size, &data,
-		       d->o.max_member_bytes, &len, err);
+		       d->o.dir.max_member_bytes, &len, err);
 	if (st2 == GZM_OK) {
 		sdir_first_id(data.data ? data.data : "", data.len, id);
 		*count = sdir_count_lines(data.data ? data.data : "", data.len);

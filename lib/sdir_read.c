@@ -284,7 +284,7 @@ static int iter_read_member(struct sdir_iter *it, struct rd_err *err)
 	 * what. */
 	if (ent && ent->len && it->off + ent->len <= it->size) {
 		st = gzm_read_sized(&it->gr, it->fd, (off_t)it->off, ent->len,
-				    &it->data, it->d->o.max_member_bytes, &gerr);
+				    &it->data, it->d->o.dir.max_member_bytes, &gerr);
 		if (st == GZM_OK)
 			len = (off_t)ent->len;
 		else if (st < 0)
@@ -294,7 +294,7 @@ static int iter_read_member(struct sdir_iter *it, struct rd_err *err)
 	}
 	if (st != GZM_OK)
 		st = gzm_read(&it->gr, it->fd, (off_t)it->off, (off_t)it->size,
-			      &it->data, it->d->o.max_member_bytes, &len, &gerr);
+			      &it->data, it->d->o.dir.max_member_bytes, &len, &gerr);
 	if (st < 0) {
 		*err = gerr;
 		return st;

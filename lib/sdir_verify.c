@@ -224,7 +224,7 @@ static int verify_seg(struct walk *w, uint64_t seg, int last, struct rd_err *err
 		buf_reset(&g.data);
 		gerr.msg[0] = '\0';
 		s = gzm_read(&g.gr, g.fd, (off_t)off, (off_t)g.size, &g.data,
-			     w->d->o.max_member_bytes, &len, &gerr);
+			     w->d->o.dir.max_member_bytes, &len, &gerr);
 		if (s < 0) {
 			*err = gerr;
 			ret = s;

@@ -218,7 +218,7 @@ static int check_tail(struct sdir *d, int cut, struct rd_err *err)
 
 		buf_reset(&d->scratch);
 		st2 = gzm_read(&d->gr, d->segfd, (off_t)off, (off_t)size,
-			       &d->scratch, d->o.max_member_bytes, &len, err);
+			       &d->scratch, d->o.dir.max_member_bytes, &len, err);
 		if (st2 < 0)
 			return st2;
 		if (st2 != GZM_OK) {
@@ -374,12 +374,12 @@ static int build_members(struct sdir *d, const struct spool_batch *b,
 
 		/* A line never spans members, so a record longer than what
 		 * readers inflate is refused here rather than stored unread. */
-		if (n - 1 > SPOOL_RECORD_MAX || n > d->o.max_member_bytes)
+		if (n - 1 > SPOOL_RECORD_MAX || n > d->o.dir.max_member_bytes)
 			return rd_err_set(err, RD_E_FULL,
 					  "a record of %zu bytes is over the %zu-byte limit of a spool record",
 					  n - 1, (size_t)(SPOOL_RECORD_MAX <
-					  d->o.max_member_bytes ? SPOOL_RECORD_MAX :
-					  d->o.max_member_bytes - 1));
+					  d->o.dir.max_member_bytes ? SPOOL_RECORD_MAX :
+					  d->o.dir.max_member_bytes - 1));
 		if ((ret = gzm_build(&d->gw, &d->member, p, n, err)) < 0)
 			return ret;
 		ent = pend_slot(d);
@@ -475,7 +475,7 @@ static int make_room(struct sdir *d, size_t first, struct rd_err *err)
 	size_t nb = d->npend - first;
 	int ret;
 
-	if (d->end > 0 && d->end + d->member.len > d->o.segment_bytes) {
+	if (d->end > 0 && d->end + d->member.len > d->o.dir.segment_bytes) {
 		/* What waits in this segment is committed (synced) before
 		 * it is left behind.  The batch's own entries, not written
 		 * yet, stay past the ones committed. */

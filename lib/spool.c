@@ -43,9 +43,9 @@ void spool_opts_init(struct spool_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->fsync = SPOOL_FSYNC_BATCH;
 	o->fsync_interval_ms = 1000;
-	o->segment_bytes = 64ULL << 20;
-	o->max_member_bytes = SPOOL_MEMBER_MAX;
-	o->level = 1;
+	o->dir.segment_bytes = 64ULL << 20;
+	o->dir.max_member_bytes = SPOOL_MEMBER_MAX;
+	o->dir.level = 1;
 }
 
 int spool_open(const char *where, const struct spool_opts *o,

@@ -80,22 +80,29 @@ struct spool_notice {
 	const char *reason;  /* e.g. "crc mismatch", borrowed */
 };
 
+/* What only the directory backend reads (redrive-spool(5)); every
+ * other backend ignores it. */
+struct spool_dir_opts {
+	uint64_t segment_bytes;       /* roll size; default 64 MiB */
+	uint64_t max_member_bytes;    /* refuse to inflate beyond; default
+				       * SPOOL_MEMBER_MAX */
+	int level;                    /* gzip level 1..9; default 1 */
+};
+
+/* What every backend takes. */
 struct spool_opts {
 	enum spool_fsync fsync;       /* default SPOOL_FSYNC_BATCH */
 	uint64_t fsync_interval_ms;   /* for SPOOL_FSYNC_INTERVAL; default 1000 */
-	uint64_t segment_bytes;       /* roll size; default 64 MiB */
 	uint64_t max_bytes;           /* refuse appends beyond; 0 = no cap */
-	uint64_t max_member_bytes;    /* refuse to inflate beyond; default
-				       * SPOOL_MEMBER_MAX */
 	int create;                   /* create the spool if missing */
 	/* Use a spool that another user owns or can write to.  Without it,
 	 * such a directory (or file in it) is refused: anyone who can write
 	 * there can plant requests that replay would send. */
 	int trust;
-	int level;                    /* gzip level 1..9; default 1 */
 	/* Called for every repair and every skipped damage; may be NULL. */
 	void (*notice)(void *ctx, const struct spool_notice *n);
 	void *notice_ctx;
+	struct spool_dir_opts dir;    /* the directory backend's own */
 };
 
 void spool_opts_init(struct spool_opts *o);

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(fd);
 	spool_opts_init(&o);
 	o.notice = quiet;
-	o.max_member_bytes = 1 << 20;
+	o.dir.max_member_bytes = 1 << 20;
 	if (spool_open(dir, &o, &sp, &err) < 0)
 		return 0;
 	if (spool_iter_new(sp, NULL, &it, &err) == 0) {

@@ -168,7 +168,7 @@ static void test_interval_roll(const char *dir)
 	o.create = 1;
 	o.fsync = SPOOL_FSYNC_INTERVAL;
 	o.fsync_interval_ms = 3600000;
-	o.segment_bytes = 4096;
+	o.dir.segment_bytes = 4096;
 	T_OK(spool_open(dir, &o, &w, &err) == 0, "open interval writer, 4K segments");
 	seg_path(seg2, sizeof(seg2), dir, 2, ".ndjson.gz");
 	seg_path(idx1, sizeof(idx1), dir, 1, ".idx");
@@ -222,7 +222,7 @@ static void test_members(const char *dir)
 	}
 	spool_close(sp);
 	/* A line longer than what readers inflate is refused. */
-	o.max_member_bytes = 4096;
+	o.dir.max_member_bytes = 4096;
 	T_OK(spool_open(dir, &o, &sp, &err) == 0, "open with a 4 KiB member bound");
 	T_EQ_INT(append(sp, 1, 5000, &err), RD_E_FULL, "a 5 KB record refused");
 	T_OK(strstr(err.msg, "over the") != NULL, "saying it is over the limit");
@@ -409,7 +409,7 @@ static void test_marks(const char *dir)
 
 	spool_opts_init(&o);
 	o.create = 1;
-	o.segment_bytes = 4096;
+	o.dir.segment_bytes = 4096;
 	T_OK(spool_open(dir, &o, &sp, &err) == 0, "open");
 	for (int i = 0; i < 12; i++)
 		append(sp, 4, 200, &err);

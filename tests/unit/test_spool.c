@@ -230,7 +230,7 @@ static void test_roll(struct tctx *t)
 	int ordered, last;
 
 	snprintf(t->path, sizeof(t->path), "%s/roll", t->dir);
-	t->o.segment_bytes = 4096;
+	t->o.dir.segment_bytes = 4096;
 	T_OK(spool_open(t->path, &t->o, &t->sp, &err) == 0, "open roll spool");
 	t->next = 0;
 	for (int i = 0; i < 60; i++)
@@ -273,7 +273,7 @@ static void test_cap_fsync(struct tctx *t)
 
 	/* Size cap. */
 	snprintf(t->path, sizeof(t->path), "%s/cap", t->dir);
-	t->o.segment_bytes = 64 << 20;
+	t->o.dir.segment_bytes = 64 << 20;
 	t->o.max_bytes = 2000;
 	T_OK(spool_open(t->path, &t->o, &t->sp, &err) == 0, "open capped spool");
 	t->next = 0;
@@ -323,7 +323,7 @@ static void test_refusals(struct tctx *t)
 	/* A symlink planted as the next segment is refused, not followed. */
 	snprintf(t->path, sizeof(t->path), "%s/link", t->dir);
 	t->o.fsync = SPOOL_FSYNC_BATCH;
-	t->o.segment_bytes = 4096;
+	t->o.dir.segment_bytes = 4096;
 	T_OK(spool_open(t->path, &t->o, &t->sp, &err) == 0, "open link spool");
 	T_EQ_INT(append(t->sp, 1, &t->next, &err), 1, "first append");
 	snprintf(t->seg1, sizeof(t->seg1), "%s/00000000000000000002.ndjson.gz", t->path);
