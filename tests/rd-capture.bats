@@ -233,9 +233,9 @@ teardown() { ds_stop; common_teardown; }
 }
 
 @test "an unknown backend is refused" {
-	run rd-capture --spool nats://127.0.0.1:4222/S < /dev/null
+	run rd-capture --spool kafka://127.0.0.1:9092/S < /dev/null
 	assert_failure 2
-	assert_output --partial 'NATS JetStream backend is not available'
+	assert_output --partial "unknown spool backend"
 }
 
 @test "--data @FILE honours --max-record-size wherever it is given" {
