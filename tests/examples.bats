@@ -6,7 +6,7 @@
 load common
 
 setup() { common_setup; }
-teardown() { ds_stop; common_teardown; }
+teardown() { ds_stop; nats_ex_stop; common_teardown; }
 
 EX="$BATS_TEST_DIRNAME/../examples"
 
@@ -312,4 +312,107 @@ har_summary() {
 	run promtool check metrics < "$T/textfile/redrive.prom"
 	assert_success
 	grep -q '^redrive_requests{spool="spool",state="due"} 1$' "$T/textfile/redrive.prom"
+}
+
+# examples/nats: three nodes' configurations and the unit that runs one.
+# The nodes run here as the unit starts them, on 127.0.0.1: each file with
+# its hosts and ports turned into free loopback ones and its store moved
+# into $T.  nats-server 2.9 (Debian bookworm) does not know sync_interval,
+# which the files set: there it must refuse them, and they run without it.
+NATS_EX_PIDS=()
+nats_ex_stop() {
+	local p
+	for p in "${NATS_EX_PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+	for p in "${NATS_EX_PIDS[@]}"; do
+		timeout 5 tail --pid="$p" -f /dev/null 2> /dev/null || kill -9 "$p" 2> /dev/null || true
+		wait "$p" 2> /dev/null || true
+	done
+	NATS_EX_PIDS=()
+}
+
+nats_old() {
+	[[ $(nats-server --version) =~ v2\.[0-9]\. ]]
+}
+
+@test "nats: the three example nodes, started as the unit starts them, form one JetStream cluster; SIGUSR2 stops one cleanly" {
+	command -v nats-server > /dev/null || skip "nats-server is not installed"
+	cmd=$(sed -n 's/^ExecStart=//p' "$EX/nats/nats-server@.service")
+	assert_equal "$cmd" '/usr/sbin/nats-server -c /etc/nats/nats-%i.conf'
+	read -r -a P <<< "$(python3 -c 'import socket; ss = [socket.socket() for _ in range(9)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')"
+	# client, monitor and route port of node i: P[3i-3], P[3i-2], P[3i-1]
+	mkdir -p "$T/nats"
+	for i in 1 2 3; do
+		c=${P[3 * i - 3]} m=${P[3 * i - 2]} r=${P[3 * i - 1]}
+		sed -e "s|^listen: 0\.0\.0\.0:4222\$|listen: 127.0.0.1:$c|" \
+			-e "s|^http: 127\.0\.0\.1:8222\$|http: 127.0.0.1:$m|" \
+			-e "s|^\tlisten: 0\.0\.0\.0:6222\$|\tlisten: 127.0.0.1:$r|" \
+			-e "s|nats-route://nats-1:6222|nats-route://127.0.0.1:${P[2]}|" \
+			-e "s|nats-route://nats-2:6222|nats-route://127.0.0.1:${P[5]}|" \
+			-e "s|nats-route://nats-3:6222|nats-route://127.0.0.1:${P[8]}|" \
+			-e "s|\"/var/lib/nats/nats-$i\"|\"$T/nats/nats-$i\"|" \
+			"$EX/nats/nats-$i.conf" > "$T/nats/nats-$i.conf"
+		# every address was rewritten: nothing listens beyond 127.0.0.1
+		assert_equal "$(grep -c '127\.0\.0\.1:[0-9]' "$T/nats/nats-$i.conf")" 6
+		run grep -E '0\.0\.0\.0|nats-route://nats-|/var/lib' "$T/nats/nats-$i.conf"
+		assert_failure
+		grep -qx "server_name: nats-$i" "$T/nats/nats-$i.conf"
+		grep -qx $'\tsync_interval: always' "$T/nats/nats-$i.conf"
+		if nats_old; then
+			run nats-server -t -c "$T/nats/nats-$i.conf"
+			assert_failure
+			assert_output --partial 'unknown field "sync_interval"'
+			sed -i '/sync_interval: always/d' "$T/nats/nats-$i.conf"
+		fi
+		run nats-server -t -c "$T/nats/nats-$i.conf"
+		assert_success
+	done
+	for i in 1 2 3; do
+		run_cmd=${cmd//%i/$i}
+		${run_cmd//\/etc\/nats\//$T/nats/} > "$T/nats/nats-$i.log" 2>&1 3>&- &
+		NATS_EX_PIDS+=($!)
+	done
+	for i in 1 2 3; do
+		m=${P[3 * i - 2]}
+		for _ in $(seq 150); do
+			[ "$(curl -s "http://127.0.0.1:$m/healthz" | jq -r .status)" = ok ] && break
+			sleep 0.1
+		done
+		assert_equal "$(curl -s "http://127.0.0.1:$m/healthz" | jq -r .status)" ok
+	done
+	leader=$(curl -s "http://127.0.0.1:${P[1]}/jsz" | jq -r .meta_cluster.leader)
+	[[ $leader == nats-[123] ]]
+	run sh -c "curl -s http://127.0.0.1:${P[3 * ${leader#nats-} - 2]}/jsz | jq -c '.meta_cluster | [.name, ([.leader, .replicas[].name] | sort)]'"
+	assert_output '["redrive",["nats-1","nats-2","nats-3"]]'
+	# the unit's stop: lame duck mode, which ends with exit 0
+	kill -USR2 "${NATS_EX_PIDS[2]}"
+	run timeout 15 sh -c "while kill -0 ${NATS_EX_PIDS[2]} 2> /dev/null; do sleep 0.1; done"
+	assert_success
+	wait "${NATS_EX_PIDS[2]}"
+}
+
+@test "nats: the unit passes systemd-analyze verify, and its paths match the nodes' files" {
+	command -v systemd-analyze > /dev/null || skip "systemd-analyze is not installed"
+	command -v nats-server > /dev/null || skip "nats-server is not installed (the unit runs it)"
+	unit="$EX/nats/nats-server@.service"
+	# an instance of the template; verify exits 0 on unknown keys, but says so
+	cp "$unit" "$T/nats-server@1.service"
+	run systemd-analyze verify "$T/nats-server@1.service"
+	assert_success
+	assert_output ''
+	grep -qx 'Type=simple' "$unit"
+	grep -qx 'Restart=on-failure' "$unit"
+	grep -qx 'KillSignal=SIGUSR2' "$unit"
+	grep -qx 'ProtectSystem=strict' "$unit"
+	grep -q '^LimitNOFILE=[0-9]' "$unit"
+	# the store each node's file names is the one the unit lets it write
+	rw=$(sed -n 's/^ReadWritePaths=//p' "$unit")
+	for i in 1 2 3; do
+		assert_equal "$(sed -n 's/^\tstore_dir: "\(.*\)"$/\1/p' "$EX/nats/nats-$i.conf")" "${rw//%i/$i}"
+	done
+	# lame duck mode ends before systemd's stop timeout
+	ldm=$(sed -n 's/^lame_duck_duration: \([0-9]*\)s$/\1/p' "$EX/nats/nats-1.conf")
+	stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$unit")
+	[ "$ldm" -gt 0 ] && [ "$stop" -gt "$ldm" ]
 }
