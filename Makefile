@@ -34,7 +34,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib
 CFLAGS   += -std=c11 -pthread $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-# libcurl and libjq are opened on first use (lib/lazy.h), not linked.
+# libcurl, libjq and libnats are opened on first use (lib/lazy.h), not linked.
 LDLIBS   += -Wl,--as-needed -lpcre2-8 -ldeflate -lz -lmicrohttpd -lm -ldl -pthread
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))

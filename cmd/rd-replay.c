@@ -216,7 +216,7 @@ static int set_rate(struct app *a, const char *dir)
 	char user[128], n[64];
 	int ret;
 
-	if (access(dir, F_OK) < 0) {
+	if (spool_is_dir(dir) && access(dir, F_OK) < 0) {
 		msg_error(&a->m, "no replay is running on '%s': it does not exist", dir);
 		return RD_EXIT_PARTIAL;
 	}
@@ -505,7 +505,7 @@ static int prepare(struct app *a, const char *dir, struct sel **sel)
 			return 1;
 		}
 	}
-	if (stat(dir, &sb) < 0 && errno == ENOENT) {
+	if (spool_is_dir(dir) && stat(dir, &sb) < 0 && errno == ENOENT) {
 		if (o->c.verbosity >= 0)
 			msg_warn(&a->m, "spool '%s' does not exist yet; nothing to replay", dir);
 		return 1;

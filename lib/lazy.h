@@ -47,5 +47,7 @@ void lazy_need(struct lazy_lib *l);
 /* Load libcurl or libjq (see above).  RD_E_UNSUPP when missing. */
 int lazy_curl_load(struct rd_err *err);
 int lazy_jq_load(struct rd_err *err);
+/* Load libnats, for a nats:// spool.  RD_E_UNSUPP when missing. */
+int lazy_nats_load(struct rd_err *err);
 
 #endif

@@ -19,7 +19,10 @@ struct queue {
 int queue_open(struct spool *sp, const struct queue_opts *o,
 	       struct queue **out, struct rd_err *err)
 {
-	const struct queue_ops *ops = spool_queue_ops(sp);
+	/* A look without consuming is the fold of the log, whatever the
+	 * backend: it takes nothing from anyone. */
+	const struct queue_ops *ops = o->consume ? spool_queue_ops(sp) :
+				      &queue_fold_ops;
 	void *impl = NULL;
 	int ret;
 

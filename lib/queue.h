@@ -52,6 +52,13 @@ struct queue_opts {
 	/* Offer dead records too, once each (rd-replay --revive). */
 	int revive;
 	size_t body_max;          /* response body bytes an attempt keeps */
+	/* How long a taken record stays this consumer's before a backend
+	 * with leases may offer it to another (NATS: the AckWait); 0: the
+	 * backend's default.  Longer than a send can take. */
+	uint64_t lease_ms;
+	/* How many records the consumer may hold at once (taken or
+	 * offered): a backend with leases caps them near this. */
+	unsigned width;
 	/* Something the user should know: damage skipped, a checkpoint
 	 * not trusted, a line that does not parse. */
 	void (*notice)(void *ctx, const char *msg);
@@ -156,6 +163,8 @@ int queue_due(const struct queue *q, uint32_t max_events, int64_t now_ns);
  * checkpoint of the fold). */
 int queue_checkpoint(struct queue *q, struct rd_err *err);
 
+/* Where slot's record stands: valid from its offer until the flush
+ * after its outcome (a backend may then give the slot to another). */
 void queue_state(const struct queue *q, size_t slot, struct queue_state *st);
 /* Records still this consumer's work: pending and not passed over (and
  * dead ones not yet judged, when reviving). */

@@ -42,5 +42,7 @@ struct queue_ops {
 /* The queue tier of any log (spool.h's iteration, state files and
  * marks): the lifecycle fold, its events in the log (queue_fold.c). */
 extern const struct queue_ops queue_fold_ops;
+/* NATS JetStream's own (snats_queue.c). */
+extern const struct queue_ops snats_queue_ops;
 
 #endif

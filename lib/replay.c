@@ -517,6 +517,10 @@ static int setup(struct replay_run *r, struct rd_err *err)
 	qo.consume = o->dry == REPLAY_DRY_OFF;
 	qo.revive = o->revive;
 	qo.body_max = o->response_bytes;
+	/* a lease outlives a send: its timeout, and the grace to stop */
+	qo.lease_ms = 2 * (o->http.timeout_ms + o->http.connect_timeout_ms) +
+		      o->grace_ms + 30000;
+	qo.width = 4 * o->concurrency + 64;
 	qo.notice = on_queue_notice;
 	qo.waits = replay_slot_waits;
 	qo.planned = replay_slot_planned;

@@ -57,10 +57,8 @@ int spool_open(const char *where, const struct spool_opts *o,
 
 	*out = NULL;
 	if (strncmp(where, "nats://", 7) == 0)
-		return rd_err_set(err, RD_E_UNSUPP,
-				  "'%s': the NATS JetStream backend is not available in this build",
-				  where);
-	if (strstr(where, "://"))
+		be = &snats_backend;
+	else if (strstr(where, "://"))
 		return rd_err_set(err, RD_E_UNSUPP,
 				  "'%s': unknown spool backend (use a directory path)",
 				  where);
@@ -70,6 +68,16 @@ int spool_open(const char *where, const struct spool_opts *o,
 	(*out)->be = be;
 	(*out)->impl = impl;
 	return 0;
+}
+
+void *spool_be_impl(const struct spool *sp)
+{
+	return sp->impl;
+}
+
+int spool_is_dir(const char *where)
+{
+	return !strstr(where, "://");
 }
 
 const struct queue_ops *spool_queue_ops(const struct spool *sp)

@@ -116,6 +116,9 @@ struct spool;
  */
 int spool_open(const char *where, const struct spool_opts *o,
 	       struct spool **out, struct rd_err *err);
+/* 1 when where names a directory spool (a path), 0 for a backend URI
+ * such as nats://... */
+int spool_is_dir(const char *where);
 /* Release everything.  Accepts NULL.  Does not sync: call spool_sync. */
 void spool_close(struct spool *sp);
 

@@ -64,8 +64,11 @@ struct spool_backend {
 
 /* The directory backend (sdir.c): every location that is not a URI. */
 extern const struct spool_backend sdir_backend;
+extern const struct spool_backend snats_backend;
 
 /* The queue tier of sp's backend (for queue.c); NULL when it has none. */
 const struct queue_ops *spool_queue_ops(const struct spool *sp);
+/* The backend's own handle of sp, for its queue tier. */
+void *spool_be_impl(const struct spool *sp);
 
 #endif

@@ -1,0 +1,793 @@
+/*
+ * snats.c - the NATS JetStream backend, log tier (see snats.h and
+ * spool_be.h): the location, the stream, appends, iteration through an
+ * ordered consumer, state files, verify.
+ *
+ * A position is the stream sequence (spool_pos.off; seg is always 0, and
+ * line 1 means "after it").  An append publishes each line with its id
+ * as Nats-Msg-Id and returns only when every PubAck is in: a retry of a
+ * batch whose ack was lost stores nothing twice within the dedupe window.
+ * A batch is not atomic here: when a publish fails, lines before it may
+ * be stored (not acknowledged; at least once).
+ */
+#include <stdio.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lazy.h"
+#include "queue_be.h"
+#include "snats.h"
+#include "spool_be.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define DEDUPE_NS (10LL * 60 * 1000000000)
+
+/* --- the location -------------------------------------------------------- */
+
+struct loc {
+	char *servers[16];
+	int nservers;
+	char user[128], pass[128];
+	char stream[SNATS_STREAM_MAX + 1];
+};
+
+static void loc_release(struct loc *l)
+{
+	for (int i = 0; i < l->nservers; i++)
+		free(l->servers[i]);
+}
+
+static int stream_name_ok(const char *s, size_t n)
+{
+	if (!n || n > SNATS_STREAM_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* nats://[user:pass@]host:port[,host:port...]/STREAM */
+static int loc_parse(const char *where, struct loc *l, char *shown, size_t shown_n,
+		     struct rd_err *err)
+{
+	const char *p = where + 7, *slash = strchr(p, '/'), *at, *h;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(shown, shown_n, "%s", where);
+	if (!slash)
+		return rd_err_set(err, RD_E_INVAL,
+				  "'%s': no stream name (nats://host:port/STREAM)", where);
+	at = memchr(p, '@', (size_t)(slash - p));
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		size_t un = (size_t)((colon ? colon : at) - p);
+
+		if (un >= sizeof(l->user) || (colon && (size_t)(at - colon - 1) >= sizeof(l->pass)))
+			return rd_err_set(err, RD_E_INVAL, "nats location: user or password too long");
+		memcpy(l->user, p, un);
+		if (colon)
+			memcpy(l->pass, colon + 1, (size_t)(at - colon - 1));
+		/* the password is never shown */
+		snprintf(shown, shown_n, "nats://%.*s%s@%s", (int)un, p,
+			 colon ? ":***" : "", at + 1);
+		p = at + 1;
+	}
+	if (!stream_name_ok(slash + 1, strlen(slash + 1)))
+		return rd_err_set(err, RD_E_INVAL,
+				  "'%s': the stream name must be 1 to %d letters, digits, '-' or '_'",
+				  shown, SNATS_STREAM_MAX);
+	snprintf(l->stream, sizeof(l->stream), "%s", slash + 1);
+	for (h = p; h < slash;) {
+		const char *e = memchr(h, ',', (size_t)(slash - h));
+		size_t n = (size_t)((e ? e : slash) - h);
+		char *s;
+
+		if (!n || l->nservers == 16)
+			return rd_err_set(err, RD_E_INVAL,
+					  "'%s': expected host:port[,host:port...] (at most 16)", shown);
+		s = xmalloc(n + 8);
+		snprintf(s, n + 8, "nats://%.*s", (int)n, h);
+		l->servers[l->nservers++] = s;
+		h = e ? e + 1 : slash;
+	}
+	if (!l->nservers)
+		return rd_err_set(err, RD_E_INVAL, "'%s': no server", shown);
+	return 0;
+}
+
+/* --- helpers ------------------------------------------------------------- */
+
+void snats_subject(const struct snats *n, char *out, size_t len,
+		   const char *kind, const char *tail)
+{
+	snprintf(out, len, "rd.%s.%s%s%s", n->stream, kind, tail ? "." : "",
+		 tail ? tail : "");
+}
+
+int snats_err(const struct snats *n, struct rd_err *err, natsStatus s,
+	      jsErrCode jerr, const char *what)
+{
+	const char *text = nats_GetLastError(NULL), *p;
+
+	if (!text || !*text)
+		text = natsStatus_GetText(s);
+	/* the library's "(conn.c:2088): " says where in its own code */
+	if (text[0] == '(' && (p = strstr(text, "): ")))
+		text = p + 3;
+	if (s == NATS_NO_SERVER || s == NATS_CONNECTION_CLOSED ||
+	    s == NATS_CONNECTION_DISCONNECTED)
+		return rd_err_set(err, RD_E_IO, "%s: cannot reach NATS at %s: %s",
+				  what, n->where, text);
+	if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED)
+		return rd_err_set(err, RD_E_IO, "%s: NATS at %s refused us: %s",
+				  what, n->where, text);
+	if (jerr == JSStreamNotFoundErr)
+		return rd_err_set(err, RD_E_INVAL, "%s: stream '%s' does not exist at %s",
+				  what, n->stream, n->where);
+	if (s == NATS_TIMEOUT)
+		return rd_err_set(err, RD_E_IO, "%s: NATS at %s did not answer in time",
+				  what, n->where);
+	return rd_err_set(err, RD_E_IO, "%s: %s (stream '%s' at %s)", what, text,
+			  n->stream, n->where);
+}
+
+int snats_last(struct snats *n, const char *subject, natsMsg **m,
+	       struct rd_err *err)
+{
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetLastMsg(m, n->js, n->stream, subject, NULL, &jerr);
+
+	if (s == NATS_OK)
+		return 1;
+	*m = NULL;
+	if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+		return 0;
+	return snats_err(n, err, s, jerr, "reading the stream");
+}
+
+/* Every PubAck, or its error, from the library's thread. */
+static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
+		       void *closure)
+{
+	struct snats *n = closure;
+
+	(void)js;
+	(void)pa;
+	pthread_mutex_lock(&n->mu);
+	if (pae) {
+		n->pub_errs++;
+		snprintf(n->pub_err, sizeof(n->pub_err), "%s",
+			 pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+		n->pub_full = pae->ErrCode == JSStreamStoreFailedErr ||
+			      (pae->ErrText && strstr(pae->ErrText, "maximum"));
+	}
+	n->pub_done++;
+	pthread_cond_broadcast(&n->cv);
+	pthread_mutex_unlock(&n->mu);
+	natsMsg_Destroy(msg);
+}
+
+/* Wait until every publish so far has its answer: 0, or RD_E_IO when
+ * none came within SNATS_WAIT_MS. */
+static int wait_acks(struct snats *n)
+{
+	struct timespec until;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SNATS_WAIT_MS / 1000;
+	pthread_mutex_lock(&n->mu);
+	while (n->pub_done < n->pub_sent && ret == 0)
+		ret = pthread_cond_timedwait(&n->cv, &n->mu, &until);
+	ret = n->pub_done < n->pub_sent ? RD_E_IO : 0;
+	pthread_mutex_unlock(&n->mu);
+	return ret;
+}
+
+/* The subject a line goes to, and its id for the dedupe window. */
+static int line_subject(struct snats *n, const char *line, size_t len,
+			const char *id, char *subj, size_t subj_n, char *msgid)
+{
+	enum rec_kind k = rec_kind_peek(line, len);
+	struct rec_event ev;
+	struct rd_err lerr;
+	const char *rid;
+
+	msgid[0] = '\0';
+	if (k == REC_REQUEST) {
+		if (id)
+			memcpy(msgid, id, REC_ID_LEN);
+		else if ((rid = rec_request_id_peek(line, len)))
+			memcpy(msgid, rid, REC_ID_LEN);
+		else
+			return RD_E_INVAL;
+		msgid[REC_ID_LEN] = '\0';
+		snats_subject(n, subj, subj_n, "req", msgid);
+		return 0;
+	}
+	if (k == REC_UNKNOWN || rec_event_parse(&n->rp, line, len, &ev, &lerr) < 0) {
+		snats_subject(n, subj, subj_n, "run", NULL);
+		return 0;
+	}
+	memcpy(msgid, ev.id, REC_ID_LEN + 1);
+	snats_subject(n, subj, subj_n,
+		      k == REC_INTENT ? "ev.intent" : k == REC_ATTEMPT ? "ev.attempt" :
+		      k == REC_DEAD ? "ev.dead" : "ev.revive", ev.ref);
+	return 0;
+}
+
+/* The size cap (--max-spool-size), checked by the writer before each
+ * batch: RD_E_FULL when the stream would pass it.  Writers racing each
+ * other may pass it by a batch each; nothing stored is ever dropped. */
+static int room(struct snats *n, size_t len, struct rd_err *err)
+{
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	uint64_t have;
+
+	if (!n->o.max_bytes)
+		return 0;
+	if ((s = js_GetStreamInfo(&si, n->js, n->stream, NULL, &jerr)) != NATS_OK)
+		return snats_err(n, err, s, jerr, "storing in NATS");
+	have = si->State.Bytes;
+	jsStreamInfo_Destroy(si);
+	if (have + len > n->o.max_bytes)
+		return rd_err_set(err, RD_E_FULL,
+				  "stream '%s' at %s is full: it holds %llu bytes, and --max-spool-size is %llu",
+				  n->stream, n->where, (unsigned long long)have,
+				  (unsigned long long)n->o.max_bytes);
+	return 0;
+}
+
+int snats_publish(struct snats *n, const char *data, size_t len,
+		  const char *ids, struct rd_err *err)
+{
+	const char *p = data, *e = data + len;
+	jsPubOptions po;
+	natsStatus s = NATS_OK;
+	uint64_t errs0;
+	size_t k = 0;
+
+	int ret;
+
+	if ((ret = room(n, len, err)) < 0)
+		return ret;
+	pthread_mutex_lock(&n->mu);
+	errs0 = n->pub_errs;
+	pthread_mutex_unlock(&n->mu);
+	while (p < e && s == NATS_OK) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		size_t ll = (size_t)((nl ? nl : e) - p);
+		char subj[SNATS_SUBJ_MAX + REC_ID_LEN], msgid[REC_ID_LEN + 1];
+
+		if (line_subject(n, p, ll, ids ? ids + k * REC_ID_LEN : NULL,
+				 subj, sizeof(subj), msgid) < 0)
+			return rd_err_set(err, RD_E_INVAL,
+					  "a request line without an id cannot go to NATS");
+		if ((int)ll > natsConnection_GetMaxPayload(n->nc))
+			return rd_err_set(err, RD_E_FULL,
+					  "a record of %zu bytes is over the NATS server's max_payload (%lld bytes)",
+					  ll, (long long)natsConnection_GetMaxPayload(n->nc));
+		jsPubOptions_Init(&po);
+		po.MsgId = msgid[0] ? msgid : NULL;
+		pthread_mutex_lock(&n->mu);
+		n->pub_sent++;
+		pthread_mutex_unlock(&n->mu);
+		s = js_PublishAsync(n->js, subj, p, (int)ll, &po);
+		if (s != NATS_OK) {
+			pthread_mutex_lock(&n->mu);
+			n->pub_sent--;
+			pthread_mutex_unlock(&n->mu);
+		}
+		p = nl ? nl + 1 : e;
+		k++;
+	}
+	if (wait_acks(n) < 0)
+		return rd_err_set(err, RD_E_IO,
+				  "storing in NATS: no acknowledgement from %s within %d s",
+				  n->where, SNATS_WAIT_MS / 1000);
+	if (s != NATS_OK)
+		return snats_err(n, err, s, 0, "storing in NATS");
+	pthread_mutex_lock(&n->mu);
+	if (n->pub_errs != errs0) {
+		int full = n->pub_full;
+
+		pthread_mutex_unlock(&n->mu);
+		return rd_err_set(err, full ? RD_E_FULL : RD_E_IO,
+				  "stream '%s' at %s refused a record: %s%s", n->stream,
+				  n->where, n->pub_err,
+				  full ? " (the stream is at its size limit)" : "");
+	}
+	pthread_mutex_unlock(&n->mu);
+	return 1;
+}
+
+/* --- open and close ------------------------------------------------------ */
+
+static void snats_close(void *impl)
+{
+	struct snats *n = impl;
+
+	if (!n)
+		return;
+	jsCtx_Destroy(n->js);
+	natsConnection_Destroy(n->nc);
+	rec_parser_release(&n->rp);
+	pthread_mutex_destroy(&n->mu);
+	pthread_cond_destroy(&n->cv);
+	free(n);
+}
+
+static int connect_to(struct snats *n, const struct loc *l, struct rd_err *err)
+{
+	natsOptions *no = NULL;
+	jsOptions jo;
+	natsStatus s;
+
+	if ((s = natsOptions_Create(&no)) == NATS_OK &&
+	    (s = natsOptions_SetServers(no, (const char **)l->servers, l->nservers)) == NATS_OK &&
+	    (s = natsOptions_SetName(no, "redrive")) == NATS_OK &&
+	    (s = natsOptions_SetTimeout(no, 2000)) == NATS_OK &&
+	    (s = natsOptions_SetMaxReconnect(no, 60)) == NATS_OK &&
+	    (s = natsOptions_SetReconnectWait(no, 500)) == NATS_OK &&
+	    (!l->user[0] || (s = natsOptions_SetUserInfo(no, l->user, l->pass)) == NATS_OK))
+		s = natsConnection_Connect(&n->nc, no);
+	natsOptions_Destroy(no);
+	if (s != NATS_OK)
+		return snats_err(n, err, s, 0, "connecting");
+	jsOptions_Init(&jo);
+	jo.Wait = SNATS_WAIT_MS;
+	jo.PublishAsync.MaxPending = 4096;
+	jo.PublishAsync.AckHandler = on_pub_ack;
+	jo.PublishAsync.AckHandlerClosure = n;
+	if ((s = natsConnection_JetStream(&n->js, n->nc, &jo)) != NATS_OK)
+		return snats_err(n, err, s, 0, "connecting");
+	return 0;
+}
+
+/* Three replicas where the cluster has three servers or more. */
+static int64_t replicas(struct snats *n)
+{
+	char **srv = NULL;
+	int count = 0;
+
+	if (natsConnection_GetServers(n->nc, &srv, &count) != NATS_OK)
+		return 1;
+	for (int i = 0; i < count; i++)
+		free(srv[i]);
+	free(srv);
+	return count >= 3 ? 3 : 1;
+}
+
+static int ensure_stream(struct snats *n, struct rd_err *err)
+{
+	jsStreamInfo *si = NULL;
+	jsStreamConfig sc;
+	jsErrCode jerr = 0;
+	char subj[SNATS_SUBJ_MAX];
+	const char *subjects[1] = { subj };
+	natsStatus s = js_GetStreamInfo(&si, n->js, n->stream, NULL, &jerr);
+
+	if (s == NATS_OK) {
+		jsStreamInfo_Destroy(si);
+		return 0;
+	}
+	if (!(s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) || !n->o.create)
+		return snats_err(n, err, s, jerr ? jerr : JSStreamNotFoundErr,
+				 "opening the spool");
+	snats_subject(n, subj, sizeof(subj), ">", NULL);
+	jsStreamConfig_Init(&sc);
+	sc.Name = n->stream;
+	sc.Subjects = subjects;
+	sc.SubjectsLen = 1;
+	sc.Retention = js_LimitsPolicy;
+	sc.Storage = js_FileStorage;
+	sc.Discard = js_DiscardNew;
+	sc.Replicas = replicas(n);
+	/* No MaxBytes on the stream: nats-server 2.9.10 honours DiscardNew
+	 * for it in its config but drops the oldest messages in fact
+	 * (acknowledged captures).  Writers check the cap (room). */
+	sc.MaxBytes = -1;
+	sc.MaxMsgSize = (int32_t)(SPOOL_RECORD_MAX < 64u << 20 ? SPOOL_RECORD_MAX : 64u << 20);
+	sc.Duplicates = DEDUPE_NS;
+	sc.AllowRollup = true;
+	sc.AllowDirect = true;
+	s = js_AddStream(&si, n->js, &sc, NULL, &jerr);
+	jsStreamInfo_Destroy(si);
+	/* another writer may have made it first */
+	if (s != NATS_OK && jerr != JSStreamNameExistErr)
+		return snats_err(n, err, s, jerr, "creating the stream");
+	return 0;
+}
+
+static int snats_open(const char *where, const struct spool_opts *o, void **impl,
+		      struct rd_err *err)
+{
+	struct snats *n = xcalloc(1, sizeof(*n));
+	struct loc l;
+	int ret;
+
+	if ((ret = lazy_nats_load(err)) < 0) {
+		free(n);
+		return ret;
+	}
+	pthread_mutex_init(&n->mu, NULL);
+	pthread_cond_init(&n->cv, NULL);
+	rec_parser_init(&n->rp);
+	n->o = *o;
+	if ((ret = loc_parse(where, &l, n->where, sizeof(n->where), err)) < 0) {
+		loc_release(&l);
+		snats_close(n);
+		return ret;
+	}
+	memcpy(n->stream, l.stream, sizeof(n->stream));
+	ret = connect_to(n, &l, err);
+	loc_release(&l);
+	if (ret < 0 || (ret = ensure_stream(n, err)) < 0) {
+		snats_close(n);
+		return ret;
+	}
+	*impl = n;
+	return 0;
+}
+
+static int snats_append(void *impl, const struct spool_batch *b, const char *ids,
+			struct rd_err *err)
+{
+	return snats_publish(impl, b->data, b->len, ids, err);
+}
+
+/* A PubAck means stored by the stream's quorum: nothing waits. */
+static int snats_sync(void *impl, struct rd_err *err)
+{
+	(void)impl;
+	(void)err;
+	return 0;
+}
+
+static int64_t snats_sync_due_ms(const void *impl)
+{
+	(void)impl;
+	return -1;
+}
+
+/* --- iteration: an ordered consumer over the stream ---------------------- */
+
+struct snats_iter {
+	struct snats *n;
+	natsSubscription *sub;
+	natsMsg *m;                /* the item handed out, until the next */
+	uint64_t last;             /* the stream's last sequence at the start */
+	int done;
+};
+
+static void snats_iter_free(void *impl)
+{
+	struct snats_iter *it = impl;
+
+	if (!it)
+		return;
+	natsMsg_Destroy(it->m);
+	natsSubscription_Destroy(it->sub);
+	free(it);
+}
+
+static int snats_iter_new(void *impl, const struct spool_pos *from, void **out,
+			  struct rd_err *err)
+{
+	struct snats *n = impl;
+	struct snats_iter *it = xcalloc(1, sizeof(*it));
+	uint64_t start = from ? from->off + (from->line ? 1 : 0) : 1;
+	jsStreamInfo *si = NULL;
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	char subj[SNATS_SUBJ_MAX];
+	natsStatus s;
+
+	it->n = n;
+	if ((s = js_GetStreamInfo(&si, n->js, n->stream, NULL, &jerr)) != NATS_OK) {
+		free(it);
+		return snats_err(n, err, s, jerr, "reading the stream");
+	}
+	it->last = si->State.LastSeq;
+	jsStreamInfo_Destroy(si);
+	if (start < 1)
+		start = 1;
+	if (start > it->last) {
+		it->done = 1;
+		*out = it;
+		return 0;
+	}
+	jsSubOptions_Init(&so);
+	so.Stream = n->stream;
+	so.Ordered = true;
+	so.Config.DeliverPolicy = js_DeliverByStartSequence;
+	so.Config.OptStartSeq = start;
+	snats_subject(n, subj, sizeof(subj), ">", NULL);
+	if ((s = js_SubscribeSync(&it->sub, n->js, subj, NULL, &so, &jerr)) != NATS_OK) {
+		free(it);
+		return snats_err(n, err, s, jerr, "reading the stream");
+	}
+	*out = it;
+	return 0;
+}
+
+static int snats_iter_next(void *impl, struct spool_item *item, struct rd_err *err)
+{
+	struct snats_iter *it = impl;
+	char state[SNATS_SUBJ_MAX];
+	size_t sl;
+
+	snats_subject(it->n, state, sizeof(state), "state.", NULL);
+	sl = strlen(state) - 1;   /* "rd.S.state." */
+	natsMsg_Destroy(it->m);
+	it->m = NULL;
+	while (!it->done) {
+		jsMsgMetaData *md = NULL;
+		natsStatus s = natsSubscription_NextMsg(&it->m, it->sub, SNATS_WAIT_MS);
+		uint64_t seq;
+
+		if (s != NATS_OK)
+			return snats_err(it->n, err, s, 0, "reading the stream");
+		if ((s = natsMsg_GetMetaData(&md, it->m)) != NATS_OK)
+			return snats_err(it->n, err, s, 0, "reading the stream");
+		seq = md->Sequence.Stream;
+		it->done = md->NumPending == 0 || seq >= it->last;
+		jsMsgMetaData_Destroy(md);
+		if (strncmp(natsMsg_GetSubject(it->m), state, sl) == 0) {
+			natsMsg_Destroy(it->m);
+			it->m = NULL;
+			continue;
+		}
+		item->line = natsMsg_GetData(it->m);
+		item->len = (size_t)natsMsg_GetDataLength(it->m);
+		item->pos.seg = 0;
+		item->pos.off = seq;
+		item->pos.line = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* --- state files: the last message on a subject of their own ------------- */
+
+static void state_subject(const struct snats *n, const char *name, char *out,
+			  size_t len)
+{
+	char t[64];
+	size_t i;
+
+	/* a subject token has no '.' */
+	for (i = 0; name[i] && i < sizeof(t) - 1; i++)
+		t[i] = name[i] == '.' ? '_' : name[i];
+	t[i] = '\0';
+	snats_subject(n, out, len, "state", t);
+}
+
+static int snats_state_read(void *impl, const char *name, struct buf *out,
+			    size_t max, struct rd_err *err)
+{
+	struct snats *n = impl;
+	char subj[SNATS_SUBJ_MAX];
+	natsMsg *m = NULL;
+	int ret, len;
+
+	state_subject(n, name, subj, sizeof(subj));
+	if ((ret = snats_last(n, subj, &m, err)) <= 0)
+		return ret;
+	len = natsMsg_GetDataLength(m);
+	if ((size_t)len > max) {
+		natsMsg_Destroy(m);
+		return rd_err_set(err, RD_E_FULL, "state '%s' is over %zu bytes", name, max);
+	}
+	if (len == 0) {             /* removed */
+		natsMsg_Destroy(m);
+		return 0;
+	}
+	buf_add(out, natsMsg_GetData(m), (size_t)len);
+	natsMsg_Destroy(m);
+	return 1;
+}
+
+static int put_state(struct snats *n, const char *name, const char *data,
+		     size_t len, struct rd_err *err)
+{
+	char subj[SNATS_SUBJ_MAX];
+	natsMsg *m = NULL;
+	jsPubAck *pa = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	state_subject(n, name, subj, sizeof(subj));
+	if ((s = natsMsg_Create(&m, subj, NULL, data, (int)len)) == NATS_OK &&
+	    (s = natsMsgHeader_Set(m, "Nats-Rollup", "sub")) == NATS_OK)
+		s = js_PublishMsg(&pa, n->js, m, NULL, &jerr);
+	natsMsg_Destroy(m);
+	jsPubAck_Destroy(pa);
+	return s == NATS_OK ? 0 : snats_err(n, err, s, jerr, "writing a state");
+}
+
+static int snats_state_write(void *impl, const char *name,
+			     const struct iovec *iov, int iovcnt, unsigned flags,
+			     struct rd_err *err)
+{
+	struct buf b;
+	int ret;
+
+	(void)flags;
+	buf_init(&b);
+	for (int i = 0; i < iovcnt; i++)
+		buf_add(&b, iov[i].iov_base, iov[i].iov_len);
+	ret = put_state(impl, name, b.data ? b.data : "", b.len, err);
+	buf_release(&b);
+	return ret;
+}
+
+/* An empty state is none (rollup keeps only it). */
+static int snats_state_remove(void *impl, const char *name, struct rd_err *err)
+{
+	return put_state(impl, name, "", 0, err);
+}
+
+/* --- the rest of the log tier -------------------------------------------- */
+
+/* Many replayers share one stream's backlog through its consumer: there
+ * is no exclusive claim. */
+static int snats_claim(void *impl, const char *role, struct rd_err *err)
+{
+	(void)impl;
+	if (strcmp(role, "replay") == 0)
+		return 0;
+	return rd_err_set(err, RD_E_UNSUPP,
+			  "a NATS stream has no '%s' claim", role);
+}
+
+static int stream_info(struct snats *n, jsStreamInfo **si, struct rd_err *err)
+{
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetStreamInfo(si, n->js, n->stream, NULL, &jerr);
+
+	return s == NATS_OK ? 0 : snats_err(n, err, s, jerr, "reading the stream");
+}
+
+static int snats_usage(void *impl, uint64_t *bytes, struct rd_err *err)
+{
+	jsStreamInfo *si = NULL;
+	int ret;
+
+	if ((ret = stream_info(impl, &si, err)) < 0)
+		return ret;
+	*bytes = si->State.Bytes;
+	jsStreamInfo_Destroy(si);
+	return 0;
+}
+
+/* What JetStream itself reports: lost messages, and replicas that are
+ * offline or behind the leader.  No byte-level check: the server keeps
+ * its own checksums. */
+static int snats_verify(void *impl,
+			void (*found)(void *ctx, const struct spool_finding *f),
+			void *ctx, struct spool_verify_stats *st, struct rd_err *err)
+{
+	struct snats *n = impl;
+	jsStreamInfo *si = NULL;
+	struct spool_finding f;
+	char where[SNATS_STREAM_MAX + 96], what[128];
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	if ((ret = stream_info(n, &si, err)) < 0)
+		return ret;
+	st->records = si->State.Msgs;
+	st->bytes = si->State.Bytes;
+	snprintf(where, sizeof(where), "stream %s", n->stream);
+	for (int i = 0; si->State.Lost && i < si->State.Lost->MsgsLen; i++) {
+		memset(&f, 0, sizeof(f));
+		f.where = where;
+		f.offset = si->State.Lost->Msgs[i];
+		f.lost = 1;
+		f.what = "message lost by the server (sequence in offset)";
+		found(ctx, &f);
+		st->findings++;
+	}
+	for (int i = 0; si->Cluster && i < si->Cluster->ReplicasLen; i++) {
+		const jsPeerInfo *p = si->Cluster->Replicas[i];
+
+		if (p->Current && !p->Offline && !p->Lag)
+			continue;
+		memset(&f, 0, sizeof(f));
+		snprintf(where, sizeof(where), "stream %s, replica %s", n->stream, p->Name);
+		snprintf(what, sizeof(what), "%s%s, behind the leader by %llu operations",
+			 p->Offline ? "offline" : "not current",
+			 p->Current ? "" : "", (unsigned long long)p->Lag);
+		f.where = where;
+		f.lost = -1;
+		f.what = what;
+		found(ctx, &f);
+		st->findings++;
+	}
+	jsStreamInfo_Destroy(si);
+	return 0;
+}
+
+/* Sequences never move: nothing to describe. */
+static int snats_mark(void *impl, const struct spool_pos *pos,
+		      struct spool_mark *m, struct rd_err *err)
+{
+	(void)impl;
+	(void)pos;
+	(void)err;
+	memset(m, 0, sizeof(*m));
+	return 0;
+}
+
+static int snats_mark_check(void *impl, const struct spool_pos *pos,
+			    const struct spool_mark *m, struct rd_err *err)
+{
+	(void)impl;
+	(void)pos;
+	(void)m;
+	(void)err;
+	return 0;
+}
+
+static int no_compact(struct rd_err *err)
+{
+	return rd_err_set(err, RD_E_UNSUPP,
+			  "a NATS stream drops history by its own limits (MaxAge, MaxBytes); rd-compact works on spool directories");
+}
+
+static int snats_rewrite(void *impl, uint64_t part, const struct spool_rewrite *rw,
+			 struct spool_rewrite_stats *st, struct rd_err *err)
+{
+	(void)impl; (void)part; (void)rw; (void)st;
+	return no_compact(err);
+}
+
+static int snats_rewrite_clean(void *impl, uint64_t *removed, struct rd_err *err)
+{
+	(void)impl; (void)removed;
+	return no_compact(err);
+}
+
+static int snats_parts(void *impl, uint64_t **parts, size_t *n, struct rd_err *err)
+{
+	(void)impl; (void)parts; (void)n;
+	return no_compact(err);
+}
+
+static int snats_seal(void *impl, struct rd_err *err)
+{
+	(void)impl;
+	return no_compact(err);
+}
+
+const struct spool_backend snats_backend = {
+	.name = "nats",
+	.open = snats_open,
+	.close = snats_close,
+	.append = snats_append,
+	.sync = snats_sync,
+	.sync_due_ms = snats_sync_due_ms,
+	.iter_new = snats_iter_new,
+	.iter_next = snats_iter_next,
+	.iter_free = snats_iter_free,
+	.claim = snats_claim,
+	.verify = snats_verify,
+	.state_read = snats_state_read,
+	.state_write = snats_state_write,
+	.usage = snats_usage,
+	.mark = snats_mark,
+	.mark_check = snats_mark_check,
+	.rewrite = snats_rewrite,
+	.rewrite_clean = snats_rewrite_clean,
+	.parts = snats_parts,
+	.state_remove = snats_state_remove,
+	.seal = snats_seal,
+	.queue = &snats_queue_ops,
+};

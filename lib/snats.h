@@ -1,0 +1,70 @@
+/*
+ * snats.h - the NATS JetStream backend's own state, shared by its log
+ * tier (snats.c) and its queue tier (snats_queue.c).  Nothing else
+ * includes it; tools reach the backend through spool.h and queue.h with
+ * a location of the form nats://[user:pass@]host:port[,host:port...]/STREAM.
+ *
+ * One stream per location, Limits retention (an acknowledged request
+ * stays, so the audit keeps its history), file storage, three replicas
+ * when the cluster has three or more servers, a dedupe window of 10
+ * minutes.  The size cap is checked by writers before each batch, not
+ * by the stream (see room() in snats.c).  Subjects, under rd.<STREAM>:
+ *   req.<id>                a captured request, Nats-Msg-Id = its id
+ *   ev.<kind>.<ref>         an event about request ref (intent, attempt,
+ *                           dead, revive), Nats-Msg-Id = the event's id
+ *   run                     rd-replay's run lines
+ *   state.<name>            a small state file, the last message kept
+ *                           (rollup)
+ * redrive-spool(5) lists what does not map, and what follows from it.
+ */
+#ifndef SNATS_H
+#define SNATS_H
+
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "rd.h"
+#include "rec.h"
+#include "spool.h"
+
+#define SNATS_STREAM_MAX 64
+#define SNATS_SUBJ_MAX (SNATS_STREAM_MAX + 96)
+/* How long a JetStream request may take before it counts as failed. */
+#define SNATS_WAIT_MS 5000
+
+struct snats {
+	char stream[SNATS_STREAM_MAX + 1];
+	char where[512];           /* the location, password masked */
+	struct spool_opts o;
+	natsConnection *nc;
+	jsCtx *js;
+	struct rec_parser rp;      /* for events handed to append */
+	/* Asynchronous publishes, counted from the library's thread: each
+	 * PubAck (or error) bumps done; errs counts the errors, the last
+	 * one described in pub_err. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t pub_sent, pub_done, pub_errs;
+	char pub_err[256];
+	int pub_full;
+};
+
+/* The subject of a request, an event or a state file, into out. */
+void snats_subject(const struct snats *n, char *out, size_t len,
+		   const char *kind, const char *tail);
+/* An error from the library as RD_E_* with a message naming what was
+ * done and the location; full when the server said the stream is full. */
+int snats_err(const struct snats *n, struct rd_err *err, natsStatus s,
+	      jsErrCode jerr, const char *what);
+/* The last message on subject (NULL when there is none: 0), else 1 with
+ * *m to destroy with natsMsg_Destroy, or an error. */
+int snats_last(struct snats *n, const char *subject, natsMsg **m,
+	       struct rd_err *err);
+/* Publish lines (each ending in '\n') and wait for every PubAck: 1 when
+ * all are stored, or an error (RD_E_FULL at the cap).  Not atomic: some
+ * lines may be stored when it fails. */
+int snats_publish(struct snats *n, const char *data, size_t len,
+		  const char *ids, struct rd_err *err);
+
+#endif

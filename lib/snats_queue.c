@@ -1,0 +1,708 @@
+/*
+ * snats_queue.c - the NATS JetStream backend, queue tier (see queue.h,
+ * snats.h): a durable pull consumer "rd-replay" on the request subjects,
+ * shared by every rd-replay on the same location.
+ *
+ * A delivered request is offered once its record's state, folded through
+ * the lifecycle from the last event of each kind about it (intent,
+ * attempt, dead, revive: each sets absolute values), says it is pending
+ * and due.  Never NumDelivered, which a failover can undercount.  A
+ * delivery whose record is delivered already (a crash between the event
+ * and the ack) is acked; one due later is nak'ed with that delay; a dead
+ * one is terminated.
+ *
+ * Events go to the stream through the journal (spool_append publishes
+ * each to its subject), and a message is acked, nak'ed or terminated only
+ * after the flush that made its event durable: ok is AckSync, a retry
+ * NakWithDelay (no consumer BackOff: the two interact), dead Term.  A
+ * crash between the two sends the request again with the same
+ * idempotency key; no outcome is lost.
+ *
+ * Reviving republishes the stored request under a new Nats-Msg-Id
+ * (<id>.r<n>) after its revive event: the consumer delivers it again.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clk.h"
+#include "journal.h"
+#include "life.h"
+#include "queue_be.h"
+#include "snats.h"
+#include "spool_be.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define DURABLE "rd-replay"
+#define FETCH_BATCH 16
+#define FETCH_WAIT_MS 50
+/* Offered and not taken (their host waits): no more fetching beyond. */
+#define IDLE_MAX 64
+/* While fetches come back empty, at most one every POLL_MS. */
+#define POLL_MS 100
+
+enum { ACT_NONE, ACT_ACK, ACT_NAK, ACT_TERM };
+enum {
+	S_USED = 1, S_TAKEN = 2, S_SEEN = 4, S_SKIP = 8, S_REFUSED = 16,
+	S_OFFERED = 32
+};
+
+struct nslot {
+	natsMsg *m;              /* the delivery; NULL: a dead record offered
+				  * to be revived */
+	char *line;              /* its request line when m is NULL */
+	size_t len;
+	char id[REC_ID_LEN + 1];
+	struct life l;
+	uint8_t flags, act;
+	int64_t nak_ms;
+};
+
+struct nq {
+	struct spool *sp;
+	struct snats *n;
+	struct queue_opts o;
+	struct journal jr;
+	struct rec_parser rp;
+	natsSubscription *sub;
+	struct nslot *s;
+	size_t ns, cap;
+	size_t *freel;
+	size_t nfree;
+	natsMsgList got;         /* fetched, not yet looked at */
+	int gi;
+	char (*dead)[REC_ID_LEN + 1];  /* dead records to offer (revive) */
+	size_t ndead, di;
+	size_t idle_i;           /* where a round's look at held slots is */
+	int round, limited;
+	uint64_t left;           /* from the last plan */
+	int64_t quiet_until_ms;  /* the last fetch came back empty: until */
+};
+
+static void nq_free(void *impl)
+{
+	struct nq *q = impl;
+
+	if (!q)
+		return;
+	for (size_t i = 0; i < q->ns; i++) {
+		if (q->s[i].m) {
+			/* held and not finished: for another consumer */
+			natsMsg_Nak(q->s[i].m, NULL);
+			natsMsg_Destroy(q->s[i].m);
+		}
+		free(q->s[i].line);
+	}
+	for (int i = q->gi; i < q->got.Count; i++)
+		if (q->got.Msgs[i])
+			natsMsg_Nak(q->got.Msgs[i], NULL);
+	natsMsgList_Destroy(&q->got);
+	natsSubscription_Destroy(q->sub);
+	journal_release(&q->jr);
+	rec_parser_release(&q->rp);
+	free(q->s);
+	free(q->freel);
+	free(q->dead);
+	free(q);
+}
+
+static size_t slot_new(struct nq *q)
+{
+	size_t i;
+
+	if (q->nfree)
+		i = q->freel[--q->nfree];
+	else {
+		if (q->ns == q->cap) {
+			q->cap = q->cap ? 2 * q->cap : 256;
+			q->s = xrealloc(q->s, q->cap * sizeof(*q->s));
+			q->freel = xrealloc(q->freel, q->cap * sizeof(*q->freel));
+		}
+		i = q->ns++;
+	}
+	memset(&q->s[i], 0, sizeof(q->s[i]));
+	q->s[i].flags = S_USED;
+	life_init(&q->s[i].l);
+	return i;
+}
+
+static void slot_done(struct nq *q, size_t i)
+{
+	natsMsg_Destroy(q->s[i].m);
+	free(q->s[i].line);
+	memset(&q->s[i], 0, sizeof(q->s[i]));
+	q->freel[q->nfree++] = i;
+}
+
+/* The record's state, from the last event of each kind about it, folded
+ * in the order the stream holds them. */
+static int record_state(struct nq *q, const char *id, struct life *l,
+			struct rd_err *err)
+{
+	static const char *const kinds[] = { "ev.intent", "ev.attempt",
+					     "ev.dead", "ev.revive" };
+	natsMsg *m[4] = { NULL };
+	uint64_t seq[4] = { 0 };
+	int ret = 0, k;
+
+	life_init(l);
+	for (k = 0; k < 4 && ret >= 0; k++) {
+		char subj[SNATS_SUBJ_MAX + REC_ID_LEN];
+
+		snats_subject(q->n, subj, sizeof(subj), kinds[k], id);
+		if ((ret = snats_last(q->n, subj, &m[k], err)) > 0)
+			seq[k] = natsMsg_GetSequence(m[k]);
+	}
+	for (;;) {
+		struct rec_event ev;
+		struct rd_err lerr;
+		int best = -1;
+
+		for (k = 0; k < 4; k++)
+			if (m[k] && (best < 0 || seq[k] < seq[best]))
+				best = k;
+		if (best < 0)
+			break;
+		if (ret >= 0 && rec_event_parse(&q->rp, natsMsg_GetData(m[best]),
+						(size_t)natsMsg_GetDataLength(m[best]),
+						&ev, &lerr) == 0)
+			life_apply(l, &ev);
+		natsMsg_Destroy(m[best]);
+		m[best] = NULL;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+static int subscribe(struct nq *q, struct rd_err *err)
+{
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	char subj[SNATS_SUBJ_MAX];
+	natsStatus s;
+
+	jsSubOptions_Init(&so);
+	so.Stream = q->n->stream;
+	so.Config.Durable = DURABLE;
+	so.Config.AckPolicy = js_AckExplicit;
+	so.Config.AckWait = (q->o.lease_ms ? (int64_t)q->o.lease_ms : 300000) * 1000000;
+	so.Config.MaxAckPending = q->o.width > 256 ? (int64_t)q->o.width : 256;
+	so.Config.MaxDeliver = -1;
+	snats_subject(q->n, subj, sizeof(subj), "req", ">");
+	s = js_PullSubscribe(&q->sub, q->n->js, subj, DURABLE, NULL, &so, &jerr);
+	return s == NATS_OK ? 0 : snats_err(q->n, err, s, jerr, "joining the replay consumer");
+}
+
+/* Dead records, for a consumer that revives: every request with a dead
+ * event whose state is dead now. */
+static int find_dead(struct nq *q, struct rd_err *err)
+{
+	struct spool_iter *it = NULL;
+	struct spool_item item;
+	struct rec_event ev;
+	struct rd_err lerr;
+	size_t cap = 0;
+	int ret;
+
+	if ((ret = spool_iter_new(q->sp, NULL, &it, err)) < 0)
+		return ret;
+	while ((ret = spool_iter_next(it, &item, err)) > 0) {
+		if (rec_kind_peek(item.line, item.len) != REC_DEAD ||
+		    rec_event_parse(&q->rp, item.line, item.len, &ev, &lerr) < 0)
+			continue;
+		if (q->ndead == cap) {
+			cap = cap ? 2 * cap : 64;
+			q->dead = xrealloc(q->dead, cap * sizeof(*q->dead));
+		}
+		memcpy(q->dead[q->ndead++], ev.ref, REC_ID_LEN + 1);
+	}
+	spool_iter_free(it);
+	return ret;
+}
+
+static uint64_t consumer_left(struct nq *q, uint64_t *ackp);
+
+static int nq_open(struct spool *sp, const struct queue_opts *o, void **impl,
+		   struct rd_err *err)
+{
+	struct nq *q = xcalloc(1, sizeof(*q));
+	int ret;
+
+	q->sp = sp;
+	q->n = spool_be_impl(sp);
+	q->o = *o;
+	rec_parser_init(&q->rp);
+	if ((ret = journal_init(&q->jr, sp, o->body_max, err)) < 0 ||
+	    (ret = subscribe(q, err)) < 0 ||
+	    (o->revive && (ret = find_dead(q, err)) < 0)) {
+		nq_free(q);
+		return ret;
+	}
+	{
+		uint64_t ackp;
+
+		q->left = consumer_left(q, &ackp) + ackp;
+	}
+	*impl = q;
+	return 0;
+}
+
+static int nq_refresh(void *impl, struct rd_err *err)
+{
+	(void)impl;
+	(void)err;
+	return 0;
+}
+
+/* A held delivery that waits to be offered again this round. */
+static int idle(const struct nq *q, size_t i)
+{
+	const struct nslot *s = &q->s[i];
+
+	return (s->flags & S_USED) && s->m && !s->act &&
+	       !(s->flags & (S_TAKEN | S_SKIP | S_REFUSED | S_OFFERED)) &&
+	       (!q->limited || (s->flags & S_SEEN));
+}
+
+static uint64_t consumer_left(struct nq *q, uint64_t *ackp)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	uint64_t n;
+
+	*ackp = 0;
+	if (js_GetConsumerInfo(&ci, q->n->js, q->n->stream, DURABLE, NULL, &jerr) != NATS_OK)
+		return 1;   /* not known: as if some were left */
+	n = ci->NumPending;
+	*ackp = ci->NumAckPending > 0 ? (uint64_t)ci->NumAckPending : 0;
+	jsConsumerInfo_Destroy(ci);
+	return n;
+}
+
+static int nq_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
+{
+	struct nq *q = impl;
+	uint64_t pending, ackp, held = 0, taken = 0, nidle = 0;
+	int waiting = 0;
+
+	*next_due = INT64_MAX;
+	q->round = 0;
+	q->idle_i = 0;
+	for (size_t i = 0; i < q->ns; i++) {
+		int64_t until = 0;
+
+		if (!(q->s[i].flags & S_USED))
+			continue;
+		q->s[i].flags &= (uint8_t)~S_OFFERED;
+		held += q->s[i].m != NULL;
+		taken += (q->s[i].flags & S_TAKEN) != 0;
+		if (!idle(q, i))
+			continue;
+		if (q->o.planned)
+			q->o.planned(q->o.ctx, i);
+		if (q->o.waits && q->o.waits(q->o.ctx, i, mono, &until)) {
+			waiting = 1;
+			if (until) {
+				int64_t at = now + (until - mono) / 1000000 + 1;
+
+				if (at < *next_due)
+					*next_due = at;
+			}
+			continue;
+		}
+		nidle++;
+	}
+	held += (uint64_t)(q->got.Count - q->gi);
+	pending = consumer_left(q, &ackp);
+	q->left = pending + ackp;
+	if (nidle || (q->gi < q->got.Count && !q->limited) ||
+	    (q->o.revive && q->di < q->ndead && !q->limited) ||
+	    (pending && !q->limited && nidle < IDLE_MAX)) {
+		q->round = 1;
+		return 1;
+	}
+	/* retries waiting for their delay (and others' deliveries, which
+	 * may come back) are delivered to a fetch: fetch again, at most
+	 * every POLL_MS while fetches come back empty */
+	if (ackp > held && !q->limited) {
+		if (now >= q->quiet_until_ms) {
+			q->round = 1;
+			return 1;
+		}
+		if (q->quiet_until_ms < *next_due)
+			*next_due = q->quiet_until_ms;
+		return 0;
+	}
+	return taken || waiting ? 0 : -1;
+}
+
+static void offer(struct nq *q, size_t i, struct queue_rec *rec)
+{
+	struct nslot *s = &q->s[i];
+
+	s->flags |= S_OFFERED;
+	rec->slot = i;
+	memcpy(rec->id, s->id, sizeof(rec->id));
+	rec->line = s->m ? natsMsg_GetData(s->m) : s->line;
+	rec->len = s->m ? (size_t)natsMsg_GetDataLength(s->m) : s->len;
+	rec->attempts = s->l.attempts;
+	rec->revives = s->l.revives;
+	rec->dead = s->l.state == LIFE_DEAD;
+	rec->seen = !!(s->flags & S_SEEN);
+}
+
+/* The next dead record to offer for revive: 1, 0 when none is left. */
+static int next_dead(struct nq *q, struct queue_rec *rec, struct rd_err *err)
+{
+	while (q->di < q->ndead) {
+		const char *id = q->dead[q->di++];
+		char subj[SNATS_SUBJ_MAX + REC_ID_LEN];
+		struct life l;
+		natsMsg *m = NULL;
+		size_t i;
+		int ret;
+
+		if (!id[0])
+			continue;
+		if ((ret = record_state(q, id, &l, err)) < 0)
+			return ret;
+		if (l.state != LIFE_DEAD)
+			continue;
+		snats_subject(q->n, subj, sizeof(subj), "req", id);
+		if ((ret = snats_last(q->n, subj, &m, err)) < 0)
+			return ret;
+		if (!ret)
+			continue;
+		i = slot_new(q);
+		memcpy(q->s[i].id, id, sizeof(q->s[i].id));
+		q->s[i].l = l;
+		q->s[i].len = (size_t)natsMsg_GetDataLength(m);
+		q->s[i].line = xmemdup(natsMsg_GetData(m), q->s[i].len);
+		natsMsg_Destroy(m);
+		/* a dead record seen twice (two dead events) is offered once */
+		for (size_t k = q->di; k < q->ndead; k++)
+			if (memcmp(q->dead[k], id, REC_ID_LEN) == 0)
+				q->dead[k][0] = '\0';
+		offer(q, i, rec);
+		return 1;
+	}
+	return 0;
+}
+
+/* A fresh delivery: offered as slot *slot (1), or settled here (0):
+ * acked when delivered already, terminated when dead, nak'ed until due. */
+static int take_delivery(struct nq *q, natsMsg *m, int64_t now, size_t *slot,
+			 struct rd_err *err)
+{
+	const char *subj = natsMsg_GetSubject(m), *id = strrchr(subj, '.');
+	struct life l;
+	size_t i;
+	int ret;
+
+	if (!id || strlen(id + 1) != REC_ID_LEN) {
+		natsMsg_Term(m, NULL);      /* not a request of ours */
+		natsMsg_Destroy(m);
+		return 0;
+	}
+	if ((ret = record_state(q, id + 1, &l, err)) < 0) {
+		natsMsg_Nak(m, NULL);
+		natsMsg_Destroy(m);
+		return ret;
+	}
+	if (l.state != LIFE_PENDING || l.due_ms > now) {
+		if (l.state == LIFE_DONE)
+			natsMsg_AckSync(m, NULL, NULL);
+		else if (l.state == LIFE_DEAD)
+			natsMsg_Term(m, NULL);
+		else
+			natsMsg_NakWithDelay(m, l.due_ms - now, NULL);
+		natsMsg_Destroy(m);
+		return 0;
+	}
+	i = slot_new(q);
+	q->s[i].m = m;
+	memcpy(q->s[i].id, id + 1, REC_ID_LEN + 1);
+	q->s[i].l = l;
+	*slot = i;
+	return 1;
+}
+
+static size_t count_idle(const struct nq *q)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < q->ns; i++)
+		n += idle(q, i) || (q->s[i].m && (q->s[i].flags & S_OFFERED) &&
+				    !(q->s[i].flags & (S_TAKEN | S_SKIP | S_REFUSED)) &&
+				    !q->s[i].act);
+	return n;
+}
+
+static int nq_next(void *impl, int64_t now, struct queue_rec *rec,
+		   struct rd_err *err)
+{
+	struct nq *q = impl;
+	natsStatus s;
+	size_t slot;
+	int ret;
+
+	if (!q->round)
+		return 0;
+	for (; q->idle_i < q->ns; q->idle_i++) {
+		int64_t until;
+
+		if (!idle(q, q->idle_i) ||
+		    (q->o.waits && q->o.waits(q->o.ctx, q->idle_i, clk_mono_ns(), &until)))
+			continue;
+		offer(q, q->idle_i++, rec);
+		return 1;
+	}
+	if (q->o.revive && !q->limited && (ret = next_dead(q, rec, err)) != 0)
+		return ret;
+	while (!q->limited) {
+		if (q->gi >= q->got.Count) {
+			natsMsgList_Destroy(&q->got);
+			memset(&q->got, 0, sizeof(q->got));
+			q->gi = 0;
+			if (count_idle(q) >= IDLE_MAX)
+				break;
+			s = natsSubscription_Fetch(&q->got, q->sub, FETCH_BATCH,
+						   FETCH_WAIT_MS, NULL);
+			if (s == NATS_TIMEOUT || (s == NATS_OK && !q->got.Count)) {
+				q->quiet_until_ms = now + POLL_MS;
+				break;
+			}
+			if (s != NATS_OK)
+				return snats_err(q->n, err, s, 0, "taking requests");
+		}
+		{
+			natsMsg *m = q->got.Msgs[q->gi];
+
+			q->got.Msgs[q->gi++] = NULL;
+			if ((ret = take_delivery(q, m, now, &slot, err)) < 0)
+				return ret;
+			if (ret) {
+				offer(q, slot, rec);
+				return 1;
+			}
+		}
+	}
+	q->round = 0;
+	return 0;
+}
+
+static void nq_limit(void *impl)
+{
+	((struct nq *)impl)->limited = 1;
+}
+
+static void nq_mark(void *impl, size_t i, enum queue_mark m)
+{
+	struct nslot *s = &((struct nq *)impl)->s[i];
+
+	switch (m) {
+	case QUEUE_SEEN:
+		s->flags |= S_SEEN;
+		break;
+	case QUEUE_SKIP:
+		s->flags |= S_SKIP | S_SEEN;
+		break;
+	case QUEUE_REFUSE:
+		s->flags |= S_REFUSED;
+		break;
+	case QUEUE_RELEASE:
+		/* its intent stays: offered again, to anyone, at once */
+		s->flags &= (uint8_t)~S_TAKEN;
+		if (s->m) {
+			s->act = ACT_NAK;
+			s->nak_ms = 0;
+		}
+		break;
+	}
+}
+
+static void nq_release_all(void *impl)
+{
+	struct nq *q = impl;
+
+	for (size_t i = 0; i < q->ns; i++)
+		if (q->s[i].flags & S_TAKEN)
+			nq_mark(q, i, QUEUE_RELEASE);
+}
+
+static unsigned nq_intent(void *impl, size_t i, int64_t at_ms)
+{
+	struct nq *q = impl;
+	struct nslot *s = &q->s[i];
+	struct rec_event in;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = REC_INTENT;
+	memcpy(in.ref, s->id, sizeof(in.ref));
+	in.at_ms = at_ms;
+	in.attempt = (long long)s->l.attempts + 1;
+	journal_add(&q->jr, &in, at_ms);
+	life_apply(&s->l, &in);
+	s->flags |= S_TAKEN;
+	return (unsigned)in.attempt;
+}
+
+static void nq_dead(void *impl, size_t i, int64_t at_ms, const char *reason)
+{
+	struct nq *q = impl;
+	struct nslot *s = &q->s[i];
+	struct rec_event d;
+
+	memset(&d, 0, sizeof(d));
+	d.kind = REC_DEAD;
+	memcpy(d.ref, s->id, sizeof(d.ref));
+	d.at_ms = at_ms;
+	life_apply(&s->l, &d);
+	journal_dead(&q->jr, s->id, at_ms, reason);
+	s->flags &= (uint8_t)~S_TAKEN;
+	s->act = ACT_TERM;
+}
+
+static void nq_attempt(void *impl, size_t i, struct rec_event *ev,
+		       const struct http_res *res, const char *dead_reason)
+{
+	struct nq *q = impl;
+	struct nslot *s = &q->s[i];
+
+	if (res)
+		journal_response(&q->jr, ev, res);
+	life_apply(&s->l, ev);
+	journal_add(&q->jr, ev, ev->at_ms);
+	s->flags &= (uint8_t)~S_TAKEN;
+	if (dead_reason) {
+		nq_dead(q, i, ev->at_ms, dead_reason);
+	} else if (s->l.state == LIFE_DONE) {
+		s->act = ACT_ACK;
+	} else {
+		s->act = ACT_NAK;   /* until its due time, counted at settle */
+		s->nak_ms = -1;
+	}
+}
+
+/* The revive event, durable, then the request again under a new
+ * Nats-Msg-Id: the consumer delivers it as a pending record. */
+static void nq_revive(void *impl, size_t i, int64_t at_ms, const char *reason,
+		      const char *user)
+{
+	struct nq *q = impl;
+	struct nslot *s = &q->s[i];
+	struct rec_event ev;
+	char subj[SNATS_SUBJ_MAX + REC_ID_LEN], msgid[REC_ID_LEN + 24];
+	jsPubOptions po;
+	jsPubAck *pa = NULL;
+	jsErrCode jerr = 0;
+
+	journal_revive(&q->jr, s->id, at_ms, reason, user,
+		       (long long)s->l.revives + 1, &ev);
+	life_apply(&s->l, &ev);
+	if (journal_flush(&q->jr, NULL) < 0)
+		return;   /* the journal stays failed: the run stops there */
+	snats_subject(q->n, subj, sizeof(subj), "req", s->id);
+	snprintf(msgid, sizeof(msgid), "%s.r%u", s->id, (unsigned)s->l.revives);
+	jsPubOptions_Init(&po);
+	po.MsgId = msgid;
+	js_Publish(&pa, q->n->js, subj, s->m ? natsMsg_GetData(s->m) : s->line,
+		   (int)(s->m ? natsMsg_GetDataLength(s->m) : (int)s->len), &po, &jerr);
+	jsPubAck_Destroy(pa);
+}
+
+static void nq_run(void *impl, struct rec_run *l)
+{
+	journal_run(&((struct nq *)impl)->jr, l);
+}
+
+/* After the events are durable: what each settled delivery tells the
+ * server, and the slot is free. */
+static void settle(struct nq *q)
+{
+	int64_t now = rec_now_ms();
+
+	for (size_t i = 0; i < q->ns; i++) {
+		struct nslot *s = &q->s[i];
+
+		if (!(s->flags & S_USED) || !s->act)
+			continue;
+		if (s->nak_ms < 0)
+			s->nak_ms = s->l.due_ms > now ? s->l.due_ms - now : 0;
+		if (s->m) {
+			if (s->act == ACT_ACK)
+				natsMsg_AckSync(s->m, NULL, NULL);
+			else if (s->act == ACT_TERM)
+				natsMsg_Term(s->m, NULL);
+			else if (s->nak_ms > 0)
+				natsMsg_NakWithDelay(s->m, s->nak_ms, NULL);
+			else
+				natsMsg_Nak(s->m, NULL);
+		}
+		slot_done(q, i);
+	}
+}
+
+static int nq_flush(void *impl, struct rd_err *err)
+{
+	struct nq *q = impl;
+	int ret = journal_flush(&q->jr, err);
+
+	if (ret == 0)
+		settle(q);
+	return ret;
+}
+
+static int nq_due(const void *impl, uint32_t max_events, int64_t now_ns)
+{
+	const struct nq *q = impl;
+
+	return q->jr.failed || journal_due(&q->jr, max_events, now_ns);
+}
+
+static int nq_checkpoint(void *impl, struct rd_err *err)
+{
+	return nq_flush(impl, err);
+}
+
+static void nq_state(const void *impl, size_t i, struct queue_state *st)
+{
+	const struct nslot *s = &((const struct nq *)impl)->s[i];
+
+	st->state = s->l.state;
+	st->due_ms = s->l.due_ms;
+	st->attempts = s->l.attempts;
+}
+
+static uint64_t nq_left(const void *impl)
+{
+	return ((const struct nq *)impl)->left;
+}
+
+static size_t nq_clamp_due(void *impl, int64_t max_ms)
+{
+	(void)impl;
+	(void)max_ms;
+	return 0;
+}
+
+const struct queue_ops snats_queue_ops = {
+	.open = nq_open,
+	.free = nq_free,
+	.refresh = nq_refresh,
+	.plan = nq_plan,
+	.next = nq_next,
+	.limit = nq_limit,
+	.mark = nq_mark,
+	.release_all = nq_release_all,
+	.intent = nq_intent,
+	.attempt = nq_attempt,
+	.dead = nq_dead,
+	.revive = nq_revive,
+	.run = nq_run,
+	.flush = nq_flush,
+	.due = nq_due,
+	.checkpoint = nq_checkpoint,
+	.state = nq_state,
+	.left = nq_left,
+	.clamp_due = nq_clamp_due,
+};
