@@ -293,7 +293,9 @@ static int nq_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 		if (!(q->s[i].flags & S_USED))
 			continue;
 		q->s[i].flags &= (uint8_t)~S_OFFERED;
-		held += q->s[i].m != NULL;
+		/* one with an outcome waits for the flush to be settled:
+		 * a retry comes back to a fetch */
+		held += q->s[i].m != NULL && !q->s[i].act;
 		taken += (q->s[i].flags & S_TAKEN) != 0;
 		if (!idle(q, i))
 			continue;
@@ -659,9 +661,16 @@ static int nq_due(const void *impl, uint32_t max_events, int64_t now_ns)
 	return q->jr.failed || journal_due(&q->jr, max_events, now_ns);
 }
 
+/* Flush, and what is left as the server counts it once settled. */
 static int nq_checkpoint(void *impl, struct rd_err *err)
 {
-	return nq_flush(impl, err);
+	struct nq *q = impl;
+	uint64_t ackp;
+	int ret = nq_flush(q, err);
+
+	if (ret == 0)
+		q->left = consumer_left(q, &ackp) + ackp;
+	return ret;
 }
 
 static void nq_state(const void *impl, size_t i, struct queue_state *st)
