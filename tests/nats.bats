@@ -147,3 +147,101 @@ audit_covers_downstream() {
 	assert_output --partial 'sent 0'
 	assert_equal "$(wc -l < "$T/ds.log")" 10
 }
+
+# fails_one_line RC CMD...: CMD exits RC, prints nothing on stdout (no id
+# acknowledged) and one line on stderr, which it leaves in $err_line.
+# rd-replay's summary line after an error ("stopped by an error after
+# ...") and a usage hint ("Try 'TOOL --help' ...") after a location
+# that cannot be one are their tools' usual second lines, left out.
+fails_one_line() {
+	local want=$1 rc=0
+	shift
+	"$@" > "$T/out" 2> "$T/err" < "${STDIN_FILE:-/dev/null}" || rc=$?
+	grep -v -e '^rd-replay: stopped by an error after sent 0,' \
+		-e "^Try '$1 --help' for more information.\$" "$T/err" > "$T/err1" || true
+	err_line=$(cat "$T/err1")
+	if [ "$rc" -ne "$want" ] || [ -s "$T/out" ] || [ "$(wc -l < "$T/err1")" -ne 1 ]; then
+		echo "$*: exit $rc (want $want); stdout:" >&2
+		cat "$T/out" >&2
+		echo "stderr:" >&2
+		cat "$T/err" >&2
+		return 1
+	fi
+}
+
+# Streams the node holds, by name.
+streams() {
+	curl -sf --max-time 5 "http://127.0.0.1:$1/jsz?streams=true" |
+		jq -r '[.account_details[]?.stream_detail[]?.name] | sort | join(" ")'
+}
+
+@test "bad locations: unreachable, no such stream, bad stream name, auth failure and a full stream each give one line and exit 2, and nothing unstored is acknowledged" {
+	nats_single --auth u:p
+	ds_start
+	recs 3 > "$T/in"
+	export STDIN_FILE="$T/in"
+	good="nats://u:p@127.0.0.1:$NPORT/PAYMENTS"
+	gone=$(closed_port)
+
+	# an unreachable server (a closed port)
+	for tool in rd-capture rd-replay rd-audit; do
+		fails_one_line 2 "$tool" --spool "nats://127.0.0.1:$gone/PAYMENTS"
+		assert_equal "$err_line" "$tool: connecting: cannot reach NATS at nats://127.0.0.1:$gone/PAYMENTS: No server available for connection"
+	done
+	# an invalid stream name (a subject token cannot hold '.' or '*')
+	for bad in 'PAY.MENTS' 'PAY*' ''; do
+		for tool in rd-capture rd-replay rd-audit; do
+			fails_one_line 2 "$tool" --spool "nats://u:p@127.0.0.1:$NPORT/$bad"
+			assert_equal "$err_line" "$tool: 'nats://u:***@127.0.0.1:$NPORT/$bad': the stream name must be 1 to 64 letters, digits, '-' or '_'"
+		done
+	done
+	# an auth failure: no password, a wrong one; the password never shown
+	for loc in "nats://127.0.0.1:$NPORT/PAYMENTS" "nats://u:wrong@127.0.0.1:$NPORT/PAYMENTS"; do
+		for tool in rd-capture rd-replay rd-audit; do
+			fails_one_line 2 "$tool" --spool "$loc"
+			assert_equal "$err_line" "$tool: connecting: NATS at ${loc/:wrong@/:***@} refused us: Authorization Violation"
+		done
+	done
+	assert_equal "$(streams "$NMON")" ''
+
+	# a stream that does not exist: rd-replay and rd-audit make none
+	for tool in rd-replay rd-audit; do
+		fails_one_line 2 "$tool" --spool "nats://u:p@127.0.0.1:$NPORT/NOPE"
+		assert_equal "$err_line" "$tool: opening the spool: stream 'NOPE' does not exist at nats://u:***@127.0.0.1:$NPORT/NOPE"
+	done
+	assert_equal "$(streams "$NMON")" ''
+	# rd-health says unhealthy (exit 1) and why
+	run rd-health --spool "nats://u:p@127.0.0.1:$NPORT/NOPE" --from-spool --check 'error_rate<1%'
+	assert_failure 1
+	assert_output --partial "stream 'NOPE' does not exist"
+
+	# a full stream: captures one at a time until one would pass the cap
+	: > "$T/acked"
+	rc=0
+	for i in $(seq 40); do
+		rc=0
+		recs "$i" | tail -n 1 | rd-capture --spool "$good" --max-spool-size 4KiB \
+			>> "$T/acked" 2> "$T/err" || rc=$?
+		[ "$rc" -eq 0 ] || break
+	done
+	assert_equal "$rc" 2
+	[ "$i" -gt 2 ]
+	assert_equal "$(wc -l < "$T/acked")" $((i - 1))
+	assert_equal "$(wc -l < "$T/err")" 1
+	grep -q "^rd-capture: cannot store records: stream 'PAYMENTS' at nats://u:\*\*\*@127.0.0.1:$NPORT/PAYMENTS is full: it holds [0-9]* bytes, and --max-spool-size is 4096$" "$T/err"
+	# a batch that would pass it is refused whole, and still fits nothing
+	fails_one_line 2 rd-capture --spool "$good" --max-spool-size 4KiB
+	[[ $err_line == *"is full"* ]]
+	# every printed id is in the stream, and nothing else is
+	run rd-audit --spool "$good" --list
+	assert_success
+	diff <(jq -r .id <<< "$output" | sort) <(sort "$T/acked")
+	run rd-audit --spool "$good" --json
+	assert_equal "$(jq .requests <<< "$output")" $((i - 1))
+	[ "$(jq .spool_bytes <<< "$output")" -le 4096 ]
+	# with room again (a larger cap) the same capture is stored
+	run rd-capture --spool "$good" --max-spool-size 1MiB < "$T/in"
+	assert_success
+	assert_equal "${#lines[@]}" 3
+	unset STDIN_FILE
+}
