@@ -245,3 +245,38 @@ streams() {
 	assert_equal "${#lines[@]}" 3
 	unset STDIN_FILE
 }
+
+@test "two rd-replay workers on one location share a backlog of 2000: each record delivered, duplicates under one key, audit covers the downstream" {
+	nats_single
+	ds_start --fail-first 1
+	run rd-capture -q --spool "$LOC" < <(recs 2000)
+	assert_success
+	printf '%s\n' "${lines[@]}" | sort > "$T/ids"
+	assert_equal "$(wc -l < "$T/ids")" 2000
+	# one worker takes no more than half the rate: both must share
+	rd-replay --spool "$LOC" --rate 1000/s --backoff 50ms --backoff-max 200ms \
+		> "$T/w1.out" 2> "$T/w1.err" &
+	w1=$!
+	BG_PIDS+=("$w1")
+	rd-replay --spool "$LOC" --rate 1000/s --backoff 50ms --backoff-max 200ms \
+		> "$T/w2.out" 2> "$T/w2.err" &
+	w2=$!
+	BG_PIDS+=("$w2")
+	rc1=0 rc2=0
+	wait "$w1" || rc1=$?
+	wait "$w2" || rc2=$?
+	cat "$T/w1.err" "$T/w2.err"
+	assert_equal "$rc1 $rc2" '0 0'
+	# both took part
+	for w in w1 w2; do
+		sent=$(sed -n 's/^rd-replay: sent \([0-9]*\),.*/\1/p' "$T/$w.err")
+		[ "$sent" -gt 100 ] || fail "$w sent only ${sent:-nothing}"
+	done
+	# every record delivered at least once, under its own id
+	diff <(delivered_keys) "$T/ids"
+	dups_consistent
+	audit_covers_downstream "$LOC"
+	run rd-audit --spool "$LOC" --json
+	assert_equal "$(jq -c '[.state.ok, .state.pending, .state.dead]' <<< "$output")" '[2000,0,0]'
+	[ "$(jq .replay.attempts <<< "$output")" -ge "$(wc -l < "$T/ds.log")" ]
+}
