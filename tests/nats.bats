@@ -280,3 +280,56 @@ streams() {
 	assert_equal "$(jq -c '[.state.ok, .state.pending, .state.dead]' <<< "$output")" '[2000,0,0]'
 	[ "$(jq .replay.attempts <<< "$output")" -ge "$(wc -l < "$T/ds.log")" ]
 }
+
+# until_ok SECONDS CMD...: CMD succeeds within SECONDS, polled every 0.1 s
+until_ok() {
+	local i n=$(($1 * 10))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# ds_seen N: the downstream has logged N requests or more
+ds_seen() { [ "$(wc -l < "$T/ds.log" 2> /dev/null || echo 0)" -ge "$1" ]; }
+
+@test "kill -9 of one replay worker mid-drain: the other gets its leased records after AckWait, nothing is lost" {
+	nats_single
+	ds_start --latency 20
+	run rd-capture -q --spool "$LOC" < <(recs 1000)
+	assert_success
+	printf '%s\n' "${lines[@]}" | sort > "$T/ids"
+	# a short lease: AckWait = 2 * (2 s + 1 s) + 1 s + 30 s = 37 s
+	short=(--timeout 2s --connect-timeout 1s --grace 1s --rate 150/s --backoff 50ms)
+	rd-replay --spool "$LOC" "${short[@]}" > /dev/null 2> "$T/w1.err" &
+	w1=$!
+	BG_PIDS+=("$w1")
+	rd-replay --spool "$LOC" "${short[@]}" > /dev/null 2> "$T/w2.err" &
+	w2=$!
+	BG_PIDS+=("$w2")
+	until_ok 20 ds_seen 150
+	kill -9 "$w1"
+	wait "$w1" 2> /dev/null || true
+	killed_at=$SECONDS
+	# what the dead worker held is leased to it until AckWait: the
+	# survivor waits for it, and delivers it
+	rc=0
+	wait "$w2" || rc=$?
+	cat "$T/w2.err"
+	assert_equal "$rc" 0
+	[ $((SECONDS - killed_at)) -lt 50 ]
+	diff <(delivered_keys) "$T/ids"
+	dups_consistent
+	audit_covers_downstream "$LOC"
+	run rd-audit --spool "$LOC" --json
+	assert_equal "$(jq -c '[.state.ok, .state.pending, .state.dead]' <<< "$output")" '[1000,0,0]'
+	[ "$(jq .replay.attempts <<< "$output")" -ge "$(wc -l < "$T/ds.log")" ]
+	# the consumer holds nothing more; a run with the default lease
+	# joins the consumer the short one made, and says so
+	run rd-replay --spool "$LOC"
+	assert_success
+	assert_output --partial 'sent 0'
+	assert_output --partial "the replay consumer's lease (AckWait) is 37s, from the run that made it; this run's sends may take 120s"
+}
