@@ -155,15 +155,24 @@ int snats_err(const struct snats *n, struct rd_err *err, natsStatus s,
 int snats_last(struct snats *n, const char *subject, natsMsg **m,
 	       struct rd_err *err)
 {
-	jsErrCode jerr = 0;
-	natsStatus s = js_GetLastMsg(m, n->js, n->stream, subject, NULL, &jerr);
+	/* a stream leader killed: its election takes a few seconds */
+	int64_t until = clk_mono_ns() + 3LL * SNATS_WAIT_MS * 1000000;
+	jsErrCode jerr;
+	natsStatus s;
 
-	if (s == NATS_OK)
-		return 1;
-	*m = NULL;
-	if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
-		return 0;
-	return snats_err(n, err, s, jerr, "reading the stream");
+	for (;;) {
+		jerr = 0;
+		*m = NULL;
+		s = js_GetLastMsg(m, n->js, n->stream, subject, NULL, &jerr);
+		if (s == NATS_OK)
+			return 1;
+		*m = NULL;
+		if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+			return 0;
+		if (!transient(s, jerr) || clk_mono_ns() >= until)
+			return snats_err(n, err, s, jerr, "reading the stream");
+		pause_ms(200);
+	}
 }
 
 /* Every PubAck, or its error, from the library's thread. */

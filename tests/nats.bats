@@ -333,3 +333,77 @@ ds_seen() { [ "$(wc -l < "$T/ds.log" 2> /dev/null || echo 0)" -ge "$1" ]; }
 	assert_output --partial 'sent 0'
 	assert_output --partial "the replay consumer's lease (AckWait) is 37s, from the run that made it; this run's sends may take 120s"
 }
+
+# The 3-node cluster; sets NAME_OF (by PID), PID_OF, CPORT_OF, MON_OF
+# (by name) and LOC (the stream PAYMENTS, all three client ports).
+nats_cluster() {
+	local out name p c m hosts=""
+	out=$(sh "$NATS_SH" cluster "$T/nats") || return 1
+	declare -gA PID_OF CPORT_OF MON_OF
+	while read -r name p c m; do
+		PID_OF[$name]=$p CPORT_OF[$name]=$c MON_OF[$name]=$m
+		NATS_PIDS+=("$p")
+		hosts="$hosts${hosts:+,}127.0.0.1:$c"
+	done <<< "$out"
+	LOC="nats://$hosts/PAYMENTS"
+}
+
+@test "a 3-node cluster, R3 stream: 20000 captures from 4 writers, two workers, the stream leader killed mid-drain and back after 15 s: nothing acknowledged is lost" {
+	nats_cluster || skip "the 3-node nats-server cluster did not start (see above)"
+	[[ $LOC =~ ^nats://127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+/PAYMENTS$ ]]
+	ds_start
+	# four writers at once, 5000 records each
+	for w in 1 2 3 4; do
+		recs 5000 "/w$w" | rd-capture -q --spool "$LOC" > "$T/acked$w" 2> "$T/cap$w.err" &
+		BG_PIDS+=("$!")
+	done
+	for p in "${BG_PIDS[@]}"; do
+		wait "$p" || { cat "$T"/cap?.err; fail "a writer failed"; }
+	done
+	BG_PIDS=()
+	cat "$T"/acked? | sort > "$T/ids"
+	assert_equal "$(wc -l < "$T/ids")" 20000
+	assert_equal "$(sort -u "$T/ids" | wc -l)" 20000
+	# three replicas
+	leader=$(sh "$NATS_SH" leader "${MON_OF[n1]}" PAYMENTS)
+	curl -sf "http://127.0.0.1:${MON_OF[$leader]}/jsz?streams=true&config=true" |
+		jq -e '[.account_details[].stream_detail[] | select(.name == "PAYMENTS")][0]
+			| .config.num_replicas == 3 and .state.messages == 20000'
+
+	start=$SECONDS
+	for w in 1 2; do
+		rd-replay --spool "$LOC" --rate max --timeout 5s --connect-timeout 1s \
+			--grace 1s --backoff 100ms > /dev/null 2> "$T/r$w.err" &
+		BG_PIDS+=("$!")
+	done
+	until_ok 60 ds_seen 4000
+	leader=$(sh "$NATS_SH" leader "${MON_OF[n1]}" PAYMENTS)
+	kill -9 "${PID_OF[$leader]}"
+	killed=$SECONDS
+	seen_at_kill=$(wc -l < "$T/ds.log")
+	# back after 15 s, from its own store
+	sleep 15
+	new=$(sh "$NATS_SH" start "$T/nats" "$leader")
+	NATS_PIDS+=("$new")
+	rcs=""
+	for p in "${BG_PIDS[@]}"; do
+		rc=0
+		wait "$p" || rc=$?
+		rcs="$rcs$rc "
+	done
+	BG_PIDS=()
+	cat "$T"/r?.err
+	echo "drain: $((SECONDS - start)) s; leader $leader killed after $seen_at_kill deliveries, at $((killed - start)) s; exits: $rcs"
+	[ "$seen_at_kill" -lt 20000 ] || fail "the drain was over before the kill"
+	assert_equal "$rcs" "0 0 "
+
+	# every acknowledged capture delivered at least once, under its id
+	diff <(delivered_keys) "$T/ids"
+	dups_consistent
+	# rd-audit: every record ok, its attempts at least the downstream's
+	audit_covers_downstream "$LOC"
+	run rd-audit --spool "$LOC" --json
+	assert_success
+	assert_equal "$(jq -c '[.requests, .state.ok, .state.pending, .state.dead]' <<< "$output")" '[20000,20000,0,0]'
+	[ "$(jq .replay.attempts <<< "$output")" -ge "$(wc -l < "$T/ds.log")" ]
+}
