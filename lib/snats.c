@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clk.h"
 #include "lazy.h"
 #include "queue_be.h"
 #include "snats.h"
@@ -101,6 +102,22 @@ static int loc_parse(const char *where, struct loc *l, char *shown, size_t shown
 
 /* --- helpers ------------------------------------------------------------- */
 
+/* An answer that a moment may change: the JetStream API or a new
+ * stream not yet listening on the server we talk to (just after the
+ * cluster formed or the stream was made, or while a leader is elected). */
+static int transient(natsStatus s, jsErrCode jerr)
+{
+	return s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT ||
+	       jerr == JSClusterNotAvailErr;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
 void snats_subject(const struct snats *n, char *out, size_t len,
 		   const char *kind, const char *tail)
 {
@@ -138,15 +155,24 @@ int snats_err(const struct snats *n, struct rd_err *err, natsStatus s,
 int snats_last(struct snats *n, const char *subject, natsMsg **m,
 	       struct rd_err *err)
 {
-	jsErrCode jerr = 0;
-	natsStatus s = js_GetLastMsg(m, n->js, n->stream, subject, NULL, &jerr);
+	/* a stream leader killed: its election takes a few seconds */
+	int64_t until = clk_mono_ns() + 3LL * SNATS_WAIT_MS * 1000000;
+	jsErrCode jerr;
+	natsStatus s;
 
-	if (s == NATS_OK)
-		return 1;
-	*m = NULL;
-	if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
-		return 0;
-	return snats_err(n, err, s, jerr, "reading the stream");
+	for (;;) {
+		jerr = 0;
+		*m = NULL;
+		s = js_GetLastMsg(m, n->js, n->stream, subject, NULL, &jerr);
+		if (s == NATS_OK)
+			return 1;
+		*m = NULL;
+		if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+			return 0;
+		if (!transient(s, jerr) || clk_mono_ns() >= until)
+			return snats_err(n, err, s, jerr, "reading the stream");
+		pause_ms(200);
+	}
 }
 
 /* Every PubAck, or its error, from the library's thread. */
@@ -164,6 +190,7 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 			 pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
 		n->pub_full = pae->ErrCode == JSStreamStoreFailedErr ||
 			      (pae->ErrText && strstr(pae->ErrText, "maximum"));
+		n->pub_transient += transient(pae->Err, pae->ErrCode);
 	}
 	n->pub_done++;
 	pthread_cond_broadcast(&n->cv);
@@ -244,21 +271,21 @@ static int room(struct snats *n, size_t len, struct rd_err *err)
 	return 0;
 }
 
-int snats_publish(struct snats *n, const char *data, size_t len,
-		  const char *ids, struct rd_err *err)
+/* One pass over the lines: 1 when all are stored, 0 when the only
+ * refusals were transient ones (another pass may store them), or an
+ * error. */
+static int publish_once(struct snats *n, const char *data, size_t len,
+			const char *ids, struct rd_err *err)
 {
 	const char *p = data, *e = data + len;
 	jsPubOptions po;
 	natsStatus s = NATS_OK;
-	uint64_t errs0;
+	uint64_t errs0, trans0;
 	size_t k = 0;
 
-	int ret;
-
-	if ((ret = room(n, len, err)) < 0)
-		return ret;
 	pthread_mutex_lock(&n->mu);
 	errs0 = n->pub_errs;
+	trans0 = n->pub_transient;
 	pthread_mutex_unlock(&n->mu);
 	while (p < e && s == NATS_OK) {
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
@@ -294,6 +321,10 @@ int snats_publish(struct snats *n, const char *data, size_t len,
 	if (s != NATS_OK)
 		return snats_err(n, err, s, 0, "storing in NATS");
 	pthread_mutex_lock(&n->mu);
+	if (n->pub_errs != errs0 && n->pub_errs - errs0 == n->pub_transient - trans0) {
+		pthread_mutex_unlock(&n->mu);
+		return 0;
+	}
 	if (n->pub_errs != errs0) {
 		int full = n->pub_full;
 
@@ -305,6 +336,28 @@ int snats_publish(struct snats *n, const char *data, size_t len,
 	}
 	pthread_mutex_unlock(&n->mu);
 	return 1;
+}
+
+/* A pass refused for a moment (no responders: the stream not yet, or
+ * no longer, listening where we are) is made again, with the same
+ * Nats-Msg-Ids: what a pass stored is not stored twice.  Bounded by
+ * SNATS_WAIT_MS. */
+int snats_publish(struct snats *n, const char *data, size_t len,
+		  const char *ids, struct rd_err *err)
+{
+	int64_t until = clk_mono_ns() + (int64_t)SNATS_WAIT_MS * 1000000;
+	int ret;
+
+	if ((ret = room(n, len, err)) < 0)
+		return ret;
+	while ((ret = publish_once(n, data, len, ids, err)) == 0) {
+		if (clk_mono_ns() >= until)
+			return rd_err_set(err, RD_E_IO,
+					  "stream '%s' at %s refused a record: %s",
+					  n->stream, n->where, n->pub_err);
+		pause_ms(100);
+	}
+	return ret;
 }
 
 /* --- open and close ------------------------------------------------------ */
@@ -371,15 +424,24 @@ static int ensure_stream(struct snats *n, struct rd_err *err)
 	jsErrCode jerr = 0;
 	char subj[SNATS_SUBJ_MAX];
 	const char *subjects[1] = { subj };
-	natsStatus s = js_GetStreamInfo(&si, n->js, n->stream, NULL, &jerr);
+	int64_t until = clk_mono_ns() + (int64_t)SNATS_WAIT_MS * 1000000;
+	natsStatus s;
 
+again:
+	jerr = 0;
+	s = js_GetStreamInfo(&si, n->js, n->stream, NULL, &jerr);
 	if (s == NATS_OK) {
 		jsStreamInfo_Destroy(si);
 		return 0;
 	}
-	if (!(s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) || !n->o.create)
-		return snats_err(n, err, s, jerr ? jerr : JSStreamNotFoundErr,
-				 "opening the spool");
+	if (transient(s, jerr) && clk_mono_ns() < until) {
+		pause_ms(100);
+		goto again;
+	}
+	if (s == NATS_NOT_FOUND && !jerr)
+		jerr = JSStreamNotFoundErr;
+	if (jerr != JSStreamNotFoundErr || !n->o.create)
+		return snats_err(n, err, s, jerr, "opening the spool");
 	snats_subject(n, subj, sizeof(subj), ">", NULL);
 	jsStreamConfig_Init(&sc);
 	sc.Name = n->stream;
@@ -397,11 +459,18 @@ static int ensure_stream(struct snats *n, struct rd_err *err)
 	sc.Duplicates = DEDUPE_NS;
 	sc.AllowRollup = true;
 	sc.AllowDirect = true;
+	jerr = 0;
 	s = js_AddStream(&si, n->js, &sc, NULL, &jerr);
 	jsStreamInfo_Destroy(si);
-	/* another writer may have made it first */
-	if (s != NATS_OK && jerr != JSStreamNameExistErr)
+	si = NULL;
+	/* another writer may have made it first, or be making it */
+	if (s != NATS_OK && jerr != JSStreamNameExistErr) {
+		if (transient(s, jerr) && clk_mono_ns() < until) {
+			pause_ms(100);
+			goto again;
+		}
 		return snats_err(n, err, s, jerr, "creating the stream");
+	}
 	return 0;
 }
 

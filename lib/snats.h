@@ -45,7 +45,7 @@ struct snats {
 	 * one described in pub_err. */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	uint64_t pub_sent, pub_done, pub_errs;
+	uint64_t pub_sent, pub_done, pub_errs, pub_transient;
 	char pub_err[256];
 	int pub_full;
 };

@@ -173,23 +173,60 @@ static int record_state(struct nq *q, const char *id, struct life *l,
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * Join the durable consumer, made with this run's lease (AckWait) and
+ * width (MaxAckPending) when it does not exist yet.  One that exists
+ * keeps the values of the run that made it: the library refuses to
+ * join with others, and this build has no call to change them.  A lease
+ * shorter than this run's sends may take is said: such a send may be
+ * sent again by another worker (at least once, under the same key).
+ */
 static int subscribe(struct nq *q, struct rd_err *err)
 {
+	int64_t want_wait = (q->o.lease_ms ? (int64_t)q->o.lease_ms : 300000) * 1000000;
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	char subj[SNATS_SUBJ_MAX];
-	natsStatus s;
+	natsStatus s = NATS_OK;
 
-	jsSubOptions_Init(&so);
-	so.Stream = q->n->stream;
-	so.Config.Durable = DURABLE;
-	so.Config.AckPolicy = js_AckExplicit;
-	so.Config.AckWait = (q->o.lease_ms ? (int64_t)q->o.lease_ms : 300000) * 1000000;
-	so.Config.MaxAckPending = q->o.width > 256 ? (int64_t)q->o.width : 256;
-	so.Config.MaxDeliver = -1;
 	snats_subject(q->n, subj, sizeof(subj), "req", ">");
-	s = js_PullSubscribe(&q->sub, q->n->js, subj, DURABLE, NULL, &so, &jerr);
-	return s == NATS_OK ? 0 : snats_err(q->n, err, s, jerr, "joining the replay consumer");
+	/* twice: another worker may make it between our look and our join */
+	for (int tries = 0; tries < 2; tries++) {
+		jsConsumerInfo *ci = NULL;
+		int64_t wait = want_wait;
+
+		jsSubOptions_Init(&so);
+		so.Stream = q->n->stream;
+		so.Config.Durable = DURABLE;
+		so.Config.AckPolicy = js_AckExplicit;
+		so.Config.AckWait = want_wait;
+		so.Config.MaxAckPending = q->o.width > 256 ? (int64_t)q->o.width : 256;
+		so.Config.MaxDeliver = -1;
+		jerr = 0;
+		if (js_GetConsumerInfo(&ci, q->n->js, q->n->stream, DURABLE, NULL,
+				       &jerr) == NATS_OK) {
+			if (ci->Config) {
+				wait = so.Config.AckWait = ci->Config->AckWait;
+				so.Config.MaxAckPending = ci->Config->MaxAckPending;
+			}
+			jsConsumerInfo_Destroy(ci);
+		}
+		jerr = 0;
+		s = js_PullSubscribe(&q->sub, q->n->js, subj, DURABLE, NULL, &so, &jerr);
+		if (s != NATS_OK)
+			continue;
+		if (wait < want_wait && q->o.notice) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg),
+				 "the replay consumer's lease (AckWait) is %llds, from the run that made it; this run's sends may take %llds: one that takes longer may be sent again by another rd-replay",
+				 (long long)(wait / 1000000000),
+				 (long long)(want_wait / 1000000000));
+			q->o.notice(q->o.ctx, msg);
+		}
+		return 0;
+	}
+	return snats_err(q->n, err, s, jerr, "joining the replay consumer");
 }
 
 /* Dead records, for a consumer that revives: every request with a dead
@@ -293,7 +330,9 @@ static int nq_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 		if (!(q->s[i].flags & S_USED))
 			continue;
 		q->s[i].flags &= (uint8_t)~S_OFFERED;
-		held += q->s[i].m != NULL;
+		/* one with an outcome waits for the flush to be settled:
+		 * a retry comes back to a fetch */
+		held += q->s[i].m != NULL && !q->s[i].act;
 		taken += (q->s[i].flags & S_TAKEN) != 0;
 		if (!idle(q, i))
 			continue;
@@ -659,9 +698,16 @@ static int nq_due(const void *impl, uint32_t max_events, int64_t now_ns)
 	return q->jr.failed || journal_due(&q->jr, max_events, now_ns);
 }
 
+/* Flush, and what is left as the server counts it once settled. */
 static int nq_checkpoint(void *impl, struct rd_err *err)
 {
-	return nq_flush(impl, err);
+	struct nq *q = impl;
+	uint64_t ackp;
+	int ret = nq_flush(q, err);
+
+	if (ret == 0)
+		q->left = consumer_left(q, &ackp) + ackp;
+	return ret;
 }
 
 static void nq_state(const void *impl, size_t i, struct queue_state *st)

@@ -174,3 +174,17 @@ until_ok() {
 	assert_failure 1
 	assert_output "nats.sh: no configuration $T/none/n9.conf"
 }
+
+@test "nats.sh single --auth U:P: a client must log in with them" {
+	out=$(sh "$NATS_SH" single --auth u:p "$T/nats")
+	read -r pid cport mport <<< "$out"
+	NATS_PIDS+=("$pid")
+	assert_equal "$(healthz "$mport" | jq -r .status)" ok
+	grep -qx '	user: "u"' "$T/nats/n1.conf"
+	grep -qx '	password: "p"' "$T/nats/n1.conf"
+	# the server asks clients for them (the monitor port does not)
+	curl -sf --max-time 5 "http://127.0.0.1:$mport/varz" | jq -e '.auth_required == true'
+	run sh "$NATS_SH" single --auth nopass "$T/nats2"
+	assert_failure 1
+	assert_output 'nats.sh: --auth takes USER:PASSWORD'
+}

@@ -3,8 +3,9 @@
 # 127.0.0.1 for tests: one node, or a cluster of three, each from a
 # configuration written into DIR.
 #
-# Usage: nats.sh single DIR              prints PID CLIENT_PORT MONITOR_PORT
-#        nats.sh cluster DIR             prints NAME PID CLIENT_PORT MONITOR_PORT,
+# Usage: nats.sh single [--auth U:P] DIR prints PID CLIENT_PORT MONITOR_PORT
+#        nats.sh cluster [--auth U:P] DIR
+#                                        prints NAME PID CLIENT_PORT MONITOR_PORT,
 #                                        one line per node, n1 to n3
 #        nats.sh start DIR NAME          runs DIR/NAME.conf again (after a
 #                                        kill -9), prints the new PID
@@ -12,6 +13,8 @@
 #                                        prints the server name of STREAM's
 #                                        leader as that server sees it; exit 1
 #                                        when it knows none
+# --auth USER:PASSWORD gives each node `authorization { user, password }`:
+# a client must log in with them (the monitor port asks for nothing).
 # A node NAME has DIR/NAME.conf, its store DIR/NAME/ and its log
 # DIR/NAME.log.  Every port is on 127.0.0.1 and was free when chosen (the
 # kernel picks them; a start that loses the race for one is retried with
@@ -73,6 +76,13 @@ write_conf() {
 	routes: [$routes ]
 }"
 	fi
+	auth=""
+	if [ -n "$auth_user" ]; then
+		auth="authorization {
+	user: \"$auth_user\"
+	password: \"$auth_pass\"
+}"
+	fi
 	: > "$dir/$name.log"
 	cat > "$dir/$name.conf" <<CONF
 # written by tests/helpers/nats.sh
@@ -87,6 +97,7 @@ jetstream {
 	max_file_store: 1GiB
 }
 $cluster
+$auth
 CONF
 }
 
@@ -212,9 +223,25 @@ leader() {
 		exit 1
 }
 
-usage="usage: nats.sh single DIR | cluster DIR | start DIR NAME | leader MONITOR_PORT STREAM"
+usage="usage: nats.sh single DIR | cluster DIR | start DIR NAME | leader MONITOR_PORT STREAM (single and cluster take --auth USER:PASSWORD before DIR)"
 [ $# -ge 2 ] || die "$usage"
 cmd=$1
+auth_user="" auth_pass=""
+case $cmd in
+single|cluster)
+	if [ "$2" = --auth ]; then
+		[ $# -ge 4 ] || die "$usage"
+		case $3 in
+		*:*) auth_user=${3%%:*} auth_pass=${3#*:} ;;
+		*) die "--auth takes USER:PASSWORD" ;;
+		esac
+		[ -n "$auth_user" ] || die "--auth takes USER:PASSWORD"
+		c=$1
+		shift 3
+		set -- "$c" "$@"
+	fi
+	;;
+esac
 case $cmd in
 single|cluster|start)
 	command -v nats-server > /dev/null 2>&1 || die "nats-server is not installed"

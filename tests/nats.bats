@@ -1,0 +1,409 @@
+#!/usr/bin/env bats
+# The four tools on a NATS JetStream spool (nats://host:port[,...]/STREAM):
+# a new user's flow on one node, bad locations, replay workers sharing
+# one backlog and one of them killed, and a 3-node cluster that loses
+# its stream leader mid-drain.  Every nats-server is Debian's, started
+# by the test on 127.0.0.1 (tests/helpers/nats.sh) and stopped by PID.
+
+load common
+
+NATS_SH="$BATS_TEST_DIRNAME/helpers/nats.sh"
+
+setup() {
+	common_setup
+	NATS_PIDS=()
+	BG_PIDS=()
+	command -v nats-server > /dev/null ||
+		skip "nats-server is not installed (apt-get install nats-server)"
+}
+
+teardown() {
+	local p
+	for p in "${BG_PIDS[@]}"; do kill -9 "$p" 2> /dev/null || true; done
+	for p in "${BG_PIDS[@]}"; do wait "$p" 2> /dev/null || true; done
+	ds_stop
+	nats_stop
+	common_teardown
+}
+
+# alive PID: running and not a zombie
+alive() {
+	kill -0 "$1" 2> /dev/null && [[ $(ps -o stat= -p "$1" 2> /dev/null) != Z* ]]
+}
+
+# Every server the test started: TERM, up to 5 s to exit, then KILL.
+nats_stop() {
+	local p i
+	for p in "${NATS_PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+	for p in "${NATS_PIDS[@]}"; do
+		for i in $(seq 50); do
+			alive "$p" || break
+			sleep 0.1
+		done
+		kill -9 "$p" 2> /dev/null || true
+	done
+	NATS_PIDS=()
+}
+
+# nats_single [OPTIONS]: one node; sets NPID, NPORT, NMON and LOC (the
+# stream PAYMENTS on it)
+nats_single() {
+	local out
+	out=$(sh "$NATS_SH" single "$@" "$T/nats") || return 1
+	read -r NPID NPORT NMON <<< "$out"
+	NATS_PIDS+=("$NPID")
+	LOC="nats://127.0.0.1:$NPORT/PAYMENTS"
+}
+
+# A port nothing listens on: bound and closed again.
+closed_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# recs N [PREFIX]: N records aimed at the downstream, POST PREFIX/<i>
+recs() {
+	seq "$1" | awk -v p="$PORT" -v pre="${2:-/orders}" '{
+		printf "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:%s%s/%d\",\"headers\":[[\"Content-Type\",\"application/json\"]],\"body\":\"{\\\"n\\\":%d}\",\"failure\":{\"type\":\"http_503\",\"status\":503}}\n", p, pre, $1, $1
+	}'
+}
+
+# Keys the downstream answered 2xx, one per line, sorted and unique.
+delivered_keys() {
+	jq -r 'select(.status < 300) | .key' "$T/ds.log" | sort -u
+}
+
+# Every key the downstream saw more than once carries the same path and
+# body each time (a duplicate is the same request, under its own key).
+dups_consistent() {
+	local bad
+	bad=$(jq -r '"\(.key) \(.path) \(.sha256)"' "$T/ds.log" | sort -u |
+		awk '{ n[$1]++ } END { for (k in n) if (n[k] > 1) print k }')
+	[ -z "$bad" ] || { echo "keys with different requests: $bad" >&2; return 1; }
+}
+
+# rd-audit's attempts per record are at least the downstream's requests
+# per key, and its states say delivered for every delivered key.
+audit_covers_downstream() {
+	local loc=$1
+	rd-audit --spool "$loc" --list -q |
+		jq -r '"\(.idempotency_key) \(.replay_attempts) \(.state)"' | sort > "$T/audit.att"
+	jq -r .key "$T/ds.log" | sort | uniq -c | awk '{ print $2, $1 }' | sort > "$T/ds.att"
+	join "$T/ds.att" "$T/audit.att" > "$T/joined"
+	# every key the downstream saw is a record of the stream
+	assert_equal "$(wc -l < "$T/joined")" "$(wc -l < "$T/ds.att")"
+	run awk '$3 < $2 { print "attempts " $3 " < deliveries " $2 " for " $1 }' "$T/joined"
+	assert_output ''
+	delivered_keys > "$T/ds.ok"
+	run join -v1 "$T/ds.ok" <(awk '$3 == "ok" { print $1 }' "$T/audit.att")
+	assert_output ''
+}
+
+@test "a new user's flow on one node: capture, replay with retries, audit and health on nats://127.0.0.1:PORT/PAYMENTS" {
+	nats_single
+	ds_start --fail-first 1
+	run rd-capture --spool "$LOC" < <(recs 5)
+	assert_success
+	assert_equal "${#lines[@]}" 5
+	printf '%s\n' "${lines[@]}" | sort > "$T/ids"
+	grep -Eqvx '[0-9A-Z]{26}' "$T/ids" && fail "not ids: $(cat "$T/ids")"
+	# the same location in RD_SPOOL
+	RD_SPOOL=$LOC run rd-audit --json
+	assert_success
+	assert_equal "$(jq -c '[.requests, .state.pending]' <<< "$output")" '[5,5]'
+
+	run rd-replay --spool "$LOC" --rate max --backoff 50ms --backoff-max 200ms
+	assert_success
+	assert_output --partial 'sent 10, ok 5, retry 5'
+	assert_output --partial '; 0 pending'
+	# each record twice: a 503, then a 200, under its own id as the key
+	assert_equal "$(wc -l < "$T/ds.log")" 10
+	diff <(jq -r 'select(.status == 200) | .key' "$T/ds.log" | sort) "$T/ids"
+	diff <(jq -r 'select(.status == 503) | .key' "$T/ds.log" | sort) "$T/ids"
+
+	run rd-audit --spool "$LOC"
+	assert_success
+	assert_output --partial "spool $LOC: 5 requests"
+	assert_output --partial 'pending 0 (due 0, backing off 0)   ok 5   dead 0'
+	run rd-audit --spool "$LOC" --json
+	assert_success
+	assert_equal "$(jq -c '[.requests, .state.ok, .state.pending, .state.dead, .replay.attempts, .replay.ok, .replay.retry, .by_attempts[2]]' <<< "$output")" \
+		'[5,5,0,0,10,5,5,5]'
+	run rd-audit --spool "$LOC" --list
+	assert_success
+	assert_equal "$(jq -r 'select(.state == "ok" and .replay_attempts == 2) | .id' <<< "$output" | sort)" "$(cat "$T/ids")"
+	id=$(head -n 1 "$T/ids")
+	run rd-audit --spool "$LOC" --show "$id"
+	assert_success
+	assert_equal "$(jq -r 'select(.kind == "attempt") | .outcome' <<< "$output" | tr '\n' ' ')" 'retry ok '
+	run rd-audit --spool "$LOC" --verify
+	assert_success
+
+	# rd-health reads the attempts from the same location
+	run rd-health --spool "$LOC" --from-spool --json --check 'error_rate<=60%'
+	assert_success
+	# nothing is left: a second replay sends nothing and exits 0
+	run rd-replay --spool "$LOC" --rate max
+	assert_success
+	assert_output --partial 'sent 0'
+	assert_equal "$(wc -l < "$T/ds.log")" 10
+}
+
+# fails_one_line RC CMD...: CMD exits RC, prints nothing on stdout (no id
+# acknowledged) and one line on stderr, which it leaves in $err_line.
+# rd-replay's summary line after an error ("stopped by an error after
+# ...") and a usage hint ("Try 'TOOL --help' ...") after a location
+# that cannot be one are their tools' usual second lines, left out.
+fails_one_line() {
+	local want=$1 rc=0
+	shift
+	"$@" > "$T/out" 2> "$T/err" < "${STDIN_FILE:-/dev/null}" || rc=$?
+	grep -v -e '^rd-replay: stopped by an error after sent 0,' \
+		-e "^Try '$1 --help' for more information.\$" "$T/err" > "$T/err1" || true
+	err_line=$(cat "$T/err1")
+	if [ "$rc" -ne "$want" ] || [ -s "$T/out" ] || [ "$(wc -l < "$T/err1")" -ne 1 ]; then
+		echo "$*: exit $rc (want $want); stdout:" >&2
+		cat "$T/out" >&2
+		echo "stderr:" >&2
+		cat "$T/err" >&2
+		return 1
+	fi
+}
+
+# Streams the node holds, by name.
+streams() {
+	curl -sf --max-time 5 "http://127.0.0.1:$1/jsz?streams=true" |
+		jq -r '[.account_details[]?.stream_detail[]?.name] | sort | join(" ")'
+}
+
+@test "bad locations: unreachable, no such stream, bad stream name, auth failure and a full stream each give one line and exit 2, and nothing unstored is acknowledged" {
+	nats_single --auth u:p
+	ds_start
+	recs 3 > "$T/in"
+	export STDIN_FILE="$T/in"
+	good="nats://u:p@127.0.0.1:$NPORT/PAYMENTS"
+	gone=$(closed_port)
+
+	# an unreachable server (a closed port)
+	for tool in rd-capture rd-replay rd-audit; do
+		fails_one_line 2 "$tool" --spool "nats://127.0.0.1:$gone/PAYMENTS"
+		assert_equal "$err_line" "$tool: connecting: cannot reach NATS at nats://127.0.0.1:$gone/PAYMENTS: No server available for connection"
+	done
+	# an invalid stream name (a subject token cannot hold '.' or '*')
+	for bad in 'PAY.MENTS' 'PAY*' ''; do
+		for tool in rd-capture rd-replay rd-audit; do
+			fails_one_line 2 "$tool" --spool "nats://u:p@127.0.0.1:$NPORT/$bad"
+			assert_equal "$err_line" "$tool: 'nats://u:***@127.0.0.1:$NPORT/$bad': the stream name must be 1 to 64 letters, digits, '-' or '_'"
+		done
+	done
+	# an auth failure: no password, a wrong one; the password never shown
+	for loc in "nats://127.0.0.1:$NPORT/PAYMENTS" "nats://u:wrong@127.0.0.1:$NPORT/PAYMENTS"; do
+		for tool in rd-capture rd-replay rd-audit; do
+			fails_one_line 2 "$tool" --spool "$loc"
+			assert_equal "$err_line" "$tool: connecting: NATS at ${loc/:wrong@/:***@} refused us: Authorization Violation"
+		done
+	done
+	assert_equal "$(streams "$NMON")" ''
+
+	# a stream that does not exist: rd-replay and rd-audit make none
+	for tool in rd-replay rd-audit; do
+		fails_one_line 2 "$tool" --spool "nats://u:p@127.0.0.1:$NPORT/NOPE"
+		assert_equal "$err_line" "$tool: opening the spool: stream 'NOPE' does not exist at nats://u:***@127.0.0.1:$NPORT/NOPE"
+	done
+	assert_equal "$(streams "$NMON")" ''
+	# rd-health says unhealthy (exit 1) and why
+	run rd-health --spool "nats://u:p@127.0.0.1:$NPORT/NOPE" --from-spool --check 'error_rate<1%'
+	assert_failure 1
+	assert_output --partial "stream 'NOPE' does not exist"
+
+	# a full stream: captures one at a time until one would pass the cap
+	: > "$T/acked"
+	rc=0
+	for i in $(seq 40); do
+		rc=0
+		recs "$i" | tail -n 1 | rd-capture --spool "$good" --max-spool-size 4KiB \
+			>> "$T/acked" 2> "$T/err" || rc=$?
+		[ "$rc" -eq 0 ] || break
+	done
+	assert_equal "$rc" 2
+	[ "$i" -gt 2 ]
+	assert_equal "$(wc -l < "$T/acked")" $((i - 1))
+	assert_equal "$(wc -l < "$T/err")" 1
+	grep -q "^rd-capture: cannot store records: stream 'PAYMENTS' at nats://u:\*\*\*@127.0.0.1:$NPORT/PAYMENTS is full: it holds [0-9]* bytes, and --max-spool-size is 4096$" "$T/err"
+	# a batch that would pass it is refused whole, and still fits nothing
+	fails_one_line 2 rd-capture --spool "$good" --max-spool-size 4KiB
+	[[ $err_line == *"is full"* ]]
+	# every printed id is in the stream, and nothing else is
+	run rd-audit --spool "$good" --list
+	assert_success
+	diff <(jq -r .id <<< "$output" | sort) <(sort "$T/acked")
+	run rd-audit --spool "$good" --json
+	assert_equal "$(jq .requests <<< "$output")" $((i - 1))
+	[ "$(jq .spool_bytes <<< "$output")" -le 4096 ]
+	# with room again (a larger cap) the same capture is stored
+	run rd-capture --spool "$good" --max-spool-size 1MiB < "$T/in"
+	assert_success
+	assert_equal "${#lines[@]}" 3
+	unset STDIN_FILE
+}
+
+@test "two rd-replay workers on one location share a backlog of 2000: each record delivered, duplicates under one key, audit covers the downstream" {
+	nats_single
+	ds_start --fail-first 1
+	run rd-capture -q --spool "$LOC" < <(recs 2000)
+	assert_success
+	printf '%s\n' "${lines[@]}" | sort > "$T/ids"
+	assert_equal "$(wc -l < "$T/ids")" 2000
+	# one worker takes no more than half the rate: both must share
+	rd-replay --spool "$LOC" --rate 1000/s --backoff 50ms --backoff-max 200ms \
+		> "$T/w1.out" 2> "$T/w1.err" &
+	w1=$!
+	BG_PIDS+=("$w1")
+	rd-replay --spool "$LOC" --rate 1000/s --backoff 50ms --backoff-max 200ms \
+		> "$T/w2.out" 2> "$T/w2.err" &
+	w2=$!
+	BG_PIDS+=("$w2")
+	rc1=0 rc2=0
+	wait "$w1" || rc1=$?
+	wait "$w2" || rc2=$?
+	cat "$T/w1.err" "$T/w2.err"
+	assert_equal "$rc1 $rc2" '0 0'
+	# both took part
+	for w in w1 w2; do
+		sent=$(sed -n 's/^rd-replay: sent \([0-9]*\),.*/\1/p' "$T/$w.err")
+		[ "$sent" -gt 100 ] || fail "$w sent only ${sent:-nothing}"
+	done
+	# every record delivered at least once, under its own id
+	diff <(delivered_keys) "$T/ids"
+	dups_consistent
+	audit_covers_downstream "$LOC"
+	run rd-audit --spool "$LOC" --json
+	assert_equal "$(jq -c '[.state.ok, .state.pending, .state.dead]' <<< "$output")" '[2000,0,0]'
+	[ "$(jq .replay.attempts <<< "$output")" -ge "$(wc -l < "$T/ds.log")" ]
+}
+
+# until_ok SECONDS CMD...: CMD succeeds within SECONDS, polled every 0.1 s
+until_ok() {
+	local i n=$(($1 * 10))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# ds_seen N: the downstream has logged N requests or more
+ds_seen() { [ "$(wc -l < "$T/ds.log" 2> /dev/null || echo 0)" -ge "$1" ]; }
+
+@test "kill -9 of one replay worker mid-drain: the other gets its leased records after AckWait, nothing is lost" {
+	nats_single
+	ds_start --latency 20
+	run rd-capture -q --spool "$LOC" < <(recs 1000)
+	assert_success
+	printf '%s\n' "${lines[@]}" | sort > "$T/ids"
+	# a short lease: AckWait = 2 * (2 s + 1 s) + 1 s + 30 s = 37 s
+	short=(--timeout 2s --connect-timeout 1s --grace 1s --rate 150/s --backoff 50ms)
+	rd-replay --spool "$LOC" "${short[@]}" > /dev/null 2> "$T/w1.err" &
+	w1=$!
+	BG_PIDS+=("$w1")
+	rd-replay --spool "$LOC" "${short[@]}" > /dev/null 2> "$T/w2.err" &
+	w2=$!
+	BG_PIDS+=("$w2")
+	until_ok 20 ds_seen 150
+	kill -9 "$w1"
+	wait "$w1" 2> /dev/null || true
+	killed_at=$SECONDS
+	# what the dead worker held is leased to it until AckWait: the
+	# survivor waits for it, and delivers it
+	rc=0
+	wait "$w2" || rc=$?
+	cat "$T/w2.err"
+	assert_equal "$rc" 0
+	[ $((SECONDS - killed_at)) -lt 50 ]
+	diff <(delivered_keys) "$T/ids"
+	dups_consistent
+	audit_covers_downstream "$LOC"
+	run rd-audit --spool "$LOC" --json
+	assert_equal "$(jq -c '[.state.ok, .state.pending, .state.dead]' <<< "$output")" '[1000,0,0]'
+	[ "$(jq .replay.attempts <<< "$output")" -ge "$(wc -l < "$T/ds.log")" ]
+	# the consumer holds nothing more; a run with the default lease
+	# joins the consumer the short one made, and says so
+	run rd-replay --spool "$LOC"
+	assert_success
+	assert_output --partial 'sent 0'
+	assert_output --partial "the replay consumer's lease (AckWait) is 37s, from the run that made it; this run's sends may take 120s"
+}
+
+# The 3-node cluster; sets NAME_OF (by PID), PID_OF, CPORT_OF, MON_OF
+# (by name) and LOC (the stream PAYMENTS, all three client ports).
+nats_cluster() {
+	local out name p c m hosts=""
+	out=$(sh "$NATS_SH" cluster "$T/nats") || return 1
+	declare -gA PID_OF CPORT_OF MON_OF
+	while read -r name p c m; do
+		PID_OF[$name]=$p CPORT_OF[$name]=$c MON_OF[$name]=$m
+		NATS_PIDS+=("$p")
+		hosts="$hosts${hosts:+,}127.0.0.1:$c"
+	done <<< "$out"
+	LOC="nats://$hosts/PAYMENTS"
+}
+
+@test "a 3-node cluster, R3 stream: 20000 captures from 4 writers, two workers, the stream leader killed mid-drain and back after 15 s: nothing acknowledged is lost" {
+	nats_cluster || skip "the 3-node nats-server cluster did not start (see above)"
+	[[ $LOC =~ ^nats://127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+/PAYMENTS$ ]]
+	ds_start
+	# four writers at once, 5000 records each
+	for w in 1 2 3 4; do
+		recs 5000 "/w$w" | rd-capture -q --spool "$LOC" > "$T/acked$w" 2> "$T/cap$w.err" &
+		BG_PIDS+=("$!")
+	done
+	for p in "${BG_PIDS[@]}"; do
+		wait "$p" || { cat "$T"/cap?.err; fail "a writer failed"; }
+	done
+	BG_PIDS=()
+	cat "$T"/acked? | sort > "$T/ids"
+	assert_equal "$(wc -l < "$T/ids")" 20000
+	assert_equal "$(sort -u "$T/ids" | wc -l)" 20000
+	# three replicas
+	leader=$(sh "$NATS_SH" leader "${MON_OF[n1]}" PAYMENTS)
+	curl -sf "http://127.0.0.1:${MON_OF[$leader]}/jsz?streams=true&config=true" |
+		jq -e '[.account_details[].stream_detail[] | select(.name == "PAYMENTS")][0]
+			| .config.num_replicas == 3 and .state.messages == 20000'
+
+	start=$SECONDS
+	for w in 1 2; do
+		rd-replay --spool "$LOC" --rate max --timeout 5s --connect-timeout 1s \
+			--grace 1s --backoff 100ms > /dev/null 2> "$T/r$w.err" &
+		BG_PIDS+=("$!")
+	done
+	until_ok 60 ds_seen 4000
+	leader=$(sh "$NATS_SH" leader "${MON_OF[n1]}" PAYMENTS)
+	kill -9 "${PID_OF[$leader]}"
+	killed=$SECONDS
+	seen_at_kill=$(wc -l < "$T/ds.log")
+	# back after 15 s, from its own store
+	sleep 15
+	new=$(sh "$NATS_SH" start "$T/nats" "$leader")
+	NATS_PIDS+=("$new")
+	rcs=""
+	for p in "${BG_PIDS[@]}"; do
+		rc=0
+		wait "$p" || rc=$?
+		rcs="$rcs$rc "
+	done
+	BG_PIDS=()
+	cat "$T"/r?.err
+	echo "drain: $((SECONDS - start)) s; leader $leader killed after $seen_at_kill deliveries, at $((killed - start)) s; exits: $rcs"
+	[ "$seen_at_kill" -lt 20000 ] || fail "the drain was over before the kill"
+	assert_equal "$rcs" "0 0 "
+
+	# every acknowledged capture delivered at least once, under its id
+	diff <(delivered_keys) "$T/ids"
+	dups_consistent
+	# rd-audit: every record ok, its attempts at least the downstream's
+	audit_covers_downstream "$LOC"
+	run rd-audit --spool "$LOC" --json
+	assert_success
+	assert_equal "$(jq -c '[.requests, .state.ok, .state.pending, .state.dead]' <<< "$output")" '[20000,20000,0,0]'
+	[ "$(jq .replay.attempts <<< "$output")" -ge "$(wc -l < "$T/ds.log")" ]
+}
