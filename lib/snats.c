@@ -25,81 +25,6 @@
 
 #define DEDUPE_NS (10LL * 60 * 1000000000)
 
-/* --- the location -------------------------------------------------------- */
-
-struct loc {
-	char *servers[16];
-	int nservers;
-	char user[128], pass[128];
-	char stream[SNATS_STREAM_MAX + 1];
-};
-
-static void loc_release(struct loc *l)
-{
-	for (int i = 0; i < l->nservers; i++)
-		free(l->servers[i]);
-}
-
-static int stream_name_ok(const char *s, size_t n)
-{
-	if (!n || n > SNATS_STREAM_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
-/* nats://[user:pass@]host:port[,host:port...]/STREAM */
-static int loc_parse(const char *where, struct loc *l, char *shown, size_t shown_n,
-		     struct rd_err *err)
-{
-	const char *p = where + 7, *slash = strchr(p, '/'), *at, *h;
-
-	memset(l, 0, sizeof(*l));
-	snprintf(shown, shown_n, "%s", where);
-	if (!slash)
-		return rd_err_set(err, RD_E_INVAL,
-				  "'%s': no stream name (nats://host:port/STREAM)", where);
-	at = memchr(p, '@', (size_t)(slash - p));
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		size_t un = (size_t)((colon ? colon : at) - p);
-
-		if (un >= sizeof(l->user) || (colon && (size_t)(at - colon - 1) >= sizeof(l->pass)))
-			return rd_err_set(err, RD_E_INVAL, "nats location: user or password too long");
-		memcpy(l->user, p, un);
-		if (colon)
-			memcpy(l->pass, colon + 1, (size_t)(at - colon - 1));
-		/* the password is never shown */
-		snprintf(shown, shown_n, "nats://%.*s%s@%s", (int)un, p,
-			 colon ? ":***" : "", at + 1);
-		p = at + 1;
-	}
-	if (!stream_name_ok(slash + 1, strlen(slash + 1)))
-		return rd_err_set(err, RD_E_INVAL,
-				  "'%s': the stream name must be 1 to %d letters, digits, '-' or '_'",
-				  shown, SNATS_STREAM_MAX);
-	snprintf(l->stream, sizeof(l->stream), "%s", slash + 1);
-	for (h = p; h < slash;) {
-		const char *e = memchr(h, ',', (size_t)(slash - h));
-		size_t n = (size_t)((e ? e : slash) - h);
-		char *s;
-
-		if (!n || l->nservers == 16)
-			return rd_err_set(err, RD_E_INVAL,
-					  "'%s': expected host:port[,host:port...] (at most 16)", shown);
-		s = xmalloc(n + 8);
-		snprintf(s, n + 8, "nats://%.*s", (int)n, h);
-		l->servers[l->nservers++] = s;
-		h = e ? e + 1 : slash;
-	}
-	if (!l->nservers)
-		return rd_err_set(err, RD_E_INVAL, "'%s': no server", shown);
-	return 0;
-}
-
 /* --- helpers ------------------------------------------------------------- */
 
 /* An answer that a moment may change: the JetStream API or a new
@@ -241,9 +166,9 @@ static int line_subject(struct snats *n, const char *line, size_t len,
 		return 0;
 	}
 	memcpy(msgid, ev.id, REC_ID_LEN + 1);
-	snats_subject(n, subj, subj_n,
-		      k == REC_INTENT ? "ev.intent" : k == REC_ATTEMPT ? "ev.attempt" :
-		      k == REC_DEAD ? "ev.dead" : "ev.revive", ev.ref);
+	/* every event about a record on one subject: its last message is
+	 * the record's state (snats_queue.c), one exact lookup */
+	snats_subject(n, subj, subj_n, "ev", ev.ref);
 	return 0;
 }
 
@@ -376,7 +301,7 @@ static void snats_close(void *impl)
 	free(n);
 }
 
-static int connect_to(struct snats *n, const struct loc *l, struct rd_err *err)
+static int connect_to(struct snats *n, const struct snats_loc *l, struct rd_err *err)
 {
 	natsOptions *no = NULL;
 	jsOptions jo;
@@ -478,7 +403,7 @@ static int snats_open(const char *where, const struct spool_opts *o, void **impl
 		      struct rd_err *err)
 {
 	struct snats *n = xcalloc(1, sizeof(*n));
-	struct loc l;
+	struct snats_loc l;
 	int ret;
 
 	if ((ret = lazy_nats_load(err)) < 0) {
@@ -489,14 +414,14 @@ static int snats_open(const char *where, const struct spool_opts *o, void **impl
 	pthread_cond_init(&n->cv, NULL);
 	rec_parser_init(&n->rp);
 	n->o = *o;
-	if ((ret = loc_parse(where, &l, n->where, sizeof(n->where), err)) < 0) {
-		loc_release(&l);
+	if ((ret = snats_loc_parse(where, &l, n->where, sizeof(n->where), err)) < 0) {
+		snats_loc_release(&l);
 		snats_close(n);
 		return ret;
 	}
 	memcpy(n->stream, l.stream, sizeof(n->stream));
 	ret = connect_to(n, &l, err);
-	loc_release(&l);
+	snats_loc_release(&l);
 	if (ret < 0 || (ret = ensure_stream(n, err)) < 0) {
 		snats_close(n);
 		return ret;

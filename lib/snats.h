@@ -10,8 +10,9 @@
  * minutes.  The size cap is checked by writers before each batch, not
  * by the stream (see room() in snats.c).  Subjects, under rd.<STREAM>:
  *   req.<id>                a captured request, Nats-Msg-Id = its id
- *   ev.<kind>.<ref>         an event about request ref (intent, attempt,
- *                           dead, revive), Nats-Msg-Id = the event's id
+ *   ev.<ref>                every event about request ref (intent,
+ *                           attempt, dead, revive; the kind is in the
+ *                           line), Nats-Msg-Id = the event's id
  *   run                     rd-replay's run lines
  *   state.<name>            a small state file, the last message kept
  *                           (rollup)
@@ -49,6 +50,21 @@ struct snats {
 	char pub_err[256];
 	int pub_full;
 };
+
+/* A location taken apart (snats_loc.c). */
+struct snats_loc {
+	char *servers[16];         /* "nats://host:port", owned */
+	int nservers;
+	char user[128], pass[128];
+	char stream[SNATS_STREAM_MAX + 1];
+};
+
+/* Parse where into *l (release it with snats_loc_release, even after a
+ * failure), and write where as shown, its password masked, into shown.
+ * RD_E_INVAL with the reason. */
+int snats_loc_parse(const char *where, struct snats_loc *l, char *shown,
+		    size_t shown_n, struct rd_err *err);
+void snats_loc_release(struct snats_loc *l);
 
 /* The subject of a request, an event or a state file, into out. */
 void snats_subject(const struct snats *n, char *out, size_t len,

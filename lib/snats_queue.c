@@ -3,9 +3,9 @@
  * snats.h): a durable pull consumer "rd-replay" on the request subjects,
  * shared by every rd-replay on the same location.
  *
- * A delivered request is offered once its record's state, folded through
- * the lifecycle from the last event of each kind about it (intent,
- * attempt, dead, revive: each sets absolute values), says it is pending
+ * A delivered request is offered once its record's state, the lifecycle
+ * applied to the last event about it (intent, attempt, dead or revive:
+ * each sets absolute values; one lookup of ev.ID), says it is pending
  * and due.  Never NumDelivered, which a failover can undercount.  A
  * delivery whose record is delivered already (a crash between the event
  * and the ack) is acked; one due later is nak'ed with that delay; a dead
@@ -13,8 +13,9 @@
  *
  * Events go to the stream through the journal (spool_append publishes
  * each to its subject), and a message is acked, nak'ed or terminated only
- * after the flush that made its event durable: ok is AckSync, a retry
- * NakWithDelay (no consumer BackOff: the two interact), dead Term.  A
+ * after the flush that made its event durable: ok is an Ack (the acks of
+ * one flush confirmed by one round trip), a retry NakWithDelay (no
+ * consumer BackOff: the two interact), dead Term.  A
  * crash between the two sends the request again with the same
  * idempotency key; no outcome is lost.
  *
@@ -27,6 +28,7 @@
 #include "clk.h"
 #include "journal.h"
 #include "life.h"
+#include "pend.h"
 #include "queue_be.h"
 #include "snats.h"
 #include "spool_be.h"
@@ -71,7 +73,10 @@ struct nq {
 	size_t nfree;
 	natsMsgList got;         /* fetched, not yet looked at */
 	int gi;
-	char (*dead)[REC_ID_LEN + 1];  /* dead records to offer (revive) */
+	struct dead {                  /* dead records to offer (revive) */
+		char id[REC_ID_LEN + 1];
+		unsigned revives;
+	} *dead;
 	size_t ndead, di;
 	size_t idle_i;           /* where a round's look at held slots is */
 	int round, limited;
@@ -134,53 +139,39 @@ static void slot_done(struct nq *q, size_t i)
 	q->freel[q->nfree++] = i;
 }
 
-/* The record's state, from the last event of each kind about it, folded
- * in the order the stream holds them. */
+/*
+ * The record's state for replay: the lifecycle applied to the last event
+ * about it (one lookup: every event about a record is on ev.ID).  Each
+ * event sets absolute values (an attempt its number, outcome and due
+ * time; an intent its number; dead; a revive a fresh start), so the last
+ * one alone gives the state, the attempts since the last revive and the
+ * due time that the fold of all of them gives.  Not the revive count,
+ * which only a dead record needs (find_dead has it from the fold).
+ */
 static int record_state(struct nq *q, const char *id, struct life *l,
 			struct rd_err *err)
 {
-	static const char *const kinds[] = { "ev.intent", "ev.attempt",
-					     "ev.dead", "ev.revive" };
-	natsMsg *m[4] = { NULL };
-	uint64_t seq[4] = { 0 };
-	int ret = 0, k;
+	char subj[SNATS_SUBJ_MAX + REC_ID_LEN];
+	struct rec_event ev;
+	struct rd_err lerr;
+	natsMsg *m = NULL;
+	int ret;
 
 	life_init(l);
-	for (k = 0; k < 4 && ret >= 0; k++) {
-		char subj[SNATS_SUBJ_MAX + REC_ID_LEN];
-
-		snats_subject(q->n, subj, sizeof(subj), kinds[k], id);
-		if ((ret = snats_last(q->n, subj, &m[k], err)) > 0)
-			seq[k] = natsMsg_GetSequence(m[k]);
+	snats_subject(q->n, subj, sizeof(subj), "ev", id);
+	if ((ret = snats_last(q->n, subj, &m, err)) <= 0)
+		return ret;
+	if (rec_event_parse(&q->rp, natsMsg_GetData(m),
+			    (size_t)natsMsg_GetDataLength(m), &ev, &lerr) == 0) {
+		/* a revive starts from dead */
+		if (ev.kind == REC_REVIVE)
+			l->state = LIFE_DEAD;
+		life_apply(l, &ev);
 	}
-	for (;;) {
-		struct rec_event ev;
-		struct rd_err lerr;
-		int best = -1;
-
-		for (k = 0; k < 4; k++)
-			if (m[k] && (best < 0 || seq[k] < seq[best]))
-				best = k;
-		if (best < 0)
-			break;
-		if (ret >= 0 && rec_event_parse(&q->rp, natsMsg_GetData(m[best]),
-						(size_t)natsMsg_GetDataLength(m[best]),
-						&ev, &lerr) == 0)
-			life_apply(l, &ev);
-		natsMsg_Destroy(m[best]);
-		m[best] = NULL;
-	}
-	return ret < 0 ? ret : 0;
+	natsMsg_Destroy(m);
+	return 0;
 }
 
-/*
- * Join the durable consumer, made with this run's lease (AckWait) and
- * width (MaxAckPending) when it does not exist yet.  One that exists
- * keeps the values of the run that made it: the library refuses to
- * join with others, and this build has no call to change them.  A lease
- * shorter than this run's sends may take is said: such a send may be
- * sent again by another worker (at least once, under the same key).
- */
 static int subscribe(struct nq *q, struct rd_err *err)
 {
 	int64_t want_wait = (q->o.lease_ms ? (int64_t)q->o.lease_ms : 300000) * 1000000;
@@ -229,30 +220,34 @@ static int subscribe(struct nq *q, struct rd_err *err)
 	return snats_err(q->n, err, s, jerr, "joining the replay consumer");
 }
 
-/* Dead records, for a consumer that revives: every request with a dead
- * event whose state is dead now. */
+/* Dead records, for a consumer that revives: the fold of the whole
+ * stream through the lifecycle (pend), and its dead entries with their
+ * revive counts. */
 static int find_dead(struct nq *q, struct rd_err *err)
 {
 	struct spool_iter *it = NULL;
 	struct spool_item item;
-	struct rec_event ev;
 	struct rd_err lerr;
-	size_t cap = 0;
+	struct pend p;
 	int ret;
 
+	pend_init(&p);
 	if ((ret = spool_iter_new(q->sp, NULL, &it, err)) < 0)
-		return ret;
-	while ((ret = spool_iter_next(it, &item, err)) > 0) {
-		if (rec_kind_peek(item.line, item.len) != REC_DEAD ||
-		    rec_event_parse(&q->rp, item.line, item.len, &ev, &lerr) < 0)
+		goto out;
+	while ((ret = spool_iter_next(it, &item, err)) > 0)
+		pend_fold(&p, &item, &q->rp, &lerr);
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.ents[i].state != PEND_DEAD)
 			continue;
-		if (q->ndead == cap) {
-			cap = cap ? 2 * cap : 64;
-			q->dead = xrealloc(q->dead, cap * sizeof(*q->dead));
-		}
-		memcpy(q->dead[q->ndead++], ev.ref, REC_ID_LEN + 1);
+		q->dead = xrealloc(q->dead, (q->ndead + 1) * sizeof(*q->dead));
+		rec_id_unpack(p.ents[i].id, q->dead[q->ndead].id);
+		q->dead[q->ndead++].revives = p.ents[i].revives;
 	}
+out:
 	spool_iter_free(it);
+	pend_release(&p);
 	return ret;
 }
 
@@ -393,19 +388,20 @@ static void offer(struct nq *q, size_t i, struct queue_rec *rec)
 static int next_dead(struct nq *q, struct queue_rec *rec, struct rd_err *err)
 {
 	while (q->di < q->ndead) {
-		const char *id = q->dead[q->di++];
+		const struct dead *d = &q->dead[q->di++];
+		const char *id = d->id;
 		char subj[SNATS_SUBJ_MAX + REC_ID_LEN];
 		struct life l;
 		natsMsg *m = NULL;
 		size_t i;
 		int ret;
 
-		if (!id[0])
-			continue;
+		/* still dead: no one revived it since the fold */
 		if ((ret = record_state(q, id, &l, err)) < 0)
 			return ret;
 		if (l.state != LIFE_DEAD)
 			continue;
+		l.revives = d->revives;
 		snats_subject(q->n, subj, sizeof(subj), "req", id);
 		if ((ret = snats_last(q->n, subj, &m, err)) < 0)
 			return ret;
@@ -417,10 +413,6 @@ static int next_dead(struct nq *q, struct queue_rec *rec, struct rd_err *err)
 		q->s[i].len = (size_t)natsMsg_GetDataLength(m);
 		q->s[i].line = xmemdup(natsMsg_GetData(m), q->s[i].len);
 		natsMsg_Destroy(m);
-		/* a dead record seen twice (two dead events) is offered once */
-		for (size_t k = q->di; k < q->ndead; k++)
-			if (memcmp(q->dead[k], id, REC_ID_LEN) == 0)
-				q->dead[k][0] = '\0';
 		offer(q, i, rec);
 		return 1;
 	}
@@ -655,10 +647,14 @@ static void nq_run(void *impl, struct rec_run *l)
 }
 
 /* After the events are durable: what each settled delivery tells the
- * server, and the slot is free. */
+ * server, and the slot is free.  ok is an Ack, and one round trip (a
+ * flush) covers every ack of the settle, not one AckSync each: an ack
+ * lost anyway only delivers again a message whose record the fold says
+ * is done, and that one is acked then. */
 static void settle(struct nq *q)
 {
 	int64_t now = rec_now_ms();
+	int acked = 0;
 
 	for (size_t i = 0; i < q->ns; i++) {
 		struct nslot *s = &q->s[i];
@@ -669,7 +665,7 @@ static void settle(struct nq *q)
 			s->nak_ms = s->l.due_ms > now ? s->l.due_ms - now : 0;
 		if (s->m) {
 			if (s->act == ACT_ACK)
-				natsMsg_AckSync(s->m, NULL, NULL);
+				acked += natsMsg_Ack(s->m, NULL) == NATS_OK;
 			else if (s->act == ACT_TERM)
 				natsMsg_Term(s->m, NULL);
 			else if (s->nak_ms > 0)
@@ -679,6 +675,8 @@ static void settle(struct nq *q)
 		}
 		slot_done(q, i);
 	}
+	if (acked)
+		natsConnection_FlushTimeout(q->n->nc, SNATS_WAIT_MS);
 }
 
 static int nq_flush(void *impl, struct rd_err *err)
