@@ -188,13 +188,17 @@ static enum MHD_Result collect_hdr(void *cls, enum MHD_ValueKind kind,
  * option to refuse it, and gives no access to the bytes.  It keeps each
  * field in its read buffer, in place, with the line end overwritten by
  * NULs: one for LF, two for CR LF.  So two fields that follow each other
- * there are one byte apart at a bare LF.  Fields not in place (a folded
- * line, a grown buffer) are further apart and are not judged.  The line
- * that ends the head is not seen this way.
+ * there are one byte apart at a bare LF.  The head ends head_len bytes
+ * after the method (where the request line starts), so the last field
+ * (or the version, when there is none) ends four bytes before it, two
+ * line ends of CR LF, or fewer with a bare LF.  Fields not in place (a
+ * folded line, a grown buffer) are further apart and are not judged.
  */
-static int bare_lf(const char *version, const struct collect *c)
+static int bare_lf(const char *method, size_t head_len, const char *version,
+		   const struct collect *c)
 {
 	uintptr_t end = (uintptr_t)version + strlen(version);
+	uintptr_t head_end = (uintptr_t)method + head_len;
 
 	for (size_t i = 0; i < c->n; i++) {
 		uintptr_t next = (uintptr_t)c->h[i].name;
@@ -203,7 +207,7 @@ static int bare_lf(const char *version, const struct collect *c)
 			return 1;
 		end = (uintptr_t)c->h[i].value + c->h[i].value_len;
 	}
-	return 0;
+	return head_len && head_end >= end + 2 && head_end < end + 4;
 }
 
 /* Keep a field for forwarding and capture: not the hop-by-hop ones, nor
@@ -246,7 +250,9 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_hdr, &c);
 	st = proxy_guard(c.h, c.n, strcmp(version, "HTTP/1.0") == 0, &g);
 	ex->refuse_why = g.why;
-	if (st == 0 && p->srv->lf_check && bare_lf(version, &c)) {
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (st == 0 && p->srv->lf_check &&
+	    bare_lf(method, ci ? ci->header_size : 0, version, &c)) {
 		st = 400;
 		ex->refuse_why = "a line ends in a bare LF";
 	}
