@@ -138,6 +138,36 @@ static void reader_done(void *cls)
 	proxy_ex_put(cls);
 }
 
+/*
+ * The whole answer is in the pipe (the transfer ended well, with as many
+ * bytes as its Content-Length said): it becomes the response's buffer,
+ * so libmicrohttpd sends head and body in one write and nothing waits for
+ * a reader.  Not for HEAD (its head's length is not the body's), 204 and
+ * 304 (no body), nor an answer framed by chunks or by the end of the
+ * connection (its length is only known here).  Returns NULL otherwise.
+ * Under ex->lock.
+ */
+static struct MHD_Response *whole_answer(struct proxy_ex *ex)
+{
+	struct MHD_Response *r;
+	size_t len;
+	char *d;
+
+	if (ex->body_end != 1 || ex->pipe_off || ex->up_content_length < 0 ||
+	    (uint64_t)ex->up_content_length != ex->pipe.len ||
+	    ex->up_status == 204 || ex->up_status == 304 ||
+	    strcmp(ex->method, "HEAD") == 0)
+		return NULL;
+	d = buf_detach(&ex->pipe, &len);
+	r = MHD_create_response_from_buffer_with_free_callback_cls(len, d, free, d);
+	if (!r) {
+		free(d);
+		return NULL;
+	}
+	ex->bytes_out += len;
+	return r;
+}
+
 static enum MHD_Result respond_stream(struct proxy_ex *ex,
 				      struct MHD_Connection *conn)
 {
@@ -148,9 +178,14 @@ static enum MHD_Result respond_stream(struct proxy_ex *ex,
 
 	if (ex->up_status == 204 || ex->up_status == 304)
 		size = 0;
-	r = MHD_create_response_from_callback(size, 32 << 10, reader, ex,
-					      reader_done);
-	proxy_ex_get(ex);
+	pthread_mutex_lock(&ex->lock);
+	r = whole_answer(ex);
+	pthread_mutex_unlock(&ex->lock);
+	if (!r) {
+		r = MHD_create_response_from_callback(size, 32 << 10, reader, ex,
+						      reader_done);
+		proxy_ex_get(ex);
+	}
 	proxy_head_each(ex->up_head.data, ex->up_head.len, add_hdr, r, &n);
 	if (ex->outcome == PROXY_OUT_NONE)
 		ex->outcome = PROXY_OUT_FORWARDED;

@@ -9,8 +9,9 @@
  * libmicrohttpd calls the access handler once the head is read, once per
  * piece of body, and once more when the body is complete; rd-proxy then
  * hands the exchange over and suspends the connection, and libmicrohttpd
- * calls the handler again after proxy_server_wake resumes it.  Streamed
- * bodies work the same way: the content reader suspends the connection
+ * calls the handler again after proxy_server_wake resumes it.  An answer
+ * that is whole by then (proxy_request.c) is sent from one buffer, its
+ * head and body in one write.  Streamed bodies work the same way: the content reader suspends the connection
  * when the pipe is empty and returns 0, and the relay wakes it.  A wake
  * resumes a connection only if it is suspended (ex->suspended, under the
  * exchange's lock, set in the same critical section as the suspend), so
