@@ -16,12 +16,19 @@
 #      legitimate request's latency meanwhile.
 # Results are printed and written to bench/results/proxy.json.
 #
-# Environment: D (seconds per load run, default 5), BUILD.
+# Environment: D (seconds per load run, default 5), BUILD, BEFORE (another
+# build directory, e.g. of main: its rd-proxy runs beside this one, in
+# front of the same upstream, and sections 1 and 2 measure it right
+# after, or right before, this build's, taking turns), RUNS (sections 1
+# and 2 repeated, default 1), SECTIONS (which to run, default "1 2 3 4").
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 bin="$top/$BUILD/bin"
 D=${D:-5}
+BEFORE=${BEFORE:-}
+RUNS=${RUNS:-1}
+SECTIONS=${SECTIONS:-1 2 3 4}
 out="$top/bench/results"
 mkdir -p "$out"
 w=$(mktemp -d "${TMPDIR:-/tmp}/rd-bench.XXXXXX")
@@ -35,8 +42,8 @@ trap cleanup EXIT INT TERM
 ulimit -n 65536 2>/dev/null || true
 
 # below the ephemeral range (32768-60999), where no client port lands
-base=$((10000 + $$ % 10000 / 4 * 4))
-UP=$base NGP=$((base + 1)) RDP=$((base + 2)) DEAD=$((base + 3))
+base=$((10000 + $$ % 10000 / 8 * 8))
+UP=$base NGP=$((base + 1)) RDP=$((base + 2)) DEAD=$((base + 3)) BRDP=$((base + 4))
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 wrk_rps() { # CONNS THREADS URL
@@ -85,54 +92,96 @@ nginx -p "$w/ngp" -c "$w/ngp/nginx.conf" -e "$w/ngp/error.log" -g 'daemon off;' 
 	< /dev/null > /dev/null 2>&1 &
 ngp_pid=$!
 pids="$pids $ngp_pid"
-rd_up() { # SPOOL [options]: rd-proxy on RDP
-	sp=$1
-	shift
-	"$bin/rd-proxy" -q --listen "127.0.0.1:$RDP" --spool "$sp" "$@" 2> "$w/rd.err" &
-	rd_pid=$!
-	pids="$pids $rd_pid"
+start_rd() { # BIN PORT SPOOL [options]: sets started
+	b=$1 port=$2 sp=$3
+	shift 3
+	"$b" -q --listen "127.0.0.1:$port" --spool "$sp" "$@" 2> "$w/rd.err" &
+	started=$!
+	pids="$pids $started"
 	i=0
-	while ! curl -s -o /dev/null "http://127.0.0.1:$RDP/" 2>/dev/null; do
+	while ! curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; do
 		i=$((i + 1))
 		[ $i -lt 100 ] || { cat "$w/rd.err" >&2; exit 1; }
 		sleep 0.05
 	done
 }
+rd_up() { # SPOOL [options]: rd-proxy on RDP
+	start_rd "$bin/rd-proxy" "$RDP" "$@"
+	rd_pid=$started
+}
 rd_down() { kill "$rd_pid"; wait "$rd_pid" 2>/dev/null || true; }
-rd_up "$w/sp" --upstream "http://127.0.0.1:$UP" --max-connections 20000
+has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
+fwd="" lat="" cap202="" mem=""
+if has 1 || has 2; then
+	rd_up "$w/sp" --upstream "http://127.0.0.1:$UP" --max-connections 20000
+	if [ -n "$BEFORE" ]; then
+		start_rd "$BEFORE/bin/rd-proxy" "$BRDP" "$w/bsp" \
+			--upstream "http://127.0.0.1:$UP" --max-connections 20000
+		before_pid=$started
+	fi
+fi
 
-echo "# 1. forwarding, closed loop (wrk), ${D}s each"
-fwd=""
+# this build's rd-proxy and BEFORE's take turns: the odd runs measure
+# this build's first, the even ones BEFORE's
+pair() { # RUN
+	if [ -z "$BEFORE" ]; then echo "$RDP"
+	elif [ $(($1 % 2)) -eq 1 ]; then echo "$RDP $BRDP"
+	else echo "$BRDP $RDP"; fi
+}
+run=1
+while [ "$run" -le "$RUNS" ] && { has 1 || has 2; }; do
+if has 1; then
+echo "# 1. forwarding, closed loop (wrk), ${D}s each (run $run of $RUNS)"
 for c in 1 32; do
 	t=$([ "$c" -eq 1 ] && echo 1 || echo 2)
 	direct=$(wrk_rps "$c" "$t" "http://127.0.0.1:$UP/o")
 	ngx=$(wrk_rps "$c" "$t" "http://127.0.0.1:$NGP/o")
-	rd=$(wrk_rps "$c" "$t" "http://127.0.0.1:$RDP/o")
-	echo "c=$c: direct $direct/s  nginx proxy_pass $ngx/s  rd-proxy $rd/s  rd-proxy/nginx $(ratio "$rd" "$ngx") (bar 0.5, goal 0.8)"
-	fwd="$fwd{\"connections\":$c,\"direct\":$direct,\"nginx\":$ngx,\"rd_proxy\":$rd,\"ratio\":$(ratio "$rd" "$ngx")},"
+	bef=0
+	for port in $(pair "$run"); do
+		r=$(wrk_rps "$c" "$t" "http://127.0.0.1:$port/o")
+		if [ "$port" -eq "$RDP" ]; then rd=$r; else bef=$r; fi
+	done
+	b=""
+	[ -z "$BEFORE" ] || b="  before $bef/s  before/nginx $(ratio "$bef" "$ngx")"
+	echo "c=$c: direct $direct/s  nginx proxy_pass $ngx/s  rd-proxy $rd/s  rd-proxy/nginx $(ratio "$rd" "$ngx") (bar 0.5, goal 0.8)$b"
+	fwd="$fwd{\"run\":$run,\"connections\":$c,\"direct\":$direct,\"nginx\":$ngx,\"rd_proxy\":$rd,\"ratio\":$(ratio "$rd" "$ngx"),\"before\":$bef,\"before_ratio\":$(ratio "$bef" "$ngx")},"
 done
+fi
 
-echo "# 2. added latency over direct, open loop (hey -q, 32 workers), ${D}s each"
+if has 2; then
+echo "# 2. added latency over direct, open loop (hey -q, 32 workers), ${D}s each (run $run of $RUNS)"
 cap=$(hey_lat -z "${D}s" -c 32 "http://127.0.0.1:$UP/o" | awk '{ print $3 }')
 echo "direct capacity with hey: $cap/s"
-lat=""
 for pct in 25 50 90; do
 	q=$(awk -v c="$cap" -v p="$pct" 'BEGIN { printf "%d", c * p / 100 / 32 }')
 	set -- $(hey_lat -z "${D}s" -c 32 -q "$q" "http://127.0.0.1:$UP/o")
 	d50=$1 d99=$2 drate=$3
 	set -- $(hey_lat -z "${D}s" -c 32 -q "$q" "http://127.0.0.1:$NGP/o")
 	n50=$1 n99=$2 nrate=$3
-	set -- $(hey_lat -z "${D}s" -c 32 -q "$q" "http://127.0.0.1:$RDP/o")
-	r50=$1 r99=$2 rrate=$3
-	a=$(awk -v d50="$d50" -v d99="$d99" -v n50="$n50" -v n99="$n99" -v r50="$r50" -v r99="$r99" 'BEGIN {
-		na50 = n50 - d50; na99 = n99 - d99; ra50 = r50 - d50; ra99 = r99 - d99
-		printf "%.3f %.3f %.3f %.3f", na50, na99, ra50, ra99 }')
+	b50=0 b99=0 brate=0
+	for port in $(pair "$run"); do
+		set -- $(hey_lat -z "${D}s" -c 32 -q "$q" "http://127.0.0.1:$port/o")
+		if [ "$port" -eq "$RDP" ]; then r50=$1 r99=$2 rrate=$3
+		else b50=$1 b99=$2 brate=$3; fi
+	done
+	a=$(awk -v d50="$d50" -v d99="$d99" -v n50="$n50" -v n99="$n99" \
+		-v r50="$r50" -v r99="$r99" -v b50="$b50" -v b99="$b99" 'BEGIN {
+		printf "%.3f %.3f %.3f %.3f %.3f %.3f", n50 - d50, n99 - d99,
+			r50 - d50, r99 - d99, b50 - d50, b99 - d99 }')
 	set -- $a
 	echo "$pct% ($((q * 32))/s asked; got direct $drate, nginx $nrate, rd-proxy $rrate): p50 direct ${d50}ms nginx +$1 rd-proxy +$3 ($(ratio "$3" "$1")x); p99 direct ${d99}ms nginx +$2 rd-proxy +$4 ($(ratio "$4" "$2")x, bar 2)"
-	lat="$lat{\"pct\":$pct,\"rate\":$((q * 32)),\"direct_p50\":$d50,\"direct_p99\":$d99,\"nginx_added_p50\":$1,\"nginx_added_p99\":$2,\"rd_added_p50\":$3,\"rd_added_p99\":$4},"
+	[ -z "$BEFORE" ] || echo "    before (got $brate): p50 +$5 ($(ratio "$5" "$1")x); p99 +$6 ($(ratio "$6" "$2")x)"
+	lat="$lat{\"run\":$run,\"pct\":$pct,\"rate\":$((q * 32)),\"direct_p50\":$d50,\"direct_p99\":$d99,\"nginx_added_p50\":$1,\"nginx_added_p99\":$2,\"rd_added_p50\":$3,\"rd_added_p99\":$4,\"nginx_rate\":$nrate,\"rd_rate\":$rrate,\"before_added_p50\":$5,\"before_added_p99\":$6,\"before_rate\":$brate},"
 done
-rd_down
+fi
+run=$((run + 1))
+done
+if has 1 || has 2; then
+	rd_down
+	[ -z "$BEFORE" ] || { kill "$before_pid"; wait "$before_pid" 2>/dev/null || true; }
+fi
 
+if has 3; then
 echo "# 3. the capture path, upstream down, POST of 600 bytes, 32 workers, ${D}s each"
 body=$(head -c 600 /dev/zero | tr '\0' x)
 cap202=""
@@ -151,6 +200,9 @@ for pol in always batch interval never; do
 	cap202="$cap202{\"fsync\":\"$pol\",\"per_sec\":$rate,\"accepted\":${n:-0},\"stored\":$stored,\"p50_ms\":$p50,\"p99_ms\":$p99},"
 done
 
+fi
+
+if has 4; then
 echo "# 4. memory: 10k idle connections, and a slowloris attack"
 # hold N connections open for S seconds; with a head rate: trickle one
 # header byte per connection every second
@@ -202,9 +254,12 @@ wait "$h" 2>/dev/null || true
 rd_down
 echo "slowloris, 3000 connections trickling a head, --header-timeout 5s: RSS $before kB before, $during kB during; a request meanwhile: $code in ${t}s; client connections still open 7s in: $cut"
 
+mem="\"rd_idle_kb\":$rd_idle0,\"rd_10k_kb\":$rd_idle,\"nginx_idle_kb\":$ng_idle0,\"nginx_10k_kb\":$ng_idle,
+ \"slowloris_before_kb\":$before,\"slowloris_during_kb\":$during,\"slowloris_request_s\":$t,\"slowloris_open_after_7s\":$cut"
+fi
+
 cat > "$out/proxy.json" <<EOF
 {"forwarding":[${fwd%,}],"latency":[${lat%,}],"capture":[${cap202%,}],
- "memory":{"rd_idle_kb":$rd_idle0,"rd_10k_kb":$rd_idle,"nginx_idle_kb":$ng_idle0,"nginx_10k_kb":$ng_idle,
- "slowloris_before_kb":$before,"slowloris_during_kb":$during,"slowloris_request_s":$t,"slowloris_open_after_7s":$cut}}
+ "memory":{$mem}}
 EOF
 echo "results: $out/proxy.json"

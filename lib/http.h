@@ -203,7 +203,10 @@ void http_xfer_cancel(struct http *h, struct http_xfer *x);
  * extra_fd (readable; -1 for none), or for http_wakeup, without moving
  * data: with http_run(h, 0, ...) around it, a caller can act on what one
  * round delivered, and drive another event source from the same thread,
- * before it waits.  0, or RD_E_IO. */
+ * before it waits.  1 when the transfers may have work for http_run,
+ * 0 when only extra_fd is ready (a round of http_run would find nothing,
+ * unless the caller started or resumed transfers since; a timer of
+ * libcurl's that falls due ends the next wait at once), or RD_E_IO. */
 int http_poll(struct http *h, int extra_fd, int wait_ms);
 
 /* Make a wait inside http_run or http_poll return now.  Safe from any thread: how

@@ -98,9 +98,14 @@ void http_xfer_cancel(struct http *h, struct http_xfer *x)
 int http_poll(struct http *h, int extra_fd, int wait_ms)
 {
 	struct curl_waitfd w = { extra_fd, CURL_WAIT_POLLIN, 0 };
+	int n = 0;
 
-	return curl_multi_poll(h->m, extra_fd >= 0 ? &w : NULL, extra_fd >= 0,
-			       wait_ms, NULL) == CURLM_OK ? 0 : RD_E_IO;
+	if (curl_multi_poll(h->m, extra_fd >= 0 ? &w : NULL, extra_fd >= 0,
+			    wait_ms, &n) != CURLM_OK)
+		return RD_E_IO;
+	/* n counts extra_fd too: alone, it leaves the transfers nothing to
+	 * do (a libcurl timer due meanwhile ends the next wait at once). */
+	return n == 1 && w.revents ? 0 : 1;
 }
 
 void http_wakeup(struct http *h)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clk.h"
 #include "proxy_head.h"
 #include "proxy_int.h"
 #include "rw.h"
@@ -52,6 +53,8 @@ struct proxy_relay {
 	unsigned inflight, limit;      /* transfers, and this relay's share */
 	struct proxy_ex **wake;        /* to wake once this round is done */
 	size_t nwake, wakecap;
+	int due;                       /* the engine may have work (see loop) */
+	int64_t ran_ns;                /* its last round */
 	struct rw_rules rules, rules_keyed;
 	struct rw rw, rw_keyed;
 };
@@ -361,6 +364,8 @@ static int commands(struct proxy_relay *r)
 	r->cmd_first = r->cmd_last = NULL;
 	quit = r->quit;
 	pthread_mutex_unlock(&r->lock);
+	if (ex)
+		r->due = 1;
 	for (; ex; ex = next) {
 		unsigned cmd;
 
@@ -383,11 +388,23 @@ static void drop(void *udata)
 	let_go(ex->rl, ex);
 }
 
+/*
+ * A round of the engine (curl_multi_perform) visits every transfer, and
+ * checks the socket of each that waits for its answer: so it runs only
+ * when it may have work, when a command or a start touched a transfer or
+ * the wait says its sockets or timers want it, not when only the
+ * daemon's clients woke the thread.  At least every RELAY_ROUND_NS all
+ * the same, for the stream deadlines it sweeps.
+ */
+#define RELAY_ROUND_NS ((int64_t)50 * 1000000)
+
 static void *relay_main(void *arg)
 {
 	struct proxy_relay *r = arg;
-	int ms, busy;
+	int ms, busy, k;
+	int64_t now;
 
+	r->due = 1;
 	while (!commands(r)) {
 		/* Draining: its daemon accepts no more connections. */
 		if (atomic_load(&r->p->draining) && !r->quiesced) {
@@ -397,8 +414,10 @@ static void *relay_main(void *arg)
 		while (r->whead < r->nwait && r->inflight < r->limit) {
 			struct proxy_ex *ex = r->wait[r->whead++];
 
-			if (ex)
+			if (ex) {
 				start_one(r, ex);
+				r->due = 1;
+			}
 		}
 		if (r->whead && r->whead >= r->nwait / 2) {
 			memmove(r->wait, r->wait + r->whead,
@@ -408,15 +427,24 @@ static void *relay_main(void *arg)
 		}
 		/* Move data, wake the clients it was for, serve them, then
 		 * wait for either side. */
-		if (http_run(r->h, 0, on_done, r) < 0)
-			proxy_say(r->p, PROXY_ERROR, "the HTTP engine failed");
+		now = clk_mono_ns();
+		if (r->due || now - r->ran_ns >= RELAY_ROUND_NS) {
+			r->due = 0;
+			r->ran_ns = now;
+			if (http_run(r->h, 0, on_done, r) < 0)
+				proxy_say(r->p, PROXY_ERROR, "the HTTP engine failed");
+		}
 		wake_all(r);
 		ms = proxy_server_run(r->p, r->idx);
 		pthread_mutex_lock(&r->lock);
 		busy = r->cmd_first != NULL;
 		pthread_mutex_unlock(&r->lock);
-		if (!busy && http_poll(r->h, proxy_server_fd(r->p, r->idx), ms) < 0)
+		if (busy)
+			continue;
+		if ((k = http_poll(r->h, proxy_server_fd(r->p, r->idx), ms)) < 0)
 			proxy_say(r->p, PROXY_ERROR, "the HTTP engine failed");
+		if (k != 0)
+			r->due = 1;
 	}
 	return NULL;
 }

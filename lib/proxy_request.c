@@ -138,6 +138,36 @@ static void reader_done(void *cls)
 	proxy_ex_put(cls);
 }
 
+/*
+ * The whole answer is in the pipe (the transfer ended well, with as many
+ * bytes as its Content-Length said): it becomes the response's buffer,
+ * so libmicrohttpd sends head and body in one write and nothing waits for
+ * a reader.  Not for HEAD (its head's length is not the body's), 204 and
+ * 304 (no body), nor an answer framed by chunks or by the end of the
+ * connection (its length is only known here).  Returns NULL otherwise.
+ * Under ex->lock.
+ */
+static struct MHD_Response *whole_answer(struct proxy_ex *ex)
+{
+	struct MHD_Response *r;
+	size_t len;
+	char *d;
+
+	if (ex->body_end != 1 || ex->pipe_off || ex->up_content_length < 0 ||
+	    (uint64_t)ex->up_content_length != ex->pipe.len ||
+	    ex->up_status == 204 || ex->up_status == 304 ||
+	    strcmp(ex->method, "HEAD") == 0)
+		return NULL;
+	d = buf_detach(&ex->pipe, &len);
+	r = MHD_create_response_from_buffer_with_free_callback_cls(len, d, free, d);
+	if (!r) {
+		free(d);
+		return NULL;
+	}
+	ex->bytes_out += len;
+	return r;
+}
+
 static enum MHD_Result respond_stream(struct proxy_ex *ex,
 				      struct MHD_Connection *conn)
 {
@@ -148,9 +178,14 @@ static enum MHD_Result respond_stream(struct proxy_ex *ex,
 
 	if (ex->up_status == 204 || ex->up_status == 304)
 		size = 0;
-	r = MHD_create_response_from_callback(size, 32 << 10, reader, ex,
-					      reader_done);
-	proxy_ex_get(ex);
+	pthread_mutex_lock(&ex->lock);
+	r = whole_answer(ex);
+	pthread_mutex_unlock(&ex->lock);
+	if (!r) {
+		r = MHD_create_response_from_callback(size, 32 << 10, reader, ex,
+						      reader_done);
+		proxy_ex_get(ex);
+	}
 	proxy_head_each(ex->up_head.data, ex->up_head.len, add_hdr, r, &n);
 	if (ex->outcome == PROXY_OUT_NONE)
 		ex->outcome = PROXY_OUT_FORWARDED;
@@ -188,13 +223,17 @@ static enum MHD_Result collect_hdr(void *cls, enum MHD_ValueKind kind,
  * option to refuse it, and gives no access to the bytes.  It keeps each
  * field in its read buffer, in place, with the line end overwritten by
  * NULs: one for LF, two for CR LF.  So two fields that follow each other
- * there are one byte apart at a bare LF.  Fields not in place (a folded
- * line, a grown buffer) are further apart and are not judged.  The line
- * that ends the head is not seen this way.
+ * there are one byte apart at a bare LF.  The head ends head_len bytes
+ * after the method (where the request line starts), so the last field
+ * (or the version, when there is none) ends four bytes before it, two
+ * line ends of CR LF, or fewer with a bare LF.  Fields not in place (a
+ * folded line, a grown buffer) are further apart and are not judged.
  */
-static int bare_lf(const char *version, const struct collect *c)
+static int bare_lf(const char *method, size_t head_len, const char *version,
+		   const struct collect *c)
 {
 	uintptr_t end = (uintptr_t)version + strlen(version);
+	uintptr_t head_end = (uintptr_t)method + head_len;
 
 	for (size_t i = 0; i < c->n; i++) {
 		uintptr_t next = (uintptr_t)c->h[i].name;
@@ -203,7 +242,7 @@ static int bare_lf(const char *version, const struct collect *c)
 			return 1;
 		end = (uintptr_t)c->h[i].value + c->h[i].value_len;
 	}
-	return 0;
+	return head_len && head_end >= end + 2 && head_end < end + 4;
 }
 
 /* Keep a field for forwarding and capture: not the hop-by-hop ones, nor
@@ -246,7 +285,9 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_hdr, &c);
 	st = proxy_guard(c.h, c.n, strcmp(version, "HTTP/1.0") == 0, &g);
 	ex->refuse_why = g.why;
-	if (st == 0 && p->srv->lf_check && bare_lf(version, &c)) {
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (st == 0 && p->srv->lf_check &&
+	    bare_lf(method, ci ? ci->header_size : 0, version, &c)) {
 		st = 400;
 		ex->refuse_why = "a line ends in a bare LF";
 	}

@@ -9,14 +9,16 @@
  * libmicrohttpd calls the access handler once the head is read, once per
  * piece of body, and once more when the body is complete; rd-proxy then
  * hands the exchange over and suspends the connection, and libmicrohttpd
- * calls the handler again after proxy_server_wake resumes it.  Streamed
- * bodies work the same way: the content reader suspends the connection
- * when the pipe is empty and returns 0, and the relay wakes it.  A wake
- * resumes a connection only if it is suspended (ex->suspended, under the
- * exchange's lock, set in the same critical section as the suspend), so
- * each suspend gets exactly one resume, and a suspended connection cannot
- * end under a wake: libmicrohttpd ends one only after resuming it, or
- * when the daemon stops, and wakes stop before it does (stop_lock).
+ * calls the handler again after proxy_server_wake resumes it.  An answer
+ * that is whole by then (proxy_request.c) is sent from one buffer, its
+ * head and body in one write.  Streamed bodies work the same way: the
+ * content reader suspends the connection when the pipe is empty and
+ * returns 0, and the relay wakes it.  A wake resumes a connection only if
+ * it is suspended (ex->suspended, under the exchange's lock, set in the
+ * same critical section as the suspend), so each suspend gets exactly one
+ * resume, and a suspended connection cannot end under a wake:
+ * libmicrohttpd ends one only after resuming it, or when the daemon stops,
+ * and wakes stop before it does (stop_lock).
  *
  * Deadlines: libmicrohttpd times out a connection with no traffic, not a
  * slow one (one byte every few seconds keeps it alive).  So each

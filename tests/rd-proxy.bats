@@ -428,6 +428,29 @@ perl_up() {
 	assert_equal "$(stored_ids | wc -l)" 0
 }
 
+@test "a bare LF ending the last header line is refused with 400, never captured" {
+	# The upstream is down and GET is captureable: whatever gets through
+	# is captured, so "nothing stored" says each was refused.
+	px_start "http://127.0.0.1:$(dead_port)" --capture-methods GET,POST
+	run raw 'GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	assert_output --partial 'bare LF'
+	# the blank line in a bare LF, and both
+	run raw 'GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\n'
+	assert_line --index 0 --partial ' 400 '
+	run raw 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\n\n'
+	assert_line --index 0 --partial ' 400 '
+	# the request line alone, then the end of the head
+	run raw 'GET / HTTP/1.0\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	assert_equal "$(stored_ids | wc -l)" 0
+	# the same request with CR LF is captured
+	run raw 'GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nConnection: close\r\n\r\n'
+	assert_line --index 0 --partial ' 202 '
+	px_stop
+	assert_equal "$(stored_ids | wc -l)" 1
+}
+
 @test "answers stream with bounded memory: 64 MiB through a slow reader" {
 	ngx_start --no-log
 	echo small > "$T/nginx/www/ok.txt"
