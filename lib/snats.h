@@ -66,6 +66,13 @@ int snats_loc_parse(const char *where, struct snats_loc *l, char *shown,
 		    size_t shown_n, struct rd_err *err);
 void snats_loc_release(struct snats_loc *l);
 
+/* Iteration, for spool_backend (snats_iter.c); the same contract as
+ * spool_iter_new, spool_iter_next and spool_iter_free. */
+int snats_iter_new(void *impl, const struct spool_pos *from, void **out,
+		   struct rd_err *err);
+int snats_iter_next(void *impl, struct spool_item *item, struct rd_err *err);
+void snats_iter_free(void *impl);
+
 /* The subject of a request, an event or a state file, into out. */
 void snats_subject(const struct snats *n, char *out, size_t len,
 		   const char *kind, const char *tail);

@@ -1,0 +1,142 @@
+/*
+ * snats_iter.c - reading a NATS stream in order (see snats.h): an
+ * ordered consumer over every subject of the location, from a sequence,
+ * to the last sequence there was when the read began.  State messages
+ * are passed over; an item is one line, its position the sequence.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "snats.h"
+#include "xalloc.h"
+#include "banned.h"
+
+struct snats_iter {
+	struct snats *n;
+	natsSubscription *sub;
+	natsMsg *m;                /* the item handed out, until the next */
+	uint64_t last;             /* the stream's last sequence at the start */
+	uint64_t seen;             /* the last sequence delivered to us */
+	int done;
+};
+
+/* No message came for a while: the end when the stream holds nothing
+ * past what was delivered (its last messages may be gone: a state
+ * rolled up, limits), 0; else RD_E_IO. */
+static int iter_quiet(struct snats_iter *it, struct rd_err *err)
+{
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetStreamInfo(&si, it->n->js, it->n->stream, NULL, &jerr);
+	int end;
+
+	if (s != NATS_OK)
+		return snats_err(it->n, err, s, jerr, "reading the stream");
+	end = si->State.LastSeq <= it->seen || si->State.FirstSeq > it->last ||
+	      !si->State.Msgs;
+	jsStreamInfo_Destroy(si);
+	if (end)
+		return 0;
+	return rd_err_set(err, RD_E_IO,
+			  "reading the stream '%s' at %s: nothing came for %d s after sequence %llu of %llu",
+			  it->n->stream, it->n->where, SNATS_WAIT_MS / 1000,
+			  (unsigned long long)it->seen, (unsigned long long)it->last);
+}
+
+void snats_iter_free(void *impl)
+{
+	struct snats_iter *it = impl;
+
+	if (!it)
+		return;
+	natsMsg_Destroy(it->m);
+	natsSubscription_Destroy(it->sub);
+	free(it);
+}
+
+int snats_iter_new(void *impl, const struct spool_pos *from, void **out,
+			  struct rd_err *err)
+{
+	struct snats *n = impl;
+	struct snats_iter *it = xcalloc(1, sizeof(*it));
+	uint64_t start = from ? from->off + (from->line ? 1 : 0) : 1;
+	jsStreamInfo *si = NULL;
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	char subj[SNATS_SUBJ_MAX];
+	natsStatus s;
+
+	it->n = n;
+	if ((s = js_GetStreamInfo(&si, n->js, n->stream, NULL, &jerr)) != NATS_OK) {
+		free(it);
+		return snats_err(n, err, s, jerr, "reading the stream");
+	}
+	it->last = si->State.LastSeq;
+	jsStreamInfo_Destroy(si);
+	if (start < 1)
+		start = 1;
+	if (start > it->last) {
+		it->done = 1;
+		*out = it;
+		return 0;
+	}
+	jsSubOptions_Init(&so);
+	so.Stream = n->stream;
+	so.Ordered = true;
+	so.Config.DeliverPolicy = js_DeliverByStartSequence;
+	so.Config.OptStartSeq = start;
+	snats_subject(n, subj, sizeof(subj), ">", NULL);
+	if ((s = js_SubscribeSync(&it->sub, n->js, subj, NULL, &so, &jerr)) != NATS_OK) {
+		free(it);
+		return snats_err(n, err, s, jerr, "reading the stream");
+	}
+	*out = it;
+	return 0;
+}
+
+int snats_iter_next(void *impl, struct spool_item *item, struct rd_err *err)
+{
+	struct snats_iter *it = impl;
+	char state[SNATS_SUBJ_MAX];
+	size_t sl;
+
+	snats_subject(it->n, state, sizeof(state), "state.", NULL);
+	sl = strlen(state) - 1;   /* "rd.S.state." */
+	natsMsg_Destroy(it->m);
+	it->m = NULL;
+	while (!it->done) {
+		jsMsgMetaData *md = NULL;
+		natsStatus s = natsSubscription_NextMsg(&it->m, it->sub, SNATS_WAIT_MS);
+		uint64_t seq;
+
+		if (s == NATS_TIMEOUT) {
+			int ret = iter_quiet(it, err);
+
+			it->m = NULL;
+			it->done = 1;
+			return ret;
+		}
+		if (s != NATS_OK)
+			return snats_err(it->n, err, s, 0, "reading the stream");
+		if ((s = natsMsg_GetMetaData(&md, it->m)) != NATS_OK)
+			return snats_err(it->n, err, s, 0, "reading the stream");
+		seq = md->Sequence.Stream;
+		it->seen = seq;
+		/* the end is the last sequence there was at the start, never
+		 * the consumer's pending count (0 too soon after a reset) */
+		it->done = seq >= it->last;
+		jsMsgMetaData_Destroy(md);
+		if (strncmp(natsMsg_GetSubject(it->m), state, sl) == 0) {
+			natsMsg_Destroy(it->m);
+			it->m = NULL;
+			continue;
+		}
+		item->line = natsMsg_GetData(it->m);
+		item->len = (size_t)natsMsg_GetDataLength(it->m);
+		item->pos.seg = 0;
+		item->pos.off = seq;
+		item->pos.line = 0;
+		return 1;
+	}
+	return 0;
+}
