@@ -22,14 +22,14 @@
 	X(js_SubscribeSync) X(natsConnection_Connect) X(natsConnection_Destroy) \
 	X(natsConnection_GetMaxPayload) X(natsConnection_GetServers) \
 	X(natsConnection_JetStream) X(natsMsgHeader_Set) X(natsMsgList_Destroy) \
-	X(natsMsg_Ack) X(natsMsg_AckSync) X(natsMsg_Create) X(natsMsg_Destroy) X(natsMsg_GetData) \
+	X(natsMsg_Ack) X(natsMsg_AckSync) X(natsMsg_InProgress) X(natsMsg_Create) X(natsMsg_Destroy) X(natsMsg_GetData) \
 	X(natsMsg_GetDataLength) X(natsMsg_GetMetaData) X(natsMsg_GetSequence) \
 	X(natsMsg_GetSubject) X(natsMsg_Nak) X(natsMsg_NakWithDelay) \
 	X(natsMsg_Term) X(natsOptions_Create) X(natsOptions_Destroy) \
 	X(natsOptions_SetMaxReconnect) X(natsOptions_SetName) \
 	X(natsOptions_SetReconnectWait) X(natsOptions_SetServers) \
 	X(natsOptions_SetTimeout) X(natsOptions_SetUserInfo) X(natsStatus_GetText) \
-	X(natsSubscription_Destroy) X(natsSubscription_Fetch) \
+	X(natsSubscription_Destroy) X(natsSubscription_Fetch) X(natsSubscription_FetchRequest) X(jsFetchRequest_Init) \
 	X(natsSubscription_NextMsg) X(nats_GetLastError)
 
 #define AS_INDEX(f) I_##f,
@@ -301,4 +301,19 @@ natsStatus natsConnection_FlushTimeout(natsConnection *nc, int64_t timeout)
 natsStatus natsMsg_Ack(natsMsg *msg, jsOptions *opts)
 {
 	return REAL(natsMsg_Ack)(msg, opts);
+}
+
+natsStatus natsMsg_InProgress(natsMsg *msg, jsOptions *opts)
+{
+	return REAL(natsMsg_InProgress)(msg, opts);
+}
+
+natsStatus natsSubscription_FetchRequest(natsMsgList *list, natsSubscription *sub, jsFetchRequest *request)
+{
+	return REAL(natsSubscription_FetchRequest)(list, sub, request);
+}
+
+natsStatus jsFetchRequest_Init(jsFetchRequest *request)
+{
+	return REAL(jsFetchRequest_Init)(request);
 }

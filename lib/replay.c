@@ -599,6 +599,12 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	 * still takes them. */
 	if (r.http)
 		http_abort_all(r.http, replay_fly_free);
+	/* what was prepared and not started goes back to the queue while
+	 * it is still open */
+	if (r.q) {
+		replay_drop_ready(&r, 0);
+		replay_drop_parked(&r);
+	}
 	gate_release(&r.gate);
 	http_free(r.http);
 	if (r.q)

@@ -13,9 +13,8 @@
  *
  * Events go to the stream through the journal (spool_append publishes
  * each to its subject), and a message is acked, nak'ed or terminated only
- * after the flush that made its event durable: ok is an Ack (the acks of
- * one flush confirmed by one round trip), a retry NakWithDelay (no
- * consumer BackOff: the two interact), dead Term.  A
+ * after the flush that made its event durable: ok is AckSync, a retry
+ * NakWithDelay (no consumer BackOff: the two interact), dead Term.  A
  * crash between the two sends the request again with the same
  * idempotency key; no outcome is lost.
  *
@@ -58,6 +57,7 @@ struct nslot {
 	struct life l;
 	uint8_t flags, act;
 	int64_t nak_ms;
+	int64_t touched_ms;      /* when its lease last began again */
 };
 
 struct nq {
@@ -82,6 +82,7 @@ struct nq {
 	int round, limited;
 	uint64_t left;           /* from the last plan */
 	int64_t quiet_until_ms;  /* the last fetch came back empty: until */
+	int64_t lease_ms;        /* the consumer's AckWait */
 };
 
 static void nq_free(void *impl)
@@ -206,6 +207,7 @@ static int subscribe(struct nq *q, struct rd_err *err)
 		s = js_PullSubscribe(&q->sub, q->n->js, subj, DURABLE, NULL, &so, &jerr);
 		if (s != NATS_OK)
 			continue;
+		q->lease_ms = wait / 1000000;
 		if (wait < want_wait && q->o.notice) {
 			char msg[256];
 
@@ -310,6 +312,25 @@ static uint64_t consumer_left(struct nq *q, uint64_t *ackp)
 	return n;
 }
 
+/* What this worker holds stays its own: a delivery held for a third of
+ * the lease (in flight, waiting for its host, or offered and not yet
+ * taken) starts its lease again (InProgress), so the server never hands
+ * it to another worker while it may still be sent here. */
+static void keep_leases(struct nq *q, int64_t now)
+{
+	int64_t every = q->lease_ms / 3;
+
+	for (size_t i = 0; i < q->ns; i++) {
+		struct nslot *s = &q->s[i];
+
+		if (!(s->flags & S_USED) || !s->m || s->act ||
+		    now - s->touched_ms < every)
+			continue;
+		if (natsMsg_InProgress(s->m, NULL) == NATS_OK)
+			s->touched_ms = now;
+	}
+}
+
 static int nq_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 {
 	struct nq *q = impl;
@@ -319,6 +340,7 @@ static int nq_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 	*next_due = INT64_MAX;
 	q->round = 0;
 	q->idle_i = 0;
+	keep_leases(q, now);
 	for (size_t i = 0; i < q->ns; i++) {
 		int64_t until = 0;
 
@@ -451,10 +473,26 @@ static int take_delivery(struct nq *q, natsMsg *m, int64_t now, size_t *slot,
 	}
 	i = slot_new(q);
 	q->s[i].m = m;
+	q->s[i].touched_ms = now;
 	memcpy(q->s[i].id, id + 1, REC_ID_LEN + 1);
 	q->s[i].l = l;
 	*slot = i;
 	return 1;
+}
+
+/* Take up to FETCH_BATCH deliveries into q->got.  NoWait: the server
+ * answers at once with what it has, so no delivery arrives for a
+ * request the library has given up on (such a message would stay
+ * unacknowledged, and come back only after the lease). */
+static natsStatus fetch(struct nq *q)
+{
+	jsFetchRequest fr;
+
+	jsFetchRequest_Init(&fr);
+	fr.Batch = FETCH_BATCH;
+	fr.NoWait = true;
+	fr.Expires = (int64_t)SNATS_WAIT_MS * 1000000;
+	return natsSubscription_FetchRequest(&q->got, q->sub, &fr);
 }
 
 static size_t count_idle(const struct nq *q)
@@ -496,8 +534,7 @@ static int nq_next(void *impl, int64_t now, struct queue_rec *rec,
 			q->gi = 0;
 			if (count_idle(q) >= IDLE_MAX)
 				break;
-			s = natsSubscription_Fetch(&q->got, q->sub, FETCH_BATCH,
-						   FETCH_WAIT_MS, NULL);
+			s = fetch(q);
 			if (s == NATS_TIMEOUT || (s == NATS_OK && !q->got.Count)) {
 				q->quiet_until_ms = now + POLL_MS;
 				break;
@@ -647,10 +684,9 @@ static void nq_run(void *impl, struct rec_run *l)
 }
 
 /* After the events are durable: what each settled delivery tells the
- * server, and the slot is free.  ok is an Ack, and one round trip (a
- * flush) covers every ack of the settle, not one AckSync each: an ack
- * lost anyway only delivers again a message whose record the fold says
- * is done, and that one is acked then. */
+ * server, and the slot is free.  ok is an AckSync, one round trip each:
+ * with plain acks and one flush for them all, a sanitized test run
+ * stalled for a lease with messages neither worker held. */
 static void settle(struct nq *q)
 {
 	int64_t now = rec_now_ms();
@@ -665,7 +701,7 @@ static void settle(struct nq *q)
 			s->nak_ms = s->l.due_ms > now ? s->l.due_ms - now : 0;
 		if (s->m) {
 			if (s->act == ACT_ACK)
-				acked += natsMsg_Ack(s->m, NULL) == NATS_OK;
+				acked += natsMsg_AckSync(s->m, NULL, NULL) == NATS_OK;
 			else if (s->act == ACT_TERM)
 				natsMsg_Term(s->m, NULL);
 			else if (s->nak_ms > 0)
@@ -686,6 +722,9 @@ static int nq_flush(void *impl, struct rd_err *err)
 
 	if (ret == 0)
 		settle(q);
+	/* flushes come every 100 ms while sends finish: the time to look
+	 * at the leases of what is still in flight */
+	keep_leases(q, rec_now_ms());
 	return ret;
 }
 
