@@ -29,7 +29,7 @@
 	X(natsOptions_SetMaxReconnect) X(natsOptions_SetName) \
 	X(natsOptions_SetReconnectWait) X(natsOptions_SetServers) \
 	X(natsOptions_SetTimeout) X(natsOptions_SetUserInfo) X(natsStatus_GetText) \
-	X(natsSubscription_Destroy) X(natsSubscription_Fetch) X(natsSubscription_FetchRequest) X(jsFetchRequest_Init) \
+	X(natsSubscription_Destroy) X(natsSubscription_Fetch) \
 	X(natsSubscription_NextMsg) X(nats_GetLastError)
 
 #define AS_INDEX(f) I_##f,
@@ -306,14 +306,4 @@ natsStatus natsMsg_Ack(natsMsg *msg, jsOptions *opts)
 natsStatus natsMsg_InProgress(natsMsg *msg, jsOptions *opts)
 {
 	return REAL(natsMsg_InProgress)(msg, opts);
-}
-
-natsStatus natsSubscription_FetchRequest(natsMsgList *list, natsSubscription *sub, jsFetchRequest *request)
-{
-	return REAL(natsSubscription_FetchRequest)(list, sub, request);
-}
-
-natsStatus jsFetchRequest_Init(jsFetchRequest *request)
-{
-	return REAL(jsFetchRequest_Init)(request);
 }

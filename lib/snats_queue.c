@@ -480,21 +480,6 @@ static int take_delivery(struct nq *q, natsMsg *m, int64_t now, size_t *slot,
 	return 1;
 }
 
-/* Take up to FETCH_BATCH deliveries into q->got.  NoWait: the server
- * answers at once with what it has, so no delivery arrives for a
- * request the library has given up on (such a message would stay
- * unacknowledged, and come back only after the lease). */
-static natsStatus fetch(struct nq *q)
-{
-	jsFetchRequest fr;
-
-	jsFetchRequest_Init(&fr);
-	fr.Batch = FETCH_BATCH;
-	fr.NoWait = true;
-	fr.Expires = (int64_t)SNATS_WAIT_MS * 1000000;
-	return natsSubscription_FetchRequest(&q->got, q->sub, &fr);
-}
-
 static size_t count_idle(const struct nq *q)
 {
 	size_t n = 0;
@@ -534,7 +519,8 @@ static int nq_next(void *impl, int64_t now, struct queue_rec *rec,
 			q->gi = 0;
 			if (count_idle(q) >= IDLE_MAX)
 				break;
-			s = fetch(q);
+			s = natsSubscription_Fetch(&q->got, q->sub, FETCH_BATCH,
+						   FETCH_WAIT_MS, NULL);
 			if (s == NATS_TIMEOUT || (s == NATS_OK && !q->got.Count)) {
 				q->quiet_until_ms = now + POLL_MS;
 				break;
