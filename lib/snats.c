@@ -81,7 +81,7 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
 	       struct rd_err *err)
 {
 	/* a stream leader killed: its election takes a few seconds */
-	int64_t until = clk_mono_ns() + 3LL * SNATS_WAIT_MS * 1000000;
+	int64_t until = clk_mono_ns() + (int64_t)SNATS_SETTLE_MS * 1000000;
 	jsErrCode jerr;
 	natsStatus s;
 
@@ -266,11 +266,11 @@ static int publish_once(struct snats *n, const char *data, size_t len,
 /* A pass refused for a moment (no responders: the stream not yet, or
  * no longer, listening where we are) is made again, with the same
  * Nats-Msg-Ids: what a pass stored is not stored twice.  Bounded by
- * SNATS_WAIT_MS. */
+ * SNATS_SETTLE_MS. */
 int snats_publish(struct snats *n, const char *data, size_t len,
 		  const char *ids, struct rd_err *err)
 {
-	int64_t until = clk_mono_ns() + (int64_t)SNATS_WAIT_MS * 1000000;
+	int64_t until = clk_mono_ns() + (int64_t)SNATS_SETTLE_MS * 1000000;
 	int ret;
 
 	if ((ret = room(n, len, err)) < 0)
@@ -349,7 +349,7 @@ static int ensure_stream(struct snats *n, struct rd_err *err)
 	jsErrCode jerr = 0;
 	char subj[SNATS_SUBJ_MAX];
 	const char *subjects[1] = { subj };
-	int64_t until = clk_mono_ns() + (int64_t)SNATS_WAIT_MS * 1000000;
+	int64_t until = clk_mono_ns() + (int64_t)SNATS_SETTLE_MS * 1000000;
 	natsStatus s;
 
 again:

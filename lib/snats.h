@@ -33,6 +33,9 @@
 #define SNATS_SUBJ_MAX (SNATS_STREAM_MAX + 96)
 /* How long a JetStream request may take before it counts as failed. */
 #define SNATS_WAIT_MS 5000
+/* How long a cluster may take to answer again (a meta or stream leader
+ * elected, a stream just made): what is transient is retried this long. */
+#define SNATS_SETTLE_MS (3 * SNATS_WAIT_MS)
 
 struct snats {
 	char stream[SNATS_STREAM_MAX + 1];
