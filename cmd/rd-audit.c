@@ -145,6 +145,7 @@ struct app {
 	struct msg m;
 	struct opts o;
 	char dir[4096];
+	char shown[4096];    /* dir as it may be shown: no password */
 	struct audit_rule *rules;
 	struct redact *red;
 	struct sel *sel;
@@ -495,7 +496,7 @@ static int do_verify(struct app *a)
 	}
 	if (!a->o.c.json && a->o.c.verbosity >= 0)
 		buf_addf(&a->out, "%s: %llu segments, %llu members, %llu records, %llu bytes checked: %llu finding%s\n",
-			 a->dir, (unsigned long long)st.segments,
+			 a->shown, (unsigned long long)st.segments,
 			 (unsigned long long)st.members, (unsigned long long)st.records,
 			 (unsigned long long)st.bytes, (unsigned long long)st.findings,
 			 st.findings == 1 ? "" : "s");
@@ -527,13 +528,13 @@ static void unknown_id(void *ctx, const char *id)
 /* spool="NAME" unless --prom-label names spool, then every --prom-label. */
 static void prom_labels(const struct app *a, struct buf *l)
 {
-	const char *base = strrchr(a->dir, '/');
+	const char *base = strrchr(a->shown, '/');
 	int own = 0;
 
 	for (size_t i = 0; i < a->o.nlabels; i++)
 		own |= strncmp(a->o.labels[i], "spool=", 6) == 0;
 	if (!own) {
-		base = base && base[1] ? base + 1 : a->dir;
+		base = base && base[1] ? base + 1 : a->shown;
 		buf_adds(l, "spool=\"");
 		report_prom_label(l, base, strlen(base));
 		buf_addc(l, '"');
@@ -558,6 +559,7 @@ static int setup(struct app *a, struct rd_err *err)
 
 	if ((ret = cli_spool_location(o->c.spool, a->dir, sizeof(a->dir), err)) < 0)
 		return ret;
+	cli_spool_shown(a->dir, a->shown, sizeof(a->shown));
 	if ((ret = sel_new(&o->so, &a->sel, err)) < 0)
 		return ret;
 	if (o->use_stdin && (ret = idin_read(STDIN_FILENO, a->sel, err)) < 0)
@@ -598,18 +600,18 @@ static int write_formats(struct app *a, struct audit *au, int64_t now,
 		report_prom(&a->out, &au->s, now, a->red, l.data ? l.data : "");
 		buf_release(&l);
 	} else if (a->o.c.json) {
-		report_json(&a->out, &au->s, a->dir, now, a->red);
+		report_json(&a->out, &au->s, a->shown, now, a->red);
 	} else if (a->o.c.verbosity >= 0) {
 		/* -q: the summary is not asked for; the exit status and the
 		 * --fail-if line say what matters */
-		report_text(&a->out, &au->s, a->dir, now, a->red, isatty(STDOUT_FILENO));
+		report_text(&a->out, &au->s, a->shown, now, a->red, isatty(STDOUT_FILENO));
 	}
 	if (a->o.html) {
 		struct buf h;
 		int ret;
 
 		buf_init(&h);
-		report_html(&h, &au->s, a->dir, a->o.title, now, a->red);
+		report_html(&h, &au->s, a->shown, a->o.title, now, a->red);
 		ret = afile_write(a->o.html, h.data, h.len, err);
 		buf_release(&h);
 		if (ret < 0)
@@ -730,7 +732,7 @@ int main(int argc, char **argv)
 			goto fail;
 		status = a.out.len ? RD_EXIT_OK : RD_EXIT_PARTIAL;
 		if (!a.out.len)
-			msg_error(&a.m, "no record %s in %s", a.o.show, a.dir);
+			msg_error(&a.m, "no record %s in %s", a.o.show, a.shown);
 		goto out;
 	}
 	if (each_line(&a, fold_one, &au, &err) < 0 || beside_log(&a, &au.s, &err) < 0)

@@ -716,7 +716,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct run r;
 	struct rd_err err;
-	char dir[4096];
+	char dir[4096], shown[4096];
 	int ret, fd = STDIN_FILENO, reject_fd = -1, status, have_cap = 0;
 
 	/* completions/ asks the tool itself (compl.h) */
@@ -772,9 +772,10 @@ int main(int argc, char **argv)
 	if (status == RD_EXIT_PARTIAL && r.try_failed)
 		msg_warn(&r.m, "not delivered (%s); captured as %s", r.try_why,
 			 r.try_id);
+	cli_spool_shown(dir, shown, sizeof(shown));
 	msg_info(&r.m, "%llu stored, %llu rejected in '%s'",
 		 (unsigned long long)r.cap.stored,
-		 (unsigned long long)r.cap.rejected, dir);
+		 (unsigned long long)r.cap.rejected, shown);
 out:
 	if (have_cap)
 		capture_release(&r.cap);

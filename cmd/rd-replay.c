@@ -231,7 +231,10 @@ static int set_rate(struct app *a, const char *dir)
 		return RD_EXIT_ERROR;
 	}
 	if (ret == REPLAY_CTL_NOT_RUNNING) {
-		msg_error(&a->m, "no replay is running on '%s'", dir);
+		char shown[4096];
+
+		cli_spool_shown(dir, shown, sizeof(shown));
+		msg_error(&a->m, "no replay is running on '%s'", shown);
 		return RD_EXIT_PARTIAL;
 	}
 	if (ret == REPLAY_CTL_NOT_TAKEN) {

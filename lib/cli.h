@@ -60,6 +60,12 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg);
 int cli_spool_location(const char *given, char *out, size_t n,
 		       struct rd_err *err);
 
+/* The location where as it may be shown: a URL location (nats://) with
+ * the password of its userinfo as *** (user:***@host), a path as it is.
+ * The one place that masks a location.  Into out (n bytes, cut if
+ * longer). */
+void cli_spool_shown(const char *where, char *out, size_t n);
+
 /* Unsigned decimal integer in [min, max]. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 		  struct rd_err *err);

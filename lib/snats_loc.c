@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "snats.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -37,10 +38,11 @@ int snats_loc_parse(const char *where, struct snats_loc *l, char *shown,
 	const char *p = where + 7, *slash = strchr(p, '/'), *at, *h;
 
 	memset(l, 0, sizeof(*l));
-	snprintf(shown, shown_n, "%s", where);
+	/* the password is never shown, in any message */
+	cli_spool_shown(where, shown, shown_n);
 	if (!slash)
 		return rd_err_set(err, RD_E_INVAL,
-				  "'%s': no stream name (nats://host:port/STREAM)", where);
+				  "'%s': no stream name (nats://host:port/STREAM)", shown);
 	at = memchr(p, '@', (size_t)(slash - p));
 	if (at) {
 		const char *colon = memchr(p, ':', (size_t)(at - p));
@@ -51,9 +53,6 @@ int snats_loc_parse(const char *where, struct snats_loc *l, char *shown,
 		memcpy(l->user, p, un);
 		if (colon)
 			memcpy(l->pass, colon + 1, (size_t)(at - colon - 1));
-		/* the password is never shown */
-		snprintf(shown, shown_n, "nats://%.*s%s@%s", (int)un, p,
-			 colon ? ":***" : "", at + 1);
 		p = at + 1;
 	}
 	if (!stream_name_ok(slash + 1, strlen(slash + 1)))

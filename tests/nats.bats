@@ -55,6 +55,30 @@ nats_single() {
 	LOC="nats://127.0.0.1:$NPORT/PAYMENTS"
 }
 
+@test "the password of a nats:// location reaches no output: reports, summaries, errors" {
+	nats_single --auth u:s3cretpw
+	ds_start
+	loc="nats://u:s3cretpw@127.0.0.1:$NPORT/SECRETS"
+	recs 2 > "$T/in"
+	run rd-capture -v --spool "$loc" < "$T/in"
+	assert_success
+	assert_output --partial "nats://u:***@127.0.0.1:$NPORT/SECRETS"
+	out="$output"
+	for args in "" "--json" "--prom" "--verify" "--show 01M8PAAAAAAAAAAAAAAAAAAAAA"; do
+		run rd-audit --spool "$loc" $args
+		out="$out$output"
+	done
+	run rd-audit --spool "$loc" --html "$T/report.html"
+	out="$out$output$(cat "$T/report.html" 2> /dev/null)"
+	run rd-replay --spool "$loc" --set-rate 5/s
+	out="$out$output"
+	run rd-capture --spool "nats://u:s3cretpw@127.0.0.1:$NPORT" < "$T/in"
+	assert_failure 2
+	out="$out$output"
+	run grep -c s3cretpw <<< "$out"
+	assert_output 0
+}
+
 # A port nothing listens on: bound and closed again.
 closed_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

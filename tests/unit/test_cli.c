@@ -61,6 +61,26 @@ static void test_opt_error(void)
 	}
 }
 
+/* A location as shown: only a password is masked. */
+static void test_spool_shown(void)
+{
+	static const char *const cases[][2] = {
+		{ "/var/spool/redrive", "/var/spool/redrive" },
+		{ "nats://127.0.0.1:4222/S", "nats://127.0.0.1:4222/S" },
+		{ "nats://u:pw@h:1,h2:2/S", "nats://u:***@h:1,h2:2/S" },
+		{ "nats://u@h:1/S", "nats://u@h:1/S" },
+		{ "nats://u:p@w@h:1/S", "nats://u:***@h:1/S" },
+		{ "nats://u:pw@h:1", "nats://u:***@h:1" },
+		{ "nats://h:1/S@x", "nats://h:1/S@x" },
+	};
+	char out[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cli_spool_shown(cases[i][0], out, sizeof(out));
+		T_EQ_STR(out, cases[i][1], cases[i][0]);
+	}
+}
+
 int main(void)
 {
 	static const struct u64case sizes[] = {
@@ -132,5 +152,6 @@ int main(void)
 		     "HOME default");
 	}
 	test_opt_error();
+	test_spool_shown();
 	return t_done();
 }
