@@ -239,10 +239,14 @@ static int publish_once(struct snats *n, const char *data, size_t len,
 		p = nl ? nl + 1 : e;
 		k++;
 	}
-	if (wait_acks(n) < 0)
-		return rd_err_set(err, RD_E_IO,
-				  "storing in NATS: no acknowledgement from %s within %d s",
-				  n->where, SNATS_WAIT_MS / 1000);
+	/* no answer yet (a leader being elected): again, same Msg-Ids */
+	if (wait_acks(n) < 0) {
+		pthread_mutex_lock(&n->mu);
+		snprintf(n->pub_err, sizeof(n->pub_err),
+			 "no acknowledgement within %d s", SNATS_WAIT_MS / 1000);
+		pthread_mutex_unlock(&n->mu);
+		return 0;
+	}
 	if (s != NATS_OK)
 		return snats_err(n, err, s, 0, "storing in NATS");
 	pthread_mutex_lock(&n->mu);
