@@ -18,7 +18,7 @@
 	X(jsOptions_Init) X(jsPubAck_Destroy) X(jsPubOptions_Init) \
 	X(jsStreamConfig_Init) X(jsStreamInfo_Destroy) X(jsSubOptions_Init) \
 	X(js_AddStream) X(js_GetConsumerInfo) X(js_GetLastMsg) X(js_GetStreamInfo) \
-	X(js_Publish) X(js_PublishAsync) X(js_PublishMsg) X(js_PullSubscribe) \
+	X(js_Publish) X(js_PublishAsync) X(js_PublishAsyncGetPendingList) X(js_PublishMsg) X(js_PullSubscribe) \
 	X(js_SubscribeSync) X(natsConnection_Connect) X(natsConnection_Destroy) \
 	X(natsConnection_GetMaxPayload) X(natsConnection_GetServers) \
 	X(natsConnection_JetStream) X(natsMsgHeader_Set) X(natsMsgList_Destroy) \
@@ -121,6 +121,11 @@ natsStatus js_Publish(jsPubAck **pubAck, jsCtx *js, const char *subj, const void
 natsStatus js_PublishAsync(jsCtx *js, const char *subj, const void *data, int dataLen, jsPubOptions *opts)
 {
 	return REAL(js_PublishAsync)(js, subj, data, dataLen, opts);
+}
+
+natsStatus js_PublishAsyncGetPendingList(natsMsgList *pending, jsCtx *js)
+{
+	return REAL(js_PublishAsyncGetPendingList)(pending, js);
 }
 
 natsStatus js_PublishMsg(jsPubAck **pubAck, jsCtx *js, natsMsg *msg, jsPubOptions *opts, jsErrCode *errCode)

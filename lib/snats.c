@@ -140,6 +140,23 @@ static int wait_acks(struct snats *n)
 	return ret;
 }
 
+/* The publishes whose answers will never come (lost with a connection
+ * to a server killed, say) are taken back from the library, which then
+ * drops their late answers: without this, every later pass would wait
+ * for them too, and time out.  The next pass publishes the lines again,
+ * with the same Nats-Msg-Ids, so what did get stored is not stored twice. */
+static void reclaim(struct snats *n)
+{
+	natsMsgList lost = { 0 };
+
+	if (js_PublishAsyncGetPendingList(&lost, n->js) != NATS_OK)
+		return;
+	pthread_mutex_lock(&n->mu);
+	n->pub_done += (uint64_t)lost.Count;
+	pthread_mutex_unlock(&n->mu);
+	natsMsgList_Destroy(&lost);
+}
+
 /* The subject a line goes to, and its id for the dedupe window. */
 static int line_subject(struct snats *n, const char *line, size_t len,
 			const char *id, char *subj, size_t subj_n, char *msgid)
@@ -241,6 +258,7 @@ static int publish_once(struct snats *n, const char *data, size_t len,
 	}
 	/* no answer yet (a leader being elected): again, same Msg-Ids */
 	if (wait_acks(n) < 0) {
+		reclaim(n);
 		pthread_mutex_lock(&n->mu);
 		snprintf(n->pub_err, sizeof(n->pub_err),
 			 "no acknowledgement within %d s", SNATS_WAIT_MS / 1000);

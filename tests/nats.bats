@@ -358,6 +358,45 @@ ds_seen() { [ "$(wc -l < "$T/ds.log" 2> /dev/null || echo 0)" -ge "$1" ]; }
 	assert_output --partial "the replay consumer's lease (AckWait) is 37s, from the run that made it; this run's sends may take 120s"
 }
 
+# lines_in FILE N: FILE has N lines or more
+lines_in() { [ "$(wc -l < "$1" 2> /dev/null || echo 0)" -ge "$2" ]; }
+
+@test "the server killed with publishes unanswered, and back: the capture publishes them again under the same ids, stores each once, and succeeds" {
+	nats_single
+	# the records name a downstream, which this test never calls
+	PORT=9
+	mkfifo "$T/in"
+	rd-capture -q --spool "$LOC" < "$T/in" > "$T/acked" 2> "$T/cap.err" &
+	cap=$!
+	BG_PIDS+=("$cap")
+	exec 7> "$T/in"
+	recs 100 /a >&7
+	until_ok 20 lines_in "$T/acked" 100 || fail "$(cat "$T/cap.err")"
+	# a stopped server takes the next batch and answers nothing; killed,
+	# it never will: those answers are lost with the connection
+	kill -STOP "$NPID"
+	recs 100 /b >&7
+	sleep 1
+	kill -9 "$NPID"
+	for _ in $(seq 50); do alive "$NPID" || break; sleep 0.1; done
+	# (the server must not hold the capture's input open)
+	new=$(sh "$NATS_SH" start "$T/nats" n1 7>&-)
+	NATS_PIDS+=("$new")
+	exec 7>&-
+	rc=0
+	wait "$cap" || rc=$?
+	BG_PIDS=()
+	cat "$T/cap.err"
+	assert_equal "$rc" 0
+	assert_equal "$(sort -u "$T/acked" | wc -l)" 200
+	run rd-audit --spool "$LOC" --json
+	assert_success
+	assert_equal "$(jq -c '[.requests, .state.pending]' <<< "$output")" '[200,200]'
+	run rd-audit --spool "$LOC" --list
+	assert_success
+	diff <(jq -r .id <<< "$output" | sort) <(sort "$T/acked")
+}
+
 # The 3-node cluster; sets NAME_OF (by PID), PID_OF, CPORT_OF, MON_OF
 # (by name) and LOC (the stream PAYMENTS, all three client ports).
 nats_cluster() {
