@@ -14,7 +14,8 @@
  * Events go to the stream through the journal (spool_append publishes
  * each to its subject), and a message is acked, nak'ed or terminated only
  * after the flush that made its event durable: ok is AckSync, a retry
- * NakWithDelay (no consumer BackOff: the two interact), dead Term.  A
+ * NakWithDelay (no consumer BackOff: the two interact; one due within a
+ * third of the lease is kept here instead, see nq_attempt), dead Term.  A
  * crash between the two sends the request again with the same
  * idempotency key; no outcome is lost.
  *
@@ -353,6 +354,12 @@ static int nq_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 		taken += (q->s[i].flags & S_TAKEN) != 0;
 		if (!idle(q, i))
 			continue;
+		if (q->s[i].l.due_ms > now) {       /* a retry kept: not yet */
+			if (q->s[i].l.due_ms < *next_due)
+				*next_due = q->s[i].l.due_ms;
+			waiting = 1;
+			continue;
+		}
 		if (q->o.planned)
 			q->o.planned(q->o.ctx, i);
 		if (q->o.waits && q->o.waits(q->o.ctx, i, mono, &until)) {
@@ -504,7 +511,7 @@ static int nq_next(void *impl, int64_t now, struct queue_rec *rec,
 	for (; q->idle_i < q->ns; q->idle_i++) {
 		int64_t until;
 
-		if (!idle(q, q->idle_i) ||
+		if (!idle(q, q->idle_i) || q->s[q->idle_i].l.due_ms > now ||
 		    (q->o.waits && q->o.waits(q->o.ctx, q->idle_i, clk_mono_ns(), &until)))
 			continue;
 		offer(q, q->idle_i++, rec);
@@ -631,10 +638,16 @@ static void nq_attempt(void *impl, size_t i, struct rec_event *ev,
 		nq_dead(q, i, ev->at_ms, dead_reason);
 	} else if (s->l.state == LIFE_DONE) {
 		s->act = ACT_ACK;
-	} else {
+	} else if (s->l.due_ms - rec_now_ms() > q->lease_ms / 3) {
 		s->act = ACT_NAK;   /* until its due time, counted at settle */
 		s->nak_ms = -1;
 	}
+	/* A retry due within a third of the lease stays here, its lease
+	 * started again meanwhile (keep_leases), and is offered again when
+	 * due.  Given back, it would come back through a redelivery, which
+	 * nats-server 2.9 can strand until AckWait: a redelivery that meets
+	 * a pull request just expired is dropped from its queue, and kept
+	 * as leased. */
 }
 
 /* The revive event, durable, then the request again under a new

@@ -143,6 +143,10 @@ audit_covers_downstream() {
 	assert_equal "$(wc -l < "$T/ds.log")" 10
 	diff <(jq -r 'select(.status == 200) | .key' "$T/ds.log" | sort) "$T/ids"
 	diff <(jq -r 'select(.status == 503) | .key' "$T/ds.log" | sort) "$T/ids"
+	# a retry due soon stayed with its worker: each record was delivered
+	# by the consumer once (a redelivery can be stranded by nats-server
+	# 2.9 until AckWait)
+	assert_equal "$(deliveries "$NMON")" 5
 
 	run rd-audit --spool "$LOC"
 	assert_success
@@ -191,6 +195,15 @@ fails_one_line() {
 		cat "$T/err" >&2
 		return 1
 	fi
+}
+
+# deliveries MONITOR_PORT: how many deliveries the replay consumer of
+# PAYMENTS has made, first ones and redeliveries
+deliveries() {
+	curl -sf --max-time 5 "http://127.0.0.1:$1/jsz?consumers=true" |
+		jq '[.account_details[]?.stream_detail[]? | select(.name == "PAYMENTS")
+			| .consumer_detail[]? | select(.name == "rd-replay")
+			| .delivered.consumer_seq][0]'
 }
 
 # Streams the node holds, by name.
