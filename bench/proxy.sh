@@ -20,7 +20,9 @@
 # build directory, e.g. of main: its rd-proxy runs beside this one, in
 # front of the same upstream, and sections 1 and 2 measure it right
 # after, or right before, this build's, taking turns), RUNS (sections 1
-# and 2 repeated, default 1), SECTIONS (which to run, default "1 2 3 4").
+# and 2 repeated, default 1), SECTIONS (which to run, default "1 2 3 4"),
+# RD_OPTS (more options for this build's rd-proxy in sections 1 and 2,
+# e.g. "--threads 1"; BEFORE's runs with its defaults).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -28,6 +30,7 @@ bin="$top/$BUILD/bin"
 D=${D:-5}
 BEFORE=${BEFORE:-}
 RUNS=${RUNS:-1}
+RD_OPTS=${RD_OPTS:-}
 SECTIONS=${SECTIONS:-1 2 3 4}
 out="$top/bench/results"
 mkdir -p "$out"
@@ -113,7 +116,8 @@ rd_down() { kill "$rd_pid"; wait "$rd_pid" 2>/dev/null || true; }
 has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 fwd="" lat="" cap202="" mem=""
 if has 1 || has 2; then
-	rd_up "$w/sp" --upstream "http://127.0.0.1:$UP" --max-connections 20000
+	# shellcheck disable=SC2086 # options, split on purpose
+	rd_up "$w/sp" --upstream "http://127.0.0.1:$UP" --max-connections 20000 $RD_OPTS
 	if [ -n "$BEFORE" ]; then
 		start_rd "$BEFORE/bin/rd-proxy" "$BRDP" "$w/bsp" \
 			--upstream "http://127.0.0.1:$UP" --max-connections 20000

@@ -51,7 +51,7 @@ void proxy_opts_init(struct proxy_opts *o)
 	o->idle_timeout_ms = 60000;
 	o->capture_queue = 4096;
 	o->upstream_concurrency = 256;
-	o->threads = 2;
+	o->threads = 0;         /* half the processors (proxy_relay.c) */
 	o->retry_after_s = 5;
 }
 

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clk.h"
 #include "proxy_head.h"
@@ -457,7 +458,9 @@ static int relay_start(struct proxy *p, struct proxy_relay *r,
 
 	r->p = p;
 	pthread_mutex_init(&r->lock, NULL);
-	r->limit = (p->o.upstream_concurrency + p->nrl - 1) / p->nrl;
+	/* shares that add up to the limit exactly */
+	r->limit = p->o.upstream_concurrency / p->nrl +
+		   (r->idx < p->o.upstream_concurrency % p->nrl);
 	ho.keep_response = ho.keep_head = 0;
 	ho.max_conns = r->limit;
 	if ((ret = http_new(&ho, &r->h, err)) < 0)
@@ -473,9 +476,21 @@ static int relay_start(struct proxy *p, struct proxy_relay *r,
  * concurrency: libcurl drives its transfers from one thread per engine,
  * and under load that thread, not the server's, is the busiest.
  */
+/* The default: half the processors online, at least one.  The other
+ * half is left to the upstream, which often shares the host, and to the
+ * clients: on 2 cores shared with the load generator and the upstream,
+ * two threads served fewer requests than one, with longer tails
+ * (bench/README.md). */
+static unsigned default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN) / 2;
+
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
 int proxy_relay_start(struct proxy *p, struct rd_err *err)
 {
-	unsigned n = p->o.threads ? p->o.threads : 1;
+	unsigned n = p->o.threads ? p->o.threads : default_threads();
 	int ret;
 
 	if (n > p->o.upstream_concurrency)

@@ -357,6 +357,24 @@ perl_up() {
 	px_stop
 }
 
+@test "limits: the upstream concurrency holds in all, shared by the worker threads" {
+	ds_start --latency 400
+	# 3 at once for 2 threads: shares of 2 and 1 (each thread rounding
+	# its share up would let 4 go); of 4 requests at once, one waits
+	px_start "http://127.0.0.1:$PORT" --threads 2 --upstream-concurrency 3
+	start=$(date +%s%N)
+	pids=()
+	for i in 1 2 3 4; do
+		curl -s -o /dev/null "http://$PX/z$i" &
+		pids+=("$!")
+	done
+	wait "${pids[@]}"
+	end=$(date +%s%N)
+	[ $(( (end - start) / 1000000 )) -ge 750 ]
+	assert_equal "$(wc -l < "$T/ds.log")" 4
+	px_stop
+}
+
 @test "slow clients are cut: a trickled head and a trickled body" {
 	ds_start --log "$T/ds.log"
 	px_start "http://127.0.0.1:$PORT" --header-timeout 1s --body-timeout 1s
@@ -515,7 +533,7 @@ perl_up() {
 }
 
 @test "kill -9 under load: every id a 202 announced is stored, and no 202 without a record" {
-	px_start "http://127.0.0.1:$(dead_port)" --fsync batch
+	px_start "http://127.0.0.1:$(dead_port)" --fsync batch --threads 3
 	mkdir "$T/h.d"
 	seq 400 | xargs -P 16 -I{} sh -c \
 		"curl -s -m 5 -D '$T/h.d/{}' -o /dev/null -X POST -d '{\"n\":{}}' 'http://$PX/o/{}' || true" &
