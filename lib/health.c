@@ -8,11 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "health.h"
 #include "hist.h"
 #include "jqf.h"
 #include "prom.h"
 #include "rec.h"
+#include "redact.h"
 #include "spool.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -107,7 +109,21 @@ static struct health_source *add_src(struct health_eval *ev, enum health_kind k,
 	memset(s, 0, sizeof(*s));
 	s->kind = k;
 	s->predicate = -1;
-	snprintf(s->target, sizeof(s->target), "%s", target);
+	/* shown in every output: a URL's user:password@ and secret query
+	 * values, and a spool location's password, masked */
+	if (k == HEALTH_URL) {
+		struct buf b;
+
+		buf_init(&b);
+		redact_url(NULL, target, strlen(target), &b);
+		snprintf(s->target, sizeof(s->target), "%.*s", (int)b.len,
+			 b.data ? b.data : "");
+		buf_release(&b);
+	} else if (k == HEALTH_SPOOL) {
+		cli_spool_shown(target, s->target, sizeof(s->target));
+	} else {
+		snprintf(s->target, sizeof(s->target), "%s", target);
+	}
 	return s;
 }
 
@@ -222,9 +238,15 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 		char key[200];
 
 		if (!got) {
+			struct buf u;
+
+			buf_init(&u);
+			redact_url(NULL, o->metrics_url, strlen(o->metrics_url), &u);
 			s->failed = 1;
-			snprintf(s->why, sizeof(s->why), "%s: %s", o->metrics_url,
+			snprintf(s->why, sizeof(s->why), "%.*s: %s", (int)u.len,
+				 u.data ? u.data : "",
 				 res.err != HTTP_ERR_NONE ? res.errmsg : "not HTTP 200");
+			buf_release(&u);
 		} else if (prom_sel_new(o->selectors[i], &sel, &err) < 0 ||
 			   prom_expo_sum(res.body.data ? res.body.data : "", res.body.len,
 					 sel, &sum, &ns, &err) < 0) {

@@ -516,3 +516,30 @@ expo_serve() {
 	run rd-health --url "http://127.0.0.1:$PORT/health" --http2-prior-knowledge -n 1 --timeout 2s
 	assert_failure 1
 }
+
+@test "secrets in sources never reach any output: URL userinfo and secret query values, a spool location's password" {
+	ds_start
+	closed=1   # nothing listens on 127.0.0.1:1
+	srcs=(
+		"--url http://bob:hunter2@127.0.0.1:$PORT/health?token=hunter2&n=1"
+		"--url http://bob:hunter2@127.0.0.1:$closed/health?api_key=hunter2"
+		"--prom http://bob:hunter2@127.0.0.1:$closed/?token=hunter2 --promql up --check value>0"
+		"--metrics http://bob:hunter2@127.0.0.1:$closed/metrics?token=hunter2 --metric up --check value>0"
+		"--spool nats://bob:hunter2@127.0.0.1:$closed/PAYMENTS --from-spool --check error_rate<1%"
+	)
+	for src in "${srcs[@]}"; do
+		for fmt in "" --json --nagios -v; do
+			# shellcheck disable=SC2086 # the options, split on purpose
+			run rd-health $src $fmt
+			[[ $output != *hunter2* ]] || fail "rd-health $src $fmt showed a secret: $output"
+		done
+		# the source is named all the same, masked (its target or note)
+		# shellcheck disable=SC2086
+		run rd-health $src --json
+		[[ $(jq -r '.sources[0] | .target + " " + (.note // "")' <<< "$output") == *"@127.0.0.1:"* ]] ||
+			fail "rd-health $src --json names no source: $output"
+	done
+	# masked where shown only: the probe itself still works
+	run rd-health --url "http://bob:hunter2@127.0.0.1:$PORT/health?token=hunter2"
+	assert_success
+}
