@@ -23,6 +23,7 @@
 #include "msg.h"
 #include "proxy.h"
 #include "rec.h"
+#include "redact.h"
 #include "spool.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -490,7 +491,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct msg m;
 	sigset_t set;
-	char dir[4096], shown[4096], bound[128], mbound[128];
+	char dir[4096], shown[4096], up[4096], bound[128], mbound[128];
 	int ret, status = RD_EXIT_ERROR;
 
 	if ((ret = cli_completion(&ct, argc, argv)) >= 0)
@@ -538,7 +539,8 @@ int main(int argc, char **argv)
 	proxy_bound(px, bound, sizeof(bound), mbound, sizeof(mbound));
 	cli_spool_shown(dir, shown, sizeof(shown));
 	msg_warn(&m, "listening on %s, forwarding to %s, capturing into '%s'%s%s",
-		 bound, o.po.upstream, shown, mbound[0] ? "; metrics on " : "", mbound);
+		 bound, redact_url_to(o.po.upstream, up, sizeof(up)), shown,
+		 mbound[0] ? "; metrics on " : "", mbound);
 	serve(px, &o, &m, &set);
 	status = RD_EXIT_OK;
 out:

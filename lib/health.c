@@ -112,13 +112,7 @@ static struct health_source *add_src(struct health_eval *ev, enum health_kind k,
 	/* shown in every output: a URL's user:password@ and secret query
 	 * values, and a spool location's password, masked */
 	if (k == HEALTH_URL) {
-		struct buf b;
-
-		buf_init(&b);
-		redact_url(NULL, target, strlen(target), &b);
-		snprintf(s->target, sizeof(s->target), "%.*s", (int)b.len,
-			 b.data ? b.data : "");
-		buf_release(&b);
+		redact_url_to(target, s->target, sizeof(s->target));
 	} else if (k == HEALTH_SPOOL) {
 		cli_spool_shown(target, s->target, sizeof(s->target));
 	} else {
@@ -238,15 +232,12 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 		char key[200];
 
 		if (!got) {
-			struct buf u;
+			char shown[512];
 
-			buf_init(&u);
-			redact_url(NULL, o->metrics_url, strlen(o->metrics_url), &u);
 			s->failed = 1;
-			snprintf(s->why, sizeof(s->why), "%.*s: %s", (int)u.len,
-				 u.data ? u.data : "",
+			snprintf(s->why, sizeof(s->why), "%s: %s",
+				 redact_url_to(o->metrics_url, shown, sizeof(shown)),
 				 res.err != HTTP_ERR_NONE ? res.errmsg : "not HTTP 200");
-			buf_release(&u);
 		} else if (prom_sel_new(o->selectors[i], &sel, &err) < 0 ||
 			   prom_expo_sum(res.body.data ? res.body.data : "", res.body.len,
 					 sel, &sum, &ns, &err) < 0) {

@@ -369,14 +369,14 @@ int prom_query(const char *base, const char *promql, const struct http_opts *ho,
 	struct http_opts o = *ho;
 	struct http_once res;
 	struct http_req q;
-	struct buf url, shown;
+	struct buf url;
+	char shown[512];
 	size_t bl = strlen(base);
 	int ret;
 
 	*vals = NULL;
 	*n = 0;
 	buf_init(&url);
-	buf_init(&shown);
 	http_once_init(&res);
 	buf_add(&url, base, bl && base[bl - 1] == '/' ? bl - 1 : bl);
 	buf_adds(&url, "/api/v1/query?query=");
@@ -390,11 +390,9 @@ int prom_query(const char *base, const char *promql, const struct http_opts *ho,
 		goto out;
 	/* the server as errors show it: user:password@ and secret query
 	 * values masked */
-	redact_url(NULL, base, bl, &shown);
-	buf_addc(&shown, '\0');
 	if (res.err != HTTP_ERR_NONE) {
-		ret = rd_err_set(err, RD_E_IO, "Prometheus at %s: %s", shown.data,
-				 res.errmsg);
+		ret = rd_err_set(err, RD_E_IO, "Prometheus at %s: %s",
+				 redact_url_to(base, shown, sizeof(shown)), res.errmsg);
 		goto out;
 	}
 	ret = prom_answer(res.body.data ? res.body.data : "", res.body.len,
@@ -402,9 +400,8 @@ int prom_query(const char *base, const char *promql, const struct http_opts *ho,
 	if (ret == RD_E_CORRUPT) /* say where, and what came instead */
 		ret = rd_err_set(err, RD_E_INVAL,
 				 "Prometheus at %s: HTTP %d, not a query API answer",
-				 shown.data, res.status);
+				 redact_url_to(base, shown, sizeof(shown)), res.status);
 out:
-	buf_release(&shown);
 	buf_release(&url);
 	http_once_release(&res);
 	return ret;

@@ -27,6 +27,7 @@
 #include "json.h"
 #include "proxy.h"
 #include "proxy_int.h"
+#include "redact.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -248,9 +249,13 @@ static int check_opts(struct proxy *p, struct rd_err *err)
 		return rd_err_set(err, RD_E_INVAL, "a listen address, an upstream and a spool are needed");
 	if (!rec_url_valid(o->upstream, strlen(o->upstream)) ||
 	    strchr(o->upstream, '?') || strchr(o->upstream, '#'))
+	{
+		char shown[512];
+
 		return rd_err_set(err, RD_E_INVAL,
 				  "upstream '%s' is not an http or https URL without query",
-				  o->upstream);
+				  redact_url_to(o->upstream, shown, sizeof(shown)));
+	}
 	n = strlen(o->upstream);
 	while (n && o->upstream[n - 1] == '/')
 		n--;

@@ -2,6 +2,7 @@
  * redact.c - secrets out of human and JSON output (see redact.h).
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -155,6 +156,17 @@ void redact_url(const struct redact *r, const char *u, size_t n,
 		at = p.query.off + p.query.len;
 	}
 	buf_add(out, u + at, n - at);
+}
+
+const char *redact_url_to(const char *url, char *out, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b);
+	redact_url(NULL, url, strlen(url), &b);
+	snprintf(out, n, "%.*s", (int)b.len, b.data ? b.data : "");
+	buf_release(&b);
+	return out;
 }
 
 void redact_text(struct redact *r, const char *s, size_t n, struct buf *out)

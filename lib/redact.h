@@ -42,6 +42,10 @@ void redact_req_to_json(struct redact *r, const struct rec_req *q,
 void redact_url(const struct redact *r, const char *url, size_t n,
 		struct buf *out);
 
+/* The same, with the built-in names only, into out[0..n) (cut to fit,
+ * NUL-terminated); returns out.  For a URL named in a message. */
+const char *redact_url_to(const char *url, char *out, size_t n);
+
 /* Replace user-pattern matches in s[0..n) by "[REDACTED]", appending to
  * out. */
 void redact_text(struct redact *r, const char *s, size_t n, struct buf *out);

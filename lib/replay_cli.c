@@ -15,6 +15,7 @@
 #include "json.h"
 #include "pend.h"
 #include "rec.h"
+#include "redact.h"
 #include "replay_cli.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -261,9 +262,13 @@ static int request_opt(struct replay_cli *o, int c, const char *arg,
 {
 	switch (c) {
 	case REPLAY_OPT_TARGET:
-		if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0)
+		if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) {
+			char shown[512];
+
 			return rd_err_set(err, RD_E_INVAL,
-					  "--target: '%s' is not an http or https URL", arg);
+					  "--target: '%s' is not an http or https URL",
+					  redact_url_to(arg, shown, sizeof(shown)));
+		}
 		o->r.rules.target = arg;
 		return 1;
 	case 'H':

@@ -557,6 +557,15 @@ perl_up() {
 	run rd-proxy --listen 127.0.0.1:0 --upstream ftp://x --spool "$SPOOL"
 	assert_failure 2
 	assert_output --partial "is not an http or https URL"
+	# an upstream's credentials are masked where it is named
+	run rd-proxy --listen 127.0.0.1:0 --upstream 'http://bob:hunter2@127.0.0.1:1/?token=hunter2' --spool "$SPOOL"
+	assert_failure 2
+	assert_output --partial "upstream 'http://[REDACTED]@127.0.0.1:1/?token=[REDACTED]'"
+	refute_output --partial hunter2
+	px_start "http://bob:hunter2@127.0.0.1:1"
+	grep -q 'forwarding to http://\[REDACTED\]@127.0.0.1:1,' "$T/px.err" || fail "$(cat "$T/px.err")"
+	! grep -q hunter2 "$T/px.err"
+	px_stop
 	run rd-proxy --listen nowhere --upstream http://127.0.0.1:1 --spool "$SPOOL"
 	assert_failure 2
 	assert_output --partial "is not ADDR:PORT"

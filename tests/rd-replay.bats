@@ -464,6 +464,11 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	assert_failure 2
 	run rd-replay --target ftp://x/
 	assert_failure 2
+	# the reason names the URL with its password masked
+	run rd-replay --target ftp://bob:hunter2@x/
+	assert_failure 2
+	assert_output --partial "--target: 'ftp://[REDACTED]@x/'"
+	refute_output --partial hunter2
 	run rd-replay --backoff 5s --backoff-max 1s
 	assert_failure 2
 	run rd-replay -H 'Bad'

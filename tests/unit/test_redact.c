@@ -92,6 +92,17 @@ int main(void)
 	buf_reset(&b);
 	redact_text(r, "card 4111-1111-1111-1111 ok", 27, &b);
 	T_EQ_STR(b.data, "card [REDACTED] ok", "a user pattern masks text");
+	{
+		char out[64], small[16];
+
+		T_EQ_STR(redact_url_to("https://bob:pw@h:8443/p?token=t&n=1", out, sizeof(out)),
+			 "https://[REDACTED]@h:8443/p?token=[REDACTED]&n=1",
+			 "redact_url_to masks as redact_url does");
+		T_EQ_STR(redact_url_to("https://bob:pw@h/p", small, sizeof(small)),
+			 "https://[REDACT", "redact_url_to cuts to fit, masked first");
+		T_EQ_STR(redact_url_to("not a url", out, sizeof(out)), "not a url",
+			 "redact_url_to leaves what is not a URL");
+	}
 	redact_free(r);
 	buf_release(&b);
 	return t_done();
