@@ -1,0 +1,35 @@
+#!/usr/bin/env bats
+# The code's size limits (.ci/sizes): no function in lib/ or cmd/ over 80
+# lines, no file over 800.
+
+load common
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+@test ".ci/sizes names a function over 80 lines and a file over 800, and passes what is within" {
+	# fn NAME BODY_LINES: a function of BODY_LINES + 3 lines
+	fn() {
+		echo "int $1(int a)"
+		echo '{'
+		for i in $(seq "$2"); do echo "	a += $i;"; done
+		echo '}'
+	}
+	{ fn at_limit 77; fn over_it 78; } > "$T/f.c"
+	run sh "$RD_TOP/.ci/sizes" "$T/f.c"
+	assert_success
+	assert_output "$T/f.c:81: over_it 81 lines"
+	for i in $(seq 800); do echo "/* $i */"; done > "$T/g.c"
+	run sh "$RD_TOP/.ci/sizes" "$T/g.c"
+	assert_output ''
+	echo '/* one more */' >> "$T/g.c"
+	run sh "$RD_TOP/.ci/sizes" "$T/g.c"
+	assert_output "$T/g.c: 801 lines (file)"
+}
+
+@test "no function in lib/ or cmd/ is over 80 lines, and no file over 800" {
+	cd "$RD_TOP"
+	run sh .ci/sizes
+	assert_success
+	assert_output ''
+}
