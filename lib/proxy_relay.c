@@ -471,11 +471,6 @@ static int relay_start(struct proxy *p, struct proxy_relay *r,
 	return 0;
 }
 
-/*
- * As many relay threads as server threads, at most the upstream
- * concurrency: libcurl drives its transfers from one thread per engine,
- * and under load that thread, not the server's, is the busiest.
- */
 /* The default: half the processors online, at least one.  The other
  * half is left to the upstream, which often shares the host, and to the
  * clients: on 2 cores shared with the load generator and the upstream,
@@ -488,6 +483,11 @@ static unsigned default_threads(void)
 	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+/*
+ * As many relay threads as server threads, at most the upstream
+ * concurrency: libcurl drives its transfers from one thread per engine,
+ * and under load that thread, not the server's, is the busiest.
+ */
 int proxy_relay_start(struct proxy *p, struct rd_err *err)
 {
 	unsigned n = p->o.threads ? p->o.threads : default_threads();
