@@ -13,7 +13,6 @@
 #include "banned.h"
 
 #define NATS_FNS(X) \
-	X(natsConnection_FlushTimeout) \
 	X(jsConsumerInfo_Destroy) X(jsCtx_Destroy) X(jsMsgMetaData_Destroy) \
 	X(jsOptions_Init) X(jsPubAck_Destroy) X(jsPubOptions_Init) \
 	X(jsStreamConfig_Init) X(jsStreamInfo_Destroy) X(jsSubOptions_Init) \
@@ -22,7 +21,7 @@
 	X(js_SubscribeSync) X(natsConnection_Connect) X(natsConnection_Destroy) \
 	X(natsConnection_GetMaxPayload) X(natsConnection_GetServers) \
 	X(natsConnection_JetStream) X(natsMsgHeader_Set) X(natsMsgList_Destroy) \
-	X(natsMsg_Ack) X(natsMsg_AckSync) X(natsMsg_InProgress) X(natsMsg_Create) X(natsMsg_Destroy) X(natsMsg_GetData) \
+	X(natsMsg_AckSync) X(natsMsg_InProgress) X(natsMsg_Create) X(natsMsg_Destroy) X(natsMsg_GetData) \
 	X(natsMsg_GetDataLength) X(natsMsg_GetMetaData) X(natsMsg_GetSequence) \
 	X(natsMsg_GetSubject) X(natsMsg_Nak) X(natsMsg_NakWithDelay) \
 	X(natsMsg_Term) X(natsOptions_Create) X(natsOptions_Destroy) \
@@ -296,16 +295,6 @@ natsStatus natsSubscription_NextMsg(natsMsg **nextMsg, natsSubscription *sub, in
 const char *nats_GetLastError(natsStatus *status)
 {
 	return REAL(nats_GetLastError)(status);
-}
-
-natsStatus natsConnection_FlushTimeout(natsConnection *nc, int64_t timeout)
-{
-	return REAL(natsConnection_FlushTimeout)(nc, timeout);
-}
-
-natsStatus natsMsg_Ack(natsMsg *msg, jsOptions *opts)
-{
-	return REAL(natsMsg_Ack)(msg, opts);
 }
 
 natsStatus natsMsg_InProgress(natsMsg *msg, jsOptions *opts)

@@ -683,13 +683,12 @@ static void nq_run(void *impl, struct rec_run *l)
 }
 
 /* After the events are durable: what each settled delivery tells the
- * server, and the slot is free.  ok is an AckSync, one round trip each:
- * with plain acks and one flush for them all, a sanitized test run
- * stalled for a lease with messages neither worker held. */
+ * server, and the slot is free.  ok is an AckSync: its answer is the
+ * server's word that the message will not come again; a nak or a term
+ * is a plain publish, which the library sends at once. */
 static void settle(struct nq *q)
 {
 	int64_t now = rec_now_ms();
-	int acked = 0;
 
 	for (size_t i = 0; i < q->ns; i++) {
 		struct nslot *s = &q->s[i];
@@ -700,7 +699,7 @@ static void settle(struct nq *q)
 			s->nak_ms = s->l.due_ms > now ? s->l.due_ms - now : 0;
 		if (s->m) {
 			if (s->act == ACT_ACK)
-				acked += natsMsg_AckSync(s->m, NULL, NULL) == NATS_OK;
+				natsMsg_AckSync(s->m, NULL, NULL);
 			else if (s->act == ACT_TERM)
 				natsMsg_Term(s->m, NULL);
 			else if (s->nak_ms > 0)
@@ -710,8 +709,6 @@ static void settle(struct nq *q)
 		}
 		slot_done(q, i);
 	}
-	if (acked)
-		natsConnection_FlushTimeout(q->n->nc, SNATS_WAIT_MS);
 }
 
 static int nq_flush(void *impl, struct rd_err *err)
