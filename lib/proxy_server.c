@@ -212,10 +212,12 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *conn,
 /* ---- start and stop ---- */
 
 /* A listening socket on ADDR:PORT ("[v6]:PORT" for IPv6; an empty ADDR
- * is every address), non-blocking, as every daemon accepts on it; out
- * gets what was bound. */
-static int listen_on(const char *spec, int *fd, char *out, size_t n,
-		     struct rd_err *err)
+ * is every address), non-blocking; out gets what was bound.  shared:
+ * with SO_REUSEPORT, so that each daemon has a socket of its own on the
+ * same port, and the kernel spreads new connections evenly among them
+ * (one socket shared by all went mostly to whichever woke first). */
+static int listen_on(const char *spec, int shared, int *fd, char *out,
+		     size_t n, struct rd_err *err)
 {
 	struct addrinfo hints, *ai = NULL;
 	struct sockaddr_storage ss;
@@ -240,6 +242,8 @@ static int listen_on(const char *spec, int *fd, char *out, size_t n,
 	*fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (*fd < 0 ||
 	    setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (shared &&
+	     setsockopt(*fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
 	    bind(*fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(*fd, 1024) < 0 ||
 	    getsockname(*fd, (struct sockaddr *)&ss, &sl) < 0) {
 		k = errno;
@@ -262,7 +266,7 @@ static int start_metrics(struct proxy *p, struct rd_err *err)
 
 	if (!p->o.metrics_listen)
 		return 0;
-	if ((ret = listen_on(p->o.metrics_listen, &s->mfd, p->mbound,
+	if ((ret = listen_on(p->o.metrics_listen, 0, &s->mfd, p->mbound,
 			     sizeof(p->mbound), err)) < 0)
 		return ret;
 	s->md = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
@@ -285,7 +289,7 @@ static struct MHD_Daemon *start_one(struct proxy *p, unsigned i, unsigned flags)
 	s->parts[i].p = p;
 	s->parts[i].i = i;
 	return MHD_start_daemon(flags, 0, NULL, NULL, proxy_server_on_request, &s->parts[i],
-		MHD_OPTION_LISTEN_SOCKET, s->lfd,
+		MHD_OPTION_LISTEN_SOCKET, s->lfd[i],
 		MHD_OPTION_CONNECTION_LIMIT,
 		(p->o.max_connections + s->nd - 1) / s->nd,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, p->o.connection_memory,
@@ -300,10 +304,34 @@ static struct MHD_Daemon *start_one(struct proxy *p, unsigned i, unsigned flags)
 }
 
 /*
+ * The daemons' sockets.  The first is bound alone, without SO_REUSEPORT,
+ * so that a port another process holds is refused as before (a second
+ * rd-proxy started on the same port by mistake must fail, not take half
+ * the traffic); then, for more than one daemon, it is closed and the
+ * group bound to the address and port it got (so port 0 works too).
+ */
+static int listen_sockets(struct proxy *p, struct rd_err *err)
+{
+	struct proxy_server *s = p->srv;
+	char again[sizeof(p->bound)];
+	int ret;
+
+	if ((ret = listen_on(p->o.listen, 0, &s->lfd[0], p->bound,
+			     sizeof(p->bound), err)) < 0 || s->nd == 1)
+		return ret;
+	close(s->lfd[0]);
+	for (unsigned i = 0; i < s->nd; i++)
+		if ((ret = listen_on(p->bound, 1, &s->lfd[i], again,
+				     sizeof(again), err)) < 0)
+			return ret;
+	return 0;
+}
+
+/*
  * One daemon per relay thread, driven by that thread (external polling):
  * a request is read, forwarded and answered by one thread, never handed
- * between two.  They share the listening socket: whichever has room for
- * a connection accepts it, so --max-connections counts them all.
+ * between two.  Each has a listening socket of its own on the one port,
+ * and --max-connections / threads of the connections.
  */
 int proxy_server_start(struct proxy *p, struct rd_err *err)
 {
@@ -312,8 +340,11 @@ int proxy_server_start(struct proxy *p, struct rd_err *err)
 	int ret;
 
 	p->srv = s;
-	s->lfd = s->mfd = -1;
+	s->mfd = -1;
 	s->nd = p->nrl;
+	s->lfd = xcalloc(s->nd, sizeof(*s->lfd));
+	for (unsigned i = 0; i < s->nd; i++)
+		s->lfd[i] = -1;
 	s->d = xcalloc(s->nd, sizeof(*s->d));
 	s->parts = xcalloc(s->nd, sizeof(*s->parts));
 	pthread_mutex_init(&s->lock, NULL);
@@ -323,8 +354,7 @@ int proxy_server_start(struct proxy *p, struct rd_err *err)
 	if (!s->lf_check)
 		proxy_say(p, PROXY_WARN, "bare LF detection is off with libmicrohttpd %s",
 			  MHD_get_version());
-	if ((ret = listen_on(p->o.listen, &s->lfd, p->bound, sizeof(p->bound),
-			     err)) < 0)
+	if ((ret = listen_sockets(p, err)) < 0)
 		return ret;
 	if (strchr(p->bound, '['))
 		flags |= MHD_USE_IPv6;
@@ -353,9 +383,8 @@ int proxy_server_run(struct proxy *p, unsigned i)
 	return 100;
 }
 
-/* No daemon accepts any more; the shared socket stays ours to close
- * (a daemon that is stopped unquiesced closes its listening socket, and
- * it must be closed once). */
+/* The daemon accepts no more; its socket stays ours to close (a daemon
+ * that is stopped unquiesced closes its listening socket itself). */
 void proxy_server_quiesce_one(struct proxy *p, unsigned i)
 {
 	if (p->srv && p->srv->d[i])
@@ -386,9 +415,11 @@ void proxy_server_stop(struct proxy *p)
 			MHD_stop_daemon(s->d[i]);
 		s->d[i] = NULL;
 	}
-	if (s->lfd >= 0)
-		close(s->lfd);
-	s->lfd = -1;
+	for (unsigned i = 0; i < s->nd; i++) {
+		if (s->lfd[i] >= 0)
+			close(s->lfd[i]);
+		s->lfd[i] = -1;
+	}
 	if (s->mfd >= 0)
 		close(s->mfd);
 	s->mfd = -1;
@@ -404,6 +435,7 @@ void proxy_server_free(struct proxy *p)
 	pthread_mutex_destroy(&s->lock);
 	pthread_rwlock_destroy(&s->stop_lock);
 	free(s->d);
+	free(s->lfd);
 	free(s->parts);
 	free(s);
 	p->srv = NULL;

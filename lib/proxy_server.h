@@ -33,7 +33,8 @@ struct part {
 
 struct proxy_server {
 	struct MHD_Daemon **d, *md;      /* d[i] is driven by relay thread i */
-	int lfd, mfd;                    /* listening sockets, while ours */
+	int *lfd, mfd;                   /* listening sockets, while ours:
+					  * lfd[i] is d[i]'s */
 	struct part *parts;
 	unsigned nd;
 	pthread_mutex_t lock;            /* the lists */

@@ -375,6 +375,28 @@ perl_up() {
 	px_stop
 }
 
+@test "worker threads: a listening socket each on the one port; a second rd-proxy there is refused" {
+	ngx_start
+	px_start "http://127.0.0.1:$NGX_PORT" --threads 2
+	port=${PX##*:}
+	# one socket per thread (SO_REUSEPORT), so the kernel spreads the
+	# connections; one shared socket went mostly to one thread
+	assert_equal "$(ss -Hltn "sport = :$port" | wc -l)" 2
+	for i in $(seq 20); do
+		run curl -s -o /dev/null -w '%{http_code}' "http://$PX/t$i"
+		assert_output 200
+	done
+	# the port is taken: another rd-proxy fails as on any busy port
+	for n in 1 2; do
+		run rd-proxy --listen "$PX" --upstream "http://127.0.0.1:$NGX_PORT" \
+			--spool "$SPOOL.2" --threads "$n"
+		assert_failure 2
+		assert_output --partial "cannot listen on '$PX'"
+	done
+	px_stop
+	assert_equal "$(ss -Hltn "sport = :$port" | wc -l)" 0
+}
+
 @test "slow clients are cut: a trickled head and a trickled body" {
 	ds_start --log "$T/ds.log"
 	px_start "http://127.0.0.1:$PORT" --header-timeout 1s --body-timeout 1s
