@@ -4,10 +4,12 @@
 # 127.0.0.1:
 #   1. forwarding throughput, closed loop (wrk), 1 and 32 connections:
 #      direct, nginx proxy_pass (one worker, upstream keepalive) and rd-proxy;
-#   2. added latency over direct at 25, 50 and 90% of direct capacity, open
-#      loop at fixed rates (hey -q, 32 workers); capacity is hey's own
-#      closed-loop rate against the upstream directly, so the load
-#      generator is the same throughout;
+#   2. added latency over direct at 25, 50 and 90% of direct capacity, at
+#      fixed rates (hey -q, 32 workers); capacity is hey's own closed-loop
+#      rate against the upstream directly, so the load generator is the
+#      same throughout.  hey paces each worker and the workers run in
+#      step, so the load comes in bursts of up to 32 requests at once;
+#      and the CPU time per request of nginx's worker and of rd-proxy;
 #   3. the capture path with the upstream down: 202s per second under each
 #      --fsync policy (hey, 32 workers, POST of 600 bytes), and the
 #      latency of a 202;
@@ -59,6 +61,12 @@ hey_lat() { # hey arguments...
 		END { printf "%.3f %.3f %.0f", p50, p99, r }'
 }
 rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
+# CPU time (user + system) of a process, in clock ticks
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+# CPU microseconds per request: TICKS_BEFORE TICKS_AFTER RATE
+cpu_us() { awk -v a="$1" -v b="$2" -v r="$3" -v d="$D" -v hz="$hz" \
+	'BEGIN { printf "%.1f", (r > 0 ? (b - a) * 1e6 / hz / (r * d) : 0) }'; }
 
 # the upstream, and nginx as a reverse proxy in front of it
 p=$(sh "$top/tests/helpers/nginx.sh" "$w/up" "$UP" --no-log)
@@ -160,13 +168,21 @@ for pct in 25 50 90; do
 	q=$(awk -v c="$cap" -v p="$pct" 'BEGIN { printf "%d", c * p / 100 / 32 }')
 	set -- $(hey_lat -z "${D}s" -c 32 -q "$q" "http://127.0.0.1:$UP/o")
 	d50=$1 d99=$2 drate=$3
+	ngw=$(pgrep -P "$ngp_pid" | head -n 1)
+	t0=$(ticks "$ngw")
 	set -- $(hey_lat -z "${D}s" -c 32 -q "$q" "http://127.0.0.1:$NGP/o")
 	n50=$1 n99=$2 nrate=$3
-	b50=0 b99=0 brate=0
+	ncpu=$(cpu_us "$t0" "$(ticks "$ngw")" "$nrate")
+	b50=0 b99=0 brate=0 bcpu=0
 	for port in $(pair "$run"); do
+		pid=$rd_pid
+		[ "$port" -eq "$RDP" ] || pid=$before_pid
+		t0=$(ticks "$pid")
 		set -- $(hey_lat -z "${D}s" -c 32 -q "$q" "http://127.0.0.1:$port/o")
 		if [ "$port" -eq "$RDP" ]; then r50=$1 r99=$2 rrate=$3
-		else b50=$1 b99=$2 brate=$3; fi
+			rcpu=$(cpu_us "$t0" "$(ticks "$pid")" "$rrate")
+		else b50=$1 b99=$2 brate=$3
+			bcpu=$(cpu_us "$t0" "$(ticks "$pid")" "$brate"); fi
 	done
 	a=$(awk -v d50="$d50" -v d99="$d99" -v n50="$n50" -v n99="$n99" \
 		-v r50="$r50" -v r99="$r99" -v b50="$b50" -v b99="$b99" 'BEGIN {
@@ -175,7 +191,10 @@ for pct in 25 50 90; do
 	set -- $a
 	echo "$pct% ($((q * 32))/s asked; got direct $drate, nginx $nrate, rd-proxy $rrate): p50 direct ${d50}ms nginx +$1 rd-proxy +$3 ($(ratio "$3" "$1")x); p99 direct ${d99}ms nginx +$2 rd-proxy +$4 ($(ratio "$4" "$2")x, bar 2)"
 	[ -z "$BEFORE" ] || echo "    before (got $brate): p50 +$5 ($(ratio "$5" "$1")x); p99 +$6 ($(ratio "$6" "$2")x)"
-	lat="$lat{\"run\":$run,\"pct\":$pct,\"rate\":$((q * 32)),\"direct_p50\":$d50,\"direct_p99\":$d99,\"nginx_added_p50\":$1,\"nginx_added_p99\":$2,\"rd_added_p50\":$3,\"rd_added_p99\":$4,\"nginx_rate\":$nrate,\"rd_rate\":$rrate,\"before_added_p50\":$5,\"before_added_p99\":$6,\"before_rate\":$brate},"
+	b=""
+	[ -z "$BEFORE" ] || b=", before ${bcpu}us ($(ratio "$bcpu" "$ncpu")x)"
+	echo "    CPU per request: nginx ${ncpu}us, rd-proxy ${rcpu}us ($(ratio "$rcpu" "$ncpu")x)$b"
+	lat="$lat{\"run\":$run,\"nginx_cpu_us\":$ncpu,\"rd_cpu_us\":$rcpu,\"before_cpu_us\":$bcpu,\"pct\":$pct,\"rate\":$((q * 32)),\"direct_p50\":$d50,\"direct_p99\":$d99,\"nginx_added_p50\":$1,\"nginx_added_p99\":$2,\"rd_added_p50\":$3,\"rd_added_p99\":$4,\"nginx_rate\":$nrate,\"rd_rate\":$rrate,\"before_added_p50\":$5,\"before_added_p99\":$6,\"before_rate\":$brate},"
 done
 fi
 run=$((run + 1))

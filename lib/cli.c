@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compl.h"
+#include "redact.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -58,25 +59,10 @@ int cli_spool_location(const char *given, char *out, size_t n,
 
 void cli_spool_shown(const char *where, char *out, size_t n)
 {
-	const char *auth = strstr(where, "://"), *end, *at, *colon;
-
-	if (!auth) {
+	if (strstr(where, "://"))
+		redact_url_to(where, out, n);
+	else
 		snprintf(out, n, "%s", where);
-		return;
-	}
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	for (at = NULL, colon = auth; colon < end; colon++)
-		if (*colon == '@')
-			at = colon;
-	if (!at) {
-		snprintf(out, n, "%s", where);
-		return;
-	}
-	colon = memchr(auth, ':', (size_t)(at - auth));
-	/* the user stays, a password becomes *** */
-	snprintf(out, n, "%.*s%.*s%s%s", (int)(auth - where), where,
-		 (int)((colon ? colon : at) - auth), auth, colon ? ":***" : "", at);
 }
 
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,

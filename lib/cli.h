@@ -61,8 +61,8 @@ int cli_spool_location(const char *given, char *out, size_t n,
 		       struct rd_err *err);
 
 /* The location where as it may be shown: a URL location (nats://) with
- * the password of its userinfo as *** (user:***@host), a path as it is.
- * The one place that masks a location.  Into out (n bytes, cut if
+ * its secrets masked as every URL is (redact_url_to: the userinfo and
+ * secret query values), a path as it is.  Into out (n bytes, cut if
  * longer). */
 void cli_spool_shown(const char *where, char *out, size_t n);
 

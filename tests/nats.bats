@@ -62,7 +62,7 @@ nats_single() {
 	recs 2 > "$T/in"
 	run rd-capture -v --spool "$loc" < "$T/in"
 	assert_success
-	assert_output --partial "nats://u:***@127.0.0.1:$NPORT/SECRETS"
+	assert_output --partial "nats://[REDACTED]@127.0.0.1:$NPORT/SECRETS"
 	out="$output"
 	for args in "" "--json" "--prom" "--verify" "--show 01M8PAAAAAAAAAAAAAAAAAAAAA"; do
 		run rd-audit --spool "$loc" $args
@@ -229,14 +229,14 @@ streams() {
 	for bad in 'PAY.MENTS' 'PAY*' ''; do
 		for tool in rd-capture rd-replay rd-audit; do
 			fails_one_line 2 "$tool" --spool "nats://u:p@127.0.0.1:$NPORT/$bad"
-			assert_equal "$err_line" "$tool: 'nats://u:***@127.0.0.1:$NPORT/$bad': the stream name must be 1 to 64 letters, digits, '-' or '_'"
+			assert_equal "$err_line" "$tool: 'nats://[REDACTED]@127.0.0.1:$NPORT/$bad': the stream name must be 1 to 64 letters, digits, '-' or '_'"
 		done
 	done
 	# an auth failure: no password, a wrong one; the password never shown
 	for loc in "nats://127.0.0.1:$NPORT/PAYMENTS" "nats://u:wrong@127.0.0.1:$NPORT/PAYMENTS"; do
 		for tool in rd-capture rd-replay rd-audit; do
 			fails_one_line 2 "$tool" --spool "$loc"
-			assert_equal "$err_line" "$tool: connecting: NATS at ${loc/:wrong@/:***@} refused us: Authorization Violation"
+			assert_equal "$err_line" "$tool: connecting: NATS at ${loc/u:wrong@/[REDACTED]@} refused us: Authorization Violation"
 		done
 	done
 	assert_equal "$(streams "$NMON")" ''
@@ -244,7 +244,7 @@ streams() {
 	# a stream that does not exist: rd-replay and rd-audit make none
 	for tool in rd-replay rd-audit; do
 		fails_one_line 2 "$tool" --spool "nats://u:p@127.0.0.1:$NPORT/NOPE"
-		assert_equal "$err_line" "$tool: opening the spool: stream 'NOPE' does not exist at nats://u:***@127.0.0.1:$NPORT/NOPE"
+		assert_equal "$err_line" "$tool: opening the spool: stream 'NOPE' does not exist at nats://[REDACTED]@127.0.0.1:$NPORT/NOPE"
 	done
 	assert_equal "$(streams "$NMON")" ''
 	# rd-health says unhealthy (exit 1) and why
@@ -265,7 +265,7 @@ streams() {
 	[ "$i" -gt 2 ]
 	assert_equal "$(wc -l < "$T/acked")" $((i - 1))
 	assert_equal "$(wc -l < "$T/err")" 1
-	grep -q "^rd-capture: cannot store records: stream 'PAYMENTS' at nats://u:\*\*\*@127.0.0.1:$NPORT/PAYMENTS is full: it holds [0-9]* bytes, and --max-spool-size is 4096$" "$T/err"
+	grep -q "^rd-capture: cannot store records: stream 'PAYMENTS' at nats://\[REDACTED\]@127.0.0.1:$NPORT/PAYMENTS is full: it holds [0-9]* bytes, and --max-spool-size is 4096$" "$T/err"
 	# a batch that would pass it is refused whole, and still fits nothing
 	fails_one_line 2 rd-capture --spool "$good" --max-spool-size 4KiB
 	[[ $err_line == *"is full"* ]]

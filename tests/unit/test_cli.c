@@ -61,16 +61,18 @@ static void test_opt_error(void)
 	}
 }
 
-/* A location as shown: only a password is masked. */
+/* A location as shown: its userinfo masked as any URL's (a user name
+ * alone may be a token), a path as it is. */
 static void test_spool_shown(void)
 {
 	static const char *const cases[][2] = {
 		{ "/var/spool/redrive", "/var/spool/redrive" },
+		{ "/var/spool/a@b:c", "/var/spool/a@b:c" },
 		{ "nats://127.0.0.1:4222/S", "nats://127.0.0.1:4222/S" },
-		{ "nats://u:pw@h:1,h2:2/S", "nats://u:***@h:1,h2:2/S" },
-		{ "nats://u@h:1/S", "nats://u@h:1/S" },
-		{ "nats://u:p@w@h:1/S", "nats://u:***@h:1/S" },
-		{ "nats://u:pw@h:1", "nats://u:***@h:1" },
+		{ "nats://u:pw@h:1,h2:2/S", "nats://[REDACTED]@h:1,h2:2/S" },
+		{ "nats://u@h:1/S", "nats://[REDACTED]@h:1/S" },
+		{ "nats://u:p@w@h:1/S", "nats://[REDACTED]@h:1/S" },
+		{ "nats://u:pw@h:1", "nats://[REDACTED]@h:1" },
 		{ "nats://h:1/S@x", "nats://h:1/S@x" },
 	};
 	char out[128];
