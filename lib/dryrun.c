@@ -107,8 +107,19 @@ void dryrun_curl(struct buf *b, const struct http_req *q,
 		 const struct redact *red)
 {
 	struct buf h;
+	int bin;
 
 	buf_init(&h);
+	/* A body that is not text goes through a pipe: printf writes
+	 * every byte (a NUL and trailing newlines too, which a command
+	 * substitution would drop) and curl reads it from stdin. */
+	bin = q->body_len && !printable(q->body, q->body_len);
+	if (bin) {
+		buf_adds(b, "printf '");
+		for (size_t i = 0; i < q->body_len; i++)
+			buf_addf(b, "\\%03o", (unsigned char)q->body[i]);
+		buf_adds(b, "' | ");
+	}
 	buf_adds(b, "curl -sS -X ");
 	shq(b, q->method, q->method_len);
 	/* What curl adds by itself, the engine does not send: drop it, so
@@ -136,18 +147,13 @@ void dryrun_curl(struct buf *b, const struct http_req *q,
 		buf_adds(b, " -H ");
 		shq(b, h.data, h.len);
 	}
-	if (q->body_len) {
+	if (bin) {
+		buf_adds(b, " --data-binary @-");
+	} else if (q->body_len) {
 		/* curl reads "@NAME" given to --data-binary as a file: such
 		 * a body goes as --data-raw, which takes it as it is. */
 		buf_adds(b, q->body[0] == '@' ? " --data-raw " : " --data-binary ");
-		if (printable(q->body, q->body_len)) {
-			shq(b, q->body, q->body_len);
-		} else {
-			buf_adds(b, "\"$(printf '");
-			for (size_t i = 0; i < q->body_len; i++)
-				buf_addf(b, "\\%03o", (unsigned char)q->body[i]);
-			buf_adds(b, "')\"");
-		}
+		shq(b, q->body, q->body_len);
 	}
 	buf_addc(b, ' ');
 	buf_reset(&h);

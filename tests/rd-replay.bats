@@ -931,14 +931,20 @@ SH
 		rd-capture -q > /dev/null
 	printf '{"method":"POST","url":"http://127.0.0.1:%s/big","body":"%s"}\n' "$PORT" "$(cat "$T/big")" |
 		rd-capture -q > /dev/null
+	# binary, with a NUL inside and newlines at the end, which a
+	# command substitution would drop
+	bin=$(printf 'a\000b\377\n\n' | base64 -w0)
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/bin","body_b64":"%s"}\n' "$PORT" "$bin" |
+		rd-capture -q > /dev/null
 	rd-replay --dry-run --no-redact > "$T/cmds" 2> /dev/null
 	sh "$T/cmds" > /dev/null
 	rd-replay -q --rate max -c 1
 	ds_stop
-	assert_equal "$(ls "$T/dump" | wc -l)" 4
+	assert_equal "$(ls "$T/dump" | wc -l)" 6
 	# the commands ran first, in log order, then the replay sent the same
-	cmp "$T/dump/000001.http" "$T/dump/000003.http"
-	cmp "$T/dump/000002.http" "$T/dump/000004.http"
+	cmp "$T/dump/000001.http" "$T/dump/000004.http"
+	cmp "$T/dump/000002.http" "$T/dump/000005.http"
+	cmp "$T/dump/000003.http" "$T/dump/000006.http"
 	# raw: what the dry run prints, read back as a capture, is the request
 	rm -rf "$SPOOL"
 	printf '{"method":"PUT","url":"http://127.0.0.1:9/a?x=1","headers":[["X-A","1"],["X-E",""]],"body":"hello"}\n' |
