@@ -44,7 +44,8 @@ CMD_SRC  := $(sort $(wildcard cmd/rd-*.c))
 BINS     := $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+# rd-downstream-*.c are parts of rd-downstream, not helpers of their own.
+HELPER_SRC := $(filter-out tests/helpers/rd-downstream-%.c,$(sort $(wildcard tests/helpers/*.c)))
 HELPERS  := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 
 # libFuzzer targets, built apart with clang (tests/fuzz/).
@@ -86,6 +87,14 @@ $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIBRD)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBRD)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# rd-downstream is linked from its parts, which share rd-downstream.h.
+RD_DOWNSTREAM_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tests/helpers/rd-downstream*.c)))
+$(BUILD)/tests/rd-downstream: $(RD_DOWNSTREAM_OBJ) $(LIBRD)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(RD_DOWNSTREAM_OBJ): tests/helpers/rd-downstream.h
 
 $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIBRD)
 	@mkdir -p $(@D)

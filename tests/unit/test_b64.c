@@ -65,18 +65,15 @@ static const struct bad bads[] = {
 	{ "Zm9vZm9", 0, "byte 6: non-zero trailing bits" },
 };
 
-int main(void)
+/* The RFC vectors both ways, and decoded again without their padding. */
+static void test_rfc_vectors(void)
 {
-	struct buf out, enc;
+	struct buf out;
 	struct rd_err err;
 	char name[96];
-	unsigned char bin[300];
-	unsigned long r = 1;
 	size_t i, n;
-	int bad;
 
 	buf_init(&out);
-	buf_init(&enc);
 	for (i = 0; i < N(rfc); i++) {
 		n = strlen(rfc[i].plain);
 		buf_reset(&out);
@@ -100,9 +97,18 @@ int main(void)
 		T_EQ_INT(b64_decode(&out, rfc[i].enc, n, &err), 0, name);
 		T_EQ_STR(out.data, rfc[i].plain, name);
 	}
+	buf_release(&out);
+}
 
+/* Both ends of the alphabet, appending to what a buffer holds, and empty
+ * input. */
+static void test_alphabet_append_empty(void)
+{
+	struct buf out;
+	struct rd_err err;
+
+	buf_init(&out);
 	/* Both ends of the alphabet. */
-	buf_reset(&out);
 	b64_encode(&out, "\xfb\xff\xbf\x00\x10\x83", 6);
 	T_EQ_STR(out.data, "+/+/ABCD", "encode uses + and /");
 	buf_reset(&out);
@@ -128,7 +134,21 @@ int main(void)
 	buf_release(&out);
 	T_OK(b64_decode(&out, NULL, 0, &err) == 0 && out.len == 0,
 	     "decode of nothing");
+	buf_release(&out);
+}
 
+/* decode(encode(x)) == x for every length 0..300 and every byte value. */
+static void test_round_trips(void)
+{
+	struct buf out, enc;
+	struct rd_err err;
+	unsigned char bin[300];
+	unsigned long r = 1;
+	size_t i, n;
+	int bad;
+
+	buf_init(&out);
+	buf_init(&enc);
 	/* Every length 0..300 of mixed bytes: decode(encode(x)) == x. */
 	bad = 0;
 	for (n = 0; n <= sizeof(bin); n++) {
@@ -145,7 +165,6 @@ int main(void)
 			bad++;
 	}
 	T_EQ_INT(bad, 0, "round trip of lengths 0 to 300");
-	bad = 0;
 	for (i = 0; i < 256; i++)
 		bin[i] = (unsigned char)i;
 	buf_reset(&enc);
@@ -153,8 +172,19 @@ int main(void)
 	buf_reset(&out);
 	T_OK(b64_decode(&out, enc.data, enc.len, &err) == 0 && out.len == 256 &&
 	     memcmp(out.data, bin, 256) == 0, "round trip of all 256 byte values");
+	buf_release(&out);
+	buf_release(&enc);
+}
 
-	/* Bad input: the message, and the buffer as it was. */
+/* Bad input: the message, and the buffer as it was. */
+static void test_bad_input(void)
+{
+	struct buf out;
+	struct rd_err err;
+	char name[96];
+	size_t i, n;
+
+	buf_init(&out);
 	for (i = 0; i < N(bads); i++) {
 		n = bads[i].len ? bads[i].len : strlen(bads[i].in);
 		buf_reset(&out);
@@ -169,8 +199,14 @@ int main(void)
 	T_EQ_INT(b64_decode(&out, "Zm9v*", 5, NULL), RD_E_INVAL,
 		 "error without err");
 	T_EQ_INT(out.len, 0, "nothing left behind");
-
 	buf_release(&out);
-	buf_release(&enc);
+}
+
+int main(void)
+{
+	test_rfc_vectors();
+	test_alphabet_append_empty();
+	test_round_trips();
+	test_bad_input();
 	return t_done();
 }

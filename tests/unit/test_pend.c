@@ -101,147 +101,196 @@ static void far_offset(void)
 	buf_release(&line);
 }
 
-int main(void)
+/* The two requests of the tests below, a and b. */
+static const char id_a[] = "01JDZ00000000000000000000A";
+static const char id_b[] = "01JDZ00000000000000000000B";
+
+/* Packing an id to its binary form and back. */
+static void test_ids(void)
 {
-	static const char a[] = "01JDZ00000000000000000000A";
-	static const char bid[] = "01JDZ00000000000000000000B";
-	struct pend p, q;
-	struct rec_parser rp;
-	struct buf line, ck, file;
-	struct pend_ckpt sv;
-	struct spool_pos at = { 7, 4096, 3 }, back;
-	struct spool_mark mark, mark_back;
-	struct rd_err err;
 	unsigned char bin[REC_ID_BIN];
 	char id[REC_ID_LEN + 1];
-	struct pend_ent *e;
 
-	rec_id_pack(a, bin);
+	rec_id_pack(id_a, bin);
 	rec_id_unpack(bin, id);
-	T_EQ_STR(id, a, "id pack round trip");
+	T_EQ_STR(id, id_a, "id pack round trip");
 	rec_id_pack("7ZZZZZZZZZZZZZZZZZZZZZZZZZ", bin);
 	rec_id_unpack(bin, id);
 	T_EQ_STR(id, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ", "largest id round trip");
+}
 
+/* Requests a and b folded into p: once each however often they are read,
+ * with their positions. */
+static void test_requests(struct pend *p, struct rec_parser *rp,
+			  struct buf *line)
+{
+	struct pend_ent *e;
+
+	buf_addf(line, "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",\"captured_at\":\"2026-11-25T00:00:00.000Z\",\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[],\"body\":\"\",\"failure\":{\"type\":\"x\"},\"attempts\":0,\"idempotency_key\":\"%s\"}", id_a, id_a);
+	fold(p, rp, line->data, 0);
+	fold(p, rp, line->data, 0);
+	T_EQ_INT(p->n, 1, "a request folded twice is one entry");
+	buf_reset(line);
+	buf_addf(line, "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",\"captured_at\":\"2026-11-25T00:00:00.000Z\",\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[],\"body\":\"\",\"failure\":{\"type\":\"x\"},\"attempts\":0,\"idempotency_key\":\"%s\"}", id_b, id_b);
+	fold(p, rp, line->data, 1);
+	T_EQ_INT(p->pending, 2, "two pending");
+	e = pend_get(p, id_b);
+	T_OK(e && e->line == 1 && e->off == 100 && e->seg == 1, "position kept");
+}
+
+/* Attempt, dead and revive events on a and b, each folded twice. */
+static void test_outcomes(struct pend *p, struct rec_parser *rp,
+			  struct buf *line)
+{
+	struct pend_ent *e;
+
+	event(line, REC_ATTEMPT, id_a, 1, "retry", 1700000005000LL);
+	fold(p, rp, line->data, 2);
+	e = pend_get(p, id_a);
+	T_OK(e->attempts == 1 && e->due_ms == 1700000005000LL, "retry sets attempts and due");
+	fold(p, rp, line->data, 2);
+	T_EQ_INT(pend_get(p, id_a)->attempts, 1, "refold changes nothing");
+	event(line, REC_ATTEMPT, id_a, 2, "ok", 0);
+	fold(p, rp, line->data, 3);
+	T_EQ_INT(pend_get(p, id_a)->state, PEND_DONE, "ok resolves");
+	event(line, REC_ATTEMPT, id_b, 1, "permanent", 0);
+	fold(p, rp, line->data, 4);
+	event(line, REC_DEAD, id_b, 0, NULL, 0);
+	fold(p, rp, line->data, 5);
+	T_EQ_INT(pend_get(p, id_b)->state, PEND_DEAD, "dead");
+	T_OK(p->pending == 0 && p->dead == 1 && p->done == 1, "counters follow");
+	event(line, REC_REVIVE, id_b, 0, NULL, 0);
+	fold(p, rp, line->data, 6);
+	e = pend_get(p, id_b);
+	T_OK(e->state == PEND_PENDING && e->attempts == 0, "revive resets");
+	T_EQ_INT(e->revives, 1, "an old revive event without a count counts one");
+	fold(p, rp, line->data, 6);
+	T_EQ_INT(pend_get(p, id_b)->revives, 1, "refolding a revive of a pending record changes nothing");
+}
+
+/* The revive count of b as revive events with counts are folded, up to
+ * its cap; and an event about no known request. */
+static void test_revive_counts(struct pend *p, struct rec_parser *rp,
+			       struct buf *line)
+{
+	struct pend_ent *e;
+
+	/* A run revives in memory, the record dies again, then the run's
+	 * own revive event is folded back from the log: the count is the
+	 * event's, not one more. */
+	pend_set_state(p, pend_get(p, id_b), PEND_DEAD);
+	revive_event(line, id_b, 2);
+	fold(p, rp, line->data, 6);
+	pend_set_state(p, pend_get(p, id_b), PEND_DEAD);
+	fold(p, rp, line->data, 6);
+	e = pend_get(p, id_b);
+	T_OK(e->state == PEND_DEAD && e->revives == 2,
+	     "a revive read again (its count not above ours) changes nothing");
+	revive_event(line, id_b, 3);
+	fold(p, rp, line->data, 6);
+	e = pend_get(p, id_b);
+	T_OK(e->state == PEND_PENDING && e->revives == 3, "a revive event sets its own count");
+	pend_set_state(p, e, PEND_DEAD);
+	revive_event(line, id_b, 500);
+	fold(p, rp, line->data, 6);
+	T_EQ_INT(pend_get(p, id_b)->revives, PEND_REVIVES_MAX, "the count saturates");
+	T_EQ_INT(sizeof(struct pend_ent), 40, "an entry stays 40 bytes");
+	pend_set_state(p, pend_get(p, id_b), PEND_DEAD);
+	revive_event(line, id_b, 501);
+	fold(p, rp, line->data, 6);
+	T_OK(pend_get(p, id_b)->revives == PEND_REVIVES_MAX && p->pending == 1 && p->dead == 0,
+	     "revived again past the cap: counters follow");
+	event(line, REC_ATTEMPT, "01JDZ0000000000000000000QQ", 1, "ok", 0);
+	fold(p, rp, line->data, 7);
+	T_EQ_INT(p->n, 2, "events about unknown requests are ignored");
+}
+
+/* Checkpoint round trip of p into q: resolved entries do not come back.
+ * ck receives a copy of the checkpoint's bytes. */
+static void test_checkpoint(struct pend *p, struct pend *q, struct buf *ck)
+{
+	struct spool_pos at = { 7, 4096, 3 }, back;
+	struct spool_mark mark, mark_back;
+	struct pend_ckpt sv;
+	struct rd_err err;
+	struct buf file;
+
+	memset(&mark, 0, sizeof(mark));
+	memcpy(mark.b, "a mark of the log", 17);
+	pend_save(p, &at, &mark, &sv);
+	for (int i = 0; i < 3; i++)
+		buf_add(ck, sv.iov[i].iov_base, sv.iov[i].iov_len);
+	file = *ck;
+	buf_init(ck);
+	buf_add(ck, file.data, file.len);
+	pend_init(q);
+	T_EQ_INT(pend_load(q, &file, &back, &mark_back, &err), 0, "checkpoint loads");
+	T_OK(file.data == NULL, "the buffer was taken over");
+	T_OK(back.seg == 7 && back.off == 4096 && back.line == 3, "resume position");
+	T_OK(memcmp(&mark_back, &mark, sizeof(mark)) == 0, "the mark of the log comes back");
+	T_EQ_INT(q->n, 1, "only the unresolved entry");
+	T_OK(pend_get(q, id_b) && !pend_get(q, id_a), "the right one");
+	T_EQ_INT(q->pending, 1, "counters rebuilt");
+	T_EQ_INT(pend_get(q, id_b)->revives, PEND_REVIVES_MAX, "the revive count survives a checkpoint");
+}
+
+/* The checkpoint in ck damaged every way, loaded again into q: refused. */
+static void test_checkpoint_damage(struct pend *q, struct buf *ck)
+{
+	struct spool_pos back;
+	struct spool_mark mark_back;
+	struct rd_err err;
+	int caught = 0;
+
+	/* every flipped byte is caught */
+	for (size_t i = 0; i < ck->len; i++) {
+		struct pend r;
+
+		ck->data[i] ^= 0x20;
+		pend_init(&r);
+		caught += pend_load(&r, ck, &back, &mark_back, &err) < 0;
+		pend_release(&r);
+		ck->data[i] ^= 0x20;
+	}
+	T_EQ_INT(caught, (long long)ck->len, "a bit flip anywhere is refused");
+	/* checkpoints of the versions before revive counts and before marks
+	 * of the log are refolded */
+	memcpy(ck->data, "rd-replay-checkpoint-1\n", 23);
+	T_OK(pend_load(q, ck, &back, &mark_back, &err) == RD_E_CORRUPT &&
+	     strstr(err.msg, "another version") != NULL, "an older checkpoint is not trusted");
+	memcpy(ck->data, "rd-replay-checkpoint-2\n", 23);
+	T_OK(pend_load(q, ck, &back, &mark_back, &err) == RD_E_CORRUPT &&
+	     strstr(err.msg, "another version") != NULL,
+	     "a checkpoint without a mark of the log is not trusted");
+	memcpy(ck->data, "rd-replay-checkpoint-3\n", 23);
+	T_OK(pend_load(q, ck, &back, &mark_back, &err) == RD_E_CORRUPT &&
+	     strstr(err.msg, "another version") != NULL,
+	     "a checkpoint with 32-bit offsets is not trusted");
+	memcpy(ck->data, "rd-replay-checkpoint-4\n", 23);
+	ck->len--;
+	T_OK(pend_load(q, ck, &back, &mark_back, &err) < 0, "truncated refused");
+	ck->len = 1;
+	T_OK(pend_load(q, ck, &back, &mark_back, &err) < 0, "garbage refused");
+}
+
+int main(void)
+{
+	struct pend p, q;
+	struct rec_parser rp;
+	struct buf line, ck;
+
+	test_ids();
 	pend_init(&p);
 	rec_parser_init(&rp);
 	buf_init(&line);
 	buf_init(&ck);
-	buf_addf(&line, "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",\"captured_at\":\"2026-11-25T00:00:00.000Z\",\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[],\"body\":\"\",\"failure\":{\"type\":\"x\"},\"attempts\":0,\"idempotency_key\":\"%s\"}", a, a);
-	fold(&p, &rp, line.data, 0);
-	fold(&p, &rp, line.data, 0);
-	T_EQ_INT(p.n, 1, "a request folded twice is one entry");
-	buf_reset(&line);
-	buf_addf(&line, "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",\"captured_at\":\"2026-11-25T00:00:00.000Z\",\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[],\"body\":\"\",\"failure\":{\"type\":\"x\"},\"attempts\":0,\"idempotency_key\":\"%s\"}", bid, bid);
-	fold(&p, &rp, line.data, 1);
-	T_EQ_INT(p.pending, 2, "two pending");
-	e = pend_get(&p, bid);
-	T_OK(e && e->line == 1 && e->off == 100 && e->seg == 1, "position kept");
-
-	event(&line, REC_ATTEMPT, a, 1, "retry", 1700000005000LL);
-	fold(&p, &rp, line.data, 2);
-	e = pend_get(&p, a);
-	T_OK(e->attempts == 1 && e->due_ms == 1700000005000LL, "retry sets attempts and due");
-	fold(&p, &rp, line.data, 2);
-	T_EQ_INT(pend_get(&p, a)->attempts, 1, "refold changes nothing");
-	event(&line, REC_ATTEMPT, a, 2, "ok", 0);
-	fold(&p, &rp, line.data, 3);
-	T_EQ_INT(pend_get(&p, a)->state, PEND_DONE, "ok resolves");
-	event(&line, REC_ATTEMPT, bid, 1, "permanent", 0);
-	fold(&p, &rp, line.data, 4);
-	event(&line, REC_DEAD, bid, 0, NULL, 0);
-	fold(&p, &rp, line.data, 5);
-	T_EQ_INT(pend_get(&p, bid)->state, PEND_DEAD, "dead");
-	T_OK(p.pending == 0 && p.dead == 1 && p.done == 1, "counters follow");
-	event(&line, REC_REVIVE, bid, 0, NULL, 0);
-	fold(&p, &rp, line.data, 6);
-	e = pend_get(&p, bid);
-	T_OK(e->state == PEND_PENDING && e->attempts == 0, "revive resets");
-	T_EQ_INT(e->revives, 1, "an old revive event without a count counts one");
-	fold(&p, &rp, line.data, 6);
-	T_EQ_INT(pend_get(&p, bid)->revives, 1, "refolding a revive of a pending record changes nothing");
-	/* A run revives in memory, the record dies again, then the run's
-	 * own revive event is folded back from the log: the count is the
-	 * event's, not one more. */
-	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
-	revive_event(&line, bid, 2);
-	fold(&p, &rp, line.data, 6);
-	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
-	fold(&p, &rp, line.data, 6);
-	e = pend_get(&p, bid);
-	T_OK(e->state == PEND_DEAD && e->revives == 2,
-	     "a revive read again (its count not above ours) changes nothing");
-	revive_event(&line, bid, 3);
-	fold(&p, &rp, line.data, 6);
-	e = pend_get(&p, bid);
-	T_OK(e->state == PEND_PENDING && e->revives == 3, "a revive event sets its own count");
-	pend_set_state(&p, e, PEND_DEAD);
-	revive_event(&line, bid, 500);
-	fold(&p, &rp, line.data, 6);
-	T_EQ_INT(pend_get(&p, bid)->revives, PEND_REVIVES_MAX, "the count saturates");
-	T_EQ_INT(sizeof(struct pend_ent), 40, "an entry stays 40 bytes");
-	pend_set_state(&p, pend_get(&p, bid), PEND_DEAD);
-	revive_event(&line, bid, 501);
-	fold(&p, &rp, line.data, 6);
-	T_OK(pend_get(&p, bid)->revives == PEND_REVIVES_MAX && p.pending == 1 && p.dead == 0,
-	     "revived again past the cap: counters follow");
-	event(&line, REC_ATTEMPT, "01JDZ0000000000000000000QQ", 1, "ok", 0);
-	fold(&p, &rp, line.data, 7);
-	T_EQ_INT(p.n, 2, "events about unknown requests are ignored");
-
-	/* checkpoint round trip: resolved entries do not come back */
-	memset(&mark, 0, sizeof(mark));
-	memcpy(mark.b, "a mark of the log", 17);
-	pend_save(&p, &at, &mark, &sv);
-	for (int i = 0; i < 3; i++)
-		buf_add(&ck, sv.iov[i].iov_base, sv.iov[i].iov_len);
-	file = ck;
-	buf_init(&ck);
-	buf_add(&ck, file.data, file.len);
-	pend_init(&q);
-	T_EQ_INT(pend_load(&q, &file, &back, &mark_back, &err), 0, "checkpoint loads");
-	T_OK(file.data == NULL, "the buffer was taken over");
-	T_OK(back.seg == 7 && back.off == 4096 && back.line == 3, "resume position");
-	T_OK(memcmp(&mark_back, &mark, sizeof(mark)) == 0, "the mark of the log comes back");
-	T_EQ_INT(q.n, 1, "only the unresolved entry");
-	T_OK(pend_get(&q, bid) && !pend_get(&q, a), "the right one");
-	T_EQ_INT(q.pending, 1, "counters rebuilt");
-	T_EQ_INT(pend_get(&q, bid)->revives, PEND_REVIVES_MAX, "the revive count survives a checkpoint");
-	/* every flipped byte is caught */
-	{
-		int caught = 0;
-
-		for (size_t i = 0; i < ck.len; i++) {
-			struct pend r;
-
-			ck.data[i] ^= 0x20;
-			pend_init(&r);
-			caught += pend_load(&r, &ck, &back, &mark_back, &err) < 0;
-			pend_release(&r);
-			ck.data[i] ^= 0x20;
-		}
-		T_EQ_INT(caught, (long long)ck.len, "a bit flip anywhere is refused");
-	}
-	/* checkpoints of the versions before revive counts and before marks
-	 * of the log are refolded */
-	memcpy(ck.data, "rd-replay-checkpoint-1\n", 23);
-	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) == RD_E_CORRUPT &&
-	     strstr(err.msg, "another version") != NULL, "an older checkpoint is not trusted");
-	memcpy(ck.data, "rd-replay-checkpoint-2\n", 23);
-	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) == RD_E_CORRUPT &&
-	     strstr(err.msg, "another version") != NULL,
-	     "a checkpoint without a mark of the log is not trusted");
-	memcpy(ck.data, "rd-replay-checkpoint-3\n", 23);
-	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) == RD_E_CORRUPT &&
-	     strstr(err.msg, "another version") != NULL,
-	     "a checkpoint with 32-bit offsets is not trusted");
-	memcpy(ck.data, "rd-replay-checkpoint-4\n", 23);
-	ck.len--;
-	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) < 0, "truncated refused");
-	ck.len = 1;
-	T_OK(pend_load(&q, &ck, &back, &mark_back, &err) < 0, "garbage refused");
+	test_requests(&p, &rp, &line);
+	test_outcomes(&p, &rp, &line);
+	test_revive_counts(&p, &rp, &line);
+	test_checkpoint(&p, &q, &ck);
+	test_checkpoint_damage(&q, &ck);
 	pend_compact(&p);
-	T_OK(p.n == 1 && pend_get(&p, bid) && !pend_get(&p, a), "compact drops resolved");
+	T_OK(p.n == 1 && pend_get(&p, id_b) && !pend_get(&p, id_a), "compact drops resolved");
 	far_offset();
 
 	pend_release(&q);

@@ -224,52 +224,64 @@ static void test_rollup(void)
 	buf_release(&out);
 }
 
-int main(void)
+/* One generator: valid ids that carry their time and always increase. */
+static void test_ids(struct rec_idgen *g)
 {
-	struct rec_idgen g;
-	struct rec_parser p;
-	struct rec_req r;
+	char a[REC_ID_LEN + 1], b[REC_ID_LEN + 1];
 	struct rd_err err;
-	struct buf out;
-	char a[REC_ID_LEN + 1], b[REC_ID_LEN + 1], t[REC_TIME_LEN + 1];
-	int64_t ms;
 	size_t i;
 	int mono = 1;
 
-	T_OK(rec_idgen_init(&g, &err) == 0, "idgen seeds");
-	rec_id_next(&g, 1700000000123, a);
+	T_OK(rec_idgen_init(g, &err) == 0, "idgen seeds");
+	rec_id_next(g, 1700000000123, a);
 	T_OK(rec_id_valid(a, strlen(a)), "id is valid");
 	T_EQ_INT(rec_id_ms(a), 1700000000123, "id carries its time");
 	for (i = 0; i < 10000; i++) {
-		rec_id_next(&g, i < 5000 ? 1700000000123 : 1700000000000, b);
+		rec_id_next(g, i < 5000 ? 1700000000123 : 1700000000000, b);
 		if (strcmp(b, a) <= 0)
 			mono = 0;
 		memcpy(a, b, sizeof(a));
 	}
 	T_OK(mono, "ids strictly increase, even when the clock steps back");
-	{
-		/* Concurrent writers: many generators in the same
-		 * milliseconds (the case of eight rd-capture processes
-		 * started together) never produce the same id. */
-		enum { GENS = 64, MSS = 50, PER = 4 };
-		static char ids[GENS * MSS * PER][REC_ID_LEN + 1];
-		struct rec_idgen gs[GENS];
-		size_t k = 0, dup = 0;
+}
 
+/* Concurrent writers: many generators in the same milliseconds (the case
+ * of eight rd-capture processes started together) never produce the same
+ * id. */
+static void test_id_collisions(void)
+{
+	enum { GENS = 64, MSS = 50, PER = 4 };
+	static char ids[GENS * MSS * PER][REC_ID_LEN + 1];
+	struct rec_idgen gs[GENS];
+	struct rd_err err;
+	size_t i, k = 0, dup = 0;
+
+	for (int j = 0; j < GENS; j++)
+		rec_idgen_init(&gs[j], &err);
+	for (int m = 0; m < MSS; m++)
 		for (int j = 0; j < GENS; j++)
-			rec_idgen_init(&gs[j], &err);
-		for (int m = 0; m < MSS; m++)
-			for (int j = 0; j < GENS; j++)
-				for (int q = 0; q < PER; q++)
-					rec_id_next(&gs[j], 1700000000000 + m, ids[k++]);
-		qsort(ids, k, sizeof(ids[0]), cmp_id);
-		for (i = 1; i < k; i++)
-			dup += strcmp(ids[i - 1], ids[i]) == 0;
-		T_EQ_INT(dup, 0, "no two generators collide in the same millisecond");
-	}
+			for (int q = 0; q < PER; q++)
+				rec_id_next(&gs[j], 1700000000000 + m, ids[k++]);
+	qsort(ids, k, sizeof(ids[0]), cmp_id);
+	for (i = 1; i < k; i++)
+		dup += strcmp(ids[i - 1], ids[i]) == 0;
+	T_EQ_INT(dup, 0, "no two generators collide in the same millisecond");
+}
+
+/* What is not an id. */
+static void test_bad_ids(void)
+{
 	T_OK(!rec_id_valid("01JDZ00000000000000000000I", 26), "I is not Crockford");
 	T_OK(!rec_id_valid("81JDZ000000000000000000000", 26), "first digit <= 7");
 	T_OK(!rec_id_valid("01JDZ", 5), "short id refused");
+}
+
+/* Timestamps formatted, and parsed with offsets, short fractions and
+ * what is not a timestamp. */
+static void test_times(void)
+{
+	char t[REC_TIME_LEN + 1];
+	int64_t ms;
 
 	rec_time_fmt(0, t);
 	T_EQ_STR(t, "1970-01-01T00:00:00.000Z", "epoch formats");
@@ -284,11 +296,17 @@ int main(void)
 	T_OK(rec_time_parse("2024-13-01T00:00:00Z", 20, &ms) < 0, "month 13");
 	T_OK(rec_time_parse("2024-11-24T00:00:00", 19, &ms) < 0, "no zone");
 	T_OK(rec_time_parse("2024-11-24T00:00:00Zx", 21, &ms) < 0, "garbage");
+}
 
-	rec_parser_init(&p);
-	buf_init(&out);
+/* Each bad record is refused with its message. */
+static void test_bad_records(struct rec_parser *p)
+{
+	struct rec_req r;
+	struct rd_err err;
+	size_t i;
+
 	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
-		int rc = rec_req_parse(&p, bads[i].in, strlen(bads[i].in), 0, &r,
+		int rc = rec_req_parse(p, bads[i].in, strlen(bads[i].in), 0, &r,
 				       &err);
 
 		T_OK(rc == RD_E_INVAL && starts(err.msg, bads[i].msg), bads[i].msg);
@@ -296,226 +314,295 @@ int main(void)
 			printf("#   input %s\n#   got %d '%s'\n", bads[i].in, rc,
 			       err.msg);
 	}
+}
 
-	{
-		const char *in =
-			"{\"method\":\"POST\",\"url\":\"http://127.0.0.1:8080/x?a=1\","
-			"\"headers\":[[\"X-A\",\"1\"],[\"X-A\",\"2\"],[\"Content-Type\",\"text/plain\"]],"
-			"\"body\":\"hi \\\"there\\\"\",\"failure\":{\"type\":\"http_503\",\"status\":503,\"message\":\"busy\"},"
-			"\"attempts\":2,\"tags\":{\"svc\":\"pay\"},\"captured_at\":\"2024-11-24T00:00:00Z\"}";
+/* A full record: its canonical line, read back as a stored line. */
+static void test_canonical(struct rec_parser *p, struct rec_idgen *g)
+{
+	const char *in =
+		"{\"method\":\"POST\",\"url\":\"http://127.0.0.1:8080/x?a=1\","
+		"\"headers\":[[\"X-A\",\"1\"],[\"X-A\",\"2\"],[\"Content-Type\",\"text/plain\"]],"
+		"\"body\":\"hi \\\"there\\\"\",\"failure\":{\"type\":\"http_503\",\"status\":503,\"message\":\"busy\"},"
+		"\"attempts\":2,\"tags\":{\"svc\":\"pay\"},\"captured_at\":\"2024-11-24T00:00:00Z\"}";
 #define WANT_TAIL \
-			"\"captured_at\":\"2024-11-24T00:00:00.000Z\",\"method\":\"POST\"," \
-			"\"url\":\"http://127.0.0.1:8080/x?a=1\",\"headers\":[[\"X-A\",\"1\"],[\"X-A\",\"2\"]," \
-			"[\"Content-Type\",\"text/plain\"]],\"body\":\"hi \\\"there\\\"\"," \
-			"\"failure\":{\"type\":\"http_503\",\"status\":503,\"message\":\"busy\"}," \
-			"\"attempts\":2,\"idempotency_key\":\"%s\",\"tags\":{\"svc\":\"pay\"}}\n"
-		char want[1024], line[4096];
+		"\"captured_at\":\"2024-11-24T00:00:00.000Z\",\"method\":\"POST\"," \
+		"\"url\":\"http://127.0.0.1:8080/x?a=1\",\"headers\":[[\"X-A\",\"1\"],[\"X-A\",\"2\"]," \
+		"[\"Content-Type\",\"text/plain\"]],\"body\":\"hi \\\"there\\\"\"," \
+		"\"failure\":{\"type\":\"http_503\",\"status\":503,\"message\":\"busy\"}," \
+		"\"attempts\":2,\"idempotency_key\":\"%s\",\"tags\":{\"svc\":\"pay\"}}\n"
+	char want[1024], line[4096];
+	struct rec_req r;
+	struct rd_err err;
+	struct buf out;
 
-		T_OK(rec_req_parse(&p, in, strlen(in), 0, &r, &err) == 0,
-		     "full record parses");
-		rec_id_next(&g, rec_now_ms(), r.id);
-		rec_req_to_json(&out, &r);
-		snprintf(want, sizeof(want), "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",", r.id);
-		snprintf(want + strlen(want), sizeof(want) - strlen(want), WANT_TAIL, r.id);
-		T_EQ_STR(out.data, want, "canonical line, duplicates and order kept");
-		T_EQ_INT(rec_kind_peek(out.data, out.len), REC_REQUEST, "peek request");
-		/* Read it back as a stored line and write it again. */
-		snprintf(line, sizeof(line), "%.*s", (int)out.len - 1, out.data);
-		T_OK(rec_req_parse(&p, line, strlen(line), 1, &r, &err) == 0,
-		     "stored line parses");
-		buf_reset(&out);
-		rec_req_to_json(&out, &r);
-		T_EQ_STR(out.data, want, "stored line round-trips byte for byte");
-		T_OK(rec_req_parse(&p, line, strlen(line), 0, &r, &err) < 0,
-		     "a stored line is not capture input (it has an id)");
-	}
-	{
-		/* Binary body: goes out as base64 and comes back identical. */
-		unsigned char bin[256];
-		struct buf js, b64;
-		char id[REC_ID_LEN + 1];
+	buf_init(&out);
+	T_OK(rec_req_parse(p, in, strlen(in), 0, &r, &err) == 0,
+	     "full record parses");
+	rec_id_next(g, rec_now_ms(), r.id);
+	rec_req_to_json(&out, &r);
+	snprintf(want, sizeof(want), "{\"v\":1,\"kind\":\"request\",\"id\":\"%s\",", r.id);
+	snprintf(want + strlen(want), sizeof(want) - strlen(want), WANT_TAIL, r.id);
+	T_EQ_STR(out.data, want, "canonical line, duplicates and order kept");
+	T_EQ_INT(rec_kind_peek(out.data, out.len), REC_REQUEST, "peek request");
+	/* Read it back as a stored line and write it again. */
+	snprintf(line, sizeof(line), "%.*s", (int)out.len - 1, out.data);
+	T_OK(rec_req_parse(p, line, strlen(line), 1, &r, &err) == 0,
+	     "stored line parses");
+	buf_reset(&out);
+	rec_req_to_json(&out, &r);
+	T_EQ_STR(out.data, want, "stored line round-trips byte for byte");
+	T_OK(rec_req_parse(p, line, strlen(line), 0, &r, &err) < 0,
+	     "a stored line is not capture input (it has an id)");
+	buf_release(&out);
+}
 
-		for (i = 0; i < 256; i++)
-			bin[i] = (unsigned char)(255 - i);
-		buf_init(&js);
-		buf_init(&b64);
-		b64_encode(&b64, bin, sizeof(bin));
-		buf_addf(&js, "{\"method\":\"PUT\",\"url\":\"https://h/b\",\"body_b64\":\"%s\"}",
-			 b64.data);
-		T_OK(rec_req_parse(&p, js.data, js.len, 0, &r, &err) == 0,
-		     "binary record parses");
-		rec_id_next(&g, rec_now_ms(), r.id);
-		memcpy(id, r.id, sizeof(id));
-		buf_reset(&out);
-		rec_req_to_json(&out, &r);
-		T_OK(strstr(out.data, "\"body_b64\":") != NULL, "binary stored as base64");
-		T_OK(strstr(out.data, "\"failure\":{\"type\":\"unknown\"}") != NULL,
-		     "failure type defaults to unknown");
-		T_OK(rec_req_parse(&p, out.data, out.len - 1, 1, &r, &err) == 0,
-		     "binary stored line parses");
-		T_OK(r.body.n == 256 && memcmp(r.body.p, bin, 256) == 0,
-		     "binary body round-trips");
-		T_EQ_STR(r.id, id, "id kept");
-		buf_release(&js);
-		buf_release(&b64);
-	}
-	{
-		/* Headers as an object are accepted and stored as pairs. */
-		const char *in = "{\"method\":\"GET\",\"url\":\"http://[::1]:9/\",\"headers\":{\"A\":\"1\",\"B\":\"2\"}}";
+/* A binary body goes out as base64 and comes back identical. */
+static void test_binary_body(struct rec_parser *p, struct rec_idgen *g)
+{
+	unsigned char bin[256];
+	struct buf js, b64;
+	char id[REC_ID_LEN + 1];
+	struct rec_req r;
+	struct rd_err err;
+	struct buf out;
+	size_t i;
 
-		T_OK(rec_req_parse(&p, in, strlen(in), 0, &r, &err) == 0,
-		     "object headers and IPv6 host");
-		T_EQ_INT(r.nhdrs, 2, "two headers");
-		rec_id_next(&g, rec_now_ms(), r.id);
-		r.captured_ms = 1;
-		buf_reset(&out);
-		rec_req_to_json(&out, &r);
-		T_OK(strstr(out.data, "\"headers\":[[\"A\",\"1\"],[\"B\",\"2\"]]") != NULL,
-		     "object headers become pairs");
-	}
-	{
-		struct rec_event e, back;
+	for (i = 0; i < 256; i++)
+		bin[i] = (unsigned char)(255 - i);
+	buf_init(&js);
+	buf_init(&b64);
+	buf_init(&out);
+	b64_encode(&b64, bin, sizeof(bin));
+	buf_addf(&js, "{\"method\":\"PUT\",\"url\":\"https://h/b\",\"body_b64\":\"%s\"}",
+		 b64.data);
+	T_OK(rec_req_parse(p, js.data, js.len, 0, &r, &err) == 0,
+	     "binary record parses");
+	rec_id_next(g, rec_now_ms(), r.id);
+	memcpy(id, r.id, sizeof(id));
+	buf_reset(&out);
+	rec_req_to_json(&out, &r);
+	T_OK(strstr(out.data, "\"body_b64\":") != NULL, "binary stored as base64");
+	T_OK(strstr(out.data, "\"failure\":{\"type\":\"unknown\"}") != NULL,
+	     "failure type defaults to unknown");
+	T_OK(rec_req_parse(p, out.data, out.len - 1, 1, &r, &err) == 0,
+	     "binary stored line parses");
+	T_OK(r.body.n == 256 && memcmp(r.body.p, bin, 256) == 0,
+	     "binary body round-trips");
+	T_EQ_STR(r.id, id, "id kept");
+	buf_release(&js);
+	buf_release(&b64);
+	buf_release(&out);
+}
 
-		memset(&e, 0, sizeof(e));
-		e.kind = REC_ATTEMPT;
-		rec_id_next(&g, rec_now_ms(), e.id);
-		rec_id_next(&g, rec_now_ms(), e.ref);
-		e.at_ms = 1732406400123;
-		e.attempt = 3;
-		e.outcome = REC_OUT_RETRY;
-		e.status = 503;
-		e.latency_ms = 12.5;
-		e.next_due_ms = 1732406460123;
-		buf_reset(&out);
-		rec_event_to_json(&out, &e);
-		T_EQ_INT(rec_kind_peek(out.data, out.len), REC_ATTEMPT, "peek attempt");
-		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0,
-		     "attempt parses");
-		T_OK(back.kind == REC_ATTEMPT && back.attempt == 3 &&
-		     back.status == 503 && back.latency_ms == 12.5 &&
-		     back.next_due_ms == e.next_due_ms &&
-		     strcmp(back.ref, e.ref) == 0 && back.outcome == REC_OUT_RETRY,
-		     "attempt round-trips");
-		T_OK(strstr(out.data, ",\"outcome\":\"retry\",") != NULL,
-		     "the outcome is written as its name");
-		{
-			static const char *const bad[] = {
-				"{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ00000000000000000000A\",\"ref\":\"01JDZ00000000000000000000B\",\"at\":\"2024-11-24T00:00:00.123Z\",\"attempt\":1,\"outcome\":\"maybe\"}",
-				"{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ00000000000000000000A\",\"ref\":\"01JDZ00000000000000000000B\",\"at\":\"2024-11-24T00:00:00.123Z\",\"attempt\":1}",
-			};
-			T_OK(rec_event_parse(&p, bad[0], strlen(bad[0]), &back, &err) == RD_E_INVAL &&
-			     strstr(err.msg, "'outcome'") != NULL, "an unknown outcome names the field");
-			T_OK(rec_event_parse(&p, bad[1], strlen(bad[1]), &back, &err) == RD_E_INVAL &&
-			     strstr(err.msg, "'outcome'") != NULL, "an attempt without one is refused");
-		}
-		e.kind = REC_DEAD;
-		e.reason.p = "max attempts";
-		e.reason.n = 12;
-		buf_reset(&out);
-		rec_event_to_json(&out, &e);
-		T_EQ_INT(rec_kind_peek(out.data, out.len), REC_DEAD, "peek dead");
-		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0 &&
-		     back.kind == REC_DEAD && back.reason.n == 12, "dead round-trips");
-		T_EQ_INT(rec_kind_peek("{\"a\":1}", 7), REC_UNKNOWN, "peek unknown");
-	}
+/* Headers as an object are accepted and stored as pairs. */
+static void test_object_headers(struct rec_parser *p, struct rec_idgen *g)
+{
+	const char *in = "{\"method\":\"GET\",\"url\":\"http://[::1]:9/\",\"headers\":{\"A\":\"1\",\"B\":\"2\"}}";
+	struct rec_req r;
+	struct rd_err err;
+	struct buf out;
+
+	buf_init(&out);
+	T_OK(rec_req_parse(p, in, strlen(in), 0, &r, &err) == 0,
+	     "object headers and IPv6 host");
+	T_EQ_INT(r.nhdrs, 2, "two headers");
+	rec_id_next(g, rec_now_ms(), r.id);
+	r.captured_ms = 1;
+	buf_reset(&out);
+	rec_req_to_json(&out, &r);
+	T_OK(strstr(out.data, "\"headers\":[[\"A\",\"1\"],[\"B\",\"2\"]]") != NULL,
+	     "object headers become pairs");
+	buf_release(&out);
+}
+
+/* Attempt and dead events round-trip; a bad outcome is refused. */
+static void test_events(struct rec_parser *p, struct rec_idgen *g)
+{
+	struct rec_event e, back;
+	struct rd_err err;
+	struct buf out;
+
+	buf_init(&out);
+	memset(&e, 0, sizeof(e));
+	e.kind = REC_ATTEMPT;
+	rec_id_next(g, rec_now_ms(), e.id);
+	rec_id_next(g, rec_now_ms(), e.ref);
+	e.at_ms = 1732406400123;
+	e.attempt = 3;
+	e.outcome = REC_OUT_RETRY;
+	e.status = 503;
+	e.latency_ms = 12.5;
+	e.next_due_ms = 1732406460123;
+	buf_reset(&out);
+	rec_event_to_json(&out, &e);
+	T_EQ_INT(rec_kind_peek(out.data, out.len), REC_ATTEMPT, "peek attempt");
+	T_OK(rec_event_parse(p, out.data, out.len - 1, &back, &err) == 0,
+	     "attempt parses");
+	T_OK(back.kind == REC_ATTEMPT && back.attempt == 3 &&
+	     back.status == 503 && back.latency_ms == 12.5 &&
+	     back.next_due_ms == e.next_due_ms &&
+	     strcmp(back.ref, e.ref) == 0 && back.outcome == REC_OUT_RETRY,
+	     "attempt round-trips");
+	T_OK(strstr(out.data, ",\"outcome\":\"retry\",") != NULL,
+	     "the outcome is written as its name");
 	{
-		/* What a failed attempt keeps of its response, and who revived. */
-		static const struct hdr rh[] = {
-			{ "Content-Type", 12, "text/plain", 10 },
-			{ "Retry-After", 11, "5", 1 }
+		static const char *const bad[] = {
+			"{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ00000000000000000000A\",\"ref\":\"01JDZ00000000000000000000B\",\"at\":\"2024-11-24T00:00:00.123Z\",\"attempt\":1,\"outcome\":\"maybe\"}",
+			"{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ00000000000000000000A\",\"ref\":\"01JDZ00000000000000000000B\",\"at\":\"2024-11-24T00:00:00.123Z\",\"attempt\":1}",
 		};
-		static const char bin[] = { 'o', 'k', (char)0xff, 0 };
-		static const char old_attempt[] =
-			"{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ0000000000000000000ZZ\","
-			"\"ref\":\"01JDZ00000000000000000000A\",\"at\":\"2026-11-25T00:00:00.000Z\","
-			"\"attempt\":1,\"outcome\":\"retry\",\"status\":503,\"latency_ms\":1.5}";
-		static const char old_revive[] =
-			"{\"v\":1,\"kind\":\"revive\",\"id\":\"01JDZ0000000000000000000ZZ\","
-			"\"ref\":\"01JDZ00000000000000000000A\",\"at\":\"2026-11-25T00:00:00.000Z\","
-			"\"reason\":\"revived by rd-replay --revive\"}";
-		struct rec_event e, back;
-
-		memset(&e, 0, sizeof(e));
-		e.kind = REC_ATTEMPT;
-		rec_id_next(&g, rec_now_ms(), e.id);
-		rec_id_next(&g, rec_now_ms(), e.ref);
-		e.at_ms = 1732406400123;
-		e.attempt = 1;
-		e.outcome = REC_OUT_RETRY;
-		e.status = 503;
-		e.has_response = 1;
-		e.status_line.p = "HTTP/1.1 503 Service Unavailable";
-		e.status_line.n = strlen(e.status_line.p);
-		e.resp_hdrs = rh;
-		e.nresp_hdrs = 2;
-		e.resp_body.p = "down \"for\" now";
-		e.resp_body.n = strlen(e.resp_body.p);
-		e.resp_truncated = 1;
-		buf_reset(&out);
-		rec_event_to_json(&out, &e);
-		T_OK(strstr(out.data, ",\"response\":{\"status_line\":\"HTTP/1.1 503 Service Unavailable\","
-			    "\"headers\":[[\"Content-Type\",\"text/plain\"],[\"Retry-After\",\"5\"]],"
-			    "\"body\":\"down \\\"for\\\" now\",\"body_truncated\":true}}") != NULL,
-		     "the response is written in its canonical place and form");
-		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0 &&
-		     back.has_response && back.status_line.n == e.status_line.n &&
-		     back.nresp_hdrs == 2 && back.resp_hdrs[1].value_len == 1 &&
-		     back.resp_hdrs[1].value[0] == '5' && back.resp_truncated &&
-		     back.resp_body.n == e.resp_body.n &&
-		     memcmp(back.resp_body.p, e.resp_body.p, e.resp_body.n) == 0,
-		     "the response round-trips");
-		e.resp_body.p = bin;
-		e.resp_body.n = 3;
-		e.resp_truncated = 0;
-		buf_reset(&out);
-		rec_event_to_json(&out, &e);
-		T_OK(strstr(out.data, "\"body_b64\":\"b2v/\"}") != NULL, "a body that is not UTF-8 is base64");
-		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0 &&
-		     back.resp_body.n == 3 && memcmp(back.resp_body.p, bin, 3) == 0 &&
-		     !back.resp_truncated, "and comes back as its bytes");
-		T_OK(rec_event_parse(&p, old_attempt, strlen(old_attempt), &back, &err) == 0 &&
-		     !back.has_response && back.nresp_hdrs == 0 && back.status == 503,
-		     "an attempt written before responses were kept still parses");
-		memset(&e, 0, sizeof(e));
-		e.kind = REC_REVIVE;
-		rec_id_next(&g, rec_now_ms(), e.id);
-		rec_id_next(&g, rec_now_ms(), e.ref);
-		e.at_ms = 1732406400123;
-		e.reason.p = "INC-7 fixed";
-		e.reason.n = 11;
-		e.user.p = "alice";
-		e.user.n = 5;
-		e.revives = 2;
-		buf_reset(&out);
-		rec_event_to_json(&out, &e);
-		T_OK(strstr(out.data, ",\"reason\":\"INC-7 fixed\",\"user\":\"alice\",\"revives\":2}") != NULL,
-		     "a revive says who and which revive it is");
-		T_OK(rec_event_parse(&p, out.data, out.len - 1, &back, &err) == 0 &&
-		     back.kind == REC_REVIVE && back.revives == 2 && back.user.n == 5 &&
-		     memcmp(back.user.p, "alice", 5) == 0, "the revive round-trips");
-		T_OK(rec_event_parse(&p, old_revive, strlen(old_revive), &back, &err) == 0 &&
-		     back.revives == 0 && back.user.n == 0,
-		     "a revive written before who and how often were kept still parses");
+		T_OK(rec_event_parse(p, bad[0], strlen(bad[0]), &back, &err) == RD_E_INVAL &&
+		     strstr(err.msg, "'outcome'") != NULL, "an unknown outcome names the field");
+		T_OK(rec_event_parse(p, bad[1], strlen(bad[1]), &back, &err) == RD_E_INVAL &&
+		     strstr(err.msg, "'outcome'") != NULL, "an attempt without one is refused");
 	}
+	e.kind = REC_DEAD;
+	e.reason.p = "max attempts";
+	e.reason.n = 12;
+	buf_reset(&out);
+	rec_event_to_json(&out, &e);
+	T_EQ_INT(rec_kind_peek(out.data, out.len), REC_DEAD, "peek dead");
+	T_OK(rec_event_parse(p, out.data, out.len - 1, &back, &err) == 0 &&
+	     back.kind == REC_DEAD && back.reason.n == 12, "dead round-trips");
+	T_EQ_INT(rec_kind_peek("{\"a\":1}", 7), REC_UNKNOWN, "peek unknown");
+	buf_release(&out);
+}
+
+/* What a failed attempt keeps of its response, and an attempt from before
+ * responses were kept. */
+static void test_responses(struct rec_parser *p, struct rec_idgen *g)
+{
+	static const struct hdr rh[] = {
+		{ "Content-Type", 12, "text/plain", 10 },
+		{ "Retry-After", 11, "5", 1 }
+	};
+	static const char bin[] = { 'o', 'k', (char)0xff, 0 };
+	static const char old_attempt[] =
+		"{\"v\":1,\"kind\":\"attempt\",\"id\":\"01JDZ0000000000000000000ZZ\","
+		"\"ref\":\"01JDZ00000000000000000000A\",\"at\":\"2026-11-25T00:00:00.000Z\","
+		"\"attempt\":1,\"outcome\":\"retry\",\"status\":503,\"latency_ms\":1.5}";
+	struct rec_event e, back;
+	struct rd_err err;
+	struct buf out;
+
+	buf_init(&out);
+	memset(&e, 0, sizeof(e));
+	e.kind = REC_ATTEMPT;
+	rec_id_next(g, rec_now_ms(), e.id);
+	rec_id_next(g, rec_now_ms(), e.ref);
+	e.at_ms = 1732406400123;
+	e.attempt = 1;
+	e.outcome = REC_OUT_RETRY;
+	e.status = 503;
+	e.has_response = 1;
+	e.status_line.p = "HTTP/1.1 503 Service Unavailable";
+	e.status_line.n = strlen(e.status_line.p);
+	e.resp_hdrs = rh;
+	e.nresp_hdrs = 2;
+	e.resp_body.p = "down \"for\" now";
+	e.resp_body.n = strlen(e.resp_body.p);
+	e.resp_truncated = 1;
+	buf_reset(&out);
+	rec_event_to_json(&out, &e);
+	T_OK(strstr(out.data, ",\"response\":{\"status_line\":\"HTTP/1.1 503 Service Unavailable\","
+		    "\"headers\":[[\"Content-Type\",\"text/plain\"],[\"Retry-After\",\"5\"]],"
+		    "\"body\":\"down \\\"for\\\" now\",\"body_truncated\":true}}") != NULL,
+	     "the response is written in its canonical place and form");
+	T_OK(rec_event_parse(p, out.data, out.len - 1, &back, &err) == 0 &&
+	     back.has_response && back.status_line.n == e.status_line.n &&
+	     back.nresp_hdrs == 2 && back.resp_hdrs[1].value_len == 1 &&
+	     back.resp_hdrs[1].value[0] == '5' && back.resp_truncated &&
+	     back.resp_body.n == e.resp_body.n &&
+	     memcmp(back.resp_body.p, e.resp_body.p, e.resp_body.n) == 0,
+	     "the response round-trips");
+	e.resp_body.p = bin;
+	e.resp_body.n = 3;
+	e.resp_truncated = 0;
+	buf_reset(&out);
+	rec_event_to_json(&out, &e);
+	T_OK(strstr(out.data, "\"body_b64\":\"b2v/\"}") != NULL, "a body that is not UTF-8 is base64");
+	T_OK(rec_event_parse(p, out.data, out.len - 1, &back, &err) == 0 &&
+	     back.resp_body.n == 3 && memcmp(back.resp_body.p, bin, 3) == 0 &&
+	     !back.resp_truncated, "and comes back as its bytes");
+	T_OK(rec_event_parse(p, old_attempt, strlen(old_attempt), &back, &err) == 0 &&
+	     !back.has_response && back.nresp_hdrs == 0 && back.status == 503,
+	     "an attempt written before responses were kept still parses");
+	buf_release(&out);
+}
+
+/* Who revived and which revive it is, and a revive from before those
+ * were kept. */
+static void test_revives(struct rec_parser *p, struct rec_idgen *g)
+{
+	static const char old_revive[] =
+		"{\"v\":1,\"kind\":\"revive\",\"id\":\"01JDZ0000000000000000000ZZ\","
+		"\"ref\":\"01JDZ00000000000000000000A\",\"at\":\"2026-11-25T00:00:00.000Z\","
+		"\"reason\":\"revived by rd-replay --revive\"}";
+	struct rec_event e, back;
+	struct rd_err err;
+	struct buf out;
+
+	buf_init(&out);
+	memset(&e, 0, sizeof(e));
+	e.kind = REC_REVIVE;
+	rec_id_next(g, rec_now_ms(), e.id);
+	rec_id_next(g, rec_now_ms(), e.ref);
+	e.at_ms = 1732406400123;
+	e.reason.p = "INC-7 fixed";
+	e.reason.n = 11;
+	e.user.p = "alice";
+	e.user.n = 5;
+	e.revives = 2;
+	buf_reset(&out);
+	rec_event_to_json(&out, &e);
+	T_OK(strstr(out.data, ",\"reason\":\"INC-7 fixed\",\"user\":\"alice\",\"revives\":2}") != NULL,
+	     "a revive says who and which revive it is");
+	T_OK(rec_event_parse(p, out.data, out.len - 1, &back, &err) == 0 &&
+	     back.kind == REC_REVIVE && back.revives == 2 && back.user.n == 5 &&
+	     memcmp(back.user.p, "alice", 5) == 0, "the revive round-trips");
+	T_OK(rec_event_parse(p, old_revive, strlen(old_revive), &back, &err) == 0 &&
+	     back.revives == 0 && back.user.n == 0,
+	     "a revive written before who and how often were kept still parses");
+	buf_release(&out);
+}
+
+/* The id of a canonical request line, without parsing. */
+static void test_id_peek(void)
+{
+	const char *req = "{\"v\":1,\"kind\":\"request\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\",\"method\":\"GET\"}";
+	const char *ev = "{\"v\":1,\"kind\":\"attempt\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\"}";
+	const char *moved = "{\"v\":1,\"kind\":\"request\",\"method\":\"GET\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\"}";
+	const char *longer = "{\"v\":1,\"kind\":\"request\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FAX\"}";
+	const char *idp = rec_request_id_peek(req, strlen(req));
+
+	T_OK(idp && strncmp(idp, "01M85VK3Q0J6Y2T8C1B4D7E9FA", REC_ID_LEN) == 0,
+	     "a canonical request line: its id");
+	T_OK(!rec_request_id_peek(ev, strlen(ev)), "an event: none");
+	T_OK(!rec_request_id_peek(moved, strlen(moved)), "id elsewhere: none, parse it");
+	T_OK(!rec_request_id_peek(longer, strlen(longer)), "an id too long: none");
+	T_OK(!rec_request_id_peek(req, 40), "cut short: none");
+}
+
+int main(void)
+{
+	struct rec_idgen g;
+	struct rec_parser p;
+
+	test_ids(&g);
+	test_id_collisions();
+	test_bad_ids();
+	test_times();
+	rec_parser_init(&p);
+	test_bad_records(&p);
+	test_canonical(&p, &g);
+	test_binary_body(&p, &g);
+	test_object_headers(&p, &g);
+	test_events(&p, &g);
+	test_responses(&p, &g);
+	test_revives(&p, &g);
 	test_limits(&p);
 	test_run();
 	test_rollup();
-	{
-		/* the id of a canonical request line, without parsing */
-		const char *req = "{\"v\":1,\"kind\":\"request\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\",\"method\":\"GET\"}";
-		const char *ev = "{\"v\":1,\"kind\":\"attempt\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\"}";
-		const char *moved = "{\"v\":1,\"kind\":\"request\",\"method\":\"GET\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FA\"}";
-		const char *longer = "{\"v\":1,\"kind\":\"request\",\"id\":\"01M85VK3Q0J6Y2T8C1B4D7E9FAX\"}";
-		const char *idp = rec_request_id_peek(req, strlen(req));
-
-		T_OK(idp && strncmp(idp, "01M85VK3Q0J6Y2T8C1B4D7E9FA", REC_ID_LEN) == 0,
-		     "a canonical request line: its id");
-		T_OK(!rec_request_id_peek(ev, strlen(ev)), "an event: none");
-		T_OK(!rec_request_id_peek(moved, strlen(moved)), "id elsewhere: none, parse it");
-		T_OK(!rec_request_id_peek(longer, strlen(longer)), "an id too long: none");
-		T_OK(!rec_request_id_peek(req, 40), "cut short: none");
-	}
-	buf_release(&out);
+	test_id_peek();
 	rec_parser_release(&p);
 	return t_done();
 }

@@ -213,7 +213,8 @@ static void statuses(void)
 	}
 }
 
-int main(void)
+/* The threshold grammar: what parses, in which unit, and what holds. */
+static void thresholds(void)
 {
 	static const struct tcase cases[] = {
 		{ "p99<250ms", 1, 250, 249, 1 },
@@ -241,8 +242,6 @@ int main(void)
 	};
 	struct thr t;
 	struct rd_err err;
-	struct breaker b;
-	struct hist h;
 	char buf[64];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -260,64 +259,73 @@ int main(void)
 	T_OK(!thr_holds(&t, NAN), "no data never holds");
 	T_EQ_STR(thr_fmt(0.125, THR_FRACTION, buf, sizeof(buf)), "12.50%", "shares print as %");
 	T_EQ_STR(thr_fmt(12.34, THR_MS, buf, sizeof(buf)), "12.3ms", "latency prints as ms");
+}
 
-	ranges();
-	statuses();
+/* The breaker, K = 2, M = 2, cooldown 1000 ms: closed, open, half-open
+ * and closed again. */
+static void breaker_transitions(struct breaker *b)
+{
+	breaker_init(b, 2, 2, 1000);
+	T_EQ_INT(breaker_step(b, 1, 0), 1, "closed and healthy passes");
+	T_EQ_INT(breaker_step(b, 0, 10), 0, "one bad evaluation fails");
+	T_EQ_INT(b->state, BREAKER_CLOSED, "but stays closed");
+	T_EQ_INT(breaker_step(b, 1, 20), 1, "a good one resets");
+	breaker_step(b, 0, 30);
+	breaker_step(b, 0, 40);
+	T_EQ_INT(b->state, BREAKER_OPEN, "K bad in a row open it");
+	T_EQ_INT(breaker_step(b, 1, 500), 0, "open during the cooldown");
+	T_EQ_INT(b->state, BREAKER_OPEN, "still open");
+	T_EQ_INT(breaker_step(b, 1, 1040), 0, "after the cooldown: half-open, first good");
+	T_EQ_INT(b->state, BREAKER_HALF_OPEN, "half-open");
+	T_EQ_INT(breaker_step(b, 0, 1050), 0, "a bad one in half-open");
+	T_EQ_INT(b->state, BREAKER_OPEN, "opens again");
+	T_EQ_INT(b->opened_ms, 1050, "and restarts the cooldown");
+	breaker_step(b, 1, 2100);
+	T_EQ_INT(breaker_step(b, 1, 2200), 1, "M good in a row close it");
+	T_EQ_INT(b->state, BREAKER_CLOSED, "closed");
+}
 
-	/* breaker: K = 2, M = 2, cooldown 1000 ms */
-	breaker_init(&b, 2, 2, 1000);
-	T_EQ_INT(breaker_step(&b, 1, 0), 1, "closed and healthy passes");
-	T_EQ_INT(breaker_step(&b, 0, 10), 0, "one bad evaluation fails");
-	T_EQ_INT(b.state, BREAKER_CLOSED, "but stays closed");
-	T_EQ_INT(breaker_step(&b, 1, 20), 1, "a good one resets");
-	breaker_step(&b, 0, 30);
-	breaker_step(&b, 0, 40);
-	T_EQ_INT(b.state, BREAKER_OPEN, "K bad in a row open it");
-	T_EQ_INT(breaker_step(&b, 1, 500), 0, "open during the cooldown");
-	T_EQ_INT(b.state, BREAKER_OPEN, "still open");
-	T_EQ_INT(breaker_step(&b, 1, 1040), 0, "after the cooldown: half-open, first good");
-	T_EQ_INT(b.state, BREAKER_HALF_OPEN, "half-open");
-	T_EQ_INT(breaker_step(&b, 0, 1050), 0, "a bad one in half-open");
-	T_EQ_INT(b.state, BREAKER_OPEN, "opens again");
-	T_EQ_INT(b.opened_ms, 1050, "and restarts the cooldown");
-	breaker_step(&b, 1, 2100);
-	T_EQ_INT(breaker_step(&b, 1, 2200), 1, "M good in a row close it");
-	T_EQ_INT(b.state, BREAKER_CLOSED, "closed");
-	/* state round trip, with a counter sample */
-	{
-		struct breaker c;
-		struct buf j;
+/* b's state round trip, with a counter sample; what its file holds. */
+static void breaker_file(struct breaker *b)
+{
+	struct breaker c;
+	struct buf j;
+	struct rd_err err;
 
-		breaker_step(&b, 0, 3000);
-		breaker_sample_put(&b, "http://x/metrics up", 42.5, 2999);
-		buf_init(&j);
-		breaker_to_json(&b, &j);
-		breaker_init(&c, 2, 2, 1000);
-		T_EQ_INT(breaker_load(&c, j.data, j.len, &err), 0, "state loads");
-		T_OK(c.state == b.state && c.bad == b.bad && c.good == b.good, "same state");
-		T_OK(breaker_sample_get(&c, "http://x/metrics up") &&
-		     breaker_sample_get(&c, "http://x/metrics up")->value == 42.5, "sample kept");
-		/* numbers in the file: the shortest that read back, and no
-		 * "nan", which is not JSON and would make the file unreadable */
-		buf_reset(&j);
-		breaker_sample_put(&b, "http://x/metrics up", 0.1, 2999);
-		breaker_sample_put(&b, "http://x/metrics down", NAN, 2999);
-		breaker_to_json(&b, &j);
-		buf_addc(&j, '\0');
-		T_OK(strstr(j.data, "\"value\":0.1,") != NULL, "0.1 is written 0.1");
-		T_OK(strstr(j.data, "\"value\":null,") != NULL, "NaN is written null");
-		breaker_release(&c);
-		breaker_init(&c, 2, 2, 1000);
-		T_EQ_INT(breaker_load(&c, j.data, j.len - 1, &err), 0, "and the file still loads");
-		T_OK(breaker_sample_get(&c, "http://x/metrics up") &&
-		     breaker_sample_get(&c, "http://x/metrics up")->value == 0.1, "0.1 kept");
-		T_OK(breaker_sample_get(&c, "http://x/metrics down") == NULL, "no-value sample dropped");
-		T_OK(breaker_load(&c, "{}", 2, &err) < 0, "not a state");
-		T_OK(breaker_load(&c, "{\"state\":\"ajar\"}", 16, &err) < 0, "unknown state");
-		breaker_release(&c);
-		buf_release(&j);
-	}
-	breaker_release(&b);
+	breaker_step(b, 0, 3000);
+	breaker_sample_put(b, "http://x/metrics up", 42.5, 2999);
+	buf_init(&j);
+	breaker_to_json(b, &j);
+	breaker_init(&c, 2, 2, 1000);
+	T_EQ_INT(breaker_load(&c, j.data, j.len, &err), 0, "state loads");
+	T_OK(c.state == b->state && c.bad == b->bad && c.good == b->good, "same state");
+	T_OK(breaker_sample_get(&c, "http://x/metrics up") &&
+	     breaker_sample_get(&c, "http://x/metrics up")->value == 42.5, "sample kept");
+	/* numbers in the file: the shortest that read back, and no
+	 * "nan", which is not JSON and would make the file unreadable */
+	buf_reset(&j);
+	breaker_sample_put(b, "http://x/metrics up", 0.1, 2999);
+	breaker_sample_put(b, "http://x/metrics down", NAN, 2999);
+	breaker_to_json(b, &j);
+	buf_addc(&j, '\0');
+	T_OK(strstr(j.data, "\"value\":0.1,") != NULL, "0.1 is written 0.1");
+	T_OK(strstr(j.data, "\"value\":null,") != NULL, "NaN is written null");
+	breaker_release(&c);
+	breaker_init(&c, 2, 2, 1000);
+	T_EQ_INT(breaker_load(&c, j.data, j.len - 1, &err), 0, "and the file still loads");
+	T_OK(breaker_sample_get(&c, "http://x/metrics up") &&
+	     breaker_sample_get(&c, "http://x/metrics up")->value == 0.1, "0.1 kept");
+	T_OK(breaker_sample_get(&c, "http://x/metrics down") == NULL, "no-value sample dropped");
+	T_OK(breaker_load(&c, "{}", 2, &err) < 0, "not a state");
+	T_OK(breaker_load(&c, "{\"state\":\"ajar\"}", 16, &err) < 0, "unknown state");
+	breaker_release(&c);
+	buf_release(&j);
+}
+
+/* Nearest-rank percentiles, before any sample and after a new one. */
+static void percentiles(void)
+{
+	struct hist h;
 
 	hist_init(&h);
 	T_OK(isnan(hist_pct(&h, 50)), "no samples: no percentile");
@@ -328,5 +336,18 @@ int main(void)
 	hist_add(&h, 1000);
 	T_OK(hist_pct(&h, 99) == 100, "a new sample re-sorts");
 	hist_release(&h);
+}
+
+int main(void)
+{
+	struct breaker b;
+
+	thresholds();
+	ranges();
+	statuses();
+	breaker_transitions(&b);
+	breaker_file(&b);
+	breaker_release(&b);
+	percentiles();
 	return t_done();
 }
