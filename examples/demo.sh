@@ -72,7 +72,7 @@ done > "$tmp/failed.ndjson"
 run "rd-capture < '$tmp/failed.ndjson' | wc -l"
 printf '(one id per stored record, printed once it is durable)\n'
 
-health="rd-health --state $tmp/breaker --open-after 2 --close-after 3 --cooldown 0s --url $svc/health --check 'p99<250ms'"
+health="rd-health --state $tmp/breaker --open-after 2 --close-after 3 --cooldown 0s --url $svc/health --check 'p99<500ms'"
 gate="rd-health -q --state $tmp/breaker --open-after 2 --close-after 3 --cooldown 0s --url $svc/health"
 say "3. rd-health: unhealthy, and after two bad checks the breaker opens"
 for i in 1 2; do
@@ -130,7 +130,9 @@ printf 'spool: %s KiB before, %s KiB after; rd-audit totals before %s, after %s\
 say "8. kill -9 in the middle of a capture stream: every printed id survives"
 ( while cat "$tmp/failed.ndjson"; do :; done ) | rd-capture > "$tmp/acked" &
 pid=$!
-sleep 0.5
+# once some ids are out, with the stream still coming
+i=0
+until [ -s "$tmp/acked" ] || [ $i -ge 200 ]; do i=$((i + 1)); sleep 0.05; done
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 acked=$(grep -c . "$tmp/acked" || true)

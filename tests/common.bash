@@ -97,3 +97,26 @@ ngx_stop() {
 	done
 	NGX_PID=
 }
+
+# Run the command until it succeeds, every 50 ms, for at most $1 seconds;
+# fails when it never did.  For "wait until X happened" instead of a
+# fixed sleep that a loaded machine can outlast.
+wait_until() {
+	local limit=$(( $1 * 20 )) i
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	echo "wait_until: '$*' never succeeded" >&2
+	return 1
+}
+
+# Hold an flock on $1 for $2 seconds in the background, as another
+# process would; returns once it is held.  Sets HELD_PID (flock's).
+hold_lock() {
+	rm -f "$T/held"
+	flock "$1" sh -c ': > "$1"; sleep "$2"' sh "$T/held" "$2" 3>&- &
+	HELD_PID=$!
+	wait_until 10 test -e "$T/held"
+}

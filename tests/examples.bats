@@ -27,9 +27,8 @@ cron_command() {
 	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 30
 	# an overlapping run: exit 3 is turned into success, and nothing is sent
 	mkdir -p "$SPOOL"
-	flock "$SPOOL/replay.lock" sleep 3 &
-	lockpid=$!
-	sleep 0.2
+	hold_lock "$SPOOL/replay.lock" 3
+	lockpid=$HELD_PID
 	capture_n 2
 	run sh -c "$cmd"
 	assert_success
@@ -56,9 +55,8 @@ cron_command() {
 	assert_equal "$(rd-audit --json | jq -c '{requests, compacted}')" '{"requests":40,"compacted":40}'
 	# a replay holding the spool: exit 3, which both treat as success
 	mkdir -p "$SPOOL"
-	flock "$SPOOL/replay.lock" sleep 3 3>&- &
-	lockpid=$!
-	sleep 0.2
+	hold_lock "$SPOOL/replay.lock" 3
+	lockpid=$HELD_PID
 	run sh -c "$cron"
 	assert_success
 	run sh -c "$unit"

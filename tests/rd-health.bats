@@ -19,7 +19,7 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 
 @test "healthy service: exit 0, one line naming what passed" {
 	ds_start
-	run rd-health --url "$(health_url)" --check 'p99<200ms' --check 'error_rate<1%' --jq '.status=="UP"'
+	run rd-health --url "$(health_url)" --check 'p99<1s' --check 'error_rate<1%' --jq '.status=="UP"'
 	assert_success
 	assert_output "healthy: 2 checks passed"
 	rd-health -q --url "$(health_url)" && echo go > "$T/go"
@@ -499,13 +499,14 @@ expo_serve() {
 
 @test "concurrent probes each get their own connection: p50 is the service's latency" {
 	# ten samples at once of a service that answers in 500 ms over
-	# clear-text HTTP/1.1; queued behind one connection they report ~1000
+	# clear-text HTTP/1.1; queued behind one connection they report
+	# 1000 and more (the bound leaves room for a stall under load)
 	ds_start --latency 500
 	run rd-health --json --url "http://127.0.0.1:$PORT/slow" -n 10 --check 'p50<2s'
 	assert_success
 	p50=$(jq '.sources[0].metrics.p50' <<< "$output")
 	echo "p50 $p50 ms"
-	[ "$(jq -n "$p50 >= 500 and $p50 <= 550")" = true ]
+	[ "$(jq -n "$p50 >= 500 and $p50 < 750")" = true ]
 }
 
 @test "--connect-timeout, --http1.1 and --http2-prior-knowledge reach the probe" {

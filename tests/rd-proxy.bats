@@ -308,9 +308,8 @@ perl_up() {
 @test "limits: a full capture queue and a full spool get 503, never 202" {
 	px_start "http://127.0.0.1:$(dead_port)" --capture-queue 1
 	# another writer holds the spool's lock: the writer waits, the queue fills
-	flock "$SPOOL" sleep 3 &
-	lk=$!
-	sleep 0.2
+	hold_lock "$SPOOL" 3
+	lk=$HELD_PID
 	cl=""
 	for i in 1 2 3 4; do
 		pcurl -m 10 -X POST -d x "http://$PX/q$i" > "$T/code.$i" &
@@ -519,7 +518,7 @@ perl_up() {
 	assert_output 200
 	mv "$T/acc.log" "$T/acc.log.1"
 	kill -HUP "$PX_PID"
-	sleep 0.3
+	wait_until 10 test -e "$T/acc.log"
 	run pcurl -X POST -d x "http://$PX/b"
 	assert_output 200
 	assert_equal "$(jq -r .url "$T/acc.log.1")" "http://127.0.0.1:$PORT/a?token=[REDACTED]&page=2"
@@ -528,7 +527,8 @@ perl_up() {
 	# a request in flight when SIGTERM comes is answered, then it exits 0
 	pcurl "http://$PX/slow" > "$T/code" &
 	cl=$!
-	sleep 0.3
+	# in flight: the downstream has it (it answers 800 ms later)
+	wait_until 10 grep -q '"path":"/slow"' "$T/ds.log"
 	px_stop
 	wait "$cl"
 	assert_equal "$(cat "$T/code")" 200
@@ -560,7 +560,9 @@ perl_up() {
 	seq 400 | xargs -P 16 -I{} sh -c \
 		"curl -s -m 5 -D '$T/h.d/{}' -o /dev/null -X POST -d '{\"n\":{}}' 'http://$PX/o/{}' || true" &
 	load=$!
-	sleep 0.4
+	# kill once the first 202 is out, while the other clients still send
+	has_202() { cat "$T"/h.d/* 2> /dev/null | grep -q '^Redrive-Id:'; }
+	wait_until 20 has_202
 	kill -9 "$PX_PID"
 	PX_PID=""
 	wait "$load" || true
@@ -618,7 +620,7 @@ perl_up() {
 	assert_output 200
 	mv "$T/var/log/redrive/proxy.log" "$T/moved.log"
 	kill -HUP "$PX_PID"
-	sleep 0.3
+	wait_until 10 test -e "$T/var/log/redrive/proxy.log"
 	run pcurl "http://$PX/b"
 	assert_output 200
 	grep -q '"url":"http://127.0.0.1:'"$PORT"'/b"' "$T/var/log/redrive/proxy.log"

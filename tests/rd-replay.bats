@@ -223,9 +223,8 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	ds_start
 	capture_n 3
 	mkdir -p "$SPOOL"
-	flock "$SPOOL/replay.lock" sleep 5 &
-	BG_PID=$!
-	sleep 0.2
+	hold_lock "$SPOOL/replay.lock" 5
+	BG_PID=$HELD_PID
 	run rd-replay --rate max
 	assert_failure 3
 	assert_output --partial "is held by another replay"
@@ -235,7 +234,7 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 @test "--max-time stops starting requests and exits 1 with work left" {
 	ds_start
 	capture_n 200
-	run rd-replay --rate 20/s --max-time 1s
+	run rd-replay --rate 20/s --max-time 2s
 	assert_failure 1
 	assert_output --partial "--max-time reached"
 	n=$(wc -l < "$T/ds.log")
@@ -314,7 +313,9 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	# kill -9 with sends in flight: their intents are in the spool
 	rd-replay -q --rate max -c 8 > /dev/null 2>&1 &
 	pid=$!
-	sleep 0.6
+	# the downstream logs a request as it arrives, and answers 400 ms on
+	ds_got() { [ "$(cat "$T/ds.log" 2> /dev/null | wc -l)" -ge "$1" ]; }
+	wait_until 10 ds_got 8
 	kill -9 "$pid"
 	wait "$pid" || true
 	sleep 0.5
@@ -563,9 +564,10 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	refute_output --partial "ETA"
 }
 
-@test "concurrent sends each get their own connection: latency is the service's (p50 within 10%)" {
+@test "concurrent sends each get their own connection: latency is the service's (p50 under 1.5 times it)" {
 	# 16 at once to a service that answers in 500 ms over clear-text
-	# HTTP/1.1.  Queued behind one connection they would report ~1000 ms.
+	# HTTP/1.1.  Queued behind one connection they would report 1000 ms
+	# and more; the bound leaves room for a stall on a loaded machine.
 	ds_start --latency 500
 	capture_n 16
 	run rd-replay -c 16 --rate max --json
@@ -573,7 +575,7 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	local p50
 	p50=$(printf '%s\n' "$output" | grep "^{" | jq -s 'map(.latency_ms) | sort | .[length / 2 | floor]')
 	echo "p50 $p50 ms"
-	[ "$(jq -n "$p50 >= 500 and $p50 <= 550")" = true ]
+	[ "$(jq -n "$p50 >= 500 and $p50 < 750")" = true ]
 }
 
 # --- trust at 3 AM: what a run says about itself ---------------------------
@@ -702,9 +704,8 @@ SH
 	# a clean end names nobody, and a stale name is never believed
 	[ ! -s "$SPOOL/replay.lock" ]
 	printf '{"pid":999999999,"since":"2026-11-30T04:00:00.000Z"}\n' > "$SPOOL/replay.lock"
-	flock "$SPOOL/replay.lock" sleep 3 &
-	BG_PID=$!
-	sleep 0.2
+	hold_lock "$SPOOL/replay.lock" 3
+	BG_PID=$HELD_PID
 	run rd-replay --rate max
 	assert_failure 3
 	assert_output --partial "names no holder"
@@ -713,23 +714,23 @@ SH
 
 @test "a running replay keeps replay.status in the spool, and marks it finished at the end" {
 	ds_start
-	capture_n 40
+	capture_n 100
 	rd-replay --rate 20/s > /dev/null 2> "$T/err" &
 	BG_PID=$!
-	sleep 1.5
-	[ -f "$SPOOL/replay.status" ]
+	# the first update after some sends (the run lasts 5 s)
+	sent_over() { jq -e ".sent > $1" "$SPOOL/replay.status" > /dev/null 2>&1; }
+	wait_until 10 sent_over 5
 	jq -e --argjson pid "$BG_PID" '.v == 1 and .state == "running" and .pid == $pid
 		and (.since | test("Z$")) and (.updated | test("Z$")) and .sent > 5
-		and .sent < 40 and .ok > 0 and .pending > 0 and .rate > 0
+		and .sent < 100 and .ok > 0 and .pending > 0 and .rate > 0
 		and .rate_limit == 20 and .gate == "none"' "$SPOOL/replay.status"
 	# replaced whole, about once a second: the picture moves
 	u1=$(jq -r .updated "$SPOOL/replay.status")
-	sleep 1.2
-	u2=$(jq -r .updated "$SPOOL/replay.status")
-	[ "$u1" != "$u2" ]
+	moved() { [ "$(jq -r .updated "$SPOOL/replay.status")" != "$u1" ]; }
+	wait_until 3 moved
 	wait "$BG_PID"
 	BG_PID=
-	jq -e '.state == "finished" and .sent == 40 and .ok == 40 and .pending == 0
+	jq -e '.state == "finished" and .sent == 100 and .ok == 100 and .pending == 0
 		and (.ended | test("Z$"))' "$SPOOL/replay.status"
 	[ "$(stat -c %a "$SPOOL/replay.status")" = 600 ]
 	# a dry run leaves it alone
@@ -981,7 +982,7 @@ attempts_to() {
 	down=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	capture_for "127.0.0.1:$down" 100
 	capture_for "127.0.0.1:$PORT" 100
-	run rd-replay --rate max -c 4 --max-attempts 5 --backoff 100ms --backoff-max 1s --max-time 3s
+	run rd-replay --rate max -c 4 --max-attempts 5 --backoff 100ms --backoff-max 1s --max-time 8s
 	assert_failure 1
 	# the healthy host got every one of its records, each once
 	assert_equal "$(ds_count "$T/ds.log" 200)" 100
@@ -989,9 +990,10 @@ attempts_to() {
 	assert_output --partial "host 127.0.0.1:$down is not answering"
 	# the down host's: one pause after a few failures, then single
 	# probes, each pause twice the last: far fewer than the 100 first
-	# attempts and the retries a shared pace would have spent
+	# attempts and the retries a shared pace would have spent (8 s
+	# leave room for a slow machine to drain the other host)
 	n=$(attempts_to "127.0.0.1:$down")
-	[ "$n" -ge 3 ] && [ "$n" -le 20 ] || fail "attempts to the refused host: $n"
+	[ "$n" -ge 3 ] && [ "$n" -le 30 ] || fail "attempts to the refused host: $n"
 	assert_equal "$(spool_events dead | wc -l)" 0
 }
 
@@ -1007,13 +1009,13 @@ attempts_to() {
 	capture_for "127.0.0.1:$slow" 50
 	capture_for "127.0.0.1:$up" 100
 	run rd-replay --rate max -c 4 --timeout 300ms --max-attempts 5 --backoff 200ms \
-		--backoff-max 2s --max-time 3s
+		--backoff-max 2s --max-time 8s
 	kill "$SLOW_PID"; wait "$SLOW_PID" || true
 	assert_failure 1
 	assert_equal "$(jq -c 'select(.status == 200)' "$T/ds.log" | wc -l)" 100
 	assert_output --partial "host 127.0.0.1:$slow is not answering (timeout)"
 	n=$(attempts_to "127.0.0.1:$slow")
-	[ "$n" -ge 3 ] && [ "$n" -le 16 ] || fail "attempts to the slow host: $n"
+	[ "$n" -ge 3 ] && [ "$n" -le 24 ] || fail "attempts to the slow host: $n"
 	assert_equal "$(spool_events dead | wc -l)" 0
 }
 
