@@ -320,6 +320,7 @@ static int listen_sockets(struct proxy *p, struct rd_err *err)
 			     sizeof(p->bound), err)) < 0 || s->nd == 1)
 		return ret;
 	close(s->lfd[0]);
+	s->lfd[0] = -1;
 	for (unsigned i = 0; i < s->nd; i++)
 		if ((ret = listen_on(p->bound, 1, &s->lfd[i], again,
 				     sizeof(again), err)) < 0)
