@@ -7,8 +7,9 @@
  * (on the directory), so a claimed spool still accepts captures.
  *
  * The holder writes who it is into its lock file once it holds the lock,
- * one fixed-size JSON line, {"pid":N,"since":"TIME"} padded with spaces,
- * so that a run turned away can name it.  The lock is the truth and the
+ * one fixed-size JSON line, {"pid":N,"since":"TIME","by":"PROGRAM"}
+ * padded with spaces, so that a run turned away can name it: another
+ * rd-replay, or rd-compact, which takes the replay claim too.  The lock is the truth and the
  * line only a label: a line left by a holder that was killed names a
  * process that no longer exists, and is not believed.  A clean release
  * empties the file.
@@ -42,16 +43,31 @@ static int name_ok(const char *name)
 	return 1;
 }
 
+/* A character of a program's name as a label keeps it: one that JSON
+ * and a message take as it is. */
+static int name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
 /* Label the claim: who holds it and since when.  A failure costs only
  * the label. */
 static void holder_write(struct sdir *d)
 {
-	char line[HOLDER_LEN + 1], t[REC_TIME_LEN + 1];
+	char line[HOLDER_LEN + 1], t[REC_TIME_LEN + 1], by[33];
+	size_t j = 0;
 	int k;
 
+	/* the program's name, as it was run */
+	for (const char *s = program_invocation_short_name; *s && j < 32; s++)
+		if (name_char(*s))
+			by[j++] = *s;
+	by[j] = '\0';
 	rec_time_fmt(rec_now_ms(), t);
-	k = snprintf(line, sizeof(line), "{\"pid\":%ld,\"since\":\"%s\"}",
-		     (long)getpid(), t);
+	k = snprintf(line, sizeof(line),
+		     "{\"pid\":%ld,\"since\":\"%s\",\"by\":\"%s\"}",
+		     (long)getpid(), t, by);
 	if (k < 0 || k >= HOLDER_LEN)
 		return;
 	memset(line + k, ' ', (size_t)(HOLDER_LEN - 1 - k));
@@ -63,28 +79,39 @@ static void holder_write(struct sdir *d)
 	}
 }
 
-/* Name the holder of a claim we could not take, into out: "pid 1234,
- * since 2026-11-30T04:00:00Z", or "" when the file names no live one. */
-static void holder_read(int fd, char *out, size_t n)
+/* Name the holder of a claim we could not take: into who its program
+ * ("" when the label has none), into out "pid 1234, since
+ * 2026-11-30T04:00:00Z" ("" when the file names no live process). */
+static void holder_read(int fd, char *who, size_t wn, char *out, size_t n)
 {
 	char line[HOLDER_LEN + 1];
-	const struct json_val *v, *pid, *since;
+	const struct json_val *v, *pid, *since, *by;
 	struct json_doc doc;
 	long long p;
 	ssize_t k = pread(fd, line, HOLDER_LEN, 0);
 
-	out[0] = '\0';
+	out[0] = who[0] = '\0';
 	if (k <= 0)
 		return;
 	json_doc_init(&doc);
 	v = json_parse(&doc, line, (size_t)k, NULL, NULL);
 	pid = json_get(v, "pid");
 	since = json_get(v, "since");
+	by = json_get(v, "by");
 	if (json_int(pid, 1, 0x7fffffff, &p) == 0 && since &&
 	    since->type == JSON_STRING && since->len == REC_TIME_LEN &&
-	    (kill((pid_t)p, 0) == 0 || errno == EPERM))
+	    (kill((pid_t)p, 0) == 0 || errno == EPERM)) {
 		/* Seconds are enough for a person. */
 		snprintf(out, n, "pid %lld, since %.19sZ", p, since->str);
+		if (by && by->type == JSON_STRING && by->len > 0 && by->len < wn) {
+			size_t i = 0;
+
+			while (i < by->len && name_char(by->str[i]))
+				i++;
+			if (i == by->len)
+				snprintf(who, wn, "%.*s", (int)by->len, by->str);
+		}
+	}
 	json_doc_release(&doc);
 }
 
@@ -124,11 +151,15 @@ int sdir_claim(void *impl, const char *role, struct rd_err *err)
 		if (e == EINTR)
 			continue;
 		if (e == EWOULDBLOCK) {
-			char who[128];
+			char by[40], who[128];
 
-			holder_read(d->claimfd, who, sizeof(who));
+			holder_read(d->claimfd, by, sizeof(by), who, sizeof(who));
 			close(d->claimfd);
 			d->claimfd = -1;
+			if (by[0])
+				return rd_err_set(err, RD_E_LOCKED,
+						  "spool '%s' is held by %s (%s)",
+						  d->path, by, who);
 			if (who[0])
 				return rd_err_set(err, RD_E_LOCKED,
 						  "spool '%s' is held by another %s (%s)",

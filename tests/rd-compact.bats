@@ -124,7 +124,26 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	for i in $(seq 100); do [ -s "$SPOOL/replay.status" ] && break; sleep 0.05; done
 	run rd-compact --keep 0s
 	assert_failure 3
-	assert_output --partial "held by another replay"
+	assert_output --partial "held by rd-replay (pid $BG_PID, since "
+}
+
+@test "a replay started while rd-compact runs exits 3 and names rd-compact, not another replay" {
+	command -v strace > /dev/null || skip "strace is not installed"
+	build
+	# rd-compact held in the middle of its run: each rename waits 2 s
+	strace -f -o /dev/null -e inject=rename,renameat,renameat2:delay_enter=2000000 \
+		rd-compact --keep 0s > /dev/null 2>&1 3>&- &
+	BG_PID=$!
+	held() { grep -q '"by":"rd-compact"' "$SPOOL/replay.lock" 2> /dev/null; }
+	wait_until 20 held
+	run rd-replay --rate max
+	assert_failure 3
+	assert_output --regexp "^rd-replay: spool '.*' is held by rd-compact \(pid [0-9]+, since [0-9T:-]+Z\)$"
+	wait "$BG_PID"
+	BG_PID=
+	# and once it is done, the replay runs
+	run rd-replay -q --rate max
+	assert_success
 }
 
 @test "ENOSPC in the middle of a rewrite leaves the original intact" {

@@ -694,7 +694,7 @@ SH
 	for i in $(seq 50); do grep -q pid "$SPOOL/replay.lock" 2>/dev/null && break; sleep 0.1; done
 	run rd-replay --rate max
 	assert_failure 3
-	assert_output --regexp "^rd-replay: spool '.*' is held by another replay \(pid $BG_PID, since [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\)$"
+	assert_output --regexp "^rd-replay: spool '.*' is held by rd-replay \(pid $BG_PID, since [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\)$"
 	# captures go on meanwhile: the writers' lock is another file
 	run rd-capture -q "http://127.0.0.1:$PORT/more"
 	assert_success
