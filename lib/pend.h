@@ -37,7 +37,8 @@ enum {
 	PEND_F_INFLIGHT = 1,  /* a send is under way */
 	PEND_F_SKIP = 2,      /* not selected by this run */
 	PEND_F_REFUSED = 4,   /* its host is not allowed */
-	PEND_F_SEEN = 8       /* selection already decided */
+	PEND_F_SEEN = 8,      /* selection already decided */
+	PEND_F_FOUND = 16     /* its line was read in this round */
 };
 
 #define PEND_OFF_BITS 40

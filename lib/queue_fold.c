@@ -168,9 +168,10 @@ static int fold_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 	f->it = NULL;
 	*next_due = INT64_MAX;
 	for (size_t i = 0; i < f->pend.n; i++) {
-		const struct pend_ent *e = &f->pend.ents[i];
+		struct pend_ent *e = &f->pend.ents[i];
 		int64_t until;
 
+		e->flags &= (uint8_t)~PEND_F_FOUND;
 		if (!owned(f, e) || (e->flags & PEND_F_REFUSED))
 			continue;
 		if (f->limited && !(e->flags & PEND_F_SEEN))
@@ -207,6 +208,35 @@ static int fold_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 	return found ? 1 : any ? 0 : -1;
 }
 
+/*
+ * After a whole round: a due record in its range whose line was not read
+ * (damaged on disk since the fold read it, or cut away) would be planned
+ * and sought again at once, for ever.  It is skipped by this run instead,
+ * and stays pending: nothing is decided about it.
+ */
+static void unreadable(struct fold *f, int64_t now)
+{
+	size_t n = 0;
+	char first[REC_ID_LEN + 1];
+
+	for (size_t i = 0; i < f->pend.n; i++) {
+		struct pend_ent *e = &f->pend.ents[i];
+		struct spool_pos p;
+
+		if (!owned(f, e) || !eligible(f, e, now) || (e->flags & PEND_F_FOUND))
+			continue;
+		pend_pos(e, &p);
+		if (spool_pos_cmp(&p, &f->from) < 0 || spool_pos_cmp(&p, &f->to) > 0)
+			continue;
+		if (n++ == 0)
+			rec_id_unpack(e->id, first);
+		e->flags |= PEND_F_SKIP | PEND_F_SEEN;
+	}
+	if (n)
+		say(f, "%zu pending record%s could not be read from the log (first: %s), skipped by this run; 'rd-audit --verify' names the damage",
+		    n, n == 1 ? "" : "s", first);
+}
+
 static int fold_next(void *impl, int64_t now, struct queue_rec *rec,
 		     struct rd_err *err)
 {
@@ -230,7 +260,10 @@ static int fold_next(void *impl, int64_t now, struct queue_rec *rec,
 			continue;
 		memcpy(rec->id, idp, REC_ID_LEN);
 		rec->id[REC_ID_LEN] = '\0';
-		if (!(e = pend_get(&f->pend, rec->id)) || !eligible(f, e, now))
+		if (!(e = pend_get(&f->pend, rec->id)))
+			continue;
+		e->flags |= PEND_F_FOUND;
+		if (!eligible(f, e, now))
 			continue;
 		slot = (size_t)(e - f->pend.ents);
 		if (waits(f, slot, clk_mono_ns(), &held))
@@ -247,6 +280,8 @@ static int fold_next(void *impl, int64_t now, struct queue_rec *rec,
 	f->round = 0;
 	spool_iter_free(f->it);
 	f->it = NULL;
+	if (ret == 0)
+		unreadable(f, now);
 	return ret < 0 ? ret : 0;
 }
 

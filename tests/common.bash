@@ -120,3 +120,9 @@ hold_lock() {
 	HELD_PID=$!
 	wait_until 10 test -e "$T/held"
 }
+
+# Flip one byte of file $1 at offset $2.
+flip() {
+	printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$2" -N1 "$1") ^ 0x55 )))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}

@@ -176,12 +176,6 @@ history() {
 	assert_failure 2
 }
 
-# Flip one byte of file $1 at offset $2.
-flip() {
-	printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$2" -N1 "$1") ^ 0x55 )))" |
-		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
-
 @test "--verify is clean on a sound spool and names every kind of damage" {
 	for i in 1 2 3; do
 		rec "$i" | rd-capture -q > /dev/null

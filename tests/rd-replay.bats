@@ -739,6 +739,33 @@ SH
 	cmp "$SPOOL/replay.status" "$T/before"
 }
 
+@test "a pending record damaged on disk after the run read the log is skipped with a notice, not sought forever" {
+	ds_start
+	# three members: the second will be damaged
+	for i in 1 2 3; do
+		capture_n 1 "/m$i"
+		sizes[i]=$(stat -c %s "$SPOOL"/*.ndjson.gz)
+	done
+	# the run reads the log, then waits on its gate
+	timeout -k 1 30 rd-replay --rate max --gate "test -e '$T/open'" --gate-every 100ms \
+		> "$T/out" 2> "$T/err" 3>&- &
+	pid=$!
+	wait_until 10 test -s "$SPOOL/replay.status"
+	flip "$(ls "$SPOOL"/*.ndjson.gz)" $(( (sizes[1] + sizes[2]) / 2 ))
+	: > "$T/open"
+	rc=0
+	wait "$pid" || rc=$?
+	# it ends (124 would be the timeout), with the other two delivered
+	[ "$rc" -ne 124 ] || fail "rd-replay was still seeking the damaged record after 30 s"
+	assert_equal "$(jq -r .path "$T/ds.log" | sort | tr '\n' ' ')" "/m1/1 /m3/1 "
+	grep -q "1 pending record could not be read from the log" "$T/err" || fail "$(cat "$T/err")"
+	# nothing was decided about it, and --verify names the damage
+	assert_equal "$(rd-audit --json 2> /dev/null | jq .replay.attempts)" 2
+	run rd-audit --verify
+	assert_failure
+	assert_output --partial "corrupt gzip member"
+}
+
 @test "dead letters explain themselves: status line, a few headers and the first bytes of the body" {
 	ds_start --route /bad=400 --route /down=503 --retry-after 1
 	capture_n 1 /bad

@@ -10,12 +10,6 @@ load common
 setup() { common_setup; }
 teardown() { ds_stop; common_teardown; }
 
-# Flip one byte of file $1 at offset $2.
-flip() {
-	printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$2" -N1 "$1") ^ 0x55 )))" |
-		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
-
 # Offset of member $2 (0-based) of segment $1, from its index.
 member_off() {
 	od -An -tu8 -j $((16 + 48 * $2)) -N8 "${1%.ndjson.gz}.idx" | tr -d ' '
