@@ -212,7 +212,7 @@ static int fold_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
  * After a whole round: a due record in its range whose line was not read
  * (damaged on disk since the fold read it, or cut away) would be planned
  * and sought again at once, for ever.  It is skipped by this run instead,
- * and stays pending: nothing is decided about it.
+ * and nothing is recorded about it.
  */
 static void unreadable(struct fold *f, int64_t now)
 {
