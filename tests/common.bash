@@ -126,3 +126,21 @@ flip() {
 	printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$2" -N1 "$1") ^ 0x55 )))" |
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
+
+# Wait (10 s at most) until the running replay's status file says it
+# runs and has sent more than ${1:-0}.
+replay_sent_over() {
+	sent_over() {
+		jq -e ".state == \"running\" and .sent > $1" "$SPOOL/replay.status" > /dev/null 2>&1
+	}
+	wait_until 10 sent_over "${1:-0}"
+}
+
+# Wait (10 s at most) for the next picture of the running replay: its
+# status file's .updated moves on from what it is now.
+replay_next_status() {
+	local u
+	u=$(jq -r .updated "$SPOOL/replay.status" 2> /dev/null)
+	moved() { [ "$(jq -r .updated "$SPOOL/replay.status" 2> /dev/null)" != "$u" ]; }
+	wait_until 10 moved
+}

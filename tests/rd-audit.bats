@@ -398,7 +398,7 @@ history() {
 	capture_n 40
 	rd-replay --rate 10/s > /dev/null 2>&1 &
 	BG=$!
-	sleep 1.5
+	replay_sent_over 2
 	run rd-audit
 	assert_output --regexp "replay running since [0-9T:.-]+Z \([0-9.]+s, pid $BG\): sent [0-9]+, ok [0-9]+, dead 0, pending [0-9]+, [0-9.]+/s"
 	run rd-audit --json

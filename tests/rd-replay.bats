@@ -250,7 +250,7 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	capture_n 100
 	rd-replay --rate 50/s > "$T/out" 2> "$T/err" &
 	BG_PID=$!
-	sleep 1
+	replay_sent_over 5
 	kill -TERM "$BG_PID"
 	st=0
 	wait "$BG_PID" || st=$?
@@ -366,7 +366,8 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	rd-replay --rate 30/s > /dev/null 2>&1 &
 	pid=$!
 	until [ -s "$SPOOL/replay.status" ] && jq -e '.state == "running" and .pid == '"$pid" "$SPOOL/replay.status" > /dev/null 2>&1; do sleep 0.1; done
-	sleep 1.2
+	# a picture taken after the run had the chance to read the old control
+	replay_next_status
 	jq -e '.rate_limit == 30' "$SPOOL/replay.status"
 	# max lifts the limit
 	run rd-replay --set-rate max
@@ -388,9 +389,9 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	until [ -s "$SPOOL/replay.status" ]; do sleep 0.1; done
 	run rd-replay --set-rate 40/s
 	assert_success
-	# from the next picture on, the rate it may send at is at most 40/s
-	sleep 1.1
-	jq -e '.rate_limit <= 40' "$SPOOL/replay.status"
+	# soon, the rate it may send at is at most 40/s
+	limited() { jq -e '.rate_limit <= 40' "$SPOOL/replay.status" > /dev/null 2>&1; }
+	wait_until 5 limited
 	kill "$pid"
 	wait "$pid" || true
 }
@@ -718,8 +719,7 @@ SH
 	rd-replay --rate 20/s > /dev/null 2> "$T/err" &
 	BG_PID=$!
 	# the first update after some sends (the run lasts 5 s)
-	sent_over() { jq -e ".sent > $1" "$SPOOL/replay.status" > /dev/null 2>&1; }
-	wait_until 10 sent_over 5
+	replay_sent_over 5
 	jq -e --argjson pid "$BG_PID" '.v == 1 and .state == "running" and .pid == $pid
 		and (.since | test("Z$")) and (.updated | test("Z$")) and .sent > 5
 		and .sent < 100 and .ok > 0 and .pending > 0 and .rate > 0
