@@ -37,6 +37,7 @@ struct fold {
 	struct spool_iter *it;     /* the round, once begun */
 	struct spool_pos from, to; /* its first and last records */
 	int round;                 /* planned, not over */
+	int read_all;              /* the last round read its whole range */
 };
 
 static void say(struct fold *f, const char *fmt, ...)
@@ -157,12 +158,36 @@ static int waits(const struct fold *f, size_t slot, int64_t now_ns,
 	return f->o.waits && f->o.waits(f->o.ctx, slot, now_ns, until_ns);
 }
 
+/*
+ * Whether e was due in the last round's range [from, to], which that
+ * round read whole, and its line was not read (damaged on disk since the
+ * fold read it, or cut away).  Planned again, it would be sought again at
+ * once, for ever: it is skipped by this run instead, and nothing is
+ * recorded about it.
+ */
+static int unread(struct fold *f, struct pend_ent *e, int64_t now,
+		  const struct spool_pos *from, const struct spool_pos *to)
+{
+	struct spool_pos p;
+
+	if (!f->read_all || (e->flags & PEND_F_FOUND) || !owned(f, e) ||
+	    !eligible(f, e, now))
+		return 0;
+	pend_pos(e, &p);
+	if (spool_pos_cmp(&p, from) < 0 || spool_pos_cmp(&p, to) > 0)
+		return 0;
+	e->flags |= PEND_F_SKIP | PEND_F_SEEN;
+	return 1;
+}
+
 /* Where the round starts and ends, from the entries that are due. */
 static int fold_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 {
 	struct fold *f = impl;
-	struct spool_pos from, p;
+	struct spool_pos from, p, last_from = f->from, last_to = f->to;
 	int found = 0, any = 0;
+	size_t lost = 0;
+	char first[REC_ID_LEN + 1];
 
 	spool_iter_free(f->it);
 	f->it = NULL;
@@ -171,6 +196,8 @@ static int fold_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 		struct pend_ent *e = &f->pend.ents[i];
 		int64_t until;
 
+		if (unread(f, e, now, &last_from, &last_to) && lost++ == 0)
+			rec_id_unpack(e->id, first);
 		e->flags &= (uint8_t)~PEND_F_FOUND;
 		if (!owned(f, e) || (e->flags & PEND_F_REFUSED))
 			continue;
@@ -202,39 +229,14 @@ static int fold_plan(void *impl, int64_t now, int64_t mono, int64_t *next_due)
 			f->to = p;
 		found = 1;
 	}
+	if (lost)
+		say(f, "%zu pending record%s could not be read from the log (first: %s), skipped by this run; 'rd-audit --verify' names the damage",
+		    lost, lost == 1 ? "" : "s", first);
 	if (found)
 		f->from = from;
 	f->round = found;
+	f->read_all = 0;
 	return found ? 1 : any ? 0 : -1;
-}
-
-/*
- * After a whole round: a due record in its range whose line was not read
- * (damaged on disk since the fold read it, or cut away) would be planned
- * and sought again at once, for ever.  It is skipped by this run instead,
- * and nothing is recorded about it.
- */
-static void unreadable(struct fold *f, int64_t now)
-{
-	size_t n = 0;
-	char first[REC_ID_LEN + 1];
-
-	for (size_t i = 0; i < f->pend.n; i++) {
-		struct pend_ent *e = &f->pend.ents[i];
-		struct spool_pos p;
-
-		if (!owned(f, e) || !eligible(f, e, now) || (e->flags & PEND_F_FOUND))
-			continue;
-		pend_pos(e, &p);
-		if (spool_pos_cmp(&p, &f->from) < 0 || spool_pos_cmp(&p, &f->to) > 0)
-			continue;
-		if (n++ == 0)
-			rec_id_unpack(e->id, first);
-		e->flags |= PEND_F_SKIP | PEND_F_SEEN;
-	}
-	if (n)
-		say(f, "%zu pending record%s could not be read from the log (first: %s), skipped by this run; 'rd-audit --verify' names the damage",
-		    n, n == 1 ? "" : "s", first);
 }
 
 static int fold_next(void *impl, int64_t now, struct queue_rec *rec,
@@ -278,10 +280,9 @@ static int fold_next(void *impl, int64_t now, struct queue_rec *rec,
 		return 1;
 	}
 	f->round = 0;
+	f->read_all = ret == 0;
 	spool_iter_free(f->it);
 	f->it = NULL;
-	if (ret == 0)
-		unreadable(f, now);
 	return ret < 0 ? ret : 0;
 }
 

@@ -725,9 +725,7 @@ SH
 		and .sent < 100 and .ok > 0 and .pending > 0 and .rate > 0
 		and .rate_limit == 20 and .gate == "none"' "$SPOOL/replay.status"
 	# replaced whole, about once a second: the picture moves
-	u1=$(jq -r .updated "$SPOOL/replay.status")
-	moved() { [ "$(jq -r .updated "$SPOOL/replay.status")" != "$u1" ]; }
-	wait_until 3 moved
+	replay_next_status
 	wait "$BG_PID"
 	BG_PID=
 	jq -e '.state == "finished" and .sent == 100 and .ok == 100 and .pending == 0
