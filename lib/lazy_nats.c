@@ -20,7 +20,8 @@
 	X(js_Publish) X(js_PublishAsync) X(js_PublishAsyncGetPendingList) X(js_PublishMsg) X(js_PullSubscribe) \
 	X(js_SubscribeSync) X(natsConnection_Connect) X(natsConnection_Destroy) \
 	X(natsConnection_GetMaxPayload) X(natsConnection_GetServers) \
-	X(natsConnection_JetStream) X(natsMsgHeader_Set) X(natsMsgList_Destroy) \
+	X(natsConnection_JetStream) X(natsMsgHeader_Get) X(natsMsgHeader_Set) \
+	X(natsMsgList_Destroy) \
 	X(natsMsg_AckSync) X(natsMsg_InProgress) X(natsMsg_Create) X(natsMsg_Destroy) X(natsMsg_GetData) \
 	X(natsMsg_GetDataLength) X(natsMsg_GetMetaData) X(natsMsg_GetSequence) \
 	X(natsMsg_GetSubject) X(natsMsg_Nak) X(natsMsg_NakWithDelay) \
@@ -165,6 +166,11 @@ natsStatus natsConnection_GetServers(natsConnection *nc, char ***servers, int *c
 natsStatus natsConnection_JetStream(jsCtx **js, natsConnection *nc, jsOptions *opts)
 {
 	return REAL(natsConnection_JetStream)(js, nc, opts);
+}
+
+natsStatus natsMsgHeader_Get(natsMsg *msg, const char *key, const char **value)
+{
+	return REAL(natsMsgHeader_Get)(msg, key, value);
 }
 
 natsStatus natsMsgHeader_Set(natsMsg *msg, const char *key, const char *value)

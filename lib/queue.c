@@ -83,6 +83,11 @@ unsigned queue_intent(struct queue *q, size_t slot, int64_t at_ms)
 	return q->ops->intent(q->impl, slot, at_ms);
 }
 
+int queue_holds(const struct queue *q, size_t slot)
+{
+	return q->ops->holds ? q->ops->holds(q->impl, slot) : 1;
+}
+
 void queue_attempt(struct queue *q, size_t slot, struct rec_event *ev,
 		   const struct http_res *res, const char *dead_reason)
 {

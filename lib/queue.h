@@ -26,6 +26,9 @@
  *    queue_due).  After a crash a new queue on the same spool sees every
  *    flushed event, and every record without a final outcome is due
  *    again: at least once.
+ *  - No two sends of a record share an attempt number, even with two
+ *    consumers holding it (queue_holds), so counting the attempts from
+ *    the events never gives fewer than the sends made.
  *  - Each record has a slot, a small number stable while the queue is
  *    open, so a consumer can keep its own facts per record in an array.
  */
@@ -137,6 +140,14 @@ void queue_release_all(struct queue *q);
 /* Record the intent to send slot's record now; it is taken until an
  * outcome or a release.  Returns the attempt's number. */
 unsigned queue_intent(struct queue *q, size_t slot, int64_t at_ms);
+/*
+ * After the flush that made slot's intent durable: 1 when the send may
+ * start; 0 when another consumer recorded the same attempt first (a
+ * backend with leases can hand a record to two: a lease run out, a
+ * failover), and this one must not send it, but give the slot back with
+ * QUEUE_RELEASE.  So no two sends of a record share an attempt number.
+ */
+int queue_holds(const struct queue *q, size_t slot);
 /*
  * Record the outcome of an attempt: ev (kind REC_ATTEMPT, its ref, time,
  * number, outcome, next due) with what res says of the response (NULL:

@@ -193,13 +193,17 @@ struct replay_fly *replay_fly_new(size_t idx, const struct rec_req *q,
 /* Prepared sends that will not start after all (stopped): their entries
  * are free again.  Their intents stay in the log: counted, outcome
  * unknown, an upper bound on what the service saw. */
+static void drop_one(struct replay_run *r, struct replay_fly *f)
+{
+	queue_mark(r->q, f->idx, QUEUE_RELEASE);
+	r->dests.v[f->dest].queued--;
+	replay_fly_free(f);
+}
+
 void replay_drop_ready(struct replay_run *r, size_t from)
 {
-	for (size_t i = from; i < r->nready; i++) {
-		queue_mark(r->q, r->ready[i]->idx, QUEUE_RELEASE);
-		r->dests.v[r->ready[i]->dest].queued--;
-		replay_fly_free(r->ready[i]);
-	}
+	for (size_t i = from; i < r->nready; i++)
+		drop_one(r, r->ready[i]);
 	r->nready = 0;
 }
 
@@ -217,9 +221,13 @@ int replay_launch(struct replay_run *r, struct rd_err *err)
 		replay_drop_ready(r, 0);
 		return ret;
 	}
-	for (i = 0; i < r->nready; i++)
-		if ((ret = replay_start(r, r->ready[i], err)) < 0)
+	for (i = 0; i < r->nready; i++) {
+		/* another worker recorded this attempt first: it sends it */
+		if (!queue_holds(r->q, r->ready[i]->idx))
+			drop_one(r, r->ready[i]);
+		else if ((ret = replay_start(r, r->ready[i], err)) < 0)
 			break;
+	}
 	if (ret < 0) {
 		/* the one that failed is freed with the rest */
 		replay_drop_ready(r, i);

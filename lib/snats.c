@@ -100,6 +100,75 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
 	}
 }
 
+/* A publish answered as a duplicate, kept for snats_keys_end (mu held). */
+static void note_dup(struct snats *n, natsMsg *msg)
+{
+	const char *id = NULL;
+
+	if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) != NATS_OK || !id)
+		return;
+	if (n->ndups == n->dups_cap) {
+		n->dups_cap = n->dups_cap ? 2 * n->dups_cap : 16;
+		n->dups = xrealloc(n->dups, n->dups_cap * sizeof(*n->dups));
+	}
+	snprintf(n->dups[n->ndups++], SNATS_MSGID_MAX, "%s", id);
+}
+
+void snats_key(struct snats *n, const char *ev_id, const char *msgid)
+{
+	struct snats_key *k;
+
+	if (n->nkeys == n->keys_cap) {
+		n->keys_cap = n->keys_cap ? 2 * n->keys_cap : 16;
+		n->keys = xrealloc(n->keys, n->keys_cap * sizeof(*n->keys));
+	}
+	k = &n->keys[n->nkeys++];
+	memcpy(k->ev, ev_id, REC_ID_LEN);
+	k->ev[REC_ID_LEN] = '\0';
+	snprintf(k->msgid, sizeof(k->msgid), "%s", msgid);
+	pthread_mutex_lock(&n->mu);
+	n->want_dups = 1;
+	pthread_mutex_unlock(&n->mu);
+}
+
+void snats_keys_end(struct snats *n, void (*dup)(void *ctx, const char *msgid),
+		    void *ctx)
+{
+	char (*dups)[SNATS_MSGID_MAX];
+	size_t nd;
+
+	/* taken out first: dup may ask the server, whose answers come on
+	 * the library's thread */
+	pthread_mutex_lock(&n->mu);
+	dups = n->dups;
+	nd = n->ndups;
+	n->dups = NULL;
+	n->ndups = n->dups_cap = 0;
+	n->want_dups = 0;
+	pthread_mutex_unlock(&n->mu);
+	for (size_t i = 0; i < nd; i++)
+		dup(ctx, dups[i]);
+	free(dups);
+	n->nkeys = 0;
+	n->key_at = 0;
+}
+
+/* The key an event is published under, if it has one: the keys come in
+ * the order their events are published, so the search starts where the
+ * last one was found. */
+static const char *key_of(struct snats *n, const char *ev_id)
+{
+	for (size_t k = 0; k < n->nkeys; k++) {
+		size_t i = (n->key_at + k) % n->nkeys;
+
+		if (memcmp(n->keys[i].ev, ev_id, REC_ID_LEN) == 0) {
+			n->key_at = i + 1;
+			return n->keys[i].msgid;
+		}
+	}
+	return NULL;
+}
+
 /* Every PubAck, or its error, from the library's thread. */
 static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 		       void *closure)
@@ -109,6 +178,8 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 	(void)js;
 	(void)pa;
 	pthread_mutex_lock(&n->mu);
+	if (pa && pa->Duplicate && n->want_dups)
+		note_dup(n, msg);
 	if (pae) {
 		n->pub_errs++;
 		snprintf(n->pub_err, sizeof(n->pub_err), "%s",
@@ -157,14 +228,15 @@ static void reclaim(struct snats *n)
 	natsMsgList_Destroy(&lost);
 }
 
-/* The subject a line goes to, and its id for the dedupe window. */
+/* The subject a line goes to, and its id for the dedupe window (msgid,
+ * SNATS_MSGID_MAX bytes): a request's id, an event's id or key. */
 static int line_subject(struct snats *n, const char *line, size_t len,
 			const char *id, char *subj, size_t subj_n, char *msgid)
 {
 	enum rec_kind k = rec_kind_peek(line, len);
 	struct rec_event ev;
 	struct rd_err lerr;
-	const char *rid;
+	const char *rid, *key;
 
 	msgid[0] = '\0';
 	if (k == REC_REQUEST) {
@@ -182,7 +254,8 @@ static int line_subject(struct snats *n, const char *line, size_t len,
 		snats_subject(n, subj, subj_n, "run", NULL);
 		return 0;
 	}
-	memcpy(msgid, ev.id, REC_ID_LEN + 1);
+	key = n->nkeys ? key_of(n, ev.id) : NULL;
+	snprintf(msgid, SNATS_MSGID_MAX, "%s", key ? key : ev.id);
 	/* every event about a record on one subject: its last message is
 	 * the record's state (snats_queue.c), one exact lookup */
 	snats_subject(n, subj, subj_n, "ev", ev.ref);
@@ -225,6 +298,7 @@ static int publish_once(struct snats *n, const char *data, size_t len,
 	uint64_t errs0, trans0;
 	size_t k = 0;
 
+	n->key_at = 0;
 	pthread_mutex_lock(&n->mu);
 	errs0 = n->pub_errs;
 	trans0 = n->pub_transient;
@@ -232,7 +306,7 @@ static int publish_once(struct snats *n, const char *data, size_t len,
 	while (p < e && s == NATS_OK) {
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
 		size_t ll = (size_t)((nl ? nl : e) - p);
-		char subj[SNATS_SUBJ_MAX + REC_ID_LEN], msgid[REC_ID_LEN + 1];
+		char subj[SNATS_SUBJ_MAX + REC_ID_LEN], msgid[SNATS_MSGID_MAX];
 
 		if (line_subject(n, p, ll, ids ? ids + k * REC_ID_LEN : NULL,
 				 subj, sizeof(subj), msgid) < 0)
@@ -318,6 +392,8 @@ static void snats_close(void *impl)
 	jsCtx_Destroy(n->js);
 	natsConnection_Destroy(n->nc);
 	rec_parser_release(&n->rp);
+	free(n->keys);
+	free(n->dups);
 	pthread_mutex_destroy(&n->mu);
 	pthread_cond_destroy(&n->cv);
 	free(n);

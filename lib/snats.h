@@ -31,6 +31,8 @@
 
 #define SNATS_STREAM_MAX 64
 #define SNATS_SUBJ_MAX (SNATS_STREAM_MAX + 96)
+/* A Nats-Msg-Id: an id, or an intent's key (snats_key). */
+#define SNATS_MSGID_MAX 80
 /* How long a JetStream request may take before it counts as failed. */
 #define SNATS_WAIT_MS 5000
 /* How long a cluster may take to answer again (a meta or stream leader
@@ -52,6 +54,18 @@ struct snats {
 	uint64_t pub_sent, pub_done, pub_errs, pub_transient;
 	char pub_err[256];
 	int pub_full;
+	/* The Nats-Msg-Ids the queue tier gives its intents instead of
+	 * their event ids (snats_key), on the caller's thread; and, from
+	 * the library's thread under mu, the ids of publishes answered as
+	 * duplicates while there are keys. */
+	struct snats_key {
+		char ev[REC_ID_LEN + 1];
+		char msgid[SNATS_MSGID_MAX];
+	} *keys;
+	size_t nkeys, keys_cap, key_at;
+	char (*dups)[SNATS_MSGID_MAX];
+	size_t ndups, dups_cap;
+	int want_dups;
 };
 
 /* A location taken apart (snats_loc.c). */
@@ -92,5 +106,15 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
  * lines may be stored when it fails. */
 int snats_publish(struct snats *n, const char *data, size_t len,
 		  const char *ids, struct rd_err *err);
+/* Publish the event with the id ev_id (REC_ID_LEN chars) under the
+ * Nats-Msg-Id msgid instead of its id, until snats_keys_end: the stream
+ * stores only the first of two events with one key in its dedupe
+ * window, and answers the second as a duplicate. */
+void snats_key(struct snats *n, const char *ev_id, const char *msgid);
+/* After the publishes of the keyed events: dup(ctx, msgid) for each
+ * answered as a duplicate (a retry of ours, or another's first), then
+ * the keys are forgotten. */
+void snats_keys_end(struct snats *n, void (*dup)(void *ctx, const char *msgid),
+		    void *ctx);
 
 #endif

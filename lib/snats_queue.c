@@ -15,12 +15,18 @@
  * each to its subject), and a message is acked, nak'ed or terminated only
  * after the flush that made its event durable: ok is AckSync, a retry
  * NakWithDelay (no consumer BackOff: the two interact; one due within a
- * third of the lease is kept here instead, see nq_attempt), dead Term.  A
+ * third of the lease is kept here instead, see snq_attempt), dead Term.  A
  * crash between the two sends the request again with the same
  * idempotency key; no outcome is lost.
  *
  * Reviving republishes the stored request under a new Nats-Msg-Id
  * (<id>.r<n>) after its revive event: the consumer delivers it again.
+ *
+ * Two workers can hold one record at once (a lease run out, a consumer
+ * leader failed over).  Each intent is published under a key, one per
+ * attempt number of a record's life; the stream keeps the first and
+ * answers the second as a duplicate, and that worker does not send
+ * (queue_holds; snats_record.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,60 +37,12 @@
 #include "pend.h"
 #include "queue_be.h"
 #include "snats.h"
+#include "snats_queue.h"
 #include "spool_be.h"
 #include "xalloc.h"
 #include "banned.h"
 
 #define DURABLE "rd-replay"
-#define FETCH_BATCH 16
-#define FETCH_WAIT_MS 50
-/* Offered and not taken (their host waits): no more fetching beyond. */
-#define IDLE_MAX 64
-/* While fetches come back empty, at most one every POLL_MS. */
-#define POLL_MS 100
-
-enum { ACT_NONE, ACT_ACK, ACT_NAK, ACT_TERM };
-enum {
-	S_USED = 1, S_TAKEN = 2, S_SEEN = 4, S_SKIP = 8, S_REFUSED = 16,
-	S_OFFERED = 32
-};
-
-struct nslot {
-	natsMsg *m;              /* the delivery; NULL: a dead record offered
-				  * to be revived */
-	char *line;              /* its request line when m is NULL */
-	size_t len;
-	char id[REC_ID_LEN + 1];
-	struct life l;
-	uint8_t flags, act;
-	int64_t nak_ms;
-	int64_t touched_ms;      /* when its lease last began again */
-};
-
-struct nq {
-	struct spool *sp;
-	struct snats *n;
-	struct queue_opts o;
-	struct journal jr;
-	struct rec_parser rp;
-	natsSubscription *sub;
-	struct nslot *s;
-	size_t ns, cap;
-	size_t *freel;
-	size_t nfree;
-	natsMsgList got;         /* fetched, not yet looked at */
-	int gi;
-	struct dead {                  /* dead records to offer (revive) */
-		char id[REC_ID_LEN + 1];
-		unsigned revives;
-	} *dead;
-	size_t ndead, di;
-	size_t idle_i;           /* where a round's look at held slots is */
-	int round, limited;
-	uint64_t left;           /* from the last plan */
-	int64_t quiet_until_ms;  /* the last fetch came back empty: until */
-	int64_t lease_ms;        /* the consumer's AckWait */
-};
 
 static void nq_free(void *impl)
 {
@@ -139,39 +97,6 @@ static void slot_done(struct nq *q, size_t i)
 	free(q->s[i].line);
 	memset(&q->s[i], 0, sizeof(q->s[i]));
 	q->freel[q->nfree++] = i;
-}
-
-/*
- * The record's state for replay: the lifecycle applied to the last event
- * about it (one lookup: every event about a record is on ev.ID).  Each
- * event sets absolute values (an attempt its number, outcome and due
- * time; an intent its number; dead; a revive a fresh start), so the last
- * one alone gives the state, the attempts since the last revive and the
- * due time that the fold of all of them gives.  Not the revive count,
- * which only a dead record needs (find_dead has it from the fold).
- */
-static int record_state(struct nq *q, const char *id, struct life *l,
-			struct rd_err *err)
-{
-	char subj[SNATS_SUBJ_MAX + REC_ID_LEN];
-	struct rec_event ev;
-	struct rd_err lerr;
-	natsMsg *m = NULL;
-	int ret;
-
-	life_init(l);
-	snats_subject(q->n, subj, sizeof(subj), "ev", id);
-	if ((ret = snats_last(q->n, subj, &m, err)) <= 0)
-		return ret;
-	if (rec_event_parse(&q->rp, natsMsg_GetData(m),
-			    (size_t)natsMsg_GetDataLength(m), &ev, &lerr) == 0) {
-		/* a revive starts from dead */
-		if (ev.kind == REC_REVIVE)
-			l->state = LIFE_DEAD;
-		life_apply(l, &ev);
-	}
-	natsMsg_Destroy(m);
-	return 0;
 }
 
 static int subscribe(struct nq *q, struct rd_err *err)
@@ -426,7 +351,7 @@ static int next_dead(struct nq *q, struct queue_rec *rec, struct rd_err *err)
 		int ret;
 
 		/* still dead: no one revived it since the fold */
-		if ((ret = record_state(q, id, &l, err)) < 0)
+		if ((ret = snq_state(q, id, &l, err)) < 0)
 			return ret;
 		if (l.state != LIFE_DEAD)
 			continue;
@@ -439,6 +364,7 @@ static int next_dead(struct nq *q, struct queue_rec *rec, struct rd_err *err)
 		i = slot_new(q);
 		memcpy(q->s[i].id, id, sizeof(q->s[i].id));
 		q->s[i].l = l;
+		q->s[i].read_ms = rec_now_ms();
 		q->s[i].len = (size_t)natsMsg_GetDataLength(m);
 		q->s[i].line = xmemdup(natsMsg_GetData(m), q->s[i].len);
 		natsMsg_Destroy(m);
@@ -454,6 +380,7 @@ static int take_delivery(struct nq *q, natsMsg *m, int64_t now, size_t *slot,
 			 struct rd_err *err)
 {
 	const char *subj = natsMsg_GetSubject(m), *id = strrchr(subj, '.');
+	jsMsgMetaData *meta = NULL;
 	struct life l;
 	size_t i;
 	int ret;
@@ -463,7 +390,7 @@ static int take_delivery(struct nq *q, natsMsg *m, int64_t now, size_t *slot,
 		natsMsg_Destroy(m);
 		return 0;
 	}
-	if ((ret = record_state(q, id + 1, &l, err)) < 0) {
+	if ((ret = snq_state(q, id + 1, &l, err)) < 0) {
 		natsMsg_Nak(m, NULL);
 		natsMsg_Destroy(m);
 		return ret;
@@ -480,9 +407,13 @@ static int take_delivery(struct nq *q, natsMsg *m, int64_t now, size_t *slot,
 	}
 	i = slot_new(q);
 	q->s[i].m = m;
-	q->s[i].touched_ms = now;
+	q->s[i].touched_ms = q->s[i].read_ms = now;
 	memcpy(q->s[i].id, id + 1, REC_ID_LEN + 1);
 	q->s[i].l = l;
+	if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+		q->s[i].life = meta->Sequence.Stream;
+		jsMsgMetaData_Destroy(meta);
+	}
 	*slot = i;
 	return 1;
 }
@@ -558,7 +489,8 @@ static void nq_limit(void *impl)
 
 static void nq_mark(void *impl, size_t i, enum queue_mark m)
 {
-	struct nslot *s = &((struct nq *)impl)->s[i];
+	struct nq *q = impl;
+	struct nslot *s = &q->s[i];
 
 	switch (m) {
 	case QUEUE_SEEN:
@@ -571,11 +503,13 @@ static void nq_mark(void *impl, size_t i, enum queue_mark m)
 		s->flags |= S_REFUSED;
 		break;
 	case QUEUE_RELEASE:
-		/* its intent stays: offered again, to anyone, at once */
+		/* its intent stays: offered again, to anyone, at once; one
+		 * another worker holds (snq_lost_race), once that worker's send
+		 * has ended */
 		s->flags &= (uint8_t)~S_TAKEN;
 		if (s->m) {
 			s->act = ACT_NAK;
-			s->nak_ms = 0;
+			s->nak_ms = (s->flags & S_LOST) ? q->lease_ms : 0;
 		}
 		break;
 	}
@@ -588,98 +522,6 @@ static void nq_release_all(void *impl)
 	for (size_t i = 0; i < q->ns; i++)
 		if (q->s[i].flags & S_TAKEN)
 			nq_mark(q, i, QUEUE_RELEASE);
-}
-
-static unsigned nq_intent(void *impl, size_t i, int64_t at_ms)
-{
-	struct nq *q = impl;
-	struct nslot *s = &q->s[i];
-	struct rec_event in;
-
-	memset(&in, 0, sizeof(in));
-	in.kind = REC_INTENT;
-	memcpy(in.ref, s->id, sizeof(in.ref));
-	in.at_ms = at_ms;
-	in.attempt = (long long)s->l.attempts + 1;
-	journal_add(&q->jr, &in, at_ms);
-	life_apply(&s->l, &in);
-	s->flags |= S_TAKEN;
-	return (unsigned)in.attempt;
-}
-
-static void nq_dead(void *impl, size_t i, int64_t at_ms, const char *reason)
-{
-	struct nq *q = impl;
-	struct nslot *s = &q->s[i];
-	struct rec_event d;
-
-	memset(&d, 0, sizeof(d));
-	d.kind = REC_DEAD;
-	memcpy(d.ref, s->id, sizeof(d.ref));
-	d.at_ms = at_ms;
-	life_apply(&s->l, &d);
-	journal_dead(&q->jr, s->id, at_ms, reason);
-	s->flags &= (uint8_t)~S_TAKEN;
-	s->act = ACT_TERM;
-}
-
-static void nq_attempt(void *impl, size_t i, struct rec_event *ev,
-		       const struct http_res *res, const char *dead_reason)
-{
-	struct nq *q = impl;
-	struct nslot *s = &q->s[i];
-
-	if (res)
-		journal_response(&q->jr, ev, res);
-	life_apply(&s->l, ev);
-	journal_add(&q->jr, ev, ev->at_ms);
-	s->flags &= (uint8_t)~S_TAKEN;
-	if (dead_reason) {
-		nq_dead(q, i, ev->at_ms, dead_reason);
-	} else if (s->l.state == LIFE_DONE) {
-		s->act = ACT_ACK;
-	} else if (s->l.due_ms - rec_now_ms() > q->lease_ms / 3) {
-		s->act = ACT_NAK;   /* until its due time, counted at settle */
-		s->nak_ms = -1;
-	}
-	/* A retry due within a third of the lease stays here, its lease
-	 * started again meanwhile (keep_leases), and is offered again when
-	 * due.  Given back, it would come back through a redelivery, which
-	 * nats-server 2.9 can strand until AckWait: a redelivery that meets
-	 * a pull request just expired is dropped from its queue, and kept
-	 * as leased. */
-}
-
-/* The revive event, durable, then the request again under a new
- * Nats-Msg-Id: the consumer delivers it as a pending record. */
-static void nq_revive(void *impl, size_t i, int64_t at_ms, const char *reason,
-		      const char *user)
-{
-	struct nq *q = impl;
-	struct nslot *s = &q->s[i];
-	struct rec_event ev;
-	char subj[SNATS_SUBJ_MAX + REC_ID_LEN], msgid[REC_ID_LEN + 24];
-	jsPubOptions po;
-	jsPubAck *pa = NULL;
-	jsErrCode jerr = 0;
-
-	journal_revive(&q->jr, s->id, at_ms, reason, user,
-		       (long long)s->l.revives + 1, &ev);
-	life_apply(&s->l, &ev);
-	if (journal_flush(&q->jr, NULL) < 0)
-		return;   /* the journal stays failed: the run stops there */
-	snats_subject(q->n, subj, sizeof(subj), "req", s->id);
-	snprintf(msgid, sizeof(msgid), "%s.r%u", s->id, (unsigned)s->l.revives);
-	jsPubOptions_Init(&po);
-	po.MsgId = msgid;
-	js_Publish(&pa, q->n->js, subj, s->m ? natsMsg_GetData(s->m) : s->line,
-		   (int)(s->m ? natsMsg_GetDataLength(s->m) : (int)s->len), &po, &jerr);
-	jsPubAck_Destroy(pa);
-}
-
-static void nq_run(void *impl, struct rec_run *l)
-{
-	journal_run(&((struct nq *)impl)->jr, l);
 }
 
 /* After the events are durable: what each settled delivery tells the
@@ -716,6 +558,8 @@ static int nq_flush(void *impl, struct rd_err *err)
 	struct nq *q = impl;
 	int ret = journal_flush(&q->jr, err);
 
+	/* of the intents just published, those another worker has */
+	snats_keys_end(q->n, snq_lost_race, q);
 	if (ret == 0)
 		settle(q);
 	/* flushes come every 100 ms while sends finish: the time to look
@@ -773,11 +617,12 @@ const struct queue_ops snats_queue_ops = {
 	.limit = nq_limit,
 	.mark = nq_mark,
 	.release_all = nq_release_all,
-	.intent = nq_intent,
-	.attempt = nq_attempt,
-	.dead = nq_dead,
-	.revive = nq_revive,
-	.run = nq_run,
+	.intent = snq_intent,
+	.holds = snq_holds,
+	.attempt = snq_attempt,
+	.dead = snq_dead,
+	.revive = snq_revive,
+	.run = snq_run,
 	.flush = nq_flush,
 	.due = nq_due,
 	.checkpoint = nq_checkpoint,

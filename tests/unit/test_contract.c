@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pend.h"
 #include "queue.h"
 #include "rec.h"
 #include "spool.h"
@@ -679,6 +680,90 @@ static void queue_crash(const struct backend *be, int ckpt)
 	be->drop(loc);
 }
 
+/* The attempts the fold of the whole log counts for the record id. */
+static unsigned fold_attempts(struct spool *sp, const char *id)
+{
+	struct spool_iter *it = NULL;
+	struct spool_item item;
+	struct rec_parser rp;
+	struct rd_err err, lerr;
+	struct pend_ent *e;
+	struct pend p;
+	unsigned n = 0;
+
+	pend_init(&p);
+	rec_parser_init(&rp);
+	if (spool_iter_new(sp, NULL, &it, &err) < 0)
+		abort();
+	while (spool_iter_next(it, &item, &err) > 0)
+		pend_fold(&p, &item, &rp, &lerr);
+	if ((e = pend_get(&p, id)))
+		n = e->attempts;
+	spool_iter_free(it);
+	rec_parser_release(&rp);
+	pend_release(&p);
+	return n;
+}
+
+/* A backend with leases: one record held by two consumers at once (the
+ * first one's lease ran out before it recorded its intent, and the
+ * second one took the redelivery).  Both number their send 1; only the
+ * first to record it may send, so the fold counts every send. */
+static void queue_two_holders(const struct backend *be, int b_first)
+{
+	char loc[256], name[200], got[128], idv[REC_ID_LEN + 1];
+	struct queue_rec ra, rb;
+	struct spool *spa, *spb;
+	struct queue *qa, *qb, *first, *second;
+	const struct queue_rec *rf, *rs;
+	struct rd_err err;
+	int hf, hs, tries = 0;
+
+	if (be->make(loc, sizeof(loc)) < 0)
+		return;
+	spa = open_at(loc, 0, NULL);
+	spb = open_at(loc, 0, NULL);
+	put(spa, 0, 1, idv);
+	qa = q_open(spa, 1, 0);
+	T_EQ_INT(offered(qa, now_ms, got, sizeof(got), &ra, 1), 1, "the first consumer is offered the record");
+	qb = q_open(spb, 1, 0);
+	/* its lease runs out (nothing keeps it: qa is left alone) */
+	while (offered(qb, rec_now_ms(), got, sizeof(got), &rb, 1) == 0 &&
+	       tries++ < (be->lease_ms + 8000) / 200)
+		usleep(200000);
+	snprintf(name, sizeof(name), "%s: the second consumer is offered the same record once the lease ran out", be->name);
+	T_OK(strncmp(got, idv, REC_ID_LEN) == 0, name);
+	first = b_first ? qb : qa;
+	second = b_first ? qa : qb;
+	rf = b_first ? &rb : &ra;
+	rs = b_first ? &ra : &rb;
+	snprintf(name, sizeof(name), "%s: both number their send 1", be->name);
+	T_OK(queue_intent(first, rf->slot, rec_now_ms()) == 1 &&
+	     queue_intent(second, rs->slot, rec_now_ms()) == 1, name);
+	T_OK(queue_flush(first, &err) == 0 && queue_flush(second, &err) == 0,
+	     "both intents are flushed");
+	hf = queue_holds(first, rf->slot);
+	hs = queue_holds(second, rs->slot);
+	snprintf(name, sizeof(name), "%s: the first to record attempt 1 holds the record, the other does not (%s first)",
+		 be->name, b_first ? "the second consumer" : "the first consumer");
+	T_OK(hf && !hs, name);
+	if (hf)
+		attempt(first, rf, REC_OUT_OK, 0, NULL);
+	if (!hs)
+		queue_mark(second, rs->slot, QUEUE_RELEASE);
+	else
+		attempt(second, rs, REC_OUT_OK, 0, NULL);
+	T_OK(queue_flush(first, &err) == 0 && queue_flush(second, &err) == 0,
+	     "the outcomes are flushed");
+	snprintf(name, sizeof(name), "%s: the fold counts every send of the record", be->name);
+	T_EQ_INT(fold_attempts(spa, idv), hf + hs, name);
+	queue_free(qa);
+	queue_free(qb);
+	spool_close(spa);
+	spool_close(spb);
+	be->drop(loc);
+}
+
 int main(void)
 {
 	struct rd_err err;
@@ -699,6 +784,10 @@ int main(void)
 		queue_life(be);
 		queue_crash(be, 0);
 		queue_crash(be, 1);
+		if (be->lease_ms) {
+			queue_two_holders(be, 0);
+			queue_two_holders(be, 1);
+		}
 	}
 	return t_done();
 }
