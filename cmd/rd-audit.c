@@ -71,7 +71,11 @@ static const char usage_text[] =
 "      --no-redact          show secrets as stored\n"
 "Checks:\n"
 "      --verify             walk every member, check CRC and size, cross-check\n"
-"                           the index; exit 1 on any finding\n"
+"                           the index (a nats:// stream: its replicas); exit 1\n"
+"                           on any finding\n"
+"      --nats-monitor URL   with --verify: a NATS server's monitoring endpoint\n"
+"                           (http://host:8222), whose replica is compared with\n"
+"                           the leader's; repeatable, one per server\n"
 "      --fail-if EXPR       exit 1 when EXPR holds, e.g. 'pending>1000',\n"
 "                           'dead>0', 'oldest_pending>1h'; repeatable\n"
 "      --spool LOCATION     the spool: a directory (default $RD_SPOOL, then\n"
@@ -91,7 +95,7 @@ enum {
 	OPT_WHERE = CLI_OPT_TOOL, OPT_MATCH_URL, OPT_SINCE, OPT_UNTIL,
 	OPT_ROUTE_RULE, OPT_MAX_GROUPS, OPT_PROM, OPT_HTML, OPT_LIST, OPT_SHOW,
 	OPT_REDACT, OPT_NO_REDACT, OPT_VERIFY, OPT_FAIL_IF, OPT_FAILURE,
-	OPT_LIMIT, OPT_PROM_LABEL, OPT_STDIN, OPT_TITLE
+	OPT_LIMIT, OPT_PROM_LABEL, OPT_STDIN, OPT_TITLE, OPT_NATS_MONITOR
 };
 
 static const char short_opts[] = CLI_COMMON_SHORT;
@@ -116,6 +120,7 @@ static const struct option long_opts[] = {
 	{ "prom-label", required_argument, NULL, OPT_PROM_LABEL },
 	{ "stdin", no_argument, NULL, OPT_STDIN },
 	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "nats-monitor", required_argument, NULL, OPT_NATS_MONITOR },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -132,8 +137,8 @@ struct opts {
 	struct cli_common c;
 	struct sel_opts so;
 	const char *since, *until, *html, *show, *title;
-	const char **rules_txt, **redacts, **failures, **labels;
-	size_t nrules, nredacts, nfailures, nlabels;
+	const char **rules_txt, **redacts, **failures, **labels, **monitors;
+	size_t nrules, nredacts, nfailures, nlabels, nmonitors;
 	uint64_t limit;
 	struct thr *fails;
 	size_t nfails;
@@ -273,6 +278,16 @@ static int check_opt(struct opts *o, int c, const char *arg, struct msg *m)
 	case OPT_REDACT: cli_list_add(&o->redacts, &o->nredacts, arg); return 1;
 	case OPT_NO_REDACT: o->no_redact = 1; return 1;
 	case OPT_VERIFY: o->verify = 1; return 1;
+	case OPT_NATS_MONITOR: {
+		struct rd_err err;
+
+		if (cli_http_url("--nats-monitor", arg, &err) < 0) {
+			msg_usage(m, "%s", err.msg);
+			return RD_E_INVAL;
+		}
+		cli_list_add(&o->monitors, &o->nmonitors, arg);
+		return 1;
+	}
 	case OPT_FAIL_IF:
 		if (add_fail_if(o, arg, m) < 0)
 			return RD_E_INVAL;
@@ -297,6 +312,10 @@ static int check_opts(struct opts *o, struct msg *m)
 	}
 	if (o->nlabels && !o->prom) {
 		msg_usage(m, "--prom-label goes with --prom");
+		return RD_E_INVAL;
+	}
+	if (o->nmonitors && !o->verify) {
+		msg_usage(m, "--nats-monitor goes with --verify");
 		return RD_E_INVAL;
 	}
 	if (o->title && !o->html) {
@@ -462,8 +481,12 @@ static void on_finding(void *ctx, const struct spool_finding *f)
 	if (a->o.c.json) {
 		buf_adds(&a->out, "{\"file\":");
 		json_add_str(&a->out, f->where, strlen(f->where));
-		buf_addf(&a->out, ",\"offset\":%llu,\"bytes\":%llu,\"records_lost\":",
-			 (unsigned long long)f->offset, (unsigned long long)f->bytes);
+		if (f->no_offset)
+			buf_adds(&a->out, ",\"offset\":null");
+		else
+			buf_addf(&a->out, ",\"offset\":%llu", (unsigned long long)f->offset);
+		buf_addf(&a->out, ",\"bytes\":%llu,\"records_lost\":",
+			 (unsigned long long)f->bytes);
 		if (f->lost >= 0)
 			buf_addf(&a->out, "%lld", (long long)f->lost);
 		else
@@ -473,8 +496,11 @@ static void on_finding(void *ctx, const struct spool_finding *f)
 		buf_adds(&a->out, "}\n");
 		return;
 	}
-	buf_addf(&a->out, "%s at byte %llu: %s", f->where,
-		 (unsigned long long)f->offset, f->what);
+	if (f->no_offset)
+		buf_addf(&a->out, "%s: %s", f->where, f->what);
+	else
+		buf_addf(&a->out, "%s at byte %llu: %s", f->where,
+			 (unsigned long long)f->offset, f->what);
 	if (f->bytes)
 		buf_addf(&a->out, " (%llu bytes)", (unsigned long long)f->bytes);
 	if (f->lost > 0)
@@ -494,7 +520,13 @@ static int do_verify(struct app *a)
 		msg_error(&a->m, "%s", err.msg);
 		return RD_EXIT_ERROR;
 	}
-	if (!a->o.c.json && a->o.c.verbosity >= 0)
+	if (!a->o.c.json && a->o.c.verbosity >= 0 && !spool_is_dir(a->dir))
+		buf_addf(&a->out, "%s: %llu records, %llu bytes; %llu replica%s compared: %llu finding%s\n",
+			 a->shown, (unsigned long long)st.records,
+			 (unsigned long long)st.bytes, (unsigned long long)st.replicas,
+			 st.replicas == 1 ? "" : "s", (unsigned long long)st.findings,
+			 st.findings == 1 ? "" : "s");
+	else if (!a->o.c.json && a->o.c.verbosity >= 0)
 		buf_addf(&a->out, "%s: %llu segments, %llu members, %llu records, %llu bytes checked: %llu finding%s\n",
 			 a->shown, (unsigned long long)st.segments,
 			 (unsigned long long)st.members, (unsigned long long)st.records,
@@ -582,6 +614,10 @@ static int setup(struct app *a, struct rd_err *err)
 	so.trust = o->c.trust_spool;
 	so.notice = on_notice;
 	so.notice_ctx = a;
+	if (o->nmonitors && spool_is_dir(a->dir))
+		return rd_err_set(err, RD_E_INVAL, "--nats-monitor goes with a nats:// spool");
+	so.nats.monitors = o->monitors;
+	so.nats.nmonitors = o->nmonitors;
 	return spool_open(a->dir, &so, &a->sp, err);
 }
 
@@ -656,6 +692,7 @@ static void app_release(struct app *a)
 	free(a->o.fails);
 	free(a->o.failures);
 	free(a->o.labels);
+	free(a->o.monitors);
 }
 
 /* The replay checkpoint, when there is a valid one: audit then says what

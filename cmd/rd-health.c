@@ -155,12 +155,6 @@ struct opts {
 	char dir[4096];
 };
 
-static int url_ok(const char *u)
-{
-	return (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) &&
-	       rec_url_valid(u, strlen(u));
-}
-
 /* A usage error is kept in *u for main to print: as a usage message, or
  * as the UNKNOWN status line of --nagios. */
 static int bad(struct rd_err *u, const char *opt, const struct rd_err *err)
@@ -187,9 +181,8 @@ static int probe_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 
 	switch (c) {
 	case 'u':
-		if (!url_ok(arg))
-			return rd_err_set(u, RD_E_INVAL,
-					  "--url: '%s' is not an http or https URL", arg);
+		if (cli_http_url("--url", arg, u) < 0)
+			return RD_E_INVAL;
 		cli_list_add(&o->urls, &o->nurls, arg);
 		return 1;
 	case 'n':
@@ -228,16 +221,14 @@ static int source_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 
 	switch (c) {
 	case OPT_PROM:
-		if (!url_ok(arg))
-			return rd_err_set(u, RD_E_INVAL,
-					  "--prom: '%s' is not an http or https URL", arg);
+		if (cli_http_url("--prom", arg, u) < 0)
+			return RD_E_INVAL;
 		o->h.prom = arg;
 		return 1;
 	case OPT_PROMQL: cli_list_add(&o->promql, &o->npromql, arg); return 1;
 	case OPT_METRICS:
-		if (!url_ok(arg))
-			return rd_err_set(u, RD_E_INVAL,
-					  "--metrics: '%s' is not an http or https URL", arg);
+		if (cli_http_url("--metrics", arg, u) < 0)
+			return RD_E_INVAL;
 		o->h.metrics_url = arg;
 		return 1;
 	case OPT_METRIC: cli_list_add(&o->sels, &o->nsel, arg); return 1;

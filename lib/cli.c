@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compl.h"
+#include "rec.h"
 #include "redact.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -277,4 +278,15 @@ int cli_completion(const struct compl_tool *t, int argc, char *const argv[])
 		ret = RD_E_IO;
 	buf_release(&b);
 	return ret < 0 ? RD_EXIT_ERROR : RD_EXIT_OK;
+}
+
+int cli_http_url(const char *opt, const char *u, struct rd_err *err)
+{
+	char shown[512];
+
+	if ((strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) &&
+	    rec_url_valid(u, strlen(u)))
+		return 0;
+	return rd_err_set(err, RD_E_INVAL, "%s: '%s' is not an http or https URL",
+			  opt, redact_url_to(u, shown, sizeof(shown)));
 }

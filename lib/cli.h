@@ -113,4 +113,8 @@ int cli_completion(const struct compl_tool *t, int argc, char *const argv[]);
  * frees the array with free(). */
 void cli_list_add(const char ***v, size_t *n, const char *s);
 
+/* 0 when u is an http or https URL; else RD_E_INVAL with "OPT: 'U' is
+ * not an http or https URL", U with its credentials masked. */
+int cli_http_url(const char *opt, const char *u, struct rd_err *err);
+
 #endif

@@ -52,6 +52,7 @@ static void report(struct walk *w, const char *file, uint64_t off,
 {
 	struct spool_finding f;
 
+	memset(&f, 0, sizeof(f));
 	f.where = file;
 	f.offset = off;
 	f.bytes = bytes;

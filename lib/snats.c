@@ -641,7 +641,7 @@ static int snats_claim(void *impl, const char *role, struct rd_err *err)
 			  "a NATS stream has no '%s' claim", role);
 }
 
-static int stream_info(struct snats *n, jsStreamInfo **si, struct rd_err *err)
+int snats_stream_info(struct snats *n, jsStreamInfo **si, struct rd_err *err)
 {
 	jsErrCode jerr = 0;
 	natsStatus s = js_GetStreamInfo(si, n->js, n->stream, NULL, &jerr);
@@ -654,57 +654,9 @@ static int snats_usage(void *impl, uint64_t *bytes, struct rd_err *err)
 	jsStreamInfo *si = NULL;
 	int ret;
 
-	if ((ret = stream_info(impl, &si, err)) < 0)
+	if ((ret = snats_stream_info(impl, &si, err)) < 0)
 		return ret;
 	*bytes = si->State.Bytes;
-	jsStreamInfo_Destroy(si);
-	return 0;
-}
-
-/* What JetStream itself reports: lost messages, and replicas that are
- * offline or behind the leader.  No byte-level check: the server keeps
- * its own checksums. */
-static int snats_verify(void *impl,
-			void (*found)(void *ctx, const struct spool_finding *f),
-			void *ctx, struct spool_verify_stats *st, struct rd_err *err)
-{
-	struct snats *n = impl;
-	jsStreamInfo *si = NULL;
-	struct spool_finding f;
-	char where[SNATS_STREAM_MAX + 96], what[128];
-	int ret;
-
-	memset(st, 0, sizeof(*st));
-	if ((ret = stream_info(n, &si, err)) < 0)
-		return ret;
-	st->records = si->State.Msgs;
-	st->bytes = si->State.Bytes;
-	snprintf(where, sizeof(where), "stream %s", n->stream);
-	for (int i = 0; si->State.Lost && i < si->State.Lost->MsgsLen; i++) {
-		memset(&f, 0, sizeof(f));
-		f.where = where;
-		f.offset = si->State.Lost->Msgs[i];
-		f.lost = 1;
-		f.what = "message lost by the server (sequence in offset)";
-		found(ctx, &f);
-		st->findings++;
-	}
-	for (int i = 0; si->Cluster && i < si->Cluster->ReplicasLen; i++) {
-		const jsPeerInfo *p = si->Cluster->Replicas[i];
-
-		if (p->Current && !p->Offline && !p->Lag)
-			continue;
-		memset(&f, 0, sizeof(f));
-		snprintf(where, sizeof(where), "stream %s, replica %s", n->stream, p->Name);
-		snprintf(what, sizeof(what), "%s%s, behind the leader by %llu operations",
-			 p->Offline ? "offline" : "not current",
-			 p->Current ? "" : "", (unsigned long long)p->Lag);
-		f.where = where;
-		f.lost = -1;
-		f.what = what;
-		found(ctx, &f);
-		st->findings++;
-	}
 	jsStreamInfo_Destroy(si);
 	return 0;
 }

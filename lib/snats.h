@@ -106,6 +106,30 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
  * lines may be stored when it fails. */
 int snats_publish(struct snats *n, const char *data, size_t len,
 		  const char *ids, struct rd_err *err);
+/* The stream's info from its leader (destroy with jsStreamInfo_Destroy). */
+int snats_stream_info(struct snats *n, jsStreamInfo **si, struct rd_err *err);
+
+/* One server's view of the stream, from its monitoring endpoint
+ * (snats_verify.c). */
+struct snats_node {
+	char name[64];             /* its server_name */
+	int answered, has;         /* it answered; it holds the stream */
+	uint64_t msgs, bytes, first, last, lost;
+	char leader[64];           /* the stream's leader, as it sees it */
+	char why[200];             /* why it did not answer */
+};
+/* A server's /varz and /jsz?accounts=true&streams=true answers, taken
+ * apart into *nd (answered set).  RD_E_INVAL naming what is missing. */
+int snats_node_parse(const char *varz, size_t vlen, const char *jsz, size_t jlen,
+		     const char *stream, struct snats_node *nd, struct rd_err *err);
+/* How nd differs from the leader's view ld, described into out: 1, or 0
+ * when it does not (nd == ld: only its own faults). */
+int snats_node_diff(const struct snats_node *nd, const struct snats_node *ld,
+		    char *out, size_t n);
+/* spool_verify (snats_verify.c). */
+int snats_verify(void *impl, void (*found)(void *ctx, const struct spool_finding *f),
+		 void *ctx, struct spool_verify_stats *st, struct rd_err *err);
+
 /* Publish the event with the id ev_id (REC_ID_LEN chars) under the
  * Nats-Msg-Id msgid instead of its id, until snats_keys_end: the stream
  * stores only the first of two events with one key in its dedupe

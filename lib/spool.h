@@ -89,6 +89,15 @@ struct spool_dir_opts {
 	int level;                    /* gzip level 1..9; default 1 */
 };
 
+/* What only the NATS backend reads (redrive-spool(5)). */
+struct spool_nats_opts {
+	/* The monitoring endpoints of the cluster's servers
+	 * (http://host:8222): spool_verify compares each replica's stream
+	 * state with the leader's.  Borrowed. */
+	const char *const *monitors;
+	size_t nmonitors;
+};
+
 /* What every backend takes. */
 struct spool_opts {
 	enum spool_fsync fsync;       /* default SPOOL_FSYNC_BATCH */
@@ -103,6 +112,7 @@ struct spool_opts {
 	void (*notice)(void *ctx, const struct spool_notice *n);
 	void *notice_ctx;
 	struct spool_dir_opts dir;    /* the directory backend's own */
+	struct spool_nats_opts nats;  /* the NATS backend's own */
 };
 
 void spool_opts_init(struct spool_opts *o);
@@ -207,6 +217,7 @@ struct spool_finding {
 				* it (the directory: a segment or index
 				* file's name), borrowed */
 	uint64_t offset;       /* byte offset there */
+	int no_offset;         /* offset means nothing here (a replica) */
 	uint64_t bytes;        /* bytes affected, 0 when not a span */
 	int64_t lost;          /* records that cannot be read; -1 unknown */
 	const char *what;      /* what is wrong, borrowed */
@@ -214,6 +225,7 @@ struct spool_finding {
 
 struct spool_verify_stats {
 	uint64_t segments, members, records, bytes, findings;
+	uint64_t replicas;     /* a stream's replicas compared (NATS) */
 };
 
 /*

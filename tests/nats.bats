@@ -483,3 +483,73 @@ nats_cluster() {
 	assert_equal "$(jq -c '[.requests, .state.ok, .state.pending, .state.dead]' <<< "$output")" '[20000,20000,0,0]'
 	[ "$(jq .replay.attempts <<< "$output")" -ge "$(wc -l < "$T/ds.log")" ]
 }
+
+# verify_clean LOC MONITOR-ARGS...: rd-audit --verify finds nothing
+verify_clean() {
+	rd-audit --spool "$@" --verify -q > /dev/null 2>&1
+}
+
+@test "rd-audit --verify --nats-monitor on a 3-node cluster compares each server's replica with the leader's: all agree; a frozen server and one that lost its replica are named, exit 1" {
+	nats_cluster || skip "the 3-node nats-server cluster did not start (see above)"
+	PORT=9
+	recs 50 | rd-capture -q --spool "$LOC" > "$T/acked"
+	mons=()
+	for n in n1 n2 n3; do mons+=(--nats-monitor "http://127.0.0.1:${MON_OF[$n]}"); done
+	until_ok 20 verify_clean "$LOC" "${mons[@]}"
+	run rd-audit --spool "$LOC" --verify "${mons[@]}"
+	assert_success
+	assert_output "$LOC: 50 records, $(rd-audit --spool "$LOC" --json | jq .spool_bytes) bytes; 3 replicas compared: 0 findings"
+	run rd-audit --spool "$LOC" --verify --json "${mons[@]}"
+	assert_success
+	assert_output ''
+
+	# a follower frozen: its monitor does not answer, and a write goes on
+	leader=$(sh "$NATS_SH" leader "${MON_OF[n1]}" PAYMENTS)
+	for f in n1 n2 n3; do [ "$f" = "$leader" ] || break; done
+	others=""
+	for n in n1 n2 n3; do [ "$n" = "$f" ] || others="$others${others:+,}127.0.0.1:${CPORT_OF[$n]}"; done
+	loc2="nats://$others/PAYMENTS"
+	kill -STOP "${PID_OF[$f]}"
+	recs 20 | rd-capture -q --spool "$loc2" >> "$T/acked"
+	run rd-audit --spool "$loc2" --verify "${mons[@]}"
+	kill -CONT "${PID_OF[$f]}"
+	assert_failure 1
+	assert_line --partial "stream PAYMENTS, monitor http://127.0.0.1:${MON_OF[$f]}: did not answer: "
+	assert_line --partial "70 records"
+	until_ok 30 verify_clean "$LOC" "${mons[@]}"
+
+	# the follower back without its cluster: it holds no replica
+	kill -9 "${PID_OF[$f]}"
+	sed '/^cluster {/,/^}/d' "$T/nats/$f.conf" > "$T/nats/$f-alone.conf"
+	nats-server -c "$T/nats/$f-alone.conf" > /dev/null 2>&1 &
+	NATS_PIDS+=("$!")
+	until_ok 15 curl -sf "http://127.0.0.1:${MON_OF[$f]}/healthz"
+	run rd-audit --spool "$loc2" --verify "${mons[@]}"
+	assert_failure 1
+	assert_line "stream PAYMENTS, server $f: holds no replica of the stream"
+	run rd-audit --spool "$loc2" --verify --json "${mons[@]}"
+	assert_failure 1
+	jq -e --arg w "stream PAYMENTS, server $f" \
+		'select(.file == $w) | .offset == null and .problem == "holds no replica of the stream"' <<< "$output"
+
+	# a monitor's password stays hidden in a finding
+	closed=$(closed_port)
+	run rd-audit --spool "$loc2" --verify --nats-monitor "http://u:sekrit@127.0.0.1:$closed"
+	assert_failure 1
+	assert_line --partial "stream PAYMENTS, monitor http://[REDACTED]@127.0.0.1:$closed: did not answer: "
+	refute_output --partial sekrit
+}
+
+@test "rd-audit --nats-monitor: only with --verify, only on a nats:// spool, only an http(s) URL; each a usage error, exit 2" {
+	run rd-audit --spool "$T/spool" --nats-monitor http://127.0.0.1:8222
+	assert_failure 2
+	assert_output --partial "--nats-monitor goes with --verify"
+	run rd-audit --spool "$T/spool" --verify --nats-monitor 'ftp://u:sekrit@127.0.0.1:8222'
+	assert_failure 2
+	assert_output --partial "--nats-monitor: 'ftp://[REDACTED]@127.0.0.1:8222' is not an http or https URL"
+	refute_output --partial sekrit
+	mkdir -p "$T/spool"
+	run rd-audit --spool "$T/spool" --verify --nats-monitor http://127.0.0.1:8222
+	assert_failure 2
+	assert_output --partial "--nats-monitor goes with a nats:// spool"
+}
