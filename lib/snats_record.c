@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clk.h"
 #include "snats_queue.h"
-#include "xalloc.h"
 #include "banned.h"
 
 /*
@@ -22,8 +20,7 @@
  * due time that the fold of all of them gives.  Not the revive count,
  * which only a dead record needs (find_dead has it from the fold).
  */
-int snq_state(struct nq *q, const char *id, struct life *l,
-			struct rd_err *err)
+int snq_state(struct nq *q, const char *id, struct life *l, struct rd_err *err)
 {
 	char subj[SNATS_SUBJ_MAX + REC_ID_LEN];
 	struct rec_event ev;
