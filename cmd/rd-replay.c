@@ -466,6 +466,9 @@ static void summary(struct app *a, const struct replay_stats *st, int failed)
 	if (st->revive_skipped)
 		msg_warn(&a->m, "%llu dead records not revived: revived %u times already (--max-revives); --force revives them anyway",
 			(unsigned long long)st->revive_skipped, ro->max_revives);
+	if (st->yielded)
+		msg_warn(&a->m, "%llu record%s not sent: another rd-replay on the spool had recorded the same attempt first, and sends it",
+			 (unsigned long long)st->yielded, st->yielded == 1 ? "" : "s");
 }
 
 /* 2 error > 3 locked > 4 dead > 1 work remains > 0, as documented. */

@@ -223,8 +223,10 @@ int replay_launch(struct replay_run *r, struct rd_err *err)
 	}
 	for (i = 0; i < r->nready; i++) {
 		/* another worker recorded this attempt first: it sends it */
-		if (!queue_holds(r->q, r->ready[i]->idx))
+		if (!queue_holds(r->q, r->ready[i]->idx)) {
 			drop_one(r, r->ready[i]);
+			r->st->yielded++;
+		}
 		else if ((ret = replay_start(r, r->ready[i], err)) < 0)
 			break;
 	}

@@ -176,7 +176,6 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 	struct snats *n = closure;
 
 	(void)js;
-	(void)pa;
 	pthread_mutex_lock(&n->mu);
 	if (pa && pa->Duplicate && n->want_dups)
 		note_dup(n, msg);

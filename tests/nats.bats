@@ -371,6 +371,37 @@ ds_seen() { [ "$(wc -l < "$T/ds.log" 2> /dev/null || echo 0)" -ge "$1" ]; }
 	assert_output --partial "the replay consumer's lease (AckWait) is 37s, from the run that made it; this run's sends may take 120s"
 }
 
+@test "a replay worker stopped past its lease, then resumed: it does not send again what the other worker delivered meanwhile, and says so; audit attempts cover the downstream" {
+	nats_single
+	ds_start
+	run rd-capture -q --spool "$LOC" < <(recs 40)
+	assert_success
+	printf '%s\n' "${lines[@]}" | sort > "$T/ids"
+	# AckWait = 2 * (1 s + 1 s) + 1 s + 30 s = 35 s
+	short=(--timeout 1s --connect-timeout 1s --grace 1s --backoff 50ms)
+	# slow: it holds most of the backlog, fetched and not yet sent
+	rd-replay --spool "$LOC" "${short[@]}" --rate 2/s > /dev/null 2> "$T/w1.err" &
+	w1=$!
+	BG_PIDS+=("$w1")
+	until_ok 20 ds_seen 2
+	kill -STOP "$w1"
+	# its leases run out; another worker takes the records and delivers
+	run rd-replay --spool "$LOC" "${short[@]}" --rate max
+	assert_success
+	kill -CONT "$w1"
+	rc=0
+	wait "$w1" || rc=$?
+	cat "$T/w1.err"
+	assert_equal "$rc" 0
+	diff <(delivered_keys) "$T/ids"
+	dups_consistent
+	audit_covers_downstream "$LOC"
+	# at most the send in flight and the one prepared when it stopped
+	# went out twice; the rest, which it held too, went out once
+	[ "$(wc -l < "$T/ds.log")" -le 42 ]
+	grep -q "not sent: another rd-replay on the spool had recorded the same attempt first" "$T/w1.err"
+}
+
 # lines_in FILE N: FILE has N lines or more
 lines_in() { [ "$(wc -l < "$1" 2> /dev/null || echo 0)" -ge "$2" ]; }
 
