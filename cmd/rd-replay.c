@@ -593,9 +593,10 @@ int main(int argc, char **argv)
 	flush_out(&a);
 	status = exit_status(&a, ret, &st);
 	if (ret < 0) {
-		/* Locked: err names the holder; nothing was done. */
+		/* Locked at the start: err names the holder, and nothing was
+		 * done; a claim lost later stops a run that did work. */
 		msg_error(&a.m, "%s", err.msg);
-		if (ret != RD_E_LOCKED)
+		if (ret != RD_E_LOCKED || st.sent || st.dead || st.refused)
 			summary(&a, &st, 1);
 		goto out;
 	}

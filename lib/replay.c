@@ -209,6 +209,12 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 	/* every second, and at once when the gate opens or closes */
 	if (r->claimed && (now - r->last_status_ns >= STATUS_EVERY_NS ||
 			   replay_gate_word(r) != r->last_run_gate)) {
+		/* the claim taken from under us (its file removed): another
+		 * run may start, so this one stops, and writes no state */
+		if ((ret = spool_claim_check(r->sp, err)) < 0) {
+			r->claimed = 0;
+			return ret;
+		}
 		control(r, now);
 		replay_fill_stats(r);
 		replay_put_status(r, REPLAY_STATUS_RUNNING, NULL);

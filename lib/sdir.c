@@ -336,6 +336,7 @@ const struct spool_backend sdir_backend = {
 	.iter_next = sdir_iter_next,
 	.iter_free = sdir_iter_free,
 	.claim = sdir_claim,
+	.claim_check = sdir_claim_check,
 	.verify = sdir_verify,
 	.state_read = sdir_state_read,
 	.state_write = sdir_state_write,

@@ -30,6 +30,7 @@ struct sdir {
 	int lockfd;         /* the directory again: writers flock it */
 	int locked;         /* this handle holds the writers' lock */
 	int claimfd;        /* held by spool_claim until close */
+	char claim_name[64];/* its file, "<role>.lock" */
 	/* The writer's view, valid while locked.  Members past `committed`
 	 * are written but not yet synced and indexed (--fsync interval);
 	 * their entries wait in pend. */
@@ -99,6 +100,9 @@ uint32_t sdir_count_lines(const char *p, size_t n);
 
 /* Claims and state files (sdir_state.c). */
 int sdir_claim(void *impl, const char *role, struct rd_err *err);
+/* 0 while the claim held is still the spool's (its file is the one
+ * locked), else RD_E_LOCKED. */
+int sdir_claim_check(void *impl, struct rd_err *err);
 /* Give up the claim, if held, emptying its holder label. */
 void sdir_unclaim(struct sdir *d);
 int sdir_state_read(void *impl, const char *name, struct buf *out,

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "afile.h"
@@ -128,52 +129,92 @@ void sdir_unclaim(struct sdir *d)
 	d->claimfd = -1;
 }
 
+/* 1 when the claim's name still leads to the file it locked: not
+ * removed, nor replaced, since it was opened. */
+static int claim_is_ours(const struct sdir *d)
+{
+	struct stat a, b;
+
+	return fstat(d->claimfd, &a) == 0 &&
+	       fstatat(d->dirfd, d->claim_name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The claim's file is busy: RD_E_LOCKED naming its holder. */
+static int held_by(struct sdir *d, const char *role, struct rd_err *err)
+{
+	char by[40], who[128];
+
+	holder_read(d->claimfd, by, sizeof(by), who, sizeof(who));
+	close(d->claimfd);
+	d->claimfd = -1;
+	if (by[0])
+		return rd_err_set(err, RD_E_LOCKED, "spool '%s' is held by %s (%s)",
+				  d->path, by, who);
+	if (who[0])
+		return rd_err_set(err, RD_E_LOCKED,
+				  "spool '%s' is held by another %s (%s)",
+				  d->path, role, who);
+	return rd_err_set(err, RD_E_LOCKED,
+			  "spool '%s' is held by another %s ('%s' names no holder)",
+			  d->path, role, d->claim_name);
+}
+
+/* The lock is taken on the file the name leads to once it is held: a
+ * file removed (or replaced) between our open and our lock is one
+ * another process may have made anew and locked, so that one is opened
+ * again. */
 int sdir_claim(void *impl, const char *role, struct rd_err *err)
 {
 	struct sdir *d = impl;
-	char name[64];
 
 	if (!name_ok(role))
 		return rd_err_set(err, RD_E_INVAL, "bad claim name '%s'", role);
 	if (d->claimfd >= 0)
 		return 0;
-	snprintf(name, sizeof(name), "%s.lock", role);
-	d->claimfd = sdir_open_file(d, name, O_RDWR | O_CREAT, err);
-	if (d->claimfd < 0) {
-		int ret = d->claimfd;
+	snprintf(d->claim_name, sizeof(d->claim_name), "%s.lock", role);
+	for (int tries = 0;; tries++) {
+		d->claimfd = sdir_open_file(d, d->claim_name, O_RDWR | O_CREAT, err);
+		if (d->claimfd < 0) {
+			int ret = d->claimfd;
 
-		d->claimfd = -1;
-		return ret;
-	}
-	while (flock(d->claimfd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
+			d->claimfd = -1;
+			return ret;
+		}
+		while (flock(d->claimfd, LOCK_EX | LOCK_NB) < 0) {
+			int e = errno;
 
-		if (e == EINTR)
-			continue;
-		if (e == EWOULDBLOCK) {
-			char by[40], who[128];
-
-			holder_read(d->claimfd, by, sizeof(by), who, sizeof(who));
+			if (e == EINTR)
+				continue;
+			if (e == EWOULDBLOCK)
+				return held_by(d, role, err);
 			close(d->claimfd);
 			d->claimfd = -1;
-			if (by[0])
-				return rd_err_set(err, RD_E_LOCKED,
-						  "spool '%s' is held by %s (%s)",
-						  d->path, by, who);
-			if (who[0])
-				return rd_err_set(err, RD_E_LOCKED,
-						  "spool '%s' is held by another %s (%s)",
-						  d->path, role, who);
-			return rd_err_set(err, RD_E_LOCKED,
-					  "spool '%s' is held by another %s ('%s' names no holder)",
-					  d->path, role, name);
+			return rd_err_sys(err, e, "cannot lock '%s/%s'", d->path,
+					  d->claim_name);
 		}
+		if (claim_is_ours(d))
+			break;
 		close(d->claimfd);
 		d->claimfd = -1;
-		return rd_err_sys(err, e, "cannot lock '%s/%s'", d->path, name);
+		if (tries == 8)
+			return rd_err_set(err, RD_E_LOCKED,
+					  "spool '%s': '%s' keeps being removed or replaced",
+					  d->path, d->claim_name);
 	}
 	holder_write(d);
 	return 0;
+}
+
+int sdir_claim_check(void *impl, struct rd_err *err)
+{
+	struct sdir *d = impl;
+
+	if (d->claimfd < 0 || claim_is_ours(d))
+		return 0;
+	return rd_err_set(err, RD_E_LOCKED,
+			  "'%s/%s' was removed or replaced while this process held it: another process may hold the spool now; stopping, so that two never run at once",
+			  d->path, d->claim_name);
 }
 
 int sdir_state_read(void *impl, const char *name, struct buf *out,

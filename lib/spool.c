@@ -149,6 +149,11 @@ int spool_claim(struct spool *sp, const char *role, struct rd_err *err)
 	return sp->be->claim(sp->impl, role, err);
 }
 
+int spool_claim_check(struct spool *sp, struct rd_err *err)
+{
+	return sp->be->claim_check ? sp->be->claim_check(sp->impl, err) : 0;
+}
+
 int spool_usage(struct spool *sp, uint64_t *bytes, struct rd_err *err)
 {
 	return sp->be->usage(sp->impl, bytes, err);

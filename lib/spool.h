@@ -182,6 +182,13 @@ int64_t spool_sync_due_ms(const struct spool *sp);
  * 2026-11-30T04:00:00Z)".  Appends by writers are unaffected.
  */
 int spool_claim(struct spool *sp, const char *role, struct rd_err *err);
+/*
+ * Whether the claims this handle holds are still the spool's: 0, or
+ * RD_E_LOCKED when one was taken from under it (the directory: its lock
+ * file removed or replaced, so another process may take the role now).
+ * A holder that runs for long asks now and then, and stops.
+ */
+int spool_claim_check(struct spool *sp, struct rd_err *err);
 
 /* The bytes the spool holds, as --max-spool-size counts them (for the
  * directory: its segments and their indexes). */

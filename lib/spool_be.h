@@ -39,6 +39,7 @@ struct spool_backend {
 	int (*iter_next)(void *it, struct spool_item *item, struct rd_err *err);
 	void (*iter_free)(void *it);
 	int (*claim)(void *impl, const char *role, struct rd_err *err);
+	int (*claim_check)(void *impl, struct rd_err *err);  /* NULL: 0 */
 	int (*verify)(void *impl,
 		      void (*found)(void *ctx, const struct spool_finding *f),
 		      void *ctx, struct spool_verify_stats *st, struct rd_err *err);

@@ -713,6 +713,35 @@ SH
 	refute_output --partial "999999999"
 }
 
+@test "a replay whose replay.lock is removed while it runs stops (exit 3) and leaves the status to the run that may hold the spool now" {
+	ds_start
+	capture_n 100
+	rd-replay --rate 20/s > /dev/null 2> "$T/err" &
+	BG_PID=$!
+	replay_sent_over 2
+	# an operator "clears a stale lock"; a second run takes the claim
+	rm "$SPOOL/replay.lock"
+	rd-replay --gate false --gate-every 100ms > /dev/null 2> "$T/err2" &
+	second=$!
+	rc=0
+	wait "$BG_PID" || rc=$?
+	BG_PID=$second
+	cat "$T/err"
+	assert_equal "$rc" 3
+	grep -q "replay.lock' was removed or replaced while this process held it: another process may hold the spool now; stopping, so that two never run at once" "$T/err"
+	grep -q "^rd-replay: stopped by an error after sent " "$T/err"
+	# what it sent is recorded; the status is the second run's
+	wait_until 10 grep -q "\"pid\":$second" "$SPOOL/replay.lock"
+	replay_next_status
+	assert_equal "$(jq -r .pid "$SPOOL/replay.status")" "$second"
+	kill "$second"
+	wait "$second" || true
+	BG_PID=
+	run rd-replay --rate max
+	assert_success
+	assert_equal "$(jq -r .key "$T/ds.log" | sort -u | wc -l)" 100
+}
+
 @test "a running replay keeps replay.status in the spool, and marks it finished at the end" {
 	ds_start
 	capture_n 100
