@@ -12,5 +12,7 @@
 int64_t clk_mono_ns(void);
 /* CLOCK_REALTIME in milliseconds since the epoch. */
 int64_t clk_wall_ms(void);
+/* Sleep ms milliseconds (a signal may end it early). */
+void clk_sleep_ms(long ms);
 
 #endif

@@ -36,13 +36,6 @@ static int transient(natsStatus s, jsErrCode jerr)
 	       jerr == JSClusterNotAvailErr;
 }
 
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 void snats_subject(const struct snats *n, char *out, size_t len,
 		   const char *kind, const char *tail)
 {
@@ -96,7 +89,7 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
 			return 0;
 		if (!transient(s, jerr) || clk_mono_ns() >= until)
 			return snats_err(n, err, s, jerr, "reading the stream");
-		pause_ms(200);
+		clk_sleep_ms(200);
 	}
 }
 
@@ -375,7 +368,7 @@ int snats_publish(struct snats *n, const char *data, size_t len,
 			return rd_err_set(err, RD_E_IO,
 					  "stream '%s' at %s refused a record: %s",
 					  n->stream, n->where, n->pub_err);
-		pause_ms(100);
+		clk_sleep_ms(100);
 	}
 	return ret;
 }
@@ -457,7 +450,7 @@ again:
 		return 0;
 	}
 	if (transient(s, jerr) && clk_mono_ns() < until) {
-		pause_ms(100);
+		clk_sleep_ms(100);
 		goto again;
 	}
 	if (s == NATS_NOT_FOUND && !jerr)
@@ -488,7 +481,7 @@ again:
 	/* another writer may have made it first, or be making it */
 	if (s != NATS_OK && jerr != JSStreamNameExistErr) {
 		if (transient(s, jerr) && clk_mono_ns() < until) {
-			pause_ms(100);
+			clk_sleep_ms(100);
 			goto again;
 		}
 		return snats_err(n, err, s, jerr, "creating the stream");

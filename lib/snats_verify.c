@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clk.h"
 #include "http.h"
 #include "json.h"
 #include "redact.h"
@@ -30,13 +30,6 @@
 #define MONITOR_TIMEOUT_MS 2000
 /* A /jsz answer of more values than this is refused (many streams). */
 #define JSZ_VALUES_MAX (4u << 20)
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static int u64_of(const struct json_val *v, uint64_t *out)
 {
@@ -295,7 +288,7 @@ static int settle_peers(struct snats *n, jsStreamInfo **si, struct rd_err *err)
 		}
 		if (!off || t + 1 == SETTLE_TRIES)
 			return 0;
-		pause_ms(SETTLE_MS);
+		clk_sleep_ms(SETTLE_MS);
 		jsStreamInfo_Destroy(*si);
 		*si = NULL;
 		if ((ret = snats_stream_info(n, si, err)) < 0)
@@ -346,7 +339,7 @@ int snats_verify(void *impl, void (*found)(void *ctx, const struct spool_finding
 		st->findings++;
 	}
 	for (int t = 0; nm && compare(n, si, nodes, why, t > 0) && t + 1 < SETTLE_TRIES; t++)
-		pause_ms(SETTLE_MS);
+		clk_sleep_ms(SETTLE_MS);
 	for (size_t i = 0; i < nm; i++) {
 		st->replicas += nodes[i].has;
 		if (!why[i][0])
