@@ -44,7 +44,7 @@ static const char usage_text[] =
 "  -V, --version            show the version\n"
 "\n"
 "Exit status: 0 done (or nothing to do); 2 error; 3 a replay holds the\n"
-"spool.  See rd-compact(1).\n";
+"spool, or replay.lock was removed during the run.  See rd-compact(1).\n";
 
 enum { OPT_KEEP = CLI_OPT_TOOL, OPT_DEAD };
 
@@ -181,8 +181,12 @@ static int run(const struct opts *o, struct msg *m)
 	if ((ret = spool_open(dir, &so, &sp, &err)) < 0)
 		goto fail;
 	/* positions change: no replay may run meanwhile */
-	if ((ret = spool_claim(sp, "replay", &err)) < 0)
-		goto fail;
+	if ((ret = spool_claim(sp, "replay", &err)) < 0) {
+		if (ret != RD_E_LOCKED)
+			goto fail;
+		msg_error(m, "%s; try again when it has finished", err.msg);
+		goto out;
+	}
 	memset(&co, 0, sizeof(co));
 	co.keep_ms = (int64_t)o->keep_ms;
 	co.dead = o->dead;
@@ -200,10 +204,8 @@ static int run(const struct opts *o, struct msg *m)
 	spool_close(sp);
 	return RD_EXIT_OK;
 fail:
-	if (ret == RD_E_LOCKED)
-		msg_error(m, "%s; try again when it has finished", err.msg);
-	else
-		msg_error(m, "%s", err.msg);
+	msg_error(m, "%s", err.msg);
+out:
 	spool_close(sp);
 	return ret == RD_E_LOCKED ? RD_EXIT_LOCKED : RD_EXIT_ERROR;
 }

@@ -257,6 +257,10 @@ static int rewrite_all(struct fold *f, struct spool *sp, const uint64_t *parts,
 
 		if (!touched(f, parts[i]))
 			continue;
+		/* the claim taken from under it (its lock file removed or
+		 * replaced): a replay may run now, so no part changes more */
+		if ((ret = spool_claim_check(sp, err)) < 0)
+			break;
 		/* no checkpoint may point into a part that changes */
 		if (!removed_ckpt && (ret = spool_state_remove(sp, CKPT_NAME, err)) < 0)
 			break;

@@ -148,6 +148,36 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	assert_success
 }
 
+@test "replay.lock removed while rd-compact runs: it stops before the next segment (exit 3), losing nothing" {
+	{ command -v strace && command -v flock; } > /dev/null || skip "strace or flock is not installed"
+	build
+	want_u=$(unresolved)
+	# rd-compact held at its first rename, 3 s
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -o /dev/null -e inject=rename,renameat,renameat2:delay_enter=3000000:when=1 \
+		rd-compact --keep 0s > /dev/null 2> "$T/compact.err" 3>&- &
+	BG_PID=$!
+	held() { grep -q '"by":"rd-compact"' "$SPOOL/replay.lock" 2> /dev/null; }
+	wait_until 20 held
+	# a runbook removes the lock file, and another process takes a new one
+	rm "$SPOOL/replay.lock"
+	exec 8> "$SPOOL/replay.lock"
+	flock -n 8
+	rc=0
+	wait "$BG_PID" || rc=$?
+	BG_PID=
+	exec 8>&-
+	assert_equal "$rc" 3
+	run cat "$T/compact.err"
+	assert_output --regexp "^rd-compact: '.*/replay\.lock' was removed or replaced while this process held it: another process may hold the spool now; stopping, so that two never run at once$"
+	# nothing lost, nothing half-done; the rest is left for the next run
+	assert_equal "$(unresolved)" "$want_u"
+	run rd-audit --verify
+	assert_success
+	assert [ "$(rd-compact --json --keep 0s | jq .removed)" -gt 0 ]
+	assert_equal "$(unresolved)" "$want_u"
+}
+
 @test "ENOSPC in the middle of a rewrite leaves the original intact" {
 	command -v strace > /dev/null || skip "strace is not installed"
 	build
