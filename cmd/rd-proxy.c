@@ -387,6 +387,7 @@ static int own_option(struct opts *o, int c, const char *arg, struct msg *m)
 static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 {
 	char why[256];
+	struct rd_err err;
 	int c, k;
 
 	opterr = 0;
@@ -412,6 +413,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	}
 	if (!o->po.listen || !o->po.upstream) {
 		msg_usage(m, "give --listen ADDR:PORT and --upstream URL");
+		return RD_E_INVAL;
+	}
+	if (cli_listen_addr("--listen", o->po.listen, &err) < 0 ||
+	    (o->po.metrics_listen &&
+	     cli_listen_addr("--metrics-listen", o->po.metrics_listen, &err) < 0)) {
+		msg_usage(m, "%s", err.msg);
 		return RD_E_INVAL;
 	}
 	return 0;

@@ -290,3 +290,28 @@ int cli_http_url(const char *opt, const char *u, struct rd_err *err)
 	return rd_err_set(err, RD_E_INVAL, "%s: '%s' is not an http or https URL",
 			  opt, redact_url_to(u, shown, sizeof(shown)));
 }
+
+int cli_listen_addr(const char *opt, const char *spec, struct rd_err *err)
+{
+	const char *colon = strrchr(spec, ':');
+	size_t hl = colon ? (size_t)(colon - spec) : 0;
+	unsigned long port = 0;
+	const char *p;
+
+	if (!colon || colon[1] == '\0')
+		return rd_err_set(err, RD_E_INVAL,
+				  "%s: '%s' is not ADDR:PORT (such as 127.0.0.1:8080 or [::1]:8080)",
+				  opt, spec);
+	if ((hl && spec[0] == '[' && spec[hl - 1] != ']') ||
+	    (spec[0] != '[' && memchr(spec, ':', hl)))
+		return rd_err_set(err, RD_E_INVAL,
+				  "%s: '%s': an IPv6 address goes in brackets, as in [::1]:8080",
+				  opt, spec);
+	for (p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || (port = port * 10 + (unsigned long)(*p - '0')) > 65535)
+			return rd_err_set(err, RD_E_INVAL,
+					  "%s: '%s': the port is not a number from 0 to 65535",
+					  opt, spec);
+	}
+	return 0;
+}

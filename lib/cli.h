@@ -117,4 +117,10 @@ void cli_list_add(const char ***v, size_t *n, const char *s);
  * not an http or https URL", U with its credentials masked. */
 int cli_http_url(const char *opt, const char *u, struct rd_err *err);
 
+/* 0 when spec is ADDR:PORT to listen on (an IPv4 address or host name,
+ * an IPv6 address in brackets, or nothing for every address, and a port
+ * from 0 to 65535); else
+ * RD_E_INVAL with a message that starts with "OPT: ". */
+int cli_listen_addr(const char *opt, const char *spec, struct rd_err *err);
+
 #endif

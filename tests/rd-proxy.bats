@@ -592,7 +592,15 @@ perl_up() {
 	px_stop
 	run rd-proxy --listen nowhere --upstream http://127.0.0.1:1 --spool "$SPOOL"
 	assert_failure 2
-	assert_output --partial "is not ADDR:PORT"
+	assert_output --partial "rd-proxy: --listen: 'nowhere' is not ADDR:PORT"
+	# a port out of range is refused, not bound as another port (where it
+	# was, rd-proxy ran: the timeout ends it)
+	run timeout 10 rd-proxy --listen 127.0.0.1:99999 --upstream http://127.0.0.1:1 --spool "$SPOOL"
+	assert_failure 2
+	assert_line "rd-proxy: --listen: '127.0.0.1:99999': the port is not a number from 0 to 65535"
+	run rd-proxy --listen 127.0.0.1:0 --metrics-listen ::1:9464 --upstream http://127.0.0.1:1 --spool "$SPOOL"
+	assert_failure 2
+	assert_line "rd-proxy: --metrics-listen: '::1:9464': an IPv6 address goes in brackets, as in [::1]:8080"
 	run rd-proxy --listen 127.0.0.1:0 --upstream http://127.0.0.1:1 --answer 200
 	assert_failure 2
 	ds_start
