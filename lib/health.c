@@ -64,7 +64,7 @@ int health_validate(const struct health_opts *o, struct rd_err *err)
 
 	if (sources == 0)
 		return rd_err_set(err, RD_E_INVAL,
-				  "nothing to evaluate: give --url, --promql, --metric, --spool, or --jq with JSON on standard input");
+				  "nothing to evaluate: give --url, --promql, --metric, --from-spool, or --jq with JSON on standard input");
 	if (o->npromql && !o->prom)
 		return rd_err_set(err, RD_E_INVAL, "--promql needs --prom URL");
 	if (o->nsel && !o->metrics_url)
@@ -95,7 +95,7 @@ int health_validate(const struct health_opts *o, struct rd_err *err)
 		prom_sel_free(sel);
 	}
 	if (o->spool && !any_check(o, spool_metrics))
-		return rd_err_set(err, RD_E_INVAL, "--spool needs a --check, such as 'error_rate<5%%'");
+		return rd_err_set(err, RD_E_INVAL, "--from-spool needs a --check, such as 'error_rate<5%%'");
 	return 0;
 }
 

@@ -182,7 +182,11 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	assert_output --partial "no source given measures 'value'"
 	run rd-health
 	assert_failure 2
-	assert_output --partial "nothing to evaluate"
+	assert_output --partial "nothing to evaluate: give --url, --promql, --metric, --from-spool, or --jq"
+	# the options named are the ones that exist
+	run rd-health --from-spool
+	assert_failure 2
+	assert_output --partial "rd-health: --from-spool needs a --check"
 	run rd-health --promql 'up' --check 'value>0'
 	assert_failure 2
 	run rd-health --url http://127.0.0.1:1/ --match '('
