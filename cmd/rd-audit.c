@@ -88,8 +88,8 @@ static const char usage_text[] =
 "  -h, --help               show this help\n"
 "  -V, --version            show the version\n"
 "\n"
-"Exit status: 0 ok; 1 a --fail-if condition holds or --verify found damage;\n"
-"2 error.  See rd-audit(1).\n";
+"Exit status: 0 ok; 1 a --fail-if condition holds, --verify found damage or\n"
+"--show found no such record; 2 error.  See rd-audit(1).\n";
 
 enum {
 	OPT_WHERE = CLI_OPT_TOOL, OPT_MATCH_URL, OPT_SINCE, OPT_UNTIL,

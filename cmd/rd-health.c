@@ -89,8 +89,9 @@ static const char usage_text[] =
 "  -h, --help               show this help\n"
 "  -V, --version            show the version\n"
 "\n"
-"Exit status: 0 healthy; 1 unhealthy (unreachable counts); 2 usage or\n"
-"configuration error.  --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+"Exit status: 0 healthy; 1 unhealthy (unreachable counts); 2 usage,\n"
+"configuration or system error (such as a breaker file that cannot be\n"
+"saved).  --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
 "See rd-health(1).\n";
 
 enum {
