@@ -50,6 +50,21 @@ help_options() {
 	assert_equal "$missing" ""
 }
 
+@test "every man page lists the environment the code reads" {
+	# what cli_spool_location reads (lib/cli.c), in every tool
+	for t in $(tools); do
+		env=$(sed -n '/^\.SH ENVIRONMENT/,/^\.SH /p' "$RD_TOP/man/$t.1")
+		for v in RD_SPOOL XDG_STATE_HOME HOME; do
+			grep -qw "$v" <<< "$env" || fail "$t.1: ENVIRONMENT does not name $v"
+		done
+	done
+	# and what only rd-replay reads (lib/journal.c, lib/msg.c)
+	env=$(sed -n '/^\.SH ENVIRONMENT/,/^\.SH /p' "$RD_TOP/man/rd-replay.1")
+	for v in USER COLUMNS; do
+		grep -qw "$v" <<< "$env" || fail "rd-replay.1: ENVIRONMENT does not name $v"
+	done
+}
+
 @test "the man pages render with no warnings" {
 	for f in "$RD_TOP"/man/*.[1-8]; do
 		run sh -c "MANWIDTH=80 man --warnings -l '$f' 2>&1 >/dev/null"
