@@ -375,7 +375,7 @@ static int add_tag(struct opts *o, const char *arg, struct msg *m)
 	o->tags = xrealloc(o->tags, (o->proto.ntags + 1) * sizeof(*o->tags));
 	o->proto.tags = o->tags;
 	if (rec_tag_parse(arg, &o->tags[o->proto.ntags], &err) < 0) {
-		msg_usage(m, "%s", err.msg);
+		msg_usage(m, "--tag: %s", err.msg);
 		return RD_E_INVAL;
 	}
 	o->proto.ntags++;

@@ -166,11 +166,8 @@ static int bad(struct rd_err *u, const char *opt, const struct rd_err *err)
 /* -H 'N: V': appended to the probe's headers. */
 static int add_header(struct opts *o, const char *arg, struct rd_err *u)
 {
-	struct rd_err err;
-
-	if (creq_header_add(arg, &o->hdrs, &o->h.probe.nhdrs, &err) < 0)
-		return bad(u, "--header", &err);
-	return 0;
+	/* its errors name --header */
+	return creq_header_add(arg, &o->hdrs, &o->h.probe.nhdrs, u);
 }
 
 /* The HTTP probes: --url, --samples, --timeout, --expect, --header, --jq
@@ -253,7 +250,7 @@ static int verdict_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 	case OPT_CHECK:
 		o->checks = xrealloc(o->checks, (o->h.nchecks + 1) * sizeof(*o->checks));
 		if (thr_parse(arg, &o->checks[o->h.nchecks], &err) < 0)
-			return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
+			return bad(u, "--check", &err);
 		o->h.nchecks++;
 		return 1;
 	case OPT_STATE: o->state = arg; return 1;

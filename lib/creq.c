@@ -104,7 +104,7 @@ int creq_parse_header(const char *arg, struct hdr *h, struct rd_err *err)
 	const char *v;
 
 	if (!colon || colon == arg)
-		return rd_err_set(err, RD_E_INVAL, "header '%s' is not 'Name: value'", arg);
+		return rd_err_set(err, RD_E_INVAL, "--header: '%s' is not 'Name: value'", arg);
 	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 		;
 	h->name = arg;
@@ -124,7 +124,7 @@ int creq_header_add(const char *arg, struct hdr **v, size_t *n,
 	if (!rec_hdr_name_valid(h.name, h.name_len) ||
 	    !rec_hdr_value_valid(h.value, h.value_len))
 		return rd_err_set(err, RD_E_INVAL,
-				  "header '%s': bad name, or a control character in the value",
+				  "--header: '%s': bad name, or a control character in the value",
 				  arg);
 	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
 	(*v)[(*n)++] = h;
@@ -244,7 +244,7 @@ static int parse_custom(const char *arg, struct hdr **h, size_t *n,
 	/* Checked as they come: a -H @FILE of a million lines is refused
 	 * at the limit, not read whole first. */
 	if (*n >= REC_MAX_HEADERS)
-		return rd_err_set(err, RD_E_INVAL, "more than %d headers (-H)",
+		return rd_err_set(err, RD_E_INVAL, "--header: more than %d headers",
 				  REC_MAX_HEADERS);
 	if (len > 1 && arg[len - 1] == ';' && !strchr(arg, ':')) {
 		x.name = arg;

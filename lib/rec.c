@@ -238,13 +238,13 @@ int rec_tag_parse(const char *arg, struct rec_tag *t, struct rd_err *err)
 	const char *eq = strchr(arg, '=');
 
 	if (!eq || eq == arg)
-		return rd_err_set(err, RD_E_INVAL, "tag '%s' is not KEY=VALUE", arg);
+		return rd_err_set(err, RD_E_INVAL, "'%s' is not KEY=VALUE", arg);
 	t->key.p = arg;
 	t->key.n = (size_t)(eq - arg);
 	t->value.p = eq + 1;
 	t->value.n = strlen(eq + 1);
 	if (json_utf8_check(arg, strlen(arg)) >= 0)
-		return rd_err_set(err, RD_E_INVAL, "tag '%s' is not valid UTF-8", arg);
+		return rd_err_set(err, RD_E_INVAL, "'%s' is not valid UTF-8", arg);
 	return 0;
 }
 

@@ -291,7 +291,7 @@ GATE
 	seq 201 | sed 's/^/X-H: /' > "$T/hdrs"
 	run rd-capture -H @"$T/hdrs" http://h/
 	assert_failure 2
-	assert_output --partial "more than 200 headers (-H)"
+	assert_output --partial "--header: more than 200 headers"
 	run sh -c 'echo "{}" | rd-capture --jq "{method: \"GET\", url: \"http://h/\", headers: [range(201) | [\"a\", \"\"]]}"'
 	assert_failure 1
 	assert_output --partial "input 1, output 1: field 'headers': more than 200 headers"

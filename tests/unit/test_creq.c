@@ -85,7 +85,7 @@ int main(void)
 		for (int j = 0; j < REC_MAX_HEADERS + 1; j++)
 			creq_option(&c, 'H', "X-A: 1", &err);
 		T_EQ_INT(creq_finish(&c, "http://h/", &err), RD_E_INVAL, "-H over the limit");
-		T_EQ_STR(err.msg, "more than 200 headers (-H)", "named");
+		T_EQ_STR(err.msg, "--header: more than 200 headers", "named");
 		creq_release(&c);
 		{
 			char at[64];
@@ -95,7 +95,7 @@ int main(void)
 			creq_option(&c, 'H', at, &err);
 			T_EQ_INT(creq_finish(&c, "http://h/", &err), RD_E_INVAL,
 				 "-H @FILE over the limit");
-			T_EQ_STR(err.msg, "more than 200 headers (-H)", "named");
+			T_EQ_STR(err.msg, "--header: more than 200 headers", "named");
 			creq_release(&c);
 		}
 		unlink(path);
