@@ -42,6 +42,35 @@ static int metavar(const char *w, size_t n)
 }
 
 /* The first line of --help that names --name, after its metavariable. */
+/* An option's text in --help, from p on its first line (which ends at
+ * eol) through the lines that continue it, as one line: cut where a
+ * parenthesis is left open, and what trails a cut. */
+static void text_of(const char *p, const char *eol, struct buf *out)
+{
+	size_t start = out->len;
+	const char *open, *close;
+
+	for (;;) {
+		const char *next = eol + 1;
+		size_t sp = strspn(next, " ");
+
+		buf_add(out, p, (size_t)(eol - p));
+		/* a continuation: deeper than an option, not an option */
+		if (!*eol || sp < 8 || next[sp] == '-' || next[sp] == '\n' ||
+		    !(eol = strchr(next, '\n')))
+			break;
+		buf_addc(out, ' ');
+		p = next + sp;
+	}
+	open = memrchr(out->data + start, '(', out->len - start);
+	close = memrchr(out->data + start, ')', out->len - start);
+	if (open && (!close || close < open))
+		out->len = (size_t)(open - out->data);
+	while (out->len > start && strchr(" ,:;", out->data[out->len - 1]))
+		out->len--;
+	out->data[out->len] = '\0';
+}
+
 static void describe(const struct compl_tool *t, const char *name,
 		     struct buf *out)
 {
@@ -79,18 +108,7 @@ static void describe(const struct compl_tool *t, const char *name,
 				break;
 			p += w;
 		}
-		{
-			/* the first line only: cut a parenthesis it leaves
-			 * open, and what trails a cut */
-			const char *open = memchr(p, '(', (size_t)(eol - p));
-			const char *end = eol;
-
-			if (open && !memchr(open, ')', (size_t)(eol - open)))
-				end = open;
-			while (end > p && strchr(" ,:;", end[-1]))
-				end--;
-			buf_add(out, p, (size_t)(end - p));
-		}
+		text_of(p, eol, out);
 		return;
 	}
 }

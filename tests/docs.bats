@@ -112,6 +112,13 @@ help_options() {
 	assert_equal "$(ls "$T" | wc -l)" 0
 }
 
+@test "a completion's description is the option's whole --help text, not its first line" {
+	run rd-compact --completion-helper fish
+	assert_success
+	assert_line --partial "-l dry-run -s n -d 'say what would go and what it weighs; change nothing'"
+	assert_line --partial "-l keep -x -a '1h 24h 168h 720h' -d 'keep what was resolved less than DUR ago, e.g. 24h, 30m (default 168h: a week)'"
+}
+
 @test "zsh and fish completions load and complete" {
 	for t in $(tools); do
 		run zsh -n "$RD_TOP/completions/_$t"
