@@ -15,7 +15,8 @@
  * consumer at a time, under the spool's "replay" claim, the events in
  * the log, a checkpoint of the fold beside it.
  *
- * Contract, for every backend (tests/unit/test_contract.c):
+ * Contract, for every backend (tests/unit/test_contract.c; with two
+ * consumers holding one record, test_contract_lease.c):
  *  - A record is offered only when it is due, pending (or dead, to a
  *    consumer that revives), not taken by this consumer already, and
  *    not passed over (queue_mark) in this queue's life.
