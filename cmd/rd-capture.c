@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "capture.h"
 #include "cli.h"
+#include "cli_store.h"
 #include "compact.h"
 #include "compl.h"
 #include "creq.h"
@@ -114,8 +115,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_RAW = CLI_OPT_TOOL, OPT_SCHEME, OPT_JQ, OPT_INPUT, OPT_FAILURE,
-	OPT_STATUS, OPT_MESSAGE, OPT_ATTEMPTS, OPT_IKEY, OPT_TAG, OPT_FSYNC,
-	OPT_FSYNC_INTERVAL, OPT_SEGMENT_SIZE, OPT_MAX_SPOOL, OPT_MAX_RECORD,
+	OPT_STATUS, OPT_MESSAGE, OPT_ATTEMPTS, OPT_IKEY, OPT_TAG,
 	OPT_REJECT, OPT_TRY, OPT_FORMAT, OPT_IDEM_HEADER, OPT_NO_IDEM
 };
 
@@ -134,11 +134,7 @@ static const struct option long_opts[] = {
 	{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
 	{ "idempotency-key", required_argument, NULL, OPT_IKEY },
 	{ "tag", required_argument, NULL, OPT_TAG },
-	{ "fsync", required_argument, NULL, OPT_FSYNC },
-	{ "fsync-interval", required_argument, NULL, OPT_FSYNC_INTERVAL },
-	{ "segment-size", required_argument, NULL, OPT_SEGMENT_SIZE },
-	{ "max-spool-size", required_argument, NULL, OPT_MAX_SPOOL },
-	{ "max-record-size", required_argument, NULL, OPT_MAX_RECORD },
+	CLI_STORE_LONG,
 	{ "reject", required_argument, NULL, OPT_REJECT },
 	{ "try", no_argument, NULL, OPT_TRY },
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -434,50 +430,11 @@ static int failure_option(struct opts *o, int c, const char *arg,
 static int spool_option(struct opts *o, int c, const char *arg, struct msg *m)
 {
 	struct rd_err err;
-	uint64_t v;
+	int k;
 
-	switch (c) {
-	case OPT_FSYNC:
-		if (spool_fsync_parse(arg, &o->so.fsync, &err) < 0)
-			return bad(m, "--fsync", &err);
-		return 1;
-	case OPT_FSYNC_INTERVAL:
-		if (cli_parse_duration(arg, &v, &err) < 0)
-			return bad(m, "--fsync-interval", &err);
-		o->so.fsync_interval_ms = v;
-		return 1;
-	case OPT_SEGMENT_SIZE:
-		if (cli_parse_size(arg, &v, &err) < 0)
-			return bad(m, "--segment-size", &err);
-		/* Replay addresses members with 32-bit offsets. */
-		if (v < 4096 || v > (1ULL << 30)) {
-			msg_usage(m, "--segment-size: from 4096 bytes to 1GiB");
-			return RD_E_INVAL;
-		}
-		o->so.dir.segment_bytes = v;
-		return 1;
-	case OPT_MAX_SPOOL:
-		if (cli_parse_size(arg, &v, &err) < 0)
-			return bad(m, "--max-spool-size", &err);
-		o->so.max_bytes = v;
-		return 1;
-	case OPT_MAX_RECORD:
-		if (cli_parse_size(arg, &v, &err) < 0)
-			return bad(m, "--max-record-size", &err);
-		if (v == 0) {
-			msg_usage(m, "--max-record-size: must be above zero");
-			return RD_E_INVAL;
-		}
-		/* What readers inflate is the one limit (spool.h): a record
-		 * they would skip as damage is not accepted. */
-		if (v > SPOOL_RECORD_MAX) {
-			msg_usage(m, "--max-record-size: at most 256MiB, the longest record a spool holds");
-			return RD_E_INVAL;
-		}
-		o->max_record = v;
-		return 1;
-	}
-	return 0;
+	if ((k = cli_store_opt(&o->so, &o->max_record, c, arg, &err)) < 0)
+		msg_usage(m, "%s", err.msg);
+	return k;
 }
 
 /* The input and output of rd-capture itself.  1, 0 or RD_E_INVAL. */

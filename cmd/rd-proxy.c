@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "cli_http.h"
+#include "cli_store.h"
 #include "compl.h"
 #include "msg.h"
 #include "proxy.h"
@@ -102,9 +103,7 @@ enum {
 	OPT_ACCESS_LOG, OPT_CAP_STATUS, OPT_CAP_METHODS, OPT_ANSWER,
 	OPT_IDEM_HEADER, OPT_NO_IDEM, OPT_RETRY_AFTER, OPT_UP_TIMEOUT,
 	OPT_UP_CONC, OPT_MAX_CONN, OPT_CONN_MEM, OPT_HEADER_TIMEOUT, OPT_BODY_TIMEOUT,
-	OPT_IDLE_TIMEOUT, OPT_MAX_BUFFER, OPT_CAP_QUEUE, OPT_THREADS,
-	OPT_FSYNC, OPT_FSYNC_INTERVAL, OPT_SEGMENT_SIZE, OPT_MAX_SPOOL,
-	OPT_MAX_RECORD, OPT_GRACE
+	OPT_IDLE_TIMEOUT, OPT_MAX_BUFFER, OPT_CAP_QUEUE, OPT_THREADS, OPT_GRACE
 };
 
 static const char short_opts[] = CLI_COMMON_SHORT CLI_HTTP_SHORT;
@@ -132,11 +131,7 @@ static const struct option long_opts[] = {
 	{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
 	{ "capture-queue", required_argument, NULL, OPT_CAP_QUEUE },
 	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "fsync", required_argument, NULL, OPT_FSYNC },
-	{ "fsync-interval", required_argument, NULL, OPT_FSYNC_INTERVAL },
-	{ "segment-size", required_argument, NULL, OPT_SEGMENT_SIZE },
-	{ "max-spool-size", required_argument, NULL, OPT_MAX_SPOOL },
-	{ "max-record-size", required_argument, NULL, OPT_MAX_RECORD },
+	CLI_STORE_LONG,
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ NULL, 0, NULL, 0 }
 };
@@ -241,38 +236,11 @@ static int methods(struct opts *o, const char *arg, struct msg *m)
 static int spool_option(struct opts *o, int c, const char *arg, struct msg *m)
 {
 	struct rd_err err;
-	uint64_t v;
+	int k;
 
-	switch (c) {
-	case OPT_FSYNC:
-		if (spool_fsync_parse(arg, &o->so.fsync, &err) < 0)
-			return bad(m, "--fsync", &err);
-		return 1;
-	case OPT_FSYNC_INTERVAL:
-		return dur(m, "--fsync-interval", arg, &o->so.fsync_interval_ms, 0) < 0 ?
-		       RD_E_INVAL : 1;
-	case OPT_SEGMENT_SIZE:
-		if (size(m, "--segment-size", arg, &v) < 0)
-			return RD_E_INVAL;
-		if (v < 4096 || v > (1ULL << 30)) {
-			msg_usage(m, "--segment-size: from 4096 bytes to 1GiB");
-			return RD_E_INVAL;
-		}
-		o->so.dir.segment_bytes = v;
-		return 1;
-	case OPT_MAX_SPOOL:
-		return size(m, "--max-spool-size", arg, &o->so.max_bytes) < 0 ?
-		       RD_E_INVAL : 1;
-	case OPT_MAX_RECORD:
-		if (size(m, "--max-record-size", arg, &o->po.max_record) < 0)
-			return RD_E_INVAL;
-		if (o->po.max_record > SPOOL_RECORD_MAX) {
-			msg_usage(m, "--max-record-size: at most 256MiB, the longest record a spool holds");
-			return RD_E_INVAL;
-		}
-		return 1;
-	}
-	return 0;
+	if ((k = cli_store_opt(&o->so, &o->po.max_record, c, arg, &err)) < 0)
+		msg_usage(m, "%s", err.msg);
+	return k;
 }
 
 /* The limits of the service.  1, 0 or RD_E_INVAL. */

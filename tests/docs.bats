@@ -196,3 +196,34 @@ help_options() {
 		assert_line --index 0 --partial "$t: --connect-timeout: 'soon' is not a duration"
 	done
 }
+
+@test "the storage flags are one block: the same names, limits and errors in rd-capture and rd-proxy" {
+	for t in rd-capture rd-proxy; do
+		run "$t" --help
+		for o in --fsync --fsync-interval --segment-size --max-spool-size --max-record-size; do
+			assert_output --partial " $o "
+		done
+		run "$t" --fsync-interval 0
+		assert_failure 2
+		assert_line --index 0 "$t: --fsync-interval: must be above zero (--fsync batch syncs every batch)"
+		run "$t" --segment-size 0
+		assert_failure 2
+		assert_line --index 0 "$t: --segment-size: from 4096 bytes to 1GiB"
+		run "$t" --max-record-size 0
+		assert_failure 2
+		assert_line --index 0 "$t: --max-record-size: must be above zero"
+		run "$t" --max-record-size 1GiB
+		assert_failure 2
+		assert_line --index 0 "$t: --max-record-size: at most 256MiB, the longest record a spool holds"
+		run "$t" --fsync sometimes
+		assert_failure 2
+		assert_line --index 0 --partial "$t: --fsync: 'sometimes' is not"
+	done
+	# --max-spool-size 0 is no cap, in both
+	echo '{"method":"GET","url":"http://127.0.0.1:9/"}' |
+		rd-capture -q --spool "$BATS_TEST_TMPDIR/sp" --max-spool-size 0 > /dev/null
+	assert_equal "$(rd-audit --spool "$BATS_TEST_TMPDIR/sp" --json | jq .requests)" 1
+	run timeout 10 rd-proxy --max-spool-size 0 --listen 127.0.0.1:99999 --upstream http://127.0.0.1:9
+	assert_failure 2
+	assert_line --index 0 "rd-proxy: --listen: '127.0.0.1:99999': the port is not a number from 0 to 65535"
+}
