@@ -54,7 +54,10 @@ int dest_limit_parse(const char *arg, int is_rate, struct dest_limit **list,
 				  (int)(eq - arg) > 64 ? 64 : (int)(eq - arg), arg,
 				  is_rate ? "RATE" : "N");
 	if (is_rate) {
-		if (cli_parse_rate(eq + 1, &l.rate, &lerr) < 0)
+		/* max: no limit for this host, whatever the others' */
+		if (strcmp(eq + 1, "max") == 0)
+			l.rate = 0;
+		else if (cli_parse_rate(eq + 1, &l.rate, &lerr) < 0)
 			return rd_err_set(err, RD_E_INVAL, "%s: %s", l.host, lerr.msg);
 	} else {
 		uint64_t v;

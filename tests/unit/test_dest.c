@@ -55,6 +55,7 @@ static void test_limits(void)
 	T_EQ_INT(dest_limit_parse("api=fast", 1, &l, &n, &err), RD_E_INVAL, "not a rate");
 	T_OK(strncmp(err.msg, "api: ", 5) == 0, "names the host");
 	T_EQ_INT(n, 2, "nothing added by a bad one");
+	T_EQ_INT(dest_limit_parse("fast=max", 1, &l, &n, &err), 1, "HOST=max, as --rate max");
 
 	memset(&c, 0, sizeof(c));
 	c.rate = 100;
@@ -72,6 +73,8 @@ static void test_limits(void)
 	T_OK(d->rate == 100 && d->concurrency == 16, "another host: the run's");
 	T_OK(dest_get(&s, "api:80", 0) == d - 1, "found again, not added");
 	T_EQ_INT(s.n, 3, "three hosts");
+	d = dest_get(&s, "fast:443", 0);
+	T_OK(d->rate == 0 && d->concurrency == 16, "HOST=max: no rate limit for it, the run's concurrency");
 	dest_set_release(&s);
 	free(l);
 }
