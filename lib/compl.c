@@ -192,7 +192,9 @@ static void bash(const struct compl_tool *t, const char *prev, const char *cur,
 
 		buf_init(&pre);
 		buf_add(&pre, cur, (size_t)(eq - cur) + 1);
-		if (v && v[0] != '@')
+		if (v && v[0] == '@')
+			buf_addf(out, "%s\n", v);
+		else if (v)
 			words(out, v, pre.data, cur);
 		buf_release(&pre);
 		return;

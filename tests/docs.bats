@@ -86,6 +86,25 @@ help_options() {
 	COMP_CWORD=2
 	_rd_capture
 	assert_equal "${COMPREPLY[*]}" "always batch interval never"
+	# --fsync=VALUE, which bash splits at the '=': only what follows it
+	COMP_WORDS=(rd-capture --fsync =)
+	COMP_CWORD=2
+	_rd_capture
+	assert_equal "${COMPREPLY[*]}" "always batch interval never"
+	COMP_WORDS=(rd-capture --fsync = b)
+	COMP_CWORD=3
+	_rd_capture
+	assert_equal "${COMPREPLY[*]}" "batch"
+	# an optional value only goes after '='
+	source "$RD_TOP/completions/rd-replay.bash"
+	COMP_WORDS=(rd-replay --dry-run =)
+	COMP_CWORD=2
+	_rd_replay
+	assert_equal "${COMPREPLY[*]}" "curl raw"
+	COMP_WORDS=(rd-replay --spool = "$RD_TOP/complet")
+	COMP_CWORD=3
+	_rd_replay
+	assert_equal "${COMPREPLY[*]}" "$RD_TOP/completions"
 }
 
 @test "bash completion inserts expressions quoted, so < and > stay text" {
