@@ -293,19 +293,19 @@ int cli_http_url(const char *opt, const char *u, struct rd_err *err)
 
 int cli_listen_addr(const char *opt, const char *spec, struct rd_err *err)
 {
-	const char *colon = strrchr(spec, ':');
-	size_t hl = colon ? (size_t)(colon - spec) : 0;
+	const char *colon = strrchr(spec, ':'), *rb, *p;
 	unsigned long port = 0;
-	const char *p;
 
+	if (spec[0] == '[') {
+		if (!(rb = strchr(spec, ']')))
+			goto v6;
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+	} else if (colon && memchr(spec, ':', (size_t)(colon - spec))) {
+		goto v6;
+	}
 	if (!colon || colon[1] == '\0')
 		return rd_err_set(err, RD_E_INVAL,
 				  "%s: '%s' is not ADDR:PORT (such as 127.0.0.1:8080 or [::1]:8080)",
-				  opt, spec);
-	if ((hl && spec[0] == '[' && spec[hl - 1] != ']') ||
-	    (spec[0] != '[' && memchr(spec, ':', hl)))
-		return rd_err_set(err, RD_E_INVAL,
-				  "%s: '%s': an IPv6 address goes in brackets, as in [::1]:8080",
 				  opt, spec);
 	for (p = colon + 1; *p; p++) {
 		if (*p < '0' || *p > '9' || (port = port * 10 + (unsigned long)(*p - '0')) > 65535)
@@ -314,4 +314,8 @@ int cli_listen_addr(const char *opt, const char *spec, struct rd_err *err)
 					  opt, spec);
 	}
 	return 0;
+v6:
+	return rd_err_set(err, RD_E_INVAL,
+			  "%s: '%s': an IPv6 address goes in brackets, as in [::1]:8080",
+			  opt, spec);
 }

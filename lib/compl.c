@@ -41,7 +41,6 @@ static int metavar(const char *w, size_t n)
 	return n > 0;
 }
 
-/* The first line of --help that names --name, after its metavariable. */
 /* An option's text in --help, from p on its first line (which ends at
  * eol) through the lines that continue it, as one line: cut where a
  * parenthesis is left open, and what trails a cut. */
@@ -62,6 +61,8 @@ static void text_of(const char *p, const char *eol, struct buf *out)
 		buf_addc(out, ' ');
 		p = next + sp;
 	}
+	if (out->len == start)
+		return;
 	open = memrchr(out->data + start, '(', out->len - start);
 	close = memrchr(out->data + start, ')', out->len - start);
 	if (open && (!close || close < open))
@@ -71,6 +72,8 @@ static void text_of(const char *p, const char *eol, struct buf *out)
 	out->data[out->len] = '\0';
 }
 
+/* The text of the line of --help that starts with --name, after its
+ * metavariable, and of the lines that continue it. */
 static void describe(const struct compl_tool *t, const char *name,
 		     struct buf *out)
 {
