@@ -301,6 +301,13 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 	}
 	if (st == 0) {
 		keep_headers(ex, &c);
+		ex->captureable = proxy_method_in(ex->method, p->o.capture_methods,
+						  p->o.ncapture_methods);
+		/* named before the check, so a client's key too must be one
+		 * a record can hold: else a 202 would announce a record no
+		 * reader takes */
+		if (ex->captureable)
+			proxy_ex_name(ex);
 		memset(&rec, 0, sizeof(rec));
 		rec.method.p = ex->method;
 		rec.method.n = strlen(ex->method);
@@ -310,18 +317,17 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 		rec.nhdrs = ex->nhdrs;
 		rec.fail_type.p = "unknown";
 		rec.fail_type.n = 7;
+		rec.idem_key = ex->key;
 		if (rec_req_validate(&rec, &err) < 0) {
 			st = 400;
-			ex->refuse_why = "request is not one a record can hold";
+			ex->refuse_why = ex->key.n > 256 ?
+				"the idempotency key header is over 256 bytes" :
+				"request is not one a record can hold";
 		}
 	}
 	free(c.h);
 	if (st)
 		return st;
-	ex->captureable = proxy_method_in(ex->method, p->o.capture_methods,
-					  p->o.ncapture_methods);
-	if (ex->captureable)
-		proxy_ex_name(ex);
 	if (g.content_length > 0 && (uint64_t)g.content_length > p->o.max_record) {
 		ex->refuse_why = "request body over the record size limit";
 		return 413;

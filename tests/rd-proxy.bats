@@ -228,6 +228,15 @@ perl_up() {
 	assert_equal "$(hdr Idempotency-Key)" order-77
 	assert_equal "$(jq -r .key "$T/ds.log")" order-77
 	assert_equal "$(rd-audit --list | jq -r .idempotency_key)" order-77
+	# one a record cannot hold (over 256 bytes) is refused, not answered
+	# 202 for a record no reader would take
+	long=$(printf 'k%.0s' $(seq 300))
+	run curl -s -o "$T/body" -w '%{http_code}' -X POST -H "Idempotency-Key: $long" -d x "http://$PX/busy"
+	assert_output 400
+	grep -q 'the idempotency key header is over 256 bytes' "$T/body" || fail "$(cat "$T/body")"
+	assert_equal "$(rd-audit --json | jq .requests)" 1
+	run rd-audit --verify
+	assert_success
 	px_stop
 }
 
