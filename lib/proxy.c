@@ -87,7 +87,20 @@ struct proxy_ex *proxy_ex_new(struct proxy *p, const char *target)
 	buf_init(&ex->pipe);
 	buf_init(&ex->ans_body);
 	atomic_fetch_add(&p->exchanges, 1);
+	pthread_mutex_lock(&p->ex_lock);
+	if ((ex->all_next = p->ex_first))
+		ex->all_next->all_prev = ex;
+	p->ex_first = ex;
+	pthread_mutex_unlock(&p->ex_lock);
 	return ex;
+}
+
+void proxy_ex_each(struct proxy *p, void (*fn)(struct proxy_ex *ex))
+{
+	pthread_mutex_lock(&p->ex_lock);
+	for (struct proxy_ex *ex = p->ex_first; ex; ex = ex->all_next)
+		fn(ex);
+	pthread_mutex_unlock(&p->ex_lock);
 }
 
 void proxy_ex_get(struct proxy_ex *ex)
@@ -102,6 +115,11 @@ void proxy_ex_put(struct proxy_ex *ex)
 	if (!ex || atomic_fetch_sub(&ex->refs, 1) != 1)
 		return;
 	p = ex->p;
+	pthread_mutex_lock(&p->ex_lock);
+	*(ex->all_prev ? &ex->all_prev->all_next : &p->ex_first) = ex->all_next;
+	if (ex->all_next)
+		ex->all_next->all_prev = ex->all_prev;
+	pthread_mutex_unlock(&p->ex_lock);
 	atomic_fetch_sub(&p->buffered, ex->reserved);
 	pthread_mutex_destroy(&ex->lock);
 	free(ex->target);
@@ -279,6 +297,7 @@ int proxy_new(const struct proxy_opts *o, struct proxy **out,
 		p->o.ncapture_methods = 4;
 	}
 	pthread_mutex_init(&p->ids_lock, NULL);
+	pthread_mutex_init(&p->ex_lock, NULL);
 	pthread_mutex_init(&p->hk_lock, NULL);
 	pthread_cond_init(&p->hk_cond, NULL);
 	*out = p;
@@ -318,6 +337,7 @@ unsigned proxy_drain(struct proxy *p, uint64_t grace_ms)
 
 	atomic_store(&p->draining, 1);
 	proxy_relay_poke(p);    /* each quiesces the daemon it drives */
+	proxy_writer_poke(p);   /* it syncs what waits for an interval */
 	while ((left = atomic_load(&p->exchanges)) > 0 && clk_mono_ns() < until) {
 		struct timespec ts = { 0, 20 * 1000000L };
 
@@ -338,12 +358,15 @@ void proxy_free(struct proxy *p)
 		pthread_join(p->hk, NULL);
 	}
 	proxy_relay_halt(p);    /* nothing drives the daemons any more */
+	/* What is queued is stored and its client woken, while the relays
+	 * (which a wake touches) still exist. */
+	proxy_writer_stop(p);
 	proxy_server_stop(p);   /* their connections end: relays are told */
 	proxy_relay_stop(p);
-	proxy_writer_stop(p);   /* it may still wake: the server is freed after */
 	proxy_server_free(p);
 	proxy_log_close(p);
 	pthread_mutex_destroy(&p->ids_lock);
+	pthread_mutex_destroy(&p->ex_lock);
 	pthread_mutex_destroy(&p->hk_lock);
 	pthread_cond_destroy(&p->hk_cond);
 	free(p);

@@ -11,7 +11,8 @@
  * and every exchange still waiting is answered 503: a 202 is never sent
  * for a record that is not stored.  What the queue holds when the proxy
  * stops is still stored and answered.  With --fsync interval a record
- * waits for the next periodic sync, and so does its answer.
+ * waits for the next periodic sync, and so does its answer; once the
+ * proxy drains, for none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -175,7 +176,10 @@ static void await(struct proxy_writer *w)
 	int64_t due = w->wfirst ? spool_sync_due_ms(w->p->o.sp) : -1;
 	struct timespec ts;
 
-	if (w->first || w->quit || due == 0)
+	/* draining: what waits for an interval sync is synced now, so its
+	 * answer goes out within the grace */
+	if (w->first || w->quit || due == 0 ||
+	    (w->wfirst && atomic_load(&w->p->draining)))
 		return;
 	if (due < 0) {
 		pthread_cond_wait(&w->cond, &w->lock);
@@ -212,7 +216,9 @@ static void *writer_main(void *arg)
 			add(w, ex);
 		}
 		if (batch_commit(&w->b, &w->out, &err) < 0 ||
-		    batch_tick(&w->b, &w->out, &err) < 0)
+		    batch_tick(&w->b, &w->out, &err) < 0 ||
+		    (w->wfirst && atomic_load(&w->p->draining) &&
+		     batch_finish(&w->b, &w->out, &err) < 0))
 			fail_waiting(w, &err);
 		settle(w);
 	}
@@ -238,6 +244,17 @@ int proxy_writer_start(struct proxy *p, struct rd_err *err)
 		return rd_err_set(err, RD_E_IO, "cannot start a thread");
 	w->started = 1;
 	return 0;
+}
+
+void proxy_writer_poke(struct proxy *p)
+{
+	struct proxy_writer *w = p->wr;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void proxy_writer_stop(struct proxy *p)

@@ -119,6 +119,7 @@ struct proxy_ex {
 	int wake_pending;          /* (relay thread) on its list to wake */
 	struct proxy_relay *rl;    /* the relay it was submitted to */
 	struct proxy_ex *cmd_next, *w_next;
+	struct proxy_ex *all_prev, *all_next; /* (proxy's ex_lock) alive */
 };
 
 struct proxy_counters {
@@ -143,6 +144,8 @@ struct proxy {
 	struct proxy_counters c;
 	atomic_uint_fast64_t buffered;   /* bytes reserved by exchanges */
 	atomic_int exchanges;            /* alive */
+	pthread_mutex_t ex_lock;         /* the list of those alive */
+	struct proxy_ex *ex_first;
 	atomic_int breaker_open;
 	atomic_int draining;
 	pthread_mutex_t ids_lock;
@@ -169,6 +172,9 @@ void proxy_answer(struct proxy_ex *ex, int status, enum proxy_outcome out,
 		  const char *text);
 /* A captureable exchange's id and key, before it is forwarded. */
 void proxy_ex_name(struct proxy_ex *ex);
+/* Call fn on every exchange alive, under the list's lock (fn may take
+ * the exchange's own, and must not let go of it). */
+void proxy_ex_each(struct proxy *p, void (*fn)(struct proxy_ex *ex));
 
 /* proxy_server.c: libmicrohttpd, one daemon per relay thread */
 int proxy_server_start(struct proxy *p, struct rd_err *err);
@@ -211,6 +217,8 @@ unsigned proxy_relay_busy(const struct proxy *p);
 int proxy_writer_start(struct proxy *p, struct rd_err *err);
 /* Answer what is queued, then stop. */
 void proxy_writer_stop(struct proxy *p);
+/* Look at the proxy's state (draining: sync what waits) now. */
+void proxy_writer_poke(struct proxy *p);
 /* Hand ex (its fail set) to the writer.  0, or RD_E_FULL when the queue
  * is full (ex untouched: the caller answers 503). */
 int proxy_capture(struct proxy_ex *ex);

@@ -17,8 +17,9 @@
  * it is suspended (ex->suspended, under the exchange's lock, set in the
  * same critical section as the suspend), so each suspend gets exactly one
  * resume, and a suspended connection cannot end under a wake:
- * libmicrohttpd ends one only after resuming it, or when the daemon stops,
- * and wakes stop before it does (stop_lock).
+ * libmicrohttpd ends one only after resuming it, and wakes stop before
+ * the daemons do (stop_lock); the stop then resumes each connection still
+ * suspended (libmicrohttpd aborts the process when stopped with one).
  *
  * Deadlines: libmicrohttpd times out a connection with no traffic, not a
  * slow one (one byte every few seconds keeps it alive).  So each
@@ -139,14 +140,30 @@ void proxy_server_wake(struct proxy_ex *ex)
 		return;
 	pthread_rwlock_rdlock(&s->stop_lock);
 	pthread_mutex_lock(&ex->lock);
+	if (ex->suspended && ex->conn && !s->stopping) {
+		ex->suspended = 0;
+		conn = ex->conn;
+	}
+	pthread_mutex_unlock(&ex->lock);
+	if (conn)
+		MHD_resume_connection(conn);
+	pthread_rwlock_unlock(&s->stop_lock);
+}
+
+/* At the stop: libmicrohttpd ends a connection only once it is resumed
+ * (it aborts the process when stopped with one still suspended). */
+static void resume_for_stop(struct proxy_ex *ex)
+{
+	struct MHD_Connection *conn = NULL;
+
+	pthread_mutex_lock(&ex->lock);
 	if (ex->suspended && ex->conn) {
 		ex->suspended = 0;
 		conn = ex->conn;
 	}
 	pthread_mutex_unlock(&ex->lock);
-	if (conn && !s->stopping)
+	if (conn)
 		MHD_resume_connection(conn);
-	pthread_rwlock_unlock(&s->stop_lock);
 }
 
 void proxy_server_phase(struct proxy *p, struct MHD_Connection *conn, int phase)
@@ -407,6 +424,7 @@ void proxy_server_stop(struct proxy *p)
 	pthread_rwlock_wrlock(&s->stop_lock);
 	s->stopping = 1;
 	pthread_rwlock_unlock(&s->stop_lock);
+	proxy_ex_each(p, resume_for_stop);
 	if (s->md)
 		MHD_stop_daemon(s->md);
 	s->md = NULL;

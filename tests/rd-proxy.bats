@@ -543,6 +543,33 @@ perl_up() {
 	assert_equal "$(cat "$T/code")" 200
 }
 
+@test "SIGTERM past the grace: requests still at the upstream are cut, it exits 0; a capture waiting for its sync is answered at once" {
+	ds_start --latency 5000
+	px_start "http://127.0.0.1:$PORT" --grace 1s
+	curl -s -o /dev/null -w '%{http_code}' "http://$PX/slow" > "$T/code" &
+	cl=$!
+	wait_until 10 grep -q '"path":"/slow"' "$T/ds.log"
+	# (it aborted here: libmicrohttpd stopped with a connection suspended)
+	px_stop
+	grep -q 'stopped with 1 requests still in flight' "$T/px.err"
+	wait "$cl" || true
+	assert_equal "$(cat "$T/code")" 000
+	ds_stop
+	# --fsync interval: a captured request waits for the next sync (30 s
+	# here), but draining syncs it now, and its 202 goes out in the grace
+	px_start "http://127.0.0.1:$(dead_port)" --fsync interval --fsync-interval 30s
+	pcurl -X POST -d x "http://$PX/orders" > "$T/code" &
+	cl=$!
+	# written (a segment begins with the first record), not yet synced
+	written() { compgen -G "$SPOOL/*.ndjson.gz" > /dev/null; }
+	wait_until 10 written
+	kill -TERM "$PX_PID"
+	wait "$cl"
+	assert_equal "$(cat "$T/code")" 202
+	px_stop
+	assert_equal "$(stored_ids)" "$(hdr Redrive-Id)"
+}
+
 @test "/metrics: Prometheus text that promtool accepts, with the counts" {
 	ds_start --route /busy=503
 	px_start "http://127.0.0.1:$PORT" --metrics-listen 127.0.0.1:0
