@@ -97,8 +97,9 @@ static void add_url(const struct proxy_ex *ex, struct buf *b)
 	buf_init(&u);
 	if (ex->url.len)
 		redact_url(NULL, ex->url.data, ex->url.len, &u);
-	else
-		buf_add(&u, ex->target, strcspn(ex->target, "?"));
+	else    /* refused before it was rebased: as received, its query
+		 * left out and, in the absolute form, its userinfo masked */
+		redact_url(NULL, ex->target, strcspn(ex->target, "?"), &u);
 	json_add_str(b, u.data ? u.data : "", u.len);
 	buf_release(&u);
 }

@@ -533,6 +533,12 @@ perl_up() {
 	assert_equal "$(jq -r .url "$T/acc.log.1")" "http://127.0.0.1:$PORT/a?token=[REDACTED]&page=2"
 	! grep -q s3cr3t "$T/acc.log.1"
 	assert_equal "$(jq -r '[.method, .status, .outcome] | join(" ")' "$T/acc.log")" "POST 200 forwarded"
+	# a request refused before its URL was rebased: logged as received,
+	# its credentials masked
+	raw 'GET http://alice:hunter2@example.com/abs?token=zz HTTP/1.1\r\nHost: x\r\nX-A: a\001b\r\n\r\n' > /dev/null
+	wait_until 10 grep -q '"status":400' "$T/acc.log"
+	assert_equal "$(jq -r 'select(.status == 400) | .url' "$T/acc.log")" "http://[REDACTED]@example.com/abs"
+	! grep -q 'hunter2\|zz' "$T/acc.log"
 	# a request in flight when SIGTERM comes is answered, then it exits 0
 	pcurl "http://$PX/slow" > "$T/code" &
 	cl=$!
