@@ -209,6 +209,21 @@ static int hop(const struct conn_tokens *ct, const char *name, size_t n)
 	return 0;
 }
 
+size_t proxy_hop_drop(struct hdr *h, size_t n)
+{
+	struct conn_tokens ct;
+	size_t k = 0;
+
+	memset(&ct, 0, sizeof(ct));
+	for (size_t i = 0; i < n; i++)
+		if (ieq(h[i].name, h[i].name_len, "connection"))
+			add_tokens(&ct, h[i].value, h[i].value_len);
+	for (size_t i = 0; i < n; i++)
+		if (!hop(&ct, h[i].name, h[i].name_len))
+			h[k++] = h[i];
+	return k;
+}
+
 /* Split a header line into name and trimmed value: 0, or RD_E_INVAL. */
 static int split(const char *l, size_t n, const char **name, size_t *nn,
 		 const char **v, size_t *vn)

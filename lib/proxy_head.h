@@ -71,4 +71,10 @@ int proxy_head_each(const char *head, size_t len,
 			      const char *value, size_t vlen),
 		    void *ctx, int64_t *content_length);
 
+/* Drop from h[0..n) a request's hop-by-hop fields, the same as
+ * proxy_head_each leaves out of an answer (Connection and the names it
+ * lists among them), keeping the others in order; returns how many are
+ * left. */
+size_t proxy_hop_drop(struct hdr *h, size_t n);
+
 #endif

@@ -245,23 +245,18 @@ static int bare_lf(const char *method, size_t head_len, const char *version,
 	return head_len && head_end >= end + 2 && head_end < end + 4;
 }
 
-/* Keep a field for forwarding and capture: not the hop-by-hop ones, nor
- * Host (the upstream's is sent), nor Expect (answered here). */
-static int kept(const struct hdr *h)
-{
-	return !http_hop_by_hop(h->name, h->name_len) && !hdr_is(h, "host") &&
-	       !hdr_is(h, "expect");
-}
-
-/* The kept fields, copied out of the server's buffer into the arena. */
+/* The fields kept for forwarding and capture, copied out of the server's
+ * buffer into the arena: not the hop-by-hop ones (those Connection names
+ * too), nor Host (the upstream's is sent), nor Expect (answered here). */
 static void keep_headers(struct proxy_ex *ex, const struct collect *c)
 {
 	size_t k = 0;
 
 	ex->hdrs = xcalloc(c->n + 1, sizeof(*ex->hdrs));
 	for (size_t i = 0; i < c->n; i++)
-		if (kept(&c->h[i]))
+		if (!hdr_is(&c->h[i], "host") && !hdr_is(&c->h[i], "expect"))
 			ex->hdrs[k++] = c->h[i];
+	k = proxy_hop_drop(ex->hdrs, k);
 	hdr_own(ex->hdrs, k, &ex->arena);
 	ex->nhdrs = k;
 }

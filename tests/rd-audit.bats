@@ -384,7 +384,7 @@ history() {
 	ts=$(sed -n 's/^redrive_replay_last_run_timestamp_seconds{[^}]*} //p' "$T/m.prom")
 	assert_equal "$(date -u -d "@$ts" +%Y-%m-%dT%H:%M:%S)" "${ended%.*}"
 	# every series has the spool label; spool= replaces it
-	! grep -v '^#' "$T/m.prom" | grep -v 'spool="spool"'
+	grep -v '^#' "$T/m.prom" | grep -v 'spool="spool"' && fail "a series without the spool label"
 	rd-audit --prom --prom-label spool=payments > "$T/p.prom"
 	grep -q '^redrive_requests{spool="payments",state="dead"} 2$' "$T/p.prom"
 	run rd-audit --prom --prom-label '__x=1'

@@ -520,7 +520,7 @@ same_as_curl() {
 @test "the NDJSON path does not load libcurl or libjq; --try and --jq do" {
 	rec 1 > "$T/one"
 	LD_DEBUG=files rd-capture --input "$T/one" > /dev/null 2> "$T/ld"
-	! grep -q 'libcurl\|libjq' "$T/ld"
+	grep -q 'libcurl\|libjq' "$T/ld" && fail "the NDJSON path loaded libcurl or libjq"
 	LD_DEBUG=files rd-capture --jq . --input "$T/one" > /dev/null 2> "$T/ld" || true
 	grep -q 'file=libjq' "$T/ld"
 	LD_DEBUG=files rd-capture --try -s --connect-timeout 1 http://127.0.0.1:1/ > /dev/null 2> "$T/ld" || true
