@@ -196,8 +196,11 @@ static int on_body(void *udata, const char *d, size_t n)
 	size_t have;
 
 	if (ex->hold) {
-		if (ex->p->o.answer_upstream && ex->pipe.len + n <= PROXY_HELD_BYTES)
-			buf_add(&ex->pipe, d, n);
+		/* its first PROXY_HELD_BYTES, cut there: a piece past them is
+		 * never followed by a later one that fits */
+		if (ex->p->o.answer_upstream && ex->pipe.len < PROXY_HELD_BYTES)
+			buf_add(&ex->pipe, d, n < PROXY_HELD_BYTES - ex->pipe.len ?
+				n : PROXY_HELD_BYTES - ex->pipe.len);
 		return HTTP_STREAM_TAKEN;
 	}
 	pthread_mutex_lock(&ex->lock);

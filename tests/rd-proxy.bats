@@ -84,8 +84,10 @@ raw() {
 }
 
 # A perl upstream on 127.0.0.1 that reads a head and then does $1:
-# "reset" (closes with RST), "close" (closes, no answer); or "plain"
-# answers plain text at once, whatever comes (a TLS client fails on it).
+# "reset" (closes with RST), "close" (closes, no answer), "big503"
+# (answers 503 with 60000 A, 10000 B and 100 C, in chunks sent apart); or
+# "plain" answers plain text at once, whatever comes (a TLS client fails
+# on it).
 # Sets UP_PORT.
 perl_up() {
 	perl -MIO::Socket::INET -MSocket -e '
@@ -96,6 +98,15 @@ perl_up() {
 			if ($ARGV[0] eq "plain") { print $c "HTTP/1.1 400 Bad\r\n\r\n"; close $c; next }
 			my $h = ""; while (defined(my $l = <$c>)) { $h .= $l; last if $l =~ /^\r?\n$/ }
 			setsockopt($c, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)) if $ARGV[0] eq "reset";
+			if ($ARGV[0] eq "big503") {
+				$c->autoflush(1);
+				print $c "HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n";
+				for my $p ("A" x 60000, "B" x 10000, "C" x 100) {
+					printf $c "%x\r\n%s\r\n", length($p), $p;
+					select(undef, undef, undef, 0.1);
+				}
+				print $c "0\r\n\r\n";
+			}
 			close $c;
 		}' "$1" "$T/up.port" 2> /dev/null 3>&- &
 	UP_PID=$!
@@ -217,6 +228,15 @@ perl_up() {
 	assert_equal "$(hdr Retry-After)" 3
 	id=$(hdr Redrive-Id)
 	assert_equal "$(stored_ids)" "$id"
+	px_stop
+	# a long error body is cut at 64 KiB, never spliced from pieces
+	perl_up big503
+	px_start "http://127.0.0.1:$UP_PORT" --answer upstream
+	run pcurl -X POST -d x "http://$PX/busy"
+	assert_output 503
+	assert_equal "$(wc -c < "$T/b")" 65536
+	assert_equal "$(tr -d A < "$T/b" | tr -d B | wc -c)" 0
+	assert_equal "$(tr -d A < "$T/b" | wc -c)" 5536
 	px_stop
 }
 
