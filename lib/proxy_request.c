@@ -459,6 +459,10 @@ void proxy_server_on_completed(void *cls, struct MHD_Connection *conn,
 	proxy_relay_cancel(ex);
 	if ((ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS)))
 		status = (int)ci->http_status;
+	/* answered by libmicrohttpd itself (a head too large, a malformed
+	 * one), before any of it reached rd-proxy */
+	if (ex->outcome == PROXY_OUT_NONE && status >= 400)
+		ex->outcome = PROXY_OUT_REFUSED;
 	atomic_fetch_add(&p->c.outcome[ex->outcome], 1);
 	atomic_fetch_add(&p->c.bytes_out, ex->bytes_out);
 	proxy_log_ex(p, ex, status);

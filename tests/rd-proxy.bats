@@ -314,7 +314,8 @@ perl_up() {
 
 @test "limits: record size 413, buffer 503, header memory 431; nothing stored or sent" {
 	ds_start --log "$T/ds.log"
-	px_start "http://127.0.0.1:$PORT" --max-record-size 1KiB --connection-memory 4KiB
+	px_start "http://127.0.0.1:$PORT" --max-record-size 1KiB --connection-memory 4KiB \
+		--access-log "$T/acc.log"
 	head -c 2048 /dev/zero | tr '\0' a > "$T/2k"
 	run pcurl -X POST --data-binary @"$T/2k" "http://$PX/big"
 	assert_output 413
@@ -323,6 +324,9 @@ perl_up() {
 	run pcurl -H "X-Big: $(head -c 6000 /dev/zero | tr '\0' b)" "http://$PX/big"
 	assert_output 431
 	px_stop
+	# each is logged as refused, the 431 libmicrohttpd answers too
+	assert_equal "$(jq -r '"\(.status) \(.outcome)"' "$T/acc.log" | sort | uniq -c | awk '{ print $1, $2, $3 }' | paste -sd, -)" \
+		"2 413 refused,1 431 refused"
 	px_start "http://127.0.0.1:$PORT" --max-buffer 1KiB
 	run pcurl -X POST --data-binary @"$T/2k" "http://$PX/big"
 	assert_output 503
