@@ -498,6 +498,9 @@ int proxy_relay_start(struct proxy *p, struct rd_err *err)
 
 	if (n > p->o.upstream_concurrency)
 		n = p->o.upstream_concurrency;
+	/* each thread's daemon takes a share of the connections, at least 1 */
+	if (n > p->o.max_connections)
+		n = p->o.max_connections;
 	p->rls = xcalloc(n, sizeof(*p->rls));
 	for (p->nrl = 0; p->nrl < n; p->nrl++) {
 		p->rls[p->nrl] = xcalloc(1, sizeof(**p->rls));

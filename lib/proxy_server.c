@@ -307,8 +307,9 @@ static struct MHD_Daemon *start_one(struct proxy *p, unsigned i, unsigned flags)
 	s->parts[i].i = i;
 	return MHD_start_daemon(flags, 0, NULL, NULL, proxy_server_on_request, &s->parts[i],
 		MHD_OPTION_LISTEN_SOCKET, s->lfd[i],
+		/* shares that add up to the limit exactly */
 		MHD_OPTION_CONNECTION_LIMIT,
-		(p->o.max_connections + s->nd - 1) / s->nd,
+		p->o.max_connections / s->nd + (i < p->o.max_connections % s->nd),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, p->o.connection_memory,
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)((p->o.idle_timeout_ms + 999) / 1000),

@@ -387,6 +387,17 @@ perl_up() {
 	end=$(date +%s%N)
 	[ $(( (end - start) / 1000000 )) -ge 1150 ]
 	px_stop
+	# with worker threads the limit holds in all (each took a share
+	# rounded up: two threads served two connections under a limit of 1)
+	px_start "http://127.0.0.1:$PORT" --threads 2 --max-connections 1
+	exec 6<> "/dev/tcp/127.0.0.1/${PX##*:}"
+	sleep 0.2
+	for i in 1 2 3 4; do
+		run curl -s -m 0.5 -o /dev/null "http://$PX/z$i"
+		assert_failure 28
+	done
+	exec 6<&-
+	px_stop
 }
 
 @test "limits: the upstream concurrency holds in all, shared by the worker threads" {
