@@ -223,14 +223,20 @@ static enum MHD_Result collect_hdr(void *cls, enum MHD_ValueKind kind,
  * option to refuse it, and gives no access to the bytes.  It keeps each
  * field in its read buffer, in place, with the line end overwritten by
  * NULs: one for LF, two for CR LF.  So two fields that follow each other
- * there are one byte apart at a bare LF.  The head ends head_len bytes
- * after the method (where the request line starts), so the last field
- * (or the version, when there is none) ends four bytes before it, two
- * line ends of CR LF, or fewer with a bare LF.  Fields not in place (a
- * folded line, a grown buffer) are further apart and are not judged.
+ * there are one byte apart at a bare LF, two at CR LF.  The head ends
+ * head_len bytes after the method (where the request line starts), so
+ * the last field (or the version, when there is none) ends four bytes
+ * before it, two line ends of CR LF, or fewer with a bare LF.  A folded
+ * line (obsolete line folding) is the one thing that moves a field: it
+ * joins the line to the one before elsewhere, and mangles it (X-A: a
+ * folded onto " b" became "X-Ab: a").  Heads of every size, sent whole or
+ * in pieces, were checked to stay in place.
+ * LAYOUT_OK, LAYOUT_BARE_LF or LAYOUT_MOVED.
  */
-static int bare_lf(const char *method, size_t head_len, const char *version,
-		   const struct collect *c)
+enum { LAYOUT_OK, LAYOUT_BARE_LF, LAYOUT_MOVED };
+
+static int layout(const char *method, size_t head_len, const char *version,
+		  const struct collect *c)
 {
 	uintptr_t end = (uintptr_t)version + strlen(version);
 	uintptr_t head_end = (uintptr_t)method + head_len;
@@ -239,10 +245,15 @@ static int bare_lf(const char *method, size_t head_len, const char *version,
 		uintptr_t next = (uintptr_t)c->h[i].name;
 
 		if (next == end + 1)
-			return 1;
+			return LAYOUT_BARE_LF;
+		if (next != end + 2)
+			return LAYOUT_MOVED;
 		end = (uintptr_t)c->h[i].value + c->h[i].value_len;
 	}
-	return head_len && head_end >= end + 2 && head_end < end + 4;
+	if (!head_len || head_end == end + 4)
+		return LAYOUT_OK;
+	return head_end >= end + 2 && head_end < end + 4 ? LAYOUT_BARE_LF :
+	       LAYOUT_MOVED;
 }
 
 /* The fields kept for forwarding and capture, copied out of the server's
@@ -272,7 +283,7 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 	struct proxy_guard g;
 	struct rec_req rec;
 	struct rd_err err;
-	int st;
+	int st, k;
 
 	if ((ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)))
 		addr_text(ci->client_addr, ex->client, sizeof(ex->client));
@@ -282,9 +293,10 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 	ex->refuse_why = g.why;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 	if (st == 0 && p->srv->lf_check &&
-	    bare_lf(method, ci ? ci->header_size : 0, version, &c)) {
+	    (k = layout(method, ci ? ci->header_size : 0, version, &c)) != LAYOUT_OK) {
 		st = 400;
-		ex->refuse_why = "a line ends in a bare LF";
+		ex->refuse_why = k == LAYOUT_BARE_LF ? "a line ends in a bare LF" :
+				 "a header line is folded (obsolete line folding)";
 	}
 	if (st == 0 && strlen(method) >= sizeof(ex->method)) {
 		st = 400;

@@ -501,6 +501,16 @@ perl_up() {
 	assert_line --index 0 --partial ' 400 '
 	run raw 'GET /j HTTP/1.1\r\n\r\n'
 	assert_line --index 0 --partial ' 400 '
+	# obsolete line folding, which libmicrohttpd joins into another name
+	# ("X-A: a" folded onto " b" went on as "X-Ab: a"), and which hid a
+	# bare LF after it
+	run raw 'GET /k HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\nX-C: c\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	assert_output --partial 'folded'
+	run raw 'GET /l HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tb\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	run raw 'GET /m HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\nX-B: x\nX-C: c\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
 	# what is well-formed goes through: equal Content-Lengths, chunked alone
 	run raw 'POST /ok1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab'
 	assert_line --index 0 --partial ' 200 '
