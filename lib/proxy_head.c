@@ -99,9 +99,12 @@ int proxy_guard(const struct hdr *h, size_t n, int http10,
 	g->why = NULL;
 	if (n > REC_MAX_HEADERS)
 		return refuse(g, 431, "more header fields than a record keeps");
+	g->field = -1;
 	for (size_t i = 0; i < n; i++)
-		if ((st = guard_field(&h[i], g, &te, &host)) != 0)
+		if ((st = guard_field(&h[i], g, &te, &host)) != 0) {
+			g->field = (long)i;
 			return st;
+		}
 	if (te > 1)
 		return refuse(g, 400, "Transfer-Encoding repeated");
 	if (te && g->content_length >= 0)

@@ -33,6 +33,8 @@ struct proxy_guard {
 	int64_t content_length;   /* -1: none */
 	int chunked;
 	const char *why;          /* of a refusal, static */
+	long field;               /* the field refused (its index), -1: the
+				   * head as a whole */
 };
 
 /*

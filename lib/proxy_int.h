@@ -88,7 +88,8 @@ struct proxy_ex {
 	uint64_t reserved;         /* bytes counted against max_buffer */
 	int captureable;
 	int refuse;                /* the status of a local refusal, 0: none */
-	const char *refuse_why;
+	const char *refuse_why;    /* static, or refuse_text */
+	char refuse_text[160];
 	char id[REC_ID_LEN + 1];   /* captureable: named before forwarding */
 	struct rec_str key;        /* its idempotency key (client's or id) */
 	/* the upstream (relay thread, but where said) */

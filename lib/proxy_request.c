@@ -291,6 +291,13 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_hdr, &c);
 	st = proxy_guard(c.h, c.n, strcmp(version, "HTTP/1.0") == 0, &g);
 	ex->refuse_why = g.why;
+	if (st && g.field >= 0) {
+		/* which field: its place and name (never its value) */
+		snprintf(ex->refuse_text, sizeof(ex->refuse_text), "%s: header field %ld, '%.*s'",
+			 g.why, g.field + 1, (int)(c.h[g.field].name_len > 64 ? 64 :
+			 c.h[g.field].name_len), c.h[g.field].name);
+		ex->refuse_why = ex->refuse_text;
+	}
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 	if (st == 0 && p->srv->lf_check &&
 	    (k = layout(method, ci ? ci->header_size : 0, version, &c)) != LAYOUT_OK) {
@@ -304,7 +311,8 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 	}
 	if (st == 0 && proxy_target_url(p->base, ex->target, &ex->url, &err) < 0) {
 		st = 400;
-		ex->refuse_why = "request target is not a path";
+		snprintf(ex->refuse_text, sizeof(ex->refuse_text), "%.150s", err.msg);
+		ex->refuse_why = ex->refuse_text;
 	}
 	if (st == 0) {
 		keep_headers(ex, &c);

@@ -511,6 +511,14 @@ perl_up() {
 	assert_line --index 0 --partial ' 400 '
 	run raw 'GET /m HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\nX-B: x\nX-C: c\r\n\r\n'
 	assert_line --index 0 --partial ' 400 '
+	# the answer names the field (its place and name, not its value), or
+	# what is wrong with the target
+	run raw 'GET /n HTTP/1.1\r\nHost: x\r\nX-A: a\001b\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	assert_output --partial "a header value holds CR, LF, NUL or another control byte: header field 2, 'X-A'"
+	run raw 'GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	assert_output --partial 'request target holds a space, a control byte or a non-ASCII byte'
 	# what is well-formed goes through: equal Content-Lengths, chunked alone
 	run raw 'POST /ok1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab'
 	assert_line --index 0 --partial ' 200 '
