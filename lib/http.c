@@ -465,8 +465,11 @@ static void set_request(struct http_xfer *x, const struct http_req *r)
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	}
-	/* After the body options, which would otherwise imply POST. */
-	if (strcmp(x->method, "GET") != 0 && strcmp(x->method, "HEAD") != 0)
+	/* After the body options, which would otherwise imply POST: the
+	 * method as captured, unless it is the one curl sends by itself
+	 * (a GET with a body too: curl would send POST) */
+	if (has_body ? strcmp(x->method, "POST") != 0 :
+	    strcmp(x->method, "GET") != 0 && strcmp(x->method, "HEAD") != 0)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
 }
 

@@ -1013,6 +1013,19 @@ SH
 		[["Host","127.0.0.1:9"],["X-A","1"],["X-E",""],["Idempotency-Key",.idempotency_key],["Content-Length","5"]]'
 }
 
+@test "a GET with a body (a search API's) is sent as GET, by replay and by rd-capture --try" {
+	mkdir -p "$T/dump"
+	ds_start --dump "$T/dump" --route /busy=503
+	printf '{"method":"GET","url":"http://127.0.0.1:%s/idx/_search","body":"{\\"query\\":{}}"}\n' "$PORT" |
+		rd-capture -q > /dev/null
+	rd-replay -q --rate max
+	head -n 1 "$T/dump/000001.http" | grep -q '^GET /idx/_search HTTP/1.1' || fail "$(head -n 1 "$T/dump/000001.http")"
+	assert_equal "$(tail -c 12 "$T/dump/000001.http")" '{"query":{}}'
+	run rd-capture --try -s -X GET -d '{"query":{}}' "http://127.0.0.1:$PORT/busy"
+	assert_failure 1
+	head -n 1 "$T/dump/000002.http" | grep -q '^GET /busy HTTP/1.1' || fail "$(head -n 1 "$T/dump/000002.http")"
+}
+
 # Requests a downstream log shows, by status.
 ds_count() { jq -c "select(.status == $2)" "$1" 2>/dev/null | wc -l; }
 
