@@ -117,6 +117,14 @@ int capture_store(struct capture *c, struct rec_req *rec, uint64_t where,
 	int k, ret;
 
 	capture_name(c, rec);
+	/* the key a header gave must be one a record can hold too */
+	if (!rec_idem_key_valid(rec->idem_key)) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "input %llu", (unsigned long long)where);
+		return reject(c, what, NULL, 0,
+			      "its idempotency key header is over the 256 bytes of UTF-8 a record's key holds", err);
+	}
 	if (!rec->captured_ms)
 		rec->captured_ms = rec_now_ms();
 	make_ack(c, rec, where);

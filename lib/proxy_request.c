@@ -335,9 +335,11 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 		rec.idem_key = ex->key;
 		if (rec_req_validate(&rec, &err) < 0) {
 			st = 400;
-			ex->refuse_why = ex->key.n > 256 ?
-				"the idempotency key header is over 256 bytes" :
-				"request is not one a record can hold";
+			snprintf(ex->refuse_text, sizeof(ex->refuse_text),
+				 "request is not one a record can hold: %.100s", err.msg);
+			ex->refuse_why = !rec_idem_key_valid(ex->key) ?
+				"the idempotency key header is over the 256 bytes of UTF-8 a record's key holds" :
+				ex->refuse_text;
 		}
 	}
 	free(c.h);

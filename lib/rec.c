@@ -171,9 +171,16 @@ static int ftype_valid(const char *s, size_t n)
 	return 1;
 }
 
+int rec_idem_key_valid(struct rec_str k)
+{
+	return k.n <= 256 && rec_hdr_value_valid(k.p, k.n) &&
+	       json_utf8_check(k.p, k.n) < 0;
+}
+
 int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 {
 	size_t i;
+	long bad;
 
 	if (!rec_method_valid(r->method.p, r->method.n))
 		return rd_err_set(err, RD_E_INVAL,
@@ -202,6 +209,13 @@ int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 					  "field 'headers' entry %zu ('%.*s'): value contains CR, LF, NUL or another control byte",
 					  i + 1, (int)(h->name_len > 64 ? 64 : h->name_len),
 					  h->name);
+		/* a record is JSON: bytes that are not UTF-8 would make it
+		 * one every reader skips */
+		if ((bad = json_utf8_check(h->value, h->value_len)) >= 0)
+			return rd_err_set(err, RD_E_INVAL,
+					  "field 'headers' entry %zu ('%.*s'): value is not valid UTF-8 at byte %ld",
+					  i + 1, (int)(h->name_len > 64 ? 64 : h->name_len),
+					  h->name, bad);
 	}
 	if (!ftype_valid(r->fail_type.p, r->fail_type.n))
 		return rd_err_set(err, RD_E_INVAL,
@@ -212,10 +226,12 @@ int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 	if (r->attempts < 0 || r->attempts > 1000000)
 		return rd_err_set(err, RD_E_INVAL,
 				  "field 'attempts': must be 0 to 1000000");
-	if (r->idem_key.n > 256 ||
-	    !rec_hdr_value_valid(r->idem_key.p, r->idem_key.n))
+	if (!rec_idem_key_valid(r->idem_key))
 		return rd_err_set(err, RD_E_INVAL,
-				  "field 'idempotency_key': at most 256 bytes, no control bytes");
+				  "field 'idempotency_key': at most 256 bytes of UTF-8, no control bytes");
+	if ((bad = json_utf8_check(r->fail_msg.p, r->fail_msg.n)) >= 0)
+		return rd_err_set(err, RD_E_INVAL,
+				  "field 'failure.message': not valid UTF-8 at byte %ld", bad);
 	if (r->ntags > REC_MAX_TAGS)
 		return rd_err_set(err, RD_E_INVAL, "field 'tags': more than %d tags",
 				  REC_MAX_TAGS);

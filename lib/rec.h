@@ -184,6 +184,8 @@ int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
  * '=' or arg is not UTF-8. */
 int rec_tag_parse(const char *arg, struct rec_tag *t, struct rd_err *err);
 
+/* A key a record can hold: at most 256 bytes of UTF-8, no control byte. */
+int rec_idem_key_valid(struct rec_str k);
 /* Validate a request built by any input path (flags, raw HTTP, JSON). */
 int rec_req_validate(const struct rec_req *r, struct rd_err *err);
 

@@ -162,6 +162,33 @@ teardown() { ds_stop; common_teardown; }
 	assert_file_not_exists "$SPOOL/00000000000000000001.ndjson.gz"
 }
 
+@test "what a record cannot hold is refused, never stored for readers to skip: bytes that are not UTF-8, a key over 256 bytes" {
+	# each was stored before, and every reader then skipped the record
+	# ("cannot be parsed"): rd-replay said nothing was pending, exit 0
+	run rd-capture -H $'X-Name: caf\xe9' http://127.0.0.1:1/a
+	assert_failure 2
+	assert_output --partial "field 'headers' entry 3 ('X-Name'): value is not valid UTF-8 at byte 3"
+	run rd-capture --message $'bad \xff' http://127.0.0.1:1/b
+	assert_failure 2
+	assert_output --partial "field 'failure.message': not valid UTF-8 at byte 4"
+	run bash -c "printf 'POST /c HTTP/1.1\r\nHost: h\r\nX-L: \xe9t\r\nContent-Length: 0\r\n\r\n' | rd-capture --raw"
+	assert_failure 1
+	assert_output --partial "field 'headers' entry 2 ('X-L'): value is not valid UTF-8 at byte 0"
+	key=$(printf 'k%.0s' $(seq 300))
+	run rd-capture -H "Idempotency-Key: $key" http://127.0.0.1:1/y
+	assert_failure 1
+	assert_output --partial "idempotency key header is over the 256 bytes"
+	printf '{"method":"POST","url":"http://127.0.0.1:1/x","headers":[["Idempotency-Key","%s"]]}\n' "$key" > "$T/in"
+	run rd-capture --input "$T/in"
+	assert_failure 1
+	# UTF-8 is stored and read back
+	rd-capture -q -H 'X-Name: café' http://127.0.0.1:1/ok > /dev/null
+	assert_equal "$(rd-audit --list | jq -r '.headers[] | select(.[0] == "X-Name") | .[1]')" café
+	assert_equal "$(rd-audit --json | jq .requests)" 1
+	run rd-audit --verify
+	assert_success
+}
+
 @test "usage errors exit 2 with a hint" {
 	run rd-capture --fsync sometimes < /dev/null
 	assert_failure 2

@@ -253,7 +253,12 @@ perl_up() {
 	long=$(printf 'k%.0s' $(seq 300))
 	run curl -s -o "$T/body" -w '%{http_code}' -X POST -H "Idempotency-Key: $long" -d x "http://$PX/busy"
 	assert_output 400
-	grep -q 'the idempotency key header is over 256 bytes' "$T/body" || fail "$(cat "$T/body")"
+	grep -q 'the idempotency key header is over the 256 bytes' "$T/body" || fail "$(cat "$T/body")"
+	# so is a header value that is not UTF-8 (JSON, which records are,
+	# cannot hold it)
+	run curl -s -o "$T/body" -w '%{http_code}' -X POST -H $'X-Name: caf\xe9' -d x "http://$PX/busy"
+	assert_output 400
+	grep -q "('X-Name'): value is not valid UTF-8 at byte 3" "$T/body" || fail "$(cat "$T/body")"
 	assert_equal "$(rd-audit --json | jq .requests)" 1
 	run rd-audit --verify
 	assert_success
