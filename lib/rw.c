@@ -78,7 +78,7 @@ int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
 	const struct rw_rules *r = w->rules;
 	char ohost[256];
 	size_t n = 0;
-	int ret;
+	int ret, key_set = 0;
 
 	buf_reset(&w->orig);
 	buf_add(&w->orig, q->url.p, q->url.n);
@@ -92,9 +92,13 @@ int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
 	for (size_t i = 0; i < q->nhdrs; i++)
 		if (!dropped(r, &q->hdrs[i]))
 			add_hdr(w, &n, &q->hdrs[i]);
-	for (size_t i = 0; i < r->nset; i++)
+	for (size_t i = 0; i < r->nset; i++) {
 		add_hdr(w, &n, &r->set_hdrs[i]);
-	if (r->idem_header) {
+		/* -H replaces the key as it replaces any header */
+		if (r->idem_header && hdr_is(&r->set_hdrs[i], r->idem_header))
+			key_set = 1;
+	}
+	if (r->idem_header && !key_set) {
 		struct hdr k = { r->idem_header, strlen(r->idem_header),
 				 q->idem_key.n ? q->idem_key.p : q->id,
 				 q->idem_key.n ? q->idem_key.n : REC_ID_LEN };

@@ -1026,6 +1026,14 @@ SH
 	head -n 1 "$T/dump/000002.http" | grep -q '^GET /busy HTTP/1.1' || fail "$(head -n 1 "$T/dump/000002.http")"
 }
 
+@test "-H replaces the idempotency key as it replaces any header: one key is sent, not two" {
+	printf '{"method":"POST","url":"http://127.0.0.1:9/a","body":"x"}\n' | rd-capture -q > /dev/null
+	run rd-replay --dry-run=raw -H 'Idempotency-Key: mine'
+	assert_success
+	assert_equal "$(grep -ci '^Idempotency-Key:' <<< "$output")" 1
+	assert_line --partial 'Idempotency-Key: mine'
+}
+
 # Requests a downstream log shows, by status.
 ds_count() { jq -c "select(.status == $2)" "$1" 2>/dev/null | wc -l; }
 
