@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "b64.h"
 #include "dryrun.h"
 #include "json.h"
 #include "url.h"
@@ -50,6 +51,30 @@ static void url(struct buf *b, const char *u, const struct redact *red)
 		buf_adds(b, u);
 }
 
+/* The Authorization libcurl makes of a URL's user:password@, unless q
+ * has its own: Basic, of the percent-decoded pair. */
+static void basic_auth(struct buf *b, const struct http_req *q,
+		       const struct redact *red)
+{
+	struct url_parts p;
+	struct buf pair;
+
+	if (url_split(q->url, strlen(q->url), &p) < 0 || !p.userinfo.present ||
+	    hdr_find(q->hdrs, q->nhdrs, 0, "authorization") < q->nhdrs)
+		return;
+	buf_adds(b, "Authorization: ");
+	if (red) {
+		buf_adds(b, "[REDACTED]\r\n");
+		return;
+	}
+	buf_init(&pair);
+	url_pct_decode(q->url + p.userinfo.off, p.userinfo.len, &pair);
+	buf_adds(b, "Basic ");
+	b64_encode(b, pair.data ? pair.data : "", pair.len);
+	buf_adds(b, "\r\n");
+	buf_release(&pair);
+}
+
 void dryrun_raw(struct buf *b, const struct http_req *q,
 		const struct redact *red)
 {
@@ -92,7 +117,11 @@ void dryrun_raw(struct buf *b, const struct http_req *q,
 		value(b, &q->hdrs[i], red);
 		buf_adds(b, "\r\n");
 	}
-	buf_addf(b, "Content-Length: %zu\r\n\r\n", q->body_len);
+	basic_auth(b, q, red);
+	/* as the engine frames it: no Content-Length for a GET with no body */
+	if (http_req_has_body(q))
+		buf_addf(b, "Content-Length: %zu\r\n", q->body_len);
+	buf_adds(b, "\r\n");
 	buf_add(b, q->body, q->body_len);
 	buf_adds(b, "\n");
 }

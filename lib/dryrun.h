@@ -8,8 +8,11 @@
  * message has exactly one Host header: the record's own when it has one
  * (a request captured with --raw keeps its Host, and libcurl sends that
  * one instead of its own), else the URL's authority, which is what
- * libcurl would add: host and port, never the userinfo.  Nothing here
- * prints: the text is appended to a buf.
+ * libcurl would add: host and port, never the userinfo.  A URL's
+ * user:password@ becomes the Authorization libcurl makes of it (Basic),
+ * unless the record has its own, and Content-Length is there only when
+ * the engine sends a body (http_req_has_body).  Nothing here prints: the
+ * text is appended to a buf.
  *
  * With a redactor, secrets are masked as everywhere else (redact.h): the
  * values of credential headers, and a URL's userinfo and credential query

@@ -437,12 +437,22 @@ static void set_transport(const struct http_xfer *x, const struct http_opts *o,
 }
 
 /* The request itself: URL, headers, the callbacks, method and body. */
+/* r's method is m. */
+static int http_method_is(const struct http_req *r, const char *m)
+{
+	return r->method_len == strlen(m) && memcmp(r->method, m, r->method_len) == 0;
+}
+
+int http_req_has_body(const struct http_req *r)
+{
+	return r->body_len > 0 || http_method_is(r, "POST") ||
+	       http_method_is(r, "PUT") || http_method_is(r, "PATCH");
+}
+
 static void set_request(struct http_xfer *x, const struct http_req *r)
 {
 	CURL *e = x->e;
-	int has_body = r->body_len > 0 ||
-		       strcmp(x->method, "POST") == 0 || strcmp(x->method, "PUT") == 0 ||
-		       strcmp(x->method, "PATCH") == 0;
+	int has_body = http_req_has_body(r);
 
 	x->hdrs = build_headers(r, has_body);
 	curl_easy_setopt(e, CURLOPT_URL, x->url);

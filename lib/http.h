@@ -137,6 +137,10 @@ int http_new(const struct http_opts *o, struct http **out,
 /* Abort every transfer (no callbacks) and free.  Accepts NULL. */
 void http_free(struct http *h);
 
+/* Whether the engine sends a body (and its Content-Length) for r: one it
+ * has, or the empty one of a POST, PUT or PATCH. */
+int http_req_has_body(const struct http_req *r);
+
 /* Start a request.  Everything in r is copied.  RD_E_INVAL for a request
  * curl refuses to set up (the message says which part). */
 int http_submit(struct http *h, const struct http_req *r, struct rd_err *err);

@@ -78,3 +78,24 @@ int url_split(const char *s, size_t n, struct url_parts *p)
 		span(&p->fragment, i + 1, n);
 	return 0;
 }
+
+static int hex(unsigned char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' :
+	       c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+void url_pct_decode(const char *s, size_t n, struct buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hex((unsigned char)s[i + 1]) >= 0 &&
+		    hex((unsigned char)s[i + 2]) >= 0) {
+			buf_addc(out, (char)(hex((unsigned char)s[i + 1]) * 16 +
+					     hex((unsigned char)s[i + 2])));
+			i += 2;
+		} else {
+			buf_addc(out, s[i]);
+		}
+	}
+}

@@ -1,7 +1,7 @@
 /*
  * url.h - the one scanner of absolute URLs (scheme://authority/path?query
  * #fragment, RFC 3986): where each part lies, by offset, without copying
- * or decoding anything.
+ * or decoding anything; and the decoding of one part, for who needs it.
  *
  * It only finds parts; it does not judge them.  Whether a host or port is
  * acceptable is the caller's question (rec_ validates stored URLs, the
@@ -11,6 +11,8 @@
 #define URL_H
 
 #include <stddef.h>
+
+#include "buf.h"
 
 struct url_span {
 	size_t off, len;
@@ -31,5 +33,9 @@ struct url_parts {
 /* Split s[0..n).  Returns 0, or -1 when s has no "scheme://" or its
  * authority is malformed (an unclosed '['). */
 int url_split(const char *s, size_t n, struct url_parts *p);
+
+/* Append s[0..n) with each %XX (two hex digits) decoded; a '%' not
+ * followed by two hex digits stays as it is. */
+void url_pct_decode(const char *s, size_t n, struct buf *out);
 
 #endif

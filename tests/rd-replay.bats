@@ -1034,6 +1034,24 @@ SH
 	assert_line --partial 'Idempotency-Key: mine'
 }
 
+@test "--dry-run=raw shows what goes on the wire: the Authorization a URL's user:password@ makes, no Content-Length on a GET without a body" {
+	mkdir -p "$T/dump"
+	ds_start --dump "$T/dump"
+	printf '{"method":"GET","url":"http://u:p%%40w@127.0.0.1:%s/a"}\n' "$PORT" | rd-capture -q > /dev/null
+	rd-replay --dry-run=raw --no-redact > "$T/raw" 2> /dev/null
+	rd-replay -q --rate max
+	sent=$(tr -d '\r' < "$T/dump/000001.http" | grep -i '^Authorization:')
+	assert_equal "$sent" "Authorization: Basic $(printf 'u:p@w' | base64)"
+	assert_equal "$(tr -d '\r' < "$T/raw" | grep -i '^Authorization:')" "$sent"
+	grep -qi '^Content-Length' "$T/dump/000001.http" "$T/raw" && fail "a Content-Length for a GET with no body"
+	# masked without --no-redact
+	rm -rf "$SPOOL"
+	printf '{"method":"GET","url":"http://u:p%%40w@127.0.0.1:%s/a"}\n' "$PORT" | rd-capture -q > /dev/null
+	run rd-replay --dry-run=raw
+	assert_line --partial 'Authorization: [REDACTED]'
+	refute_output --partial "$(printf 'u:p@w' | base64)"
+}
+
 # Requests a downstream log shows, by status.
 ds_count() { jq -c "select(.status == $2)" "$1" 2>/dev/null | wc -l; }
 
