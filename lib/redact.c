@@ -109,27 +109,46 @@ int redact_header_name(const struct redact *r, const char *name, size_t n)
 	return secret_name(name, n) || user_match(r, name, n);
 }
 
-/* The query s[0..n) with the values of secret parameters masked. */
+/* Whether the name of a parameter, as it stands in a URL, is a secret's:
+ * judged percent-decoded ("api%5Fkey" is api_key). */
+static int secret_param(const struct redact *r, const char *s, size_t n)
+{
+	struct buf d;
+	int hit;
+
+	if (!memchr(s, '%', n))
+		return secret_name(s, n) || user_match(r, s, n);
+	buf_init(&d);
+	url_pct_decode(s, n, &d);
+	hit = secret_name(d.data ? d.data : "", d.len) ||
+	      user_match(r, d.data ? d.data : "", d.len);
+	buf_release(&d);
+	return hit;
+}
+
+/* The pairs s[0..n) of a query or a fragment (name=value, split at '&'
+ * or ';') with the values of secret parameters masked. */
 static void redact_query(const struct redact *r, const char *s, size_t n,
 			 struct buf *out)
 {
 	size_t i = 0;
 
 	while (i <= n) {
-		const char *amp = memchr(s + i, '&', n - i);
-		size_t end = amp ? (size_t)(amp - s) : n;
-		const char *eq = memchr(s + i, '=', end - i);
+		size_t end = i;
+		const char *eq;
 
-		if (eq && (secret_name(s + i, (size_t)(eq - s) - i) ||
-			   user_match(r, s + i, (size_t)(eq - s) - i))) {
+		while (end < n && s[end] != '&' && s[end] != ';')
+			end++;
+		eq = memchr(s + i, '=', end - i);
+		if (eq && secret_param(r, s + i, (size_t)(eq - s) - i)) {
 			buf_add(out, s + i, (size_t)(eq - s) + 1 - i);
 			buf_adds(out, MASK);
 		} else {
 			buf_add(out, s + i, end - i);
 		}
-		if (!amp)
+		if (end == n)
 			break;
-		buf_addc(out, '&');
+		buf_addc(out, s[end]);
 		i = end + 1;
 	}
 }
@@ -154,6 +173,12 @@ void redact_url(const struct redact *r, const char *u, size_t n,
 		buf_add(out, u + at, p.query.off - at);
 		redact_query(r, u + p.query.off, p.query.len, out);
 		at = p.query.off + p.query.len;
+	}
+	/* an OAuth implicit grant puts its access_token in the fragment */
+	if (p.fragment.present) {
+		buf_add(out, u + at, p.fragment.off - at);
+		redact_query(r, u + p.fragment.off, p.fragment.len, out);
+		at = p.fragment.off + p.fragment.len;
 	}
 	buf_add(out, u + at, n - at);
 }

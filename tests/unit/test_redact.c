@@ -21,6 +21,11 @@ static const struct { const char *in, *want; } urls[] = {
 	{ "http://h/a@b/c?x=1", "http://h/a@b/c?x=1" },
 	{ "not a url ?token=1", "not a url ?token=1" },
 	{ "http://h/p?&&token=1&", "http://h/p?&&token=[REDACTED]&" },
+	/* a name percent-encoded, pairs split at ';', the fragment */
+	{ "http://h/p?api%5Fkey=SC&pass%77ord=SD&n=1", "http://h/p?api%5Fkey=[REDACTED]&pass%77ord=[REDACTED]&n=1" },
+	{ "http://h/p?x=1;token=SE;y=2", "http://h/p?x=1;token=[REDACTED];y=2" },
+	{ "http://h/cb#access_token=SB&state=s", "http://h/cb#access_token=[REDACTED]&state=s" },
+	{ "http://h/p#section-2", "http://h/p#section-2" },
 };
 
 static const struct {
