@@ -276,7 +276,7 @@ static int check_opt(struct opts *o, int c, const char *arg, struct msg *m)
 {
 	switch (c) {
 	case OPT_REDACT: cli_list_add(&o->redacts, &o->nredacts, arg); return 1;
-	case OPT_NO_REDACT: o->no_redact = 1; return 1;
+	case OPT_NO_REDACT: o->no_redact = o->so.show_secrets = 1; return 1;
 	case OPT_VERIFY: o->verify = 1; return 1;
 	case OPT_NATS_MONITOR: {
 		struct rd_err err;

@@ -305,7 +305,7 @@ static int run_opt(struct replay_cli *o, int c, const char *arg,
 		if (parse_dur("--grace", arg, &o->r.grace_ms, err) < 0)
 			return RD_E_INVAL;
 		return 1;
-	case REPLAY_OPT_NO_REDACT: o->no_redact = 1; return 1;
+	case REPLAY_OPT_NO_REDACT: o->no_redact = o->so.show_secrets = 1; return 1;
 	case REPLAY_OPT_DRY_RUN:
 		if (!arg || strcmp(arg, "curl") == 0)
 			o->r.dry = REPLAY_DRY_CURL;

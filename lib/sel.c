@@ -105,6 +105,28 @@ static int cmp_id(const void *a, const void *b)
 	return memcmp(a, b, REC_ID_BIN);
 }
 
+/* jq's errors quote the values they stumbled on, which come from the
+ * record (a header's value, the body): each quoted part is masked. */
+static void mask_quoted(struct rd_err *err)
+{
+	struct buf b;
+	const char *p = err->msg, *close;
+
+	buf_init(&b);
+	while (*p) {
+		if ((*p == '"' || *p == '\'') && (close = strchr(p + 1, *p))) {
+			buf_addc(&b, *p);
+			buf_adds(&b, "[REDACTED]");
+			buf_addc(&b, *p);
+			p = close + 1;
+		} else {
+			buf_addc(&b, *p++);
+		}
+	}
+	rd_err_set(err, err->code, "%s", b.data ? b.data : "");
+	buf_release(&b);
+}
+
 static int where_match(struct sel *s, const char *line, size_t len,
 		       struct rd_err *err)
 {
@@ -126,8 +148,11 @@ static int where_match(struct sel *s, const char *line, size_t len,
 			verdict = !(strcmp(s->out.data, "false") == 0 ||
 				    strcmp(s->out.data, "null") == 0);
 	}
-	if (ret < 0)
+	if (ret < 0) {
+		if (!s->o.show_secrets)
+			mask_quoted(err);
 		return ret;
+	}
 	return verdict > 0;
 }
 

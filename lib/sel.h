@@ -22,6 +22,8 @@ struct sel_opts {
 	int64_t since_ms, until_ms; /* captured_at window; 0 = open */
 	const char *const *failures;/* fnmatch patterns on failure.type */
 	size_t nfailures;
+	int show_secrets;           /* --no-redact: a --where error's quoted
+				     * values as they are (else masked) */
 };
 
 struct sel;

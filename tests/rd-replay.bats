@@ -1052,6 +1052,17 @@ SH
 	refute_output --partial "$(printf 'u:p@w' | base64)"
 }
 
+@test "a --where error masks the record's values jq quotes, unless --no-redact" {
+	printf '{"method":"POST","url":"http://127.0.0.1:9/x","headers":[["Proxy-Authorization","S9secret"]]}\n' |
+		rd-capture -q > /dev/null
+	run rd-replay --dry-run --where '.headers[0][1] | tonumber > 0'
+	assert_output --partial "--where failed: jq: "
+	assert_output --partial "(while parsing '[REDACTED]')"
+	refute_output --partial S9secret
+	run rd-replay --dry-run --no-redact --where '.headers[0][1] | tonumber > 0'
+	assert_output --partial "(while parsing 'S9secret')"
+}
+
 # Requests a downstream log shows, by status.
 ds_count() { jq -c "select(.status == $2)" "$1" 2>/dev/null | wc -l; }
 
