@@ -325,9 +325,13 @@ static void on_outcome(void *ctx, const struct replay_outcome *oc)
 	char ms[NUM_LEN];
 
 	if (a->m.verbosity > 0) {
-		msg_info(&a->m, "%s %s %s: %s%s%d %sms%s%s", oc->id, oc->method,
-			 url, oc->outcome, oc->status ? " HTTP " : "",
-			 oc->status, num_fixed(oc->latency_ms, 1, ms, sizeof(ms)),
+		char st[16] = "";
+
+		/* no status: the request got no answer ("retry", not "retry0") */
+		if (oc->status)
+			snprintf(st, sizeof(st), " HTTP %d", oc->status);
+		msg_info(&a->m, "%s %s %s: %s%s %sms%s%s", oc->id, oc->method,
+			 url, oc->outcome, st, num_fixed(oc->latency_ms, 1, ms, sizeof(ms)),
 			 *oc->error ? " " : "", oc->error);
 	}
 	if (!a->o->c.json)

@@ -1063,6 +1063,17 @@ SH
 	assert_output --partial "(while parsing 'S9secret')"
 }
 
+@test "-v: one line per outcome, its status when there was an answer" {
+	ds_start --route /busy=503
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/ok"}\n{"method":"POST","url":"http://127.0.0.1:%s/busy"}\n{"method":"POST","url":"http://127.0.0.1:1/x"}\n' "$PORT" "$PORT" |
+		rd-capture -q > /dev/null
+	run rd-replay -v --rate max --max-attempts 1
+	assert_line --regexp "^rd-replay: [0-9A-Z]{26} POST http://127.0.0.1:$PORT/ok: ok HTTP 200 [0-9.]+ms$"
+	assert_line --regexp "^rd-replay: [0-9A-Z]{26} POST http://127.0.0.1:$PORT/busy: dead HTTP 503 [0-9.]+ms"
+	# no answer: no status (it said "dead0")
+	assert_line --regexp "^rd-replay: [0-9A-Z]{26} POST http://127.0.0.1:1/x: dead [0-9.]+ms .*onnect"
+}
+
 # Requests a downstream log shows, by status.
 ds_count() { jq -c "select(.status == $2)" "$1" 2>/dev/null | wc -l; }
 
