@@ -256,6 +256,11 @@ int rec_time_parse(const char *s, size_t n, int64_t *ms)
 	tm.tm_sec = sec > 59 ? 59 : sec;
 	t = timegm(&tm);
 	t -= sign * (oh * 3600 + om * 60);
+	/* in UTC, still a time of years 0000 to 9999, which the stored form
+	 * writes: an offset must not carry it past (9999-12-31T23:59-23:59
+	 * was stored as 0000-01-01) */
+	if ((int64_t)t < -62167219200LL || (int64_t)t > 253402300799LL)
+		return -1;
 	*ms = (int64_t)t * 1000 + frac;
 	return 0;
 }

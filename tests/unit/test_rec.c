@@ -291,6 +291,12 @@ static void test_times(void)
 	     "time round trip");
 	T_OK(rec_time_parse("2024-11-24T02:00:00+02:00", 25, &ms) == 0 &&
 	     ms == 1732406400000, "offset applied");
+	T_OK(rec_time_parse("9999-12-31T23:59:59.9999-23:59", 30, &ms) < 0,
+	     "a time an offset carries past 9999 in UTC is refused");
+	T_OK(rec_time_parse("0000-01-01T00:00:00+00:01", 25, &ms) < 0,
+	     "and before 0000");
+	T_OK(rec_time_parse("9999-12-31T23:59:59Z", 20, &ms) == 0 &&
+	     ms == 253402300799000LL, "9999-12-31T23:59:59Z is the last");
 	T_OK(rec_time_parse("2024-11-24T00:00:00.5Z", 22, &ms) == 0 &&
 	     ms == 1732406400500, "short fraction");
 	T_OK(rec_time_parse("2024-13-01T00:00:00Z", 20, &ms) < 0, "month 13");
