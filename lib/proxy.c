@@ -364,6 +364,7 @@ void proxy_free(struct proxy *p)
 	proxy_server_stop(p);   /* their connections end: relays are told */
 	proxy_relay_stop(p);
 	proxy_server_free(p);
+	proxy_writer_free(p);
 	proxy_log_close(p);
 	pthread_mutex_destroy(&p->ids_lock);
 	pthread_mutex_destroy(&p->ex_lock);

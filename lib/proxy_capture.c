@@ -269,7 +269,17 @@ void proxy_writer_stop(struct proxy *p)
 		pthread_cond_signal(&w->cond);
 		pthread_mutex_unlock(&w->lock);
 		pthread_join(w->th, NULL);
+		w->started = 0;
 	}
+}
+
+void proxy_writer_free(struct proxy *p)
+{
+	struct proxy_writer *w = p->wr;
+
+	if (!w)
+		return;
+	proxy_writer_stop(p);
 	batch_release(&w->b);
 	buf_release(&w->out);
 	pthread_mutex_destroy(&w->lock);

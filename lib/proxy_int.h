@@ -216,8 +216,10 @@ unsigned proxy_relay_busy(const struct proxy *p);
 
 /* proxy_capture.c: the spool writer */
 int proxy_writer_start(struct proxy *p, struct rd_err *err);
-/* Answer what is queued, then stop. */
+/* Answer what is queued, then stop (a capture is then refused as full);
+ * free once nothing reads the writer (the metrics) any more. */
 void proxy_writer_stop(struct proxy *p);
+void proxy_writer_free(struct proxy *p);
 /* Look at the proxy's state (draining: sync what waits) now. */
 void proxy_writer_poke(struct proxy *p);
 /* Hand ex (its fail set) to the writer.  0, or RD_E_FULL when the queue
