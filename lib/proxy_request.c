@@ -272,6 +272,22 @@ static void keep_headers(struct proxy_ex *ex, const struct collect *c)
 	ex->nhdrs = k;
 }
 
+/* Why the guard refused, with the field it refused: its place and name
+ * (never its value). */
+static void refused_field(struct proxy_ex *ex, const struct collect *c,
+			  const struct proxy_guard *g)
+{
+	const struct hdr *f;
+
+	ex->refuse_why = g->why;
+	if (!g->why || g->field < 0)
+		return;
+	f = &c->h[g->field];
+	snprintf(ex->refuse_text, sizeof(ex->refuse_text), "%s: header field %ld, '%.*s'",
+		 g->why, g->field + 1, (int)(f->name_len > 64 ? 64 : f->name_len), f->name);
+	ex->refuse_why = ex->refuse_text;
+}
+
 /* The head is read: judge it and take what is kept.  0 to read the body,
  * or the status of a refusal (ex->refuse_why says why). */
 static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
@@ -290,14 +306,7 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 	snprintf(ex->method, sizeof(ex->method), "%s", method);
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_hdr, &c);
 	st = proxy_guard(c.h, c.n, strcmp(version, "HTTP/1.0") == 0, &g);
-	ex->refuse_why = g.why;
-	if (st && g.field >= 0) {
-		/* which field: its place and name (never its value) */
-		snprintf(ex->refuse_text, sizeof(ex->refuse_text), "%s: header field %ld, '%.*s'",
-			 g.why, g.field + 1, (int)(c.h[g.field].name_len > 64 ? 64 :
-			 c.h[g.field].name_len), c.h[g.field].name);
-		ex->refuse_why = ex->refuse_text;
-	}
+	refused_field(ex, &c, &g);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 	if (st == 0 && p->srv->lf_check &&
 	    (k = layout(method, ci ? ci->header_size : 0, version, &c)) != LAYOUT_OK) {
