@@ -436,7 +436,6 @@ static void set_transport(const struct http_xfer *x, const struct http_opts *o,
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 }
 
-/* The request itself: URL, headers, the callbacks, method and body. */
 /* r's method is m. */
 static int http_method_is(const struct http_req *r, const char *m)
 {
@@ -449,6 +448,7 @@ int http_req_has_body(const struct http_req *r)
 	       http_method_is(r, "PUT") || http_method_is(r, "PATCH");
 }
 
+/* The request itself: URL, headers, the callbacks, method and body. */
 static void set_request(struct http_xfer *x, const struct http_req *r)
 {
 	CURL *e = x->e;
