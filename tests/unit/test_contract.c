@@ -15,6 +15,74 @@
  */
 #include "contract.h"
 
+/* --- the children --------------------------------------------------------- */
+
+/*
+ * The processes log_atomic and queue_crash kill run this program again,
+ * in a role (main): a forked copy of a process in which libnats runs its
+ * threads can inherit one of their locks held (its collector's), and
+ * then wait on it forever.
+ */
+enum { ATOMIC_NB = 4000, ATOMIC_PER = 20 };   /* log_atomic's batches, lines */
+
+static void child_exec(const char *role, const char *loc, int arg)
+{
+	char a[32], now[32], lease[32];
+
+	snprintf(a, sizeof(a), "%d", arg);
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	snprintf(lease, sizeof(lease), "%d", lease_ms);
+	execl("/proc/self/exe", "test_contract", role, loc, a, now, lease, (char *)NULL);
+	_exit(127);
+}
+
+/* log_atomic's writer: batch after batch, each acknowledged on fd. */
+static int atomic_writer(const char *loc, int fd)
+{
+	struct spool *sp = open_at(loc, 0, NULL);
+
+	for (int k = 0; k < ATOMIC_NB; k++) {
+		if (put(sp, k, ATOMIC_PER, NULL) <= 0)
+			return 3;
+		if (write(fd, &k, sizeof(k)) != sizeof(k))
+			return 4;
+	}
+	return 0;
+}
+
+/* queue_crash's consumer: takes ten records, records events, flushes
+ * some, and kills itself with the rest in memory. */
+static int crash_consumer(const char *loc, int ckpt)
+{
+	struct spool *sp = open_at(loc, 0, NULL);
+	struct queue *q = q_open(sp, 1, 0);
+	struct queue_rec recs[10];
+	struct rd_err err;
+	char got[1024];
+
+	if (offered(q, now_ms, got, sizeof(got), recs, 10) != 10)
+		return 3;
+	for (int i = 0; i < 10; i++)
+		queue_intent(q, recs[i].slot, now_ms);
+	for (int i = 0; i < 5; i++)
+		attempt(q, &recs[i], REC_OUT_OK, 0, NULL);
+	if (queue_flush(q, &err) < 0)
+		return 4;
+	if (ckpt) {
+		if (queue_checkpoint(q, &err) < 0)
+			return 5;
+		for (int i = 5; i < 7; i++)
+			attempt(q, &recs[i], REC_OUT_OK, 0, NULL);
+		if (queue_flush(q, &err) < 0)
+			return 6;
+	}
+	/* recorded, never flushed: lost with the process */
+	for (int i = 7; i < 9; i++)
+		attempt(q, &recs[i], REC_OUT_OK, 0, NULL);
+	raise(SIGKILL);
+	return 7;
+}
+
 /* Lines per batch tag, read back in order: counts[k] for batch k; the
  * batches must come in increasing order.  Returns the lines read. */
 static int read_back(struct spool *sp, int *counts, int nb, int *ordered)
@@ -74,7 +142,7 @@ static void log_ack(const struct backend *be)
  * is there, and every batch there is whole. */
 static void log_atomic(const struct backend *be, unsigned seed)
 {
-	enum { NB = 4000, PER = 20 };
+	enum { NB = ATOMIC_NB, PER = ATOMIC_PER };
 	static int counts[NB];
 	char loc[256], name[160];
 	int pfd[2], ordered, acked = -1, k, whole = 1, lost = 0;
@@ -87,14 +155,7 @@ static void log_atomic(const struct backend *be, unsigned seed)
 		abort();
 	if ((pid = fork()) == 0) {
 		close(pfd[0]);
-		sp = open_at(loc, 0, NULL);
-		for (k = 0; k < NB; k++) {
-			if (put(sp, k, PER, NULL) <= 0)
-				_exit(3);
-			if (write(pfd[1], &k, sizeof(k)) != sizeof(k))
-				_exit(4);
-		}
-		_exit(0);
+		child_exec("--atomic-writer", loc, pfd[1]);
 	}
 	close(pfd[1]);
 	srand(seed);
@@ -351,31 +412,8 @@ static void queue_crash(const struct backend *be, int ckpt)
 	sp = open_at(loc, 0, NULL);
 	put(sp, 0, 10, idv);
 	spool_close(sp);
-	if ((pid = fork()) == 0) {
-		sp = open_at(loc, 0, NULL);
-		q = q_open(sp, 1, 0);
-		if (offered(q, now_ms, got, sizeof(got), recs, 10) != 10)
-			_exit(3);
-		for (int i = 0; i < 10; i++)
-			queue_intent(q, recs[i].slot, now_ms);
-		for (int i = 0; i < 5; i++)
-			attempt(q, &recs[i], REC_OUT_OK, 0, NULL);
-		if (queue_flush(q, &err) < 0)
-			_exit(4);
-		if (ckpt) {
-			if (queue_checkpoint(q, &err) < 0)
-				_exit(5);
-			for (int i = 5; i < 7; i++)
-				attempt(q, &recs[i], REC_OUT_OK, 0, NULL);
-			if (queue_flush(q, &err) < 0)
-				_exit(6);
-		}
-		/* recorded, never flushed: lost with the process */
-		for (int i = 7; i < 9; i++)
-			attempt(q, &recs[i], REC_OUT_OK, 0, NULL);
-		raise(SIGKILL);
-		_exit(7);
-	}
+	if ((pid = fork()) == 0)
+		child_exec("--crash-consumer", loc, ckpt);
 	waitpid(pid, &status, 0);
 	/* what it had taken comes back when its lease ends (with two
 	 * seconds to spare for the server's redelivery under load) */
@@ -409,13 +447,23 @@ static void queue_crash(const struct backend *be, int ckpt)
 	be->drop(loc);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct rd_err err;
 
 	if (rec_idgen_init(&ids, &err) < 0)
 		return 2;
 	now_ms = rec_now_ms();
+	/* a child's role (child_exec): ROLE LOC ARG NOW_MS LEASE_MS */
+	if (argc == 6) {
+		now_ms = strtoll(argv[4], NULL, 10);
+		lease_ms = atoi(argv[5]);
+		if (strcmp(argv[1], "--atomic-writer") == 0)
+			return atomic_writer(argv[2], atoi(argv[3]));
+		if (strcmp(argv[1], "--crash-consumer") == 0)
+			return crash_consumer(argv[2], atoi(argv[3]));
+		return 2;
+	}
 	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
 		const struct backend *be = &backends[b];
 
