@@ -121,8 +121,8 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 nothing selected is left pending; 1 work remains (gate\n"
 "closed, time spent, retries scheduled, refused hosts; --set-rate: no replay\n"
-"took it); 2 error; 3 another rd-replay holds the spool; 4 this run moved\n"
-"records to dead letters.\n"
+"took it); 2 error; 3 another rd-replay holds the spool;\n"
+"4 this run moved records to dead letters.\n"
 "The first that applies of 2, 3, 4, 1.\n"
 "See rd-replay(1) and redrive-spool(5).\n";
 
