@@ -229,8 +229,8 @@ static enum MHD_Result collect_hdr(void *cls, enum MHD_ValueKind kind,
  * before it, two line ends of CR LF, or fewer with a bare LF.  A folded
  * line (obsolete line folding) is the one thing that moves a field: it
  * joins the line to the one before elsewhere, and mangles it (X-A: a
- * folded onto " b" became "X-Ab: a").  Heads of every size, sent whole or
- * in pieces, were checked to stay in place.
+ * folded onto " b" became "X-Ab: a").  Long heads sent in pieces stay in
+ * place (rd-proxy.bats: 16 KB in 2000-byte pieces).
  * LAYOUT_OK, LAYOUT_BARE_LF or LAYOUT_MOVED.
  */
 enum { LAYOUT_OK, LAYOUT_BARE_LF, LAYOUT_MOVED };

@@ -33,34 +33,49 @@ static unsigned fold_attempts(struct spool *sp, const char *id)
 	return n;
 }
 
+/* One record in a fresh location, offered at t to a first consumer (qa
+ * on spa), then, once its lease ran out (qa is left alone), to a second
+ * (qb on spb); its id into idv.  -1 when the backend cannot run here. */
+static int held_twice(const struct backend *be, char *loc, int64_t t,
+		      struct spool **spa, struct spool **spb, struct queue **qa,
+		      struct queue **qb, struct queue_rec *ra,
+		      struct queue_rec *rb, char *idv)
+{
+	char got[128], name[200];
+	int tries = 0;
+
+	if (be->make(loc, 256) < 0)
+		return -1;
+	*spa = open_at(loc, 0, NULL);
+	*spb = open_at(loc, 0, NULL);
+	put(*spa, 0, 1, idv);
+	*qa = q_open(*spa, 1, 0);
+	T_EQ_INT(offered(*qa, t, got, sizeof(got), ra, 1), 1, "the first consumer is offered the record");
+	*qb = q_open(*spb, 1, 0);
+	while (offered(*qb, rec_now_ms(), got, sizeof(got), rb, 1) == 0 &&
+	       tries++ < (be->lease_ms + 8000) / 200)
+		usleep(200000);
+	snprintf(name, sizeof(name), "%s: the second consumer is offered the same record once the lease ran out", be->name);
+	T_OK(strncmp(got, idv, REC_ID_LEN) == 0, name);
+	return 0;
+}
+
 /* A backend with leases: one record held by two consumers at once (the
  * first one's lease ran out before it recorded its intent, and the
  * second one took the redelivery).  Both number their send 1; only the
  * first to record it may send, so the fold counts every send. */
 static void queue_two_holders(const struct backend *be, int b_first)
 {
-	char loc[256], name[200], got[128], idv[REC_ID_LEN + 1];
+	char loc[256], name[200], idv[REC_ID_LEN + 1];
 	struct queue_rec ra, rb;
 	struct spool *spa, *spb;
 	struct queue *qa, *qb, *first, *second;
 	const struct queue_rec *rf, *rs;
 	struct rd_err err;
-	int hf, hs, tries = 0;
+	int hf, hs;
 
-	if (be->make(loc, sizeof(loc)) < 0)
+	if (held_twice(be, loc, now_ms, &spa, &spb, &qa, &qb, &ra, &rb, idv) < 0)
 		return;
-	spa = open_at(loc, 0, NULL);
-	spb = open_at(loc, 0, NULL);
-	put(spa, 0, 1, idv);
-	qa = q_open(spa, 1, 0);
-	T_EQ_INT(offered(qa, now_ms, got, sizeof(got), &ra, 1), 1, "the first consumer is offered the record");
-	qb = q_open(spb, 1, 0);
-	/* its lease runs out (nothing keeps it: qa is left alone) */
-	while (offered(qb, rec_now_ms(), got, sizeof(got), &rb, 1) == 0 &&
-	       tries++ < (be->lease_ms + 8000) / 200)
-		usleep(200000);
-	snprintf(name, sizeof(name), "%s: the second consumer is offered the same record once the lease ran out", be->name);
-	T_OK(strncmp(got, idv, REC_ID_LEN) == 0, name);
 	first = b_first ? qb : qa;
 	second = b_first ? qa : qb;
 	rf = b_first ? &rb : &ra;
@@ -103,28 +118,17 @@ static void queue_two_holders(const struct backend *be, int b_first)
  */
 static void queue_stale_holder(const struct backend *be)
 {
-	char loc[256], name[200], got[128], idv[REC_ID_LEN + 1];
+	char loc[256], name[200], idv[REC_ID_LEN + 1];
 	struct queue_rec ra, rb;
 	struct spool *spa, *spb;
 	struct queue *qa, *qb;
 	struct rd_err err;
 	int64_t t0 = rec_now_ms();
-	int tries = 0;
 
-	if (be->make(loc, sizeof(loc)) < 0)
+	if (held_twice(be, loc, t0, &spa, &spb, &qa, &qb, &ra, &rb, idv) < 0)
 		return;
-	spa = open_at(loc, 0, NULL);
-	spb = open_at(loc, 0, NULL);
-	put(spa, 0, 1, idv);
-	qa = q_open(spa, 1, 0);
-	T_EQ_INT(offered(qa, t0, got, sizeof(got), &ra, 1), 1, "stale: the first consumer is offered the record");
-	qb = q_open(spb, 1, 0);
-	while (offered(qb, rec_now_ms(), got, sizeof(got), &rb, 1) == 0 &&
-	       tries++ < (be->lease_ms + 8000) / 200)
-		usleep(200000);
 	snprintf(name, sizeof(name), "%s: stale: the second consumer tries the record once, to retry in a second", be->name);
-	T_OK(strncmp(got, idv, REC_ID_LEN) == 0 &&
-	     queue_intent(qb, rb.slot, rec_now_ms()) == 1 &&
+	T_OK(queue_intent(qb, rb.slot, rec_now_ms()) == 1 &&
 	     queue_flush(qb, &err) == 0 && queue_holds(qb, rb.slot), name);
 	attempt(qb, &rb, REC_OUT_RETRY, rec_now_ms() + 1000, NULL);
 	T_OK(queue_flush(qb, &err) == 0, "stale: the retry is flushed");
