@@ -45,7 +45,8 @@ static void drain(struct capture *c)
 {
 	for (size_t i = 0; i < c->out.len; i++)
 		c->stored += c->out.data[i] == '\n';
-	if (c->out.len && c->o->on_acks && c->o->on_acks(c->o->ctx, &c->out))
+	if (c->out.len && !c->o->no_acks && c->o->on_acks &&
+	    c->o->on_acks(c->o->ctx, &c->out))
 		c->stop = 1;
 	buf_reset(&c->out);
 }
@@ -92,8 +93,10 @@ static void make_ack(struct capture *c, const struct rec_req *rec,
 		     uint64_t where)
 {
 	buf_reset(&c->ack);
-	if (c->o->no_acks)
+	if (c->o->no_acks) {    /* a bare line: counted, never said */
+		buf_addc(&c->ack, '\n');
 		return;
+	}
 	if (!c->o->json_acks) {
 		buf_adds(&c->ack, rec->id);
 		buf_addc(&c->ack, '\n');

@@ -301,6 +301,15 @@ teardown() { ds_stop; common_teardown; }
 	assert_equal "$(jq -r .status "$T/ds.log" | tr '\n' ' ')" "503 200 "
 }
 
+@test "--try -v counts what it captured, and stdout carries only the response" {
+	ds_start --fail-first 1
+	rd-capture --try -v --data 'x=1' "http://127.0.0.1:$PORT/pay" >"$T/out" 2>"$T/err" && fail "exit 0"
+	ds_stop
+	grep -q '1 stored, 0 rejected' "$T/err" || fail "$(cat "$T/err")"
+	assert_equal "$(cat "$T/out")" '{"ok":false}'
+	assert_equal "$(spool_lines | jq -r 'select(.kind=="request") | .id' | wc -l)" 1
+}
+
 @test "--try: a refused connection is captured as connect; bad usage exits 2" {
 	# a port that was just closed
 	ds_start
