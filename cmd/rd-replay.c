@@ -76,7 +76,8 @@ static const char usage_text[] =
 "      --until TIME         captured before TIME\n"
 "      --failure PATTERN    failure type, shell pattern (e.g. 'http_5*'); repeatable\n"
 "      --limit N            at most N records this run\n"
-"      --stdin              only the records or ids given on standard input\n"
+"      --stdin              only the records or ids given on standard input;\n"
+"                           an id no pending record carries is named\n"
 "      --revive             revive selected dead records and send them again\n"
 "      --reason TEXT        --revive: why, recorded with who revived\n"
 "      --max-revives N      --revive: skip records revived N times already\n"
@@ -407,6 +408,15 @@ static void on_notice(void *ctx, const char *msg)
 	msg_warn(&a->m, "%s", msg);
 }
 
+/* An id given on standard input that no pending record carried. */
+static void not_pending(void *ctx, const char *id)
+{
+	struct app *a = ctx;
+
+	msg_warn(&a->m, "standard input: no pending record %s in the spool (unknown, delivered%s); not sent",
+		 id, a->o->cli.r.revive ? "" : ", or dead: --revive sends those");
+}
+
 /* The gate's stderr, said once: a gate that repeats itself every few
  * seconds is shown again only when it says something new (or with -v). */
 static void on_gate_line(void *ctx, const char *line)
@@ -605,6 +615,11 @@ int main(int argc, char **argv)
 			summary(&a, &st, 1);
 		goto out;
 	}
+	/* Said only after a whole run: one cut short (a signal, --max-time,
+	 * --limit) left records it never looked at. */
+	if (o.cli.use_stdin && !st.stopped && !st.out_of_time && !o.cli.r.limit &&
+	    o.c.verbosity >= 0)
+		sel_unseen(sel, not_pending, &a);
 	summary(&a, &st, 0);
 	if (a.out_broken && errno != EPIPE) {
 		msg_error(&a.m, "cannot write to standard output");

@@ -175,6 +175,37 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	assert_output --partial "standard input, line 1"
 }
 
+@test "--stdin names each id no pending record carried: unknown, delivered or dead" {
+	# each record's first try fails (503), its second is delivered
+	ds_start --fail-first 1
+	capture_n 3
+	spool_lines | jq -r 'select(.kind=="request") | .id' > "$T/ids"
+	dead=$(sed -n 1p "$T/ids") done=$(sed -n 2p "$T/ids")
+	run rd-replay --rate max --max-attempts 1 --stdin <<< "$dead"
+	assert_failure 4
+	refute_output --partial "no pending record"
+	run rd-replay --rate max --stdin <<< "$done"
+	assert_success
+	refute_output --partial "no pending record"
+	unknown=01ARZ3NDEKTSV4RRFFQ69G5FAV
+	printf '%s\n' "$unknown" "$dead" "$done" "$(sed -n 3p "$T/ids")" > "$T/pick"
+	run rd-replay --rate max --stdin < "$T/pick"
+	assert_success
+	assert_line "rd-replay: standard input: no pending record $unknown in the spool (unknown, delivered, or dead: --revive sends those); not sent"
+	assert_output --partial "no pending record $dead "
+	assert_output --partial "no pending record $done "
+	assert_equal "$(grep -c 'no pending record' <<< "$output")" 3
+	assert_equal "$(jq -r 'select(.status == 200) | .path' "$T/ds.log" | tr '\n' ' ')" "/orders/2 /orders/3 "
+	# with --revive, the dead one is sent; a run cut short names nothing
+	run rd-replay --rate max --revive --stdin <<< "$dead"$'\n'"$unknown"
+	assert_success
+	assert_line "rd-replay: standard input: no pending record $unknown in the spool (unknown, delivered); not sent"
+	assert_equal "$(jq -r 'select(.status == 200) | .path' "$T/ds.log" | tail -1)" /orders/1
+	run rd-replay --rate max --limit 1 --stdin <<< "$unknown"
+	refute_output --partial "no pending record"
+	ds_stop
+}
+
 @test "--target sends elsewhere only when the host is allowed" {
 	ds_start
 	printf '{"method":"POST","url":"http://orders.internal.example/v1/o?x=1","body":"b"}\n' | rd-capture -q > /dev/null
