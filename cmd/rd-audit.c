@@ -160,12 +160,6 @@ struct app {
 	int out_broken;
 };
 
-static int bad(struct msg *m, const char *opt, const struct rd_err *err)
-{
-	msg_usage(m, "%s: %s", opt, err->msg);
-	return RD_E_INVAL;
-}
-
 static const char *const fail_metrics[] = {
 	"requests", "pending", "due", "backing_off", "ok", "dead", "attempts",
 	"replayed", "revived", "amplification", "oldest_pending", "success_rate",
@@ -226,7 +220,7 @@ static int select_opt(struct opts *o, int c, const char *arg, struct msg *m)
 	case OPT_STDIN: o->use_stdin = 1; return 1;
 	case OPT_LIMIT:
 		if (cli_parse_u64(arg, 1, UINT64_MAX, &o->limit, &err) < 0)
-			return bad(m, "--limit", &err);
+			return msg_usage_opt(m, "--limit", &err);
 		return 1;
 	case OPT_ROUTE_RULE:
 		if (!strchr(arg, '=')) {
@@ -237,7 +231,7 @@ static int select_opt(struct opts *o, int c, const char *arg, struct msg *m)
 		return 1;
 	case OPT_MAX_GROUPS:
 		if (cli_parse_u64(arg, 1, 10000, &o->max_groups, &err) < 0)
-			return bad(m, "--max-groups", &err);
+			return msg_usage_opt(m, "--max-groups", &err);
 		return 1;
 	}
 	return 0;
@@ -325,9 +319,9 @@ static int check_opts(struct opts *o, struct msg *m)
 	o->so.failures = o->failures;
 	o->so.nfailures = o->nfailures;
 	if (o->since && sel_parse_time(o->since, rec_now_ms(), &o->so.since_ms, &err) < 0)
-		return bad(m, "--since", &err);
+		return msg_usage_opt(m, "--since", &err);
 	if (o->until && sel_parse_time(o->until, rec_now_ms(), &o->so.until_ms, &err) < 0)
-		return bad(m, "--until", &err);
+		return msg_usage_opt(m, "--until", &err);
 	return 0;
 }
 

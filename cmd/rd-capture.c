@@ -378,12 +378,6 @@ static int add_tag(struct opts *o, const char *arg, struct msg *m)
 	return 0;
 }
 
-static int bad(struct msg *m, const char *opt, const struct rd_err *err)
-{
-	msg_usage(m, "%s: %s", opt, err->msg);
-	return RD_E_INVAL;
-}
-
 /* The failure fields a URL or --raw capture takes from the command line.
  * Returns 1 when opt was one, 0 when not, RD_E_INVAL. */
 static int failure_option(struct opts *o, int c, const char *arg,
@@ -399,7 +393,7 @@ static int failure_option(struct opts *o, int c, const char *arg,
 		break;
 	case OPT_STATUS:
 		if (cli_parse_u64(arg, 0, 999, &v, &err) < 0)
-			return bad(m, "--status", &err);
+			return msg_usage_opt(m, "--status", &err);
 		o->proto.fail_status = (int)v;
 		break;
 	case OPT_MESSAGE:
@@ -408,7 +402,7 @@ static int failure_option(struct opts *o, int c, const char *arg,
 		break;
 	case OPT_ATTEMPTS:
 		if (cli_parse_u64(arg, 0, 1000000, &v, &err) < 0)
-			return bad(m, "--attempts", &err);
+			return msg_usage_opt(m, "--attempts", &err);
 		o->proto.attempts = (long long)v;
 		break;
 	case OPT_IKEY:

@@ -156,12 +156,8 @@ struct opts {
 	char dir[4096];
 };
 
-/* A usage error is kept in *u for main to print: as a usage message, or
- * as the UNKNOWN status line of --nagios. */
-static int bad(struct rd_err *u, const char *opt, const struct rd_err *err)
-{
-	return rd_err_set(u, RD_E_INVAL, "%s: %s", opt, err->msg);
-}
+/* An option's error is kept in *u (cli_opt_bad) for main to print: as a
+ * usage message, or as the UNKNOWN status line of --nagios. */
 
 /* -H 'N: V': appended to the probe's headers. */
 static int add_header(struct opts *o, const char *arg, struct rd_err *u)
@@ -185,12 +181,12 @@ static int probe_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 		return 1;
 	case 'n':
 		if (cli_parse_u64(arg, 1, 1000, &v, &err) < 0)
-			return bad(u, "--samples", &err);
+			return cli_opt_bad(u, "--samples", &err);
 		o->h.probe.samples = (unsigned)v;
 		return 1;
 	case OPT_TIMEOUT:
 		if (cli_parse_duration(arg, &v, &err) < 0)
-			return bad(u, "--timeout", &err);
+			return cli_opt_bad(u, "--timeout", &err);
 		if (!v)
 			return rd_err_set(u, RD_E_INVAL, "--timeout: must be above zero");
 		o->h.probe.http.timeout_ms = v;
@@ -199,7 +195,7 @@ static int probe_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 		return 1;
 	case OPT_EXPECT:
 		if (http_okset_parse(arg, &o->h.probe.expect, &err) < 0)
-			return bad(u, "--expect", &err);
+			return cli_opt_bad(u, "--expect", &err);
 		return 1;
 	case 'H':
 		if (add_header(o, arg, u) < 0)
@@ -233,7 +229,7 @@ static int source_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 	case OPT_FROM_SPOOL: o->use_spool = 1; return 1;
 	case OPT_WINDOW:
 		if (cli_parse_duration(arg, &o->h.window_ms, &err) < 0)
-			return bad(u, "--window", &err);
+			return cli_opt_bad(u, "--window", &err);
 		return 1;
 	}
 	return 0;
@@ -250,19 +246,19 @@ static int verdict_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 	case OPT_CHECK:
 		o->checks = xrealloc(o->checks, (o->h.nchecks + 1) * sizeof(*o->checks));
 		if (thr_parse(arg, &o->checks[o->h.nchecks], &err) < 0)
-			return bad(u, "--check", &err);
+			return cli_opt_bad(u, "--check", &err);
 		o->h.nchecks++;
 		return 1;
 	case OPT_STATE: o->state = arg; return 1;
 	case OPT_OPEN_AFTER: case OPT_CLOSE_AFTER:
 		if (cli_parse_u64(arg, 1, 1000000, &v, &err) < 0)
-			return bad(u, c == OPT_OPEN_AFTER ? "--open-after" :
+			return cli_opt_bad(u, c == OPT_OPEN_AFTER ? "--open-after" :
 				   "--close-after", &err);
 		*(c == OPT_OPEN_AFTER ? &o->open_after : &o->close_after) = (unsigned)v;
 		return 1;
 	case OPT_COOLDOWN:
 		if (cli_parse_duration(arg, &o->cooldown_ms, &err) < 0)
-			return bad(u, "--cooldown", &err);
+			return cli_opt_bad(u, "--cooldown", &err);
 		return 1;
 	}
 	return 0;
@@ -290,7 +286,7 @@ static int output_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 		return 1;
 	case 'w': case 'c':
 		if (nagios_range_add(&o->ranges, &o->nranges, arg, c == 'c', &err) < 0)
-			return bad(u, c == 'c' ? "--critical" : "--warning", &err);
+			return cli_opt_bad(u, c == 'c' ? "--critical" : "--warning", &err);
 		return 1;
 	}
 	return 0;
@@ -322,7 +318,7 @@ static int check_opts(struct opts *o, struct rd_err *u)
 	}
 	if (o->use_spool) {
 		if (cli_spool_location(o->c.spool, o->dir, sizeof(o->dir), &err) < 0)
-			return bad(u, "--spool", &err);
+			return cli_opt_bad(u, "--spool", &err);
 		o->h.spool = o->dir;
 		o->h.trust_spool = o->c.trust_spool;
 	}

@@ -159,12 +159,6 @@ struct opts {
 	uint64_t grace_ms;
 };
 
-static int bad(struct msg *m, const char *opt, const struct rd_err *err)
-{
-	msg_usage(m, "%s: %s", opt, err->msg);
-	return RD_E_INVAL;
-}
-
 /* A duration option into *ms; 0 refused where it makes no sense. */
 static int dur(struct msg *m, const char *opt, const char *arg, uint64_t *ms,
 	       int zero_ok)
@@ -172,7 +166,7 @@ static int dur(struct msg *m, const char *opt, const char *arg, uint64_t *ms,
 	struct rd_err err;
 
 	if (cli_parse_duration(arg, ms, &err) < 0)
-		return bad(m, opt, &err);
+		return msg_usage_opt(m, opt, &err);
 	if (!*ms && !zero_ok) {
 		msg_usage(m, "%s: must be above zero", opt);
 		return RD_E_INVAL;
@@ -187,7 +181,7 @@ static int count(struct msg *m, const char *opt, const char *arg,
 	uint64_t v;
 
 	if (cli_parse_u64(arg, 1, max, &v, &err) < 0)
-		return bad(m, opt, &err);
+		return msg_usage_opt(m, opt, &err);
 	*out = (unsigned)v;
 	return 0;
 }
@@ -197,7 +191,7 @@ static int size(struct msg *m, const char *opt, const char *arg, uint64_t *out)
 	struct rd_err err;
 
 	if (cli_parse_size(arg, out, &err) < 0)
-		return bad(m, opt, &err);
+		return msg_usage_opt(m, opt, &err);
 	if (*out == 0) {
 		msg_usage(m, "%s: must be above zero", opt);
 		return RD_E_INVAL;
@@ -307,7 +301,7 @@ static int capture_option(struct opts *o, int c, const char *arg,
 	switch (c) {
 	case OPT_CAP_STATUS:
 		if (http_okset_parse(arg, &o->po.capture_status, &err) < 0)
-			return bad(m, "--capture-status", &err);
+			return msg_usage_opt(m, "--capture-status", &err);
 		return 1;
 	case OPT_CAP_METHODS:
 		return methods(o, arg, m) < 0 ? RD_E_INVAL : 1;

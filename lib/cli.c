@@ -226,6 +226,11 @@ static int mid_bundle(const char *av, int opt)
 	return p && p[1] != '\0';
 }
 
+int cli_opt_bad(struct rd_err *err, const char *opt, const struct rd_err *why)
+{
+	return rd_err_set(err, RD_E_INVAL, "%s: %s", opt, why->msg);
+}
+
 const char *cli_opt_error(int c, char *const argv[], char *buf, size_t n)
 {
 	const char *prev = optind > 0 ? argv[optind - 1] : "";

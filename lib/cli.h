@@ -66,6 +66,9 @@ int cli_spool_location(const char *given, char *out, size_t n,
  * longer). */
 void cli_spool_shown(const char *where, char *out, size_t n);
 
+/* An option's value refused: err says "OPT: why".  Returns RD_E_INVAL. */
+int cli_opt_bad(struct rd_err *err, const char *opt, const struct rd_err *why);
+
 /* Unsigned decimal integer in [min, max]. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 		  struct rd_err *err);

@@ -5,11 +5,6 @@
 #include "cli_store.h"
 #include "banned.h"
 
-static int bad(struct rd_err *err, const char *opt, const struct rd_err *why)
-{
-	return rd_err_set(err, RD_E_INVAL, "%s: %s", opt, why->msg);
-}
-
 static int size_opt(struct spool_opts *so, uint64_t *max_record, int opt,
 		    const char *arg, struct rd_err *err)
 {
@@ -20,7 +15,7 @@ static int size_opt(struct spool_opts *so, uint64_t *max_record, int opt,
 	uint64_t v;
 
 	if (cli_parse_size(arg, &v, &why) < 0)
-		return bad(err, name, &why);
+		return cli_opt_bad(err, name, &why);
 	switch (opt) {
 	case CLI_OPT_SEGMENT_SIZE:
 		if (v < 4096 || v > (1ULL << 30))
@@ -52,11 +47,11 @@ int cli_store_opt(struct spool_opts *so, uint64_t *max_record, int opt,
 	switch (opt) {
 	case CLI_OPT_FSYNC:
 		if (spool_fsync_parse(arg, &so->fsync, &why) < 0)
-			return bad(err, "--fsync", &why);
+			return cli_opt_bad(err, "--fsync", &why);
 		return 1;
 	case CLI_OPT_FSYNC_INTERVAL:
 		if (cli_parse_duration(arg, &v, &why) < 0)
-			return bad(err, "--fsync-interval", &why);
+			return cli_opt_bad(err, "--fsync-interval", &why);
 		if (v == 0)
 			return rd_err_set(err, RD_E_INVAL,
 					  "--fsync-interval: must be above zero (--fsync batch syncs every batch)");

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "rd.h"
 #include "banned.h"
 
 /* A status line is on the terminal (one stderr per process). */
@@ -133,4 +134,11 @@ void msg_usage(const struct msg *m, const char *fmt, ...)
 		 m->prog);
 	if (write(STDERR_FILENO, hint, strlen(hint)) < 0)
 		return;
+}
+
+int msg_usage_opt(const struct msg *m, const char *opt,
+		  const struct rd_err *why)
+{
+	msg_usage(m, "%s: %s", opt, why->msg);
+	return RD_E_INVAL;
 }

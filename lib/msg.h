@@ -24,6 +24,11 @@ void msg_info(const struct msg *m, const char *fmt, ...)
 /* A usage error: the reason, then "Try 'prog --help'". */
 void msg_usage(const struct msg *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A usage error about one option's value: "OPT: why", then the hint as
+ * msg_usage.  Returns RD_E_INVAL. */
+struct rd_err;
+int msg_usage_opt(const struct msg *m, const char *opt,
+		  const struct rd_err *why);
 /* A status line for a terminal (progress): drawn over the last one, cut
  * to the terminal's width, control bytes shown as '?'.  Any message
  * clears it first, so lines never mix; msg_status_clear clears it. */

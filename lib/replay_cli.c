@@ -20,19 +20,13 @@
 #include "xalloc.h"
 #include "banned.h"
 
-/* why, after the option's name. */
-static int bad(struct rd_err *err, const char *opt, const struct rd_err *why)
-{
-	return rd_err_set(err, RD_E_INVAL, "%s: %s", opt, why->msg);
-}
-
 static int parse_dur(const char *opt, const char *arg, uint64_t *out,
 		     struct rd_err *err)
 {
 	struct rd_err why;
 
 	if (cli_parse_duration(arg, out, &why) < 0)
-		return bad(err, opt, &why);
+		return cli_opt_bad(err, opt, &why);
 	return 0;
 }
 
@@ -90,18 +84,18 @@ static int limit_opt(struct replay_cli *o, int c, const char *arg,
 		if ((ret = dest_limit_parse(arg, 1, &o->limits, &o->nlimits,
 					    &why)) != 0) {
 			if (ret < 0)
-				return bad(err, "--rate", &why);
+				return cli_opt_bad(err, "--rate", &why);
 		} else if (strcmp(arg, "max") == 0)
 			o->r.rate = 0;
 		else if (cli_parse_rate(arg, &o->r.rate, &why) < 0)
-			return bad(err, "--rate", &why);
+			return cli_opt_bad(err, "--rate", &why);
 		return 1;
 	}
 	if ((ret = dest_limit_parse(arg, 0, &o->limits, &o->nlimits, &why)) != 0) {
 		if (ret < 0)
-			return bad(err, "--concurrency", &why);
+			return cli_opt_bad(err, "--concurrency", &why);
 	} else if (cli_parse_u64(arg, 1, 10000, &v, &why) < 0) {
-		return bad(err, "--concurrency", &why);
+		return cli_opt_bad(err, "--concurrency", &why);
 	} else {
 		o->r.concurrency = (unsigned)v;
 	}
@@ -124,17 +118,17 @@ static int pace_opt(struct replay_cli *o, int c, const char *arg,
 		if (strcmp(arg, "max") == 0)
 			o->set_rate_to = 0;
 		else if (cli_parse_rate(arg, &o->set_rate_to, &why) < 0)
-			return bad(err, "--set-rate", &why);
+			return cli_opt_bad(err, "--set-rate", &why);
 		return 1;
 	case REPLAY_OPT_BURST:
 		if (cli_parse_u64(arg, 1, 1000000, &v, &why) < 0)
-			return bad(err, "--burst", &why);
+			return cli_opt_bad(err, "--burst", &why);
 		o->r.burst = (double)v;
 		return 1;
 	case REPLAY_OPT_ADAPTIVE: o->r.adaptive = 1; return 1;
 	case REPLAY_OPT_ADAPTIVE_START:
 		if (cli_parse_rate(arg, &o->r.adaptive_start, &why) < 0)
-			return bad(err, "--adaptive-start", &why);
+			return cli_opt_bad(err, "--adaptive-start", &why);
 		return 1;
 	case REPLAY_OPT_LAT_TARGET:
 		if (parse_dur("--latency-target", arg, &v, err) < 0)
@@ -174,7 +168,7 @@ static int retry_opt(struct replay_cli *o, int c, const char *arg,
 		return 1;
 	case REPLAY_OPT_MAX_ATTEMPTS:
 		if (cli_parse_u64(arg, 1, 1000, &v, &why) < 0)
-			return bad(err, "--max-attempts", &why);
+			return cli_opt_bad(err, "--max-attempts", &why);
 		o->r.max_attempts = (unsigned)v;
 		return 1;
 	case REPLAY_OPT_BACKOFF:
@@ -187,7 +181,7 @@ static int retry_opt(struct replay_cli *o, int c, const char *arg,
 		return 1;
 	case REPLAY_OPT_SUCCESS:
 		if (http_okset_parse(arg, &o->r.ok, &why) < 0)
-			return bad(err, "--success", &why);
+			return cli_opt_bad(err, "--success", &why);
 		return 1;
 	}
 	return 0;
@@ -211,7 +205,7 @@ static int dead_opt(struct replay_cli *o, int c, const char *arg,
 		return 1;
 	case REPLAY_OPT_RESPONSE_BYTES:
 		if (cli_parse_size(arg, &v, &why) < 0)
-			return bad(err, "--response-bytes", &why);
+			return cli_opt_bad(err, "--response-bytes", &why);
 		if (v > 65536)
 			return rd_err_set(err, RD_E_INVAL, "--response-bytes: at most 64K");
 		o->r.response_bytes = (size_t)v;
@@ -225,7 +219,7 @@ static int dead_opt(struct replay_cli *o, int c, const char *arg,
 		return 1;
 	case REPLAY_OPT_MAX_REVIVES:
 		if (cli_parse_u64(arg, 0, PEND_REVIVES_MAX, &v, &why) < 0)
-			return bad(err, "--max-revives", &why);
+			return cli_opt_bad(err, "--max-revives", &why);
 		o->r.max_revives = (unsigned)v;
 		return 1;
 	case REPLAY_OPT_FORCE: o->r.force = 1; return 1;
@@ -247,7 +241,7 @@ static int select_opt(struct replay_cli *o, int c, const char *arg,
 	case REPLAY_OPT_FAILURE: cli_list_add(&o->failures, &o->nfailures, arg); return 1;
 	case REPLAY_OPT_LIMIT:
 		if (cli_parse_u64(arg, 1, UINT64_MAX, &o->r.limit, &why) < 0)
-			return bad(err, "--limit", &why);
+			return cli_opt_bad(err, "--limit", &why);
 		return 1;
 	case REPLAY_OPT_STDIN: o->use_stdin = 1; return 1;
 	case REPLAY_OPT_REVIVE: o->r.revive = 1; return 1;
@@ -348,9 +342,9 @@ int replay_cli_check(struct replay_cli *o, struct rd_err *err)
 		return rd_err_set(err, RD_E_INVAL, "%s applies to --revive only",
 				  o->r.force ? "--force" : "--reason");
 	if (o->since && sel_parse_time(o->since, rec_now_ms(), &o->so.since_ms, &why) < 0)
-		return bad(err, "--since", &why);
+		return cli_opt_bad(err, "--since", &why);
 	if (o->until && sel_parse_time(o->until, rec_now_ms(), &o->so.until_ms, &why) < 0)
-		return bad(err, "--until", &why);
+		return cli_opt_bad(err, "--until", &why);
 	o->so.failures = o->failures;
 	o->so.nfailures = o->nfailures;
 	o->r.limits = o->limits;
