@@ -128,8 +128,10 @@ int capture_store(struct capture *c, struct rec_req *rec, uint64_t where,
 		return reject(c, what, NULL, 0,
 			      "its idempotency key header is over the 256 bytes of UTF-8 a record's key holds", err);
 	}
-	if (!rec->captured_ms)
+	if (!rec->has_captured) {
 		rec->captured_ms = rec_now_ms();
+		rec->has_captured = 1;
+	}
 	make_ack(c, rec, where);
 	k = batch_add(&c->b, rec, c->ack.data, c->ack.len);
 	if (k < 0) {

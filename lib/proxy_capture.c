@@ -101,6 +101,7 @@ static void record(const struct proxy_ex *ex, struct rec_req *rec)
 	memset(rec, 0, sizeof(*rec));
 	memcpy(rec->id, ex->id, sizeof(rec->id));
 	rec->captured_ms = rec_now_ms();
+	rec->has_captured = 1;
 	rec->method.p = ex->method;
 	rec->method.n = strlen(ex->method);
 	rec->url.p = ex->url.data;

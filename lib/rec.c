@@ -465,6 +465,7 @@ static int req_meta(const struct json_val *c, int stored, struct rec_req *r,
 		    rec_time_parse(c->str, c->len, &r->captured_ms))
 			return rd_err_set(err, RD_E_INVAL,
 					  "field 'captured_at': must be an RFC 3339 timestamp");
+		r->has_captured = 1;
 	} else if (strcmp(k, "v") == 0) {
 		if (json_int(c, REC_SCHEMA, REC_SCHEMA, &iv))
 			return rd_err_set(err, RD_E_INVAL,

@@ -59,6 +59,7 @@ struct rec_tag {
 struct rec_req {
 	char id[REC_ID_LEN + 1];
 	int64_t captured_ms;       /* Unix time in ms, UTC */
+	int has_captured;          /* captured_ms was given (0 is 1970) */
 	struct rec_str method, url;
 	const struct hdr *hdrs;
 	size_t nhdrs;

@@ -31,6 +31,17 @@ teardown() { ds_stop; common_teardown; }
 	assert_equal "$(spool_lines | jq -r .id)" "$ids"
 }
 
+@test "a captured_at given is kept as given, the Unix epoch itself included; none given is now" {
+	printf '{"method":"POST","url":"http://h.example/%s","captured_at":"%s"}\n' \
+		a 1970-01-01T00:00:00Z b 2020-02-29T12:00:00+01:00 > "$T/in"
+	printf '{"method":"POST","url":"http://h.example/c"}\n' >> "$T/in"
+	run rd-capture < "$T/in"
+	assert_success
+	assert_equal "$(spool_lines | jq -r '.captured_at' | head -2 | tr '\n' ' ')" "1970-01-01T00:00:00.000Z 2020-02-29T11:00:00.000Z "
+	now=$(date -u +%Y-%m-%d)
+	assert_equal "$(spool_lines | jq -r '.captured_at[:10]' | sed -n 3p)" "$now"
+}
+
 @test "binary body round-trips byte for byte through --data-binary and zcat | jq" {
 	head -c 4096 /dev/urandom > "$T/body.bin"
 	run rd-capture -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$T/body.bin" --failure timeout http://127.0.0.1:9/blob
