@@ -597,7 +597,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	if (optind < argc)
 		o->url = argv[optind++];
 	if (optind < argc) {
-		msg_usage(m, "unexpected argument '%s' (one URL at most)", argv[optind]);
+		char shown[512];
+
+		msg_usage(m, "unexpected argument '%s' (one URL at most)",
+			  cli_spool_shown(argv[optind], shown, sizeof(shown)));
 		return RD_E_INVAL;
 	}
 	return finish_opts(o, m);

@@ -366,8 +366,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 	}
 	if ((c = cli_help_version(&o->c, "rd-health", usage_text)) != 0)
 		return c;
-	if (optind < argc)
-		return rd_err_set(u, RD_E_INVAL, "unexpected argument '%s'", argv[optind]);
+	if (optind < argc) {
+		char shown[512];
+
+		return rd_err_set(u, RD_E_INVAL, "unexpected argument '%s'",
+				  cli_spool_shown(argv[optind], shown, sizeof(shown)));
+	}
 	return check_opts(o, u);
 }
 

@@ -290,7 +290,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	if ((c = cli_help_version(&o->c, "rd-replay", usage_text)) != 0)
 		return c;
 	if (optind < argc) {
-		msg_usage(m, "unexpected argument '%s'", argv[optind]);
+		char shown[512];
+
+		msg_usage(m, "unexpected argument '%s'",
+			  cli_spool_shown(argv[optind], shown, sizeof(shown)));
 		return RD_E_INVAL;
 	}
 	if ((ret = replay_cli_check(&o->cli, &err)) < 0)

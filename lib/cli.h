@@ -63,8 +63,8 @@ int cli_spool_location(const char *given, char *out, size_t n,
 /* The location where as it may be shown: a URL location (nats://) with
  * its secrets masked as every URL is (redact_url_to: the userinfo and
  * secret query values), a path as it is.  Into out (n bytes, cut if
- * longer). */
-void cli_spool_shown(const char *where, char *out, size_t n);
+ * longer); returns out.  Also for any argument that may be a URL. */
+const char *cli_spool_shown(const char *where, char *out, size_t n);
 
 /* An option's value refused: err says "OPT: why".  Returns RD_E_INVAL. */
 int cli_opt_bad(struct rd_err *err, const char *opt, const struct rd_err *why);

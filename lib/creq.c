@@ -12,6 +12,7 @@
 
 #include "b64.h"
 #include "creq.h"
+#include "json.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -98,13 +99,18 @@ int creq_given(const struct creq *c)
 	       c->get || c->compressed || c->nitems;
 }
 
-int creq_parse_header(const char *arg, struct hdr *h, struct rd_err *err)
+/* The errors of a header option never quote what was given: a value, or
+ * a line with no colon, may be a credential (`-H "$TOKEN"`). */
+int creq_parse_header(const char *arg, size_t idx, struct hdr *h,
+		      struct rd_err *err)
 {
 	const char *colon = strchr(arg, ':');
 	const char *v;
 
 	if (!colon || colon == arg)
-		return rd_err_set(err, RD_E_INVAL, "--header: '%s' is not 'Name: value'", arg);
+		return rd_err_set(err, RD_E_INVAL,
+				  "--header %zu: not 'Name: value' (%s)", idx,
+				  colon ? "no name before the colon" : "no colon");
 	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 		;
 	h->name = arg;
@@ -114,18 +120,38 @@ int creq_parse_header(const char *arg, struct hdr *h, struct rd_err *err)
 	return 0;
 }
 
+/* What a record can hold, checked where the header is given, so the
+ * error numbers it as given: a token for a name (shown, as it is no
+ * secret), a value of UTF-8 with no control byte (never shown). */
+static int check_header(const struct hdr *h, size_t idx, struct rd_err *err)
+{
+	long bad;
+
+	if (!rec_hdr_name_valid(h->name, h->name_len))
+		return rd_err_set(err, RD_E_INVAL,
+				  "--header %zu: the name is not a token (letters, digits and !#$%%&'*+-.^_`|~)",
+				  idx);
+	if (!h->value)
+		return 0;
+	if (!rec_hdr_value_valid(h->value, h->value_len))
+		return rd_err_set(err, RD_E_INVAL,
+				  "--header %zu (%.*s): the value holds CR, LF, NUL or another control byte",
+				  idx, (int)(h->name_len > 64 ? 64 : h->name_len), h->name);
+	if ((bad = json_utf8_check(h->value, h->value_len)) >= 0)
+		return rd_err_set(err, RD_E_INVAL,
+				  "--header %zu (%.*s): the value is not valid UTF-8 at byte %ld",
+				  idx, (int)(h->name_len > 64 ? 64 : h->name_len), h->name, bad);
+	return 0;
+}
+
 int creq_header_add(const char *arg, struct hdr **v, size_t *n,
 		    struct rd_err *err)
 {
 	struct hdr h;
 
-	if (creq_parse_header(arg, &h, err) < 0)
+	if (creq_parse_header(arg, *n + 1, &h, err) < 0 ||
+	    check_header(&h, *n + 1, err) < 0)
 		return RD_E_INVAL;
-	if (!rec_hdr_name_valid(h.name, h.name_len) ||
-	    !rec_hdr_value_valid(h.value, h.value_len))
-		return rd_err_set(err, RD_E_INVAL,
-				  "--header: '%s': bad name, or a control character in the value",
-				  arg);
 	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
 	(*v)[(*n)++] = h;
 	return 0;
@@ -251,11 +277,13 @@ static int parse_custom(const char *arg, struct hdr **h, size_t *n,
 		x.name_len = len - 1;
 		x.value = NULL;     /* sent, with an empty value */
 		x.value_len = 0;
-	} else if (creq_parse_header(arg, &x, err) < 0) {
+	} else if (creq_parse_header(arg, *n + 1, &x, err) < 0) {
 		return RD_E_INVAL;
 	} else if (x.value_len == 0) {
 		x.value = "";       /* dropped */
 	}
+	if (check_header(&x, *n + 1, err) < 0)
+		return RD_E_INVAL;
 	*h = xrealloc(*h, (*n + 1) * sizeof(**h));
 	(*h)[(*n)++] = x;
 	return 0;

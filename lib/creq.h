@@ -104,11 +104,13 @@ int creq_finish(struct creq *c, const char *url, struct rd_err *err);
 void creq_to_rec(const struct creq *c, struct rec_req *r);
 
 /* Split "Name: value" (blanks after the colon skipped) into *h, which
- * borrows from arg.  RD_E_INVAL when there is no name and colon. */
-int creq_parse_header(const char *arg, struct hdr *h, struct rd_err *err);
+ * borrows from arg.  RD_E_INVAL when there is no name and colon, naming
+ * the header as the idx-th given, never quoting it. */
+int creq_parse_header(const char *arg, size_t idx, struct hdr *h,
+		      struct rd_err *err);
 
 /* A -H option of rd-replay or rd-health: "Name: value" split, checked
- * (a valid name, no control character in the value) and appended to
+ * (a valid name, a value of UTF-8 with no control byte) and appended to
  * (*v)[*n], which borrows from arg; *v grows with xrealloc (the caller
  * frees it).  RD_E_INVAL with the reason. */
 int creq_header_add(const char *arg, struct hdr **v, size_t *n,

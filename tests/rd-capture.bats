@@ -169,16 +169,16 @@ teardown() { ds_stop; common_teardown; }
 	# method or header name is: exit 2, nothing stored
 	run rd-capture -H "$(printf 'X-A: a\rb')" http://h.example/
 	assert_failure 2
-	assert_output --partial "value contains CR, LF, NUL"
+	assert_output --partial "--header 1 (X-A): the value holds CR, LF, NUL or another control byte"
 	assert_file_not_exists "$SPOOL/00000000000000000001.ndjson.gz"
 }
 
 @test "what a record cannot hold is refused, never stored for readers to skip: bytes that are not UTF-8, a key over 256 bytes" {
 	# each was stored before, and every reader then skipped the record
 	# ("cannot be parsed"): rd-replay said nothing was pending, exit 0
-	run rd-capture -H $'X-Name: caf\xe9' http://127.0.0.1:1/a
+	run rd-capture -H 'X-A: 1' -H $'X-Name: caf\xe9' http://127.0.0.1:1/a
 	assert_failure 2
-	assert_output --partial "field 'headers' entry 3 ('X-Name'): value is not valid UTF-8 at byte 3"
+	assert_output --partial "--header 2 (X-Name): the value is not valid UTF-8 at byte 3"
 	run rd-capture --message $'bad \xff' http://127.0.0.1:1/b
 	assert_failure 2
 	assert_output --partial "field 'failure.message': not valid UTF-8 at byte 4"

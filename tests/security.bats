@@ -98,6 +98,42 @@ teardown() { ds_stop; common_teardown; }
 	assert_failure 2
 }
 
+@test "an option's error never quotes what may be a credential: a header's value, an argument too many" {
+	secret=s3cr3t-Zq9
+	shown() { grep -q "$secret" <<< "$output" && fail "the secret was shown: $output"; true; }
+	# a line with no colon may be the token itself; a value with a
+	# control byte, or not UTF-8, is still the credential
+	for h in "Bearer-$secret" "Authorization Bearer $secret" \
+		 $'Authorization: Bearer '"$secret"$'\x01' $'Authorization: Bearer '"$secret"$'\xff'; do
+		run rd-capture -H 'X-A: 1' -H "$h" http://127.0.0.1:1/x
+		assert_failure 2
+		assert_output --partial "rd-capture: --header 2"
+		shown
+		run rd-replay --dry-run -H "$h"
+		assert_failure 2
+		assert_output --partial "rd-replay: --header 1"
+		shown
+		run rd-health --url http://127.0.0.1:1/ -H "$h"
+		assert_failure 2
+		assert_output --partial "rd-health: --header 1"
+		shown
+		run rd-health --nagios --url http://127.0.0.1:1/ -H "$h"
+		assert_failure 3
+		assert_output --partial "RD-HEALTH UNKNOWN - --header 1"
+		shown
+	done
+	# nor does an argument too many, which may be a URL with credentials
+	for tool in rd-capture rd-replay rd-audit rd-health rd-compact rd-proxy; do
+		first=()
+		[ "$tool" = rd-capture ] && first=(http://127.0.0.1:1/a)   # its one URL
+		run $tool "${first[@]}" "http://u:$secret@127.0.0.1:1/b?token=$secret"
+		assert_failure 2
+		assert_output --partial "unexpected argument 'http://[REDACTED]@127.0.0.1:1/b?token=[REDACTED]'"
+		shown
+	done
+	[ ! -e "$RD_SPOOL" ] || assert_equal "$(spool_lines | wc -l)" 0
+}
+
 @test "oversized input is refused before it is held whole" {
 	head -c 50000000 /dev/zero | tr '\0' a | sed 's/^/{"method":"POST","url":"http:\/\/h\/","body":"/; s/$/"}/' > "$T/big"
 	/usr/bin/time -o "$T/rss" -f '%M' rd-capture --max-record-size 1M < "$T/big" > "$T/out" 2> "$T/err" || true
