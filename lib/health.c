@@ -279,6 +279,45 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 	http_once_release(&res);
 }
 
+static int names_value(const struct health_opts *o)
+{
+	for (size_t c = 0; c < o->nchecks; c++)
+		if (strcmp(o->checks[c].metric, "value") == 0)
+			return 1;
+	return 0;
+}
+
+/* What the filter over standard input gave (one JSON text): true, false
+ * or null is a check of its own, and leaves a check on value with no
+ * data; a number is the value, for the checks that name it.  Anything
+ * else (a string such as "950" or "DOWN", an object) fails the source:
+ * taken for true, it would pass whatever it says. */
+static void stdin_answer(const struct health_opts *o, struct health_source *s,
+			 const char *out)
+{
+	char *e;
+	double v = strtod(out, &e);
+
+	if (*e == '\0' && e != out && (*out == '-' || (*out >= '0' && *out <= '9'))) {
+		if (names_value(o)) {
+			put(s, "value", v);
+			snprintf(s->why, sizeof(s->why), "--jq gave %.200s", out);
+		} else {
+			s->failed = 1;
+			snprintf(s->why, sizeof(s->why),
+				 "--jq gave the number %.100s, and no --check names value", out);
+		}
+	} else if (!strcmp(out, "true") || !strcmp(out, "false") || !strcmp(out, "null")) {
+		s->predicate = strcmp(out, "true") == 0;
+		put_nodata(s, "value");
+		snprintf(s->why, sizeof(s->why), "--jq gave %.200s", out);
+	} else {
+		s->failed = 1;
+		snprintf(s->why, sizeof(s->why),
+			 "--jq gave %.100s: neither true, false, null nor a number", out);
+	}
+}
+
 static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
 			struct rd_err *err)
 {
@@ -315,15 +354,7 @@ static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
 		s->failed = 1;
 		snprintf(s->why, sizeof(s->why), "--jq gave no output");
 	} else {
-		char *e;
-		double v = strtod(out.data, &e);
-
-		if (*e == '\0' && e != out.data)
-			put(s, "value", v);
-		else
-			s->predicate = strcmp(out.data, "false") != 0 &&
-				       strcmp(out.data, "null") != 0;
-		snprintf(s->why, sizeof(s->why), "--jq gave %.200s", out.data);
+		stdin_answer(o, s, out.data);
 	}
 	ret = 0;
 done:

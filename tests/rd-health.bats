@@ -70,6 +70,36 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	assert_failure 2
 }
 
+@test "standard input's --jq answer is true, false, null or a number; anything else is unhealthy, never taken for true" {
+	# a string of digits is not a number: it would pass every check
+	run rd-health --jq '.p99' --check 'value<250' <<< '{"p99":"950"}'
+	assert_failure 1
+	assert_output --partial '--jq gave "950": neither true, false, null nor a number'
+	run rd-health --jq '.p99 | tonumber' --check 'value<250' <<< '{"p99":"950"}'
+	assert_failure 1
+	assert_output --partial "value=950 (want value<250)"
+	run rd-health --jq '.status' <<< '{"status":"DOWN"}'
+	assert_failure 1
+	run rd-health --jq '.x' <<< '{"x":{"a":1}}'
+	assert_failure 1
+	# a number no check reads passes nothing
+	run rd-health --jq '.s' <<< '{"s":0}'
+	assert_failure 1
+	assert_output --partial "--jq gave the number 0, and no --check names value"
+	# a check on value with a true/false answer has no data
+	run rd-health --jq '.up' --check 'value<250' <<< '{"up":true}'
+	assert_failure 1
+	assert_output --partial "value: no data (want value<250)"
+	run rd-health --jq '.up' --check 'value<250' --no-data healthy <<< '{"up":true}'
+	assert_success
+	run rd-health --jq '.up' <<< '{"up":null}'
+	assert_failure 1
+	assert_output --partial "--jq is false"
+	run rd-health --jq '.up' --json <<< '{"up":true}'
+	assert_success
+	assert_equal "$(jq -c '[.healthy, (.checks | length)]' <<< "$output")" "[true,1]"
+}
+
 @test "a text exposition metric, and its rate across runs with --state" {
 	ds_start
 	for i in 1 2 3; do curl -s "http://127.0.0.1:$PORT/o/$i" > /dev/null; done
