@@ -300,6 +300,13 @@ static int check_opts(struct opts *o, struct msg *m)
 		msg_usage(m, "choose one of --list, --show, --verify, --prom and --json (--json goes with --verify)");
 		return RD_E_INVAL;
 	}
+	/* --verify and --show judge no summary: a --fail-if beside them
+	 * would never hold, and a cron job would never hear of it */
+	if (o->nfails && (o->verify || o->show)) {
+		msg_usage(m, "--fail-if goes with the summary, --list, --prom or --json, not with %s",
+			  o->verify ? "--verify" : "--show");
+		return RD_E_INVAL;
+	}
 	if (o->no_redact && o->nredacts) {
 		msg_usage(m, "--redact and --no-redact exclude each other");
 		return RD_E_INVAL;

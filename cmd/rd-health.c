@@ -85,7 +85,7 @@ static const char usage_text[] =
 "  -w, --warning M=RANGE    --nagios: warn when metric M leaves RANGE\n"
 "  -c, --critical M=RANGE   --nagios: critical when metric M leaves RANGE\n"
 "  -q, --quiet              print nothing; the exit status says it (--nagios\n"
-"                           still prints its status line)\n"
+"                           and --json still print what they were asked for)\n"
 "  -v, --verbose            more detail on stderr\n"
 "  -h, --help               show this help\n"
 "  -V, --version            show the version\n"

@@ -174,6 +174,19 @@ history() {
 	assert_failure 2
 	run rd-audit --fail-if 'oldest_pending>1x'
 	assert_failure 2
+	# it judges the summary: --list, --prom and --json hold one, --verify
+	# and --show none (it never held there, and a cron job heard nothing)
+	for f in --list --prom --json; do
+		run rd-audit -q $f --fail-if 'dead>0'
+		assert_failure 1
+	done
+	run rd-audit --verify --fail-if 'dead>0'
+	assert_failure 2
+	assert_output --partial "--fail-if goes with the summary, --list, --prom or --json, not with --verify"
+	id=$(rd-audit --list | jq -r .id | head -1)
+	run rd-audit --show "$id" --fail-if 'dead>0'
+	assert_failure 2
+	assert_output --partial "not with --show"
 }
 
 @test "--verify is clean on a sound spool and names every kind of damage" {
