@@ -784,6 +784,14 @@ int main(int argc, char **argv)
 	if (write_formats(&a, &au, now, &err) < 0)
 		goto fail;
 	status = fail_ifs(&a, &au, now);
+	/* records the filter could not judge are left out of everything
+	 * above: an error, or a cron job would trust a partial count */
+	if (au.where_failed) {
+		msg_error(&a.m, "--where failed on %llu record%s, left out (the first, %s: %s)",
+			  (unsigned long long)au.where_failed,
+			  au.where_failed == 1 ? "" : "s", au.where_first, au.where_why);
+		status = RD_EXIT_ERROR;
+	}
 	goto out;
 fail:
 	flush_out(&a);

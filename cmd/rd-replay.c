@@ -495,7 +495,7 @@ static int exit_status(const struct app *a, int ret,
 {
 	if (ret == RD_E_LOCKED)
 		return RD_EXIT_LOCKED;
-	if (ret < 0)
+	if (ret < 0 || st->where_failed)
 		return RD_EXIT_ERROR;
 	if (a->o->cli.r.dry)
 		return RD_EXIT_OK;
@@ -624,6 +624,9 @@ int main(int argc, char **argv)
 	    o.c.verbosity >= 0)
 		sel_unseen(sel, not_pending, &a);
 	summary(&a, &st, 0);
+	if (st.where_failed)
+		msg_error(&a.m, "--where failed on %llu record%s, not sent (each is named above, unless -q)",
+			  (unsigned long long)st.where_failed, st.where_failed == 1 ? "" : "s");
 	if (a.out_broken && errno != EPIPE) {
 		msg_error(&a.m, "cannot write to standard output");
 		status = RD_EXIT_ERROR;

@@ -258,8 +258,18 @@ static void fold_request(struct audit *a, const struct spool_item *it)
 	}
 	if (find(a, q.id))
 		return;
-	if (a->o.sel && sel_match(a->o.sel, &q, it->line, it->len, &err) != 1)
+	switch (a->o.sel ? sel_match(a->o.sel, &q, it->line, it->len, &err) : 1) {
+	case 1:
+		break;
+	case 0:
 		return;
+	default:
+		if (!a->where_failed++) {
+			snprintf(a->where_first, sizeof(a->where_first), "%s", q.id);
+			snprintf(a->where_why, sizeof(a->where_why), "%s", err.msg);
+		}
+		return;
+	}
 	if (a->o.limit && a->n >= a->o.limit)
 		return;
 	if (a->n == a->cap) {

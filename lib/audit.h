@@ -155,6 +155,10 @@ struct audit {
 	struct audit_example last;
 	int64_t last_at;
 	enum tl_count last_count;
+	/* records the --where filter failed on (left out), and the first */
+	uint64_t where_failed;
+	char where_first[REC_ID_LEN + 1];
+	char where_why[512];
 };
 
 void audit_init(struct audit *a, const struct audit_opts *o);

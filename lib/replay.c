@@ -264,6 +264,7 @@ static int judge(struct replay_run *r, const struct queue_rec *rec,
 		m = sel_match(o->sel, q, rec->line, rec->len, &lerr);
 		if (m < 0) {
 			replay_notice(r, "record %s: --where failed: %s", q->id, lerr.msg);
+			r->st->where_failed++;
 			m = 0;
 		}
 	}

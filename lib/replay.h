@@ -47,6 +47,7 @@ struct replay_stats {
 	uint64_t sent, ok, retried, dead, revived, refused, skipped;
 	uint64_t aged;           /* of dead: past --max-age */
 	uint64_t revive_skipped; /* dead, selected, not revived: --max-revives */
+	uint64_t where_failed;   /* not sent: the --where filter failed on them */
 	uint64_t yielded;        /* not sent: another rd-replay recorded the
 				  * same attempt first (queue_holds) */
 	uint64_t remaining;      /* selected records still pending */

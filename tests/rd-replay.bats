@@ -1094,6 +1094,25 @@ SH
 	assert_output --partial "(while parsing 'S9secret')"
 }
 
+@test "a --where that fails on some records sends the others, then exits 2 naming how many, even under -q" {
+	ds_start
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/%s","body":"%s"}\n' \
+		"$PORT" json '{\"n\":1}' "$PORT" form 'n=1' | rd-capture -q > /dev/null
+	run rd-replay -q --rate max --where '.body | fromjson | .n == 1'
+	assert_failure 2
+	assert_output "rd-replay: --where failed on 1 record, not sent (each is named above, unless -q)"
+	assert_equal "$(jq -r .path "$T/ds.log")" /json
+	run rd-audit -q --where '.body | fromjson | .n == 1' --fail-if 'pending>5'
+	assert_failure 2
+	assert_output --regexp "^rd-audit: --where failed on 1 record, left out \(the first, [0-9A-Z]{26}: jq: "
+	run rd-audit --json --where '.body | fromjson | .n == 1'
+	assert_failure 2
+	run rd-replay --rate max --where '.body | test("n=")'
+	assert_success
+	assert_equal "$(jq -r .path "$T/ds.log" | tail -1)" /form
+	ds_stop
+}
+
 @test "-v: one line per outcome, its status when there was an answer" {
 	ds_start --route /busy=503
 	printf '{"method":"POST","url":"http://127.0.0.1:%s/ok"}\n{"method":"POST","url":"http://127.0.0.1:%s/busy"}\n{"method":"POST","url":"http://127.0.0.1:1/x"}\n' "$PORT" "$PORT" |
