@@ -8,12 +8,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "afile.h"
@@ -290,6 +288,13 @@ static int check_opt(struct opts *o, int c, const char *arg, struct msg *m)
 	return 0;
 }
 
+static int refuse(struct msg *m, int bad, const char *why)
+{
+	if (bad)
+		msg_usage(m, "%s", why);
+	return bad;
+}
+
 /* What the options say together; then the lists into the selection. */
 static int check_opts(struct opts *o, struct msg *m)
 {
@@ -302,27 +307,13 @@ static int check_opts(struct opts *o, struct msg *m)
 	}
 	/* --verify and --show judge no summary: a --fail-if beside them
 	 * would never hold, and a cron job would never hear of it */
-	if (o->nfails && (o->verify || o->show)) {
-		msg_usage(m, "--fail-if goes with the summary, --list, --prom or --json, not with %s",
-			  o->verify ? "--verify" : "--show");
+	if (refuse(m, o->nfails && o->verify, "--fail-if goes with the summary, --list, --prom or --json, not with --verify") ||
+	    refuse(m, o->nfails && o->show, "--fail-if goes with the summary, --list, --prom or --json, not with --show") ||
+	    refuse(m, o->no_redact && o->nredacts, "--redact and --no-redact exclude each other") ||
+	    refuse(m, o->nlabels && !o->prom, "--prom-label goes with --prom") ||
+	    refuse(m, o->nmonitors && !o->verify, "--nats-monitor goes with --verify") ||
+	    refuse(m, o->title && !o->html, "--title goes with --html"))
 		return RD_E_INVAL;
-	}
-	if (o->no_redact && o->nredacts) {
-		msg_usage(m, "--redact and --no-redact exclude each other");
-		return RD_E_INVAL;
-	}
-	if (o->nlabels && !o->prom) {
-		msg_usage(m, "--prom-label goes with --prom");
-		return RD_E_INVAL;
-	}
-	if (o->nmonitors && !o->verify) {
-		msg_usage(m, "--nats-monitor goes with --verify");
-		return RD_E_INVAL;
-	}
-	if (o->title && !o->html) {
-		msg_usage(m, "--title goes with --html");
-		return RD_E_INVAL;
-	}
 	o->so.failures = o->failures;
 	o->so.nfailures = o->nfailures;
 	if (o->since && sel_parse_time(o->since, rec_now_ms(), &o->so.since_ms, &err) < 0)
@@ -662,8 +653,10 @@ static int write_formats(struct app *a, struct audit *au, int64_t now,
 	return 0;
 }
 
-/* RD_EXIT_PARTIAL when a --fail-if holds, each one said even with -q. */
-static int fail_ifs(struct app *a, struct audit *au, int64_t now)
+/* RD_EXIT_PARTIAL when a --fail-if holds, each one said even with -q;
+ * RD_EXIT_ERROR when --where failed on records, which are left out of
+ * everything above (a cron job must not trust such a count). */
+static int verdict(struct app *a, struct audit *au, int64_t now)
 {
 	int status = RD_EXIT_OK;
 
@@ -677,6 +670,12 @@ static int fail_ifs(struct app *a, struct audit *au, int64_t now)
 				  t->metric, thr_fmt(v, t->unit, vb, sizeof(vb)));
 			status = RD_EXIT_PARTIAL;
 		}
+	}
+	if (au->where_failed) {
+		msg_error(&a->m, "--where failed on %llu record%s, left out (the first, %s: %s)",
+			  (unsigned long long)au->where_failed,
+			  au->where_failed == 1 ? "" : "s", au->where_first, au->where_why);
+		status = RD_EXIT_ERROR;
 	}
 	return status;
 }
@@ -783,15 +782,7 @@ int main(int argc, char **argv)
 		sel_unseen(a.sel, unknown_id, &a);
 	if (write_formats(&a, &au, now, &err) < 0)
 		goto fail;
-	status = fail_ifs(&a, &au, now);
-	/* records the filter could not judge are left out of everything
-	 * above: an error, or a cron job would trust a partial count */
-	if (au.where_failed) {
-		msg_error(&a.m, "--where failed on %llu record%s, left out (the first, %s: %s)",
-			  (unsigned long long)au.where_failed,
-			  au.where_failed == 1 ? "" : "s", au.where_first, au.where_why);
-		status = RD_EXIT_ERROR;
-	}
+	status = verdict(&a, &au, now);
 	goto out;
 fail:
 	flush_out(&a);
