@@ -187,7 +187,9 @@ static int run(const struct opts *o, struct msg *m)
 	if ((ret = spool_claim(sp, "replay", &err)) < 0) {
 		if (ret != RD_E_LOCKED)
 			goto fail;
-		msg_error(m, "%s; try again when it has finished", err.msg);
+		/* under -q exit 3 says it: cron mails nothing for an overlap */
+		if (o->c.verbosity >= 0)
+			msg_error(m, "%s; try again when it has finished", err.msg);
 		goto out;
 	}
 	memset(&co, 0, sizeof(co));

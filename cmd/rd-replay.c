@@ -612,9 +612,13 @@ int main(int argc, char **argv)
 	status = exit_status(&a, ret, &st);
 	if (ret < 0) {
 		/* Locked at the start: err names the holder, and nothing was
-		 * done; a claim lost later stops a run that did work. */
-		msg_error(&a.m, "%s", err.msg);
-		if (ret != RD_E_LOCKED || st.sent || st.dead || st.refused)
+		 * done (under -q exit 3 says it, so cron mails nothing for an
+		 * overlap); a claim lost later stops a run that did work. */
+		int at_start = ret == RD_E_LOCKED && !st.sent && !st.dead && !st.refused;
+
+		if (!at_start || o.c.verbosity >= 0)
+			msg_error(&a.m, "%s", err.msg);
+		if (!at_start)
 			summary(&a, &st, 1);
 		goto out;
 	}

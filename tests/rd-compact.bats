@@ -125,6 +125,10 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	run rd-compact --keep 0s
 	assert_failure 3
 	assert_output --partial "held by rd-replay (pid $BG_PID, since "
+	# under -q (cron) exit 3 says it all: an overlap mails nothing
+	run rd-compact -q --keep 0s
+	assert_failure 3
+	assert_output ""
 }
 
 @test "a replay started while rd-compact runs exits 3 and names rd-compact, not another replay" {

@@ -727,6 +727,10 @@ SH
 	run rd-replay --rate max
 	assert_failure 3
 	assert_output --regexp "^rd-replay: spool '.*' is held by rd-replay \(pid $BG_PID, since [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\)$"
+	# under -q (cron) exit 3 says it all: an overlap mails nothing
+	run rd-replay -q --rate max
+	assert_failure 3
+	assert_output ""
 	# captures go on meanwhile: the writers' lock is another file
 	run rd-capture -q "http://127.0.0.1:$PORT/more"
 	assert_success
