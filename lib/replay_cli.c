@@ -256,11 +256,14 @@ static int request_opt(struct replay_cli *o, int c, const char *arg,
 {
 	switch (c) {
 	case REPLAY_OPT_TARGET:
-		if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) {
+		/* a query or fragment would be dropped for the record's own
+		 * (http_url_rebase): refused, as rd-proxy's --upstream is */
+		if ((strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) ||
+		    strchr(arg, '?') || strchr(arg, '#')) {
 			char shown[512];
 
 			return rd_err_set(err, RD_E_INVAL,
-					  "--target: '%s' is not an http or https URL",
+					  "--target: '%s' is not an http or https URL without query",
 					  redact_url_to(arg, shown, sizeof(shown)));
 		}
 		o->r.rules.target = arg;

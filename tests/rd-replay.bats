@@ -216,6 +216,12 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	run rd-replay --rate max --target "http://127.0.0.1:$PORT/canary" --allow-host 127.0.0.1
 	assert_success
 	assert_equal "$(jq -r .path "$T/ds.log")" "/canary/v1/o?x=1"
+	# a query of the target's own would be dropped for the record's
+	run rd-replay --dry-run --target "http://127.0.0.1:$PORT/canary?sig=S3cr" --allow-host 127.0.0.1
+	assert_failure 2
+	assert_output --partial "--target: 'http://127.0.0.1:$PORT/canary?sig=[REDACTED]' is not an http or https URL without query"
+	run rd-replay --dry-run --target "http://127.0.0.1:$PORT/canary#x" --allow-host 127.0.0.1
+	assert_failure 2
 }
 
 @test "the allow-list refuses hosts it does not name, metadata addresses included" {
