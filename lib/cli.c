@@ -161,8 +161,11 @@ int cli_parse_duration(const char *s, uint64_t *ms, struct rd_err *err)
 	else
 		goto bad;
 	v *= mult;
-	if (v > 1e15)
-		return rd_err_set(err, RD_E_INVAL, "duration '%s' is too long", s);
+	/* Past this, a deadline in nanoseconds from now overflows: it was
+	 * taken as already past (--max-time 2600000h ended at once). */
+	if (v > CLI_DURATION_MAX_MS)
+		return rd_err_set(err, RD_E_INVAL,
+				  "duration '%s' is too long (at most 100000h)", s);
 	*ms = (uint64_t)llround(v);
 	return 0;
 bad:

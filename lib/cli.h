@@ -76,7 +76,8 @@ int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
  * optional "iB" or "B" after it), e.g. "16MiB", "64M", "4096". */
 int cli_parse_size(const char *s, uint64_t *out, struct rd_err *err);
 /* Duration: a number (fraction allowed) with ms, s, m or h; a bare number
- * is seconds.  Result in milliseconds. */
+ * is seconds, at most 100000h.  Result in milliseconds. */
+#define CLI_DURATION_MAX_MS (100000.0 * 3600000)
 int cli_parse_duration(const char *s, uint64_t *ms, struct rd_err *err);
 /* Rate: "200/s", "50/m", "10/h", or a bare number per second.  Result in
  * events per second, > 0. */
