@@ -504,7 +504,7 @@ int http_xfer_submit(struct http *h, const struct http_req *r,
 	x->start_ns = clk_mono_ns();
 	x->scb = scb;
 	x->deadline_ns = x->start_ns + (int64_t)h->o.stream_head_timeout_ms * 1000000;
-	x->timeout_what = "a response head";
+	x->timeout_what = "the response head";
 	if ((mc = curl_multi_add_handle(h->m, x->e)) != CURLM_OK) {
 		xfer_clear(x);
 		x->next = h->free_list;

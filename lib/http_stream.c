@@ -129,7 +129,7 @@ int http_stream_sweep(struct http *h, http_done_fn done, void *ctx)
 		next = x->next;
 		if (!x->scb || x->paused || now < x->deadline_ns)
 			continue;
-		snprintf(msg, sizeof(msg), "no %s within %llu ms", x->timeout_what,
+		snprintf(msg, sizeof(msg), "%s did not come within %llu ms", x->timeout_what,
 			 (unsigned long long)(x->head_done ?
 			 h->o.stream_idle_timeout_ms : h->o.stream_head_timeout_ms));
 		memset(&res, 0, sizeof(res));

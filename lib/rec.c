@@ -89,22 +89,62 @@ static int prefix_ci(const char *s, size_t n, const char *pre)
 	return n >= k && strncasecmp(s, pre, k) == 0;
 }
 
-int rec_url_valid(const char *s, size_t n)
+/* The port after the colon at s[colon], up to end: 1 to 65535. */
+static int port_valid(const char *s, size_t colon, size_t end)
 {
-	size_t i, a, end, host_end, colon = 0;
+	long port = 0;
 
-	if (n > 8192)
+	if (colon + 1 == end || end - colon - 1 > 5)
 		return 0;
+	for (size_t a = colon + 1; a < end; a++) {
+		if (s[a] < '0' || s[a] > '9')
+			return 0;
+		port = port * 10 + (s[a] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+/* Where the host of s[i..end) ends (before a ":port", or at end); 0 when
+ * it is no host: a bracketed IPv6 literal, or a name of the characters
+ * a host may hold. */
+static size_t host_end(const char *s, size_t i, size_t end)
+{
+	size_t h;
+
+	if (s[i] == '[') {
+		for (h = i + 1; h < end && s[h] != ']'; h++)
+			if (!strchr("0123456789abcdefABCDEF:.", s[h]))
+				return 0;
+		if (h >= end || h == i + 1)
+			return 0;
+		h++;
+		return h < end && s[h] != ':' ? 0 : h;
+	}
+	for (h = i; h < end && s[h] != ':'; h++) {
+		unsigned char c = (unsigned char)s[h];
+
+		if (!(tchar(c) && !strchr("!*'|`^#$&+", c)))
+			return 0;
+	}
+	return h == i ? 0 : h;
+}
+
+const char *rec_url_why(const char *s, size_t n)
+{
+	size_t i, a, end, h;
+
+	if (n > REC_MAX_URL)
+		return "longer than 8192 bytes";
 	if (prefix_ci(s, n, "http://"))
 		i = 7;
 	else if (prefix_ci(s, n, "https://"))
 		i = 8;
 	else
-		return 0;
+		return "not an absolute http or https URL";
 	/* Printable ASCII only: no spaces, controls or raw UTF-8. */
 	for (a = 0; a < n; a++)
 		if ((unsigned char)s[a] <= 0x20 || (unsigned char)s[a] >= 0x7f)
-			return 0;
+			return "a space, a control byte or a byte that is not ASCII (percent-encode it)";
 	for (end = i; end < n && s[end] != '/' && s[end] != '?' && s[end] != '#';
 	     end++)
 		;
@@ -114,47 +154,16 @@ int rec_url_valid(const char *s, size_t n)
 			i = a;
 			break;
 		}
-	if (i >= end)
-		return 0;
-	if (s[i] == '[') {
-		for (host_end = i + 1; host_end < end && s[host_end] != ']';
-		     host_end++)
-			if (!strchr("0123456789abcdefABCDEF:.", s[host_end]))
-				return 0;
-		if (host_end >= end || host_end == i + 1)
-			return 0;
-		host_end++;
-		if (host_end < end && s[host_end] != ':')
-			return 0;
-		colon = host_end < end ? host_end : 0;
-	} else {
-		for (host_end = i; host_end < end && s[host_end] != ':';
-		     host_end++) {
-			unsigned char c = (unsigned char)s[host_end];
+	if (i >= end || !(h = host_end(s, i, end)))
+		return "no valid host";
+	if (h < end && !port_valid(s, h, end))
+		return "the port is not 1 to 65535";
+	return NULL;
+}
 
-			if (!(tchar(c) && c != '!' && c != '*' && c != '\'' &&
-			      c != '|' && c != '`' && c != '^' && c != '#' &&
-			      c != '$' && c != '&' && c != '+'))
-				return 0;
-		}
-		if (host_end == i)
-			return 0;
-		colon = host_end < end ? host_end : 0;
-	}
-	if (colon) {
-		long port = 0;
-
-		if (colon + 1 == end || end - colon - 1 > 5)
-			return 0;
-		for (a = colon + 1; a < end; a++) {
-			if (s[a] < '0' || s[a] > '9')
-				return 0;
-			port = port * 10 + (s[a] - '0');
-		}
-		if (port < 1 || port > 65535)
-			return 0;
-	}
-	return 1;
+int rec_url_valid(const char *s, size_t n)
+{
+	return rec_url_why(s, n) == NULL;
 }
 
 static int ftype_valid(const char *s, size_t n)
@@ -179,15 +188,15 @@ int rec_idem_key_valid(struct rec_str k)
 
 int rec_req_validate(const struct rec_req *r, struct rd_err *err)
 {
+	const char *why;
 	size_t i;
 	long bad;
 
 	if (!rec_method_valid(r->method.p, r->method.n))
 		return rd_err_set(err, RD_E_INVAL,
 				  "field 'method': not an HTTP method token");
-	if (!rec_url_valid(r->url.p, r->url.n))
-		return rd_err_set(err, RD_E_INVAL,
-				  "field 'url': not an absolute http or https URL");
+	if ((why = rec_url_why(r->url.p, r->url.n)))
+		return rd_err_set(err, RD_E_INVAL, "field 'url': %s", why);
 	if (r->nhdrs > REC_MAX_HEADERS)
 		return rd_err_set(err, RD_E_INVAL,
 				  "field 'headers': more than %d headers",
@@ -362,16 +371,38 @@ static int parse_tags(struct rec_parser *p, const struct json_val *v,
 	return 0;
 }
 
+/* A field given twice in input is refused, as an unknown one is,
+ * instead of the last one silently winning: keys (NULL-ended) are the
+ * fields an object may hold, *seen the ones it gave so far.  In O(1) a
+ * field, whatever the number of keys a line holds. */
+static int once(const char *const *keys, const struct json_val *c,
+		unsigned *seen, const char *path, struct rd_err *err)
+{
+	for (unsigned i = 0; keys[i]; i++)
+		if (strcmp(c->key, keys[i]) == 0) {
+			if (*seen & (1u << i))
+				return rd_err_set(err, RD_E_INVAL, "field '%s%s' given twice",
+						  path, keys[i]);
+			*seen |= 1u << i;
+			break;
+		}
+	return 0;
+}
+
 static int parse_failure(const struct json_val *v, struct rec_req *r,
 			 int stored, struct rd_err *err)
 {
+	static const char *const failure_keys[] = { "type", "status", "message", NULL };
 	const struct json_val *c;
+	unsigned given = 0;
 	long long st;
 
 	if (v->type != JSON_OBJECT)
 		return rd_err_set(err, RD_E_INVAL,
 				  "field 'failure': must be an object");
 	for (c = v->child; c; c = c->next) {
+		if (!stored && once(failure_keys, c, &given, "failure.", err) < 0)
+			return RD_E_INVAL;
 		if (strcmp(c->key, "type") == 0) {
 			if (rec_line_want_string(c, "failure.type", &r->fail_type, err))
 				return RD_E_INVAL;
@@ -427,6 +458,7 @@ const struct json_val *rec_line_doc(struct rec_parser *p, const char *text,
 /* What a request line has given so far. */
 struct req_seen {
 	int body, method, url;
+	unsigned given;          /* input: the fields given (once) */
 };
 
 /* "body" or "body_b64" (they exclude each other); a base64 body is
@@ -495,9 +527,16 @@ static int req_field(struct rec_parser *p, const struct json_val *c,
 		     int stored, struct rec_req *r, struct req_seen *seen,
 		     struct rd_err *err)
 {
+	static const char *const keys[] = {
+		"method", "url", "headers", "body", "body_b64", "failure",
+		"attempts", "idempotency_key", "tags", "captured_at", "v",
+		"kind", "id", NULL
+	};
 	const char *k = c->key;
 	long long iv;
 
+	if (!stored && once(keys, c, &seen->given, "", err) < 0)
+		return RD_E_INVAL;
 	if (strcmp(k, "method") == 0) {
 		seen->method = 1;
 		return rec_line_want_string(c, "method", &r->method, err) ? RD_E_INVAL : 0;
@@ -531,7 +570,7 @@ int rec_req_parse(struct rec_parser *p, const char *text, size_t n,
 		  int stored, struct rec_req *r, struct rd_err *err)
 {
 	const struct json_val *root, *c;
-	struct req_seen seen = { 0, 0, 0 };
+	struct req_seen seen = { 0, 0, 0, 0 };
 
 	memset(r, 0, sizeof(*r));
 	if (!(root = rec_line_doc(p, text, n, err)))

@@ -210,6 +210,10 @@ const char *rec_request_id_peek(const char *line, size_t n);
 /* Field checks shared with other input paths. */
 int rec_method_valid(const char *s, size_t n);
 int rec_url_valid(const char *s, size_t n);
+/* What is wrong with URL s (NULL: nothing), for an error: "longer than
+ * 8192 bytes", "the port is not 1 to 65535", ... */
+#define REC_MAX_URL 8192
+const char *rec_url_why(const char *s, size_t n);
 int rec_hdr_name_valid(const char *s, size_t n);
 /* 1 when a header value holds no CR, LF, NUL or other control byte
  * (HTAB allowed). */

@@ -139,6 +139,8 @@ teardown() { ds_stop; common_teardown; }
 		echo '{"method":"G E T","url":"http://h.example/"}'
 		echo '{"method":"GET","url":"http://h.example/","extra":1}'
 		echo ''
+		echo '{"method":"POST","url":"http://h.example/","method":"GET"}'
+		echo '{"method":"GET","url":"http://h.example:99999/"}'
 		rec 8
 	} > "$T/in"
 	run rd-capture --reject "$T/rejects" < "$T/in"
@@ -149,9 +151,11 @@ teardown() { ds_stop; common_teardown; }
 	assert_line "rd-capture: line 4: field 'url': not an absolute http or https URL"
 	assert_line "rd-capture: line 5: field 'method': not an HTTP method token"
 	assert_line "rd-capture: line 6: unknown field 'extra'"
+	assert_line "rd-capture: line 8: field 'method' given twice"
+	assert_line "rd-capture: line 9: field 'url': the port is not 1 to 65535"
 	assert_equal "$(spool_lines | jq -r .url)" "$(printf 'http://127.0.0.1:8080/orders/1\nhttp://127.0.0.1:8080/orders/8')"
 	# The reject file holds the bad lines verbatim, in order.
-	assert_equal "$(cat "$T/rejects")" "$(sed -n '2,6p' "$T/in")"
+	assert_equal "$(cat "$T/rejects")" "$(sed -n '2,6p;8,9p' "$T/in")"
 	assert_file_permission 600 "$T/rejects"
 }
 

@@ -193,6 +193,10 @@ perl_up() {
 	assert_line "http://127.0.0.1:$UP_PORT/c network"
 	assert_line "http://127.0.0.1:$PORT/d timeout"
 	assert_equal "${#lines[@]}" 4
+	# what the record says went wrong reads as a sentence ("no a
+	# response head within ...")
+	assert_equal "$(rd-audit --list | jq -r 'select(.failure.type == "timeout") | .failure.message')" \
+		"the response head did not come within 300 ms"
 }
 
 @test "captures the statuses of --capture-status, only for --capture-methods" {
