@@ -559,6 +559,10 @@ static void fold_rollup(struct audit *a, const struct spool_item *it)
 		span(a, r.last_ms);
 }
 
+/* A record the checkpoint says is dead, whose dead event was not read
+ * (a damaged member before the checkpoint's position). */
+#define REASON_UNREAD "unknown: its dead event could not be read"
+
 /* At the checkpoint's position: every record so far is one it covers,
  * and its state is the checkpoint's (resolved when it was compacted out
  * of it), as rd-replay resumes. */
@@ -569,10 +573,15 @@ static void cross(struct audit *a)
 		struct audit_rec *r = &a->recs[i];
 		char id[REC_ID_LEN + 1];
 		const struct pend_ent *e;
+		uint8_t was = r->state;
 
 		rec_id_unpack(r->id, id);
 		e = pend_get(a->o.ckpt, id);
 		r->state = e ? e->state : (uint8_t)LIFE_DONE;
+		/* a dead letter is listed by its reason: one it has */
+		if (r->state == AUDIT_DEAD && was != AUDIT_DEAD)
+			r->reason = dim_get(&a->s.by_reason, REASON_UNREAD,
+					    strlen(REASON_UNREAD));
 		if (e) {
 			r->due_s = e->due_ms ? to_s(e->due_ms) : 0;
 			r->attempts = e->attempts;

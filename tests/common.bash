@@ -121,6 +121,22 @@ hold_lock() {
 	wait_until 10 test -e "$T/held"
 }
 
+# The byte offset of the first member of segment $1 (its .idx beside it)
+# whose lines hold the text $2; fails when none does.
+member_with() {
+	local idx=${1%.ndjson.gz}.idx n i off len
+	n=$(( ($(stat -c %s "$idx") - 16) / 48 ))
+	for ((i = 0; i < n; i++)); do
+		off=$(od -An -tu8 -j $((16 + 48 * i)) -N8 "$idx" | tr -d ' ')
+		len=$(od -An -tu4 -j $((24 + 48 * i)) -N4 "$idx" | tr -d ' ')
+		if tail -c +$((off + 1)) "$1" | head -c "$len" | zcat 2>/dev/null | grep -qF "$2"; then
+			echo "$off"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # Flip one byte of file $1 at offset $2.
 flip() {
 	printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$2" -N1 "$1") ^ 0x55 )))" |

@@ -228,6 +228,27 @@ history() {
 	assert_output --partial "index entry damaged"
 }
 
+@test "a dead letter whose dead event is in a damaged member, behind the checkpoint, is counted dead with an unknown reason (it crashed)" {
+	ds_start --route /bad=400
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/bad"}\n' "$PORT" | rd-capture -q > /dev/null
+	run rd-replay -q --rate max
+	assert_failure 4
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/ok"}\n' "$PORT" | rd-capture -q > /dev/null
+	rd-replay -q --rate max
+	rd-replay -q --rate max   # the checkpoint moves past the dead event
+	ds_stop
+	seg=$SPOOL/00000000000000000001.ndjson.gz
+	off=$(member_with "$seg" '"kind":"dead"')
+	flip "$seg" $((off + 30))
+	for f in "" --json --prom --list; do
+		run rd-audit $f
+		[ "$status" -lt 128 ] || fail "rd-audit $f died: status $status"
+	done
+	rd-audit --json 2> "$T/err" | jq -e '.state.dead == 1 and .state.ok == 1 and
+		.dead_letters[0].reason == "unknown: its dead event could not be read"'
+	grep -q "corrupt gzip member" "$T/err"
+}
+
 @test "the HTML report is self-contained and renders in headless Chromium without errors" {
 	command -v chromium > /dev/null || skip "chromium is not installed"
 	history
