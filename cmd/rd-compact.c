@@ -123,7 +123,7 @@ static void report_json(const struct opts *o, const struct compact_stats *st)
 	printf("{\"dry_run\":%s,\"requests\":%llu,\"removed\":%llu,\"removed_ok\":%llu,"
 	       "\"removed_dead\":%llu,\"removed_lines\":%llu,\"kept_pending\":%llu,"
 	       "\"kept_dead\":%llu,\"kept_ok\":%llu,\"segments\":%llu,"
-	       "\"segments_rewritten\":%llu,\"segments_damaged\":%llu,"
+	       "\"segments_rewritten\":%llu,\"segments_damaged\":%llu,\"dead_held\":%s,"
 	       "\"bytes_before\":%llu,\"bytes_after\":%llu,\"bytes_freed\":%llu}\n",
 	       o->dry ? "true" : "false", (unsigned long long)st->requests,
 	       (unsigned long long)st->removed, (unsigned long long)st->removed_ok,
@@ -132,7 +132,7 @@ static void report_json(const struct opts *o, const struct compact_stats *st)
 	       (unsigned long long)st->kept_pending, (unsigned long long)st->kept_dead,
 	       (unsigned long long)st->kept_ok, (unsigned long long)st->parts,
 	       (unsigned long long)st->parts_rewritten,
-	       (unsigned long long)st->parts_damaged,
+	       (unsigned long long)st->parts_damaged, st->dead_held ? "true" : "false",
 	       (unsigned long long)st->bytes_before, (unsigned long long)st->bytes_after,
 	       (unsigned long long)st->bytes_freed);
 }
@@ -202,6 +202,8 @@ static int run(const struct opts *o, struct msg *m)
 	if (st.leftovers)
 		msg_info(m, "removed %llu files an interrupted compaction left",
 			 (unsigned long long)st.leftovers);
+	if (st.dead_held)
+		msg_warn(m, "--dead: dead letters kept: the spool has damage, which may hold a revive (rd-audit --verify)");
 	if (o->c.json)
 		report_json(o, &st);
 	else if (o->c.verbosity >= 0)

@@ -37,6 +37,7 @@ struct fold {
 	uint64_t part;              /* the part being rewritten */
 	uint64_t all_bytes;         /* every line's bytes, uncompressed */
 	struct compact_stats *st;
+	int dead_go;                /* --dead, and nothing damaged was skipped */
 };
 
 /* The request a line is about (its own id, or an event's ref): its
@@ -119,6 +120,14 @@ static int fold_log(struct fold *f, struct spool *sp, struct rd_err *err)
 		return ret;
 	while ((ret = spool_iter_next(it, &item, err)) > 0)
 		fold_line(f, &item);
+	/* What a damaged member held cannot be known: a revive there
+	 * would make a record that looks dead pending again.  Dead ones
+	 * stay then (delivered is final, whatever came after). */
+	f->dead_go = f->o->dead;
+	if (f->o->dead && spool_iter_damaged(it)) {
+		f->dead_go = 0;
+		f->st->dead_held = 1;
+	}
 	spool_iter_free(it);
 	return ret;
 }
@@ -132,7 +141,7 @@ static int newest_holds(const struct fold *f)
 	for (size_t i = 0; i < f->n; i++) {
 		const struct crec *r = &f->v[i];
 
-		if ((r->life.state == LIFE_DONE || (o->dead && r->life.state == LIFE_DEAD)) &&
+		if ((r->life.state == LIFE_DONE || (f->dead_go && r->life.state == LIFE_DEAD)) &&
 		    r->last_ms <= o->now_ms - o->keep_ms && r->last_part >= f->newest)
 			return 1;
 	}
@@ -149,7 +158,7 @@ static int choose(struct fold *f)
 	for (size_t i = 0; i < f->n; i++) {
 		struct crec *r = &f->v[i];
 		int resolved = r->life.state == LIFE_DONE ||
-			       (o->dead && r->life.state == LIFE_DEAD);
+			       (f->dead_go && r->life.state == LIFE_DEAD);
 
 		if (resolved && r->last_ms <= o->now_ms - o->keep_ms &&
 		    r->last_part < f->newest) {

@@ -50,6 +50,8 @@ struct compact_stats {
 				 * proportion of the lines that would go */
 	uint64_t leftovers;     /* files an interrupted run left, removed */
 	int sealed;             /* the newest part was sealed for this run */
+	int dead_held;          /* --dead, but damage was skipped: dead
+				 * records stay (a revive may be in it) */
 };
 
 /* For an error saying the spool at where is full (trust: spool_opts's):

@@ -335,6 +335,7 @@ const struct spool_backend sdir_backend = {
 	.iter_new = sdir_iter_new,
 	.iter_next = sdir_iter_next,
 	.iter_free = sdir_iter_free,
+	.iter_damaged = sdir_iter_damaged,
 	.claim = sdir_claim,
 	.claim_check = sdir_claim_check,
 	.verify = sdir_verify,

@@ -118,6 +118,7 @@ int sdir_iter_new(void *impl, const struct spool_pos *from, void **out,
 		  struct rd_err *err);
 int sdir_iter_next(void *impl, struct spool_item *item, struct rd_err *err);
 void sdir_iter_free(void *impl);
+uint64_t sdir_iter_damaged(const void *impl);
 /*
  * The id of the first line of a member's content read back from the
  * member, for readers that must know a member by its content rather than

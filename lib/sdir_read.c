@@ -45,6 +45,7 @@ struct sdir_iter {
 	struct buf data;
 	size_t dpos;
 	struct gzm_reader gr;
+	uint64_t damaged;      /* members skipped */
 };
 
 /*
@@ -262,6 +263,7 @@ static int iter_skip_damage(struct sdir_iter *it, const struct rd_err *why,
 	sdir_notify(it->d, SPOOL_NOTICE_DAMAGE, sname, it->off, next - it->off,
 		    ent ? (int64_t)ent->count : -1,
 		    why->msg[0] ? why->msg : "damaged member");
+	it->damaged++;
 	it->off = next;
 	it->skip = 0;
 	return 0;
@@ -358,6 +360,11 @@ int sdir_iter_next(void *impl, struct spool_item *item,
 		if ((ret = iter_read_member(it, err)) < 0)
 			return ret;
 	}
+}
+
+uint64_t sdir_iter_damaged(const void *impl)
+{
+	return ((const struct sdir_iter *)impl)->damaged;
 }
 
 void sdir_iter_free(void *impl)

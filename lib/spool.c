@@ -136,6 +136,11 @@ int spool_iter_next(struct spool_iter *it, struct spool_item *item,
 	return it->be->iter_next(it->impl, item, err);
 }
 
+uint64_t spool_iter_damaged(const struct spool_iter *it)
+{
+	return it->be->iter_damaged ? it->be->iter_damaged(it->impl) : 0;
+}
+
 void spool_iter_free(struct spool_iter *it)
 {
 	if (!it)

@@ -333,5 +333,8 @@ int spool_iter_new(struct spool *sp, const struct spool_pos *from,
 int spool_iter_next(struct spool_iter *it, struct spool_item *item,
 		    struct rd_err *err);
 void spool_iter_free(struct spool_iter *it);
+/* How many damaged parts (members) the iterator skipped so far, each
+ * also told through the notice callback. */
+uint64_t spool_iter_damaged(const struct spool_iter *it);
 
 #endif

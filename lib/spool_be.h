@@ -38,6 +38,7 @@ struct spool_backend {
 			struct rd_err *err);
 	int (*iter_next)(void *it, struct spool_item *item, struct rd_err *err);
 	void (*iter_free)(void *it);
+	uint64_t (*iter_damaged)(const void *it);  /* NULL: 0 */
 	int (*claim)(void *impl, const char *role, struct rd_err *err);
 	int (*claim_check)(void *impl, struct rd_err *err);  /* NULL: 0 */
 	int (*verify)(void *impl,

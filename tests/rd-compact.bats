@@ -312,6 +312,39 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	assert_equal "$(ls "$SPOOL" | grep -c compact)" 0
 }
 
+@test "--dead removes no dead letter while the spool has damage: a revive may be in it" {
+	touch "$T/outage"
+	ds_start --outage-file "$T/outage"
+	# bodies that do not compress, so segments of 4 KiB roll
+	pad() {
+		printf '{"method":"POST","url":"http://127.0.0.1:1/pad","body":"%s"}\n' \
+			"$(head -c 3000 /dev/urandom | base64 -w0)" | rd-capture -q --segment-size 4k > /dev/null
+	}
+	x=$(printf '{"method":"POST","url":"http://127.0.0.1:%s/x"}\n' "$PORT" | rd-capture -q --segment-size 4k)
+	pad; pad   # x alone in the first segment
+	run rd-replay -q --rate max --max-attempts 1 --match-url /x
+	assert_failure 4
+	# revived, and waiting for a retry: pending
+	run rd-replay -q --rate max --revive --max-attempts 5 --max-time 300ms --match-url /x
+	pad
+	rd-replay -q --rate max --max-time 300ms --match-url /x || true
+	ds_stop
+	assert_equal "$(rd-audit --list | jq -r --arg x "$x" 'select(.id == $x) | .state')" pending
+	# the member holding the revive, past the first segment, damaged
+	for seg in "$SPOOL"/*.ndjson.gz; do
+		off=$(member_with "$seg" '"kind":"revive"') && break
+	done
+	[ "$seg" != "$SPOOL/00000000000000000001.ndjson.gz" ] || fail "the revive is in x's segment"
+	flip "$seg" $((off + 30))
+	run rd-compact --dead --keep 0s --json
+	assert_success
+	assert_output --partial "--dead: dead letters kept: the spool has damage"
+	jq -e '.dead_held == true and .removed_dead == 0' <<< "$(tail -1 <<< "$output")"
+	# x's request line is still there: replay finds it again once the
+	# damage is repaired or the segment restored
+	assert_equal "$(rd-audit --list 2>/dev/null | jq -r --arg x "$x" 'select(.id == $x) | .id')" "$x"
+}
+
 @test "a full spool over 32 MiB points to rd-compact --dry-run instead of reading itself whole" {
 	# random base64 (6 bits a byte, so about 35 MiB on disk)
 	base64 -w 3000 /dev/urandom | head -n 15000 |
