@@ -552,6 +552,12 @@ static void fold_rollup(struct audit *a, const struct spool_item *it)
 	a->s.attempts_ok += r.sends_ok;
 	a->s.attempts_retry += r.sends_retry;
 	a->s.attempts_permanent += r.sends_permanent;
+	/* a send whose outcome never came has none of the three: the
+	 * rest of sends (a counter must not go down when compaction
+	 * folds them away) */
+	if (r.sends > r.sends_ok + r.sends_retry + r.sends_permanent)
+		a->s.attempts_unknown += r.sends - r.sends_ok - r.sends_retry -
+					 r.sends_permanent;
 	a->s.replayed += r.replayed;
 	if (r.first_ms)
 		span(a, r.first_ms);

@@ -65,6 +65,23 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	assert_equal "$(jq -r 'select(.path | startswith("/late/")) | .path' "$T/ds.log" | wc -l)" 5
 }
 
+@test "sends whose outcome never came stay counted after compaction: a counter never goes down" {
+	ds_start --latency 300
+	fill 3 "127.0.0.1:$PORT" /slow
+	# the run ends while its sends wait: their outcome is unknown
+	rd-replay -q --rate max --max-time 50ms --grace 10ms || true
+	rd-replay -q --rate max
+	ds_stop
+	before=$(rd-audit --json | jq -c '.replay | {attempts, ok, unknown}')
+	[ "$(jq .unknown <<< "$before")" -gt 0 ] || fail "no unknown outcome to keep: $before"
+	prom_before=$(rd-audit --prom | grep 'outcome="unknown"')
+	run rd-compact --keep 0s
+	assert_success
+	assert_output --partial "removed 3 of 3 requests"
+	assert_equal "$(rd-audit --json | jq -c '.replay | {attempts, ok, unknown}')" "$before"
+	assert_equal "$(rd-audit --prom | grep 'outcome="unknown"')" "$prom_before"
+}
+
 @test "--dry-run and --json say what would go and change nothing; a second run changes nothing" {
 	build
 	sum=$(files_sum)
