@@ -272,12 +272,17 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 	buf_addc(b, '\n');
 	if (s->attempts) {
 		/* display precision: these are for people */
-		buf_addf(b, "  success rate %s%%   latency p50 %sms  p90 %sms  p99 %sms\n",
+		buf_addf(b, "  success rate %s%%   ",
 			 num_fixed(num_scale10((double)s->attempts_ok / (double)s->attempts, 2),
-				   1, n[0], sizeof(n[0])),
-			 num_fixed(hist_pct(&s->latency, 50), 1, n[1], sizeof(n[1])),
-			 num_fixed(hist_pct(&s->latency, 90), 1, n[2], sizeof(n[2])),
-			 num_fixed(hist_pct(&s->latency, 99), 1, n[3], sizeof(n[3])));
+				   1, n[0], sizeof(n[0])));
+		/* no answer came (or compaction folded the answers away) */
+		if (isnan(hist_pct(&s->latency, 50)))
+			buf_adds(b, "latency not known (no answer)\n");
+		else
+			buf_addf(b, "latency p50 %sms  p90 %sms  p99 %sms\n",
+				 num_fixed(hist_pct(&s->latency, 50), 1, n[1], sizeof(n[1])),
+				 num_fixed(hist_pct(&s->latency, 90), 1, n[2], sizeof(n[2])),
+				 num_fixed(hist_pct(&s->latency, 99), 1, n[3], sizeof(n[3])));
 		buf_addf(b, "  amplification %s (attempts per replayed request; 1.00 = each sent once)\n",
 			 num_fixed(audit_amplification(s->attempts, s->replayed), 2,
 				   n[0], sizeof(n[0])));

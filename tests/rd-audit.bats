@@ -249,6 +249,16 @@ history() {
 	grep -q "corrupt gzip member" "$T/err"
 }
 
+@test "the summary says a latency is not known when no send got an answer (it printed 'nanms')" {
+	printf '{"method":"POST","url":"http://127.0.0.1:1/x"}\n' | rd-capture -q > /dev/null
+	run rd-replay -q --rate max --max-attempts 1
+	assert_failure 4
+	run rd-audit
+	assert_success
+	assert_output --partial "success rate 0.0%   latency not known (no answer)"
+	refute_output --partial nan
+}
+
 @test "the HTML report is self-contained and renders in headless Chromium without errors" {
 	command -v chromium > /dev/null || skip "chromium is not installed"
 	history
