@@ -376,10 +376,9 @@ static void on_notice(void *ctx, const struct spool_notice *n)
 {
 	struct app *a = ctx;
 
-	msg_warn(&a->m, "%s at byte %llu: %s (%llu bytes skipped%s)", n->where,
-		 (unsigned long long)n->offset, n->reason,
-		 (unsigned long long)n->bytes,
-		 n->lost > 0 ? ", records lost" : "");
+	char text[1024];
+
+	msg_warn(&a->m, "%s", spool_notice_text(n, text, sizeof(text)));
 }
 
 /* --- the summary ----------------------------------------------------- */

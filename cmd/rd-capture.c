@@ -216,16 +216,9 @@ static void on_notice(void *ctx, const struct spool_notice *n)
 {
 	const struct msg *m = ctx;
 
-	if (n->kind == SPOOL_NOTICE_CUT)
-		msg_warn(m, "repaired '%s': cut %llu bytes of torn tail at byte %llu (%s)",
-			 n->where, (unsigned long long)n->bytes,
-			 (unsigned long long)n->offset, n->reason);
-	else if (n->kind == SPOOL_NOTICE_REINDEX)
-		msg_warn(m, "repaired '%s' at byte %llu: %s", n->where,
-			 (unsigned long long)n->offset, n->reason);
-	else
-		msg_warn(m, "'%s': damaged data at byte %llu skipped: %s",
-			 n->where, (unsigned long long)n->offset, n->reason);
+	char text[1024];
+
+	msg_warn(m, "%s", spool_notice_text(n, text, sizeof(text)));
 }
 
 /* Durable acks to standard output; EPIPE ends output quietly. */

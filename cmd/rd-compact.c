@@ -113,9 +113,9 @@ static void on_notice(void *ctx, const struct spool_notice *n)
 {
 	struct msg *m = ctx;
 
-	msg_warn(m, "%s at byte %llu: %s (%llu bytes skipped%s)", n->where,
-		 (unsigned long long)n->offset, n->reason,
-		 (unsigned long long)n->bytes, n->lost > 0 ? ", records lost" : "");
+	char text[1024];
+
+	msg_warn(m, "%s", spool_notice_text(n, text, sizeof(text)));
 }
 
 static void report_json(const struct opts *o, const struct compact_stats *st)

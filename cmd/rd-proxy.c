@@ -404,14 +404,9 @@ static void on_notice(void *ctx, enum proxy_notice_level lvl, const char *text)
 static void on_spool_notice(void *ctx, const struct spool_notice *n)
 {
 	const struct msg *m = ctx;
+	char text[1024];
 
-	if (n->kind == SPOOL_NOTICE_CUT)
-		msg_warn(m, "repaired '%s': cut %llu bytes of torn tail at byte %llu (%s)",
-			 n->where, (unsigned long long)n->bytes,
-			 (unsigned long long)n->offset, n->reason);
-	else
-		msg_warn(m, "'%s' at byte %llu: %s", n->where,
-			 (unsigned long long)n->offset, n->reason);
+	msg_warn(m, "%s", spool_notice_text(n, text, sizeof(text)));
 }
 
 /* Room for --max-connections descriptors, when the hard limit allows. */

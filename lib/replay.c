@@ -82,12 +82,9 @@ static void on_spool_notice(void *ctx, const struct spool_notice *n)
 {
 	struct replay_run *r = ctx;
 
-	replay_notice(r, "%s '%s' at byte %llu (%llu bytes%s): %s",
-	       n->kind == SPOOL_NOTICE_DAMAGE ? "skipped damage in" :
-	       n->kind == SPOOL_NOTICE_CUT ? "cut a torn tail of" : "reindexed",
-	       n->where, (unsigned long long)n->offset,
-	       (unsigned long long)n->bytes,
-	       n->lost >= 0 ? ", records lost" : "", n->reason);
+	char text[1024];
+
+	replay_notice(r, "%s", spool_notice_text(n, text, sizeof(text)));
 }
 
 /* Notices of the queue, as the run's own. */

@@ -6,6 +6,7 @@
  */
 #include "spool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +135,37 @@ int spool_iter_next(struct spool_iter *it, struct spool_item *item,
 		    struct rd_err *err)
 {
 	return it->be->iter_next(it->impl, item, err);
+}
+
+const char *spool_notice_text(const struct spool_notice *n, char *out,
+			      size_t len)
+{
+	char lost[64];
+
+	if (n->kind == SPOOL_NOTICE_CUT) {
+		snprintf(out, len, "repaired '%s': cut %llu bytes of torn tail at byte %llu (%s)",
+			 n->where, (unsigned long long)n->bytes,
+			 (unsigned long long)n->offset, n->reason);
+		return out;
+	}
+	if (n->kind == SPOOL_NOTICE_REINDEX) {
+		/* its count is of records found again, never of lost ones */
+		if (n->lost > 0)
+			snprintf(lost, sizeof(lost), " (%lld records kept)", (long long)n->lost);
+		else
+			lost[0] = '\0';
+		snprintf(out, len, "repaired '%s' at byte %llu: %s%s", n->where,
+			 (unsigned long long)n->offset, n->reason, lost);
+		return out;
+	}
+	if (n->lost < 0)
+		snprintf(lost, sizeof(lost), "records lost, how many is not known");
+	else
+		snprintf(lost, sizeof(lost), "%lld records lost", (long long)n->lost);
+	snprintf(out, len, "skipped damage in '%s' at byte %llu (%llu bytes, %s): %s",
+		 n->where, (unsigned long long)n->offset,
+		 (unsigned long long)n->bytes, lost, n->reason);
+	return out;
 }
 
 uint64_t spool_iter_damaged(const struct spool_iter *it)

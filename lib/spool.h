@@ -80,6 +80,13 @@ struct spool_notice {
 	const char *reason;  /* e.g. "crc mismatch", borrowed */
 };
 
+/* A notice as every tool says it, into out (n bytes); returns out:
+ * "skipped damage in 'F' at byte B (N bytes, R records lost): why",
+ * "repaired 'F': cut N bytes of torn tail at byte B (why)", or
+ * "repaired 'F' at byte B: why (R records kept)". */
+const char *spool_notice_text(const struct spool_notice *n, char *out,
+			      size_t len);
+
 /* What only the directory backend reads (redrive-spool(5)); every
  * other backend ignores it. */
 struct spool_dir_opts {

@@ -249,6 +249,19 @@ history() {
 	grep -q "corrupt gzip member" "$T/err"
 }
 
+@test "an index entry lost is rebuilt and said as a repair, not as records lost" {
+	for i in 1 2 3; do
+		rec "$i" | rd-capture -q > /dev/null
+	done
+	idx=$(ls "$SPOOL"/*.idx)
+	truncate -s $(( $(stat -c %s "$idx") - 48 )) "$idx"
+	run rd-audit --json
+	assert_success
+	assert_output --regexp "rd-audit: repaired '.*\.ndjson\.gz' at byte [0-9]+: indexed complete members a writer that died left unindexed \(1 records kept\)"
+	refute_output --partial "lost"
+	assert_equal "$(grep -v '^rd-audit' <<< "$output" | jq .requests)" 3
+}
+
 @test "the summary says a latency is not known when no send got an answer (it printed 'nanms')" {
 	printf '{"method":"POST","url":"http://127.0.0.1:1/x"}\n' | rd-capture -q > /dev/null
 	run rd-replay -q --rate max --max-attempts 1
