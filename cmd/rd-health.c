@@ -565,8 +565,10 @@ static int nagios(struct buf *out, const struct opts *o,
 			nagios_perf_item(&perf, &label, pv, hm->unit, w, c);
 		}
 	/* Nothing failed but checks that had no data, and --no-data unknown:
-	 * the plugin cannot tell, which is what UNKNOWN is for. */
-	if (code == 2 && ev->unknown && !crit.len && only_nodata(ev))
+	 * the plugin cannot tell, which is what UNKNOWN is for; unless the
+	 * breaker holds, which is CRITICAL whatever the checks said. */
+	if (code == 2 && ev->unknown && !crit.len && only_nodata(ev) &&
+	    !(b && b->state != BREAKER_CLOSED))
 		code = 3;
 	if (code >= 2 && !verdict) {
 		human(&text, ev, b, verdict);

@@ -529,6 +529,12 @@ expo_serve() {
 	assert_failure 2
 	run rd-health --no-data maybe "${m[@]}"
 	assert_failure 2
+	# a breaker that holds is CRITICAL, whatever the checks had
+	printf '{"v":1,"state":"open","opened_at":"%s","bad":3,"good":0}\n' \
+		"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" > "$T/brk"
+	run rd-health --nagios --no-data unknown --state "$T/brk" --cooldown 1h "${m[@]}"
+	assert_failure 2
+	assert_output --regexp "^RD-HEALTH CRITICAL - .*breaker open"
 }
 
 @test "concurrent probes each get their own connection: p50 is the service's latency" {
