@@ -25,6 +25,8 @@ void breaker_init(struct breaker *b, unsigned open_after, unsigned close_after,
 
 void breaker_release(struct breaker *b)
 {
+	for (size_t i = 0; i < b->nsamples; i++)
+		free(b->samples[i].key);
 	free(b->samples);
 	b->samples = NULL;
 	b->nsamples = 0;
@@ -45,6 +47,11 @@ static void open_now(struct breaker *b, int64_t now)
 
 int breaker_step(struct breaker *b, int healthy, int64_t now)
 {
+	/* opened "in the future": the clock stepped back since; the
+	 * cooldown counts from now, not from a time that may be hours
+	 * away */
+	if (b->state == BREAKER_OPEN && b->opened_ms > now)
+		b->opened_ms = now;
 	if (b->state == BREAKER_OPEN && now - b->opened_ms >= b->cooldown_ms) {
 		b->state = BREAKER_HALF_OPEN;
 		b->good = 0;
@@ -93,7 +100,7 @@ void breaker_sample_put(struct breaker *b, const char *key, double value,
 	if (!s) {
 		b->samples = xrealloc(b->samples, (b->nsamples + 1) * sizeof(*s));
 		s = &b->samples[b->nsamples++];
-		snprintf(s->key, sizeof(s->key), "%s", key);
+		s->key = xstrdup(key);
 	}
 	s->value = value;
 	s->at_ms = at_ms;
@@ -131,6 +138,8 @@ int breaker_load(struct breaker *b, const char *text, size_t len,
 	long long n;
 	int ret = RD_E_CORRUPT;
 
+	b->bad = b->good = 0;
+	b->opened_ms = 0;
 	json_doc_init(&doc);
 	root = json_parse(&doc, text, len, NULL, NULL);
 	if (!root || root->type != JSON_OBJECT ||
@@ -144,12 +153,24 @@ int breaker_load(struct breaker *b, const char *text, size_t len,
 		b->state = BREAKER_HALF_OPEN;
 	else
 		goto out;
-	if ((v = json_get(root, "bad")) && json_int(v, 0, 1000000000, &n) == 0)
+	/* what is there must be what this version writes: a file it
+	 * cannot read is an error (exit 2), never a guess */
+	if ((v = json_get(root, "v")) && json_int(v, 1, 1, &n) < 0)
+		goto out;
+	if ((v = json_get(root, "bad"))) {
+		if (json_int(v, 0, 1000000000, &n) < 0)
+			goto out;
 		b->bad = (unsigned)n;
-	if ((v = json_get(root, "good")) && json_int(v, 0, 1000000000, &n) == 0)
+	}
+	if ((v = json_get(root, "good"))) {
+		if (json_int(v, 0, 1000000000, &n) < 0)
+			goto out;
 		b->good = (unsigned)n;
-	if ((v = json_get(root, "opened_at")) && v->type == JSON_STRING &&
-	    rec_time_parse(v->str, v->len, &b->opened_ms) < 0)
+	}
+	if ((v = json_get(root, "opened_at")) &&
+	    (v->type != JSON_STRING || rec_time_parse(v->str, v->len, &b->opened_ms) < 0))
+		goto out;
+	if (b->state == BREAKER_OPEN && !b->opened_ms)
 		goto out;
 	if ((v = json_get(root, "samples")) && v->type == JSON_ARRAY)
 		for (s = v->child; s; s = s->next) {

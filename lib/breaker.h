@@ -25,7 +25,7 @@
 enum breaker_state { BREAKER_CLOSED = 0, BREAKER_OPEN, BREAKER_HALF_OPEN };
 
 struct breaker_sample {     /* a counter seen by an earlier run */
-	char key[200];
+	char *key;              /* whole: keys that share a prefix are apart */
 	double value;
 	int64_t at_ms;
 };

@@ -229,7 +229,6 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 		struct prom_sel *sel = NULL;
 		double sum = NAN, rate = NAN;
 		size_t ns = 0;
-		char key[200];
 
 		if (!got) {
 			char shown[512];
@@ -248,14 +247,18 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 			snprintf(s->why, sizeof(s->why), "no series matches");
 		}
 		prom_sel_free(sel);
-		snprintf(key, sizeof(key), "%s %s", o->metrics_url, o->selectors[i]);
 		if (!s->failed && ns == 0) {
 			put_nodata(s, "value");
 			put_nodata(s, "rate");
 			continue;
 		}
 		if (!s->failed && o->brk) {
-			const struct breaker_sample *prev = breaker_sample_get(o->brk, key);
+			const struct breaker_sample *prev;
+			struct buf key;
+
+			buf_init(&key);
+			buf_addf(&key, "%s %s", o->metrics_url, o->selectors[i]);
+			prev = breaker_sample_get(o->brk, key.data);
 
 			if (prev && o->now_ms > prev->at_ms) {
 				double dt = (double)(o->now_ms - prev->at_ms) / 1000;
@@ -266,7 +269,8 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 				snprintf(s->why, sizeof(s->why),
 					 "no rate yet: it needs the counter from an earlier run (--state)");
 			}
-			breaker_sample_put(o->brk, key, sum, o->now_ms);
+			breaker_sample_put(o->brk, key.data, sum, o->now_ms);
+			buf_release(&key);
 		} else if (!s->failed) {
 			snprintf(s->why, sizeof(s->why), "no rate without --state");
 		}

@@ -318,8 +318,50 @@ static void breaker_file(struct breaker *b)
 	T_OK(breaker_sample_get(&c, "http://x/metrics down") == NULL, "no-value sample dropped");
 	T_OK(breaker_load(&c, "{}", 2, &err) < 0, "not a state");
 	T_OK(breaker_load(&c, "{\"state\":\"ajar\"}", 16, &err) < 0, "unknown state");
+	/* read as it is written, or refused: never a guess */
+	T_OK(breaker_load(&c, "{\"state\":\"open\"}", 16, &err) < 0,
+	     "open with no opened_at (it went half-open at once)");
+	T_OK(breaker_load(&c, "{\"state\":\"closed\",\"bad\":\"lots\"}", 30, &err) < 0,
+	     "a count that is not one");
+	T_OK(breaker_load(&c, "{\"v\":99,\"state\":\"closed\"}", 26, &err) < 0,
+	     "another version's file");
 	breaker_release(&c);
 	buf_release(&j);
+}
+
+/* The wall clock stepped back past the time the breaker opened: the
+ * cooldown counts from now (it waited for the old time to come back). */
+static void breaker_clock_back(void)
+{
+	struct breaker b;
+
+	breaker_init(&b, 1, 1, 1000);
+	breaker_step(&b, 0, 100000);
+	T_EQ_INT(b.state, BREAKER_OPEN, "open at 100 s");
+	T_EQ_INT(breaker_step(&b, 1, 5000), 0, "the clock is at 5 s now: open");
+	T_EQ_INT(b.opened_ms, 5000, "opened, as far as this clock says, now");
+	T_EQ_INT(breaker_step(&b, 1, 6000), 1, "a cooldown later: half-open, and closes");
+	breaker_release(&b);
+}
+
+/* Counter samples are told apart by their whole key, however long: two
+ * selectors alike for 300 bytes took each other's counter. */
+static void breaker_long_keys(void)
+{
+	struct breaker b;
+	char k1[400], k2[400];
+
+	memset(k1, 'a', 300);
+	memcpy(k2, k1, 300);
+	snprintf(k1 + 300, 100, "{x=\"1\"}");
+	snprintf(k2 + 300, 100, "{x=\"2\"}");
+	breaker_init(&b, 1, 1, 1000);
+	breaker_sample_put(&b, k1, 1, 1);
+	breaker_sample_put(&b, k2, 2, 1);
+	T_EQ_INT(b.nsamples, 2, "two samples");
+	T_OK(breaker_sample_get(&b, k1)->value == 1 && breaker_sample_get(&b, k2)->value == 2,
+	     "each its own");
+	breaker_release(&b);
 }
 
 /* Nearest-rank percentiles, before any sample and after a new one. */
@@ -347,6 +389,8 @@ int main(void)
 	statuses();
 	breaker_transitions(&b);
 	breaker_file(&b);
+	breaker_clock_back();
+	breaker_long_keys();
 	breaker_release(&b);
 	percentiles();
 	return t_done();
