@@ -43,6 +43,7 @@ static int number(const char *s, int exponent, double *v, const char **end)
 {
 	char *e;
 
+	*end = s;     /* on failure: the byte to blame */
 	if (!(*s == '-' || *s == '+' || *s == '.' || (*s >= '0' && *s <= '9')))
 		return -1;
 	errno = 0;
@@ -53,8 +54,10 @@ static int number(const char *s, int exponent, double *v, const char **end)
 	for (const char *p = s; p < e; p++)
 		if (*p == 'x' || *p == 'X' || *p == 'n' || *p == 'N' ||
 		    *p == 'i' || *p == 'I' || *p == 'p' || *p == 'P' ||
-		    (!exponent && (*p == 'e' || *p == 'E')))
+		    (!exponent && (*p == 'e' || *p == 'E'))) {
+			*end = p;
 			return -1;
+		}
 	*end = e;
 	return 0;
 }
@@ -95,7 +98,7 @@ int thr_parse(const char *s, struct thr *t, struct rd_err *err)
 	if (number(p, 0, &v, &e) < 0)
 		return rd_err_set(err, RD_E_INVAL,
 				  "threshold '%s': expected a number at byte %zu",
-				  s, (size_t)(p - s));
+				  s, (size_t)(e - s));
 	t->unit = thr_metric_unit(t->metric);
 	if (t->unit == THR_MS) {
 		if (*e == '\0' || strcmp(e, "ms") == 0)

@@ -255,6 +255,8 @@ static void thresholds(void)
 	}
 	thr_parse("p99<<3", &t, &err);
 	T_OK(strstr(err.msg, "byte 4") != NULL, "the message names the byte offset");
+	thr_parse("value<1e3", &t, &err);
+	T_OK(strstr(err.msg, "byte 7") != NULL, "the byte it stopped at, not the number's first");
 	thr_parse("p99<250ms", &t, &err);
 	T_OK(!thr_holds(&t, NAN), "no data never holds");
 	T_EQ_STR(thr_fmt(0.125, THR_FRACTION, buf, sizeof(buf)), "12.50%", "shares print as %");
