@@ -291,35 +291,65 @@ static int names_value(const struct health_opts *o)
 	return 0;
 }
 
-/* What the filter over standard input gave (one JSON text): true, false
- * or null is a check of its own, and leaves a check on value with no
- * data; a number is the value, for the checks that name it.  Anything
- * else (a string such as "950" or "DOWN", an object) fails the source:
- * taken for true, it would pass whatever it says. */
-static void stdin_answer(const struct health_opts *o, struct health_source *s,
-			 const char *out)
+/* One output of the filter over standard input (a JSON text): true,
+ * false or null is a check of its own (all must be true); a number is a
+ * value, for the checks that name it (each must pass them, as the series
+ * of a query do).  Anything else (a string such as "950" or "DOWN", an
+ * object) fails the source: taken for true, it would pass whatever it
+ * says.  1 for a number, 0 for a predicate, -1 when it failed. */
+static int stdin_answer(const struct health_opts *o, struct health_source *s,
+			const char *out)
 {
 	char *e;
 	double v = strtod(out, &e);
 
 	if (*e == '\0' && e != out && (*out == '-' || (*out >= '0' && *out <= '9'))) {
-		if (names_value(o)) {
-			put(s, "value", v);
-			snprintf(s->why, sizeof(s->why), "--jq gave %.200s", out);
-		} else {
+		if (!names_value(o)) {
 			s->failed = 1;
 			snprintf(s->why, sizeof(s->why),
 				 "--jq gave the number %.100s, and no --check names value", out);
+			return -1;
 		}
-	} else if (!strcmp(out, "true") || !strcmp(out, "false") || !strcmp(out, "null")) {
-		s->predicate = strcmp(out, "true") == 0;
-		put_nodata(s, "value");
-		snprintf(s->why, sizeof(s->why), "--jq gave %.200s", out);
-	} else {
-		s->failed = 1;
-		snprintf(s->why, sizeof(s->why),
-			 "--jq gave %.100s: neither true, false, null nor a number", out);
+		if (s->nm < sizeof(s->m) / sizeof(s->m[0]))
+			put(s, "value", v);
+		return 1;
 	}
+	if (!strcmp(out, "true") || !strcmp(out, "false") || !strcmp(out, "null")) {
+		s->predicate = strcmp(out, "true") == 0 && s->predicate != 0;
+		return 0;
+	}
+	s->failed = 1;
+	snprintf(s->why, sizeof(s->why),
+		 "--jq gave %.100s: neither true, false, null nor a number", out);
+	return -1;
+}
+
+/* Every output of the filter, each judged (stdin_answer). */
+static void stdin_answers(const struct health_opts *o, struct health_source *s,
+			  struct jqf *f, struct buf *out, int r, struct rd_err *err)
+{
+	size_t no, n = 0;
+	int nums = 0, k;
+	char first[200];
+
+	for (; r > 0; r = jqf_next(f, out, &no, err)) {
+		if (!n++)
+			snprintf(first, sizeof(first), "%s", out->data);
+		if ((k = stdin_answer(o, s, out->data)) < 0)
+			return;
+		nums += k;
+	}
+	if (r < 0) {
+		s->failed = 1;
+		snprintf(s->why, sizeof(s->why), "--jq failed: %s", err->msg);
+		return;
+	}
+	if (!nums)     /* a check on value has no data */
+		put_nodata(s, "value");
+	if (n == 1)
+		snprintf(s->why, sizeof(s->why), "--jq gave %s", first);
+	else
+		snprintf(s->why, sizeof(s->why), "--jq gave %zu outputs, the first %s", n, first);
 }
 
 static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
@@ -351,14 +381,11 @@ static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
 		ret = rd_err_set(err, RD_E_INVAL, "standard input is not JSON (%s)", why);
 		goto done;
 	}
-	if (r < 0) {
-		s->failed = 1;
-		snprintf(s->why, sizeof(s->why), "--jq failed: %s", err->msg);
-	} else if (r == 0) {
+	if (r == 0) {
 		s->failed = 1;
 		snprintf(s->why, sizeof(s->why), "--jq gave no output");
 	} else {
-		stdin_answer(o, s, out.data);
+		stdin_answers(o, s, f, &out, r, err);
 	}
 	ret = 0;
 done:

@@ -31,8 +31,10 @@ static void fail(struct probe_result *r, const char *why)
 		snprintf(r->why, sizeof(r->why), "%s", why);
 }
 
-/* 1 when the body satisfies the jq predicate.  The filter is compiled
- * once per run and fed one body at a time, drained before the next. */
+/* 1 when the body satisfies the jq predicate: each of its outputs is
+ * neither false nor null (`.checks[].ok` must be true for every check,
+ * not only the first).  The filter is compiled once per run and fed one
+ * body at a time, drained before the next. */
 static int jq_true(struct run *r, const struct buf *body)
 {
 	struct rd_err err;
@@ -49,9 +51,9 @@ static int jq_true(struct run *r, const struct buf *body)
 			r->jq = NULL;
 			return 0;
 		}
-		if (ret > 0 && verdict < 0)
+		if (ret > 0)
 			verdict = strcmp(r->out.data, "false") != 0 &&
-				  strcmp(r->out.data, "null") != 0;
+				  strcmp(r->out.data, "null") != 0 && verdict != 0;
 	}
 	/* a final feed ends the stream: the next body needs a new one */
 	jqf_free(r->jq);

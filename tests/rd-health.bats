@@ -47,6 +47,12 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	run rd-health --url "$(health_url)" --jq '.status=="DOWN"'
 	assert_failure 1
 	assert_output --partial "the body does not satisfy --jq"
+	# every output must be true, not only the first
+	run rd-health --url "$(health_url)" --jq '(.status=="UP"), (.status=="DOWN")'
+	assert_failure 1
+	assert_output --partial "the body does not satisfy --jq"
+	run rd-health --url "$(health_url)" --jq '(.status=="UP"), (.status | length > 0)'
+	assert_success
 	run rd-health --url "$(health_url)" --match '"UP"'
 	assert_success
 	ds_stop
@@ -98,6 +104,17 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	run rd-health --jq '.up' --json <<< '{"up":true}'
 	assert_success
 	assert_equal "$(jq -c '[.healthy, (.checks | length)]' <<< "$output")" "[true,1]"
+	# every output counts, not only the first: of a filter, of documents
+	run rd-health --jq '.c[].ok' <<< '{"c":[{"ok":true},{"ok":false}]}'
+	assert_failure 1
+	assert_output --partial "--jq gave 2 outputs, the first true"
+	run rd-health --jq '.c[].ok' <<< '{"c":[{"ok":true},{"ok":true}]}'
+	assert_success
+	run rd-health --jq '.a' --check 'value<5' <<< '{"a":1}{"a":9}'
+	assert_failure 1
+	assert_output --partial "value=9 (want value<5)"
+	run rd-health --jq '.a' --check 'value<5' <<< '{"a":1}{"a":3}'
+	assert_success
 }
 
 @test "a text exposition metric, and its rate across runs with --state" {
