@@ -139,7 +139,7 @@ acked=$(grep -c . "$tmp/acked" || true)
 # The next writer repairs a torn tail, if the kill left one, and says so.
 run "echo '{\"method\":\"GET\",\"url\":\"$svc/after-crash\"}' | rd-capture >/dev/null"
 gzip -t "$RD_SPOOL"/*.ndjson.gz
-zcat "$RD_SPOOL"/*.ndjson.gz | jq -r 'select(.kind == "request") | .id' | sort > "$tmp/stored"
+zcat -f "$RD_SPOOL"/*.ndjson.gz | jq -r 'select(.kind == "request") | .id' | sort > "$tmp/stored"
 missing=$(sort "$tmp/acked" | comm -23 - "$tmp/stored" | wc -l)
 printf 'acknowledged before the kill: %s, missing after it: %s\n' "$acked" "$missing"
 [ "$missing" -eq 0 ] || fail "acknowledged records were lost"
