@@ -177,15 +177,23 @@ static int gather_urls(const struct health_opts *o, struct health_eval *ev,
 	return 0;
 }
 
-static void gather_promql(const struct health_opts *o, struct health_eval *ev)
+/* A query Prometheus refuses as wrong (bad_data, a range vector) is an
+ * error, as a bad option is (exit 2, UNKNOWN): the gate it feeds would
+ * stay closed, CRITICAL, over a typo.  What may pass fails the source. */
+static int gather_promql(const struct health_opts *o, struct health_eval *ev,
+			 struct rd_err *uerr)
 {
 	for (size_t i = 0; i < o->npromql; i++) {
 		struct health_source *s = add_src(ev, HEALTH_PROMQL, o->promql[i]);
 		struct rd_err err;
 		double *v = NULL;
 		size_t n = 0;
+		int ret;
 
-		if (prom_query(o->prom, o->promql[i], &o->probe.http, &v, &n, &err) < 0) {
+		if ((ret = prom_query(o->prom, o->promql[i], &o->probe.http, &v, &n, &err)) < 0) {
+			if (ret == RD_E_INVAL)
+				return rd_err_set(uerr, RD_E_INVAL, "--promql '%s': %s",
+						  o->promql[i], err.msg);
 			s->failed = 1;
 			snprintf(s->why, sizeof(s->why), "%s", err.msg);
 			put(s, "value", NAN);
@@ -201,6 +209,7 @@ static void gather_promql(const struct health_opts *o, struct health_eval *ev)
 			put(s, "value", v[j]);
 		free(v);
 	}
+	return 0;
 }
 
 static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
@@ -514,9 +523,9 @@ int health_evaluate(const struct health_opts *o, struct health_eval *ev,
 
 	memset(ev, 0, sizeof(*ev));
 	if ((ret = gather_stdin(o, ev, err)) < 0 ||
-	    (ret = gather_urls(o, ev, err)) < 0)
+	    (ret = gather_urls(o, ev, err)) < 0 ||
+	    (ret = gather_promql(o, ev, err)) < 0)
 		return ret;
-	gather_promql(o, ev);
 	gather_metrics(o, ev);
 	gather_spool(o, ev);
 	health_judge(o, ev);

@@ -324,15 +324,20 @@ int prom_answer(const char *text, size_t len, double **vals, size_t *n,
 		goto out;
 	}
 	if (strcmp(st->str, "success") != 0) {
-		const struct json_val *e = json_get(root, "error");
+		const struct json_val *e = json_get(root, "error"),
+				      *et = json_get(root, "errorType");
+		/* bad_data: the query itself is wrong, and stays wrong;
+		 * timeout, execution, unavailable may pass */
+		int fixed = et && et->type == JSON_STRING && strcmp(et->str, "bad_data") == 0;
 
-		ret = rd_err_set(err, RD_E_INVAL, "Prometheus rejected the query: %s",
+		ret = rd_err_set(err, fixed ? RD_E_INVAL : RD_E_IO,
+				 "Prometheus rejected the query: %s",
 				 e && e->type == JSON_STRING ? e->str : "(no message)");
 		goto out;
 	}
 	if (!(data = json_get(root, "data")) || !(type = json_get(data, "resultType")) ||
 	    type->type != JSON_STRING || !(result = json_get(data, "result"))) {
-		ret = rd_err_set(err, RD_E_INVAL, "Prometheus answer without data");
+		ret = rd_err_set(err, RD_E_CORRUPT, "Prometheus answer without data");
 		goto out;
 	}
 	if (strcmp(type->str, "scalar") == 0) {
@@ -357,7 +362,7 @@ bad:
 	free(*vals);
 	*vals = NULL;
 	*n = 0;
-	ret = rd_err_set(err, RD_E_INVAL, "Prometheus answer with a malformed value");
+	ret = rd_err_set(err, RD_E_CORRUPT, "Prometheus answer with a malformed value");
 out:
 	json_doc_release(&doc);
 	return ret;
@@ -397,10 +402,14 @@ int prom_query(const char *base, const char *promql, const struct http_opts *ho,
 	}
 	ret = prom_answer(res.body.data ? res.body.data : "", res.body.len,
 			  vals, n, err);
-	if (ret == RD_E_CORRUPT) /* say where, and what came instead */
-		ret = rd_err_set(err, RD_E_INVAL,
-				 "Prometheus at %s: HTTP %d, not a query API answer",
-				 redact_url_to(base, shown, sizeof(shown)), res.status);
+	if (ret == RD_E_CORRUPT) { /* say where, and what came instead */
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		ret = rd_err_set(err, RD_E_IO, "Prometheus at %s: HTTP %d, %s",
+				 redact_url_to(base, shown, sizeof(shown)), res.status,
+				 strncmp(why, "not a", 5) == 0 ? why : why + strlen("Prometheus "));
+	}
 out:
 	buf_release(&url);
 	http_once_release(&res);

@@ -22,18 +22,21 @@
 /*
  * Evaluate promql at base (http://host:9090) through /api/v1/query.
  * *vals gets the value of every series of a vector result, or the one
- * value of a scalar (caller frees); *n may be 0 (no data).  RD_E_IO when
- * the server cannot be reached or answers with an error (its message is
- * in err), RD_E_INVAL for an answer that is not what the API documents.
+ * value of a scalar (caller frees); *n may be 0 (no data).  RD_E_INVAL
+ * when the query is wrong and stays wrong (Prometheus's bad_data, a
+ * range vector or a string); RD_E_IO for anything that may pass (the
+ * server not reached, an error it may not give again, an answer that is
+ * not one).  The message is in err.
  */
 int prom_query(const char *base, const char *promql, const struct http_opts *ho,
 	       double **vals, size_t *n, struct rd_err *err);
 
 /*
  * The values in a query API answer (text[0..len)), as prom_query gives
- * them.  RD_E_CORRUPT when the text is not a query API answer at all;
- * RD_E_INVAL naming what is wrong with one: an error status (with
- * Prometheus's message), no data, a range vector, a bad value.
+ * them.  RD_E_INVAL when the query is wrong (bad_data, or a result
+ * that is not a scalar or an instant vector); RD_E_IO for another error
+ * status (with Prometheus's message); RD_E_CORRUPT for a text that is
+ * not a query API answer, or one with no data or a bad value.
  */
 int prom_answer(const char *text, size_t len, double **vals, size_t *n,
 		struct rd_err *err);

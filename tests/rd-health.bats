@@ -273,9 +273,17 @@ EOF
 	jq -e '.sources[0].kind == "promql" and .sources[0].metrics.value == 1' <<< "$output"
 	run rd-health --prom "$prom" --promql 'sum(rd_downstream_requests_total{code="200"})' --check 'value>=1000000'
 	assert_failure 1
+	# a query Prometheus refuses as wrong is an error, not an outage:
+	# exit 2, and UNKNOWN for a plugin
 	run rd-health --prom "$prom" --promql 'sum(' --check 'value>0'
-	assert_failure 1
-	assert_output --partial "Prometheus rejected the query"
+	assert_failure 2
+	assert_output --partial "--promql 'sum(': Prometheus rejected the query"
+	run rd-health --nagios --prom "$prom" --promql 'sum(' --check 'value>0'
+	assert_failure 3
+	assert_output --partial "RD-HEALTH UNKNOWN - --promql 'sum(': Prometheus rejected the query"
+	run rd-health --prom "$prom" --promql 'up[1m]' --check 'value>0'
+	assert_failure 2
+	assert_output --partial "gives a matrix"
 	run rd-health --prom "$prom" --promql 'absent_metric_xyz' --check 'value>0'
 	assert_failure 1
 	assert_output --partial "no data"

@@ -11,7 +11,7 @@
 
 struct acase {
 	const char *name, *text;
-	int ret;            /* 0, RD_E_INVAL or RD_E_CORRUPT */
+	int ret;            /* 0, RD_E_INVAL, RD_E_IO or RD_E_CORRUPT */
 	size_t n;
 	double v[3];
 	const char *why;    /* part of the message when refused */
@@ -51,8 +51,11 @@ static const struct acase cases[] = {
 	  RD_E_INVAL, 0, { 0 }, "gives a string" },
 	{ "a value that is not a number",
 	  "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1,\"0x10\"]}}",
-	  RD_E_INVAL, 0, { 0 }, "malformed value" },
-	{ "no data member", "{\"status\":\"success\"}", RD_E_INVAL, 0, { 0 }, "without data" },
+	  RD_E_CORRUPT, 0, { 0 }, "malformed value" },
+	{ "no data member", "{\"status\":\"success\"}", RD_E_CORRUPT, 0, { 0 }, "without data" },
+	{ "an error that may pass: a timeout",
+	  "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":\"query timed out in query execution\"}",
+	  RD_E_IO, 0, { 0 }, "rejected the query: query timed out" },
 	{ "an HTML error page", "<html><body>502 Bad Gateway</body></html>",
 	  RD_E_CORRUPT, 0, { 0 }, "not a query API answer" },
 	{ "an empty body", "", RD_E_CORRUPT, 0, { 0 }, "not a query API answer" },
