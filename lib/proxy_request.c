@@ -80,12 +80,14 @@ static enum MHD_Result respond_local(struct proxy_ex *ex,
 
 		r = MHD_create_response_from_buffer(ex->pipe.len, ex->pipe.data,
 						    MHD_RESPMEM_MUST_COPY);
+		ex->bytes_out += ex->pipe.len;
 		proxy_head_each(ex->up_head.data, ex->up_head.len, add_hdr, r, &n);
 		add_ids(ex, r);
 		return queue(ex, conn, ex->up_status, r);
 	}
 	r = MHD_create_response_from_buffer(ex->ans_body.len, ex->ans_body.data,
 					    MHD_RESPMEM_MUST_COPY);
+	ex->bytes_out += ex->ans_body.len;
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	if (ex->ans_retry_after) {
 		snprintf(ra, sizeof(ra), "%llu", (unsigned long long)ex->p->o.retry_after_s);

@@ -336,6 +336,8 @@ perl_up() {
 	# each is logged as refused, the 431 libmicrohttpd answers too
 	assert_equal "$(jq -r '"\(.status) \(.outcome)"' "$T/acc.log" | sort | uniq -c | awk '{ print $1, $2, $3 }' | paste -sd, -)" \
 		"2 413 refused,1 431 refused"
+	# and with the bytes of the answer rd-proxy wrote itself (it said 0)
+	assert_equal "$(jq -r 'select(.status == 413) | .bytes_out > 0' "$T/acc.log" | sort -u)" true
 	px_start "http://127.0.0.1:$PORT" --max-buffer 1KiB
 	run pcurl -X POST --data-binary @"$T/2k" "http://$PX/big"
 	assert_output 503
