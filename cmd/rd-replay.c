@@ -463,11 +463,12 @@ static void summary(struct app *a, const struct replay_stats *st, int failed)
 		return;
 	msg_status_clear();
 	msg_warn(&a->m, "%s%s %llu, ok %llu, retry %llu, dead %llu, "
-		 "revived %llu, refused %llu; %llu pending; %ss%s",
+		 "%s %llu, refused %llu; %llu pending; %ss%s",
 		 failed ? "stopped by an error after " : "",
 		 ro->dry ? "would send" : "sent",
 		 (unsigned long long)st->sent, (unsigned long long)st->ok,
 		 (unsigned long long)st->retried, (unsigned long long)st->dead,
+		 ro->dry ? "would revive" : "revived",
 		 (unsigned long long)st->revived, (unsigned long long)st->refused,
 		 (unsigned long long)st->remaining,
 		 num_fixed(st->elapsed_s, 1, secs, sizeof(secs)),

@@ -281,10 +281,12 @@ static int judge(struct replay_run *r, const struct queue_rec *rec,
 		return 0; /* not judged: left for a later run */
 	queue_mark(r->q, rec->slot, QUEUE_SEEN);
 	r->nselected++;
-	if (rec->dead && o->dry == REPLAY_DRY_OFF) {
-		queue_revive(r->q, rec->slot, replay_wall_now(r),
-			     o->revive_reason ? o->revive_reason :
-			     "revived by rd-replay --revive", o->revive_user);
+	if (rec->dead) {
+		/* a dry run counts what it would revive, and writes nothing */
+		if (o->dry == REPLAY_DRY_OFF)
+			queue_revive(r->q, rec->slot, replay_wall_now(r),
+				     o->revive_reason ? o->revive_reason :
+				     "revived by rd-replay --revive", o->revive_user);
 		r->st->revived++;
 	}
 	return 1;

@@ -124,6 +124,12 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	assert_failure 4
 	assert_equal "$(spool_events dead | wc -l)" 7
 	rm "$T/down"
+	# a dry run says what it would revive (it said "revived 0"), and
+	# revives nothing
+	run rd-replay --dry-run --revive --match-url '/b/'
+	assert_success
+	assert_output --partial "would revive 3"
+	assert_equal "$(spool_events revive | wc -l)" 0
 	run rd-replay --rate max --revive --match-url '/b/'
 	assert_success
 	assert_output --partial "revived 3"
