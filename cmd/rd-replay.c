@@ -473,6 +473,7 @@ static void summary(struct app *a, const struct replay_stats *st, int failed)
 		 (unsigned long long)st->remaining,
 		 num_fixed(st->elapsed_s, 1, secs, sizeof(secs)),
 		 failed ? "" : st->stopped ? "; stopped by a signal" :
+		 st->out_of_time == 2 ? "; the next retry is due after --max-time" :
 		 st->out_of_time ? "; --max-time reached" : "");
 	if (st->gate_closed_ms || st->gate == GATE_CLOSED)
 		msg_warn(&a->m, "the gate was closed for %ss (last: %s)",

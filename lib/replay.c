@@ -465,7 +465,7 @@ static int loop(struct replay_run *r, struct rd_err *err)
 		if (next_due != INT64_MAX && r->deadline_ns &&
 		    (next_due - replay_wall_now(r)) * 1000000 > r->deadline_ns - clk_mono_ns() &&
 		    http_inflight(r->http) == 0) {
-			r->st->out_of_time = 1;
+			r->st->out_of_time = 2;
 			break;
 		}
 		{

@@ -67,7 +67,8 @@ struct replay_stats {
 	uint64_t hosts_paused;   /* of them, paused or held now */
 	uint64_t pauses;         /* times a host paused itself */
 	int stopped;             /* by signal */
-	int out_of_time;         /* --max-time reached */
+	int out_of_time;         /* --max-time reached (1), or the next due
+				  * retry falls after it (2): the run ended */
 };
 
 enum replay_dry {

@@ -95,6 +95,15 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 		(($b | ms) + $bm) - (($a | ms) + $am)')
 	[ "$gap" -ge 1000 ]
 	spool_events attempt | jq -s -e 'map(select(.outcome=="retry")) | length == 1 and all(.next_due > .at)'
+	# a retry due after the time budget ends the run at once, and it says
+	# so (it said "--max-time reached" with the budget untouched)
+	ds_stop
+	ds_start --fail-first 1 --retry-after 7
+	capture_n 1 /later
+	run rd-replay --rate max --match-url /later --max-time 3s
+	assert_failure 1
+	assert_output --partial "; the next retry is due after --max-time"
+	refute_output --partial "--max-time reached"
 }
 
 @test "a permanent failure goes straight to dead; --max-attempts leads to dead" {
