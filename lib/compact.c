@@ -94,8 +94,16 @@ static void fold_line(struct fold *f, const struct spool_item *it)
 	if (!(r = line_rec(f, it->line, it->len, 1, &req, &ev)))
 		return;
 	if (req) {
-		if (r->bytes)  /* the same capture twice: the first counts */
+		/* the same capture twice: the first counts, but the part
+		 * the second sits in is the request's too, or it would stay
+		 * there, alone, and read as pending once the rest went */
+		if (r->bytes) {
+			if (it->pos.seg > r->last_part)
+				r->last_part = it->pos.seg;
+			r->bytes += it->len + 1;
+			r->lines++;
 			return;
+		}
 		r->req_part = r->last_part = it->pos.seg;
 	} else {
 		life_apply(&r->life, &ev);

@@ -329,6 +329,22 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	assert_equal "$(ls "$SPOOL" | grep -c compact)" 0
 }
 
+@test "a request line found twice goes with its history, never left behind to read as pending" {
+	ds_start
+	fill 1 "127.0.0.1:$PORT" /once
+	rd-replay -q --rate max
+	# the same capture again in a segment of its own (a merged spool, a
+	# producer's own copy): readers count it once
+	zcat "$SPOOL"/00000000000000000001.ndjson.gz | head -1 | gzip -n > "$SPOOL"/00000000000000000002.ndjson.gz
+	chmod 600 "$SPOOL"/*
+	assert_equal "$(rd-audit --json 2> /dev/null | jq -c '.state | {pending, ok}')" '{"pending":0,"ok":1}'
+	run rd-compact --keep 0s
+	assert_success
+	assert_equal "$(rd-audit --json 2> /dev/null | jq -c '.state | {pending, ok}')" '{"pending":0,"ok":1}'
+	rd-replay -q --rate max
+	assert_equal "$(wc -l < "$T/ds.log")" 1
+}
+
 @test "--dead removes no dead letter while the spool has damage: a revive may be in it" {
 	touch "$T/outage"
 	ds_start --outage-file "$T/outage"
