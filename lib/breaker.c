@@ -92,6 +92,44 @@ const struct breaker_sample *breaker_sample_get(const struct breaker *b,
 	return NULL;
 }
 
+/* The group of a sample key: up to its last " #", or all of it. */
+static size_t group_len(const char *key)
+{
+	const char *h = strrchr(key, '#');
+
+	return h && h > key && h[-1] == ' ' ? (size_t)(h - 1 - key) : strlen(key);
+}
+
+static int stale(const char *key, const struct breaker *fresh, int64_t at_ms)
+{
+	const struct breaker_sample *s = breaker_sample_get(fresh, key);
+	size_t g = group_len(key);
+
+	if (s && s->at_ms == at_ms)
+		return 0;
+	for (size_t i = 0; i < fresh->nsamples; i++)
+		if (fresh->samples[i].at_ms == at_ms &&
+		    group_len(fresh->samples[i].key) == g &&
+		    strncmp(fresh->samples[i].key, key, g) == 0)
+			return 1;
+	return 0;
+}
+
+void breaker_sample_prune(struct breaker *b, const struct breaker *fresh,
+			  int64_t at_ms)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < b->nsamples; i++) {
+		if (stale(b->samples[i].key, fresh, at_ms)) {
+			free(b->samples[i].key);
+			continue;
+		}
+		b->samples[k++] = b->samples[i];
+	}
+	b->nsamples = k;
+}
+
 void breaker_sample_put(struct breaker *b, const char *key, double value,
 			int64_t at_ms)
 {

@@ -62,6 +62,13 @@ const char *breaker_state_name(enum breaker_state s);
  * current one. */
 const struct breaker_sample *breaker_sample_get(const struct breaker *b,
 						const char *key);
+/* Of each group of samples (keys alike up to " #": one selector's
+ * series) that fresh took at at_ms, b keeps only the keys fresh took
+ * then: a series gone from the page goes, and so does a group's older key
+ * (a selector's sum, before its series were kept one by one).  Other
+ * groups stay. */
+void breaker_sample_prune(struct breaker *b, const struct breaker *fresh,
+			  int64_t at_ms);
 void breaker_sample_put(struct breaker *b, const char *key, double value,
 			int64_t at_ms);
 

@@ -70,9 +70,11 @@ int brkfile_commit(const char *path, struct breaker *eval, int healthy,
 	 * read before; only its own samples are newer. */
 	if ((ret = brkfile_load(path, &cur, err)) < 0)
 		goto out;
+	breaker_sample_prune(&cur, eval, now_ms);
 	for (size_t i = 0; i < eval->nsamples; i++)
-		breaker_sample_put(&cur, eval->samples[i].key, eval->samples[i].value,
-				   eval->samples[i].at_ms);
+		if (eval->samples[i].at_ms == now_ms)
+			breaker_sample_put(&cur, eval->samples[i].key,
+					   eval->samples[i].value, eval->samples[i].at_ms);
 	*verdict = breaker_step(&cur, healthy, now_ms);
 	breaker_to_json(&cur, &out);
 	if ((ret = afile_write(path, out.data, out.len, err)) < 0)

@@ -687,6 +687,18 @@ static int read_comment(struct page *pg, const char *p, const char *le)
 	return 0;
 }
 
+uint64_t expo_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 int expo_parse(const char *text, size_t len,
 	       int (*fn)(void *arg, const struct expo_sample *s), void *arg,
 	       struct rd_err *err)

@@ -124,6 +124,9 @@ struct expo_sample {
  * is wrong with it.  Samples before a bad line have been passed to fn
  * already: a caller that must not act on half a page collects first.
  */
+/* FNV-1a of p[0..n): the families' table, and a series' identity. */
+uint64_t expo_hash(const void *p, size_t n);
+
 int expo_parse(const char *text, size_t len,
 	       int (*fn)(void *arg, const struct expo_sample *s), void *arg,
 	       struct rd_err *err);

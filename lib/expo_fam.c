@@ -23,16 +23,6 @@ void expo_famtab_release(struct expo_famtab *t)
 	free(t->slots);
 }
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 static long fam_find(const struct expo_famtab *t, const char *name, size_t n)
 {
@@ -40,7 +30,7 @@ static long fam_find(const struct expo_famtab *t, const char *name, size_t n)
 
 	if (!t->nslots)
 		return -1;
-	for (size_t i = fnv1a(name, n) & mask;; i = (i + 1) & mask) {
+	for (size_t i = expo_hash(name, n) & mask;; i = (i + 1) & mask) {
 		const struct expo_fam *f;
 
 		if (!t->slots[i])
@@ -56,7 +46,7 @@ static void fam_slot(struct expo_famtab *t, size_t idx)
 	const struct expo_fam *f = &t->v[idx];
 	size_t mask = t->nslots - 1, i;
 
-	for (i = fnv1a(t->names.data + f->off, f->len) & mask; t->slots[i];
+	for (i = expo_hash(t->names.data + f->off, f->len) & mask; t->slots[i];
 	     i = (i + 1) & mask)
 		;
 	t->slots[i] = (uint32_t)(idx + 1);

@@ -212,6 +212,36 @@ static int gather_promql(const struct health_opts *o, struct health_eval *ev,
 	return 0;
 }
 
+/* The rate of a selector's counters across runs, series by series, as
+ * Prometheus's rate() takes it: one that went down was reset (a
+ * restart) and counts from 0, without the others' counts; one new to
+ * this run has no rate yet; one gone adds nothing.  Each series' sample
+ * is kept under "URL SELECTOR #HASH". */
+struct series_rate {
+	struct breaker *brk;
+	const char *url, *sel;
+	int64_t now;
+	double rate;      /* the sum of the series' rates */
+	size_t known;     /* series with a sample of an earlier run */
+	struct buf key;
+};
+
+static void series_rate_add(void *ctx, uint64_t series, double v)
+{
+	struct series_rate *c = ctx;
+	const struct breaker_sample *prev;
+
+	buf_reset(&c->key);
+	buf_addf(&c->key, "%s %s #%016llx", c->url, c->sel, (unsigned long long)series);
+	prev = breaker_sample_get(c->brk, c->key.data);
+	if (prev && c->now > prev->at_ms) {
+		c->rate += (v >= prev->value ? v - prev->value : v) /
+			   ((double)(c->now - prev->at_ms) / 1000);
+		c->known++;
+	}
+	breaker_sample_put(c->brk, c->key.data, v, c->now);
+}
+
 static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 {
 	struct http_once res;
@@ -236,6 +266,8 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 	for (size_t i = 0; i < o->nsel; i++) {
 		struct health_source *s = add_src(ev, HEALTH_METRIC, o->selectors[i]);
 		struct prom_sel *sel = NULL;
+		struct series_rate sr = { o->brk, o->metrics_url, o->selectors[i],
+					  o->now_ms, 0, 0, { NULL, 0, 0 } };
 		double sum = NAN, rate = NAN;
 		size_t ns = 0;
 
@@ -247,8 +279,9 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 				 redact_url_to(o->metrics_url, shown, sizeof(shown)),
 				 res.err != HTTP_ERR_NONE ? res.errmsg : "not HTTP 200");
 		} else if (prom_sel_new(o->selectors[i], &sel, &err) < 0 ||
-			   prom_expo_sum(res.body.data ? res.body.data : "", res.body.len,
-					 sel, &sum, &ns, &err) < 0) {
+			   prom_expo_each(res.body.data ? res.body.data : "", res.body.len,
+					  sel, o->brk ? series_rate_add : NULL, &sr,
+					  &sum, &ns, &err) < 0) {
 			s->failed = 1;
 			snprintf(s->why, sizeof(s->why), "%s", err.msg);
 		} else if (ns == 0) {
@@ -256,30 +289,18 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 			snprintf(s->why, sizeof(s->why), "no series matches");
 		}
 		prom_sel_free(sel);
+		buf_release(&sr.key);
 		if (!s->failed && ns == 0) {
 			put_nodata(s, "value");
 			put_nodata(s, "rate");
 			continue;
 		}
 		if (!s->failed && o->brk) {
-			const struct breaker_sample *prev;
-			struct buf key;
-
-			buf_init(&key);
-			buf_addf(&key, "%s %s", o->metrics_url, o->selectors[i]);
-			prev = breaker_sample_get(o->brk, key.data);
-
-			if (prev && o->now_ms > prev->at_ms) {
-				double dt = (double)(o->now_ms - prev->at_ms) / 1000;
-
-				/* A counter that went down was reset. */
-				rate = (sum >= prev->value ? sum - prev->value : sum) / dt;
-			} else {
+			if (sr.known)
+				rate = sr.rate;
+			else
 				snprintf(s->why, sizeof(s->why),
 					 "no rate yet: it needs the counter from an earlier run (--state)");
-			}
-			breaker_sample_put(o->brk, key.data, sum, o->now_ms);
-			buf_release(&key);
 		} else if (!s->failed) {
 			snprintf(s->why, sizeof(s->why), "no rate without --state");
 		}

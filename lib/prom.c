@@ -264,6 +264,13 @@ static int hit_cmp(const void *a, const void *b)
 int prom_expo_sum(const char *text, size_t len, const struct prom_sel *sel,
 		  double *sum, size_t *nseries, struct rd_err *err)
 {
+	return prom_expo_each(text, len, sel, NULL, NULL, sum, nseries, err);
+}
+
+int prom_expo_each(const char *text, size_t len, const struct prom_sel *sel,
+		   void (*fn)(void *ctx, uint64_t series, double v),
+		   void *ctx, double *sum, size_t *nseries, struct rd_err *err)
+{
 	struct sum_ctx c;
 	int ret;
 
@@ -287,6 +294,8 @@ int prom_expo_sum(const char *text, size_t len, const struct prom_sel *sel,
 				keep = &c.v[j];
 		*sum += keep->value;
 		(*nseries)++;
+		if (fn)
+			fn(ctx, expo_hash(keep->key, keep->len), keep->value);
 	}
 out:
 	buf_release(&c.keys);

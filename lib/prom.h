@@ -59,5 +59,11 @@ void prom_sel_free(struct prom_sel *s);
  */
 int prom_expo_sum(const char *text, size_t len, const struct prom_sel *sel,
 		  double *sum, size_t *nseries, struct rd_err *err);
+/* prom_expo_sum, and fn called with each series (once, as counted): a
+ * 64-bit hash of its name and labels (the same for the same series on
+ * every page; le and quantile as numbers), and its value. */
+int prom_expo_each(const char *text, size_t len, const struct prom_sel *sel,
+		   void (*fn)(void *ctx, uint64_t series, double v),
+		   void *ctx, double *sum, size_t *nseries, struct rd_err *err);
 
 #endif

@@ -8,10 +8,11 @@ setup() { common_setup; }
 teardown() {
 	ds_stop
 	ngx_stop
-	if [ -n "${PROM_PID:-}" ]; then
-		kill "$PROM_PID" 2>/dev/null || true
-		wait "$PROM_PID" 2>/dev/null || true
-	fi
+	local pid
+	for pid in ${PROM_PID:-} ${WWW_PID:-}; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	common_teardown
 }
 
@@ -287,6 +288,42 @@ EOF
 	run rd-health --prom "$prom" --promql 'absent_metric_xyz' --check 'value>0'
 	assert_failure 1
 	assert_output --partial "no data"
+}
+
+@test "a rate across runs is taken series by series: one that resets (a restart) or goes is no spike" {
+	mkdir "$T/www"
+	printf 'c{a="x"} 1000\nc{a="y"} 10\n' > "$T/www/m"
+	WP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -m http.server "$WP" --bind 127.0.0.1 -d "$T/www" > /dev/null 2>&1 3>&- &
+	WWW_PID=$!
+	wait_until 10 curl -sf -o /dev/null "http://127.0.0.1:$WP/m"
+	m=(--metrics "http://127.0.0.1:$WP/m" --metric c --state "$T/st" --json)
+	run rd-health "${m[@]}" --check 'rate<100'
+	assert_failure 1    # no rate yet
+	sleep 1
+	# y restarted (10 -> 2): 2 new, not 1002 of a sum that went down
+	printf 'c{a="x"} 1000\nc{a="y"} 2\n' > "$T/www/m"
+	run rd-health "${m[@]}" --check 'rate<100'
+	assert_success
+	jq -e '.sources[0].metrics.rate > 0 and .sources[0].metrics.rate <= 2' <<< "$output"
+	# a series gone: no spike, and its sample leaves the state file
+	sleep 1
+	printf 'c{a="x"} 1005\n' > "$T/www/m"
+	run rd-health "${m[@]}" --check 'rate<100'
+	assert_success
+	jq -e '.sources[0].metrics.rate > 0 and .sources[0].metrics.rate <= 5' <<< "$output"
+	assert_equal "$(jq '.samples | length' "$T/st")" 1
+	# selectors alike for their first 200 bytes keep their own counters
+	long=$(printf 'x%.0s' $(seq 220))
+	printf 'c{h="%sA"} 100\nc{h="%sB"} 5000\n' "$long" "$long" > "$T/www/m"
+	rm -f "$T/st2"
+	two=(--metrics "http://127.0.0.1:$WP/m" --metric "c{h=\"${long}A\"}" --metric "c{h=\"${long}B\"}"
+	     --state "$T/st2" --check 'rate<10' --json)
+	rd-health "${two[@]}" > /dev/null || true
+	sleep 1
+	run rd-health "${two[@]}"
+	assert_success
+	assert_equal "$(jq -c '[.sources[].metrics.rate]' <<< "$output")" "[0,0]"
 }
 
 @test "numbers are the shortest decimal that reads back, in every output" {
