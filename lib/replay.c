@@ -145,6 +145,29 @@ static void control(struct replay_run *r, int64_t now)
 			      c.by, REPLAY_CTL_NAME);
 }
 
+/* The time the gate held every send.  The wait for its first answer
+ * held them too: when that answer is "closed", the gate was closed since
+ * the wait began (a gate that timed out at 1s said "closed for 1.0s" of
+ * the run's 2s). */
+static void gate_account(struct replay_run *r, int64_t now)
+{
+	if (r->gate.state == GATE_UNKNOWN) {
+		if (!r->gate_wait_since_ns)
+			r->gate_wait_since_ns = now;
+	} else if (r->gate.state != GATE_OPEN) {
+		if (!r->gate_closed_since_ns)
+			r->gate_closed_since_ns = r->gate_wait_since_ns ?
+						  r->gate_wait_since_ns : now;
+		r->gate_wait_since_ns = 0;
+	} else {
+		r->gate_wait_since_ns = 0;
+		if (r->gate_closed_since_ns) {
+			r->st->gate_closed_ms += (uint64_t)(now - r->gate_closed_since_ns) / 1000000;
+			r->gate_closed_since_ns = 0;
+		}
+	}
+}
+
 /* Move transfers, flush events, poll the gate, adapt the rate, report.
  * Waits at most wait_ns for something to happen. */
 static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
@@ -180,13 +203,7 @@ static int service(struct replay_run *r, int64_t wait_ns, struct rd_err *err)
 	if ((ret = gate_poll(&r->gate, now, err)) < 0 &&
 	    !(ret == RD_E_INVAL && o->stop && *o->stop))
 		return ret;
-	if (r->gate.state != GATE_OPEN && r->gate.state != GATE_UNKNOWN) {
-		if (!r->gate_closed_since_ns)
-			r->gate_closed_since_ns = now;
-	} else if (r->gate_closed_since_ns) {
-		r->st->gate_closed_ms += (uint64_t)(now - r->gate_closed_since_ns) / 1000000;
-		r->gate_closed_since_ns = 0;
-	}
+	gate_account(r, now);
 	dest_tick(&r->dests, now);
 	if (r->nparked && (ret = replay_pump(r, err)) < 0)
 		return ret;

@@ -59,6 +59,7 @@ struct replay_run {
 	struct rw rw;
 	uint64_t nselected, rng;
 	int64_t last_progress_ns, last_ckpt_ns, gate_closed_since_ns;
+	int64_t gate_wait_since_ns;  /* waiting for the gate's first answer */
 	int64_t last_status_ns;
 	int64_t last_run_line_ns;  /* the last run line in the spool */
 	int last_run_gate;         /* the gate it said (enum rec_gate) */

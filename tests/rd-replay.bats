@@ -698,6 +698,10 @@ CONF
 	run timeout 20 rd-replay --gate 'sleep 5' --gate-timeout 200ms --max-time 1s
 	assert_failure 1
 	assert_output --partial "timed out after 0.2s"
+	# closed from the start: the wait for its first answer counts (it
+	# said 0.8s of the 1s the gate held every send)
+	closed=$(sed -n 's/.*the gate was closed for \([0-9.]*\)s.*/\1/p' <<< "$output")
+	awk -v c="$closed" 'BEGIN { exit !(c >= 0.95) }' || fail "closed for ${closed}s of 1s"
 }
 
 @test "a closed gate shows its exit status and last stderr line in the progress line and the summary" {
