@@ -326,12 +326,14 @@ static int check_opts(struct opts *o, struct rd_err *u)
 	o->h.keeps_state = o->state != NULL;
 	if (health_validate(&o->h, &err) < 0)
 		return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
-	for (size_t i = 0; i < o->nranges; i++)
+	for (size_t i = 0; i < o->nranges; i++) {
+		o->h.value_ranged |= strcmp(o->ranges[i].metric, "value") == 0;
 		if (!health_measures(&o->h, o->ranges[i].metric))
 			return rd_err_set(u, RD_E_INVAL, "%s '%s=%s': no source given measures '%s'",
 					  o->ranges[i].critical ? "--critical" : "--warning",
 					  o->ranges[i].metric, o->ranges[i].r.text,
 					  o->ranges[i].metric);
+	}
 	return 0;
 }
 

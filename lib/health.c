@@ -313,8 +313,11 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 	http_once_release(&res);
 }
 
+/* Whether anything judges value: a check, or a --nagios range. */
 static int names_value(const struct health_opts *o)
 {
+	if (o->value_ranged)
+		return 1;
 	for (size_t c = 0; c < o->nchecks; c++)
 		if (strcmp(o->checks[c].metric, "value") == 0)
 			return 1;
@@ -337,7 +340,7 @@ static int stdin_answer(const struct health_opts *o, struct health_source *s,
 		if (!names_value(o)) {
 			s->failed = 1;
 			snprintf(s->why, sizeof(s->why),
-				 "--jq gave the number %.100s, and no --check names value", out);
+				 "--jq gave the number %.100s, and no --check or range names value", out);
 			return -1;
 		}
 		if (s->nm < sizeof(s->m) / sizeof(s->m[0]))

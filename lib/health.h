@@ -83,6 +83,7 @@ struct health_opts {
 	uint64_t window_ms;
 	const struct thr *checks;
 	size_t nchecks;
+	int value_ranged;          /* a --warning/--critical range on value */
 	struct breaker *brk;       /* keeps counter samples; may be NULL */
 	int keeps_state;           /* --state given: brk will be set */
 	enum health_nodata no_data;

@@ -92,7 +92,13 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	# a number no check reads passes nothing
 	run rd-health --jq '.s' <<< '{"s":0}'
 	assert_failure 1
-	assert_output --partial "--jq gave the number 0, and no --check names value"
+	assert_output --partial "--jq gave the number 0, and no --check or range names value"
+	# a --nagios range judges it too
+	run rd-health --nagios --jq '.s' -c 'value=5:' <<< '{"s":9}'
+	assert_success
+	assert_output --partial "RD-HEALTH OK"
+	run rd-health --nagios --jq '.s' -c 'value=5:' <<< '{"s":2}'
+	assert_failure 2
 	# a check on value with a true/false answer has no data
 	run rd-health --jq '.up' --check 'value<250' <<< '{"up":true}'
 	assert_failure 1
