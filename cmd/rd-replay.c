@@ -491,6 +491,24 @@ static void summary(struct app *a, const struct replay_stats *st, int failed)
 			 (unsigned long long)st->yielded, st->yielded == 1 ? "" : "s");
 }
 
+/* What a run that ended says: the ids given that no pending record
+ * carried, the summary, the records --where could not judge. */
+static void said_after(struct app *a, struct sel *sel, const struct replay_stats *st)
+{
+	const struct opts *o = a->o;
+
+	/* Only after a whole run: one cut short (a signal, --max-time,
+	 * --limit), or a dry run (one pass over what is due now), left
+	 * records it never looked at. */
+	if (o->cli.use_stdin && !st->stopped && !st->out_of_time && !o->cli.r.limit &&
+	    o->cli.r.dry == REPLAY_DRY_OFF && o->c.verbosity >= 0)
+		sel_unseen(sel, not_pending, a);
+	summary(a, st, 0);
+	if (st->where_failed)
+		msg_error(&a->m, "--where failed on %llu record%s, not sent (each is named above, unless -q)",
+			  (unsigned long long)st->where_failed, st->where_failed == 1 ? "" : "s");
+}
+
 /* 2 error > 3 locked > 4 dead > 1 work remains > 0, as documented. */
 static int exit_status(const struct app *a, int ret,
 		       const struct replay_stats *st)
@@ -624,15 +642,7 @@ int main(int argc, char **argv)
 			summary(&a, &st, 1);
 		goto out;
 	}
-	/* Said only after a whole run: one cut short (a signal, --max-time,
-	 * --limit) left records it never looked at. */
-	if (o.cli.use_stdin && !st.stopped && !st.out_of_time && !o.cli.r.limit &&
-	    o.c.verbosity >= 0)
-		sel_unseen(sel, not_pending, &a);
-	summary(&a, &st, 0);
-	if (st.where_failed)
-		msg_error(&a.m, "--where failed on %llu record%s, not sent (each is named above, unless -q)",
-			  (unsigned long long)st.where_failed, st.where_failed == 1 ? "" : "s");
+	said_after(&a, sel, &st);
 	if (a.out_broken && errno != EPIPE) {
 		msg_error(&a.m, "cannot write to standard output");
 		status = RD_EXIT_ERROR;

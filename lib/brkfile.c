@@ -13,7 +13,9 @@
 #include "brkfile.h"
 #include "banned.h"
 
-#define STATE_MAX (1 << 20)
+/* A breaker and the counters of rates: 1000 series a selector
+ * (HEALTH_RATE_SERIES) of some 100 bytes each, for many selectors. */
+#define STATE_MAX (16 << 20)
 
 int brkfile_load(const char *path, struct breaker *b, struct rd_err *err)
 {

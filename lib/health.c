@@ -202,10 +202,18 @@ static int gather_promql(const struct health_opts *o, struct health_eval *ev,
 		if (n == 0) {
 			snprintf(s->why, sizeof(s->why), "the query returned no series");
 			put_nodata(s, "value");
+		} else if (n > HEALTH_VALUES) {
+			/* judging some would pass what the rest say */
+			s->failed = 1;
+			snprintf(s->why, sizeof(s->why),
+				 "the query returned %zu series, more than the %d a source judges: aggregate them (max, sum by)",
+				 n, HEALTH_VALUES);
+			put(s, "value", NAN);
+			free(v);
+			continue;
 		}
-		/* Several series: each one is a value the checks must pass;
-		 * the source keeps them all (up to its slots) in order. */
-		for (size_t j = 0; j < n && s->nm < sizeof(s->m) / sizeof(s->m[0]); j++)
+		/* Several series: each one is a value the checks must pass. */
+		for (size_t j = 0; j < n; j++)
 			put(s, "value", v[j]);
 		free(v);
 	}
@@ -279,9 +287,12 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 				 redact_url_to(o->metrics_url, shown, sizeof(shown)),
 				 res.err != HTTP_ERR_NONE ? res.errmsg : "not HTTP 200");
 		} else if (prom_sel_new(o->selectors[i], &sel, &err) < 0 ||
-			   prom_expo_each(res.body.data ? res.body.data : "", res.body.len,
-					  sel, o->brk ? series_rate_add : NULL, &sr,
-					  &sum, &ns, &err) < 0) {
+			   prom_expo_sum(res.body.data ? res.body.data : "", res.body.len,
+					 sel, &sum, &ns, &err) < 0 ||
+			   /* the samples a rate needs: one a series */
+			   (o->brk && ns <= HEALTH_RATE_SERIES &&
+			    prom_expo_each(res.body.data ? res.body.data : "", res.body.len,
+					   sel, series_rate_add, &sr, &sum, &ns, &err) < 0)) {
 			s->failed = 1;
 			snprintf(s->why, sizeof(s->why), "%s", err.msg);
 		} else if (ns == 0) {
@@ -296,7 +307,11 @@ static void gather_metrics(const struct health_opts *o, struct health_eval *ev)
 			continue;
 		}
 		if (!s->failed && o->brk) {
-			if (sr.known)
+			if (ns > HEALTH_RATE_SERIES)
+				snprintf(s->why, sizeof(s->why),
+					 "no rate: the selector matches %zu series, more than the %d the state file keeps",
+					 ns, HEALTH_RATE_SERIES);
+			else if (sr.known)
 				rate = sr.rate;
 			else
 				snprintf(s->why, sizeof(s->why),
@@ -343,8 +358,15 @@ static int stdin_answer(const struct health_opts *o, struct health_source *s,
 				 "--jq gave the number %.100s, and no --check or range names value", out);
 			return -1;
 		}
-		if (s->nm < sizeof(s->m) / sizeof(s->m[0]))
-			put(s, "value", v);
+		if (s->nm >= HEALTH_VALUES) {
+			/* judging some would pass what the rest say */
+			s->failed = 1;
+			snprintf(s->why, sizeof(s->why),
+				 "--jq gave more than the %d numbers a source judges: reduce them (max, add)",
+				 HEALTH_VALUES);
+			return -1;
+		}
+		put(s, "value", v);
 		return 1;
 	}
 	if (!strcmp(out, "true") || !strcmp(out, "false") || !strcmp(out, "null")) {

@@ -48,10 +48,16 @@ enum health_nodata {
 	HEALTH_NODATA_UNKNOWN        /* fails, and --nagios says UNKNOWN */
 };
 
+/* The values one source holds: a query's series, the numbers of --jq. */
+#define HEALTH_VALUES 6
+/* The series of one selector whose counters the state file keeps, for a
+ * rate (each a sample of about 100 bytes). */
+#define HEALTH_RATE_SERIES 1000
+
 struct health_source {
 	enum health_kind kind;
 	char target[512];
-	struct health_metric m[6];
+	struct health_metric m[HEALTH_VALUES];
 	size_t nm;
 	int failed;                /* could not be read: no values */
 	int predicate;             /* stdin: -1 none, else the filter's truth */

@@ -54,6 +54,8 @@ static int jq_true(struct run *r, const struct buf *body)
 		if (ret > 0)
 			verdict = strcmp(r->out.data, "false") != 0 &&
 				  strcmp(r->out.data, "null") != 0 && verdict != 0;
+		else if (ret < 0)   /* an error on one output fails them all */
+			verdict = 0;
 	}
 	/* a final feed ends the stream: the next body needs a new one */
 	jqf_free(r->jq);

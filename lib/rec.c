@@ -340,7 +340,7 @@ int rec_line_headers(struct rec_parser *p, const struct json_val *v,
 }
 
 static int parse_tags(struct rec_parser *p, const struct json_val *v,
-		      struct rec_req *r, struct rd_err *err)
+		      int stored, struct rec_req *r, struct rd_err *err)
 {
 	const struct json_val *c;
 	size_t i = 0;
@@ -361,6 +361,12 @@ static int parse_tags(struct rec_parser *p, const struct json_val *v,
 					  "field 'tags.%.*s': must be a string",
 					  (int)(c->keylen > 64 ? 64 : c->keylen),
 					  c->key);
+		/* given twice: refused as any field is (at most 100 tags) */
+		for (size_t k = 0; !stored && k < i; k++)
+			if (p->tags[k].key.n == c->keylen &&
+			    memcmp(p->tags[k].key.p, c->key, c->keylen) == 0)
+				return rd_err_set(err, RD_E_INVAL, "field 'tags.%.*s' given twice",
+						  (int)(c->keylen > 64 ? 64 : c->keylen), c->key);
 		p->tags[i].key.p = c->key;
 		p->tags[i].key.n = c->keylen;
 		p->tags[i].value.p = c->str;
@@ -562,7 +568,7 @@ static int req_field(struct rec_parser *p, const struct json_val *c,
 		return rec_line_want_string(c, "idempotency_key", &r->idem_key,
 					    err) ? RD_E_INVAL : 0;
 	if (strcmp(k, "tags") == 0)
-		return parse_tags(p, c, r, err) ? RD_E_INVAL : 0;
+		return parse_tags(p, c, stored, r, err) ? RD_E_INVAL : 0;
 	return req_meta(c, stored, r, err);
 }
 

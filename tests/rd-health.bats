@@ -54,6 +54,9 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	assert_output --partial "the body does not satisfy --jq"
 	run rd-health --url "$(health_url)" --jq '(.status=="UP"), (.status | length > 0)'
 	assert_success
+	# and an error on a later output fails it too
+	run rd-health --url "$(health_url)" --jq '(.status=="UP"), (.status | error)'
+	assert_failure 1
 	run rd-health --url "$(health_url)" --match '"UP"'
 	assert_success
 	ds_stop
@@ -122,6 +125,11 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	assert_output --partial "value=9 (want value<5)"
 	run rd-health --jq '.a' --check 'value<5' <<< '{"a":1}{"a":3}'
 	assert_success
+	# more numbers than a source holds: the source fails, none passes
+	# unjudged (the seventh, 999, was never looked at)
+	run rd-health --jq '.[]' --check 'value<10' <<< '[1,2,3,4,5,6,999]'
+	assert_failure 1
+	assert_output --partial "--jq gave more than the 6 numbers a source judges"
 }
 
 @test "a text exposition metric, and its rate across runs with --state" {
@@ -291,6 +299,15 @@ EOF
 	run rd-health --prom "$prom" --promql 'up[1m]' --check 'value>0'
 	assert_failure 2
 	assert_output --partial "gives a matrix"
+	# every series is judged, or the source fails: seven, the last over
+	q='label_replace(vector(1), "i", "1", "", "")'
+	for i in 2 3 4 5 6; do q="$q or label_replace(vector(1), \"i\", \"$i\", \"\", \"\")"; done
+	run rd-health --prom "$prom" --promql "$q" --check 'value<10'
+	assert_success
+	q="$q or label_replace(vector(999), \"i\", \"7\", \"\", \"\")"
+	run rd-health --prom "$prom" --promql "$q" --check 'value<10'
+	assert_failure 1
+	assert_output --partial "the query returned 7 series, more than the 6 a source judges"
 	run rd-health --prom "$prom" --promql 'absent_metric_xyz' --check 'value>0'
 	assert_failure 1
 	assert_output --partial "no data"
@@ -330,6 +347,16 @@ EOF
 	run rd-health "${two[@]}"
 	assert_success
 	assert_equal "$(jq -c '[.sources[].metrics.rate]' <<< "$output")" "[0,0]"
+	# past 1000 series a selector keeps no counters: the state file
+	# stays small enough to read back (10,000 made it unreadable)
+	seq 1500 | awk '{ printf "req_total{path=\"/p/%d\"} %d\n", $1, $1 }' > "$T/www/m"
+	many=(--metrics "http://127.0.0.1:$WP/m" --metric req_total --state "$T/st3" --json)
+	for i in 1 2; do
+		run rd-health "${many[@]}" --check 'value>0'
+		assert_success
+	done
+	assert_output --partial "no rate: the selector matches 1500 series, more than the 1000 the state file keeps"
+	assert_equal "$(jq '.samples | length' "$T/st3")" 0
 }
 
 @test "numbers are the shortest decimal that reads back, in every output" {

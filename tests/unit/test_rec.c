@@ -29,6 +29,7 @@ static const struct bad bads[] = {
 	/* the last one won: POST was stored as GET */
 	{ "{\"method\":\"POST\",\"url\":\"http://h/\",\"method\":\"GET\"}", "field 'method' given twice" },
 	{ "{\"method\":\"POST\",\"url\":\"http://h/\",\"failure\":{\"type\":\"a\",\"type\":\"b\"}}", "field 'failure.type' given twice" },
+	{ "{\"method\":\"POST\",\"url\":\"http://h/\",\"tags\":{\"a\":\"1\",\"a\":\"2\"}}", "field 'tags.a' given twice" },
 	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[[\"A\",\"x\\r\\nB: y\"]]}", "field 'headers' entry 1 ('A'): value contains CR, LF, NUL" },
 	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[[\"A\",\"x\\u0000\"]]}", "field 'headers' entry 1 ('A'): value contains" },
 	{ "{\"method\":\"GET\",\"url\":\"http://h/\",\"headers\":[[\"A B\",\"x\"]]}", "field 'headers' entry 1: name is not a token" },
