@@ -329,6 +329,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	int (*const groups[])(struct opts *, int, const char *, struct msg *) = {
 		select_opt, format_opt, check_opt
 	};
+	struct rd_err err;
 	int c, ret;
 
 	opterr = 0;
@@ -351,11 +352,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	}
 	if ((c = cli_help_version(&o->c, "rd-audit", usage_text)) != 0)
 		return c;
-	if (optind < argc) {
-		char shown[512];
-
-		msg_usage(m, "unexpected argument '%s'",
-			  cli_spool_shown(argv[optind], shown, sizeof(shown)));
+	if (cli_extra_arg(argc, argv, optind, "", &err) < 0) {
+		msg_usage(m, "%s", err.msg);
 		return RD_E_INVAL;
 	}
 	return check_opts(o, m);

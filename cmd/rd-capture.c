@@ -589,11 +589,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		return c;
 	if (optind < argc)
 		o->url = argv[optind++];
-	if (optind < argc) {
-		char shown[512];
-
-		msg_usage(m, "unexpected argument '%s' (one URL at most)",
-			  cli_spool_shown(argv[optind], shown, sizeof(shown)));
+	if (cli_extra_arg(argc, argv, optind, "; one URL at most", &err) < 0) {
+		msg_usage(m, "%s", err.msg);
 		return RD_E_INVAL;
 	}
 	return finish_opts(o, m);

@@ -369,12 +369,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct rd_err *u)
 	}
 	if ((c = cli_help_version(&o->c, "rd-health", usage_text)) != 0)
 		return c;
-	if (optind < argc) {
-		char shown[512];
-
-		return rd_err_set(u, RD_E_INVAL, "unexpected argument '%s'",
-				  cli_spool_shown(argv[optind], shown, sizeof(shown)));
-	}
+	if (cli_extra_arg(argc, argv, optind, "", u) < 0)
+		return RD_E_INVAL;
 	return check_opts(o, u);
 }
 

@@ -289,11 +289,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 	}
 	if ((c = cli_help_version(&o->c, "rd-replay", usage_text)) != 0)
 		return c;
-	if (optind < argc) {
-		char shown[512];
-
-		msg_usage(m, "unexpected argument '%s'",
-			  cli_spool_shown(argv[optind], shown, sizeof(shown)));
+	if (cli_extra_arg(argc, argv, optind, "", &err) < 0) {
+		msg_usage(m, "%s", err.msg);
 		return RD_E_INVAL;
 	}
 	if ((ret = replay_cli_check(&o->cli, &err)) < 0)

@@ -230,6 +230,23 @@ static int mid_bundle(const char *av, int opt)
 	return p && p[1] != '\0';
 }
 
+int cli_extra_arg(int argc, char *const argv[], int optind, const char *more,
+		  struct rd_err *err)
+{
+	char shown[512];
+
+	if (optind >= argc)
+		return 0;
+	if (strstr(argv[optind], "://"))
+		return rd_err_set(err, RD_E_INVAL, "unexpected argument '%s'%s",
+				  redact_url_to(argv[optind], shown, sizeof(shown)), more);
+	/* (no place either: getopt has moved the arguments past the
+	 * options, so optind is not where it was typed) */
+	return rd_err_set(err, RD_E_INVAL,
+			  "an argument too many%s (not shown: it may be a credential; quote a -H value with a blank)",
+			  more);
+}
+
 int cli_opt_bad(struct rd_err *err, const char *opt, const struct rd_err *why)
 {
 	return rd_err_set(err, RD_E_INVAL, "%s: %s", opt, why->msg);

@@ -66,6 +66,14 @@ int cli_spool_location(const char *given, char *out, size_t n,
  * longer); returns out.  Also for any argument that may be a URL. */
 const char *cli_spool_shown(const char *where, char *out, size_t n);
 
+/* After the options: RD_E_INVAL when an argument is left at argv[optind]
+ * (more, the caller's words: "; one URL at most", or ""), naming it
+ * only when it is a URL, with its secrets masked: anything else may be
+ * a credential (an unquoted `-H X-Key: TOKEN` leaves TOKEN here).
+ * 0 when none is left. */
+int cli_extra_arg(int argc, char *const argv[], int optind, const char *more,
+		  struct rd_err *err);
+
 /* An option's value refused: err says "OPT: why".  Returns RD_E_INVAL. */
 int cli_opt_bad(struct rd_err *err, const char *opt, const struct rd_err *why);
 

@@ -130,6 +130,12 @@ teardown() { ds_stop; common_teardown; }
 		assert_failure 2
 		assert_output --partial "unexpected argument 'http://[REDACTED]@127.0.0.1:1/b?token=[REDACTED]'"
 		shown
+		# an unquoted -H value leaves its token behind (-H X-Key: TOKEN):
+		# never shown
+		run $tool "${first[@]}" "$secret"
+		assert_failure 2
+		assert_output --partial "an argument too many"
+		shown
 	done
 	[ ! -e "$RD_SPOOL" ] || assert_equal "$(spool_lines | wc -l)" 0
 }
