@@ -58,13 +58,12 @@ int cli_spool_location(const char *given, char *out, size_t n,
 	return 0;
 }
 
-const char *cli_spool_shown(const char *where, char *out, size_t n)
+void cli_spool_shown(const char *where, char *out, size_t n)
 {
 	if (strstr(where, "://"))
 		redact_url_to(where, out, n);
 	else
 		snprintf(out, n, "%s", where);
-	return out;
 }
 
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,

@@ -63,8 +63,8 @@ int cli_spool_location(const char *given, char *out, size_t n,
 /* The location where as it may be shown: a URL location (nats://) with
  * its secrets masked as every URL is (redact_url_to: the userinfo and
  * secret query values), a path as it is.  Into out (n bytes, cut if
- * longer); returns out.  Also for any argument that may be a URL. */
-const char *cli_spool_shown(const char *where, char *out, size_t n);
+ * longer). */
+void cli_spool_shown(const char *where, char *out, size_t n);
 
 /* After the options: RD_E_INVAL when an argument is left at argv[optind]
  * (more, the caller's words: "; one URL at most", or ""), naming it

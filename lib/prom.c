@@ -346,7 +346,7 @@ int prom_answer(const char *text, size_t len, double **vals, size_t *n,
 	}
 	if (!(data = json_get(root, "data")) || !(type = json_get(data, "resultType")) ||
 	    type->type != JSON_STRING || !(result = json_get(data, "result"))) {
-		ret = rd_err_set(err, RD_E_CORRUPT, "Prometheus answer without data");
+		ret = rd_err_set(err, RD_E_CORRUPT, "an answer without data");
 		goto out;
 	}
 	if (strcmp(type->str, "scalar") == 0) {
@@ -371,7 +371,7 @@ bad:
 	free(*vals);
 	*vals = NULL;
 	*n = 0;
-	ret = rd_err_set(err, RD_E_CORRUPT, "Prometheus answer with a malformed value");
+	ret = rd_err_set(err, RD_E_CORRUPT, "an answer with a malformed value");
 out:
 	json_doc_release(&doc);
 	return ret;
@@ -416,8 +416,7 @@ int prom_query(const char *base, const char *promql, const struct http_opts *ho,
 
 		snprintf(why, sizeof(why), "%s", err->msg);
 		ret = rd_err_set(err, RD_E_IO, "Prometheus at %s: HTTP %d, %s",
-				 redact_url_to(base, shown, sizeof(shown)), res.status,
-				 strncmp(why, "not a", 5) == 0 ? why : why + strlen("Prometheus "));
+				 redact_url_to(base, shown, sizeof(shown)), res.status, why);
 	}
 out:
 	buf_release(&url);

@@ -379,8 +379,8 @@ static int parse_tags(struct rec_parser *p, const struct json_val *v,
 
 /* A field given twice in input is refused, as an unknown one is,
  * instead of the last one silently winning: keys (NULL-ended) are the
- * fields an object may hold, *seen the ones it gave so far.  In O(1) a
- * field, whatever the number of keys a line holds. */
+ * fields an object may hold, *seen the ones it gave so far.  A few
+ * compares a field, however many fields a line holds. */
 static int once(const char *const *keys, const struct json_val *c,
 		unsigned *seen, const char *path, struct rd_err *err)
 {

@@ -81,7 +81,6 @@ void replay_notice(struct replay_run *r, const char *fmt, ...)
 static void on_spool_notice(void *ctx, const struct spool_notice *n)
 {
 	struct replay_run *r = ctx;
-
 	char text[1024];
 
 	replay_notice(r, "%s", spool_notice_text(n, text, sizeof(text)));
