@@ -325,6 +325,11 @@ static void fish(const struct compl_tool *t, struct buf *out)
 				fish_text(out, v, strlen(v));
 				buf_addc(out, '\'');
 			}
+		} else if (o->has_arg == optional_argument && v) {
+			/* offered after '=' only, where such a value goes */
+			buf_adds(out, " -f -a '");
+			fish_text(out, v, strlen(v));
+			buf_addc(out, '\'');
 		}
 		buf_adds(out, " -d '");
 		fish_text(out, d.data ? d.data : "", d.len);

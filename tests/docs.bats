@@ -153,6 +153,10 @@ help_options() {
 	assert_equal "$(cut -f1 <<< "$output" | tr '\n' ' ')" "always batch interval never "
 	run fish -c "source '$RD_TOP/completions/rd-replay.fish'; complete -C 'rd-replay --no-r'"
 	assert_output --partial "--no-redact"
+	# an optional value: offered after '=', not as the next word
+	run fish -c "source '$RD_TOP/completions/rd-replay.fish'; complete -C 'rd-replay --dry-run='"
+	assert_success
+	assert_equal "$(cut -f1 <<< "$output" | tr '\n' ' ')" "--dry-run=curl --dry-run=raw "
 	# zsh: the specs the script hands to _arguments are well formed
 	for t in $(tools); do
 		run zsh -c "specs=(\"\${(@f)\$($t --completion-helper zsh)}\"); eval \"print -r -- \${specs[*]}\" > /dev/null"
