@@ -224,8 +224,10 @@ static void breaker_poll(struct proxy *p)
 		open = k == 0 && b.state == BREAKER_OPEN;
 	}
 	breaker_release(&b);
+	/* A change of state is news for whoever watches the service's log:
+	 * shown unless -q. */
 	if (atomic_exchange(&p->breaker_open, open) != open)
-		proxy_say(p, PROXY_INFO, "breaker %s: %s", open ? "open" : "closed",
+		proxy_say(p, PROXY_WARN, "breaker %s: %s", open ? "open" : "closed",
 			  open ? "capturing without forwarding" : "forwarding");
 }
 

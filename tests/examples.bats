@@ -5,8 +5,11 @@
 
 load common
 
-setup() { common_setup; }
-teardown() { ds_stop; nats_ex_stop; common_teardown; }
+setup() { common_setup; PX_PID=""; }
+teardown() {
+	[ -z "$PX_PID" ] || kill -9 "$PX_PID" 2> /dev/null || true
+	ds_stop; nats_ex_stop; common_teardown
+}
 
 EX="$BATS_TEST_DIRNAME/../examples"
 
@@ -71,13 +74,52 @@ cron_command() {
 	ds_start
 	capture_n 10
 	cmd=$(sed -n 's/^ExecStart=//p' "$EX/systemd/redrive-replay.service" |
-		sed "s|/usr/local/bin/||; s|127.0.0.1:8080|127.0.0.1:$PORT|; s|/var/lib/redrive|$T|")
+		sed "s|/usr/local/bin/||; s|127.0.0.1:9000|127.0.0.1:$PORT|; s|/var/lib/redrive|$T|")
 	run sh -c "$cmd"
 	assert_success
 	assert_equal "$(jq -r 'select(.status==200)' "$T/ds.log" | grep -c key)" 10
 	grep -q '^SuccessExitStatus=1 3$' "$EX/systemd/redrive-replay.service"
 	grep -q '^OnCalendar=\*:0/5$' "$EX/systemd/redrive-replay.timer"
 	grep -q '^Unit=\|^WantedBy=timers.target$' "$EX/systemd/redrive-replay.timer"
+}
+
+@test "systemd: the replay's gate probes the service, not rd-proxy, so the breaker they share closes once the service is back" {
+	command -v faketime > /dev/null || skip "faketime is not installed"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	ds_start --outage-file "$T/down"
+	mkdir -p "$T/var/lib/redrive" "$T/var/log/redrive"
+	# rd-proxy as its unit runs it, in front of the test downstream
+	cmd=$(sed -n 's/^ExecStart=//p' "$EX/systemd/rd-proxy.service" | sed \
+		-e "s|/usr/local/bin/rd-proxy|rd-proxy|" -e "s|/var/|$T/var/|g" \
+		-e "s|127.0.0.1:8080|127.0.0.1:0|" -e "s|127.0.0.1:9464|127.0.0.1:0|" \
+		-e "s|127.0.0.1:9000|127.0.0.1:$PORT|")
+	(export RD_SPOOL="$SPOOL"; eval "exec $cmd") 2> "$T/px.err" 3>&- &
+	PX_PID=$!
+	for i in $(seq 100); do grep -q 'listening on' "$T/px.err" && break; sleep 0.05; done
+	PX=$(sed -n 's/.*listening on \([^,]*\),.*/\1/p' "$T/px.err")
+	# the replay service's gate, with the ports of this test
+	gate=$(sed -n 's/^ExecStart=.*--gate "\(.*\)"$/\1/p' "$EX/systemd/redrive-replay.service" |
+		sed -e "s|/var/|$T/var/|g" -e "s|127.0.0.1:8080|$PX|" -e "s|127.0.0.1:9000|127.0.0.1:$PORT|")
+	[ -n "$gate" ]
+	touch "$T/down"
+	for i in 1 2 3; do sh -c "$gate" || true; done
+	assert_equal "$(jq -r .state "$T/var/lib/redrive/payments.breaker")" open
+	# the service is back, and rd-proxy sheds what it does not capture
+	# while the breaker is open (it reads the file twice a second)
+	rm "$T/down"
+	wait_until 10 grep -q 'breaker open' "$T/px.err"
+	run curl -s -o /dev/null -w '%{http_code}' "http://$PX/a"
+	assert_output 503
+	# past the cooldown, three healthy checks of the service close it
+	for i in 1 2 3; do run faketime -f '+120s' sh -c "$gate"; done
+	assert_success
+	assert_equal "$(jq -r .state "$T/var/lib/redrive/payments.breaker")" closed
+	wait_until 10 grep -q 'breaker closed' "$T/px.err"
+	run curl -s -o /dev/null -w '%{http_code}' "http://$PX/a"
+	assert_output 200
+	kill -TERM "$PX_PID"
+	wait "$PX_PID"
+	PX_PID=""
 }
 
 @test "the payments runbook waits for recovery, canaries, drains and proves it" {
@@ -92,6 +134,30 @@ cron_command() {
 	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 40
 	# no replay while the service was down: every request arrived once
 	assert_equal "$(jq -r .key "$T/ds.log" | sort | uniq -d | wc -l)" 0
+}
+
+@test "the payments runbook: a dead letter from before the incident neither stops the canary nor fails the proof" {
+	ds_start --outage-file "$T/down" --route /gone=404
+	capture_n 1 /gone
+	run rd-replay -q
+	assert_failure 4
+	touch "$T/down"
+	capture_n 30
+	( sleep 2; rm -f "$T/down" ) &
+	run env PAYMENTS_URL="http://127.0.0.1:$PORT" STATE_DIR="$T" WAIT=30s sh "$EX/runbook-payments.sh"
+	assert_success
+	assert_output --partial "runbook: 1 dead letters from before"
+	assert_output --partial "runbook: backlog delivered"
+	assert_equal "$(jq -r 'select(.status==200) | .key' "$T/ds.log" | sort -u | wc -l)" 30
+}
+
+@test "the payments runbook: a canary request that fails stops it, exit 1, before the drain" {
+	ds_start --route /orders/1=400
+	capture_n 30
+	run env PAYMENTS_URL="http://127.0.0.1:$PORT" STATE_DIR="$T" WAIT=30s sh "$EX/runbook-payments.sh"
+	assert_failure 1
+	assert_output --partial "runbook: the canary failed"
+	refute_output --partial "== 4. drain"
 }
 
 @test "the payments runbook gives up, exit 1, when the service stays down" {

@@ -319,6 +319,9 @@ perl_up() {
 	assert_equal "$(cat "$T/b")" "$(jq -c . "$T/b")"
 	grep -q '"path":"/orders/2"' "$T/ds.log"
 	px_stop
+	# each change is in the service's log, without -v
+	grep -qx 'rd-proxy: breaker open: capturing without forwarding' "$T/px.err"
+	grep -qx 'rd-proxy: breaker closed: forwarding' "$T/px.err"
 }
 
 @test "limits: record size 413, buffer 503, header memory 431; nothing stored or sent" {
