@@ -527,7 +527,6 @@ static int prepare(struct app *a, const char *dir, struct sel **sel)
 {
 	struct opts *o = a->o;
 	struct rd_err err;
-	struct stat sb;
 	int ret;
 
 	if (sel_new(&o->cli.so, sel, &err) < 0) {
@@ -546,7 +545,7 @@ static int prepare(struct app *a, const char *dir, struct sel **sel)
 			return 1;
 		}
 	}
-	if (spool_is_dir(dir) && stat(dir, &sb) < 0 && errno == ENOENT) {
+	if (cli_spool_missing(dir)) {
 		if (o->c.verbosity >= 0)
 			msg_warn(&a->m, "spool '%s' does not exist yet; nothing to replay", dir);
 		return 1;

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "compl.h"
 #include "rec.h"
 #include "redact.h"
+#include "spool.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -64,6 +66,13 @@ void cli_spool_shown(const char *where, char *out, size_t n)
 		redact_url_to(where, out, n);
 	else
 		snprintf(out, n, "%s", where);
+}
+
+int cli_spool_missing(const char *where)
+{
+	struct stat sb;
+
+	return spool_is_dir(where) && stat(where, &sb) < 0 && errno == ENOENT;
 }
 
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,

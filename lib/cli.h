@@ -66,6 +66,13 @@ int cli_spool_location(const char *given, char *out, size_t n,
  * longer). */
 void cli_spool_shown(const char *where, char *out, size_t n);
 
+/* 1 when where names a directory spool that does not exist yet: nothing
+ * was ever captured there.  The tools that work a spool through (replay,
+ * compaction) have nothing to do then, so a cron job on a host that has
+ * had no outage yet stays quiet; readers that report on one (rd-audit)
+ * still refuse it. */
+int cli_spool_missing(const char *where);
+
 /* After the options: RD_E_INVAL when an argument is left at argv[optind]
  * (more, the caller's words: "; one URL at most", or ""), naming it
  * only when it is a URL, with its secrets masked: anything else may be

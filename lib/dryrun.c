@@ -108,6 +108,8 @@ void dryrun_raw(struct buf *b, const struct http_req *q,
 		buf_adds(b, "\r\n");
 	}
 	buf_release(&t);
+	/* libcurl writes it right after its Host, before the others */
+	basic_auth(b, q, red);
 	for (size_t i = 0; i < q->nhdrs; i++) {
 		if (http_hop_by_hop(q->hdrs[i].name, q->hdrs[i].name_len))
 			continue;
@@ -117,7 +119,6 @@ void dryrun_raw(struct buf *b, const struct http_req *q,
 		value(b, &q->hdrs[i], red);
 		buf_adds(b, "\r\n");
 	}
-	basic_auth(b, q, red);
 	/* as the engine frames it: no Content-Length for a GET with no body */
 	if (http_req_has_body(q))
 		buf_addf(b, "Content-Length: %zu\r\n", q->body_len);

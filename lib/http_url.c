@@ -69,6 +69,26 @@ out:
 	return ret;
 }
 
+/* The record's user:password goes with it to the new base, as its
+ * captured headers do (an Authorization header among them), unless the
+ * base names a user of its own. */
+static void carry_userinfo(CURLU *u, CURLU *b)
+{
+	char *user = NULL, *pass = NULL, *have = NULL;
+
+	if (curl_url_get(b, CURLUPART_USER, &have, 0) == CURLUE_OK) {
+		curl_free(have);
+		return;
+	}
+	if (curl_url_get(u, CURLUPART_USER, &user, CURLU_URLENCODE) == CURLUE_OK) {
+		curl_url_set(b, CURLUPART_USER, user, 0);
+		if (curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLENCODE) == CURLUE_OK)
+			curl_url_set(b, CURLUPART_PASSWORD, pass, 0);
+	}
+	curl_free(user);
+	curl_free(pass);
+}
+
 int http_url_rebase(const char *url, const char *base, struct buf *out,
 		    struct rd_err *err)
 {
@@ -92,6 +112,7 @@ int http_url_rebase(const char *url, const char *base, struct buf *out,
 	}
 	curl_url_get(u, CURLUPART_PATH, &path, 0);
 	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	carry_userinfo(u, b);
 	curl_url_get(b, CURLUPART_PATH, &bpath, 0);
 	curl_url_set(b, CURLUPART_PATH, NULL, 0);
 	curl_url_set(b, CURLUPART_QUERY, NULL, 0);

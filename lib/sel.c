@@ -106,7 +106,22 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /* jq's errors quote the values they stumbled on, which come from the
- * record (a header's value, the body): each quoted part is masked. */
+ * record (a header's value, the body): each quoted part is masked.  A
+ * long value is cut by jq with "..." and no closing quote, as in
+ * `string ("Bearer abc...) and number (1) cannot be added`: masked up to
+ * the "...", or to the end when there is none. */
+/* The quote that closes the string opened at p, past escaped ones. */
+static const char *closing(const char *p)
+{
+	for (const char *q = p + 1; *q; q++) {
+		if (*q == '\\' && q[1])
+			q++;
+		else if (*q == *p)
+			return q;
+	}
+	return NULL;
+}
+
 static void mask_quoted(struct rd_err *err)
 {
 	struct buf b;
@@ -114,13 +129,19 @@ static void mask_quoted(struct rd_err *err)
 
 	buf_init(&b);
 	while (*p) {
-		if ((*p == '"' || *p == '\'') && (close = strchr(p + 1, *p))) {
-			buf_addc(&b, *p);
-			buf_adds(&b, "[REDACTED]");
+		if (*p != '"' && *p != '\'') {
+			buf_addc(&b, *p++);
+			continue;
+		}
+		buf_addc(&b, *p);
+		buf_adds(&b, "[REDACTED]");
+		if ((close = closing(p))) {
 			buf_addc(&b, *p);
 			p = close + 1;
+		} else if ((close = strstr(p + 1, "..."))) {
+			p = close;
 		} else {
-			buf_addc(&b, *p++);
+			break;
 		}
 	}
 	rd_err_set(err, err->code, "%s", b.data ? b.data : "");

@@ -378,6 +378,19 @@ har_summary() {
 	grep -q '^redrive_requests{spool="spool",state="due"} 1$' "$T/textfile/redrive.prom"
 }
 
+@test "node_exporter: no spool yet publishes nothing and is no error; a failed run leaves no file behind" {
+	mkdir -p "$T/textfile"
+	run env RD_SPOOL="$T/none" TEXTFILE_DIR="$T/textfile" sh "$EX/node_exporter/redrive-textfile.sh"
+	assert_success
+	assert_equal "$(ls "$T/textfile")" ""
+	# a spool that cannot be read: the error, and no half-written file
+	mkdir -p "$T/bad"
+	chmod 777 "$T/bad"
+	run env RD_SPOOL="$T/bad" TEXTFILE_DIR="$T/textfile" sh "$EX/node_exporter/redrive-textfile.sh"
+	assert_failure 2
+	assert_equal "$(ls "$T/textfile")" ""
+}
+
 # examples/nats: three nodes' configurations and the unit that runs one.
 # The nodes run here as the unit starts them, on 127.0.0.1: each file with
 # its hosts and ports turned into free loopback ones and its store moved

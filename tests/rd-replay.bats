@@ -239,6 +239,18 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	assert_failure 2
 }
 
+@test "--target carries the record's user:password, as it carries its headers, unless it names a user of its own" {
+	printf '{"method":"POST","url":"http://u%%40x:P%%3AW@orders.internal.example/ui"}\n' | rd-capture -q > /dev/null
+	run rd-replay --dry-run=raw --no-redact --target http://127.0.0.1:9 --allow-host 127.0.0.1
+	assert_success
+	# u@x:P:W
+	assert_output --partial "Authorization: Basic dUB4OlA6Vw=="
+	run rd-replay --dry-run --target http://127.0.0.1:9 --allow-host 127.0.0.1
+	assert_output --partial "'http://[REDACTED]@127.0.0.1:9/ui'"
+	run rd-replay --dry-run=raw --no-redact --target http://me:pw@127.0.0.1:9 --allow-host 127.0.0.1
+	assert_output --partial "Authorization: Basic $(printf me:pw | base64)"
+}
+
 @test "the allow-list refuses hosts it does not name, metadata addresses included" {
 	ds_start
 	capture_n 2
@@ -1104,6 +1116,8 @@ SH
 	assert_equal "$sent" "Authorization: Basic $(printf 'u:p@w' | base64)"
 	assert_equal "$(tr -d '\r' < "$T/raw" | grep -i '^Authorization:')" "$sent"
 	grep -qi '^Content-Length' "$T/dump/000001.http" "$T/raw" && fail "a Content-Length for a GET with no body"
+	# the whole head, in the order it went: Authorization right after Host
+	assert_equal "$(tr -d '\r' < "$T/raw" | sed '/^$/q')" "$(tr -d '\r' < "$T/dump/000001.http" | sed '/^$/q')"
 	# masked without --no-redact
 	rm -rf "$SPOOL"
 	printf '{"method":"GET","url":"http://u:p%%40w@127.0.0.1:%s/a"}\n' "$PORT" | rd-capture -q > /dev/null
@@ -1121,6 +1135,22 @@ SH
 	refute_output --partial S9secret
 	run rd-replay --dry-run --no-redact --where '.headers[0][1] | tonumber > 0'
 	assert_output --partial "(while parsing 'S9secret')"
+}
+
+@test "a --where error masks a long value jq cut short, and one with quotes inside" {
+	printf '{"method":"POST","url":"http://127.0.0.1:9/x","headers":[["Authorization","Bearer S9secretS9secret"]]}\n' |
+		rd-capture -q > /dev/null
+	# jq cuts a long value with "..." and no closing quote
+	run rd-replay --dry-run --where '.headers[0][1] + 1 > 0'
+	assert_output --partial 'jq: string ("[REDACTED]...) and number (1) cannot be added'
+	refute_output --partial Bearer
+	# a quote inside a value is escaped, not the end of it
+	run rd-audit --list --where '.headers | tostring | . + 1'
+	assert_failure 2
+	assert_output --partial 'jq: string ("[REDACTED]...) and number (1) cannot be added'
+	refute_output --partial Author
+	run rd-audit --list --no-redact --where '.headers[0][1] + 1 > 0'
+	assert_output --partial 'jq: string ("Bearer S9s'
 }
 
 @test "a --where that fails on some records sends the others, then exits 2 naming how many, even under -q" {
