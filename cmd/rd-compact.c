@@ -118,7 +118,7 @@ static void on_notice(void *ctx, const struct spool_notice *n)
 static void report_json(const struct opts *o, const struct compact_stats *st)
 {
 	printf("{\"dry_run\":%s,\"requests\":%llu,\"removed\":%llu,\"removed_ok\":%llu,"
-	       "\"removed_dead\":%llu,\"removed_lines\":%llu,\"kept_pending\":%llu,"
+	       "\"removed_dead\":%llu,\"removed_lines\":%llu,\"removed_orphans\":%llu,\"kept_pending\":%llu,"
 	       "\"kept_dead\":%llu,\"kept_ok\":%llu,\"segments\":%llu,"
 	       "\"segments_rewritten\":%llu,\"segments_damaged\":%llu,\"dead_held\":%s,"
 	       "\"bytes_before\":%llu,\"bytes_after\":%llu,\"bytes_freed\":%llu}\n",
@@ -126,6 +126,7 @@ static void report_json(const struct opts *o, const struct compact_stats *st)
 	       (unsigned long long)st->removed, (unsigned long long)st->removed_ok,
 	       (unsigned long long)st->removed_dead,
 	       (unsigned long long)st->removed_lines,
+	       (unsigned long long)st->removed_orphans,
 	       (unsigned long long)st->kept_pending, (unsigned long long)st->kept_dead,
 	       (unsigned long long)st->kept_ok, (unsigned long long)st->parts,
 	       (unsigned long long)st->parts_rewritten,
@@ -157,6 +158,10 @@ static void report_text(const struct opts *o, const struct compact_stats *st)
 	printf("  kept: %llu pending, %llu dead, %llu delivered (resolved less than --keep ago)\n",
 	       (unsigned long long)st->kept_pending, (unsigned long long)st->kept_dead,
 	       (unsigned long long)st->kept_ok);
+	if (st->removed_orphans)
+		printf("  %s %llu events about requests an interrupted run had removed\n",
+		       o->dry ? "would remove" : "removed",
+		       (unsigned long long)st->removed_orphans);
 	if (st->parts_damaged)
 		printf("  %llu segments with damage left as they are (rd-audit --verify)\n",
 		       (unsigned long long)st->parts_damaged);
@@ -174,6 +179,10 @@ static int run(const struct opts *o, struct msg *m)
 
 	if ((ret = cli_spool_location(o->c.spool, dir, sizeof(dir), &err)) < 0)
 		goto fail;
+	if (cli_spool_missing(dir)) {
+		msg_warn(m, "spool '%s' does not exist yet; nothing to compact", dir);
+		return RD_EXIT_OK;
+	}
 	spool_opts_init(&so);
 	so.trust = o->c.trust_spool;
 	so.notice = on_notice;

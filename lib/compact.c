@@ -27,6 +27,14 @@ struct crec {                   /* one request: starts with its id */
 	int gone;                   /* removed by this run */
 };
 
+/* An event about no request the fold has seen, when it was read. */
+struct orphan {
+	unsigned char ref[REC_ID_BIN];
+	uint64_t part;
+	uint64_t bytes;
+	int64_t at_ms;
+};
+
 struct fold {
 	const struct compact_opts *o;
 	struct idtab ids;
@@ -38,13 +46,19 @@ struct fold {
 	uint64_t all_bytes;         /* every line's bytes, uncompressed */
 	struct compact_stats *st;
 	int dead_go;                /* --dead, and nothing damaged was skipped */
+	int orphans_go;             /* nothing damaged was skipped */
+	struct orphan *orph;        /* candidates, in log order */
+	size_t norph, corph;
+	uint64_t *oparts;           /* parts holding orphans that go, sorted */
+	size_t noparts;
 };
 
 /* The request a line is about (its own id, or an event's ref): its
  * entry, or NULL (a run or rollup line, or about no known request).
- * *req: 1 for the request line itself; else *ev is the event. */
+ * *req: 1 for the request line itself; else *ev is the event, and
+ * *orphan 1 when it is about no known request. */
 static struct crec *line_rec(struct fold *f, const char *line, size_t n,
-			     int add, int *req, struct rec_event *ev)
+			     int add, int *req, int *orphan, struct rec_event *ev)
 {
 	enum rec_kind kind = rec_kind_peek(line, n);
 	unsigned char bin[REC_ID_BIN];
@@ -54,6 +68,7 @@ static struct crec *line_rec(struct fold *f, const char *line, size_t n,
 	long i;
 
 	*req = kind == REC_REQUEST;
+	*orphan = 0;
 	if (kind == REC_UNKNOWN)
 		return NULL;
 	if (kind == REC_REQUEST) {
@@ -69,8 +84,10 @@ static struct crec *line_rec(struct fold *f, const char *line, size_t n,
 		id = ev->ref;
 	}
 	rec_id_pack(id, bin);
-	if ((i = idtab_find(&f->ids, f->v, bin)) >= 0 || !add || kind != REC_REQUEST)
+	if ((i = idtab_find(&f->ids, f->v, bin)) >= 0 || !add || kind != REC_REQUEST) {
+		*orphan = i < 0 && kind != REC_REQUEST;
 		return i >= 0 ? &f->v[i] : NULL;
+	}
 	if (f->n == f->cap) {
 		f->cap = f->cap ? 2 * f->cap : 1024;
 		f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
@@ -83,16 +100,39 @@ static struct crec *line_rec(struct fold *f, const char *line, size_t n,
 	return &f->v[f->n++];
 }
 
+/* An event about no request seen so far: what a compaction that was
+ * interrupted between two parts leaves, after it removed the request
+ * and before it reached the part of these events.  Judged once the
+ * whole log is read (orphans_pick). */
+static void orphan_add(struct fold *f, const struct rec_event *ev,
+		       const struct spool_item *it)
+{
+	struct orphan *o;
+
+	if (f->norph == f->corph) {
+		f->corph = f->corph ? 2 * f->corph : 256;
+		f->orph = xrealloc(f->orph, f->corph * sizeof(*f->orph));
+	}
+	o = &f->orph[f->norph++];
+	rec_id_pack(ev->ref, o->ref);
+	o->part = it->pos.seg;
+	o->bytes = it->len + 1;
+	o->at_ms = ev->at_ms;
+}
+
 /* One line of the fold: requests added, events applied. */
 static void fold_line(struct fold *f, const struct spool_item *it)
 {
 	struct rec_event ev;
 	struct crec *r;
-	int req;
+	int req, orphan;
 
 	f->all_bytes += it->len + 1;
-	if (!(r = line_rec(f, it->line, it->len, 1, &req, &ev)))
+	if (!(r = line_rec(f, it->line, it->len, 1, &req, &orphan, &ev))) {
+		if (orphan)
+			orphan_add(f, &ev, it);
 		return;
+	}
 	if (req) {
 		/* the same capture twice: the first counts, but the part
 		 * the second sits in is the request's too, or it would stay
@@ -132,6 +172,9 @@ static int fold_log(struct fold *f, struct spool *sp, struct rd_err *err)
 	 * would make a record that looks dead pending again.  Dead ones
 	 * stay then (delivered is final, whatever came after). */
 	f->dead_go = f->o->dead;
+	/* a damaged member may hold the request of an event that looks
+	 * orphaned */
+	f->orphans_go = !spool_iter_damaged(it);
 	if (f->o->dead && spool_iter_damaged(it)) {
 		f->dead_go = 0;
 		f->st->dead_held = 1;
@@ -185,15 +228,46 @@ static int choose(struct fold *f)
 	return any;
 }
 
+/* 1 when an orphan event at at_ms in a sealed part goes. */
+static int orphan_goes(const struct fold *f, int64_t at_ms)
+{
+	return f->orphans_go && at_ms <= f->o->now_ms - f->o->keep_ms;
+}
+
+/* Which orphans go, once the whole log is read (a request line after
+ * its events, as in merged spools, makes them no orphans): counted, and
+ * their parts noted for rewriting.  1 when any goes. */
+static int orphans_pick(struct fold *f)
+{
+	for (size_t i = 0; i < f->norph; i++) {
+		const struct orphan *o = &f->orph[i];
+
+		if (o->part >= f->newest || !orphan_goes(f, o->at_ms) ||
+		    idtab_find(&f->ids, f->v, o->ref) >= 0)
+			continue;
+		f->st->removed_orphans++;
+		f->st->orphan_bytes += o->bytes;
+		if (!f->noparts || f->oparts[f->noparts - 1] != o->part) {
+			f->oparts = xrealloc(f->oparts, (f->noparts + 1) * sizeof(*f->oparts));
+			f->oparts[f->noparts++] = o->part;
+		}
+	}
+	return f->st->removed_orphans > 0;
+}
+
 static int keep_line(void *ctx, const char *line, size_t n)
 {
 	struct fold *f = ctx;
 	struct rec_event ev;
 	struct crec *r;
-	int req;
+	int req, orphan;
 
-	if (!(r = line_rec(f, line, n, 0, &req, &ev)) || !r->gone)
+	if (!(r = line_rec(f, line, n, 0, &req, &orphan, &ev))) {
+		if (!orphan || !orphan_goes(f, ev.at_ms))
+			return 1;
+	} else if (!r->gone) {
 		return 1;
+	}
 	f->st->removed_lines++;
 	return 0;
 }
@@ -232,9 +306,12 @@ static void rollup(struct fold *f, uint64_t p, struct buf *out)
 	rec_rollup_to_json(out, &ru);
 }
 
-/* 1 when part p holds a line of a request that goes. */
+/* 1 when part p holds a line of a request that goes, or an orphan. */
 static int touched(const struct fold *f, uint64_t p)
 {
+	for (size_t i = 0; i < f->noparts; i++)
+		if (f->oparts[i] == p)
+			return 1;
 	for (size_t i = 0; i < f->n; i++)
 		if (f->v[i].gone && f->v[i].req_part <= p && p <= f->v[i].last_part)
 			return 1;
@@ -380,13 +457,15 @@ int compact_run(struct spool *sp, const struct compact_opts *o,
 			st->parts = nparts;
 		}
 	}
-	if (!choose(&f)) {
+	if (!(choose(&f) | orphans_pick(&f))) {
 		st->bytes_after = st->bytes_before;
 		goto out;
 	}
 	if (o->dry) {
 		/* on disk, in the proportion of the lines that go */
-		uint64_t gone = 0;
+		uint64_t gone = st->orphan_bytes;
+
+		st->removed_lines = st->removed_orphans;
 
 		for (size_t i = 0; i < f.n; i++) {
 			gone += f.v[i].gone ? f.v[i].bytes : 0;
@@ -407,6 +486,8 @@ int compact_run(struct spool *sp, const struct compact_opts *o,
 out:
 	free(parts);
 	free(f.v);
+	free(f.orph);
+	free(f.oparts);
 	idtab_release(&f.ids);
 	rec_parser_release(&f.rp);
 	return ret;

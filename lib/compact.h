@@ -14,7 +14,10 @@
  * (spool_rewrite), with one rollup line (rec_rollup.h) counting the
  * requests whose capture it held, so rd-audit's totals stay whole.
  * Pending requests, and dead ones unless asked, stay with all their
- * events; so do lines about no known request.
+ * events.  Events about no known request (what a run interrupted
+ * between two parts leaves: the request went, its later events not yet)
+ * go once older than keep, unless damage was skipped: a damaged member
+ * may hold their request.
  *
  * The caller holds the replay claim: positions change, so the replay
  * checkpoint is removed before the first part is swapped (rd-replay then
@@ -42,6 +45,8 @@ struct compact_opts {
 struct compact_stats {
 	uint64_t requests;      /* in the log */
 	uint64_t removed, removed_ok, removed_dead, removed_lines;
+	uint64_t removed_orphans;  /* events about no known request (of them) */
+	uint64_t orphan_bytes;     /* their lines' bytes, uncompressed */
 	uint64_t kept_pending, kept_dead, kept_ok;  /* requests that stay */
 	uint64_t parts, parts_rewritten, parts_damaged;
 	uint64_t bytes_before, bytes_after;         /* of the spool */

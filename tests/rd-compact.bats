@@ -41,7 +41,26 @@ totals() {
 	rd-audit --json | jq -c '{requests, state: (.state | {pending, ok, dead}), replay: (.replay | {attempts, ok, retry, permanent, replayed})}'
 }
 
+# Event lines about a request no line of the spool holds (zcat stops a
+# damaged segment at the damage).
+orphans() {
+	zcat -f "$SPOOL"/*.ndjson.gz 2> /dev/null |
+		jq -rR 'fromjson? | if .kind == "request" then "R \(.id)" elif .ref then "E \(.ref)" else empty end' |
+		awk '$1 == "R" { r[$2] = 1 } $1 == "E" { e[$2]++ }
+			END { n = 0; for (k in e) if (!(k in r)) n += e[k]; print n }'
+}
+
 files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
+
+@test "a spool that does not exist yet means nothing to compact: exit 0, quiet under -q" {
+	run rd-compact --spool "$T/none"
+	assert_success
+	assert_output "rd-compact: spool '$T/none' does not exist yet; nothing to compact"
+	run rd-compact -q --spool "$T/none"
+	assert_success
+	assert_output ""
+	[ ! -e "$T/none" ]
+}
 
 @test "removes delivered history; pending and dead stay with every event; totals survive" {
 	build
@@ -242,6 +261,9 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 			assert_equal "$(unresolved)" "$want_u"
 			assert_equal "$(totals)" "$want_t"
 			assert_equal "$(ls "$SPOOL" | grep -c compact)" 0
+			# nor events whose request went before the kill, in a
+			# part the killed run did not reach
+			assert_equal "$(orphans)" 0
 			run rd-audit --verify
 			assert_success
 		done
@@ -324,6 +346,9 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	run rd-compact --keep 0s --json
 	assert_success
 	assert_equal "$(jq .segments_damaged <<< "$(tail -1 <<< "$output")")" 1
+	# the events of the requests that member held read as about no
+	# known request: they stay too, while the damage may hide them
+	assert_equal "$(jq .removed_orphans <<< "$(tail -1 <<< "$output")")" 0
 	[ "$(jq .segments_rewritten <<< "$(tail -1 <<< "$output")")" -ge 1 ]
 	assert_equal "$(sha256sum < "$seg")" "$sum"
 	assert_equal "$(ls "$SPOOL" | grep -c compact)" 0
