@@ -240,6 +240,10 @@ struct spool_finding {
 struct spool_verify_stats {
 	uint64_t segments, members, records, bytes, findings;
 	uint64_t replicas;     /* a stream's replicas compared (NATS) */
+	uint64_t unindexed;    /* complete members past the newest segment's
+				* index: a writer died before indexing them,
+				* and the next reader or writer will (not
+				* findings) */
 };
 
 /*

@@ -189,6 +189,26 @@ history() {
 	assert_output --partial "not with --show"
 }
 
+@test "--verify after a writer died before indexing its batch: no finding, before another reader indexes it and after" {
+	command -v strace > /dev/null || skip "strace is not installed"
+	seq 20000 | awk '{ printf "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:9/x/%d\",\"body\":\"%0300d\"}\n", $1, $1 }' > "$T/in"
+	# killed between writing its second batch and syncing it: the
+	# members are whole, their index entries never written
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -o /dev/null -e inject=fdatasync:signal=KILL:when=2 \
+		rd-capture -q --fsync batch < "$T/in" > /dev/null 2>&1 || true
+	run rd-audit --verify
+	assert_success
+	assert_output --regexp "rd-audit: [0-9]+ complete members past the newest segment's index: a writer died before indexing them"
+	assert_output --partial " 0 findings"
+	# a reader indexes them: the same answer, without the notice
+	rd-audit --list > /dev/null 2>&1
+	run rd-audit --verify
+	assert_success
+	refute_output --partial "complete members past"
+	assert_output --partial " 0 findings"
+}
+
 @test "--verify is clean on a sound spool and names every kind of damage" {
 	for i in 1 2 3; do
 		rec "$i" | rd-capture -q > /dev/null
