@@ -206,7 +206,9 @@ struct run {
 	const char *dir;                 /* where it is */
 	struct capture cap;
 	struct capture_opts co;
-	int out_broken;                  /* 1: EPIPE, 2: another error */
+	int out_err;                     /* errno of a failed write to
+					  * stdout; 0: none */
+	uint64_t printed;                /* acks written whole to stdout */
 	int delivered, try_failed;       /* --try outcome */
 	char try_id[REC_ID_LEN + 1];
 	char try_why[300];
@@ -221,22 +223,37 @@ static void on_notice(void *ctx, const struct spool_notice *n)
 	msg_warn(m, "%s", spool_notice_text(n, text, sizeof(text)));
 }
 
-/* Durable acks to standard output; EPIPE ends output quietly. */
+/* Durable acks to standard output.  Any failure (EPIPE included: the
+ * acks are the product) stops the capture; main says so. */
 static int on_acks(void *ctx, struct buf *acks)
 {
 	struct run *r = ctx;
 	size_t off = 0;
 	int e;
 
-	if (r->out_broken)
+	if (r->out_err)
 		return 1;
-	if ((e = buf_write_fd(acks, STDOUT_FILENO, &off)) < 0) {
-		if (e != -EPIPE)
-			msg_error(&r->m, "cannot write to standard output: %s",
-				  strerror(-e));
-		r->out_broken = e == -EPIPE ? 1 : 2;
-	}
-	return r->out_broken;
+	e = buf_write_fd(acks, STDOUT_FILENO, &off);
+	for (size_t i = 0; i < off; i++)
+		r->printed += acks->data[i] == '\n';
+	if (e < 0)
+		r->out_err = -e;
+	return r->out_err != 0;
+}
+
+/* Standard output failed: one line that lets the operator reconcile. */
+static void out_error(const struct run *r)
+{
+	if (r->o->try)
+		msg_error(&r->m, "stdout: %s: the response was not written in full%s",
+			  strerror(r->out_err), r->try_failed ? "" :
+			  " (the request was delivered; nothing stored)");
+	else
+		msg_error(&r->m, "stdout: %s: stopped after %llu record%s stored, %llu of them with their id printed; the rest of the input was not stored",
+			  strerror(r->out_err),
+			  (unsigned long long)r->cap.stored,
+			  r->cap.stored == 1 ? "" : "s",
+			  (unsigned long long)r->printed);
 }
 
 static void on_reject(void *ctx, const char *what, const char *why)
@@ -261,12 +278,12 @@ static int write_body(struct run *r, const struct buf *b)
 	e = b->len ? buf_write_fd(b, fd, &done) : 0;
 	if (path && close(fd) < 0 && e == 0)
 		e = -errno;
-	if (e < 0 && (path || e != -EPIPE)) {
-		msg_error(&r->m, "cannot write to '%s': %s",
-			  path ? path : "standard output", strerror(-e));
+	if (e < 0 && path) {
+		msg_error(&r->m, "cannot write to '%s': %s", path, strerror(-e));
 		return RD_E_IO;
 	}
-	r->out_broken |= e == -EPIPE;
+	if (e < 0 && !r->out_err)
+		r->out_err = -e;
 	return 0;
 }
 
@@ -295,7 +312,7 @@ static int try_send(struct run *r, struct rec_req *rec)
 	struct buf body, out, eout;
 	struct rd_err err;
 	size_t done;
-	int ret;
+	int ret, e;
 
 	sendrec_result_init(&res);
 	buf_init(&body);
@@ -321,8 +338,9 @@ static int try_send(struct run *r, struct rec_req *rec)
 		      RD_EXIT_PARTIAL, &body, &out, &eout);
 	if (write_body(r, &body) < 0)
 		ret = RD_E_IO;
-	if (out.len && buf_write_fd(&out, STDOUT_FILENO, &done) < 0)
-		r->out_broken = 1;
+	if (out.len && !r->out_err &&
+	    (e = buf_write_fd(&out, STDOUT_FILENO, &done)) < 0)
+		r->out_err = -e;
 	if (eout.len && buf_write_fd(&eout, STDERR_FILENO, &done) < 0)
 		ret = RD_E_IO;
 out:
@@ -644,14 +662,48 @@ static int run(struct run *r, int fd)
 	return ret;
 }
 
-/* 0 all stored (delivered); 1 some refused (captured); 2 error. */
+/* A closed stdout takes no ack (nor response): nothing is sent or
+ * stored, and no spool file can take its number.  1 when closed. */
+static int stdout_closed(struct run *r)
+{
+	if (fcntl(STDOUT_FILENO, F_GETFD) >= 0)
+		return 0;
+	r->out_err = errno;
+	if (r->o->try)
+		msg_error(&r->m, "stdout: %s: nothing sent, nothing stored",
+			  strerror(r->out_err));
+	else
+		out_error(r);
+	return 1;
+}
+
+/* 0 all stored (delivered); 1 some refused (captured); 2 error, stdout
+ * included (but a captured --try keeps 1: its id is on stderr). */
 static int exit_status(const struct run *r, int ret)
 {
 	if (ret == RD_E_INVAL && r->cap.rejected == 0)
 		return RD_EXIT_ERROR;
-	if (ret < 0 || r->out_broken == 2)
+	if (ret < 0 || (r->out_err && !r->try_failed))
 		return RD_EXIT_ERROR;
 	return r->cap.rejected || r->try_failed ? RD_EXIT_PARTIAL : RD_EXIT_OK;
+}
+
+/* What the run ends with on stderr; its exit status. */
+static int report(const struct run *r, int ret)
+{
+	int status = exit_status(r, ret);
+	char shown[4096];
+
+	if (r->out_err)
+		out_error(r);
+	if (status == RD_EXIT_PARTIAL && r->try_failed)
+		msg_warn(&r->m, "not delivered (%s); captured as %s", r->try_why,
+			 r->try_id);
+	cli_spool_shown(r->dir, shown, sizeof(shown));
+	msg_info(&r->m, "%llu stored, %llu rejected in '%s'",
+		 (unsigned long long)r->cap.stored,
+		 (unsigned long long)r->cap.rejected, shown);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -660,7 +712,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct run r;
 	struct rd_err err;
-	char dir[4096], shown[4096];
+	char dir[4096];
 	int ret, fd = STDIN_FILENO, reject_fd = -1, status, have_cap = 0;
 
 	/* completions/ asks the tool itself (compl.h) */
@@ -678,6 +730,8 @@ int main(int argc, char **argv)
 	r.o = &o;
 	r.m.verbosity = o.c.verbosity;
 	status = RD_EXIT_ERROR;
+	if (stdout_closed(&r))
+		goto out;
 	if (cli_spool_location(o.c.spool, dir, sizeof(dir), &err) < 0) {
 		msg_usage(&r.m, "%s", err.msg);
 		goto out;
@@ -712,14 +766,7 @@ int main(int argc, char **argv)
 		store_error(&r, &err);
 		ret = RD_E_IO;
 	}
-	status = exit_status(&r, ret);
-	if (status == RD_EXIT_PARTIAL && r.try_failed)
-		msg_warn(&r.m, "not delivered (%s); captured as %s", r.try_why,
-			 r.try_id);
-	cli_spool_shown(dir, shown, sizeof(shown));
-	msg_info(&r.m, "%llu stored, %llu rejected in '%s'",
-		 (unsigned long long)r.cap.stored,
-		 (unsigned long long)r.cap.rejected, shown);
+	status = report(&r, ret);
 out:
 	if (have_cap)
 		capture_release(&r.cap);

@@ -40,15 +40,34 @@ void capture_release(struct capture *c)
 	buf_release(&c->tmp);
 }
 
-/* Hand over what is durable. */
+/* Hand over what is durable; once the output is gone, only count it. */
 static void drain(struct capture *c)
 {
 	for (size_t i = 0; i < c->out.len; i++)
 		c->stored += c->out.data[i] == '\n';
-	if (c->out.len && !c->o->no_acks && c->o->on_acks &&
+	if (c->out.len && !c->stop && !c->o->no_acks && c->o->on_acks &&
 	    c->o->on_acks(c->o->ctx, &c->out))
 		c->stop = 1;
 	buf_reset(&c->out);
+}
+
+/* Acknowledge the batch in flight before another is stored: when its
+ * acks cannot be written, nothing more goes to the spool. */
+static int settle(struct capture *c, struct rd_err *e2)
+{
+	int ret = batch_wait(&c->b, &c->out, e2);
+
+	drain(c);
+	return ret;
+}
+
+/* The open batch, read but never to be stored: the output is gone. */
+static void drop_open(struct batch *b)
+{
+	buf_reset(&b->lines);
+	buf_reset(&b->ids);
+	buf_reset(&b->acks);
+	b->count = 0;
 }
 
 /* One refused input: told to the caller, kept verbatim with --reject. */
@@ -149,8 +168,8 @@ int capture_store(struct capture *c, struct rec_req *rec, uint64_t where,
 		return 0;
 	/* acknowledgements of batches made durable before a failure are
 	 * said all the same */
-	ret = batch_flush(&c->b, &c->out, &e2);
-	drain(c);
+	if ((ret = settle(c, &e2)) >= 0 && !c->stop)
+		ret = batch_flush(&c->b, &c->out, &e2);
 	if (ret < 0)
 		return rd_err_set(err, e2.code ? e2.code : RD_E_IO,
 				  "cannot store records: %s", e2.msg);
@@ -164,10 +183,12 @@ static int flush(struct capture *c, struct rd_err *err)
 
 	int ret;
 
-	ret = batch_commit(&c->b, &c->out, &e2);
-	if (ret >= 0)
-		ret = batch_tick(&c->b, &c->out, &e2);
-	drain(c);
+	if ((ret = settle(c, &e2)) >= 0 && !c->stop) {
+		ret = batch_commit(&c->b, &c->out, &e2);
+		if (ret >= 0)
+			ret = batch_tick(&c->b, &c->out, &e2);
+		drain(c);
+	}
 	if (ret < 0)
 		return rd_err_set(err, e2.code ? e2.code : RD_E_IO,
 				  "cannot store records: %s", e2.msg);
@@ -177,10 +198,17 @@ static int flush(struct capture *c, struct rd_err *err)
 int capture_finish(struct capture *c, struct rd_err *err)
 {
 	struct rd_err e2;
+	int ret;
 
-	int ret = batch_finish(&c->b, &c->out, &e2);
-
-	drain(c);
+	/* Stopped: batches written and waiting for an interval sync are
+	 * still made durable (a later reader would index them anyway), and
+	 * counted as stored; the open batch is not written. */
+	if ((ret = settle(c, &e2)) >= 0) {
+		if (c->stop)
+			drop_open(&c->b);
+		ret = batch_finish(&c->b, &c->out, &e2);
+		drain(c);
+	}
 	if (ret < 0)
 		return rd_err_set(err, e2.code ? e2.code : RD_E_IO,
 				  "cannot store records: %s", e2.msg);
@@ -354,7 +382,7 @@ int capture_raw(struct capture *c, int fd, struct rd_err *err)
 			ret = raw_one(c, &q, what, in.data + start, used, msgno, err);
 		}
 		rawhttp_req_release(&q);
-		if (got <= 0 || ret < 0)
+		if (got <= 0 || ret < 0 || c->stop)
 			break;
 	}
 out:

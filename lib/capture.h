@@ -10,7 +10,12 @@
  * around it are stored.  An acknowledgement (the id, or a JSON object) is
  * handed to the caller only after the batch holding its record is
  * durable.  When the input goes idle, what is buffered is made durable
- * and acknowledged before the engine blocks on more.
+ * and acknowledged before the engine blocks on more.  A batch is handed
+ * to the spool only after the one before it was acknowledged, so when the
+ * caller cannot write acks (on_acks returns non-zero) nothing more is
+ * stored: the records stored without their ack are those of the batch
+ * being acknowledged (and, with --fsync interval, those waiting for their
+ * sync), all counted in stored.
  *
  * Deliberately not here: printing (the caller is told of refusals and
  * gets the acknowledgements to write) and sending (rd-capture --try).
@@ -53,8 +58,9 @@ struct capture {
 	struct rec_idgen ids;
 	struct rec_parser parser;
 	struct buf out, ack, tmp;
-	uint64_t stored, rejected;  /* acknowledged, refused */
-	int stop;                   /* the output is gone */
+	uint64_t stored, rejected;  /* durable (handed to on_acks, or not
+				     * once stopped), refused */
+	int stop;                   /* the output is gone: read, store no more */
 };
 
 /* Prepare to store into sp (borrowed).  RD_E_IO when no random id key

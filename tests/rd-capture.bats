@@ -577,3 +577,64 @@ same_as_curl() {
 	LD_DEBUG=files rd-capture --try -s --connect-timeout 1 http://127.0.0.1:1/ > /dev/null 2> "$T/ld" || true
 	grep -q 'file=libcurl' "$T/ld"
 }
+
+# Records of many batches: "$T/many", $1 of them.
+many() {
+	seq "$1" | awk '{printf "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:9/x/%d\"}\n",$1}' > "$T/many"
+}
+
+# The counts of the stdout error line: "STORED PRINTED".
+out_counts() {
+	sed -n 's/.*stopped after \([0-9]*\) records\{0,1\} stored, \([0-9]*\) of them with their id printed; the rest of the input was not stored$/\1 \2/p' <<< "$1"
+}
+
+@test "a reader that goes away (| head -1) is an error that names what was stored; capture stops at once" {
+	many 40000
+	run bash -c "set -o pipefail; rd-capture < '$T/many' | head -1 > '$T/first'"
+	assert_failure 2
+	assert_output --regexp '^rd-capture: stdout: Broken pipe: stopped after [0-9]+ records stored, [0-9]+ of them with their id printed; the rest of the input was not stored$'
+	read -r stored printed <<< "$(out_counts "$output")"
+	assert_equal "$(rd-audit --list | wc -l)" "$stored"
+	# one batch of about 4000 ids, not the 40000 records read
+	[ "$stored" -gt 0 ] && [ "$stored" -lt 10000 ]
+	[ "$printed" -gt 0 ] && [ "$printed" -le "$stored" ]
+	# the ids printed are the first ones stored
+	assert_equal "$(cat "$T/first")" "$(rd-audit --list | head -1 | jq -r .id)"
+}
+
+@test "stdout full (/dev/full) or closed (>&-): exit 2, and the line's counts are what the spool holds" {
+	many 40000
+	run bash -c "rd-capture < '$T/many' > /dev/full"
+	assert_failure 2
+	assert_output --regexp '^rd-capture: stdout: No space left on device: stopped after [0-9]+ records stored, 0 of them with their id printed; the rest of the input was not stored$'
+	read -r stored printed <<< "$(out_counts "$output")"
+	assert_equal "$(rd-audit --list | wc -l)" "$stored"
+	[ "$stored" -lt 10000 ]
+	rm -rf "$SPOOL"
+	run bash -c "rd-capture --format json < '$T/many' >&-"
+	assert_failure 2
+	assert_output "rd-capture: stdout: Bad file descriptor: stopped after 0 records stored, 0 of them with their id printed; the rest of the input was not stored"
+	assert_file_not_exists "$SPOOL"
+}
+
+@test "--format json and --fsync interval: the same error, and counts that match the spool" {
+	many 20000
+	run bash -c "rd-capture --format json --fsync interval < '$T/many' > /dev/full"
+	assert_failure 2
+	read -r stored printed <<< "$(out_counts "$output")"
+	assert_equal "$printed" 0
+	assert_equal "$(rd-audit --list | wc -l)" "$stored"
+}
+
+@test "--try: a response that cannot be written is exit 2 when delivered, 1 when captured" {
+	ds_start
+	run bash -c "rd-capture --try 'http://127.0.0.1:$PORT/pay' > /dev/full"
+	assert_failure 2
+	assert_output 'rd-capture: stdout: No space left on device: the response was not written in full (the request was delivered; nothing stored)'
+	assert_equal "$(spool_lines | wc -l)" 0
+	run bash -c "rd-capture --try 'http://127.0.0.1:$PORT/pay' >&-"
+	assert_failure 2
+	assert_output 'rd-capture: stdout: Bad file descriptor: nothing sent, nothing stored'
+	ds_stop
+	assert_equal "$(jq -s length "$T/ds.log")" 1
+}
