@@ -195,6 +195,14 @@ int batch_commit(struct batch *b, struct buf *out, struct rd_err *err)
 	return hand_over(b, 0, out, err);
 }
 
+void batch_drop(struct batch *b)
+{
+	buf_reset(&b->lines);
+	buf_reset(&b->ids);
+	buf_reset(&b->acks);
+	b->count = 0;
+}
+
 int batch_finish(struct batch *b, struct buf *out, struct rd_err *err)
 {
 	int r;

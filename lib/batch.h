@@ -81,6 +81,11 @@ int batch_commit(struct batch *b, struct buf *out, struct rd_err *err);
  * dropped (the caller reports the failure). */
 int batch_wait(struct batch *b, struct buf *out, struct rd_err *err);
 
+/* Forget the open batch: its records were added but are never to be
+ * stored (the caller's output is gone).  The batch in flight, and those
+ * waiting for an interval sync, are not touched. */
+void batch_drop(struct batch *b);
+
 /* Commit, then fsync so that every record added is durable; acks to out. */
 int batch_finish(struct batch *b, struct buf *out, struct rd_err *err);
 

@@ -61,15 +61,6 @@ static int settle(struct capture *c, struct rd_err *e2)
 	return ret;
 }
 
-/* The open batch, read but never to be stored: the output is gone. */
-static void drop_open(struct batch *b)
-{
-	buf_reset(&b->lines);
-	buf_reset(&b->ids);
-	buf_reset(&b->acks);
-	b->count = 0;
-}
-
 /* One refused input: told to the caller, kept verbatim with --reject. */
 static int reject(struct capture *c, const char *what, const char *text,
 		  size_t n, const char *why, struct rd_err *err)
@@ -205,7 +196,7 @@ int capture_finish(struct capture *c, struct rd_err *err)
 	 * counted as stored; the open batch is not written. */
 	if ((ret = settle(c, &e2)) >= 0) {
 		if (c->stop)
-			drop_open(&c->b);
+			batch_drop(&c->b);
 		ret = batch_finish(&c->b, &c->out, &e2);
 		drain(c);
 	}
