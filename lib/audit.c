@@ -461,8 +461,9 @@ static void open_intent(struct audit *a, struct audit_rec *r,
 	a->liveopen++;
 }
 
-/* The outcome of an attempt closes its intent: the latest open one of
- * the record with that number (they are near the end). */
+/* The outcome of an attempt, or its withdraw (the send never started),
+ * closes its intent: the latest open one of the record with that number
+ * (they are near the end). */
 static void close_intent(struct audit *a, struct audit_rec *r,
 			 const struct rec_event *e)
 {
@@ -502,7 +503,7 @@ static void fold_event(struct audit *a, const struct spool_item *it)
 		resolved(a, e.at_ms);
 	if (e.kind == REC_INTENT)
 		open_intent(a, r, &e);
-	if (e.kind == REC_ATTEMPT && r->open)
+	if ((e.kind == REC_ATTEMPT || e.kind == REC_WITHDRAW) && r->open)
 		close_intent(a, r, &e);
 	if (e.kind == REC_ATTEMPT)
 		fold_attempt(a, r, &e);

@@ -65,6 +65,14 @@ enum life_change life_apply(struct life *l, const struct rec_event *e)
 		if (clamp32(e->attempt) > l->attempts)
 			l->attempts = clamp32(e->attempt);
 		return LIFE_SAME;
+	case REC_WITHDRAW:
+		/* the intent's send never started: not a send after all, and
+		 * the next one takes its number.  Only the latest intent is
+		 * withdrawn; one after it (or its outcome) stands, and a
+		 * second reading finds the number gone already. */
+		if (e->attempt > 0 && clamp32(e->attempt) == l->attempts)
+			l->attempts--;
+		return LIFE_SAME;
 	case REC_DEAD:
 		if (l->state != LIFE_PENDING)
 			return LIFE_SAME;

@@ -11,9 +11,12 @@
  * An intent (written, durable, before a send starts) counts the send at
  * once: whatever its outcome, or if none was ever recorded (a kill -9, a
  * send abandoned at the end of --grace), it may have reached the service.
+ * A withdraw takes it back: the run ended cleanly before that send
+ * started, so it never reached the service and its number is free again.
  *
  * Every event sets absolute values (the attempt's number, the revive's
- * count), so applying an event twice changes nothing, and a fold resumed
+ * count; a withdraw takes back only the number it names, while it is the
+ * latest), so applying an event twice changes nothing, and a fold resumed
  * from a checkpoint ends where a full one does.  An ok outcome is final:
  * nothing after it (a stray dead event) takes a delivered record back.
  */
@@ -48,7 +51,8 @@ enum life_change {
 /* A record just captured: pending, due at once. */
 void life_init(struct life *l);
 
-/* Apply event e (an attempt, dead or revive about this record). */
+/* Apply event e (an intent, withdraw, attempt, dead or revive about this
+ * record). */
 enum life_change life_apply(struct life *l, const struct rec_event *e);
 
 /* Every send ever made for the record, across revives: what

@@ -83,6 +83,15 @@ unsigned queue_intent(struct queue *q, size_t slot, int64_t at_ms)
 	return q->ops->intent(q->impl, slot, at_ms);
 }
 
+void queue_withdraw(struct queue *q, size_t slot, unsigned attempt,
+		    int64_t at_ms)
+{
+	if (q->ops->withdraw)
+		q->ops->withdraw(q->impl, slot, attempt, at_ms);
+	else
+		q->ops->mark(q->impl, slot, QUEUE_RELEASE);
+}
+
 int queue_holds(const struct queue *q, size_t slot)
 {
 	return q->ops->holds ? q->ops->holds(q->impl, slot) : 1;

@@ -21,7 +21,8 @@
  *    consumer that revives), not taken by this consumer already, and
  *    not passed over (queue_mark) in this queue's life.
  *  - An intent is recorded before its send starts, and counts as an
- *    attempt whose outcome is unknown until an outcome follows it.
+ *    attempt whose outcome is unknown until an outcome follows it, or
+ *    a withdraw (the send never started) takes it back.
  *  - Recorded events become durable with queue_flush (an intent before
  *    its send starts; an outcome within the bound the caller keeps with
  *    queue_due).  After a crash a new queue on the same spool sees every
@@ -141,6 +142,15 @@ void queue_release_all(struct queue *q);
 /* Record the intent to send slot's record now; it is taken until an
  * outcome or a release.  Returns the attempt's number. */
 unsigned queue_intent(struct queue *q, size_t slot, int64_t at_ms);
+/*
+ * Slot's send, its intent recorded, will not start after all (the run
+ * ends first): record that the intent of attempt number attempt is
+ * withdrawn, so it counts as no send, and give the slot back (as
+ * QUEUE_RELEASE).  A backend that cannot withdraw only gives it back:
+ * its intent stays, an attempt whose outcome is unknown.
+ */
+void queue_withdraw(struct queue *q, size_t slot, unsigned attempt,
+		    int64_t at_ms);
 /*
  * After the flush that made slot's intent durable: 1 when the send may
  * start; 0 when another consumer recorded the same attempt first (a

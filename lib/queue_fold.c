@@ -10,7 +10,9 @@
  * only the entries, never the requests.  Every event is applied to the
  * entry at once and goes to the log through the journal; the fold skips
  * what it applied already (events set absolute values, so a second fold
- * of a line changes nothing).  One consumer at a time: the claim.
+ * of a line changes nothing; a withdraw, read again after its intent is
+ * read again, takes the same number back).  One consumer at a time: the
+ * claim.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -341,6 +343,24 @@ static unsigned fold_intent(void *impl, size_t slot, int64_t at_ms)
 	return (unsigned)in.attempt;
 }
 
+/* The intent's send never started: it is taken back in the log too. */
+static void fold_withdraw(void *impl, size_t slot, unsigned attempt,
+			  int64_t at_ms)
+{
+	struct fold *f = impl;
+	struct pend_ent *e = &f->pend.ents[slot];
+	struct rec_event w;
+
+	memset(&w, 0, sizeof(w));
+	w.kind = REC_WITHDRAW;
+	ref_of(f, slot, w.ref);
+	w.at_ms = at_ms;
+	w.attempt = attempt;
+	journal_add(&f->jr, &w, at_ms);
+	pend_apply(&f->pend, e, &w);
+	e->flags &= (uint8_t)~PEND_F_INFLIGHT;
+}
+
 static void fold_dead(void *impl, size_t slot, int64_t at_ms, const char *reason)
 {
 	struct fold *f = impl;
@@ -453,6 +473,7 @@ const struct queue_ops queue_fold_ops = {
 	.mark = fold_mark,
 	.release_all = fold_release_all,
 	.intent = fold_intent,
+	.withdraw = fold_withdraw,
 	.attempt = fold_attempt,
 	.dead = fold_dead,
 	.revive = fold_revive,

@@ -738,5 +738,7 @@ enum rec_kind rec_kind_peek(const char *line, size_t n)
 		return REC_REVIVE;
 	if (n >= 7 && memcmp(line, "intent\"", 7) == 0)
 		return REC_INTENT;
+	if (n >= 9 && memcmp(line, "withdraw\"", 9) == 0)
+		return REC_WITHDRAW;
 	return REC_UNKNOWN;
 }

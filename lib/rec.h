@@ -79,7 +79,8 @@ enum rec_kind {
 	REC_ATTEMPT,
 	REC_DEAD,
 	REC_REVIVE,
-	REC_INTENT                 /* a send about to start: durable first */
+	REC_INTENT,                /* a send about to start: durable first */
+	REC_WITHDRAW               /* an intent whose send never started */
 };
 
 /* What one attempt came to: the schema's "outcome" field, the one
@@ -96,12 +97,12 @@ enum rec_outcome {
 const char *rec_outcome_name(enum rec_outcome o);
 
 struct rec_event {
-	enum rec_kind kind;        /* REC_ATTEMPT, REC_DEAD, REC_REVIVE or
-				    * REC_INTENT */
+	enum rec_kind kind;        /* REC_ATTEMPT, REC_DEAD, REC_REVIVE,
+				    * REC_INTENT or REC_WITHDRAW */
 	char id[REC_ID_LEN + 1];   /* the event's own id */
 	char ref[REC_ID_LEN + 1];  /* the request it is about */
 	int64_t at_ms;
-	/* attempt and intent */
+	/* attempt, intent and withdraw */
 	long long attempt;         /* 1-based number of this send */
 	/* attempt only */
 	enum rec_outcome outcome;

@@ -1,6 +1,7 @@
 /*
- * rec_event.c - the attempt, dead and revive lines of the record schema:
- * their canonical JSON and their parser (see rec.h, redrive-spool(5)).
+ * rec_event.c - the event lines of the record schema (intent, withdraw,
+ * attempt, dead, revive): their canonical JSON and their parser (see
+ * rec.h, redrive-spool(5)).
  */
 #include <math.h>
 #include <string.h>
@@ -20,6 +21,7 @@ static const char *kind_name(enum rec_kind k)
 	case REC_DEAD: return "dead";
 	case REC_REVIVE: return "revive";
 	case REC_INTENT: return "intent";
+	case REC_WITHDRAW: return "withdraw";
 	default: return "unknown";
 	}
 }
@@ -55,7 +57,7 @@ void rec_event_to_json(struct buf *out, const struct rec_event *e)
 	buf_add(out, e->ref, REC_ID_LEN);
 	buf_addc(out, '"');
 	rec_line_time(out, "at", e->at_ms);
-	if (e->kind == REC_INTENT)
+	if (e->kind == REC_INTENT || e->kind == REC_WITHDRAW)
 		buf_addf(out, ",\"attempt\":%lld", e->attempt);
 	if (e->kind == REC_ATTEMPT) {
 		buf_addf(out, ",\"attempt\":%lld", e->attempt);
@@ -167,6 +169,7 @@ int rec_event_parse(struct rec_parser *p, const char *text, size_t n,
 				  strcmp(c->str, "dead") == 0    ? REC_DEAD :
 				  strcmp(c->str, "revive") == 0  ? REC_REVIVE :
 				  strcmp(c->str, "intent") == 0  ? REC_INTENT :
+				  strcmp(c->str, "withdraw") == 0 ? REC_WITHDRAW :
 								   REC_UNKNOWN;
 		} else if ((strcmp(k, "id") == 0 || strcmp(k, "ref") == 0)) {
 			if (c->type != JSON_STRING || !rec_id_valid(c->str, c->len))

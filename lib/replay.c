@@ -313,7 +313,8 @@ static int judge(struct replay_run *r, const struct queue_rec *rec,
  * sends costs a few percent of throughput; per c, twice that), or what
  * the rate lets start in the next 50 ms when that is fewer.  A send prepared
  * but not started when the run dies leaves an intent with no send:
- * counted as an unknown outcome, an upper bound. */
+ * counted as an unknown outcome, an upper bound (a run that ends cleanly
+ * withdraws it: replay_pace.c). */
 static size_t batch_size(const struct replay_run *r)
 {
 	size_t n = r->o->concurrency ? 4 * (size_t)r->o->concurrency : 1;

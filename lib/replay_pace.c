@@ -190,12 +190,18 @@ struct replay_fly *replay_fly_new(size_t idx, const struct rec_req *q,
 	return f;
 }
 
-/* Prepared sends that will not start after all (stopped): their entries
- * are free again.  Their intents stay in the log: counted, outcome
- * unknown, an upper bound on what the service saw. */
-static void drop_one(struct replay_run *r, struct replay_fly *f)
+/* A prepared send that will not start: its entry is free again.  One
+ * another worker recorded first (lost) had no intent of ours stored;
+ * else the run stops before the send starts, and its intent is
+ * withdrawn, so the send that never was is not counted (a kill leaves it
+ * standing instead: counted, outcome unknown, an upper bound on what the
+ * service saw). */
+static void drop_one(struct replay_run *r, struct replay_fly *f, int lost)
 {
-	queue_mark(r->q, f->idx, QUEUE_RELEASE);
+	if (lost)
+		queue_mark(r->q, f->idx, QUEUE_RELEASE);
+	else
+		queue_withdraw(r->q, f->idx, f->attempt, replay_wall_now(r));
 	r->dests.v[f->dest].queued--;
 	replay_fly_free(f);
 }
@@ -203,7 +209,7 @@ static void drop_one(struct replay_run *r, struct replay_fly *f)
 void replay_drop_ready(struct replay_run *r, size_t from)
 {
 	for (size_t i = from; i < r->nready; i++)
-		drop_one(r, r->ready[i]);
+		drop_one(r, r->ready[i], 0);
 	r->nready = 0;
 }
 
@@ -224,7 +230,7 @@ int replay_launch(struct replay_run *r, struct rd_err *err)
 	for (i = 0; i < r->nready; i++) {
 		/* another worker recorded this attempt first: it sends it */
 		if (!queue_holds(r->q, r->ready[i]->idx)) {
-			drop_one(r, r->ready[i]);
+			drop_one(r, r->ready[i], 1);
 			r->st->yielded++;
 		}
 		else if ((ret = replay_start(r, r->ready[i], err)) < 0)
@@ -335,10 +341,8 @@ void replay_drop_parked(struct replay_run *r)
 	for (size_t i = 0; i < r->nparked; i++) {
 		struct replay_fly *f = r->parked[i];
 
-		queue_mark(r->q, f->idx, QUEUE_RELEASE);
-		r->dests.v[f->dest].queued--;
 		r->dests.v[f->dest].parked--;
-		replay_fly_free(f);
+		drop_one(r, f, 0);
 	}
 	r->nparked = 0;
 }

@@ -406,6 +406,62 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	rd-audit --json | jq -e '.state.ok == 40 and .replay.unknown >= 8'
 }
 
+# The downstream's requests: each is logged as it arrives.
+ds_got() { [ "$(cat "$T/ds.log" 2> /dev/null | wc -l)" -ge "$1" ]; }
+
+# After a run that ended cleanly with sends prepared and never started:
+# what rd-audit counts is what the service received, no more.
+assert_only_sent_counted() {
+	local sent
+	sent=$(wc -l < "$T/ds.log")
+	# some intents were written for sends that never started
+	[ "$(spool_events intent | wc -l)" -gt "$sent" ]
+	rd-audit --json | jq -e --argjson s "$sent" '.replay |
+		.attempts == $s and .unknown == 0 and .replayed == $s and
+		.amplification == 1 and .success_rate == 1'
+	run rd-audit
+	refute_output --partial "outcome unknown"
+	# a record never sent was never attempted: pending, no attempt
+	rd-audit --list | jq -se --argjson s "$sent" '
+		(map(select(.replay_attempts > 0)) | length) == $s and
+		all(.state == "ok" or .replay_attempts == 0)'
+	# the next run sends each of the rest as its first attempt
+	run rd-replay -q --rate max -c 16
+	assert_success
+	rd-audit --json | jq -e '.replay | .attempts == 20 and .unknown == 0 and
+		.amplification == 1'
+	spool_events attempt | jq -se 'length == 20 and all(.attempt == 1)'
+	run rd-audit --prom
+	assert_line --regexp '^redrive_replay_amplification_ratio\{[^}]*\} 1$'
+}
+
+@test "sends prepared and never started are no attempts: --max-time reached" {
+	ds_start --latency 1000
+	capture_n 20
+	# two at a time, the intents of eight in one append: at 1.5 s four
+	# were sent and four more prepared, never started
+	run rd-replay -q --rate max -c 2 --max-time 1500ms
+	assert_failure 1
+	assert_only_sent_counted
+}
+
+@test "sends prepared and never started are no attempts: the gate closed mid-run" {
+	ds_start --latency 1000
+	capture_n 20
+	touch "$T/open"
+	rd-replay -q --rate max -c 2 --gate "test -f '$T/open'" --gate-every 100ms \
+		--max-time 2500ms > /dev/null 2>&1 &
+	BG_PID=$!
+	# the first two sent, the next six prepared: the gate closes on them
+	wait_until 10 ds_got 2
+	rm "$T/open"
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	assert_equal "$st" 1
+	assert_only_sent_counted
+}
+
 @test "--set-rate changes the rate of a running replay, which says who changed it" {
 	ds_start
 	capture_n 300

@@ -7,8 +7,8 @@
  * Log tier: appended batches are acknowledged and read back whole and
  * in order; a batch is atomic across a kill -9; a refused batch leaves
  * nothing; damage is reported and skipped, and what follows it is read.
- * Queue tier: due records are offered; intent, ok, retry, dead, release
- * and revive do what they say; a new queue sees the same states (from a
+ * Queue tier: due records are offered; intent, withdraw, ok, retry,
+ * dead, release and revive do what they say; a new queue sees the same states (from a
  * checkpoint or from the log alone); a consumer killed with events in
  * flight loses no record, and an intent with no outcome counts.
  * Backends with leases: test_contract_lease.c.
@@ -394,6 +394,68 @@ static void queue_life(const struct backend *be)
 	be->drop(loc);
 }
 
+/* One pass of queue_withdrawn: a queue opened on the log (and on its
+ * checkpoint, pass 1) offers both records; the withdrawn one (idv's
+ * first) has no attempt, the other's intent still counts. */
+static void withdrawn_seen(const struct backend *be, struct spool *sp,
+			   const char *idv, int pass)
+{
+	const char *how = pass ? "from its checkpoint" : "from the log alone";
+	char name[160], got[512];
+	struct queue_rec recs[4];
+	struct queue *q = q_open(sp, 1, 0);
+	struct rd_err err;
+	int n = offered(q, now_ms, got, sizeof(got), recs, 4), w;
+
+	w = n == 2 && strcmp(recs[1].id, idv) == 0;
+	snprintf(name, sizeof(name), "%s: a new queue %s: the withdrawn record is due, never attempted", be->name, how);
+	T_OK(n == 2 && strcmp(recs[w].id, idv) == 0 && recs[w].attempts == 0, name);
+	snprintf(name, sizeof(name), "%s: a new queue %s: an intent not withdrawn counts", be->name, how);
+	T_OK(n == 2 && recs[1 - w].attempts == 1, name);
+	if (!pass && queue_checkpoint(q, &err) < 0)
+		abort();
+	snprintf(name, sizeof(name), "%s: a new queue %s: the withdrawn record's next send is attempt 1", be->name, how);
+	T_EQ_INT(n == 2 ? (int)queue_intent(q, recs[w].slot, now_ms) : 0, 1, name);
+	/* that intent is not flushed: lost with the queue */
+	queue_free(q);
+}
+
+/* Sends whose intents were recorded and that never started: a withdraw
+ * takes the first one's back, and a new queue sees it so. */
+static void queue_withdrawn(const struct backend *be)
+{
+	char loc[256], name[160], got[512], idv[2 * (REC_ID_LEN + 1)];
+	struct queue_rec recs[4];
+	struct queue_state qs;
+	struct spool *sp;
+	struct queue *q;
+	struct rd_err err;
+
+	if (!be->withdraws || be->make(loc, sizeof(loc)) < 0)
+		return;
+	sp = open_at(loc, 0, NULL);
+	put(sp, 0, 2, idv);
+	q = q_open(sp, 1, 0);
+	if (offered(q, now_ms, got, sizeof(got), recs, 4) != 2)
+		abort();
+	queue_intent(q, recs[0].slot, now_ms);
+	queue_intent(q, recs[1].slot, now_ms);
+	T_EQ_INT(queue_flush(q, &err), 0, "the intents are flushed");
+	queue_withdraw(q, recs[0].slot, 1, now_ms);
+	queue_state(q, recs[0].slot, &qs);
+	snprintf(name, sizeof(name), "%s: a withdrawn intent is no attempt", be->name);
+	T_OK(qs.state == LIFE_PENDING && qs.attempts == 0, name);
+	T_EQ_INT(queue_flush(q, &err), 0, "the withdraw is flushed");
+	snprintf(name, sizeof(name), "%s: a withdrawn record is due again", be->name);
+	T_OK(offered(q, now_ms, got, sizeof(got), recs + 2, 2) == 1 &&
+	     strcmp(recs[2].id, idv) == 0, name);
+	queue_free(q);
+	withdrawn_seen(be, sp, idv, 0);
+	withdrawn_seen(be, sp, idv, 1);
+	spool_close(sp);
+	be->drop(loc);
+}
+
 /* A consumer killed with events recorded but not flushed: every record
  * without a flushed final outcome is due again, each intent counted;
  * with a checkpoint in between, the same as a fold of the log alone. */
@@ -475,6 +537,7 @@ int main(int argc, char **argv)
 		log_refused(be);
 		log_damage(be);
 		queue_life(be);
+		queue_withdrawn(be);
 		queue_crash(be, 0);
 		queue_crash(be, 1);
 	}

@@ -1,6 +1,6 @@
 /* The lifecycle (lib/life) and a property test of its consumers: random
- * logs of captures, intents, attempts, dead and revive events (some read
- * twice),
+ * logs of captures, intents, withdraws, attempts, dead and revive events
+ * (some read twice),
  * folded by rd-replay's pending set (pend, resumed from a checkpoint
  * taken at a random point) and by rd-audit's fold (given the same
  * checkpoint), with a random run of members damaged after the checkpoint
@@ -84,7 +84,7 @@ static void event(struct log *lg, struct rec_idgen *g, int64_t t)
 	e.reason.p = "why";
 	e.reason.n = 3;
 	if (k == 5) {
-		e.kind = REC_INTENT;
+		e.kind = rnd(3) ? REC_INTENT : REC_WITHDRAW;
 		e.attempt = 1 + rnd(4);
 	} else if (k < 5) {
 		e.kind = REC_ATTEMPT;
@@ -259,6 +259,28 @@ static void unit(void)
 	e.attempt = 2;
 	T_EQ_INT(life_apply(&l, &e), LIFE_SAME, "an intent changes no state");
 	T_EQ_INT(l.attempts, 2, "but counts its send");
+	/* a send prepared and never started: its intent withdrawn */
+	e.kind = REC_WITHDRAW;
+	e.attempt = 1;
+	T_EQ_INT(life_apply(&l, &e), LIFE_SAME, "a withdraw changes no state");
+	T_EQ_INT(l.attempts, 2, "a withdraw of an older number takes nothing back");
+	e.attempt = 2;
+	life_apply(&l, &e);
+	T_EQ_INT(l.attempts, 1, "a withdraw takes its intent's send back");
+	T_EQ_INT(life_sends(&l), 1, "so the send is not counted");
+	life_apply(&l, &e);
+	T_EQ_INT(l.attempts, 1, "a withdraw read twice takes nothing more");
+	e.kind = REC_INTENT;
+	life_apply(&l, &e);
+	T_EQ_INT(l.attempts, 2, "the next send takes the number again");
+	e.kind = REC_WITHDRAW;
+	e.attempt = 0;
+	life_init(&l);
+	life_apply(&l, &e);
+	T_EQ_INT(l.attempts, 0, "a withdraw of no number takes nothing");
+	e.kind = REC_INTENT;
+	e.attempt = 2;
+	life_apply(&l, &e);
 	e.kind = REC_ATTEMPT;
 	e.outcome = REC_OUT_RETRY;
 	e.attempt = 2;
