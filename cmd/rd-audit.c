@@ -525,7 +525,7 @@ static int do_verify(struct app *a)
 			 (unsigned long long)st.bytes, (unsigned long long)st.findings,
 			 st.findings == 1 ? "" : "s");
 	if (st.unindexed)
-		msg_warn(&a->m, "%llu complete members past the newest segment's index: a writer died before indexing them, and the next reader or writer will (no damage)",
+		msg_warn(&a->m, "%llu complete members past the newest segment's index: a writer died before indexing them, and the next reader or writer will (they are whole)",
 			 (unsigned long long)st.unindexed);
 	return st.findings ? RD_EXIT_PARTIAL : RD_EXIT_OK;
 }

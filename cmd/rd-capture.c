@@ -249,11 +249,12 @@ static void out_error(const struct run *r)
 			  strerror(r->out_err), r->try_failed ? "" :
 			  " (the request was delivered; nothing stored)");
 	else
-		msg_error(&r->m, "stdout: %s: stopped after %llu record%s stored, %llu of them with their id printed; the rest of the input was not stored",
+		msg_error(&r->m, "stdout: %s: stopped after %llu record%s stored, %llu of them with their id printed%s",
 			  strerror(r->out_err),
 			  (unsigned long long)r->cap.stored,
 			  r->cap.stored == 1 ? "" : "s",
-			  (unsigned long long)r->printed);
+			  (unsigned long long)r->printed, r->cap.complete ?
+			  " (all the input)" : "; the rest of the input was not stored");
 }
 
 static void on_reject(void *ctx, const char *what, const char *why)
@@ -663,11 +664,23 @@ static int run(struct run *r, int fd)
 }
 
 /* A closed stdout takes no ack (nor response): nothing is sent or
- * stored, and no spool file can take its number.  1 when closed. */
+ * stored, and no spool file can take its number.  1 when closed (but
+ * --try -o FILE, which needs none, runs with /dev/null there). */
 static int stdout_closed(struct run *r)
 {
+	int fd;
+
 	if (fcntl(STDOUT_FILENO, F_GETFD) >= 0)
 		return 0;
+	/* --try -o FILE without -w writes nothing there: hold the place */
+	if (r->o->try && r->o->t.output && !r->o->t.wout &&
+	    (fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
+		if (fd != STDOUT_FILENO) {
+			dup2(fd, STDOUT_FILENO);
+			close(fd);
+		}
+		return 0;
+	}
 	r->out_err = errno;
 	if (r->o->try)
 		msg_error(&r->m, "stdout: %s: nothing sent, nothing stored",

@@ -181,6 +181,9 @@ static int run(const struct opts *o, struct msg *m)
 		goto fail;
 	if (cli_spool_missing(dir)) {
 		msg_warn(m, "spool '%s' does not exist yet; nothing to compact", dir);
+		memset(&st, 0, sizeof(st));
+		if (o->c.json)
+			report_json(o, &st);
 		return RD_EXIT_OK;
 	}
 	spool_opts_init(&so);

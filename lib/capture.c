@@ -198,6 +198,8 @@ int capture_finish(struct capture *c, struct rd_err *err)
 		if (c->stop)
 			batch_drop(&c->b);
 		ret = batch_finish(&c->b, &c->out, &e2);
+		/* stopped only now: every record read was stored */
+		c->complete = !c->stop;
 		drain(c);
 	}
 	if (ret < 0)

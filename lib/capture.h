@@ -61,6 +61,8 @@ struct capture {
 	uint64_t stored, rejected;  /* durable (handed to on_acks, or not
 				     * once stopped), refused */
 	int stop;                   /* the output is gone: read, store no more */
+	int complete;               /* the input was all read and stored
+				     * (capture_finish got that far) */
 };
 
 /* Prepare to store into sp (borrowed).  RD_E_IO when no random id key

@@ -43,6 +43,8 @@ struct seg {
 	struct idx_entry *ix;  /* damaged entries have off UINT64_MAX */
 	uint64_t nix, cur;     /* entries, and where entry_at looks on */
 	uint64_t iend;         /* where the last entry's member ends */
+	int tail_damaged;      /* damage past iend: the next writer cuts
+				* there, so what follows it is lost */
 	int *matched;          /* entries that met their member */
 	struct gzm_reader gr;
 	struct buf data;
@@ -129,7 +131,7 @@ static void check_member(struct walk *w, struct seg *g, uint64_t off,
 
 	w->st->members++;
 	w->st->records += lines;
-	if (e < 0 && g->last && off >= g->iend) {
+	if (e < 0 && g->last && off >= g->iend && !g->tail_damaged) {
 		/* what a writer that died left, which the next reader or
 		 * writer indexes (it holds the lock now: none is running) */
 		w->st->unindexed++;
@@ -178,6 +180,8 @@ static uint64_t skip_damage(struct walk *w, struct seg *g, uint64_t off,
 	}
 	if (s == GZM_TORN && g->last && next >= g->size)
 		what = "torn tail (a write cut short)";
+	if (g->last && off >= g->iend)
+		g->tail_damaged = 1;
 	if (e >= 0)
 		g->matched[e] = 1;
 	snprintf(why, sizeof(why), "%s%s%s", what, gerr->msg[0] ? ": " : "",

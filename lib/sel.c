@@ -105,11 +105,6 @@ static int cmp_id(const void *a, const void *b)
 	return memcmp(a, b, REC_ID_BIN);
 }
 
-/* jq's errors quote the values they stumbled on, which come from the
- * record (a header's value, the body): each quoted part is masked.  A
- * long value is cut by jq with "..." and no closing quote, as in
- * `string ("Bearer abc...) and number (1) cannot be added`: masked up to
- * the "...", or to the end when there is none. */
 /* The quote that closes the string opened at p, past escaped ones. */
 static const char *closing(const char *p)
 {
@@ -122,6 +117,25 @@ static const char *closing(const char *p)
 	return NULL;
 }
 
+/* The last "...)" in s: where jq marks a value it cut short. */
+static const char *last_cut(const char *s)
+{
+	const char *r = NULL;
+
+	while ((s = strstr(s, "...)"))) {
+		r = s;
+		s += 4;
+	}
+	return r;
+}
+
+/* jq's errors quote the values they stumbled on, which come from the
+ * record (a header's value, the body): each quoted part is masked.  A
+ * long value is cut by jq with "...)" and no closing quote, as in
+ * `string ("Bearer abc...) and number (1) cannot be added`; the value
+ * itself may hold quotes, "..." or even "...)", and a second cut value
+ * may follow.  So from a quote with a cut after it, everything up to
+ * the last cut is masked; else up to the closing quote, or the end. */
 static void mask_quoted(struct rd_err *err)
 {
 	struct buf b;
@@ -135,11 +149,11 @@ static void mask_quoted(struct rd_err *err)
 		}
 		buf_addc(&b, *p);
 		buf_adds(&b, "[REDACTED]");
-		if ((close = closing(p))) {
+		if ((close = last_cut(p + 1))) {
+			p = close;
+		} else if ((close = closing(p))) {
 			buf_addc(&b, *p);
 			p = close + 1;
-		} else if ((close = strstr(p + 1, "..."))) {
-			p = close;
 		} else {
 			break;
 		}

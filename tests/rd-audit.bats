@@ -209,6 +209,23 @@ history() {
 	assert_output --partial " 0 findings"
 }
 
+@test "--verify: members past the index that follow damage are findings: the next writer cuts them with the damage" {
+	command -v strace > /dev/null || skip "strace is not installed"
+	seq 20000 | awk '{ printf "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:9/x/%d\",\"body\":\"%0300d\"}\n", $1, $1 }' > "$T/in"
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -o /dev/null -e inject=fdatasync:signal=KILL:when=2 \
+		rd-capture -q --fsync batch < "$T/in" > /dev/null 2>&1 || true
+	# one byte flipped well inside the unindexed tail (its members are
+	# about 2 KB each, the tail more than 20 KB)
+	seg=$(ls "$SPOOL"/*.ndjson.gz | tail -1)
+	off=$(( $(stat -c %s "$seg") - 12000 ))
+	b=$(od -An -tu1 -j "$off" -N 1 "$seg" | tr -d ' ')
+	printf "\\$(printf '%03o' $((b ^ 255)))" | dd of="$seg" bs=1 seek="$off" conv=notrunc status=none
+	run rd-audit --verify
+	assert_failure 1
+	assert_output --partial "member not in the index"
+}
+
 @test "--verify is clean on a sound spool and names every kind of damage" {
 	for i in 1 2 3; do
 		rec "$i" | rd-capture -q > /dev/null

@@ -59,6 +59,10 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	run rd-compact -q --spool "$T/none"
 	assert_success
 	assert_output ""
+	# --json still prints its one object
+	run rd-compact -q --json --spool "$T/none"
+	assert_success
+	assert_equal "$(jq -c '{requests, removed, bytes_before}' <<< "$output")" '{"requests":0,"removed":0,"bytes_before":0}'
 	[ ! -e "$T/none" ]
 }
 

@@ -1207,6 +1207,16 @@ SH
 	refute_output --partial Author
 	run rd-audit --list --no-redact --where '.headers[0][1] + 1 > 0'
 	assert_output --partial 'jq: string ("Bearer S9s'
+	# two values cut short in one message; a value that holds "..."
+	rm -rf "$SPOOL"
+	printf '{"method":"POST","url":"http://127.0.0.1:9/x","headers":[["Authorization","Bearer AAAAAAAAAAAAAAAAAAAA"],["X-Api-Key","SK_LIVE_1234567890abcdef"],["X-Token","x...TOPSECRETTOKENVALUE"]]}\n' |
+		rd-capture -q > /dev/null
+	run rd-replay --dry-run --where '.headers[0][1] - .headers[1][1]'
+	assert_output --partial 'jq: string ("[REDACTED]...) cannot be subtracted'
+	refute_output --partial SK_LIVE
+	run rd-replay --dry-run --where '.headers[2][1] + 1 > 0'
+	assert_output --partial 'jq: string ("[REDACTED]...) and number (1) cannot be added'
+	refute_output --partial TOPSEC
 }
 
 @test "a --where that fails on some records sends the others, then exits 2 naming how many, even under -q" {
