@@ -175,20 +175,36 @@ void proxy_answer(struct proxy_ex *ex, int status, enum proxy_outcome out,
 void proxy_ex_name(struct proxy_ex *ex)
 {
 	struct proxy *p = ex->p;
-	const char *h = p->o.idem_header;
+	const char *h = p->o.idem_header ? p->o.idem_header : "Idempotency-Key";
+	size_t k = 0;
 
 	pthread_mutex_lock(&p->ids_lock);
 	rec_id_next(&p->ids, rec_now_ms(), ex->id);
 	pthread_mutex_unlock(&p->ids_lock);
 	ex->key.p = ex->id;
 	ex->key.n = REC_ID_LEN;
-	/* The client's own key is kept: the upstream may have seen it. */
-	for (size_t i = 0; h && i < ex->nhdrs; i++)
+	/* The client's own key is kept: the upstream may have seen it.  So
+	 * it is with --no-idempotency-key, which only adds none. */
+	for (size_t i = 0; i < ex->nhdrs; i++)
 		if (ex->hdrs[i].value_len && hdr_is(&ex->hdrs[i], h)) {
 			ex->key.p = ex->hdrs[i].value;
 			ex->key.n = ex->hdrs[i].value_len;
 			break;
 		}
+	if (!p->o.idem_header)
+		return;
+	/* The record holds the request as forwarded: the key's header once,
+	 * last, as rw_build sends it (hdrs has room for one more).  So a
+	 * replay sends it as captured, under the same name, whatever
+	 * rd-replay's own --idempotency-header. */
+	for (size_t i = 0; i < ex->nhdrs; i++)
+		if (!hdr_is(&ex->hdrs[i], h))
+			ex->hdrs[k++] = ex->hdrs[i];
+	ex->hdrs[k].name = h;
+	ex->hdrs[k].name_len = strlen(h);
+	ex->hdrs[k].value = ex->key.p;
+	ex->hdrs[k].value_len = ex->key.n;
+	ex->nhdrs = k + 1;
 }
 
 /* The breaker file as rd-health wrote it: open or not.  Read again only

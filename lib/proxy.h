@@ -59,7 +59,9 @@ struct proxy_opts {
 	const char *const *capture_methods; /* NULL: POST PUT PATCH DELETE */
 	size_t ncapture_methods;
 	int answer_upstream;          /* captured: the upstream's error, not 202 */
-	const char *idem_header;      /* NULL: no key is sent or announced */
+	const char *idem_header;      /* NULL: none added nor announced (a
+				       * client's Idempotency-Key is still
+				       * its key, forwarded as sent) */
 	uint64_t max_record;          /* request body bytes; 413 beyond */
 	uint64_t max_buffer;          /* bytes buffered in all; 503 beyond */
 	unsigned max_connections;

@@ -171,7 +171,8 @@ void proxy_say(struct proxy *p, enum proxy_notice_level lvl,
 /* Set a local answer (under ex->lock or before any hand-over). */
 void proxy_answer(struct proxy_ex *ex, int status, enum proxy_outcome out,
 		  const char *text);
-/* A captureable exchange's id and key, before it is forwarded. */
+/* A captureable exchange's id and key, before it is forwarded; its
+ * headers then end with the key's, as it is sent. */
 void proxy_ex_name(struct proxy_ex *ex);
 /* Call fn on every exchange alive, under the list's lock (fn may take
  * the exchange's own, and must not let go of it). */

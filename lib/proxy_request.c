@@ -260,7 +260,8 @@ static int layout(const char *method, size_t head_len, const char *version,
 
 /* The fields kept for forwarding and capture, copied out of the server's
  * buffer into the arena: not the hop-by-hop ones (those Connection names
- * too), nor Host (the upstream's is sent), nor Expect (answered here). */
+ * too), nor Host (the upstream's is sent), nor Expect (answered here);
+ * with room for one more, the idempotency key's (proxy_ex_name). */
 static void keep_headers(struct proxy_ex *ex, const struct collect *c)
 {
 	size_t k = 0;

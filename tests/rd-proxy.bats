@@ -293,6 +293,50 @@ perl_up() {
 	assert_line --index 1 "200 $key $sum"
 }
 
+@test "a plain replay carries the first attempt's key, under its name: --no-idempotency-key, --idempotency-header" {
+	mkdir "$T/dump"
+	# the first attempts fail (503 while $T/down exists) and are captured
+	ds_start --outage-file "$T/down" --dump "$T/dump" --log "$T/ds.log"
+	touch "$T/down"
+	# a client's own key, forwarded as sent, is the record's and the
+	# replay's: rd-proxy only adds none
+	px_start "http://127.0.0.1:$PORT" --no-idempotency-key
+	run pcurl -X POST -H 'Idempotency-Key: mine' -d x "http://$PX/a"
+	assert_output 202
+	assert_equal "$(hdr Idempotency-Key)" ""
+	assert_equal "$(jq -r .idempotency_key "$T/b")" mine
+	px_stop
+	assert_equal "$(rd-audit --list | jq -r .idempotency_key)" mine
+	rm "$T/down"
+	run rd-replay -q
+	assert_success
+	run jq -r '[.status, .key] | join(" ")' "$T/ds.log"
+	assert_line --index 0 "503 mine"
+	assert_line --index 1 "200 mine"
+	# the header of --idempotency-header is replayed, not only
+	# rd-replay's Idempotency-Key
+	touch "$T/down"
+	px_start "http://127.0.0.1:$PORT" --idempotency-header X-Idem
+	run pcurl -X POST -d x "http://$PX/b"
+	assert_output 202
+	id=$(hdr Redrive-Id)
+	assert_equal "$(hdr X-Idem)" "$id"
+	px_stop
+	rm "$T/down"
+	run rd-replay -q
+	assert_success
+	first=$(grep -l '^POST /b ' "$T"/dump/* | head -n 1)
+	again=$(grep -l '^POST /b ' "$T"/dump/* | tail -n 1)
+	[ "$first" != "$again" ]
+	assert_equal "$(tr -d '\r' < "$first" | grep -i '^X-Idem:')" "X-Idem: $id"
+	assert_equal "$(tr -d '\r' < "$again" | grep -i '^X-Idem:')" "X-Idem: $id"
+	# rd-replay's own Idempotency-Key, which the first attempt did not
+	# carry, has the same key
+	run jq -r 'select(.path == "/b") | "\(.status) [\(.key)]"' "$T/ds.log"
+	assert_line --index 0 "503 []"
+	assert_line --index 1 "200 [$id]"
+}
+
 @test "breaker open: captured without touching the upstream; closed: forwarded again" {
 	ds_start --log "$T/ds.log"
 	dead=$(dead_port)
