@@ -88,8 +88,9 @@ static const char usage_text[] =
 "      --max-spool-size SIZE refuse records beyond SIZE on disk (503)\n"
 "      --max-record-size SIZE  request body size; 413 beyond (default 16MiB)\n"
 "Run:\n"
-"      --grace DUR          on SIGTERM or SIGINT, wait DUR for requests in\n"
-"                           flight (default 10s)\n"
+"      --grace DUR          on SIGTERM or SIGINT, refuse new connections and\n"
+"                           wait DUR for requests in flight (default 10s); then\n"
+"                           capture, or answer 503, those still at the upstream\n"
 "  -q, --quiet              only errors\n"
 "  -v, --verbose            also the server's notices\n"
 "  -h, --help               show this help\n"
@@ -444,7 +445,8 @@ static void serve(struct proxy *px, const struct opts *o, struct msg *m,
 	msg_info(m, "stopping: draining requests in flight (at most %llu ms)",
 		 (unsigned long long)o->grace_ms);
 	if ((left = proxy_drain(px, o->grace_ms)) > 0)
-		msg_warn(m, "stopped with %u requests still in flight", left);
+		msg_warn(m, "grace over with %u requests in flight: those the upstream had not answered were captured or answered 503",
+			 left);
 }
 
 int main(int argc, char **argv)

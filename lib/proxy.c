@@ -348,20 +348,59 @@ int proxy_reopen_log(struct proxy *p, struct rd_err *err)
 	return proxy_log_reopen(p, err);
 }
 
-unsigned proxy_drain(struct proxy *p, uint64_t grace_ms)
+/* Exchanges past their request: at the upstream or the writer, or
+ * being answered. */
+static unsigned answering(struct proxy *p)
 {
-	int64_t until = clk_mono_ns() + (int64_t)grace_ms * 1000000;
-	int left;
+	unsigned n = 0;
 
-	atomic_store(&p->draining, 1);
-	proxy_relay_poke(p);    /* each quiesces the daemon it drives */
-	proxy_writer_poke(p);   /* it syncs what waits for an interval */
-	while ((left = atomic_load(&p->exchanges)) > 0 && clk_mono_ns() < until) {
+	pthread_mutex_lock(&p->ex_lock);
+	for (struct proxy_ex *ex = p->ex_first; ex; ex = ex->all_next) {
+		pthread_mutex_lock(&ex->lock);
+		n += ex->st != PROXY_ST_RECV;
+		pthread_mutex_unlock(&ex->lock);
+	}
+	pthread_mutex_unlock(&p->ex_lock);
+	return n;
+}
+
+/* Wait until cond(p) is 0 or the deadline passes; its last value. */
+static unsigned wait_until(struct proxy *p, int64_t until,
+			   unsigned (*cond)(struct proxy *p))
+{
+	unsigned left;
+
+	while ((left = cond(p)) > 0 && clk_mono_ns() < until) {
 		struct timespec ts = { 0, 20 * 1000000L };
 
 		nanosleep(&ts, NULL);
 	}
-	return left > 0 ? (unsigned)left : 0;
+	return left;
+}
+
+static unsigned alive(struct proxy *p)
+{
+	int n = atomic_load(&p->exchanges);
+
+	return n > 0 ? (unsigned)n : 0;
+}
+
+unsigned proxy_drain(struct proxy *p, uint64_t grace_ms)
+{
+	int64_t until = clk_mono_ns() + (int64_t)grace_ms * 1000000;
+	unsigned left;
+
+	atomic_store(&p->draining, 1);
+	proxy_relay_poke(p);    /* each quiesces the daemon it drives */
+	proxy_writer_poke(p);   /* it syncs what waits for an interval */
+	if ((left = wait_until(p, until, alive)) == 0)
+		return 0;
+	/* The grace is over: what still waits for the upstream is captured
+	 * or answered 503 (proxy_relay.c), and those answers go out. */
+	atomic_store(&p->draining, 2);
+	proxy_relay_poke(p);
+	wait_until(p, clk_mono_ns() + (int64_t)PROXY_CUT_MS * 1000000, answering);
+	return left;
 }
 
 void proxy_free(struct proxy *p)

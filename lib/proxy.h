@@ -41,6 +41,8 @@
 
 /* Body bytes one exchange holds between the upstream and the client. */
 #define PROXY_PIPE_BYTES ((size_t)64 << 10)
+/* After the grace of a stop, the most the answers it settled may take. */
+#define PROXY_CUT_MS 2000
 /* Of an upstream error answer relayed after a capture, the body kept. */
 #define PROXY_HELD_BYTES ((size_t)64 << 10)
 
@@ -103,9 +105,13 @@ void proxy_bound(const struct proxy *p, char *listen, size_t n,
 int proxy_reopen_log(struct proxy *p, struct rd_err *err);
 
 /*
- * Stop accepting connections and wait up to grace_ms for the exchanges in
- * flight to end (records being captured are made durable and answered).
- * Returns how many were still open when the grace ran out.
+ * Stop accepting connections (the listening sockets are closed) and wait
+ * up to grace_ms for the exchanges in flight to end (records being
+ * captured are made durable and answered).  Then a request still waiting
+ * for the upstream is settled as if it had timed out: captured (and
+ * answered 202) when it is captureable, else answered 503; an answer
+ * under way is cut; and those answers get up to PROXY_CUT_MS more to go
+ * out.  Returns how many exchanges were open when the grace ran out.
  */
 unsigned proxy_drain(struct proxy *p, uint64_t grace_ms);
 

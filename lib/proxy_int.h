@@ -148,7 +148,7 @@ struct proxy {
 	pthread_mutex_t ex_lock;         /* the list of those alive */
 	struct proxy_ex *ex_first;
 	atomic_int breaker_open;
-	atomic_int draining;
+	atomic_int draining;             /* 1 draining, 2 its grace is over */
 	pthread_mutex_t ids_lock;
 	struct rec_idgen ids;
 	/* the housekeeper */

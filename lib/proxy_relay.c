@@ -235,13 +235,14 @@ static int capture_err(enum http_err e)
 	       e == HTTP_ERR_NETWORK;
 }
 
-/* No answer was relayed: capture, or answer the client here. */
-static void settle(struct proxy_ex *ex, const struct http_res *res)
+/* No answer was relayed: capture, or answer the client here; cut: the
+ * grace of a stop ran out first (1 at the upstream, 2 before it). */
+static void settle(struct proxy_ex *ex, const struct http_res *res, int cut)
 {
 	struct proxy_fail *f = &ex->fail;
 	char text[300];
 
-	f->attempted = 1;
+	f->attempted = cut != 2;
 	if (ex->hold) {
 		f->status = ex->up_status;
 		snprintf(f->type, sizeof(f->type), "http_%d", ex->up_status);
@@ -256,6 +257,11 @@ static void settle(struct proxy_ex *ex, const struct http_res *res)
 		pthread_mutex_lock(&ex->lock);
 		proxy_answer(ex, 503, PROXY_OUT_CAPTURE_FAILED,
 			     "not delivered, and the capture queue is full");
+		pthread_mutex_unlock(&ex->lock);
+	} else if (cut) {
+		pthread_mutex_lock(&ex->lock);
+		proxy_answer(ex, 503, PROXY_OUT_SHED,
+			     "rd-proxy is stopping: no answer from the upstream within its grace");
 		pthread_mutex_unlock(&ex->lock);
 	} else {
 		snprintf(text, sizeof(text), "upstream: %s", res->errmsg);
@@ -284,9 +290,50 @@ static void on_done(void *ctx, const struct http_res *res)
 		pthread_mutex_unlock(&ex->lock);
 		later(r, ex);
 	} else {
-		settle(ex, res);
+		settle(ex, res, 0);
 	}
 	let_go(r, ex);
+}
+
+/* The grace of a stop ran out with ex at the upstream (its transfer
+ * ended here, by http_abort_all) or waiting for it (r's queue): what has
+ * no answer yet is settled as a timeout (captured, or 503), and an answer
+ * under way is cut. */
+static void cut_one(void *udata)
+{
+	struct proxy_ex *ex = udata;
+	struct proxy_relay *r = ex->rl;
+	struct http_res res;
+	int queued = !ex->xf;
+
+	memset(&res, 0, sizeof(res));
+	res.udata = ex;
+	res.err = HTTP_ERR_TIMEOUT;
+	res.errmsg = queued ? "not sent: rd-proxy stopped before an upstream slot was free" :
+		     "no answer before rd-proxy stopped (its grace ran out)";
+	if (!queued) {
+		ex->xf = NULL;
+		r->inflight--;
+	}
+	if (ex->up_status && !ex->hold) {
+		pthread_mutex_lock(&ex->lock);
+		ex->body_end = -1;
+		ex->outcome = PROXY_OUT_ABORTED;
+		pthread_mutex_unlock(&ex->lock);
+		later(r, ex);
+	} else {
+		settle(ex, &res, queued ? 2 : 1);
+	}
+	let_go(r, ex);
+}
+
+static void cut_all(struct proxy_relay *r)
+{
+	http_abort_all(r->h, cut_one);
+	for (; r->whead < r->nwait; r->whead++)
+		if (r->wait[r->whead])
+			cut_one(r->wait[r->whead]);
+	r->whead = r->nwait = 0;
 }
 
 /* ---- the thread ---- */
@@ -410,11 +457,14 @@ static void *relay_main(void *arg)
 
 	r->due = 1;
 	while (!commands(r)) {
-		/* Draining: its daemon accepts no more connections. */
+		/* Draining: its daemon accepts no more connections; once
+		 * the grace is over, nothing waits for the upstream. */
 		if (atomic_load(&r->p->draining) && !r->quiesced) {
 			proxy_server_quiesce_one(r->p, r->idx);
 			r->quiesced = 1;
 		}
+		if (atomic_load(&r->p->draining) > 1)
+			cut_all(r);
 		while (r->whead < r->nwait && r->inflight < r->limit) {
 			struct proxy_ex *ex = r->wait[r->whead++];
 

@@ -402,12 +402,20 @@ int proxy_server_run(struct proxy *p, unsigned i)
 	return 100;
 }
 
-/* The daemon accepts no more; its socket stays ours to close (a daemon
- * that is stopped unquiesced closes its listening socket itself). */
+/* The daemon accepts no more, and its listening socket is closed now,
+ * so that new connections are refused: left open, the kernel would go on
+ * completing connections nobody accepts, to reset them at the stop.  (A
+ * daemon driven by its caller's thread lets go of it at once; a second
+ * quiesce does nothing.) */
 void proxy_server_quiesce_one(struct proxy *p, unsigned i)
 {
-	if (p->srv && p->srv->d[i])
-		MHD_quiesce_daemon(p->srv->d[i]);
+	struct proxy_server *s = p->srv;
+
+	if (!s || !s->d[i] || s->lfd[i] < 0)
+		return;
+	MHD_quiesce_daemon(s->d[i]);
+	close(s->lfd[i]);
+	s->lfd[i] = -1;
 }
 
 void proxy_server_quiesce(struct proxy *p)

@@ -673,18 +673,38 @@ perl_up() {
 	assert_equal "$(cat "$T/code")" 200
 }
 
-@test "SIGTERM past the grace: requests still at the upstream are cut, it exits 0; a capture waiting for its sync is answered at once" {
-	ds_start --latency 5000
-	px_start "http://127.0.0.1:$PORT" --grace 1s
-	curl -s -o /dev/null -w '%{http_code}' "http://$PX/slow" > "$T/code" &
-	cl=$!
+@test "SIGTERM: new connections are refused at once; past the grace, a POST still at the upstream is captured (202), a GET gets 503" {
+	ds_start --latency 8000
+	px_start "http://127.0.0.1:$PORT" --grace 2s --threads 3
+	curl -s -D "$T/ph" -o /dev/null -w '%{http_code}' -X POST -d x "http://$PX/orders" > "$T/post" &
+	c1=$!
+	curl -s -D "$T/gh" -o /dev/null -w '%{http_code}' "http://$PX/slow" > "$T/get" &
+	c2=$!
+	# in flight: the downstream has both (it answers 8 s later)
 	wait_until 10 grep -q '"path":"/slow"' "$T/ds.log"
-	# (it aborted here: libmicrohttpd stopped with a connection suspended)
+	wait_until 10 grep -q '"path":"/orders"' "$T/ds.log"
+	kill -TERM "$PX_PID"
+	sleep 0.5
+	# the listening socket is closed: refused now, not accepted and
+	# reset at the stop
+	run curl -s -m 5 -o /dev/null "http://$PX/new"
+	assert_equal "$status" 7
+	wait "$c1"
+	wait "$c2"
+	# the grace ran out: the POST is captured as a timeout (the
+	# upstream may have acted; its replay carries the same key), the
+	# GET gets 503
+	assert_equal "$(cat "$T/post")" 202
+	assert_equal "$(cat "$T/get")" 503
+	assert_equal "$(tr -d '\r' < "$T/gh" | sed -n 's/^Retry-After: //p')" 5
+	id=$(tr -d '\r' < "$T/ph" | sed -n 's/^Redrive-Id: //p')
 	px_stop
-	grep -q 'stopped with 1 requests still in flight' "$T/px.err"
-	wait "$cl" || true
-	assert_equal "$(cat "$T/code")" 000
-	ds_stop
+	grep -q 'grace over with 2 requests in flight' "$T/px.err"
+	assert_equal "$(stored_ids)" "$id"
+	assert_equal "$(rd-audit --list | jq -r '[.failure.type, .attempts] | join(" ")')" "timeout 1"
+}
+
+@test "SIGTERM: a capture waiting for its sync is answered at once" {
 	# --fsync interval: a captured request waits for the next sync (30 s
 	# here), but draining syncs it now, and its 202 goes out in the grace
 	px_start "http://127.0.0.1:$(dead_port)" --fsync interval --fsync-interval 30s
