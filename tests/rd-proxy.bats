@@ -795,6 +795,19 @@ perl_up() {
 	assert_output --partial "cannot listen on"
 }
 
+@test "a --cacert file that cannot be read exits 2 at start, naming it" {
+	# (it started, and then every GET got 502 and every POST was
+	# captured as a TLS failure)
+	run timeout 10 rd-proxy --listen 127.0.0.1:0 --upstream https://127.0.0.1:1 \
+		--spool "$SPOOL" --cacert "$T/no-such.pem"
+	assert_failure 2
+	assert_output "rd-proxy: --cacert: cannot read '$T/no-such.pem': No such file or directory"
+	run timeout 10 rd-proxy --listen 127.0.0.1:0 --upstream https://127.0.0.1:1 \
+		--spool "$SPOOL" --cacert "$T"
+	assert_failure 2
+	assert_output "rd-proxy: --cacert: '$T' is a directory, not a file of CA certificates"
+}
+
 @test "the systemd unit's command runs: it forwards, reloads its log and stops with 0" {
 	unit="$RD_TOP/examples/systemd/rd-proxy.service"
 	grep -q '^ExecReload=/bin/kill -HUP $MAINPID$' "$unit"
