@@ -44,26 +44,6 @@ struct proxy_writer {
 	struct buf out;
 };
 
-int proxy_capture(struct proxy_ex *ex)
-{
-	struct proxy_writer *w = ex->p->wr;
-
-	pthread_mutex_lock(&w->lock);
-	if (w->queued >= ex->p->o.capture_queue || w->quit) {
-		pthread_mutex_unlock(&w->lock);
-		return RD_E_FULL;
-	}
-	proxy_ex_get(ex);               /* the writer's, until it answers */
-	ex->capture_ns = clk_mono_ns();
-	ex->w_next = NULL;
-	*(w->last ? &w->last->w_next : &w->first) = ex;
-	w->last = ex;
-	w->queued++;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	return 0;
-}
-
 unsigned proxy_writer_queued(const struct proxy *p)
 {
 	return p->wr ? p->wr->queued : 0;
@@ -120,6 +100,52 @@ static void record(const struct proxy_ex *ex, struct rec_req *rec)
 	 * id, as the schema says. */
 	if (ex->key.p != ex->id)
 		rec->idem_key = ex->key;
+}
+
+/* Not captured: 503, never 202.  Before the hand-over. */
+static int lost(struct proxy_ex *ex, int code, const char *why)
+{
+	char text[300];
+
+	snprintf(text, sizeof(text), "not delivered, and not captured: %s", why);
+	pthread_mutex_lock(&ex->lock);
+	proxy_answer(ex, 503, PROXY_OUT_CAPTURE_FAILED, text);
+	pthread_mutex_unlock(&ex->lock);
+	return code;
+}
+
+int proxy_capture(struct proxy_ex *ex)
+{
+	struct proxy_writer *w = ex->p->wr;
+	struct rec_req rec;
+	struct rd_err err;
+	char why[200];
+
+	/* Judged here, where a capture is needed, not when the request came:
+	 * one a record cannot hold (a header that is not UTF-8) is still
+	 * forwarded, and only its capture fails. */
+	record(ex, &rec);
+	if (rec_req_validate(&rec, &err) < 0) {
+		if (!rec_idem_key_valid(ex->key))
+			snprintf(why, sizeof(why), "the idempotency key header is over the 256 bytes of UTF-8 a record's key holds");
+		else
+			snprintf(why, sizeof(why), "a record cannot hold the request: %.140s", err.msg);
+		return lost(ex, RD_E_INVAL, why);
+	}
+	pthread_mutex_lock(&w->lock);
+	if (w->queued >= ex->p->o.capture_queue || w->quit) {
+		pthread_mutex_unlock(&w->lock);
+		return lost(ex, RD_E_FULL, "the capture queue is full");
+	}
+	proxy_ex_get(ex);               /* the writer's, until it answers */
+	ex->capture_ns = clk_mono_ns();
+	ex->w_next = NULL;
+	*(w->last ? &w->last->w_next : &w->first) = ex;
+	w->last = ex;
+	w->queued++;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
 }
 
 /* Answer the waiting exchanges the acks in w->out are for. */

@@ -223,8 +223,9 @@ void proxy_writer_stop(struct proxy *p);
 void proxy_writer_free(struct proxy *p);
 /* Look at the proxy's state (draining: sync what waits) now. */
 void proxy_writer_poke(struct proxy *p);
-/* Hand ex (its fail set) to the writer.  0, or RD_E_FULL when the queue
- * is full (ex untouched: the caller answers 503). */
+/* Hand ex (its fail set) to the writer.  0, or RD_E_INVAL when a record
+ * cannot hold the request, RD_E_FULL when the queue is full: ex is then
+ * answered 503 (not handed over; the caller wakes its client). */
 int proxy_capture(struct proxy_ex *ex);
 unsigned proxy_writer_queued(const struct proxy *p);
 

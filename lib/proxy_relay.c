@@ -254,10 +254,6 @@ static void settle(struct proxy_ex *ex, const struct http_res *res, int cut)
 	if (ex->captureable && (ex->hold || capture_err(res->err))) {
 		if (proxy_capture(ex) == 0)
 			return;
-		pthread_mutex_lock(&ex->lock);
-		proxy_answer(ex, 503, PROXY_OUT_CAPTURE_FAILED,
-			     "not delivered, and the capture queue is full");
-		pthread_mutex_unlock(&ex->lock);
 	} else if (cut) {
 		pthread_mutex_lock(&ex->lock);
 		proxy_answer(ex, 503, PROXY_OUT_SHED,

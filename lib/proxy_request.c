@@ -300,7 +300,6 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 	const union MHD_ConnectionInfo *ci;
 	struct collect c = { NULL, 0, 0 };
 	struct proxy_guard g;
-	struct rec_req rec;
 	struct rd_err err;
 	int st, k;
 
@@ -330,29 +329,11 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 		keep_headers(ex, &c);
 		ex->captureable = proxy_method_in(ex->method, p->o.capture_methods,
 						  p->o.ncapture_methods);
-		/* named before the check, so a client's key too must be one
-		 * a record can hold: else a 202 would announce a record no
-		 * reader takes */
+		/* What a record cannot hold (a header value that is not
+		 * UTF-8, a key too long) is forwarded all the same: only a
+		 * capture needs a record (proxy_capture judges it then). */
 		if (ex->captureable)
 			proxy_ex_name(ex);
-		memset(&rec, 0, sizeof(rec));
-		rec.method.p = ex->method;
-		rec.method.n = strlen(ex->method);
-		rec.url.p = ex->url.data;
-		rec.url.n = ex->url.len;
-		rec.hdrs = ex->hdrs;
-		rec.nhdrs = ex->nhdrs;
-		rec.fail_type.p = "unknown";
-		rec.fail_type.n = 7;
-		rec.idem_key = ex->key;
-		if (rec_req_validate(&rec, &err) < 0) {
-			st = 400;
-			snprintf(ex->refuse_text, sizeof(ex->refuse_text),
-				 "request is not one a record can hold: %.100s", err.msg);
-			ex->refuse_why = !rec_idem_key_valid(ex->key) ?
-				"the idempotency key header is over the 256 bytes of UTF-8 a record's key holds" :
-				ex->refuse_text;
-		}
 	}
 	free(c.h);
 	if (st)
@@ -416,8 +397,7 @@ static void dispatch(struct proxy_ex *ex, unsigned part)
 	snprintf(ex->fail.type, sizeof(ex->fail.type), "breaker");
 	snprintf(ex->fail.msg, sizeof(ex->fail.msg),
 		 "not forwarded: the breaker file says open");
-	if (proxy_capture(ex) < 0)
-		proxy_answer(ex, 503, PROXY_OUT_CAPTURE_FAILED, "capture queue full");
+	proxy_capture(ex);              /* else answered 503 */
 }
 
 enum MHD_Result proxy_server_on_request(void *cls, struct MHD_Connection *conn,

@@ -253,21 +253,46 @@ perl_up() {
 	assert_equal "$(hdr Idempotency-Key)" order-77
 	assert_equal "$(jq -r .key "$T/ds.log")" order-77
 	assert_equal "$(rd-audit --list | jq -r .idempotency_key)" order-77
-	# one a record cannot hold (over 256 bytes) is refused, not answered
-	# 202 for a record no reader would take
+	# one a record cannot hold (over 256 bytes) is not captured, and not
+	# answered 202 for a record no reader would take: 503
 	long=$(printf 'k%.0s' $(seq 300))
 	run curl -s -o "$T/body" -w '%{http_code}' -X POST -H "Idempotency-Key: $long" -d x "http://$PX/busy"
-	assert_output 400
-	grep -q 'the idempotency key header is over the 256 bytes' "$T/body" || fail "$(cat "$T/body")"
-	# so is a header value that is not UTF-8 (JSON, which records are,
+	assert_output 503
+	grep -q 'not captured: the idempotency key header is over the 256 bytes' "$T/body" || fail "$(cat "$T/body")"
+	# nor is a header value that is not UTF-8 (JSON, which records are,
 	# cannot hold it)
 	run curl -s -o "$T/body" -w '%{http_code}' -X POST -H $'X-Name: caf\xe9' -d x "http://$PX/busy"
-	assert_output 400
+	assert_output 503
 	grep -q "('X-Name'): value is not valid UTF-8 at byte 3" "$T/body" || fail "$(cat "$T/body")"
 	assert_equal "$(rd-audit --json | jq .requests)" 1
 	run rd-audit --verify
 	assert_success
 	px_stop
+}
+
+@test "a header value that is not UTF-8 (obs-text) is forwarded; only a capture that needs a record of it fails, with 503" {
+	mkdir "$T/dump"
+	ds_start --route /busy=503 --dump "$T/dump"
+	px_start "http://127.0.0.1:$PORT"
+	run pcurl -H $'X-Lat: caf\xe9' "http://$PX/a"
+	assert_output 200
+	run pcurl -X POST -H $'X-Lat: caf\xe9' -d x "http://$PX/b"
+	assert_output 200
+	grep -q $'^X-Lat: caf\xe9\r$' "$T/dump/000001.http"
+	grep -q $'^X-Lat: caf\xe9\r$' "$T/dump/000002.http"
+	# a GET's failure is relayed as ever; a POST's capture fails: 503,
+	# never a 202 for a record no reader would take
+	run pcurl -H $'X-Lat: caf\xe9' "http://$PX/busy"
+	assert_output 503
+	assert_equal "$(cat "$T/b")" '{"ok":false}'
+	run pcurl -X POST -H $'X-Lat: caf\xe9' -d x "http://$PX/busy"
+	assert_output 503
+	assert_equal "$(hdr Retry-After)" 5
+	assert_equal "$(hdr Redrive-Id)" ""
+	grep -q "not delivered, and not captured: a record cannot hold the request: .*('X-Lat'): value is not valid UTF-8 at byte 3" "$T/b" ||
+		fail "$(cat "$T/b")"
+	px_stop
+	assert_equal "$(stored_ids | wc -l)" 0
 }
 
 @test "captured requests replay byte-exact, with the key the 202 announced" {
