@@ -178,8 +178,8 @@ static enum MHD_Result respond_stream(struct proxy_ex *ex,
 	struct MHD_Response *r;
 	int64_t n;
 
-	if (ex->up_status == 204 || ex->up_status == 304)
-		size = 0;
+	if (ex->up_status == 204)
+		size = 0;               /* libmicrohttpd sends no length */
 	pthread_mutex_lock(&ex->lock);
 	r = whole_answer(ex);
 	pthread_mutex_unlock(&ex->lock);
@@ -188,6 +188,14 @@ static enum MHD_Result respond_stream(struct proxy_ex *ex,
 						      reader_done);
 		proxy_ex_get(ex);
 	}
+	/* A 304 has no body, but libmicrohttpd 0.9.75 gives it the length
+	 * of the response (the upstream's Content-Length, relayed as it
+	 * was) or chunked framing; with neither, it would say
+	 * "Content-Length: 0", which is not the representation's.  Without
+	 * one, the connection then closes after it instead. */
+	if (ex->up_status == 304 && size == MHD_SIZE_UNKNOWN)
+		MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT,
+					 MHD_RO_END);
 	proxy_head_each(ex->up_head.data, ex->up_head.len, add_hdr, r, &n);
 	if (ex->outcome == PROXY_OUT_NONE)
 		ex->outcome = PROXY_OUT_FORWARDED;

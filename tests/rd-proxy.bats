@@ -86,7 +86,8 @@ raw() {
 
 # A perl upstream on 127.0.0.1 that reads a head and then does $1:
 # "reset" (closes with RST), "close" (closes, no answer), "big503"
-# (answers 503 with 60000 A, 10000 B and 100 C, in chunks sent apart); or
+# (answers 503 with 60000 A, 10000 B and 100 C, in chunks sent apart),
+# "304" (answers 304 with an ETag and no Content-Length, as nginx does); or
 # "plain" answers plain text at once, whatever comes (a TLS client fails
 # on it).
 # Sets UP_PORT.
@@ -99,6 +100,7 @@ perl_up() {
 			if ($ARGV[0] eq "plain") { print $c "HTTP/1.1 400 Bad\r\n\r\n"; close $c; next }
 			my $h = ""; while (defined(my $l = <$c>)) { $h .= $l; last if $l =~ /^\r?\n$/ }
 			setsockopt($c, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)) if $ARGV[0] eq "reset";
+			print $c "HTTP/1.1 304 Not Modified\r\nETag: \"e1\"\r\n\r\n" if $ARGV[0] eq "304";
 			if ($ARGV[0] eq "big503") {
 				$c->autoflush(1);
 				print $c "HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -242,6 +244,17 @@ perl_up() {
 	assert_equal "$(wc -c < "$T/b")" 65536
 	assert_equal "$(tr -d A < "$T/b" | tr -d B | wc -c)" 0
 	assert_equal "$(tr -d A < "$T/b" | wc -c)" 5536
+	px_stop
+}
+
+@test "a 304 is relayed with no Content-Length or framing rd-proxy would add" {
+	perl_up 304
+	px_start "http://127.0.0.1:$UP_PORT"
+	run pcurl -H 'If-None-Match: "e1"' "http://$PX/page"
+	assert_output 304
+	assert_equal "$(hdr ETag)" '"e1"'
+	# "Content-Length: 0" would tell a cache the page is empty
+	tr -d '\r' < "$T/h" | grep -qi '^Content-Length:\|^Transfer-Encoding:' && fail "$(cat "$T/h")"
 	px_stop
 }
 
