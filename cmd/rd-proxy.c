@@ -301,6 +301,7 @@ static int capture_option(struct opts *o, int c, const char *arg,
 			  struct msg *m)
 {
 	struct rd_err err;
+	const char *why;
 
 	switch (c) {
 	case OPT_CAP_STATUS:
@@ -317,8 +318,8 @@ static int capture_option(struct opts *o, int c, const char *arg,
 		o->po.answer_upstream = strcmp(arg, "upstream") == 0;
 		return 1;
 	case OPT_IDEM_HEADER:
-		if (!rec_hdr_name_valid(arg, strlen(arg))) {
-			msg_usage(m, "--idempotency-header: '%s' is not a header name", arg);
+		if ((why = proxy_idem_header_why(arg))) {
+			msg_usage(m, "--idempotency-header: '%s' %s", arg, why);
 			return RD_E_INVAL;
 		}
 		o->po.idem_header = arg;

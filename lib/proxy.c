@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include "clk.h"
 #include "json.h"
 #include "proxy.h"
+#include "proxy_head.h"
 #include "proxy_int.h"
 #include "redact.h"
 #include "xalloc.h"
@@ -276,13 +278,34 @@ static void *housekeeper(void *arg)
 	return NULL;
 }
 
+const char *proxy_idem_header_why(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!rec_hdr_name_valid(name, n))
+		return "is not a header name";
+	if (proxy_hop_name(name, n))
+		return "is a hop-by-hop or framing field, never forwarded as sent";
+	if (strcasecmp(name, "host") == 0)
+		return "is set by rd-proxy: the upstream's";
+	if (strcasecmp(name, "expect") == 0)
+		return "is answered by rd-proxy, never forwarded";
+	if (strcasecmp(name, "redrive-id") == 0)
+		return "is the header of the record's id in a capture's answer";
+	return NULL;
+}
+
 static int check_opts(struct proxy *p, struct rd_err *err)
 {
 	const struct proxy_opts *o = &p->o;
+	const char *why;
 	size_t n;
 
 	if (!o->listen || !o->upstream || !o->sp)
 		return rd_err_set(err, RD_E_INVAL, "a listen address, an upstream and a spool are needed");
+	if (o->idem_header && (why = proxy_idem_header_why(o->idem_header)))
+		return rd_err_set(err, RD_E_INVAL, "idempotency header '%s' %s",
+				  o->idem_header, why);
 	if (!rec_url_valid(o->upstream, strlen(o->upstream)) ||
 	    strchr(o->upstream, '?') || strchr(o->upstream, '#'))
 	{

@@ -85,6 +85,11 @@ struct proxy_opts {
 /* Defaults: the numbers documented in rd-proxy(1). */
 void proxy_opts_init(struct proxy_opts *o);
 
+/* Why name cannot be the idempotency header (not a token; hop-by-hop or
+ * framing, Host, Expect: a header rd-proxy does not forward as sent;
+ * Redrive-Id), or NULL when it can. */
+const char *proxy_idem_header_why(const char *name);
+
 struct proxy;
 
 /*

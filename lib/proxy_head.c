@@ -212,6 +212,14 @@ static int hop(const struct conn_tokens *ct, const char *name, size_t n)
 	return 0;
 }
 
+int proxy_hop_name(const char *name, size_t n)
+{
+	struct conn_tokens ct;
+
+	memset(&ct, 0, sizeof(ct));
+	return hop(&ct, name, n);
+}
+
 size_t proxy_hop_drop(struct hdr *h, size_t n)
 {
 	struct conn_tokens ct;

@@ -73,6 +73,10 @@ int proxy_head_each(const char *head, size_t len,
 			      const char *value, size_t vlen),
 		    void *ctx, int64_t *content_length);
 
+/* 1 when name is always hop-by-hop or framing (Connection,
+ * Transfer-Encoding, Content-Length...), so never forwarded as sent. */
+int proxy_hop_name(const char *name, size_t n);
+
 /* Drop from h[0..n) a request's hop-by-hop fields, the same as
  * proxy_head_each leaves out of an answer (Connection and the names it
  * lists among them), keeping the others in order; returns how many are

@@ -828,6 +828,17 @@ perl_up() {
 	assert_line "rd-proxy: --metrics-listen: '::1:9464': an IPv6 address goes in brackets, as in [::1]:8080"
 	run rd-proxy --listen 127.0.0.1:0 --upstream http://127.0.0.1:1 --answer 200
 	assert_failure 2
+	# a key in a header rd-proxy does not forward as sent would never
+	# reach the upstream, or would break the request's framing
+	for h in Host Connection Keep-Alive Content-Length Transfer-Encoding TE Upgrade Expect; do
+		run timeout 10 rd-proxy --listen 127.0.0.1:0 --upstream http://127.0.0.1:1 --spool "$SPOOL" \
+			--idempotency-header "$h"
+		assert_failure 2
+		assert_line --index 0 --regexp "^rd-proxy: --idempotency-header: '$h' is (a hop-by-hop or framing field|set by rd-proxy|answered by rd-proxy)"
+	done
+	run timeout 10 rd-proxy --listen 127.0.0.1:0 --upstream http://127.0.0.1:1 --spool "$SPOOL" \
+		--idempotency-header Redrive-Id
+	assert_failure 2
 	ds_start
 	run rd-proxy --listen "127.0.0.1:$PORT" --upstream http://127.0.0.1:1 --spool "$SPOOL"
 	assert_failure 2
