@@ -9,14 +9,12 @@
  * manager runs it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -350,27 +348,6 @@ static int own_option(struct opts *o, int c, const char *arg, struct msg *m)
 	return 0;
 }
 
-/* The --cacert file, opened now: libcurl finds it missing only at each
- * request, and then every GET got 502 and every POST was captured as a
- * TLS failure.  0, or RD_E_INVAL. */
-static int cacert_readable(const char *path, struct msg *m)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), dir;
-
-	if (fd < 0) {
-		msg_error(m, "--cacert: cannot read '%s': %s", path, strerror(errno));
-		return RD_E_INVAL;
-	}
-	dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
-	close(fd);
-	if (dir) {
-		msg_error(m, "--cacert: '%s' is a directory, not a file of CA certificates", path);
-		return RD_E_INVAL;
-	}
-	return 0;
-}
-
 /* 0 to run, 1 when done (help, version), negative on a usage error. */
 static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 {
@@ -409,8 +386,6 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct msg *m)
 		msg_usage(m, "%s", err.msg);
 		return RD_E_INVAL;
 	}
-	if (o->po.http.cacert && cacert_readable(o->po.http.cacert, m) < 0)
-		return RD_E_INVAL;
 	return 0;
 }
 

@@ -1,9 +1,32 @@
 /*
  * cli_http.c - the HTTP client's connection flags (see cli_http.h).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli.h"
 #include "cli_http.h"
 #include "banned.h"
+
+int cli_cacert(const char *path, struct rd_err *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), dir;
+
+	if (fd < 0)
+		return rd_err_set(err, RD_E_INVAL, "--cacert: cannot read '%s': %s",
+				  path, strerror(errno));
+	dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+	close(fd);
+	if (dir)
+		return rd_err_set(err, RD_E_INVAL,
+				  "--cacert: '%s' is a directory, not a file of CA certificates",
+				  path);
+	return 0;
+}
 
 int cli_http_opt(struct http_opts *h, int opt, const char *arg,
 		 struct rd_err *err)
@@ -23,6 +46,8 @@ int cli_http_opt(struct http_opts *h, int opt, const char *arg,
 		h->insecure = 1;
 		return 1;
 	case CLI_OPT_CACERT:
+		if (cli_cacert(arg, err) < 0)
+			return RD_E_INVAL;
 		h->cacert = arg;
 		return 1;
 	case CLI_OPT_HTTP11:

@@ -37,4 +37,9 @@ enum {
 int cli_http_opt(struct http_opts *h, int opt, const char *arg,
 		 struct rd_err *err);
 
+/* The --cacert file, opened now: libcurl finds it missing only at each
+ * request (every one then fails as TLS would, and rd-proxy would capture
+ * every write).  0, or RD_E_INVAL naming --cacert and why. */
+int cli_cacert(const char *path, struct rd_err *err);
+
 #endif

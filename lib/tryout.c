@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_http.h"
 #include "tryout.h"
 #include "banned.h"
 
@@ -63,7 +64,11 @@ static int value_option(struct tryout *t, int opt, const char *arg,
 	case TRYOUT_OPT_CONNECT_TIMEOUT:
 		return seconds("--connect-timeout", arg,
 			       &t->http.connect_timeout_ms, err) < 0 ? RD_E_INVAL : 1;
-	case TRYOUT_OPT_CACERT: t->http.cacert = arg; return 1;
+	case TRYOUT_OPT_CACERT:
+		if (cli_cacert(arg, err) < 0)
+			return RD_E_INVAL;
+		t->http.cacert = arg;
+		return 1;
 	case TRYOUT_OPT_SUCCESS:
 		if (http_okset_parse(arg, &t->ok, &e2) < 0)
 			return rd_err_set(err, RD_E_INVAL, "--success: %s", e2.msg);

@@ -217,7 +217,15 @@ help_options() {
 		run "$t" --connect-timeout soon
 		assert_failure 2
 		assert_line --index 0 --partial "$t: --connect-timeout: 'soon' is not a duration"
+		# a CA file that cannot be read is found at start, not at each
+		# request (where it failed like TLS)
+		run "$t" --cacert /nonexistent/ca.pem
+		assert_failure 2
+		assert_line --index 0 "$t: --cacert: cannot read '/nonexistent/ca.pem': No such file or directory"
 	done
+	run rd-capture --try --cacert / http://127.0.0.1:9/x
+	assert_failure 2
+	assert_line --index 0 "rd-capture: --cacert: '/' is a directory, not a file of CA certificates"
 }
 
 @test "the storage flags are one block: the same names, limits and errors in rd-capture and rd-proxy" {
