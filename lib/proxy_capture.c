@@ -49,16 +49,18 @@ unsigned proxy_writer_queued(const struct proxy *p)
 	return p->wr ? p->wr->queued : 0;
 }
 
-/* The answer of a stored (ok) or lost record; then its client may go on. */
+/* The answer of a stored record (ok 1) or of one not stored (0; -1 when
+ * it never could be); then its client may go on. */
 static void answer(struct proxy_ex *ex, int ok, const char *why)
 {
 	struct proxy *p = ex->p;
 	char text[300];
 
 	pthread_mutex_lock(&ex->lock);
-	if (!ok) {
+	if (ok <= 0) {
 		snprintf(text, sizeof(text), "not delivered, and not captured: %s", why);
-		proxy_answer(ex, 503, PROXY_OUT_CAPTURE_FAILED, text);
+		/* a record too large never fits: a retry would not help */
+		proxy_answer(ex, ok < 0 ? 413 : 503, PROXY_OUT_CAPTURE_FAILED, text);
 	} else if (!p->o.answer_upstream || !ex->fail.attempted) {
 		proxy_answer(ex, 202, PROXY_OUT_CAPTURED, NULL);
 	} else if (ex->hold) {          /* the upstream's own answer */
@@ -69,7 +71,7 @@ static void answer(struct proxy_ex *ex, int ok, const char *why)
 			     PROXY_OUT_CAPTURED, NULL);
 	}
 	pthread_mutex_unlock(&ex->lock);
-	if (ok)
+	if (ok > 0)
 		proxy_metrics_capture(p, clk_mono_ns() - ex->capture_ns);
 	proxy_relay_wake(ex);
 	proxy_ex_put(ex);
@@ -186,7 +188,7 @@ static void add(struct proxy_writer *w, struct proxy_ex *ex)
 
 	record(ex, &rec);
 	if ((k = batch_add(&w->b, &rec, "\n", 1)) < 0) {
-		answer(ex, 0, "the record is over the spool's size limit");
+		answer(ex, -1, "the record is over the spool's size limit");
 		return;
 	}
 	ex->w_next = NULL;

@@ -288,10 +288,11 @@ static int start_metrics(struct proxy *p, struct rd_err *err)
 		return ret;
 	s->md = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
 				 0, NULL, NULL, on_metrics, p,
+				 /* first: libmicrohttpd warns of it otherwise */
+				 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, p,
 				 MHD_OPTION_LISTEN_SOCKET, s->mfd,
 				 MHD_OPTION_CONNECTION_LIMIT, 16u,
 				 MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, p,
 				 MHD_OPTION_END);
 	if (!s->md)
 		return rd_err_set(err, RD_E_IO, "cannot start the metrics listener");
@@ -306,6 +307,8 @@ static struct MHD_Daemon *start_one(struct proxy *p, unsigned i, unsigned flags)
 	s->parts[i].p = p;
 	s->parts[i].i = i;
 	return MHD_start_daemon(flags, 0, NULL, NULL, proxy_server_on_request, &s->parts[i],
+		/* first: libmicrohttpd warns of it otherwise */
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, p,
 		MHD_OPTION_LISTEN_SOCKET, s->lfd[i],
 		/* shares that add up to the limit exactly */
 		MHD_OPTION_CONNECTION_LIMIT,
@@ -317,7 +320,6 @@ static struct MHD_Daemon *start_one(struct proxy *p, unsigned i, unsigned flags)
 		MHD_OPTION_URI_LOG_CALLBACK, proxy_server_on_uri, &s->parts[i],
 		MHD_OPTION_NOTIFY_COMPLETED, proxy_server_on_completed, &s->parts[i],
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s->parts[i],
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, p,
 		MHD_OPTION_END);
 }
 

@@ -407,6 +407,30 @@ perl_up() {
 	grep -qx 'rd-proxy: breaker closed: forwarding' "$T/px.err"
 }
 
+@test "-v shows the server's notices, and no warning of libmicrohttpd's about its own options" {
+	ds_start
+	px_start "http://127.0.0.1:$PORT" -v --metrics-listen 127.0.0.1:0
+	px_stop
+	grep -q 'listening on' "$T/px.err"
+	run grep -c 'not the first option' "$T/px.err"
+	assert_output 0
+}
+
+@test "a body the size limit takes whose record would not fit the spool is 413, never 503: a retry cannot help" {
+	dead=$(dead_port)
+	px_start "http://127.0.0.1:$dead" --max-record-size 256MiB --max-buffer 1GiB
+	# 256 MiB of body, and the record's own fields past the spool's
+	# 256 MiB a record
+	head -c $((256 << 20)) /dev/zero | tr '\0' a > "$T/big"
+	run pcurl -H 'Expect:' -X POST --data-binary @"$T/big" "http://$PX/big"
+	rm -f "$T/big"
+	assert_output 413
+	assert_equal "$(hdr Retry-After)" ""
+	grep -q 'not captured: the record is over the spool' "$T/b"
+	px_stop
+	assert_equal "$(stored_ids | wc -l)" 0
+}
+
 @test "limits: record size 413, buffer 503, header memory 431; nothing stored or sent" {
 	ds_start --log "$T/ds.log"
 	px_start "http://127.0.0.1:$PORT" --max-record-size 1KiB --connection-memory 4KiB \
@@ -851,11 +875,11 @@ perl_up() {
 	run timeout 10 rd-proxy --listen 127.0.0.1:0 --upstream https://127.0.0.1:1 \
 		--spool "$SPOOL" --cacert "$T/no-such.pem"
 	assert_failure 2
-	assert_output "rd-proxy: --cacert: cannot read '$T/no-such.pem': No such file or directory"
+	assert_line --index 0 "rd-proxy: --cacert: cannot read '$T/no-such.pem': No such file or directory"
 	run timeout 10 rd-proxy --listen 127.0.0.1:0 --upstream https://127.0.0.1:1 \
 		--spool "$SPOOL" --cacert "$T"
 	assert_failure 2
-	assert_output "rd-proxy: --cacert: '$T' is a directory, not a file of CA certificates"
+	assert_line --index 0 "rd-proxy: --cacert: '$T' is a directory, not a file of CA certificates"
 }
 
 @test "the systemd unit's command runs: it forwards, reloads its log and stops with 0" {
@@ -863,7 +887,12 @@ perl_up() {
 	grep -q '^ExecReload=/bin/kill -HUP $MAINPID$' "$unit"
 	grep -q '^RestartPreventExitStatus=2$' "$unit"
 	ds_start
-	mkdir -p "$T/var/lib/redrive" "$T/var/log/redrive"
+	mkdir -p "$T/var/lib/redrive" "$T/var/log/redrive" "$T/var/spool"
+	# the spool's parent, made as the unit makes it, for its user
+	pre=$(sed -n 's/^ExecStartPre=+//p' "$unit" | sed -e "s|/var/|$T/var/|g" \
+		-e "s|-o redrive -g redrive|-o $(id -un) -g $(id -gn)|")
+	sh -c "$pre"
+	assert_equal "$(stat -c '%a %U' "$T/var/spool/redrive")" "700 $(id -un)"
 	cmd=$(sed -n 's/^ExecStart=//p' "$unit" | sed \
 		-e "s|/usr/local/bin/rd-proxy|rd-proxy|" -e "s|/var/|$T/var/|g" \
 		-e "s|127.0.0.1:8080|127.0.0.1:0|" -e "s|127.0.0.1:9464|127.0.0.1:0|" \
