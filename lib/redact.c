@@ -74,7 +74,7 @@ static int secret_name(const char *name, size_t n)
 {
 	static const char *const parts[] = {
 		"api-key", "apikey", "api_key", "token", "secret", "passw",
-		"signature", "credential", "session", "auth", NULL
+		"signature", "credential", "session", "auth", "jwt", NULL
 	};
 	static const char *const exact[] = {
 		"key", "sig", "pwd", "code", "access_key", NULL

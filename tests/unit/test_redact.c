@@ -26,6 +26,8 @@ static const struct { const char *in, *want; } urls[] = {
 	{ "http://h/p?x=1;token=SE;y=2", "http://h/p?x=1;token=[REDACTED];y=2" },
 	{ "http://h/cb#access_token=SB&state=s", "http://h/cb#access_token=[REDACTED]&state=s" },
 	{ "http://h/p#section-2", "http://h/p#section-2" },
+	/* a JSON Web Token in the query (Mercure's, some WebSocket logins) */
+	{ "http://h/ws?jwt=eyJ.a.b&id_jwt=eyJ.c.d&n=1", "http://h/ws?jwt=[REDACTED]&id_jwt=[REDACTED]&n=1" },
 };
 
 static const struct {
