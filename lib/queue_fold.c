@@ -326,39 +326,41 @@ static void ref_of(const struct fold *f, size_t slot, char ref[REC_ID_LEN + 1])
 	rec_id_unpack(f->pend.ents[slot].id, ref);
 }
 
+/* An intent or its withdrawal: logged, and applied to the pending set;
+ * the send is in flight after an intent only. */
+static void send_event(struct fold *f, size_t slot, enum rec_kind kind,
+		       long long attempt, int64_t at_ms)
+{
+	struct pend_ent *e = &f->pend.ents[slot];
+	struct rec_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ref_of(f, slot, ev.ref);
+	ev.at_ms = at_ms;
+	ev.attempt = attempt;
+	journal_add(&f->jr, &ev, at_ms);
+	pend_apply(&f->pend, e, &ev);
+	if (kind == REC_INTENT)
+		e->flags |= PEND_F_INFLIGHT;
+	else
+		e->flags &= (uint8_t)~PEND_F_INFLIGHT;
+}
+
 static unsigned fold_intent(void *impl, size_t slot, int64_t at_ms)
 {
 	struct fold *f = impl;
-	struct pend_ent *e = &f->pend.ents[slot];
-	struct rec_event in;
+	long long attempt = (long long)f->pend.ents[slot].attempts + 1;
 
-	memset(&in, 0, sizeof(in));
-	in.kind = REC_INTENT;
-	ref_of(f, slot, in.ref);
-	in.at_ms = at_ms;
-	in.attempt = (long long)e->attempts + 1;
-	journal_add(&f->jr, &in, at_ms);
-	pend_apply(&f->pend, e, &in);
-	e->flags |= PEND_F_INFLIGHT;
-	return (unsigned)in.attempt;
+	send_event(f, slot, REC_INTENT, attempt, at_ms);
+	return (unsigned)attempt;
 }
 
 /* The intent's send never started: it is taken back in the log too. */
 static void fold_withdraw(void *impl, size_t slot, unsigned attempt,
 			  int64_t at_ms)
 {
-	struct fold *f = impl;
-	struct pend_ent *e = &f->pend.ents[slot];
-	struct rec_event w;
-
-	memset(&w, 0, sizeof(w));
-	w.kind = REC_WITHDRAW;
-	ref_of(f, slot, w.ref);
-	w.at_ms = at_ms;
-	w.attempt = attempt;
-	journal_add(&f->jr, &w, at_ms);
-	pend_apply(&f->pend, e, &w);
-	e->flags &= (uint8_t)~PEND_F_INFLIGHT;
+	send_event(impl, slot, REC_WITHDRAW, attempt, at_ms);
 }
 
 static void fold_dead(void *impl, size_t slot, int64_t at_ms, const char *reason)
