@@ -174,11 +174,12 @@ void proxy_answer(struct proxy_ex *ex, int status, enum proxy_outcome out,
 	ex->st = PROXY_ST_ANSWER;
 }
 
-void proxy_ex_name(struct proxy_ex *ex)
+int proxy_ex_name(struct proxy_ex *ex)
 {
 	struct proxy *p = ex->p;
 	const char *h = p->o.idem_header ? p->o.idem_header : "Idempotency-Key";
 	size_t k = 0;
+	int found = 0;
 
 	pthread_mutex_lock(&p->ids_lock);
 	rec_id_next(&p->ids, rec_now_ms(), ex->id);
@@ -186,15 +187,26 @@ void proxy_ex_name(struct proxy_ex *ex)
 	ex->key.p = ex->id;
 	ex->key.n = REC_ID_LEN;
 	/* The client's own key is kept: the upstream may have seen it.  So
-	 * it is with --no-idempotency-key, which only adds none. */
-	for (size_t i = 0; i < ex->nhdrs; i++)
-		if (ex->hdrs[i].value_len && hdr_is(&ex->hdrs[i], h)) {
-			ex->key.p = ex->hdrs[i].value;
-			ex->key.n = ex->hdrs[i].value_len;
-			break;
+	 * it is with --no-idempotency-key, which only adds none.  Sent
+	 * twice, the same key is one; two different ones are refused. */
+	for (size_t i = 0; i < ex->nhdrs; i++) {
+		const struct hdr *f = &ex->hdrs[i];
+
+		if (!f->value_len || !hdr_is(f, h))
+			continue;
+		if (found && (f->value_len != ex->key.n ||
+			      memcmp(f->value, ex->key.p, f->value_len) != 0)) {
+			snprintf(ex->refuse_text, sizeof(ex->refuse_text),
+				 "%.100s repeated with different values", h);
+			ex->refuse_why = ex->refuse_text;
+			return 400;
 		}
+		ex->key.p = f->value;
+		ex->key.n = f->value_len;
+		found = 1;
+	}
 	if (!p->o.idem_header)
-		return;
+		return 0;
 	/* The record holds the request as forwarded: the key's header once,
 	 * last, as rw_build sends it (hdrs has room for one more).  So a
 	 * replay sends it as captured, under the same name, whatever
@@ -207,6 +219,7 @@ void proxy_ex_name(struct proxy_ex *ex)
 	ex->hdrs[k].value = ex->key.p;
 	ex->hdrs[k].value_len = ex->key.n;
 	ex->nhdrs = k + 1;
+	return 0;
 }
 
 /* The breaker file as rd-health wrote it: open or not.  Read again only

@@ -172,8 +172,10 @@ void proxy_say(struct proxy *p, enum proxy_notice_level lvl,
 void proxy_answer(struct proxy_ex *ex, int status, enum proxy_outcome out,
 		  const char *text);
 /* A captureable exchange's id and key, before it is forwarded; its
- * headers then end with the key's, as it is sent. */
-void proxy_ex_name(struct proxy_ex *ex);
+ * headers then end with the key's, as it is sent.  0, or 400 when the
+ * client sent the key's header twice with different values (which one
+ * the upstream would take is its own guess): ex->refuse_why says so. */
+int proxy_ex_name(struct proxy_ex *ex);
 /* Call fn on every exchange alive, under the list's lock (fn may take
  * the exchange's own, and must not let go of it). */
 void proxy_ex_each(struct proxy *p, void (*fn)(struct proxy_ex *ex));

@@ -341,7 +341,7 @@ static int begin(struct proxy_ex *ex, struct MHD_Connection *conn,
 		 * UTF-8, a key too long) is forwarded all the same: only a
 		 * capture needs a record (proxy_capture judges it then). */
 		if (ex->captureable)
-			proxy_ex_name(ex);
+			st = proxy_ex_name(ex);
 	}
 	free(c.h);
 	if (st)

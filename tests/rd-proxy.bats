@@ -283,6 +283,27 @@ perl_up() {
 	px_stop
 }
 
+@test "a key header sent twice: the same key is one, two different keys are refused with 400 and not forwarded" {
+	ds_start --route /busy=503 --log "$T/ds.log"
+	px_start "http://127.0.0.1:$PORT"
+	run pcurl -X POST -H 'Idempotency-Key: k1' -H 'Idempotency-Key: k1' -d x "http://$PX/busy"
+	assert_output 202
+	assert_equal "$(hdr Idempotency-Key)" k1
+	run curl -s -o "$T/body" -w '%{http_code}' -X POST -H 'Idempotency-Key: k1' \
+		-H 'Idempotency-Key: k2' -d x "http://$PX/busy"
+	assert_output 400
+	grep -q 'Idempotency-Key repeated with different values' "$T/body" || fail "$(cat "$T/body")"
+	assert_equal "$(wc -l < "$T/ds.log")" 1
+	assert_equal "$(rd-audit --list | jq -r .idempotency_key)" k1
+	# a method never captured has no key of rd-proxy's: forwarded as
+	# sent (this upstream refuses two keys itself, and rd-proxy relays it)
+	run curl -s -o "$T/body" -w '%{http_code}' -H 'Idempotency-Key: k1' \
+		-H 'Idempotency-Key: k2' "http://$PX/a"
+	assert_output 400
+	assert_equal "$(cat "$T/body")" '{"ok":false}'
+	px_stop
+}
+
 @test "a header value that is not UTF-8 (obs-text) is forwarded; only a capture that needs a record of it fails, with 503" {
 	mkdir "$T/dump"
 	ds_start --route /busy=503 --dump "$T/dump"
