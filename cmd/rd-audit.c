@@ -437,24 +437,22 @@ static void list_one(struct app *a, struct audit *au, const struct spool_item *i
 static void show_one(struct app *a, struct audit *au, const struct spool_item *it)
 {
 	enum rec_kind k = rec_kind_peek(it->line, it->len);
-	const char *id = a->o.show;
 	struct rd_err err;
+	struct rec_req q;
+	struct rec_event e;
 
 	(void)au;
 	if (k == REC_REQUEST) {
-		struct rec_req q;
-
 		if (rec_req_parse(&a->rp, it->line, it->len, 1, &q, &err) == 0 &&
-		    strcmp(q.id, id) == 0)
+		    strcmp(q.id, a->o.show) == 0)
 			print_request(a, &q, -1, 0);
-	} else if (k != REC_UNKNOWN) {
-		struct rec_event e;
-
-		if (rec_event_parse(&a->rp, it->line, it->len, &e, &err) == 0 &&
-		    strcmp(e.ref, id) == 0) {
-			buf_add(&a->out, it->line, it->len);
-			buf_addc(&a->out, '\n');
-		}
+	} else if (k != REC_UNKNOWN &&
+		   rec_event_parse(&a->rp, it->line, it->len, &e, &err) == 0 &&
+		   strcmp(e.ref, a->o.show) == 0) {
+		if (a->red)
+			redact_event_to_json(a->red, &e, &a->out);
+		else
+			buf_addf(&a->out, "%.*s\n", (int)it->len, it->line);
 	}
 }
 

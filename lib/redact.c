@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 
 #include "redact.h"
 #include "rx.h"
@@ -19,7 +20,7 @@ struct redact {
 	size_t n;
 	struct hdr *hdrs;
 	size_t hcap;
-	struct buf url, body, tmp;
+	struct buf url, body, tmp, msg, why;
 };
 
 int redact_new(const char *const *patterns, size_t n, struct redact **out,
@@ -32,6 +33,8 @@ int redact_new(const char *const *patterns, size_t n, struct redact **out,
 	buf_init(&r->url);
 	buf_init(&r->body);
 	buf_init(&r->tmp);
+	buf_init(&r->msg);
+	buf_init(&r->why);
 	for (size_t i = 0; i < n; i++) {
 		if ((ret = rx_new(patterns[i], &r->rx[i], err)) < 0) {
 			redact_free(r);
@@ -55,6 +58,8 @@ void redact_free(struct redact *r)
 	buf_release(&r->url);
 	buf_release(&r->body);
 	buf_release(&r->tmp);
+	buf_release(&r->msg);
+	buf_release(&r->why);
 	free(r);
 }
 
@@ -216,32 +221,121 @@ void redact_text(struct redact *r, const char *s, size_t n, struct buf *out)
 	buf_release(&b);
 }
 
+/* The headers with secret values masked, in r's own copy. */
+static const struct hdr *mask_hdrs(struct redact *r, const struct hdr *h,
+				   size_t n)
+{
+	if (r->hcap < n) {
+		r->hcap = n;
+		r->hdrs = xrealloc(r->hdrs, r->hcap * sizeof(*r->hdrs));
+	}
+	for (size_t i = 0; i < n; i++) {
+		r->hdrs[i] = h[i];
+		if (redact_header_name(r, h[i].name, h[i].name_len)) {
+			r->hdrs[i].value = MASK;
+			r->hdrs[i].value_len = sizeof(MASK) - 1;
+		}
+	}
+	return r->hdrs;
+}
+
+/* Where a word of free text ends: at blanks and at the quotes and
+ * brackets that set a URL off in a sentence. */
+static int word_end(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' ||
+	       c == '\'' || c == '<' || c == '>' || c == '`';
+}
+
+/* One word: a URL in it ("scheme://...") masked as redact_url does, or
+ * the query of a path ("/a?token=...") as a URL's query is. */
+static void redact_word(const struct redact *r, const char *s, size_t n,
+			struct buf *out)
+{
+	const char *sep = n >= 3 ? memmem(s, n, "://", 3) : NULL;
+	const char *q = memchr(s, '?', n);
+	size_t at;
+
+	if (sep) {
+		at = (size_t)(sep - s);
+		while (at > 0 && (isalnum((unsigned char)s[at - 1]) ||
+				  s[at - 1] == '+' || s[at - 1] == '-' ||
+				  s[at - 1] == '.'))
+			at--;
+		buf_add(out, s, at);
+		redact_url(r, s + at, n - at, out);
+	} else if (q) {
+		at = (size_t)(q - s) + 1;
+		buf_add(out, s, at);
+		redact_query(r, s + at, n - at, out);
+	} else {
+		buf_add(out, s, n);
+	}
+}
+
+void redact_msg(struct redact *r, const char *s, size_t n, struct buf *out)
+{
+	struct buf t;
+	size_t i = 0;
+
+	buf_init(&t);
+	while (i < n) {
+		size_t end = i;
+
+		while (end < n && !word_end(s[end]))
+			end++;
+		if (end == i) {
+			buf_addc(&t, s[i++]);
+			continue;
+		}
+		redact_word(r, s + i, end - i, &t);
+		i = end;
+	}
+	redact_text(r, t.data ? t.data : "", t.len, out);
+	buf_release(&t);
+}
+
+static struct rec_str str_of(const struct buf *b)
+{
+	struct rec_str s = { b->data ? b->data : "", b->len };
+
+	return s;
+}
+
 void redact_req_to_json(struct redact *r, const struct rec_req *q,
 			struct buf *out)
 {
 	struct rec_req c = *q;
 
-	if (r->hcap < q->nhdrs) {
-		r->hcap = q->nhdrs;
-		r->hdrs = xrealloc(r->hdrs, r->hcap * sizeof(*r->hdrs));
-	}
-	for (size_t i = 0; i < q->nhdrs; i++) {
-		r->hdrs[i] = q->hdrs[i];
-		if (redact_header_name(r, q->hdrs[i].name, q->hdrs[i].name_len)) {
-			r->hdrs[i].value = MASK;
-			r->hdrs[i].value_len = sizeof(MASK) - 1;
-		}
-	}
-	c.hdrs = r->hdrs;
+	c.hdrs = mask_hdrs(r, q->hdrs, q->nhdrs);
 	buf_reset(&r->url);
 	buf_reset(&r->body);
 	buf_reset(&r->tmp);
+	buf_reset(&r->msg);
 	redact_url(r, q->url.p, q->url.n, &r->tmp);
 	redact_text(r, r->tmp.data ? r->tmp.data : "", r->tmp.len, &r->url);
 	redact_text(r, q->body.p, q->body.n, &r->body);
-	c.url.p = r->url.data ? r->url.data : "";
-	c.url.n = r->url.len;
-	c.body.p = r->body.data ? r->body.data : "";
-	c.body.n = r->body.len;
+	redact_msg(r, q->fail_msg.p, q->fail_msg.n, &r->msg);
+	c.url = str_of(&r->url);
+	c.body = str_of(&r->body);
+	c.fail_msg = str_of(&r->msg);
 	rec_req_to_json(out, &c);
+}
+
+void redact_event_to_json(struct redact *r, const struct rec_event *e,
+			  struct buf *out)
+{
+	struct rec_event c = *e;
+
+	c.resp_hdrs = mask_hdrs(r, e->resp_hdrs, e->nresp_hdrs);
+	buf_reset(&r->body);
+	buf_reset(&r->msg);
+	buf_reset(&r->why);
+	redact_text(r, e->resp_body.p, e->resp_body.n, &r->body);
+	redact_msg(r, e->error.p, e->error.n, &r->msg);
+	redact_msg(r, e->reason.p, e->reason.n, &r->why);
+	c.resp_body = str_of(&r->body);
+	c.error = str_of(&r->msg);
+	c.reason = str_of(&r->why);
+	rec_event_to_json(out, &c);
 }

@@ -6,7 +6,8 @@
  * token, secret, passw, signature, credential, session or auth, or named
  * key, sig, pwd, code or access_key) are replaced by "[REDACTED]"; so are
  * a URL's userinfo (user:password@) and the values of query parameters
- * with such names.  User patterns (PCRE2) blank whole header values and
+ * with such names, in a record's URL and in the URLs an error message
+ * names.  User patterns (PCRE2) blank whole header values and
  * query values whose name matches, and every match inside URLs and
  * bodies.  Records are rewritten through
  * their canonical form, so a redacted line is still a valid record.
@@ -45,6 +46,17 @@ void redact_url(const struct redact *r, const char *url, size_t n,
 /* The same, with the built-in names only, into out[0..n) (cut to fit,
  * NUL-terminated); returns out.  For a URL named in a message. */
 const char *redact_url_to(const char *url, char *out, size_t n);
+
+/* Free text (an error message, a reason): each URL in it masked as
+ * redact_url masks one, the query of each path ("/a?token=...") as a
+ * URL's, then user-pattern matches replaced; appended to out. */
+void redact_msg(struct redact *r, const char *s, size_t n, struct buf *out);
+
+/* The canonical line of an event (with its newline): the response's
+ * secret headers masked, its error and reason as redact_msg, its body
+ * as redact_text. */
+void redact_event_to_json(struct redact *r, const struct rec_event *e,
+			  struct buf *out);
 
 /* Replace user-pattern matches in s[0..n) by "[REDACTED]", appending to
  * out. */

@@ -48,7 +48,7 @@ static void name(struct buf *b, const char *s, size_t n, struct redact *red)
 
 	buf_init(&t);
 	if (red)
-		redact_text(red, s, n, &t);
+		redact_msg(red, s, n, &t);
 	else
 		buf_add(&t, s, n);
 	chart_esc(b, t.data ? t.data : "", t.len);

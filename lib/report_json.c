@@ -80,7 +80,7 @@ static void json_text(struct buf *b, const char *s, size_t n, struct redact *red
 
 	buf_init(&t);
 	if (red)
-		redact_text(red, s, n, &t);
+		redact_msg(red, s, n, &t);
 	else
 		buf_add(&t, s, n);
 	json_add_str(b, t.data, t.len);

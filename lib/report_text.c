@@ -171,7 +171,7 @@ void report_sort_dim(struct audit_dim *d)
 void report_group_name(struct redact *red, const char *name, struct buf *out)
 {
 	if (red)
-		redact_text(red, name, strlen(name), out);
+		redact_msg(red, name, strlen(name), out);
 	else
 		buf_adds(out, name);
 }

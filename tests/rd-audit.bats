@@ -517,6 +517,37 @@ history() {
 	assert_output --partial hunter2
 }
 
+@test "secrets inside a failure message and an attempt's response are masked in --list and --show" {
+	# the message names the URL, its userinfo and token, and a path's query
+	printf '{"method":"POST","url":"http://ops:hunter2@127.0.0.1:1/a?access_token=tok123","failure":{"type":"connect","message":"connect to http://ops:hunter2@127.0.0.1:1/a?access_token=tok123 failed; retry /a?token=tok456"}}\n' |
+		rd-capture -q > /dev/null
+	ds_start --status 503
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/b"}\n' "$PORT" | rd-capture -q > /dev/null
+	rd-replay -q --rate max --max-attempts 1 || [ $? -eq 4 ]
+	ds_stop
+	run rd-audit --list
+	assert_success
+	refute_output --partial hunter2
+	refute_output --partial tok123
+	refute_output --partial tok456
+	assert_output --partial '"message":"connect to http://[REDACTED]@127.0.0.1:1/a?access_token=[REDACTED] failed; retry /a?token=[REDACTED]"'
+	ids=$(rd-audit --list | jq -r .id)
+	for id in $ids; do
+		run rd-audit --show "$id" --redact '"ok"'
+		assert_success
+		refute_output --partial hunter2
+		refute_output --partial tok456
+		refute_output --partial '\"ok\"'
+	done
+	# the attempt's response body went through the user pattern; the
+	# events are still valid lines, whole
+	run rd-audit --show "${ids##*$'\n'}" --redact '"ok"'
+	assert_output --partial '"body":"{[REDACTED]:false}"'
+	jq -e . <<< "$output" > /dev/null
+	run rd-audit --show "${ids%%$'\n'*}" --no-redact
+	assert_output --partial tok456
+}
+
 @test "--stdin: only the records named, and an id the spool does not have is named" {
 	history
 	rd-audit --list --failure connect | head -2 > "$T/two"

@@ -59,6 +59,20 @@ static void check_span(const char *u, const struct url_span *s,
 	     memcmp(u + s->off, want, s->len) == 0, name);
 }
 
+/* Free text: a failure message or an error naming URLs (redact_msg). */
+static const struct { const char *in, *want; } msgs[] = {
+	{ "connect to http://ops:pw@h:1/a?access_token=t1 failed",
+	  "connect to http://[REDACTED]@h:1/a?access_token=[REDACTED] failed" },
+	{ "retry /a?token=t2&n=1 later", "retry /a?token=[REDACTED]&n=1 later" },
+	{ "upstream said 'https://u@h/x' (503)", "upstream said 'https://[REDACTED]@h/x' (503)" },
+	{ "<http://h/p?sig=ab>, \"http://h/q?key=k\"",
+	  "<http://h/p?sig=[REDACTED]>, \"http://h/q?key=[REDACTED]\"" },
+	{ "url=https://a:b@h/p", "url=https://[REDACTED]@h/p" },
+	{ "HTTP 503", "HTTP 503" },
+	{ "what? nothing ://here", "what? nothing ://here" },
+	{ "", "" },
+};
+
 int main(void)
 {
 	struct redact *r = NULL;
@@ -86,6 +100,12 @@ int main(void)
 		     memcmp(u + p.path.off, splits[i].path, p.path.len) == 0, u);
 		check_span(u, &p.query, splits[i].query, u);
 		check_span(u, &p.userinfo, splits[i].userinfo, u);
+	}
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		buf_reset(&b);
+		buf_adds(&b, ""); /* data, even for an empty message */
+		redact_msg(NULL, msgs[i].in, strlen(msgs[i].in), &b);
+		T_EQ_STR(b.data, msgs[i].want, msgs[i].in);
 	}
 	T_OK(redact_header_name(NULL, "Authorization", 13), "Authorization");
 	T_OK(redact_header_name(NULL, "x-api-key", 9), "x-api-key");
