@@ -1,6 +1,7 @@
 /*
  * compl.c - shell completion from the option table (see compl.h).
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "compl.h"
@@ -233,6 +234,36 @@ static void zsh_text(struct buf *out, const char *s, size_t n)
 	}
 }
 
+/* A character of an offered value that no shell reads as syntax.  Both
+ * zsh's _arguments and fish's complete -a evaluate the word list they
+ * are given, so '<' in "p99<250ms" would be a redirection there. */
+static int word_plain(char c)
+{
+	return isalnum((unsigned char)c) || strchr("._/,=+@%-", c) != NULL;
+}
+
+/* The words v ("a b c") inside single quotes, each character that is
+ * syntax escaped with a backslash for that evaluation: "p99\<250ms".
+ * quote is what a quote is written as inside the single quotes; zsh
+ * also escapes ':', its spec's separator. */
+static void shell_words(struct buf *out, const char *v, const char *bs,
+			const char *quote)
+{
+	for (; *v; v++) {
+		if (*v == ' ' || word_plain(*v)) {
+			buf_addc(out, *v);
+			continue;
+		}
+		buf_adds(out, bs);
+		if (*v == '\'')
+			buf_adds(out, quote);
+		else if (*v == '\\')
+			buf_adds(out, bs);
+		else
+			buf_addc(out, *v);
+	}
+}
+
 /* ":value:ACTION" for an option that takes a value. */
 static void zsh_action(struct buf *out, const char *v)
 {
@@ -247,7 +278,7 @@ static void zsh_action(struct buf *out, const char *v)
 		buf_adds(out, "_command_names -e");
 	else {
 		buf_addc(out, '(');
-		zsh_text(out, v, strlen(v));
+		shell_words(out, v, "\\", "'\\''");
 		buf_addc(out, ')');
 	}
 }
@@ -322,13 +353,13 @@ static void fish(const struct compl_tool *t, struct buf *out)
 			buf_adds(out, " -x");
 			if (v) {
 				buf_adds(out, " -a '");
-				fish_text(out, v, strlen(v));
+				shell_words(out, v, "\\\\", "\\'");
 				buf_addc(out, '\'');
 			}
 		} else if (o->has_arg == optional_argument && v) {
 			/* offered after '=' only, where such a value goes */
 			buf_adds(out, " -f -a '");
-			fish_text(out, v, strlen(v));
+			shell_words(out, v, "\\\\", "\\'");
 			buf_addc(out, '\'');
 		}
 		buf_adds(out, " -d '");

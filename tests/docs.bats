@@ -164,6 +164,46 @@ help_options() {
 	done
 }
 
+# Values such as p99<250ms: fish's complete -a and zsh's _arguments both
+# evaluate the words they offer, where an unescaped '<' is a redirection.
+@test "offered values with shell syntax in them complete in fish and zsh" {
+	for t in $(tools); do
+		opts=$("$t" --completion-helper bash "" "--" | tr '\n' ' ')
+		run fish -c "source '$RD_TOP/completions/$t.fish'; for o in $opts; complete -C \"$t \$o \" > /dev/null; end"
+		assert_success
+		assert_output ''
+	done
+	run fish -c "source '$RD_TOP/completions/rd-health.fish'; complete -C 'rd-health --check '"
+	assert_success
+	assert_line --regexp $'^p99<250ms\t'
+	assert_line --regexp $'^value>=0.99\t'
+	run fish -c "source '$RD_TOP/completions/rd-audit.fish'; complete -C 'rd-audit --fail-if '"
+	assert_line --regexp $'^dead>0\t'
+	# zsh, at a terminal: Tab after --check= lists the values, quoted
+	mkdir -p "$T/zfunc"
+	cp "$RD_TOP/completions/_rd-health" "$T/zfunc/"
+	cat > "$T/tab.zsh" <<-'EOF'
+		zmodload zsh/zpty
+		zpty z zsh -f -i
+		zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D"
+		sleep 1
+		zpty -w -n z "$2"$'\t'
+		# read until the listing or an error shows, for 15 s at most
+		all=
+		for i in {1..30}; do
+			sleep 0.5
+			while zpty -r -t z out; do all+=$out; done
+			[[ $all == *$3* || $all == *'parse error'* ]] && break
+		done
+		print -r -- "$all"
+		zpty -d z
+	EOF
+	run timeout 30 zsh -f "$T/tab.zsh" "$T/zfunc" 'rd-health --check=' 'value\>=0.99'
+	refute_output --partial 'parse error'
+	assert_output --partial 'p99\<250ms'
+	assert_output --partial 'value\>=0.99'
+}
+
 @test "make install puts binaries, man pages and completions under DESTDIR" {
 	run make -C "$RD_TOP" -s install BUILD="${RD_BUILD#"$RD_TOP"/}" DESTDIR="$T/root" PREFIX=/usr
 	assert_success
