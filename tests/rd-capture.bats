@@ -159,6 +159,31 @@ teardown() { ds_stop; common_teardown; }
 	assert_file_permission 600 "$T/rejects"
 }
 
+@test "null is an absent field, as jq writes one: the man page's log example stores a GET without a body" {
+	# rd-capture(1), EXAMPLES, "Stream failures from a service's log"
+	printf '%s\n' '{"method":"GET","url":"http://h.example/a","status":503}' \
+		'{"method":"POST","url":"http://h.example/b","status":502,"body":"{}"}' \
+		'{"method":"GET","url":"http://h.example/c","status":200}' > "$T/app.log"
+	jq -c 'select(.status >= 500) | {method, url, body,
+	    failure: {type: "http_\(.status)", status}}' "$T/app.log" |
+		rd-capture --reject "$T/rejected.ndjson" > "$T/stored-ids.txt"
+	assert_equal "$(wc -l < "$T/stored-ids.txt")" 2
+	assert_equal "$(spool_lines | jq -c '[.url, .body, .failure]')" \
+		"$(printf '%s\n' '["http://h.example/a","",{"type":"http_503","status":503}]' '["http://h.example/b","{}",{"type":"http_502","status":502}]')"
+	assert_file_empty "$T/rejected.ndjson"
+	# every optional field, and failure's, may be null; method and url may not
+	printf '%s\n' '{"method":"GET","url":"http://h.example/","headers":null,"body":null,"body_b64":null,"failure":{"type":null,"status":null,"message":null},"attempts":null,"idempotency_key":null,"tags":null,"captured_at":null}' |
+		rd-capture -q > /dev/null
+	run rd-capture <<< '{"method":null,"url":"http://h.example/"}'
+	assert_failure 1
+	assert_output "rd-capture: line 1: field 'method': must be a string"
+	run rd-capture <<< '{"method":"GET","url":null}'
+	assert_output "rd-capture: line 1: field 'url': must be a string"
+	# null still counts as given: a field twice is refused
+	run rd-capture <<< '{"method":"GET","url":"http://h.example/","body":null,"body":"x"}'
+	assert_output "rd-capture: line 1: field 'body' given twice"
+}
+
 @test "a record over --max-record-size is refused without being stored" {
 	{ rec 1; printf '{"method":"POST","url":"http://h.example/","body":"%s"}\n' "$(head -c 5000 /dev/zero | tr '\0' a)"; rec 3; } > "$T/in"
 	run rd-capture --max-record-size 2K --reject "$T/rej" < "$T/in"
