@@ -86,10 +86,7 @@ unsigned queue_intent(struct queue *q, size_t slot, int64_t at_ms)
 void queue_withdraw(struct queue *q, size_t slot, unsigned attempt,
 		    int64_t at_ms)
 {
-	if (q->ops->withdraw)
-		q->ops->withdraw(q->impl, slot, attempt, at_ms);
-	else
-		q->ops->mark(q->impl, slot, QUEUE_RELEASE);
+	q->ops->withdraw(q->impl, slot, attempt, at_ms);
 }
 
 int queue_holds(const struct queue *q, size_t slot)

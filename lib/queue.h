@@ -146,8 +146,10 @@ unsigned queue_intent(struct queue *q, size_t slot, int64_t at_ms);
  * Slot's send, its intent recorded, will not start after all (the run
  * ends first): record that the intent of attempt number attempt is
  * withdrawn, so it counts as no send, and give the slot back (as
- * QUEUE_RELEASE).  A backend that cannot withdraw only gives it back:
- * its intent stays, an attempt whose outcome is unknown.
+ * QUEUE_RELEASE).  Nothing is recorded after a failed flush (the run
+ * ends on that error), nor when the intent may no longer be taken back
+ * (NATS: another consumer recorded this attempt, or an event after it):
+ * the intent stays, an attempt whose outcome is unknown.
  */
 void queue_withdraw(struct queue *q, size_t slot, unsigned attempt,
 		    int64_t at_ms);

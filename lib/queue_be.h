@@ -25,7 +25,6 @@ struct queue_ops {
 	void (*mark)(void *impl, size_t slot, enum queue_mark m);
 	void (*release_all)(void *impl);
 	unsigned (*intent)(void *impl, size_t slot, int64_t at_ms);
-	/* NULL: a mark QUEUE_RELEASE, the intent left standing */
 	void (*withdraw)(void *impl, size_t slot, unsigned attempt,
 			 int64_t at_ms);
 	int (*holds)(const void *impl, size_t slot);   /* NULL: always 1 */

@@ -11,8 +11,10 @@
  * by the stream (see room() in snats.c).  Subjects, under rd.<STREAM>:
  *   req.<id>                a captured request, Nats-Msg-Id = its id
  *   ev.<ref>                every event about request ref (intent,
- *                           attempt, dead, revive; the kind is in the
- *                           line), Nats-Msg-Id = the event's id
+ *                           withdraw, attempt, dead, revive; the kind
+ *                           is in the line), Nats-Msg-Id = the event's
+ *                           id, or a key (an intent's, a withdraw's:
+ *                           snats_record.c)
  *   run                     rd-replay's run lines
  *   state.<name>            a small state file, the last message kept
  *                           (rollup)
@@ -31,8 +33,9 @@
 
 #define SNATS_STREAM_MAX 64
 #define SNATS_SUBJ_MAX (SNATS_STREAM_MAX + 96)
-/* A Nats-Msg-Id: an id, or an intent's key (snats_key). */
-#define SNATS_MSGID_MAX 80
+/* A Nats-Msg-Id: an id, or an intent's or a withdraw's key (snats_key):
+ * <id>.<seq>.i<n>[.<withdraw id>][.w], 88 bytes at most. */
+#define SNATS_MSGID_MAX 96
 /* How long a JetStream request may take before it counts as failed. */
 #define SNATS_WAIT_MS 5000
 /* How long a cluster may take to answer again (a meta or stream leader

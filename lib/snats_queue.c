@@ -24,9 +24,11 @@
  *
  * Two workers can hold one record at once (a lease run out, a consumer
  * leader failed over).  Each intent is published under a key, one per
- * attempt number of a record's life; the stream keeps the first and
- * answers the second as a duplicate, and that worker does not send
- * (queue_holds; snats_record.c).
+ * attempt number of a record's life (and per withdraw that took a number
+ * back); the stream keeps the first and answers the second as a
+ * duplicate, and that worker does not send (queue_holds;
+ * snats_record.c).  A send prepared and never started has its intent
+ * withdrawn, and the message is given back at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -351,7 +353,7 @@ static int next_dead(struct nq *q, struct queue_rec *rec, struct rd_err *err)
 		int ret;
 
 		/* still dead: no one revived it since the fold */
-		if ((ret = snq_state(q, id, &l, err)) < 0)
+		if ((ret = snq_state(q, id, &l, NULL, err)) < 0)
 			return ret;
 		if (l.state != LIFE_DEAD)
 			continue;
@@ -381,6 +383,7 @@ static int take_delivery(struct nq *q, natsMsg *m, int64_t now, size_t *slot,
 {
 	const char *subj = natsMsg_GetSubject(m), *id = strrchr(subj, '.');
 	jsMsgMetaData *meta = NULL;
+	char wd[REC_ID_LEN + 1];
 	struct life l;
 	size_t i;
 	int ret;
@@ -390,7 +393,7 @@ static int take_delivery(struct nq *q, natsMsg *m, int64_t now, size_t *slot,
 		natsMsg_Destroy(m);
 		return 0;
 	}
-	if ((ret = snq_state(q, id + 1, &l, err)) < 0) {
+	if ((ret = snq_state(q, id + 1, &l, wd, err)) < 0) {
 		natsMsg_Nak(m, NULL);
 		natsMsg_Destroy(m);
 		return ret;
@@ -409,6 +412,7 @@ static int take_delivery(struct nq *q, natsMsg *m, int64_t now, size_t *slot,
 	q->s[i].m = m;
 	q->s[i].touched_ms = q->s[i].read_ms = now;
 	memcpy(q->s[i].id, id + 1, REC_ID_LEN + 1);
+	memcpy(q->s[i].wd_id, wd, sizeof(wd));
 	q->s[i].l = l;
 	if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
 		q->s[i].life = meta->Sequence.Stream;
@@ -515,6 +519,14 @@ static void nq_mark(void *impl, size_t i, enum queue_mark m)
 	}
 }
 
+/* The send will not start: its intent withdrawn (when it may be), and
+ * the message given back as a release gives it. */
+static void nq_withdraw(void *impl, size_t i, unsigned attempt, int64_t at_ms)
+{
+	snq_withdraw(impl, i, attempt, at_ms);
+	nq_mark(impl, i, QUEUE_RELEASE);
+}
+
 static void nq_release_all(void *impl)
 {
 	struct nq *q = impl;
@@ -618,6 +630,7 @@ const struct queue_ops snats_queue_ops = {
 	.mark = nq_mark,
 	.release_all = nq_release_all,
 	.intent = snq_intent,
+	.withdraw = nq_withdraw,
 	.holds = snq_holds,
 	.attempt = snq_attempt,
 	.dead = snq_dead,

@@ -48,6 +48,9 @@ struct nslot {
 	uint64_t life;           /* the stream sequence of its request
 				  * message, new with each revive */
 	char intent_id[REC_ID_LEN + 1]; /* its last intent's event id */
+	char wd_id[REC_ID_LEN + 1]; /* the withdraw its state was read
+				     * from (the record's last event), or
+				     * "": its next intent's key names it */
 };
 
 struct nq {
@@ -76,15 +79,19 @@ struct nq {
 };
 
 /* The record id's state for replay (snats_record.c): 0 (state in *l,
- * LIFE_PENDING with nothing recorded yet), or an error. */
+ * LIFE_PENDING with nothing recorded yet; in wd, when wd is not NULL,
+ * the id of the withdraw it was read from, else ""), or an error. */
 int snq_state(struct nq *q, const char *id, struct life *l,
-	      struct rd_err *err);
+	      char wd[REC_ID_LEN + 1], struct rd_err *err);
 /* For snats_keys_end after each flush: marks the slot whose intent's
  * key another worker's intent had first (queue_holds then says 0). */
 void snq_lost_race(void *ctx, const char *msgid);
 /* The queue_ops entries of the same names (queue_be.h). */
 unsigned snq_intent(void *impl, size_t slot, int64_t at_ms);
 int snq_holds(const void *impl, size_t slot);
+/* Record the withdraw of slot's intent numbered attempt, when it is
+ * still the record's last event; the caller gives the slot back. */
+void snq_withdraw(void *impl, size_t slot, unsigned attempt, int64_t at_ms);
 void snq_dead(void *impl, size_t slot, int64_t at_ms, const char *reason);
 void snq_attempt(void *impl, size_t slot, struct rec_event *ev,
 		 const struct http_res *res, const char *dead_reason);

@@ -1,8 +1,8 @@
 /*
  * snats_record.c - what a replay worker records about a record on NATS
- * JetStream (intent, attempt, dead, revive: events through the journal),
- * and the record's state read back from its last event.  The consumer
- * itself is snats_queue.c.
+ * JetStream (intent, withdraw, attempt, dead, revive: events through the
+ * journal), and the record's state read back from its last event.  The
+ * consumer itself is snats_queue.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +15,16 @@
  * The record's state for replay: the lifecycle applied to the last event
  * about it (one lookup: every event about a record is on ev.ID).  Each
  * event sets absolute values (an attempt its number, outcome and due
- * time; an intent its number; dead; a revive a fresh start), so the last
- * one alone gives the state, the attempts since the last revive and the
- * due time that the fold of all of them gives.  Not the revive count,
+ * time; an intent its number; a withdraw the number before its intent's,
+ * due at once, as the intent was; dead; a revive a fresh start), so the
+ * last one alone gives the state, the attempts since the last revive and
+ * the due time that the fold of all of them gives.  A withdraw is
+ * recorded only while its intent is the last event (snq_withdraw), so
+ * the intent it follows is the one it takes back.  Not the revive count,
  * which only a dead record needs (find_dead has it from the fold).
  */
-int snq_state(struct nq *q, const char *id, struct life *l, struct rd_err *err)
+int snq_state(struct nq *q, const char *id, struct life *l,
+	      char wd[REC_ID_LEN + 1], struct rd_err *err)
 {
 	char subj[SNATS_SUBJ_MAX + REC_ID_LEN];
 	struct rec_event ev;
@@ -29,11 +33,22 @@ int snq_state(struct nq *q, const char *id, struct life *l, struct rd_err *err)
 	int ret;
 
 	life_init(l);
+	if (wd)
+		wd[0] = '\0';
 	snats_subject(q->n, subj, sizeof(subj), "ev", id);
 	if ((ret = snats_last(q->n, subj, &m, err)) <= 0)
 		return ret;
 	if (rec_event_parse(&q->rp, natsMsg_GetData(m),
-			    (size_t)natsMsg_GetDataLength(m), &ev, &lerr) == 0) {
+			    (size_t)natsMsg_GetDataLength(m), &ev, &lerr) < 0) {
+		natsMsg_Destroy(m);
+		return 0;
+	}
+	if (ev.kind == REC_WITHDRAW) {
+		l->attempts = ev.attempt > 1 && ev.attempt <= UINT32_MAX ?
+			      (uint32_t)(ev.attempt - 1) : 0;
+		if (wd)
+			memcpy(wd, ev.id, REC_ID_LEN + 1);
+	} else {
 		/* a revive starts from dead */
 		if (ev.kind == REC_REVIVE)
 			l->state = LIFE_DEAD;
@@ -45,32 +60,43 @@ int snq_state(struct nq *q, const char *id, struct life *l, struct rd_err *err)
 
 /*
  * The Nats-Msg-Id of an intent: one per attempt number of one life of a
- * record.  Two workers can hold one record at once (a lease run out, a
- * consumer leader failed over) and both number their send from the state
- * each read; the stream keeps the first intent with a key and answers
- * the second as a duplicate, whose worker then does not send
- * (snq_lost_race).  So no two sends share a number, and the fold, which
- * takes numbers as absolute, counts each of them.
+ * record, and per withdraw.  Two workers can hold one record at once (a
+ * lease run out, a consumer leader failed over) and both number their
+ * send from the state each read; the stream keeps the first intent with
+ * a key and answers the second as a duplicate, whose worker then does
+ * not send (snq_lost_race).  So no two sends share a number, and the
+ * fold, which takes numbers as absolute, counts each of them.
+ *
+ * A withdraw takes its intent's number back, and the next send takes it
+ * again: read from the withdraw (the record's last event), the key names
+ * the withdraw's id, <id>.<seq>.i<n>.<withdraw id>, one key for every
+ * worker that read it, and not the key withdrawn, which the stream would
+ * refuse for its dedupe window.  Read from any other event, it names
+ * none: a worker whose view is from before the withdraw repeats the
+ * withdrawn intent's key and loses, as it would have lost to that intent.
  */
 static void intent_key(const struct nslot *s, long long attempt, char *out)
 {
-	snprintf(out, SNATS_MSGID_MAX, "%s.%llu.i%lld", s->id,
-		 (unsigned long long)s->life, attempt);
+	snprintf(out, SNATS_MSGID_MAX, "%s.%llu.i%lld%s%s", s->id,
+		 (unsigned long long)s->life, attempt, s->wd_id[0] ? "." : "",
+		 s->wd_id);
 }
 
 /* Read slot's state again when it is old: 1 still to send, 0 not. */
 static int fresh(struct nq *q, struct nslot *s, int64_t now)
 {
+	char wd[REC_ID_LEN + 1];
 	struct rd_err lerr;
 	struct life l;
 
 	if (!s->m || now - s->read_ms <= STALE_MS ||
-	    snq_state(q, s->id, &l, &lerr) < 0)
+	    snq_state(q, s->id, &l, wd, &lerr) < 0)
 		return 1;
 	s->read_ms = now;
 	if (l.state != LIFE_PENDING || l.due_ms > now)
 		return 0;
 	s->l = l;
+	memcpy(s->wd_id, wd, sizeof(s->wd_id));
 	return 1;
 }
 
@@ -144,6 +170,45 @@ int snq_holds(const void *impl, size_t i)
 	return !(((const struct nq *)impl)->s[i].flags & S_LOST);
 }
 
+/*
+ * A send prepared and never started: its intent withdrawn, under the
+ * intent's key and ".w" (a publish made again stores it once).  Only
+ * while that intent is the record's last event: not when another worker
+ * recorded the attempt first (the slot is lost), nor when another
+ * worker's event followed it (its lease ran out, and that worker
+ * numbered its send after this intent, which must stand).  The intent is
+ * published first if it was not yet, to know that.  Nothing after a
+ * failure of the journal: the run is ending on it, and the intent stands,
+ * a send whose outcome is unknown.
+ */
+void snq_withdraw(void *impl, size_t i, unsigned attempt, int64_t at_ms)
+{
+	struct nq *q = impl;
+	struct nslot *s = &q->s[i];
+	struct rec_event wd;
+	char key[SNATS_MSGID_MAX], wkey[SNATS_MSGID_MAX + 2];
+
+	if (q->jr.n && !q->jr.failed) {
+		journal_flush(&q->jr, NULL);
+		snats_keys_end(q->n, snq_lost_race, q);
+	}
+	if (q->jr.failed || (s->flags & S_LOST) || attempt != s->l.attempts ||
+	    !own_intent(q, s))
+		return;
+	memset(&wd, 0, sizeof(wd));
+	wd.kind = REC_WITHDRAW;
+	memcpy(wd.ref, s->id, sizeof(wd.ref));
+	wd.at_ms = at_ms;
+	wd.attempt = attempt;
+	journal_add(&q->jr, &wd, at_ms);
+	intent_key(s, attempt, key);
+	snprintf(wkey, sizeof(wkey), "%s.w", key);
+	snats_key(q->n, wd.id, wkey);
+	life_apply(&s->l, &wd);
+	/* the state another worker reads now: the next key names it */
+	memcpy(s->wd_id, wd.id, sizeof(s->wd_id));
+}
+
 void snq_dead(void *impl, size_t i, int64_t at_ms, const char *reason)
 {
 	struct nq *q = impl;
@@ -170,6 +235,7 @@ void snq_attempt(void *impl, size_t i, struct rec_event *ev,
 		journal_response(&q->jr, ev, res);
 	life_apply(&s->l, ev);
 	journal_add(&q->jr, ev, ev->at_ms);
+	s->wd_id[0] = '\0';   /* the state is this attempt now */
 	s->flags &= (uint8_t)~S_TAKEN;
 	if (dead_reason) {
 		snq_dead(q, i, ev->at_ms, dead_reason);
@@ -203,6 +269,7 @@ void snq_revive(void *impl, size_t i, int64_t at_ms, const char *reason,
 	journal_revive(&q->jr, s->id, at_ms, reason, user,
 		       (long long)s->l.revives + 1, &ev);
 	life_apply(&s->l, &ev);
+	s->wd_id[0] = '\0';
 	if (journal_flush(&q->jr, NULL) < 0)
 		return;   /* the journal stays failed: the run stops there */
 	snats_subject(q->n, subj, sizeof(subj), "req", s->id);

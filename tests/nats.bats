@@ -405,6 +405,73 @@ ds_seen() { [ "$(wc -l < "$T/ds.log" 2> /dev/null || echo 0)" -ge "$1" ]; }
 # lines_in FILE N: FILE has N lines or more
 lines_in() { [ "$(wc -l < "$1" 2> /dev/null || echo 0)" -ge "$2" ]; }
 
+# Events of one kind about the records of $LOC, as NDJSON.
+nats_events() {
+	rd-audit --spool "$LOC" --list -q | jq -r .id | while read -r id; do
+		rd-audit --spool "$LOC" --show "$id"
+	done | jq -c "select(.kind == \"$1\")"
+}
+
+# After a run on $LOC that ended cleanly with sends prepared and never
+# started: what rd-audit counts is what the service received, no more.
+nats_only_sent_counted() {
+	local sent
+	sent=$(wc -l < "$T/ds.log")
+	# some intents were recorded for sends that never started, and
+	# withdrawn
+	[ "$(nats_events intent | wc -l)" -gt "$sent" ]
+	[ "$(nats_events withdraw | wc -l)" -gt 0 ]
+	rd-audit --spool "$LOC" --json | jq -e --argjson s "$sent" '.replay |
+		.attempts == $s and .unknown == 0 and .replayed == $s and
+		.amplification == 1 and .success_rate == 1'
+	run rd-audit --spool "$LOC"
+	refute_output --partial "outcome unknown"
+	# a record never sent was never attempted: pending, no attempt
+	rd-audit --spool "$LOC" --list | jq -se --argjson s "$sent" '
+		(map(select(.replay_attempts > 0)) | length) == $s and
+		all(.state == "ok" or .replay_attempts == 0)'
+	# the next run sends each of the rest as its first attempt: the
+	# number taken back is recorded again, not refused as a duplicate
+	run rd-replay --spool "$LOC" -q --rate max -c 16
+	assert_success
+	rd-audit --spool "$LOC" --json | jq -e '.replay | .attempts == 20 and
+		.unknown == 0 and .amplification == 1'
+	nats_events attempt | jq -se 'length == 20 and all(.attempt == 1)'
+	assert_equal "$(delivered_keys | wc -l)" 20
+	assert_equal "$(wc -l < "$T/ds.log")" 20
+	run rd-audit --spool "$LOC" --prom
+	assert_line --regexp '^redrive_replay_amplification_ratio\{[^}]*\} 1$'
+}
+
+@test "NATS: sends prepared and never started are no attempts: --max-time reached" {
+	nats_single
+	ds_start --latency 1000
+	rd-capture -q --spool "$LOC" < <(recs 20) > /dev/null
+	# two at a time, the intents of eight in one publish: at 1.5 s four
+	# were sent and four more prepared, never started
+	run rd-replay --spool "$LOC" -q --rate max -c 2 --max-time 1500ms
+	assert_failure 1
+	nats_only_sent_counted
+}
+
+@test "NATS: sends prepared and never started are no attempts: the gate closed mid-run" {
+	nats_single
+	ds_start --latency 1000
+	rd-capture -q --spool "$LOC" < <(recs 20) > /dev/null
+	touch "$T/open"
+	rd-replay --spool "$LOC" -q --rate max -c 2 --gate "test -f '$T/open'" \
+		--gate-every 100ms --max-time 2500ms > /dev/null 2>&1 &
+	pid=$!
+	BG_PIDS+=("$pid")
+	# the first two sent, the next six prepared: the gate closes on them
+	until_ok 10 ds_seen 2
+	rm "$T/open"
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 1
+	nats_only_sent_counted
+}
+
 @test "the server killed with publishes unanswered, and back: the capture publishes them again under the same ids, stores each once, and succeeds" {
 	nats_single
 	# the records name a downstream, which this test never calls

@@ -41,9 +41,6 @@ struct backend {
 	/* Taken records come back after the lease when their consumer dies,
 	 * not at once: how long to wait, in ms. */
 	int lease_ms;
-	/* A withdrawn intent counts as no attempt (queue_withdraw); NATS
-	 * keeps it, an attempt whose outcome is unknown. */
-	int withdraws;
 };
 
 static int dir_make(char *loc, size_t n)
@@ -148,8 +145,8 @@ static void nats_drop(const char *loc)
 }
 
 static const struct backend backends[] = {
-	{ "dir", dir_make, dir_damage, dir_drop, 1, 0, 1 },
-	{ "nats", nats_make, NULL, nats_drop, 0, 2000, 0 },
+	{ "dir", dir_make, dir_damage, dir_drop, 1, 0 },
+	{ "nats", nats_make, NULL, nats_drop, 0, 2000 },
 };
 
 /* --- helpers ------------------------------------------------------------- */

@@ -8,8 +8,9 @@
  * in order; a batch is atomic across a kill -9; a refused batch leaves
  * nothing; damage is reported and skipped, and what follows it is read.
  * Queue tier: due records are offered; intent, withdraw, ok, retry,
- * dead, release and revive do what they say; a new queue sees the same states (from a
- * checkpoint or from the log alone); a consumer killed with events in
+ * dead, release and revive do what they say; a new queue sees the same
+ * states (from a checkpoint or from the log alone), and sends a withdrawn
+ * record under the number taken back; a consumer killed with events in
  * flight loses no record, and an intent with no outcome counts.
  * Backends with leases: test_contract_lease.c.
  */
@@ -430,8 +431,9 @@ static void queue_withdrawn(const struct backend *be)
 	struct spool *sp;
 	struct queue *q;
 	struct rd_err err;
+	int n, w;
 
-	if (!be->withdraws || be->make(loc, sizeof(loc)) < 0)
+	if (be->make(loc, sizeof(loc)) < 0)
 		return;
 	sp = open_at(loc, 0, NULL);
 	put(sp, 0, 2, idv);
@@ -447,11 +449,21 @@ static void queue_withdrawn(const struct backend *be)
 	T_OK(qs.state == LIFE_PENDING && qs.attempts == 0, name);
 	T_EQ_INT(queue_flush(q, &err), 0, "the withdraw is flushed");
 	snprintf(name, sizeof(name), "%s: a withdrawn record is due again", be->name);
-	T_OK(offered(q, now_ms, got, sizeof(got), recs + 2, 2) == 1 &&
+	T_OK(offered(q, rec_now_ms(), got, sizeof(got), recs + 2, 2) == 1 &&
 	     strcmp(recs[2].id, idv) == 0, name);
 	queue_free(q);
 	withdrawn_seen(be, sp, idv, 0);
 	withdrawn_seen(be, sp, idv, 1);
+	/* the number taken back is taken again, and that send may start:
+	 * its intent is not refused as a duplicate of the one withdrawn */
+	q = q_open(sp, 1, 0);
+	n = offered(q, now_ms, got, sizeof(got), recs, 4);
+	w = n == 2 && strcmp(recs[1].id, idv) == 0;
+	snprintf(name, sizeof(name), "%s: the withdrawn record's next send is recorded and held", be->name);
+	T_OK(n == 2 && strcmp(recs[w].id, idv) == 0 &&
+	     queue_intent(q, recs[w].slot, now_ms) == 1 &&
+	     queue_flush(q, &err) == 0 && queue_holds(q, recs[w].slot), name);
+	queue_free(q);
 	spool_close(sp);
 	be->drop(loc);
 }

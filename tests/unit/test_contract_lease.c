@@ -4,7 +4,8 @@
  * JetStream, on a server started here on 127.0.0.1): two consumers can
  * hold one record at once, when the first one's lease ran out, and still
  * no two sends share an attempt number, so the fold counts every send
- * (queue_holds, redrive-spool(5)).
+ * (queue_holds, redrive-spool(5)); also when the number they take is one
+ * a withdraw took back.
  */
 #include "contract.h"
 
@@ -33,13 +34,33 @@ static unsigned fold_attempts(struct spool *sp, const char *id)
 	return n;
 }
 
-/* One record in a fresh location, offered at t to a first consumer (qa
- * on spa), then, once its lease ran out (qa is left alone), to a second
- * (qb on spb); its id into idv.  -1 when the backend cannot run here. */
+/* The only record of sp: a consumer records its intent to send it, then
+ * withdraws it (its run ended before the send started), and lets it go. */
+static void withdraw_first(struct spool *sp)
+{
+	struct queue *q = q_open(sp, 1, 0);
+	struct queue_rec r;
+	struct rd_err err;
+	char got[128];
+
+	if (offered(q, rec_now_ms(), got, sizeof(got), &r, 1) != 1 ||
+	    queue_intent(q, r.slot, rec_now_ms()) != 1 ||
+	    queue_flush(q, &err) < 0 || !queue_holds(q, r.slot))
+		abort();
+	queue_withdraw(q, r.slot, 1, rec_now_ms());
+	if (queue_flush(q, &err) < 0)
+		abort();
+	queue_free(q);
+}
+
+/* One record in a fresh location (its first intent withdrawn when
+ * withdrawn is set), offered at t to a first consumer (qa on spa), then,
+ * once its lease ran out (qa is left alone), to a second (qb on spb);
+ * its id into idv.  -1 when the backend cannot run here. */
 static int held_twice(const struct backend *be, char *loc, int64_t t,
-		      struct spool **spa, struct spool **spb, struct queue **qa,
-		      struct queue **qb, struct queue_rec *ra,
-		      struct queue_rec *rb, char *idv)
+		      int withdrawn, struct spool **spa, struct spool **spb,
+		      struct queue **qa, struct queue **qb,
+		      struct queue_rec *ra, struct queue_rec *rb, char *idv)
 {
 	char got[128], name[200];
 	int tries = 0;
@@ -49,6 +70,8 @@ static int held_twice(const struct backend *be, char *loc, int64_t t,
 	*spa = open_at(loc, 0, NULL);
 	*spb = open_at(loc, 0, NULL);
 	put(*spa, 0, 1, idv);
+	if (withdrawn)
+		withdraw_first(*spa);
 	*qa = q_open(*spa, 1, 0);
 	T_EQ_INT(offered(*qa, t, got, sizeof(got), ra, 1), 1, "the first consumer is offered the record");
 	*qb = q_open(*spb, 1, 0);
@@ -63,8 +86,11 @@ static int held_twice(const struct backend *be, char *loc, int64_t t,
 /* A backend with leases: one record held by two consumers at once (the
  * first one's lease ran out before it recorded its intent, and the
  * second one took the redelivery).  Both number their send 1; only the
- * first to record it may send, so the fold counts every send. */
-static void queue_two_holders(const struct backend *be, int b_first)
+ * first to record it may send, so the fold counts every send.  When an
+ * intent of attempt 1 was withdrawn before (withdrawn), both take the
+ * number back, and still only the first may send. */
+static void queue_two_holders(const struct backend *be, int b_first,
+			      int withdrawn)
 {
 	char loc[256], name[200], idv[REC_ID_LEN + 1];
 	struct queue_rec ra, rb;
@@ -74,21 +100,25 @@ static void queue_two_holders(const struct backend *be, int b_first)
 	struct rd_err err;
 	int hf, hs;
 
-	if (held_twice(be, loc, now_ms, &spa, &spb, &qa, &qb, &ra, &rb, idv) < 0)
+	const char *after = withdrawn ? ", after a withdraw" : "";
+
+	if (held_twice(be, loc, now_ms, withdrawn, &spa, &spb, &qa, &qb, &ra,
+		       &rb, idv) < 0)
 		return;
 	first = b_first ? qb : qa;
 	second = b_first ? qa : qb;
 	rf = b_first ? &rb : &ra;
 	rs = b_first ? &ra : &rb;
-	snprintf(name, sizeof(name), "%s: both number their send 1", be->name);
+	snprintf(name, sizeof(name), "%s: both number their send 1%s", be->name, after);
 	T_OK(queue_intent(first, rf->slot, rec_now_ms()) == 1 &&
 	     queue_intent(second, rs->slot, rec_now_ms()) == 1, name);
 	T_OK(queue_flush(first, &err) == 0 && queue_flush(second, &err) == 0,
 	     "both intents are flushed");
 	hf = queue_holds(first, rf->slot);
 	hs = queue_holds(second, rs->slot);
-	snprintf(name, sizeof(name), "%s: the first to record attempt 1 holds the record, the other does not (%s first)",
-		 be->name, b_first ? "the second consumer" : "the first consumer");
+	snprintf(name, sizeof(name), "%s: the first to record attempt 1 holds the record, the other does not (%s first%s)",
+		 be->name, b_first ? "the second consumer" : "the first consumer",
+		 after);
 	T_OK(hf && !hs, name);
 	if (hf)
 		attempt(first, rf, REC_OUT_OK, 0, NULL);
@@ -98,7 +128,7 @@ static void queue_two_holders(const struct backend *be, int b_first)
 		attempt(second, rs, REC_OUT_OK, 0, NULL);
 	T_OK(queue_flush(first, &err) == 0 && queue_flush(second, &err) == 0,
 	     "the outcomes are flushed");
-	snprintf(name, sizeof(name), "%s: the fold counts every send of the record", be->name);
+	snprintf(name, sizeof(name), "%s: the fold counts every send of the record%s", be->name, after);
 	T_EQ_INT(fold_attempts(spa, idv), hf + hs, name);
 	queue_free(qa);
 	queue_free(qb);
@@ -125,7 +155,7 @@ static void queue_stale_holder(const struct backend *be)
 	struct rd_err err;
 	int64_t t0 = rec_now_ms();
 
-	if (held_twice(be, loc, t0, &spa, &spb, &qa, &qb, &ra, &rb, idv) < 0)
+	if (held_twice(be, loc, t0, 0, &spa, &spb, &qa, &qb, &ra, &rb, idv) < 0)
 		return;
 	snprintf(name, sizeof(name), "%s: stale: the second consumer tries the record once, to retry in a second", be->name);
 	T_OK(queue_intent(qb, rb.slot, rec_now_ms()) == 1 &&
@@ -163,8 +193,10 @@ int main(void)
 
 		if (!(lease_ms = be->lease_ms))
 			continue;
-		queue_two_holders(be, 0);
-		queue_two_holders(be, 1);
+		queue_two_holders(be, 0, 0);
+		queue_two_holders(be, 1, 0);
+		queue_two_holders(be, 0, 1);
+		queue_two_holders(be, 1, 1);
 		queue_stale_holder(be);
 	}
 	return t_done();
