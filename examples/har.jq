@@ -6,7 +6,7 @@
 # Only one service's requests (a browser records every host it talked to):
 #
 #   rd-capture --jq "$(cat examples/har.jq) |
-#       select(.url | startswith(\"https://api.example.com/\"))" -i session.har
+#       select(.url | startswith(\"https://api.example.com/\"))" --input session.har
 #
 # Keeps the http(s) requests that failed: no response at all (status 0, or
 # -1 from Playwright: refused, reset, aborted), 408, 429 or any 5xx.  One

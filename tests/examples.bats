@@ -241,6 +241,25 @@ cron_command() {
 	[ "$(spool_lines | wc -l)" -ge 1 ]
 }
 
+@test "har.jq: the commands in its header run as written" {
+	mkdir "$T/w"
+	cp -r "$EX" "$T/w/examples"
+	cp "$BATS_TEST_DIRNAME/data/sample.har" "$T/w/session.har"
+	# each "#   rd-capture" line with the "#       " lines that follow it,
+	# one command each, NUL-terminated
+	awk '/^#   rd-capture/ { if (c != "") printf "%s%c", c, 0; c = substr($0, 5); next }
+	     /^#       / && c != "" { c = c "\n" substr($0, 5); next }
+	     c != "" { printf "%s%c", c, 0; c = "" }' "$EX/har.jq" > "$T/cmds"
+	n=0
+	while IFS= read -r -d '' cmd; do
+		n=$((n + 1))
+		run bash -c "cd '$T/w' && $cmd"
+		assert_success
+		assert_line --regexp '^[0-7][0-9A-Z]{25}$'
+	done < "$T/cmds"
+	assert_equal "$n" 2
+}
+
 # tests/data/chromium.har, playwright.har and playwright-omit.har were
 # recorded by tests/data/record-hars.js from Debian's chromium on a
 # loopback HTTPS (HTTP/2) page: chromium.har through the Network panel's own
