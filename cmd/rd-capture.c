@@ -100,7 +100,7 @@ static const char usage_text[] =
 "  -k, --insecure           do not verify TLS certificates\n"
 "      --cacert FILE        verify TLS with the CA certificates in FILE\n"
 "  -s, --silent             no notices (errors are still printed)\n"
-"  -S, --show-error         accepted, as errors are always printed\n"
+"  -S, --show-error         with -s, still say what was not delivered\n"
 "Output:\n"
 "      --format FORMAT      ids (default) or json: one object per stored record\n"
 "      --reject FILE        append each refused input line to FILE, verbatim\n"
@@ -709,9 +709,11 @@ static int report(const struct run *r, int ret)
 
 	if (r->out_err)
 		out_error(r);
+	/* a notice; with -S an error, as curl -sS prints its error */
 	if (status == RD_EXIT_PARTIAL && r->try_failed)
-		msg_warn(&r->m, "not delivered (%s); captured as %s", r->try_why,
-			 r->try_id);
+		(r->o->t.show_error ? msg_error : msg_warn)(
+			&r->m, "not delivered (%s); captured as %s", r->try_why,
+			r->try_id);
 	cli_spool_shown(r->dir, shown, sizeof(shown));
 	msg_info(&r->m, "%llu stored, %llu rejected in '%s'",
 		 (unsigned long long)r->cap.stored,

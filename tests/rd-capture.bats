@@ -341,6 +341,16 @@ teardown() { ds_stop; common_teardown; }
 	assert_equal "$(jq -r .status "$T/ds.log" | tr '\n' ' ')" "503 200 "
 }
 
+@test "--try -s prints nothing on a failure, -sS the one line of what was not delivered, as curl -s and -sS do" {
+	rd-capture --try -s "http://127.0.0.1:1/pay" > "$T/out" 2> "$T/err" && fail "exit 0"
+	assert_file_empty "$T/err"
+	rd-capture --try -sS "http://127.0.0.1:1/pay" > "$T/out" 2> "$T/err" && fail "exit 0"
+	id=$(spool_lines | jq -r 'select(.kind=="request") | .id' | tail -1)
+	run cat "$T/err"
+	assert_output --regexp "^rd-capture: not delivered \(Failed to connect to 127\.0\.0\.1 port 1 after [0-9]+ ms: Couldn't connect to server\); captured as $id\$"
+	assert_equal "$(spool_lines | jq -r 'select(.kind=="request") | .failure.type' | sort -u)" connect
+}
+
 @test "--try -v counts what it captured, and stdout carries only the response" {
 	ds_start --fail-first 1
 	rd-capture --try -v --data 'x=1' "http://127.0.0.1:$PORT/pay" >"$T/out" 2>"$T/err" && fail "exit 0"
