@@ -509,6 +509,7 @@ int main(int argc, char **argv)
 	msg_warn(&m, "listening on %s, forwarding to %s, capturing into '%s'%s%s",
 		 bound, redact_url_to(o.po.upstream, up, sizeof(up)), shown,
 		 mbound[0] ? "; metrics on " : "", mbound);
+	proxy_breaker_say(px);
 	serve(px, &o, &m, &set);
 	status = RD_EXIT_OK;
 out:

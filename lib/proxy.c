@@ -222,15 +222,25 @@ int proxy_ex_name(struct proxy_ex *ex)
 	return 0;
 }
 
-/* The breaker file as rd-health wrote it: open or not.  Read again only
- * when it changed (rd-health replaces it whole, so a new inode or time). */
+/* A state of the breaker, as the service's log tells it. */
+static void breaker_say(struct proxy *p, int state)
+{
+	proxy_say(p, PROXY_WARN, "breaker %s: %s", breaker_state_name(state),
+		  state == BREAKER_OPEN ? "capturing without forwarding" :
+		  state == BREAKER_HALF_OPEN ? "forwarding, a probe decides" :
+		  "forwarding");
+}
+
+/* The breaker file as rd-health wrote it: closed, open or half-open.
+ * Read again only when it changed (rd-health replaces it whole, so a new
+ * inode or time). */
 static void breaker_poll(struct proxy *p)
 {
 	struct breaker b;
 	struct rd_err err;
 	struct stat st;
 	char sig[64];
-	int k, open;
+	int k, state;
 
 	if (stat(p->o.breaker, &st) < 0) {
 		snprintf(sig, sizeof(sig), "missing");
@@ -249,17 +259,30 @@ static void breaker_poll(struct proxy *p)
 		if (!p->brk_warned)
 			proxy_say(p, PROXY_WARN, "breaker file: %s; forwarding", err.msg);
 		p->brk_warned = 1;
-		open = 0;
+		state = BREAKER_CLOSED;
 	} else {
 		p->brk_warned = 0;
-		open = k == 0 && b.state == BREAKER_OPEN;
+		state = k == 0 ? (int)b.state : BREAKER_CLOSED;
 	}
 	breaker_release(&b);
+	atomic_store(&p->breaker_open, state == BREAKER_OPEN);
 	/* A change of state is news for whoever watches the service's log:
-	 * shown unless -q. */
-	if (atomic_exchange(&p->breaker_open, open) != open)
-		proxy_say(p, PROXY_WARN, "breaker %s: %s", open ? "open" : "closed",
-			  open ? "capturing without forwarding" : "forwarding");
+	 * shown unless -q, once the line saying where rd-proxy listens is
+	 * out (proxy_breaker_say) */
+	pthread_mutex_lock(&p->hk_lock);
+	if (state != p->brk_state && p->brk_saying)
+		breaker_say(p, state);
+	p->brk_state = state;
+	pthread_mutex_unlock(&p->hk_lock);
+}
+
+void proxy_breaker_say(struct proxy *p)
+{
+	pthread_mutex_lock(&p->hk_lock);
+	if (p->o.breaker && p->brk_state != BREAKER_CLOSED)
+		breaker_say(p, p->brk_state);
+	p->brk_saying = 1;
+	pthread_mutex_unlock(&p->hk_lock);
 }
 
 static void *housekeeper(void *arg)

@@ -101,6 +101,10 @@ struct proxy;
 int proxy_new(const struct proxy_opts *o, struct proxy **out,
 	      struct rd_err *err);
 
+/* After the line that says where it listens: the breaker's state when
+ * it is not closed, and from now on each change of it, as notices. */
+void proxy_breaker_say(struct proxy *p);
+
 /* The addresses bound, as ADDR:PORT (port 0 resolved); metrics "" when
  * none. */
 void proxy_bound(const struct proxy *p, char *listen, size_t n,

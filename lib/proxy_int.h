@@ -158,6 +158,8 @@ struct proxy {
 	pthread_cond_t hk_cond;
 	char brk_sig[64];                /* what the breaker file looked like */
 	int brk_warned;
+	int brk_state, brk_saying;       /* under hk_lock: the state last
+					  * read, and whether changes are told */
 };
 
 /* proxy.c: exchanges, limits, notices */

@@ -412,8 +412,16 @@ perl_up() {
 	assert_equal "$(hdr Retry-After)" 5
 	assert_equal "$(wc -c < "$T/ds.log")" 0
 	assert_equal "$(rd-audit --list | jq -r '[.failure.type, .attempts] | join(" ")')" "breaker 0"
-	# the upstream is healthy again: the breaker closes, forwarding resumes
-	run rd-health -q --state "$T/brk" --open-after 1 --cooldown 0s --close-after 1 \
+	# the upstream is healthy again: one good probe makes it half-open,
+	# the next closes it; forwarding resumes at half-open
+	run rd-health -q --state "$T/brk" --open-after 1 --cooldown 0s --close-after 2 \
+		--url "http://127.0.0.1:$PORT/health"
+	[ "$(jq -r .state "$T/brk")" = half-open ]
+	for i in $(seq 40); do
+		grep -q 'breaker half-open' "$T/px.err" && break
+		sleep 0.1
+	done
+	run rd-health -q --state "$T/brk" --open-after 1 --cooldown 0s --close-after 2 \
 		--url "http://127.0.0.1:$PORT/health"
 	assert_success
 	for i in $(seq 40); do
@@ -422,10 +430,16 @@ perl_up() {
 	done
 	assert_equal "$(cat "$T/b")" "$(jq -c . "$T/b")"
 	grep -q '"path":"/orders/2"' "$T/ds.log"
+	for i in $(seq 100); do
+		grep -q 'breaker closed' "$T/px.err" && break
+		sleep 0.1
+	done
 	px_stop
-	# each change is in the service's log, without -v
-	grep -qx 'rd-proxy: breaker open: capturing without forwarding' "$T/px.err"
-	grep -qx 'rd-proxy: breaker closed: forwarding' "$T/px.err"
+	# each state is in the service's log, without -v, in order, the one
+	# it started with after the line saying where it listens
+	run grep -o -e 'listening on' -e 'breaker .*' "$T/px.err"
+	assert_output "$(printf '%s\n' 'listening on' 'breaker open: capturing without forwarding' \
+		'breaker half-open: forwarding, a probe decides' 'breaker closed: forwarding')"
 }
 
 @test "-v shows the server's notices, and no warning of libmicrohttpd's about its own options" {
