@@ -78,7 +78,8 @@ struct audit_summary {
 	uint64_t attempts_unknown;  /* sends begun (intent) with no outcome */
 	uint64_t replayed;          /* requests attempted at least once */
 	uint64_t revived;
-	int64_t oldest_pending_ms;  /* captured_at of the oldest; 0 none */
+	int64_t oldest_pending_ms;  /* captured_at of the oldest, to the
+				     * second (audit_rec); 0 none */
 	int64_t first_ms, last_ms;  /* span of captures and attempts */
 	struct hist latency;        /* of attempts that got a response */
 	struct audit_dim by_failure, by_host, by_route, by_status;

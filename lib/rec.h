@@ -152,6 +152,9 @@ int64_t rec_id_ms(const char *id);
 int64_t rec_now_ms(void);
 /* RFC 3339 UTC with milliseconds; out gets REC_TIME_LEN chars + NUL. */
 void rec_time_fmt(int64_t ms, char out[REC_TIME_LEN + 1]);
+/* The same to the second (2026-11-23T12:34:56Z), for a time kept only to
+ * the second: no ".000" that would claim a precision it lacks. */
+void rec_time_fmt_s(int64_t ms, char out[REC_TIME_LEN + 1]);
 /* Parse RFC 3339 (Z or +hh:mm offset, optional fraction).  0 or -1. */
 int rec_time_parse(const char *s, size_t n, int64_t *ms);
 

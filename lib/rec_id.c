@@ -175,7 +175,7 @@ int64_t rec_now_ms(void)
 	return clk_wall_ms();
 }
 
-void rec_time_fmt(int64_t ms, char out[REC_TIME_LEN + 1])
+static void time_fmt(int64_t ms, char out[REC_TIME_LEN + 1], int frac3)
 {
 	time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
 	int frac = (int)(ms - (int64_t)t * 1000);
@@ -184,11 +184,26 @@ void rec_time_fmt(int64_t ms, char out[REC_TIME_LEN + 1])
 	gmtime_r(&t, &tm);
 	/* The modulos only tell the compiler each field's width; gmtime_r
 	 * already keeps them in range. */
-	snprintf(out, REC_TIME_LEN + 1, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	snprintf(out, REC_TIME_LEN + 1, "%04u-%02u-%02uT%02u:%02u:%02u",
 		 (unsigned)(tm.tm_year + 1900) % 10000u,
 		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
 		 (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-		 (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000u);
+		 (unsigned)tm.tm_sec % 100u);
+	if (frac3)
+		snprintf(out + 19, REC_TIME_LEN + 1 - 19, ".%03uZ",
+			 (unsigned)frac % 1000u);
+	else
+		snprintf(out + 19, REC_TIME_LEN + 1 - 19, "Z");
+}
+
+void rec_time_fmt(int64_t ms, char out[REC_TIME_LEN + 1])
+{
+	time_fmt(ms, out, 1);
+}
+
+void rec_time_fmt_s(int64_t ms, char out[REC_TIME_LEN + 1])
+{
+	time_fmt(ms, out, 0);
 }
 
 static int digits(const char *s, size_t n, int *v)

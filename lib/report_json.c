@@ -211,7 +211,7 @@ void report_json(struct buf *b, struct audit_summary *s, const char *dir,
 		 (unsigned long long)s->ok, (unsigned long long)s->dead);
 	buf_adds(b, ",\"oldest_pending\":");
 	if (s->oldest_pending_ms) {
-		rec_time_fmt(s->oldest_pending_ms, t);
+		rec_time_fmt_s(s->oldest_pending_ms, t);
 		buf_addf(b, "{\"captured_at\":\"%s\",\"age_s\":%lld}", t,
 			 (long long)((now - s->oldest_pending_ms) / 1000));
 	} else {

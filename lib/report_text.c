@@ -257,7 +257,7 @@ void report_text(struct buf *b, struct audit_summary *s, const char *dir,
 		 (unsigned long long)s->dead);
 	if (s->oldest_pending_ms) {
 		report_duration(now - s->oldest_pending_ms, age, sizeof(age));
-		rec_time_fmt(s->oldest_pending_ms, t);
+		rec_time_fmt_s(s->oldest_pending_ms, t);
 		buf_addf(b, "  oldest pending: %s (captured %s)\n", age, t);
 	}
 	replay_line(b, s, now);

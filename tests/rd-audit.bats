@@ -548,6 +548,19 @@ history() {
 	assert_output --partial tok456
 }
 
+@test "the oldest pending request's capture time is given to the second it is kept to, never with a made-up .000" {
+	printf '{"method":"POST","url":"http://h.example/a","captured_at":"2026-11-30T10:20:30.777Z"}\n' | rd-capture -q > /dev/null
+	run rd-audit --json
+	assert_success
+	assert_equal "$(jq -r .oldest_pending.captured_at <<< "$output")" 2026-11-30T10:20:30Z
+	assert_equal "$(jq -r .times.first_failure <<< "$output")" 2026-11-30T10:20:30.777Z
+	run rd-audit
+	assert_output --partial '(captured 2026-11-30T10:20:30Z)'
+	assert_output --partial "first failure 2026-11-30T10:20:30.777Z"
+	run rd-audit --list
+	assert_output --partial '"captured_at":"2026-11-30T10:20:30.777Z"'
+}
+
 @test "--stdin: only the records named, and an id the spool does not have is named" {
 	history
 	rd-audit --list --failure connect | head -2 > "$T/two"
