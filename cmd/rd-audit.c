@@ -184,15 +184,17 @@ static int add_fail_if(struct opts *o, const char *arg, struct msg *m)
 {
 	struct rd_err err;
 	struct thr t;
+	int bad = thr_parse(arg, &t, &err) < 0;
 	size_t i;
 
-	if (thr_parse(arg, &t, &err) < 0) {
-		msg_usage(m, "--fail-if: %s", err.msg);
-		return RD_E_INVAL;
-	}
 	for (i = 0; fail_metrics[i]; i++)
 		if (strcmp(fail_metrics[i], t.metric) == 0)
 			break;
+	/* an unknown name is the first thing wrong, whatever follows it */
+	if (bad && (!t.metric[0] || fail_metrics[i])) {
+		msg_usage(m, "--fail-if: %s", err.msg);
+		return RD_E_INVAL;
+	}
 	if (!fail_metrics[i]) {
 		msg_usage(m, "--fail-if '%s': unknown quantity '%s' (pending, due, backing_off, ok, dead, requests, attempts, replayed, revived, amplification, oldest_pending, success_rate, p50, p90, p99)",
 			  arg, t.metric);

@@ -246,8 +246,17 @@ static int verdict_opt(struct opts *o, int c, const char *arg, struct rd_err *u)
 	switch (c) {
 	case OPT_CHECK:
 		o->checks = xrealloc(o->checks, (o->h.nchecks + 1) * sizeof(*o->checks));
-		if (thr_parse(arg, &o->checks[o->h.nchecks], &err) < 0)
+		if (thr_parse(arg, &o->checks[o->h.nchecks], &err) < 0) {
+			char known[160];
+
+			/* a metric no source measures is the first thing wrong */
+			if (o->checks[o->h.nchecks].metric[0] &&
+			    !health_metric_known(o->checks[o->h.nchecks].metric,
+						 known, sizeof(known)))
+				rd_err_set(&err, RD_E_INVAL, "'%s': unknown metric '%s' (%s)",
+					   arg, o->checks[o->h.nchecks].metric, known);
 			return cli_opt_bad(u, "--check", &err);
+		}
 		o->h.nchecks++;
 		return 1;
 	case OPT_STATE: o->state = arg; return 1;
@@ -328,11 +337,15 @@ static int check_opts(struct opts *o, struct rd_err *u)
 		return rd_err_set(u, RD_E_INVAL, "%s", err.msg);
 	for (size_t i = 0; i < o->nranges; i++) {
 		o->h.value_ranged |= strcmp(o->ranges[i].metric, "value") == 0;
-		if (!health_measures(&o->h, o->ranges[i].metric))
-			return rd_err_set(u, RD_E_INVAL, "%s '%s=%s': no source given measures '%s'",
+		if (!health_measures(&o->h, o->ranges[i].metric)) {
+			char have[128];
+
+			health_measured(&o->h, have, sizeof(have));
+			return rd_err_set(u, RD_E_INVAL, "%s '%s=%s': no source given measures '%s' (they measure %s)",
 					  o->ranges[i].critical ? "--critical" : "--warning",
 					  o->ranges[i].metric, o->ranges[i].r.text,
-					  o->ranges[i].metric);
+					  o->ranges[i].metric, have);
+		}
 	}
 	return 0;
 }

@@ -41,6 +41,17 @@ static int in(const char *const *names, const char *m)
 	return 0;
 }
 
+/* Whether name is one of the ", "-separated names in s. */
+static int in_list(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = s; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == s || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 static int any_check(const struct health_opts *o, const char *const *names)
 {
 	for (size_t i = 0; i < o->nchecks; i++)
@@ -55,6 +66,49 @@ int health_measures(const struct health_opts *o, const char *metric)
 	       ((o->npromql || o->stdin_jq) && in(value_metrics, metric)) ||
 	       (o->nsel && in(counter_metrics, metric)) ||
 	       (o->spool && in(spool_metrics, metric));
+}
+
+/* The names in lists[0..k), each once, comma-separated, into out. */
+static void join(const char *const *const *lists, size_t k, char *out,
+		 size_t n)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < k; i++)
+		for (const char *const *m = lists[i]; *m; m++) {
+			if (in_list(out, *m) || len + strlen(*m) + 3 > n)
+				continue;
+			len += (size_t)snprintf(out + len, n - len, "%s%s",
+						len ? ", " : "", *m);
+		}
+}
+
+int health_metric_known(const char *metric, char *out, size_t n)
+{
+	static const char *const *const all[] = {
+		url_metrics, spool_metrics, counter_metrics
+	};
+
+	join(all, 3, out, n);
+	return in(url_metrics, metric) || in(spool_metrics, metric) ||
+	       in(counter_metrics, metric);
+}
+
+void health_measured(const struct health_opts *o, char *out, size_t n)
+{
+	const char *const *lists[3];
+	size_t k = 0;
+
+	if (o->probe.nurls)
+		lists[k++] = url_metrics;
+	if (o->spool)
+		lists[k++] = spool_metrics;
+	if (o->nsel)
+		lists[k++] = counter_metrics;
+	else if (o->npromql || o->stdin_jq)
+		lists[k++] = value_metrics;
+	join(lists, k, out, n);
 }
 
 int health_validate(const struct health_opts *o, struct rd_err *err)
@@ -72,10 +126,14 @@ int health_validate(const struct health_opts *o, struct rd_err *err)
 	for (size_t i = 0; i < o->nchecks; i++) {
 		const char *m = o->checks[i].metric;
 
-		if (!health_measures(o, m))
+		if (!health_measures(o, m)) {
+			char have[128];
+
+			health_measured(o, have, sizeof(have));
 			return rd_err_set(err, RD_E_INVAL,
-					  "--check '%s': no source given measures '%s'",
-					  o->checks[i].text, m);
+					  "--check '%s': no source given measures '%s' (they measure %s)",
+					  o->checks[i].text, m, have);
+		}
 	}
 	if (o->npromql && !any_check(o, value_metrics))
 		return rd_err_set(err, RD_E_INVAL, "--promql needs a --check on value, such as 'value>=0.99'");

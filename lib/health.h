@@ -108,10 +108,18 @@ struct health_eval {
 
 /* 1 when some source the options give measures metric. */
 int health_measures(const struct health_opts *o, const char *metric);
+/* What the sources given measure, comma-separated, for a check that
+ * names something else: "p50, p90, p99, error_rate, samples". */
+void health_measured(const struct health_opts *o, char *out, size_t n);
 
 /* Check the options before anything is sent: every threshold names a
  * metric that some source gives, and every source that needs one has
  * one.  RD_E_INVAL with the reason. */
+/* 1 when some source of rd-health measures metric (p99, value, ...);
+ * out gets every name one measures, comma-separated, for the error that
+ * names an unknown one. */
+int health_metric_known(const char *metric, char *out, size_t n);
+
 int health_validate(const struct health_opts *o, struct rd_err *err);
 
 /* Gather and judge.  RD_E_INVAL for input that makes evaluation

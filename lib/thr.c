@@ -126,6 +126,11 @@ int thr_parse(const char *s, struct thr *t, struct rd_err *err)
 			return rd_err_set(err, RD_E_INVAL,
 					  "threshold '%s': a share is between 0%% and 100%%", s);
 	} else {
+		if (*e != '\0' && strchr("msh%", *e) &&
+		    (e[1] == '\0' || strcmp(e, "ms") == 0))
+			return rd_err_set(err, RD_E_INVAL,
+					  "threshold '%s': %s is a number: '%s' at byte %zu is a unit it does not take",
+					  s, t->metric, e, (size_t)(e - s));
 		if (*e != '\0')
 			return rd_err_set(err, RD_E_INVAL,
 					  "threshold '%s': unexpected '%s' at byte %zu",

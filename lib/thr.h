@@ -46,7 +46,9 @@ struct thr {
 	char text[96];        /* the threshold as given */
 };
 
-/* Parse one threshold.  RD_E_INVAL naming the byte offset and why. */
+/* Parse one threshold.  RD_E_INVAL naming the byte offset and why; out
+ * holds the metric's name even then, once it was read (a caller that
+ * knows its names can say an unknown one first). */
 int thr_parse(const char *s, struct thr *out, struct rd_err *err);
 /* The unit a metric name is measured in. */
 enum thr_unit thr_metric_unit(const char *metric);

@@ -170,6 +170,9 @@ history() {
 	run rd-audit --fail-if 'pendin>3'
 	assert_failure 2
 	assert_output --partial "unknown quantity 'pendin'"
+	run rd-audit --fail-if 'p98<1ms'
+	assert_failure 2
+	assert_output --partial "unknown quantity 'p98'"
 	run rd-audit --fail-if 'pending>>3'
 	assert_failure 2
 	run rd-audit --fail-if 'oldest_pending>1x'

@@ -241,7 +241,14 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	assert_failure 2
 	run rd-health --url http://127.0.0.1:1/ --check 'value>1'
 	assert_failure 2
-	assert_output --partial "no source given measures 'value'"
+	assert_output --partial "no source given measures 'value' (they measure p50, p90, p99, error_rate, samples)"
+	# a name no source measures is what is wrong, whatever unit follows
+	run rd-health --url http://127.0.0.1:1/ --check 'p98<1ms'
+	assert_failure 2
+	assert_line "rd-health: --check: 'p98<1ms': unknown metric 'p98' (p50, p90, p99, error_rate, samples, attempts, value, rate)"
+	run rd-health --url http://127.0.0.1:1/ --check 'samples>1s'
+	assert_failure 2
+	assert_line "rd-health: --check: threshold 'samples>1s': samples is a number: 's' at byte 9 is a unit it does not take"
 	run rd-health
 	assert_failure 2
 	assert_output --partial "nothing to evaluate: give --url, --promql, --metric, --from-spool, or --jq"
@@ -422,7 +429,7 @@ EOF
 	# configuration: a range on a metric no source gives
 	run --separate-stderr rd-health --nagios --url "$(health_url)" -c 'p98=100'
 	assert_failure 3
-	assert_output "RD-HEALTH UNKNOWN - --critical 'p98=100': no source given measures 'p98'"
+	assert_output "RD-HEALTH UNKNOWN - --critical 'p98=100': no source given measures 'p98' (they measure p50, p90, p99, error_rate, samples)"
 	# failures at run time: standard input that is not JSON, a damaged state file
 	run --separate-stderr rd-health --nagios --jq '.a' <<< 'not json'
 	assert_failure 3
