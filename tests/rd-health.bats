@@ -70,7 +70,18 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	assert_success
 	run rd-health --jq '.db.latency_ms < 50' <<< '{"db":{"latency_ms":80}}'
 	assert_failure 1
-	assert_output --partial "--jq is false"
+	assert_output "unhealthy: --jq is false at stdin"
+	# the man page's and README's example: a field that is missing is
+	# not fast (jq's null < 50 is true)
+	run rd-health --jq '.db.latency_ms | . != null and . < 50' <<< '{"db":{}}'
+	assert_failure 1
+	run rd-health --jq '.db.latency_ms | . != null and . < 50' <<< '{"db":{"latency_ms":12}}'
+	assert_success
+	grep -qF "rd-health \-\-jq '.db.latency_ms | . != null and . < 50'" "$RD_TOP/man/rd-health.1"
+	grep -qF "rd-health --jq '.db.latency_ms | . != null and . < 50'" "$RD_TOP/README.md"
+	run rd-health --jq '.db' <<< '{"db":{}}'
+	assert_failure 1
+	assert_output "unhealthy: no data at stdin [--jq gave {}: neither true, false, null nor a number]"
 	run rd-health --jq '.db.latency_ms' --check 'value<=40' <<< '{"db":{"latency_ms":30}}'
 	assert_success
 	run rd-health --jq '.a' <<< 'not json'
