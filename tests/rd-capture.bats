@@ -184,6 +184,15 @@ teardown() { ds_stop; common_teardown; }
 	assert_output "rd-capture: line 1: field 'body' given twice"
 }
 
+@test "headers as an object, as services log them: kept in order; a value that is not a string is refused by name" {
+	printf '%s\n' '{"method":"POST","url":"http://h.example/","headers":{"Content-Type":"application/json","X-B":"2"}}' \
+		'{"method":"POST","url":"http://h.example/","headers":{"X":1}}' > "$T/in"
+	run rd-capture < "$T/in"
+	assert_failure 1
+	assert_line "rd-capture: line 2: field 'headers.X': value must be a string"
+	assert_equal "$(spool_lines | jq -c .headers)" '[["Content-Type","application/json"],["X-B","2"]]'
+}
+
 @test "a record over --max-record-size is refused without being stored" {
 	{ rec 1; printf '{"method":"POST","url":"http://h.example/","body":"%s"}\n' "$(head -c 5000 /dev/zero | tr '\0' a)"; rec 3; } > "$T/in"
 	run rd-capture --max-record-size 2K --reject "$T/rej" < "$T/in"
