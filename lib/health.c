@@ -174,7 +174,16 @@ static struct health_source *add_src(struct health_eval *ev, enum health_kind k,
 	} else if (k == HEALTH_SPOOL) {
 		cli_spool_shown(target, s->target, sizeof(s->target));
 	} else {
-		snprintf(s->target, sizeof(s->target), "%s", target);
+		/* a PromQL query written over lines is shown on one: each run
+		 * of blanks and line breaks one space */
+		size_t n = 0;
+
+		for (const char *p = target; *p && n < sizeof(s->target) - 1; p++)
+			if (!strchr(" \t\r\n", *p))
+				s->target[n++] = *p;
+			else if (n && s->target[n - 1] != ' ')
+				s->target[n++] = ' ';
+		s->target[n] = '\0';
 	}
 	return s;
 }

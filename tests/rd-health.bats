@@ -238,6 +238,16 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	assert_output --regexp "^RD-HEALTH CRITICAL - unhealthy: error_rate=100.00%"
 }
 
+@test "a PromQL query written over lines, as rd-health(1) writes one, is shown on one line" {
+	# port 1: nothing listens there (no root service on loopback)
+	run rd-health --prom "http://127.0.0.1:1" --check 'value<0.01' \
+		--promql 'sum(rate(http_requests_total{code=~"5.."}[5m]))
+            / sum(rate(http_requests_total[5m]))'
+	assert_failure 1
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp '^unhealthy: value=none \(want value<0\.01\) at promql sum\(rate\(http_requests_total\{code=~"5\.\."\}\[5m\]\)\) / sum\(rate\(http_requests_total\[5m\]\)\) \[Prometheus at '
+}
+
 @test "bad thresholds, bad URLs and checks no source measures: exit 2" {
 	run rd-health --url http://127.0.0.1:1/ --check 'p99<<3'
 	assert_failure 2
