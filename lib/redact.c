@@ -158,6 +158,35 @@ static void redact_query(const struct redact *r, const char *s, size_t n,
 	}
 }
 
+/* A URL that does not parse ("http://u:pw@[::1") still has its secrets
+ * masked: what stands between "://" and the last '@' before the path,
+ * and the values of secret query parameters. */
+static void redact_bad_url(const struct redact *r, const char *u, size_t n,
+			   struct buf *out)
+{
+	const char *sep = n >= 3 ? memmem(u, n, "://", 3) : NULL;
+	size_t auth = sep ? (size_t)(sep - u) + 3 : n, end = auth, at = 0;
+	const char *q;
+
+	while (end < n && u[end] != '/' && u[end] != '?' && u[end] != '#')
+		end++;
+	for (size_t i = auth; i < end; i++)
+		if (u[i] == '@')
+			at = i;
+	if (at) {
+		buf_add(out, u, auth);
+		buf_adds(out, MASK);
+		u += at;
+		n -= at;
+	}
+	if ((q = memchr(u, '?', n)) != NULL) {
+		buf_add(out, u, (size_t)(q - u) + 1);
+		redact_query(r, q + 1, n - (size_t)(q - u) - 1, out);
+	} else {
+		buf_add(out, u, n);
+	}
+}
+
 void redact_url(const struct redact *r, const char *u, size_t n,
 		struct buf *out)
 {
@@ -165,7 +194,7 @@ void redact_url(const struct redact *r, const char *u, size_t n,
 	size_t at = 0;
 
 	if (url_split(u, n, &p) < 0) {
-		buf_add(out, u, n);
+		redact_bad_url(r, u, n, out);
 		return;
 	}
 	if (p.userinfo.present) {

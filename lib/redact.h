@@ -38,8 +38,9 @@ void redact_req_to_json(struct redact *r, const struct rec_req *q,
 			struct buf *out);
 
 /* Append url with its userinfo and secret query values masked (r may be
- * NULL: the built-in names only).  A string that is not an absolute URL
- * is appended as it is. */
+ * NULL: the built-in names only).  One that does not parse still has
+ * what stands between "://" and an '@' masked, and its secret query
+ * values. */
 void redact_url(const struct redact *r, const char *url, size_t n,
 		struct buf *out);
 

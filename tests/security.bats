@@ -140,6 +140,29 @@ teardown() { ds_stop; common_teardown; }
 	[ ! -e "$RD_SPOOL" ] || assert_equal "$(spool_lines | wc -l)" 0
 }
 
+@test "a URL that does not parse keeps its password out of the error that names it" {
+	secret=s3cr3t-Zq9
+	shown() { grep -q "$secret" <<< "$output" && fail "the secret was shown: $output"; true; }
+	bad="http://u:$secret@[::1"
+	run rd-health --url "$bad"
+	assert_failure 2
+	assert_output --partial "'http://[REDACTED]@[::1' is not an http or https URL"
+	shown
+	run rd-health --prom "$bad" --promql up --check value==1
+	assert_failure 2
+	shown
+	run rd-health --metrics "$bad/m?token=$secret" --metric up --check value==1
+	assert_failure 2
+	assert_output --partial "'http://[REDACTED]@[::1/m?token=[REDACTED]'"
+	shown
+	run rd-proxy --listen 127.0.0.1:0 --upstream "$bad" --spool "$T/px"
+	assert_failure 2
+	shown
+	printf '{"method":"POST","url":"http://127.0.0.1:1/a"}\n' | rd-capture -q > /dev/null
+	run rd-replay --dry-run --target "$bad"
+	shown
+}
+
 @test "oversized input is refused before it is held whole" {
 	head -c 50000000 /dev/zero | tr '\0' a | sed 's/^/{"method":"POST","url":"http:\/\/h\/","body":"/; s/$/"}/' > "$T/big"
 	/usr/bin/time -o "$T/rss" -f '%M' rd-capture --max-record-size 1M < "$T/big" > "$T/out" 2> "$T/err" || true

@@ -19,7 +19,12 @@ static const struct { const char *in, *want; } urls[] = {
 	{ "http://h/p?tokenless", "http://h/p?tokenless" },
 	{ "http://h/p?monkey=1&keys=2", "http://h/p?monkey=1&keys=2" },
 	{ "http://h/a@b/c?x=1", "http://h/a@b/c?x=1" },
-	{ "not a url ?token=1", "not a url ?token=1" },
+	{ "not a url ?token=1", "not a url ?token=[REDACTED]" },
+	/* URLs that do not parse keep no secret either */
+	{ "http://u:hunter2@[::1", "http://[REDACTED]@[::1" },
+	{ "http://u:pw@h:99999999/p?token=t", "http://[REDACTED]@h:99999999/p?token=[REDACTED]" },
+	{ "http://a@b@[x/p@q", "http://[REDACTED]@[x/p@q" },
+	{ "http://[::1/x?a=1", "http://[::1/x?a=1" },
 	{ "http://h/p?&&token=1&", "http://h/p?&&token=[REDACTED]&" },
 	/* a name percent-encoded, pairs split at ';', the fragment */
 	{ "http://h/p?api%5Fkey=SC&pass%77ord=SD&n=1", "http://h/p?api%5Fkey=[REDACTED]&pass%77ord=[REDACTED]&n=1" },
