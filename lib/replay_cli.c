@@ -254,17 +254,20 @@ static int select_opt(struct replay_cli *o, int c, const char *arg,
 static int request_opt(struct replay_cli *o, int c, const char *arg,
 		       struct rd_err *err)
 {
+	const char *why;
+
 	switch (c) {
 	case REPLAY_OPT_TARGET:
 		/* a query or fragment would be dropped for the record's own
 		 * (http_url_rebase): refused, as rd-proxy's --upstream is */
-		if ((strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) ||
-		    strchr(arg, '?') || strchr(arg, '#')) {
+		if ((why = rec_url_why(arg, strlen(arg))) || strchr(arg, '?') ||
+		    strchr(arg, '#')) {
 			char shown[512];
 
 			return rd_err_set(err, RD_E_INVAL,
-					  "--target: '%s' is not an http or https URL without query",
-					  redact_url_to(arg, shown, sizeof(shown)));
+					  "--target: '%s' is not an http or https URL without query%s%s",
+					  redact_url_to(arg, shown, sizeof(shown)),
+					  why ? ": " : "", why ? why : "");
 		}
 		o->r.rules.target = arg;
 		return 1;

@@ -159,8 +159,14 @@ teardown() { ds_stop; common_teardown; }
 	assert_failure 2
 	shown
 	printf '{"method":"POST","url":"http://127.0.0.1:1/a"}\n' | rd-capture -q > /dev/null
+	# refused at the start (exit 2), not record by record
 	run rd-replay --dry-run --target "$bad"
+	assert_failure 2
+	assert_output --partial "--target: 'http://[REDACTED]@[::1' is not an http or https URL without query: no valid host"
 	shown
+	run rd-replay -q --target 'http://h.example:99999/' --allow-host h.example --max-time 2s
+	assert_failure 2
+	assert_output --partial "the port is not 1 to 65535"
 }
 
 @test "oversized input is refused before it is held whole" {

@@ -78,6 +78,44 @@ static const struct { const char *in, *want; } msgs[] = {
 	{ "", "" },
 };
 
+/* An attempt event as --show prints it. */
+static void check_event(struct redact *r, struct buf *b)
+{
+	static const struct hdr rh[] = {
+		{ "Set-Cookie", 10, "sid=s3cr3t", 10 },
+		{ "Content-Type", 12, "text/plain", 10 },
+	};
+	struct rec_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = REC_ATTEMPT;
+	memcpy(e.id, "01M8SZAKXSDJFKFN7T75Q7Z7YC", REC_ID_LEN + 1);
+	memcpy(e.ref, "01M8SZAKW95CF7Y31VJZX4C11J", REC_ID_LEN + 1);
+	e.attempt = 1;
+	e.outcome = REC_OUT_RETRY;
+	e.status = 503;
+	e.error.p = "redirect to https://u:pw@h/x?token=t9 refused";
+	e.error.n = strlen(e.error.p);
+	e.has_response = 1;
+	e.status_line.p = "HTTP/1.1 503 Service Unavailable";
+	e.status_line.n = strlen(e.status_line.p);
+	e.resp_hdrs = rh;
+	e.nresp_hdrs = 2;
+	e.resp_body.p = "card 4111-2222-3333-4444";
+	e.resp_body.n = strlen(e.resp_body.p);
+	buf_reset(b);
+	redact_event_to_json(r, &e, b);
+	T_OK(strstr(b->data, "[\"Set-Cookie\",\"[REDACTED]\"]") &&
+	     strstr(b->data, "[\"Content-Type\",\"text/plain\"]"),
+	     "an event's secret response header is masked, the others kept");
+	T_OK(strstr(b->data, "\"error\":\"redirect to https://[REDACTED]@h/x?token=[REDACTED] refused\"") != NULL,
+	     "an event's error has the URLs it names masked");
+	T_OK(strstr(b->data, "\"body\":\"card [REDACTED]\"") != NULL,
+	     "an event's response body goes through the user patterns");
+	T_OK(!strstr(b->data, "s3cr3t") && !strstr(b->data, "pw@") &&
+	     !strstr(b->data, "t9"), "no secret of the event is left");
+}
+
 int main(void)
 {
 	struct redact *r = NULL;
@@ -135,42 +173,7 @@ int main(void)
 		T_EQ_STR(redact_url_to("not a url", out, sizeof(out)), "not a url",
 			 "redact_url_to leaves what is not a URL");
 	}
-	{
-		/* an attempt event as --show prints it */
-		static const struct hdr rh[] = {
-			{ "Set-Cookie", 10, "sid=s3cr3t", 10 },
-			{ "Content-Type", 12, "text/plain", 10 },
-		};
-		struct rec_event e;
-
-		memset(&e, 0, sizeof(e));
-		e.kind = REC_ATTEMPT;
-		memcpy(e.id, "01M8SZAKXSDJFKFN7T75Q7Z7YC", REC_ID_LEN + 1);
-		memcpy(e.ref, "01M8SZAKW95CF7Y31VJZX4C11J", REC_ID_LEN + 1);
-		e.attempt = 1;
-		e.outcome = REC_OUT_RETRY;
-		e.status = 503;
-		e.error.p = "redirect to https://u:pw@h/x?token=t9 refused";
-		e.error.n = strlen(e.error.p);
-		e.has_response = 1;
-		e.status_line.p = "HTTP/1.1 503 Service Unavailable";
-		e.status_line.n = strlen(e.status_line.p);
-		e.resp_hdrs = rh;
-		e.nresp_hdrs = 2;
-		e.resp_body.p = "card 4111-2222-3333-4444";
-		e.resp_body.n = strlen(e.resp_body.p);
-		buf_reset(&b);
-		redact_event_to_json(r, &e, &b);
-		T_OK(strstr(b.data, "[\"Set-Cookie\",\"[REDACTED]\"]") &&
-		     strstr(b.data, "[\"Content-Type\",\"text/plain\"]"),
-		     "an event's secret response header is masked, the others kept");
-		T_OK(strstr(b.data, "\"error\":\"redirect to https://[REDACTED]@h/x?token=[REDACTED] refused\"") != NULL,
-		     "an event's error has the URLs it names masked");
-		T_OK(strstr(b.data, "\"body\":\"card [REDACTED]\"") != NULL,
-		     "an event's response body goes through the user patterns");
-		T_OK(!strstr(b.data, "s3cr3t") && !strstr(b.data, "pw@") &&
-		     !strstr(b.data, "t9"), "no secret of the event is left");
-	}
+	check_event(r, &b);
 	redact_free(r);
 	buf_release(&b);
 	return t_done();
