@@ -446,9 +446,10 @@ static int stdin_answer(const struct health_opts *o, struct health_source *s,
 	return -1;
 }
 
-/* Every output of the filter, each judged (stdin_answer). */
-static void stdin_answers(const struct health_opts *o, struct health_source *s,
-			  struct jqf *f, struct buf *out, int r, struct rd_err *err)
+/* Every output of the filter, each judged (stdin_answer).  0, or
+ * RD_E_CORRUPT when a later document of the input is not JSON. */
+static int stdin_answers(const struct health_opts *o, struct health_source *s,
+			 struct jqf *f, struct buf *out, int r, struct rd_err *err)
 {
 	size_t no, n = 0;
 	int nums = 0, k;
@@ -458,13 +459,15 @@ static void stdin_answers(const struct health_opts *o, struct health_source *s,
 		if (!n++)
 			snprintf(first, sizeof(first), "%s", out->data);
 		if ((k = stdin_answer(o, s, out->data)) < 0)
-			return;
+			return 0;
 		nums += k;
 	}
+	if (r == RD_E_CORRUPT)
+		return r;
 	if (r < 0) {
 		s->failed = 1;
 		snprintf(s->why, sizeof(s->why), "--jq failed: %s", err->msg);
-		return;
+		return 0;
 	}
 	if (!nums)     /* a check on value has no data */
 		put_nodata(s, "value");
@@ -472,6 +475,7 @@ static void stdin_answers(const struct health_opts *o, struct health_source *s,
 		snprintf(s->why, sizeof(s->why), "--jq gave %s", first);
 	else
 		snprintf(s->why, sizeof(s->why), "--jq gave %zu outputs, the first %s", n, first);
+	return 0;
 }
 
 static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
@@ -494,6 +498,13 @@ static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
 	s = add_src(ev, HEALTH_STDIN, "stdin");
 	jqf_feed(f, in.data ? in.data : "", in.len, 1);
 	r = jqf_next(f, &out, &no, err);
+	if (r > 0) {
+		r = stdin_answers(o, s, f, &out, r, err);
+	} else if (r == 0 && in.len) {
+		s->failed = 1;
+		snprintf(s->why, sizeof(s->why), "--jq gave no output");
+	}
+	/* any document of it, the first or a later one */
 	if (r == RD_E_CORRUPT || (r == 0 && in.len == 0)) {
 		char why[sizeof(err->msg)];
 
@@ -502,12 +513,6 @@ static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
 			 "it is empty");
 		ret = rd_err_set(err, RD_E_INVAL, "standard input is not JSON (%s)", why);
 		goto done;
-	}
-	if (r == 0) {
-		s->failed = 1;
-		snprintf(s->why, sizeof(s->why), "--jq gave no output");
-	} else {
-		stdin_answers(o, s, f, &out, r, err);
 	}
 	ret = 0;
 done:

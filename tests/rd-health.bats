@@ -87,6 +87,14 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	run rd-health --jq '.a' <<< 'not json'
 	assert_failure 2
 	assert_output --partial "standard input is not JSON"
+	# a later document that is not JSON is the same error, named with
+	# its line and column, not an unhealthy verdict with no reason
+	run rd-health --jq '.a==1' < <(printf '{"a":1}\n{"a":2')
+	assert_failure 2
+	assert_output "rd-health: standard input is not JSON (input 2 is not valid JSON: Unfinished JSON term at EOF at line 2, column 6)"
+	run rd-health --nagios --jq '.a==1' < <(printf '{"a":1}\n{"a":2')
+	assert_failure 3
+	assert_output --partial "RD-HEALTH UNKNOWN - standard input is not JSON (input 2 is not valid JSON"
 	run rd-health --jq '.a' < /dev/null
 	assert_failure 2
 }
