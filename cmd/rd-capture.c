@@ -264,13 +264,15 @@ static void on_reject(void *ctx, const char *what, const char *why)
 	msg_error(&r->m, "%s: %s", what, why);
 }
 
-/* Where -o sends the response: FILE, or standard output. */
-static int write_body(struct run *r, const struct buf *b)
+/* Where -o sends the response: FILE, when curl would make it, or stdout. */
+static int write_body(struct run *r, const struct buf *b, int make)
 {
 	const char *path = r->o->t.output;
 	size_t done;
 	int fd = STDOUT_FILENO, e;
 
+	if (path && !make)
+		return 0;
 	if (path && (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			       0666)) < 0) {
 		msg_error(&r->m, "cannot open '%s': %s", path, strerror(errno));
@@ -337,7 +339,7 @@ static int try_send(struct run *r, struct rec_req *rec)
 	tryout_render(&r->o->t, &res.res, rec->method.p, r->o->url,
 		      ret < 0 ? RD_EXIT_ERROR : r->delivered ? RD_EXIT_OK :
 		      RD_EXIT_PARTIAL, &body, &out, &eout);
-	if (write_body(r, &body) < 0)
+	if (write_body(r, &body, tryout_makes_file(&r->o->t, &res.res, &body)) < 0)
 		ret = RD_E_IO;
 	if (out.len && !r->out_err &&
 	    (e = buf_write_fd(&out, STDOUT_FILENO, &done)) < 0)

@@ -116,6 +116,15 @@ static const char *version_name(int v)
 	       v == 30 ? "3" : "0";
 }
 
+int tryout_makes_file(const struct tryout *t, const struct http_once *res,
+		      const struct buf *body)
+{
+	int failed = res->err == HTTP_ERR_NONE && res->status >= 400;
+
+	return body->len > 0 ||
+	       (res->status > 0 && !(t->fail && !t->fail_with_body && failed));
+}
+
 void tryout_render(const struct tryout *t, const struct http_once *res,
 		   const char *method, const char *url, int exitcode,
 		   struct buf *body, struct buf *out, struct buf *errout)

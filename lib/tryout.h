@@ -71,6 +71,12 @@ void tryout_release(struct tryout *t);
 int tryout_option(struct tryout *t, int opt, const char *arg,
 		  struct rd_err *err);
 
+/* 1 when curl would create -o FILE for res, whose rendered body is body:
+ * something to write, or a response that -f did not fail (an empty 200
+ * makes an empty file); no file when no response came, or -f failed. */
+int tryout_makes_file(const struct tryout *t, const struct http_once *res,
+		      const struct buf *body);
+
 /*
  * What curl prints for res: into body, what goes to -o FILE or standard
  * output (headers with -i, then the body, unless -f drops it); into out

@@ -562,6 +562,22 @@ same_as_curl() {
 	ngx_stop
 }
 
+@test "--try -o FILE makes the file when curl does: not for -f on an error, nor without a response" {
+	ds_start --route /bad=503
+	url="http://127.0.0.1:$PORT"
+	for c in "-f $url/bad" "$url/bad" "-f -i $url/bad" "$url/ok" "http://127.0.0.1:1/x"; do
+		rm -f "$T/curl.out" "$T/rd.out"
+		curl -s $c -o "$T/curl.out" || true
+		rd-capture -q --try -s $c -o "$T/rd.out" || true
+		if [ -e "$T/curl.out" ]; then
+			assert_file_exist "$T/rd.out"
+		else
+			assert_file_not_exist "$T/rd.out"
+		fi
+	done
+	ds_stop
+}
+
 @test "--try: a curl option rd-capture does not take is refused by name, never misread" {
 	for opt in '--retry 3' '-F a=b' '-T file' '-x http://proxy:3128' '--head' '--raw' '-I'; do
 		run rd-capture --try $opt http://127.0.0.1:1/
