@@ -429,7 +429,7 @@ static void human(struct buf *out, const struct health_eval *ev,
 		if (r->ok)
 			continue;
 		buf_adds(out, fails++ ? "; " : ": ");
-		if (r->t && r->nodata)
+		if (r->t && (r->nodata || isnan(r->value)))
 			buf_addf(out, "%s: no data (want %s)", r->t->metric, r->text);
 		else if (r->t)
 			buf_addf(out, "%s=%s (want %s)", r->t->metric,

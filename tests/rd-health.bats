@@ -178,7 +178,7 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	capture_n 10
 	run rd-health --from-spool --check 'error_rate<10%'
 	assert_failure 1
-	assert_output --partial "no replay attempts in the window"
+	assert_output "unhealthy: error_rate: no data (want error_rate<10%) at spool $RD_SPOOL [no replay attempts in the window]"
 	rd-replay -q --rate max --backoff 1ms --backoff-max 5ms
 	run rd-health --from-spool --check 'error_rate<10%'
 	assert_failure 1
@@ -253,7 +253,7 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
             / sum(rate(http_requests_total[5m]))'
 	assert_failure 1
 	assert_equal "${#lines[@]}" 1
-	assert_output --regexp '^unhealthy: value=none \(want value<0\.01\) at promql sum\(rate\(http_requests_total\{code=~"5\.\."\}\[5m\]\)\) / sum\(rate\(http_requests_total\[5m\]\)\) \[Prometheus at '
+	assert_output --regexp '^unhealthy: value: no data \(want value<0\.01\) at promql sum\(rate\(http_requests_total\{code=~"5\.\."\}\[5m\]\)\) / sum\(rate\(http_requests_total\[5m\]\)\) \[Prometheus at '
 }
 
 @test "bad thresholds, bad URLs and checks no source measures: exit 2" {
