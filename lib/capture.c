@@ -426,7 +426,7 @@ int capture_jq(struct capture *c, int fd, struct rd_err *err)
 
 	buf_init(&chunk);
 	buf_init(&text);
-	if ((ret = jqf_new(c->o->jq, &f, err)) < 0)
+	if ((ret = jqf_new("--jq", c->o->jq, &f, err)) < 0)
 		goto out;
 	while (!c->stop) {
 		struct rd_err e2;

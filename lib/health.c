@@ -493,7 +493,7 @@ static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
 	buf_init(&out);
 	if ((ret = buf_read_fd(&in, o->stdin_fd, STDIN_MAX, err)) < 0)
 		goto done;
-	if ((ret = jqf_new(o->stdin_jq, &f, err)) < 0)
+	if ((ret = jqf_new("--jq", o->stdin_jq, &f, err)) < 0)
 		goto done;
 	s = add_src(ev, HEALTH_STDIN, "stdin");
 	jqf_feed(f, in.data ? in.data : "", in.len, 1);

@@ -23,19 +23,33 @@ struct jqf {
 	struct buf cerr;       /* compile error text */
 };
 
+/* jq's messages, as one line: "jq: error: " and its closing count
+ * ("jq: 1 compile error") dropped, each message's first line only (the
+ * second repeats the filter). */
 static void capture_error(void *data, jv msg)
 {
 	struct buf *b = data;
+	const char *m, *nl;
 
 	if (jv_get_kind(msg) == JV_KIND_STRING) {
-		if (b->len)
-			buf_adds(b, "; ");
-		buf_adds(b, jv_string_value(msg));
+		m = jv_string_value(msg);
+		if (strncmp(m, "jq: error: ", 11) == 0)
+			m += 11;
+		if (strncmp(m, "jq: ", 4) != 0 || !strstr(m, "compile error")) {
+			size_t n = (nl = strchr(m, '\n')) ? (size_t)(nl - m) : strlen(m);
+
+			while (n && (m[n - 1] == ':' || m[n - 1] == ' '))
+				n--;
+			if (b->len)
+				buf_adds(b, "; ");
+			buf_add(b, m, n);
+		}
 	}
 	jv_free(msg);
 }
 
-int jqf_new(const char *filter, struct jqf **out, struct rd_err *err)
+int jqf_new(const char *opt, const char *filter, struct jqf **out,
+	    struct rd_err *err)
 {
 	struct jqf *f;
 
@@ -52,8 +66,8 @@ int jqf_new(const char *filter, struct jqf **out, struct rd_err *err)
 	}
 	jq_set_error_cb(f->jq, capture_error, &f->cerr);
 	if (!jq_compile(f->jq, filter)) {
-		rd_err_set(err, RD_E_INVAL, "jq filter does not compile: %s",
-			   f->cerr.len ? f->cerr.data : "syntax error");
+		rd_err_set(err, RD_E_INVAL, "%s: jq filter does not compile: %s",
+			   opt, f->cerr.len ? f->cerr.data : "syntax error");
 		jqf_free(f);
 		return RD_E_INVAL;
 	}

@@ -15,9 +15,11 @@
 
 struct jqf;
 
-/* Compile filter.  Caller frees *out with jqf_free.  RD_E_INVAL with the
- * compiler's message when the filter does not compile. */
-int jqf_new(const char *filter, struct jqf **out, struct rd_err *err);
+/* Compile filter, given as option opt ("--where").  Caller frees *out
+ * with jqf_free.  RD_E_INVAL naming opt, with the compiler's message on
+ * one line, when the filter does not compile. */
+int jqf_new(const char *opt, const char *filter, struct jqf **out,
+	    struct rd_err *err);
 void jqf_free(struct jqf *f);
 
 /* Feed the next bytes of the input stream; final marks its end.  The

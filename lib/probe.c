@@ -41,7 +41,7 @@ static int jq_true(struct run *r, const struct buf *body)
 	size_t no;
 	int ret, verdict = -1;
 
-	if (r->jq_broken || (!r->jq && jqf_new(r->o->jq, &r->jq, &err) < 0))
+	if (r->jq_broken || (!r->jq && jqf_new("--jq", r->o->jq, &r->jq, &err) < 0))
 		return 0;
 	jqf_feed(r->jq, body->data ? body->data : "", body->len, 1);
 	while ((ret = jqf_next(r->jq, &r->out, &no, &err)) != 0) {
@@ -105,7 +105,7 @@ int probe_run(const struct probe_opts *o, struct probe_result **out,
 	buf_init(&r.out);
 	*out = NULL;
 	if (o->jq) {
-		if ((ret = jqf_new(o->jq, &test, err)) < 0)
+		if ((ret = jqf_new("--jq", o->jq, &test, err)) < 0)
 			return ret;
 		jqf_free(test);
 	}

@@ -37,7 +37,7 @@ int sel_new(const struct sel_opts *o, struct sel **out, struct rd_err *err)
 	s->o = *o;
 	buf_init(&s->in);
 	buf_init(&s->out);
-	if (o->where && (ret = jqf_new(o->where, &s->jq, err)) < 0)
+	if (o->where && (ret = jqf_new("--where", o->where, &s->jq, err)) < 0)
 		goto fail;
 	if (o->match_url && (ret = rx_new(o->match_url, &s->rx, err)) < 0)
 		goto fail;

@@ -127,7 +127,19 @@ teardown() { ds_stop; common_teardown; }
 @test "--jq: a filter that does not compile is a usage error, exit 2" {
 	run rd-capture --jq '{{{' < /dev/null
 	assert_failure 2
-	assert_output --partial 'jq filter does not compile'
+	# one line, naming the option, jq's message without its echo of the
+	# filter or its closing count
+	assert_line --index 0 "rd-capture: --jq: jq filter does not compile: syntax error, unexpected '{' (Unix shell quoting issues?) at <top-level>, line 1"
+	# and the other filters of the tools, the same way
+	run rd-audit --where 'foo(1)'
+	assert_failure 2
+	assert_line --index 0 "rd-audit: --where: jq filter does not compile: foo/1 is not defined at <top-level>, line 1"
+	run rd-replay --dry-run --where '.method=="POST" and'
+	assert_failure 2
+	assert_line --index 0 "rd-replay: --where: jq filter does not compile: syntax error, unexpected \$end (Unix shell quoting issues?) at <top-level>, line 1"
+	run rd-health --jq '$x' <<< '{}'
+	assert_failure 2
+	assert_output "rd-health: --jq: jq filter does not compile: \$x is not defined at <top-level>, line 1"
 }
 
 @test "bad NDJSON lines are rejected by line number, the rest is stored, exit 1" {
