@@ -556,12 +556,16 @@ static int prepare(struct app *a, const char *dir, struct sel **sel)
 static void wire(struct app *a, const char *dir, struct sel *sel)
 {
 	struct opts *o = a->o;
-	struct sigaction sa;
+	struct sigaction sa, hup;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a terminal that hangs up (an ssh session dropped) stops the run
+	 * as SIGTERM does; under nohup it stays ignored */
+	if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
 	o->cli.r.dir = dir;
 	o->cli.r.trust_spool = o->c.trust_spool;
 	o->cli.r.sel = sel;

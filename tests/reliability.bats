@@ -201,6 +201,36 @@ bodies_exact() {
 	spool_lines | jq -se -f "$T/gap.jq"
 }
 
+@test "SIGHUP (an ssh session dropped) stops rd-replay as SIGTERM does; under nohup it is ignored" {
+	ds_start --latency 50
+	capture_n 100
+	rd-replay --rate 50/s > "$T/out" 2> "$T/err" &
+	BG_PID=$!
+	replay_sent_over 5
+	kill -HUP "$BG_PID"
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	# the clean stop: exit 1, its summary, its status file finished,
+	# every send it made recorded
+	assert_equal "$st" 1
+	grep -q "stopped by a signal" "$T/err"
+	jq -e '.state == "finished"' "$SPOOL/replay.status"
+	assert_equal "$(spool_events attempt | wc -l)" "$(wc -l < "$T/ds.log")"
+	# nohup's ignored SIGHUP stays ignored: the run goes on to the end
+	n0=$(wc -l < "$T/ds.log")
+	grew() { [ "$(wc -l < "$T/ds.log")" -gt $((n0 + 2)) ]; }
+	nohup rd-replay --rate 20/s > "$T/out2" 2> "$T/err2" &
+	BG_PID=$!
+	wait_until 10 grew
+	kill -HUP "$BG_PID"
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	assert_equal "$st" 0
+	assert_equal "$(jq -r .key "$T/ds.log" | sort -u | wc -l)" 100
+}
+
 @test "valgrind memcheck: a smoke run of every tool is clean" {
 	command -v valgrind > /dev/null || skip "valgrind is not installed"
 	[ "${RD_BUILD##*/}" = build ] || skip "valgrind runs on the plain build"
