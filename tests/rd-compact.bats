@@ -141,6 +141,22 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	assert_output --partial "rd-compact: --keep:"
 }
 
+@test "rd-compact(1)'s archive of dead letters keeps them whole and private, and they can be captured anew" {
+	printf '{"method":"POST","url":"http://u:pw@127.0.0.1:1/a","headers":[["Authorization","Bearer sk_1"]],"body":"b","idempotency_key":"k-1"}\n' |
+		rd-capture -q > /dev/null
+	rd-replay -q --max-attempts 1 --rate max || [ $? -eq 4 ]
+	cd "$T"
+	# the two lines of EXAMPLES, as written
+	(umask 077; rd-audit --list --no-redact |
+	    jq -c 'select(.state == "dead")' > dead.ndjson)
+	rd-compact --keep 0s --dead
+	assert_file_permission 600 dead.ndjson
+	assert_equal "$(jq -r '[.url, .headers[0][1], .idempotency_key] | join(" ")' dead.ndjson)" "http://u:pw@127.0.0.1:1/a Bearer sk_1 k-1"
+	assert_equal "$(rd-audit --list | wc -l)" 0
+	jq -c 'del(.id, .state, .replay_attempts)' dead.ndjson | rd-capture -q > /dev/null
+	assert_equal "$(rd-audit --list --no-redact | jq -r '[.state, .url, .idempotency_key] | join(" ")')" "pending http://u:pw@127.0.0.1:1/a k-1"
+}
+
 @test "the segment writers append to is sealed first, writers go on in a new one; a running replay stops compaction (exit 3)" {
 	ds_start
 	printf '{"method":"POST","url":"http://127.0.0.1:%s/ok/1","body":"{}"}\n' "$PORT" |
