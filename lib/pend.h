@@ -38,7 +38,9 @@ enum {
 	PEND_F_SKIP = 2,      /* not selected by this run */
 	PEND_F_REFUSED = 4,   /* its host is not allowed */
 	PEND_F_SEEN = 8,      /* selection already decided */
-	PEND_F_FOUND = 16     /* its line was read in this round */
+	PEND_F_FOUND = 16,    /* its line was read in this round */
+	PEND_F_ASKED = 32,    /* the selection was asked of it (queue.h) */
+	PEND_F_PICKED = 64    /* and it said yes */
 };
 
 #define PEND_OFF_BITS 40

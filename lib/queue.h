@@ -19,7 +19,8 @@
  * consumers holding one record, test_contract_lease.c):
  *  - A record is offered only when it is due, pending (or dead, to a
  *    consumer that revives), not taken by this consumer already, and
- *    not passed over (queue_mark) in this queue's life.
+ *    not passed over (queue_mark, or its selection: queue_opts.selects)
+ *    in this queue's life.
  *  - An intent is recorded before its send starts, and counts as an
  *    attempt whose outcome is unknown until an outcome follows it, or
  *    a withdraw (the send never started) takes it back.
@@ -48,6 +49,7 @@
 #include "spool.h"
 
 struct queue;
+struct queue_rec;
 
 struct queue_opts {
 	/* Consume: take the spool's consumer claim and record events.
@@ -74,6 +76,17 @@ struct queue_opts {
 	int (*waits)(void *ctx, size_t slot, int64_t now_ns, int64_t *until_ns);
 	/* Told of each record still to do as queue_plan looks at it. */
 	void (*planned)(void *ctx, size_t slot);
+	/* The consumer's selection, when it has one: asked by
+	 * queue_refresh, once, of each record that is this consumer's work
+	 * (pending, due or not, or dead when reviving) and not judged yet;
+	 * 1 when the record is selected (offered later with picked set), 0
+	 * when not (passed over from then on as with QUEUE_SKIP: never
+	 * offered, waited for or counted by queue_left).  So a narrow
+	 * selection never waits for a retry it did not select.  NULL: the
+	 * consumer judges each record as it is offered.  A backend that
+	 * cannot read a record before it is delivered due (NATS) never
+	 * asks. */
+	int (*selects)(void *ctx, const struct queue_rec *rec);
 	void *ctx;
 };
 
@@ -87,6 +100,7 @@ struct queue_rec {
 	unsigned revives;
 	int dead;                 /* offered to be revived */
 	int seen;                 /* marked QUEUE_SEEN already */
+	int picked;               /* queue_opts.selects said 1 of it */
 };
 
 /* Where a record stands, for the consumer's reports. */
@@ -116,7 +130,8 @@ int queue_open(struct spool *sp, const struct queue_opts *o,
 /* Release everything; what was not flushed is lost.  Accepts NULL. */
 void queue_free(struct queue *q);
 
-/* Take in what other writers appended since (new captures). */
+/* Take in what other writers appended since (new captures), and ask
+ * the selection (queue_opts.selects) of each record not judged yet. */
 int queue_refresh(struct queue *q, struct rd_err *err);
 
 /*

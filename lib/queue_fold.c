@@ -12,7 +12,9 @@
  * what it applied already (events set absolute values, so a second fold
  * of a line changes nothing; a withdraw, read again after its intent is
  * read again, takes the same number back).  One consumer at a time: the
- * claim.
+ * claim.  The consumer's selection is asked of each record once, as it
+ * is folded in or found in the checkpoint, due or not, so a record not
+ * selected is never waited for nor counted.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,6 +84,100 @@ static int fold_refresh(void *impl, struct rd_err *err)
 	return ret;
 }
 
+/* Work this consumer still owns: pending and not passed over (or dead,
+ * not yet judged, when reviving). */
+static int owned(const struct fold *f, const struct pend_ent *e)
+{
+	if (e->flags & PEND_F_SKIP)
+		return 0;
+	if (e->state == PEND_PENDING)
+		return 1;
+	return e->state == PEND_DEAD && f->o.revive && !(e->flags & PEND_F_SEEN);
+}
+
+/* Whether the selection is still to be asked of e. */
+static int unjudged(const struct fold *f, const struct pend_ent *e)
+{
+	return owned(f, e) && !(e->flags & (PEND_F_SEEN | PEND_F_ASKED));
+}
+
+static void offered(const struct pend_ent *e, size_t slot,
+		    const struct spool_item *item, struct queue_rec *rec)
+{
+	rec->slot = slot;
+	rec->line = item->line;
+	rec->len = item->len;
+	rec->attempts = e->attempts;
+	rec->revives = e->revives;
+	rec->dead = e->state == PEND_DEAD;
+	rec->seen = !!(e->flags & PEND_F_SEEN);
+	rec->picked = !!(e->flags & PEND_F_PICKED);
+}
+
+/*
+ * Ask the consumer's selection of each record it owns and has not
+ * judged, due or not, in one read of the log over their range: one not
+ * selected is passed over before its retry is due, so no round waits
+ * for it and queue_left does not count it.  A record whose line is not
+ * found there is left to be judged when it is offered.
+ */
+static int fold_select(struct fold *f, struct rd_err *err)
+{
+	struct spool_iter *it = NULL;
+	struct spool_item item;
+	struct spool_pos from, to, p;
+	struct queue_rec rec;
+	size_t n = 0;
+	int ret;
+
+	if (!f->o.selects || f->limited)
+		return 0;
+	for (size_t i = 0; i < f->pend.n; i++) {
+		if (!unjudged(f, &f->pend.ents[i]))
+			continue;
+		pend_pos(&f->pend.ents[i], &p);
+		if (!n || spool_pos_cmp(&p, &from) < 0)
+			from = p;
+		if (!n++ || spool_pos_cmp(&p, &to) > 0)
+			to = p;
+	}
+	if (!n)
+		return 0;
+	if ((ret = spool_iter_new(f->sp, &from, &it, err)) < 0)
+		return ret;
+	while ((ret = spool_iter_next(it, &item, err)) > 0 &&
+	       spool_pos_cmp(&item.pos, &to) <= 0) {
+		const char *idp = rec_request_id_peek(item.line, item.len);
+		struct pend_ent *e;
+
+		if (!idp)
+			continue;
+		memcpy(rec.id, idp, REC_ID_LEN);
+		rec.id[REC_ID_LEN] = '\0';
+		if (!(e = pend_get(&f->pend, rec.id)) || !unjudged(f, e))
+			continue;
+		offered(e, (size_t)(e - f->pend.ents), &item, &rec);
+		e->flags |= PEND_F_ASKED;
+		e->flags |= f->o.selects(f->o.ctx, &rec) ? PEND_F_PICKED :
+			    PEND_F_SKIP | PEND_F_SEEN;
+	}
+	spool_iter_free(it);
+	if (ret < 0)
+		return ret;
+	/* not found: not asked again each round */
+	for (size_t i = 0; i < f->pend.n; i++)
+		if (unjudged(f, &f->pend.ents[i]))
+			f->pend.ents[i].flags |= PEND_F_ASKED;
+	return 0;
+}
+
+static int fold_refresh_select(void *impl, struct rd_err *err)
+{
+	int ret = fold_refresh(impl, err);
+
+	return ret < 0 ? ret : fold_select(impl, err);
+}
+
 /* The checkpoint, if there is one and it still describes the log: an
  * operator may have deleted segments, or a power loss taken back bytes
  * it had read; either way its position would skip records. */
@@ -131,17 +227,6 @@ static int fold_open(struct spool *sp, const struct queue_opts *o, void **impl,
 	}
 	*impl = f;
 	return 0;
-}
-
-/* Work this consumer still owns: pending and not passed over (or dead,
- * not yet judged, when reviving). */
-static int owned(const struct fold *f, const struct pend_ent *e)
-{
-	if (e->flags & PEND_F_SKIP)
-		return 0;
-	if (e->state == PEND_PENDING)
-		return 1;
-	return e->state == PEND_DEAD && f->o.revive && !(e->flags & PEND_F_SEEN);
 }
 
 static int eligible(const struct fold *f, const struct pend_ent *e, int64_t now)
@@ -272,13 +357,7 @@ static int fold_next(void *impl, int64_t now, struct queue_rec *rec,
 		slot = (size_t)(e - f->pend.ents);
 		if (waits(f, slot, clk_mono_ns(), &held))
 			continue;
-		rec->slot = slot;
-		rec->line = item.line;
-		rec->len = item.len;
-		rec->attempts = e->attempts;
-		rec->revives = e->revives;
-		rec->dead = e->state == PEND_DEAD;
-		rec->seen = !!(e->flags & PEND_F_SEEN);
+		offered(e, slot, &item, rec);
 		return 1;
 	}
 	f->round = 0;
@@ -468,7 +547,7 @@ static size_t fold_clamp_due(void *impl, int64_t max_ms)
 const struct queue_ops queue_fold_ops = {
 	.open = fold_open,
 	.free = fold_free,
-	.refresh = fold_refresh,
+	.refresh = fold_refresh_select,
 	.plan = fold_plan,
 	.next = fold_next,
 	.limit = fold_limit,

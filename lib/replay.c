@@ -6,6 +6,9 @@
  * sends each selected one, waiting for a token, a free slot and an open
  * gate before each send; while it waits it moves transfers and records
  * their outcomes.  Between rounds it sleeps until the next retry is due.
+ * The selection judges each record once, before it is due where the
+ * queue can ask it (queue_opts.selects), so the run neither waits for
+ * nor counts a record it did not select.
  * The engine never sees how the spool stores records: it knows them by
  * the queue's slots, and records intents and outcomes through it.
  *
@@ -265,25 +268,50 @@ static int wait_room(struct replay_run *r, struct dest *d, struct rd_err *err)
 	}
 }
 
+/* Whether the filters select record q: one they do not is counted as
+ * skipped, and its caller passes it over. */
+static int selected(struct replay_run *r, const struct queue_rec *rec,
+		    const struct rec_req *q)
+{
+	struct rd_err lerr;
+	int m;
+
+	if (!r->o->sel)
+		return 1;
+	m = sel_match(r->o->sel, q, rec->line, rec->len, &lerr);
+	if (m < 0) {
+		replay_notice(r, "record %s: --where failed: %s", q->id, lerr.msg);
+		r->st->where_failed++;
+		m = 0;
+	}
+	if (!m)
+		r->st->skipped++;
+	return m;
+}
+
+/* The selection asked by the queue of every record before it is due
+ * (queue_opts.selects), so the run neither waits for nor counts a retry
+ * it did not select.  A line that does not parse is said and passed
+ * over when it is offered. */
+static int on_selects(void *ctx, const struct queue_rec *rec)
+{
+	struct replay_run *r = ctx;
+	struct rec_req q;
+	struct rd_err lerr;
+
+	if (rec_req_parse(&r->rp, rec->line, rec->len, 1, &q, &lerr) < 0)
+		return 1;
+	return selected(r, rec, &q);
+}
+
 /* Decide, once per run, whether a record is this run's work. */
 static int judge(struct replay_run *r, const struct queue_rec *rec,
 		 const struct rec_req *q)
 {
 	const struct replay_opts *o = r->o;
-	struct rd_err lerr;
-	int m = 1;
 
-	if (o->sel) {
-		m = sel_match(o->sel, q, rec->line, rec->len, &lerr);
-		if (m < 0) {
-			replay_notice(r, "record %s: --where failed: %s", q->id, lerr.msg);
-			r->st->where_failed++;
-			m = 0;
-		}
-	}
-	if (!m) {
+	if (!rec->picked && !selected(r, rec, q)) {
 		queue_mark(r->q, rec->slot, QUEUE_SKIP);
-		r->st->skipped++;
 		return 0;
 	}
 	/* A record that keeps dying is not brought back by every blanket
@@ -547,6 +575,8 @@ static int setup(struct replay_run *r, struct rd_err *err)
 	qo.notice = on_queue_notice;
 	qo.waits = replay_slot_waits;
 	qo.planned = replay_slot_planned;
+	if (o->sel && !sel_all(o->sel))
+		qo.selects = on_selects;
 	qo.ctx = r;
 	if ((ret = queue_open(r->sp, &qo, &r->q, err)) < 0)
 		return ret;

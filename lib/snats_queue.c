@@ -338,6 +338,7 @@ static void offer(struct nq *q, size_t i, struct queue_rec *rec)
 	rec->revives = s->l.revives;
 	rec->dead = s->l.state == LIFE_DEAD;
 	rec->seen = !!(s->flags & S_SEEN);
+	rec->picked = 0;     /* never asked: queue_opts.selects */
 }
 
 /* The next dead record to offer for revive: 1, 0 when none is left. */

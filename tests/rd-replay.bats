@@ -221,6 +221,50 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	ds_stop
 }
 
+@test "a narrow selection neither waits for nor counts the retries it did not select: exit 0 once its own records are done" {
+	# /fail answers 503 asking for 2 minutes, /ok answers 200
+	ds_start --route /fail=503 --retry-after 120
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/fail/%s"}\n' "$PORT" a "$PORT" c |
+		rd-capture -q > "$T/ids"
+	printf '{"method":"POST","url":"http://127.0.0.1:%s/ok/b"}\n' "$PORT" | rd-capture -q >> "$T/ids"
+	# a and c fail once and are due again in 2 minutes
+	run timeout 60 rd-replay --rate max --match-url /fail --max-time 20s
+	assert_failure 1
+	assert_output --partial "sent 2, ok 0, retry 2"
+	assert_output --partial "; 2 pending;"
+	# --stdin naming b alone: b is delivered and the run ends (it waited
+	# for a and c, which it did not select, and then exited 1)
+	run timeout 60 rd-replay --rate max --stdin < <(sed -n 3p "$T/ids")
+	assert_success
+	assert_output --partial "sent 1, ok 1"
+	assert_output --partial "; 0 pending;"
+	refute_output --partial "no pending record"
+	# selections that take none of what is left end at once, exit 0,
+	# with nothing pending of theirs
+	for sel in "--match-url nomatch" "--where (.url|endswith(\"/x\"))" \
+		   "--failure timeout" "--since 2000-01-01T00:00:00Z --until 2000-01-02T00:00:00Z"; do
+		# shellcheck disable=SC2086
+		run timeout 60 rd-replay $sel --max-time 20s
+		assert_success
+		assert_output --partial "sent 0, ok 0"
+		assert_output --partial "; 0 pending;"
+	done
+	# one taking a alone counts a alone; --stdin naming it says nothing of
+	# it as missing, and waits for it within the budget
+	run timeout 60 rd-replay --where '.url|endswith("/a")' --max-time 20s
+	assert_failure 1
+	assert_output --partial "; 1 pending;"
+	assert_output --partial "the next retry is due after --max-time"
+	run timeout 60 rd-replay --stdin --max-time 20s < <(sed -n 1p "$T/ids")
+	assert_failure 1
+	assert_output --partial "; 1 pending;"
+	refute_output --partial "no pending record"
+	# the spool still holds both, as rd-audit counts them
+	rd-audit --json | jq -e '.state.pending == 2'
+	assert_equal "$(served 200)" 1
+	assert_equal "$(served 503)" 2
+}
+
 @test "--target sends elsewhere only when the host is allowed" {
 	ds_start
 	printf '{"method":"POST","url":"http://orders.internal.example/v1/o?x=1","body":"b"}\n' | rd-capture -q > /dev/null

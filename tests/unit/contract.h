@@ -41,6 +41,9 @@ struct backend {
 	/* Taken records come back after the lease when their consumer dies,
 	 * not at once: how long to wait, in ms. */
 	int lease_ms;
+	/* The queue asks the selection (queue_opts.selects) of records
+	 * before they are due (NATS: only once delivered, due). */
+	int selects;
 };
 
 static int dir_make(char *loc, size_t n)
@@ -145,8 +148,8 @@ static void nats_drop(const char *loc)
 }
 
 static const struct backend backends[] = {
-	{ "dir", dir_make, dir_damage, dir_drop, 1, 0 },
-	{ "nats", nats_make, NULL, nats_drop, 0, 2000 },
+	{ "dir", dir_make, dir_damage, dir_drop, 1, 0, 1 },
+	{ "nats", nats_make, NULL, nats_drop, 0, 2000, 0 },
 };
 
 /* --- helpers ------------------------------------------------------------- */

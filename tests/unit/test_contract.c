@@ -395,6 +395,83 @@ static void queue_life(const struct backend *be)
 	be->drop(loc);
 }
 
+/* The selection of queue_selected: idv's second and third records, each
+ * asked of once. */
+struct picks {
+	const char *idv;
+	int asked[4];
+};
+
+static int pick(void *ctx, const struct queue_rec *rec)
+{
+	struct picks *p = ctx;
+
+	for (int i = 0; i < 4; i++)
+		if (memcmp(rec->id, p->idv + i * (REC_ID_LEN + 1), REC_ID_LEN) == 0) {
+			p->asked[i]++;
+			return i == 1 || i == 2;
+		}
+	return 0;
+}
+
+/* A selection asked of every record before it is due: of four, two
+ * retries due later (the first sooner) and two due now, it takes the
+ * second and the third; the first is neither waited for nor counted, the
+ * fourth never offered.  Its queue opens on a checkpoint, so the records
+ * it judges are read from the log for the purpose. */
+static void queue_selected(const struct backend *be)
+{
+	char loc[256], got[512], want[512], idv[4 * (REC_ID_LEN + 1)];
+	struct queue_rec recs[4];
+	struct queue_opts o;
+	struct picks p = { idv, { 0 } };
+	struct spool *sp;
+	struct queue *q;
+	struct rd_err err;
+	int64_t next, due0 = rec_now_ms() + 1800000, due1 = due0 + 1800000;
+
+	if (!be->selects || be->make(loc, sizeof(loc)) < 0)
+		return;
+	sp = open_at(loc, 0, NULL);
+	put(sp, 0, 4, idv);
+	q = q_open(sp, 1, 0);
+	if (offered(q, now_ms, got, sizeof(got), recs, 2) != 2)
+		abort();
+	queue_intent(q, recs[0].slot, now_ms);
+	queue_intent(q, recs[1].slot, now_ms);
+	attempt(q, &recs[0], REC_OUT_RETRY, due0, NULL);
+	attempt(q, &recs[1], REC_OUT_RETRY, due1, NULL);
+	T_EQ_INT(queue_checkpoint(q, &err), 0, "selected: the retries are saved");
+	queue_free(q);
+
+	memset(&o, 0, sizeof(o));
+	o.consume = 1;
+	o.selects = pick;
+	o.ctx = &p;
+	if (queue_open(sp, &o, &q, &err) < 0 || queue_refresh(q, &err) < 0)
+		abort();
+	T_OK(p.asked[0] == 1 && p.asked[1] == 1 && p.asked[2] == 1 && p.asked[3] == 1,
+	     "dir: the selection is asked of each record once, due or not");
+	T_EQ_INT((long long)queue_left(q), 2, "dir: what it did not select is not left");
+	offered(q, rec_now_ms(), got, sizeof(got), recs, 4);
+	ids_of(want, sizeof(want), idv, (int[]){ 2 }, 1);
+	T_EQ_STR(got, want, "dir: only the selected record due now is offered");
+	T_OK(recs[0].picked && !recs[0].seen, "dir: offered as picked, not yet judged");
+	queue_intent(q, recs[0].slot, now_ms);
+	attempt(q, &recs[0], REC_OUT_OK, 0, NULL);
+	T_EQ_INT(queue_plan(q, rec_now_ms(), 0, &next), 0,
+		 "dir: the selected retry is waited for");
+	T_EQ_INT((long long)next, (long long)due1,
+		 "dir: the next due is the selected retry's, not the sooner one's");
+	if (queue_refresh(q, &err) < 0)
+		abort();
+	T_OK(p.asked[0] == 1 && p.asked[1] == 1 && p.asked[2] == 1 && p.asked[3] == 1,
+	     "dir: a refresh asks nothing again");
+	queue_free(q);
+	spool_close(sp);
+	be->drop(loc);
+}
+
 /* One pass of queue_withdrawn: a queue opened on the log (and on its
  * checkpoint, pass 1) offers both records; the withdrawn one (idv's
  * first) has no attempt, the other's intent still counts. */
@@ -550,6 +627,7 @@ int main(int argc, char **argv)
 		log_damage(be);
 		queue_life(be);
 		queue_withdrawn(be);
+		queue_selected(be);
 		queue_crash(be, 0);
 		queue_crash(be, 1);
 	}
