@@ -482,6 +482,28 @@ static int drain(struct replay_run *r, struct rd_err *err)
 	return 0;
 }
 
+/*
+ * Whether nothing more can start within the time budget, when nothing
+ * is due (plan said 0, next_due): the next due record is beyond it,
+ * nothing is in flight, and no prepared send waits for its host (its
+ * rate, its concurrency, a pause) to start within it.  Due records
+ * behind a full host are not due to plan, but the sends that fill it
+ * are prepared, so they hold the run as those sends do.
+ */
+static int beyond_budget(struct replay_run *r, int64_t next_due)
+{
+	int64_t now = clk_mono_ns(), left = r->deadline_ns - now, start;
+
+	if (next_due == INT64_MAX || !r->deadline_ns || r->nready ||
+	    http_inflight(r->http) > 0 ||
+	    (next_due - replay_wall_now(r)) * 1000000 <= left)
+		return 0;
+	if (!r->nparked)
+		return 1;
+	start = replay_pace_wait(r, now);
+	return start != INT64_MAX && start > left;
+}
+
 static int loop(struct replay_run *r, struct rd_err *err)
 {
 	int ret;
@@ -507,9 +529,7 @@ static int loop(struct replay_run *r, struct rd_err *err)
 			continue;
 		}
 		/* Nothing due: wait for completions or the next due time. */
-		if (next_due != INT64_MAX && r->deadline_ns &&
-		    (next_due - replay_wall_now(r)) * 1000000 > r->deadline_ns - clk_mono_ns() &&
-		    http_inflight(r->http) == 0) {
+		if (beyond_budget(r, next_due)) {
 			r->st->out_of_time = 2;
 			break;
 		}

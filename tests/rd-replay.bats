@@ -106,6 +106,26 @@ served() { jq -c "select(.status == $1)" "$T/ds.log" 2>/dev/null | wc -l; }
 	refute_output --partial "--max-time reached"
 }
 
+@test "--max-time ends a run early only when the next due record is beyond it: records due now behind the rate are sent first" {
+	# a retry due in 2 minutes, beyond the budget below
+	ds_start --fail-first 1 --retry-after 120
+	capture_n 1 /later
+	run timeout 60 rd-replay --rate max --max-time 20s
+	assert_failure 1
+	ds_stop
+	# 20 records due now, each refused for good; at the default rate a
+	# batch is 5 sends: the run ended after the first, that retry beyond
+	# the budget, with 15 records due and never tried
+	ds_start --route /fail=400
+	capture_n 20 /fail
+	run timeout 60 rd-replay --max-time 20s
+	assert_failure 4
+	assert_output --partial "sent 20, ok 0, retry 0, dead 20"
+	assert_output --partial "; the next retry is due after --max-time"
+	assert_equal "$(served 400)" 20
+	rd-audit --json | jq -e '.by_attempts[0] == 0 and .state.dead == 20 and .state.pending == 1'
+}
+
 @test "a permanent failure goes straight to dead; --max-attempts leads to dead" {
 	ds_start --route /bad=400 --route /down=503
 	capture_n 3 /bad
