@@ -498,7 +498,8 @@ static int gather_stdin(const struct health_opts *o, struct health_eval *ev,
 	s = add_src(ev, HEALTH_STDIN, "stdin");
 	jqf_feed(f, in.data ? in.data : "", in.len, 1);
 	r = jqf_next(f, &out, &no, err);
-	if (r > 0) {
+	if (r > 0 || (r < 0 && r != RD_E_CORRUPT)) {
+		/* outputs, or a filter that failed on the first document */
 		r = stdin_answers(o, s, f, &out, r, err);
 	} else if (r == 0 && in.len) {
 		s->failed = 1;

@@ -95,6 +95,10 @@ health_url() { echo "http://127.0.0.1:$PORT/health"; }
 	run rd-health --nagios --jq '.a==1' < <(printf '{"a":1}\n{"a":2')
 	assert_failure 3
 	assert_output --partial "RD-HEALTH UNKNOWN - standard input is not JSON (input 2 is not valid JSON"
+	# a filter that fails on the document is unhealthy, and says why
+	run rd-health --jq '.a.b' <<< '{"a":"x"}'
+	assert_failure 1
+	assert_output 'unhealthy: no data at stdin [--jq failed: jq: Cannot index string with string "b"]'
 	run rd-health --jq '.a' < /dev/null
 	assert_failure 2
 }
