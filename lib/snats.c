@@ -36,6 +36,27 @@ static int transient(natsStatus s, jsErrCode jerr)
 	       jerr == JSClusterNotAvailErr;
 }
 
+/* The settle window (SNATS_SETTLE_MS) of a request that may be retried.
+ * settle_again says whether one more try is worth making: while the
+ * window lasts, and always a second one.  A try that came back after the
+ * window only because the process was stopped while it waited (SIGSTOP,
+ * a VM paused) is not the server's silence; its answer may be in the
+ * socket already, and the next try, with the same Nats-Msg-Ids, reads it. */
+struct settle {
+	int64_t until;
+	int tries;
+};
+
+static struct settle settle_start(void)
+{
+	return (struct settle){ clk_mono_ns() + (int64_t)SNATS_SETTLE_MS * 1000000, 0 };
+}
+
+static bool settle_again(struct settle *st)
+{
+	return ++st->tries < 2 || clk_mono_ns() < st->until;
+}
+
 void snats_subject(const struct snats *n, char *out, size_t len,
 		   const char *kind, const char *tail)
 {
@@ -74,7 +95,7 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
 	       struct rd_err *err)
 {
 	/* a stream leader killed: its election takes a few seconds */
-	int64_t until = clk_mono_ns() + (int64_t)SNATS_SETTLE_MS * 1000000;
+	struct settle st = settle_start();
 	jsErrCode jerr;
 	natsStatus s;
 
@@ -87,7 +108,7 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
 		*m = NULL;
 		if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
 			return 0;
-		if (!transient(s, jerr) || clk_mono_ns() >= until)
+		if (!transient(s, jerr) || !settle_again(&st))
 			return snats_err(n, err, s, jerr, "reading the stream");
 		clk_sleep_ms(200);
 	}
@@ -358,13 +379,13 @@ static int publish_once(struct snats *n, const char *data, size_t len,
 int snats_publish(struct snats *n, const char *data, size_t len,
 		  const char *ids, struct rd_err *err)
 {
-	int64_t until = clk_mono_ns() + (int64_t)SNATS_SETTLE_MS * 1000000;
+	struct settle st = settle_start();
 	int ret;
 
 	if ((ret = room(n, len, err)) < 0)
 		return ret;
 	while ((ret = publish_once(n, data, len, ids, err)) == 0) {
-		if (clk_mono_ns() >= until)
+		if (!settle_again(&st))
 			return rd_err_set(err, RD_E_IO,
 					  "stream '%s' at %s refused a record: %s",
 					  n->stream, n->where, n->pub_err);
@@ -439,7 +460,7 @@ static int ensure_stream(struct snats *n, struct rd_err *err)
 	jsErrCode jerr = 0;
 	char subj[SNATS_SUBJ_MAX];
 	const char *subjects[1] = { subj };
-	int64_t until = clk_mono_ns() + (int64_t)SNATS_SETTLE_MS * 1000000;
+	struct settle st = settle_start();
 	natsStatus s;
 
 again:
@@ -449,7 +470,7 @@ again:
 		jsStreamInfo_Destroy(si);
 		return 0;
 	}
-	if (transient(s, jerr) && clk_mono_ns() < until) {
+	if (transient(s, jerr) && settle_again(&st)) {
 		clk_sleep_ms(100);
 		goto again;
 	}
@@ -480,7 +501,7 @@ again:
 	si = NULL;
 	/* another writer may have made it first, or be making it */
 	if (s != NATS_OK && jerr != JSStreamNameExistErr) {
-		if (transient(s, jerr) && clk_mono_ns() < until) {
+		if (transient(s, jerr) && settle_again(&st)) {
 			clk_sleep_ms(100);
 			goto again;
 		}

@@ -39,7 +39,8 @@
 /* How long a JetStream request may take before it counts as failed. */
 #define SNATS_WAIT_MS 5000
 /* How long a cluster may take to answer again (a meta or stream leader
- * elected, a stream just made): what is transient is retried this long. */
+ * elected, a stream just made): what is transient is retried this long,
+ * and at least once (settle_again in snats.c). */
 #define SNATS_SETTLE_MS (3 * SNATS_WAIT_MS)
 
 struct snats {

@@ -508,6 +508,36 @@ nats_only_sent_counted() {
 	diff <(jq -r .id <<< "$output" | sort) <(sort "$T/acked")
 }
 
+@test "a capture stopped while it waits for the server's answer, past the settle window, and resumed: the answer waiting in its socket is taken, not reported as a refusal" {
+	nats_single
+	PORT=9
+	mkfifo "$T/in"
+	rd-capture -q --spool "$LOC" < "$T/in" > "$T/acked" 2> "$T/cap.err" &
+	cap=$!
+	BG_PIDS+=("$cap")
+	exec 7> "$T/in"
+	recs 1 /a >&7
+	until_ok 20 lines_in "$T/acked" 1 || fail "$(cat "$T/cap.err")"
+	# the publish goes out to a server that holds its answer; the capture
+	# is stopped waiting for it, and gets it only when the window is over
+	kill -STOP "$NPID"
+	recs 1 /b >&7
+	sleep 1
+	kill -STOP "$cap"
+	kill -CONT "$NPID"
+	sleep 16
+	kill -CONT "$cap"
+	exec 7>&-
+	rc=0
+	wait "$cap" || rc=$?
+	BG_PIDS=()
+	cat "$T/cap.err"
+	assert_equal "$rc" 0
+	assert_equal "$(sort -u "$T/acked" | wc -l)" 2
+	run rd-audit --spool "$LOC" --json
+	assert_equal "$(jq -c '[.requests, .state.pending]' <<< "$output")" '[2,2]'
+}
+
 # The 3-node cluster; sets NAME_OF (by PID), PID_OF, CPORT_OF, MON_OF
 # (by name) and LOC (the stream PAYMENTS, all three client ports).
 nats_cluster() {
