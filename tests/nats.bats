@@ -119,7 +119,23 @@ audit_covers_downstream() {
 	assert_output ''
 	delivered_keys > "$T/ds.ok"
 	run join -v1 "$T/ds.ok" <(awk '$3 == "ok" { print $1 }' "$T/audit.att")
-	assert_output ''
+	[ -z "$output" ] || { show_keys "$loc" $output; assert_output ''; }
+}
+
+# show_keys LOC KEY...: the records under these idempotency keys, with
+# every event about them, and what the downstream logged for them
+show_keys() {
+	local loc=$1 k id
+	shift
+	for k in "$@"; do
+		echo "# key $k: downstream:"
+		jq -c --arg k "$k" 'select(.key == $k)' "$T/ds.log"
+		rd-audit --spool "$loc" --list -q | jq -r --arg k "$k" 'select(.idempotency_key == $k) | .id' |
+			while read -r id; do
+				echo "# record $id:"
+				rd-audit --spool "$loc" --show "$id"
+			done
+	done >&2
 }
 
 @test "a new user's flow on one node: capture, replay with retries, audit and health on nats://127.0.0.1:PORT/PAYMENTS" {
