@@ -81,12 +81,21 @@ void replay_notice(struct replay_run *r, const char *fmt, ...)
 	r->o->on_notice(r->o->ctx, msg);
 }
 
+/* A notice of the spool, said once: the run may read the log more than
+ * once (its fold, then a selection), and each read meets the same
+ * damage. */
 static void on_spool_notice(void *ctx, const struct spool_notice *n)
 {
 	struct replay_run *r = ctx;
 	char text[1024];
 
-	replay_notice(r, "%s", spool_notice_text(n, text, sizeof(text)));
+	spool_notice_text(n, text, sizeof(text));
+	for (size_t i = 0; i < r->ntold; i++)
+		if (strcmp(r->told[i], text) == 0)
+			return;
+	r->told = xrealloc(r->told, (r->ntold + 1) * sizeof(*r->told));
+	r->told[r->ntold++] = xstrdup(text);
+	replay_notice(r, "%s", text);
 }
 
 /* Notices of the queue, as the run's own. */
@@ -687,6 +696,9 @@ int replay_run(const struct replay_opts *o, struct replay_stats *st,
 	queue_free(r.q);
 	spool_close(r.sp);
 	replay_pace_release(&r);
+	for (size_t i = 0; i < r.ntold; i++)
+		free(r.told[i]);
+	free(r.told);
 	rec_parser_release(&r.rp);
 	rw_release(&r.rw);
 	return ret;

@@ -77,6 +77,8 @@ struct replay_run {
 	size_t pass_skips;       /* records of full hosts passed over */
 	int mixed, mix_next;     /* the work is for more than one host */
 	uint32_t mix_first;      /* the first host the plan met, + 1 */
+	char **told;             /* the spool's notices said so far */
+	size_t ntold;
 };
 
 /* The wall clock as the run sees it: at start, plus monotonic time. */

@@ -372,7 +372,9 @@ ds_seen() { [ "$(wc -l < "$T/ds.log" 2> /dev/null || echo 0)" -ge "$1" ]; }
 	wait "$w2" || rc=$?
 	cat "$T/w2.err"
 	assert_equal "$rc" 0
-	[ $((SECONDS - killed_at)) -lt 50 ]
+	# the short lease, not the default one of 120 s (a loose bound: a
+	# loaded machine may be slow, but not by a minute)
+	[ $((SECONDS - killed_at)) -lt 110 ]
 	diff <(delivered_keys) "$T/ids"
 	dups_consistent
 	audit_covers_downstream "$LOC"

@@ -88,11 +88,21 @@ files_sum() { (cd "$SPOOL" && ls | grep -v '^replay\.' | xargs sha256sum); }
 	assert_equal "$(jq -r 'select(.path | startswith("/late/")) | .path' "$T/ds.log" | wc -l)" 5
 }
 
+# intents_in N: the spool holds N intents or more
+intents_in() {
+	[ "$(rd-audit --json | jq .replay.attempts)" -ge "$1" ]
+}
+
 @test "sends whose outcome never came stay counted after compaction: a counter never goes down" {
-	ds_start --latency 300
+	ds_start --latency 2000
 	fill 3 "127.0.0.1:$PORT" /slow
-	# the run ends while its sends wait: their outcome is unknown
-	rd-replay -q --rate max --max-time 50ms --grace 10ms || true
+	# a run killed while its sends wait (their intents are durable, the
+	# downstream holds each for 2 s): their outcome is unknown
+	rd-replay -q --rate max &
+	pid=$!
+	wait_until 20 intents_in 3
+	kill -9 "$pid"
+	wait "$pid" 2> /dev/null || true
 	rd-replay -q --rate max
 	ds_stop
 	before=$(rd-audit --json | jq -c '.replay | {attempts, ok, unknown}')
