@@ -119,7 +119,27 @@ audit_covers_downstream() {
 	assert_output ''
 	delivered_keys > "$T/ds.ok"
 	run join -v1 "$T/ds.ok" <(awk '$3 == "ok" { print $1 }' "$T/audit.att")
-	[ -z "$output" ] || { show_keys "$loc" $output; assert_output ''; }
+	[ -z "$output" ] || { show_keys "$loc" $output; cluster_state "$loc"; assert_output ''; }
+}
+
+# cluster_state LOC: on a 3-node cluster (nats_cluster), which server
+# leads the stream now, what each server's consumer says is left, and
+# whether the three replicas agree (rd-audit --verify --nats-monitor): an
+# outcome missing from the replica that answers is not the workers' doing
+cluster_state() {
+	local loc=$1 n mons=()
+	[ -n "${MON_OF[n1]:-}" ] || return 0
+	{
+		echo "# stream leader now: $(sh "$NATS_SH" leader "${MON_OF[n1]}" PAYMENTS)"
+		for n in n1 n2 n3; do
+			mons+=(--nats-monitor "http://127.0.0.1:${MON_OF[$n]}")
+			echo "# $n: $(curl -s "http://127.0.0.1:${MON_OF[$n]}/jsz?consumers=true" |
+				jq -c '[.account_details[]?.stream_detail[]? | select(.name == "PAYMENTS") |
+					{msgs: .state.messages, last: .state.last_seq,
+					 consumers: [.consumer_detail[]? | {name, num_pending, num_ack_pending, num_redelivered, delivered, ack_floor}]}]')"
+		done
+		rd-audit --spool "$loc" --verify "${mons[@]}" 2>&1 | head -20
+	} >&2
 }
 
 # show_keys LOC KEY...: the records under these idempotency keys, with
