@@ -99,10 +99,11 @@ intents_in() {
 	# a run killed while its sends wait (their intents are durable, the
 	# downstream holds each for 2 s): their outcome is unknown
 	rd-replay -q --rate max &
-	pid=$!
+	BG_PID=$!
 	wait_until 20 intents_in 3
-	kill -9 "$pid"
-	wait "$pid" 2> /dev/null || true
+	kill -9 "$BG_PID"
+	wait "$BG_PID" 2> /dev/null || true
+	BG_PID=
 	rd-replay -q --rate max
 	ds_stop
 	before=$(rd-audit --json | jq -c '.replay | {attempts, ok, unknown}')
