@@ -406,9 +406,9 @@ static void set_transport(const struct http_xfer *x, const struct http_opts *o,
 	 * and a request for a refused address would go out all the same. */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	/* A stream has its own deadlines, swept in http_run: a whole-
-	 * transfer limit would cut a long download that is still moving. */
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, stream ? 0L : (long)o->timeout_ms);
+	/* The engine keeps the deadlines (http_deadline.c): libcurl would
+	 * count the time the process was held still. */
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
@@ -503,8 +503,7 @@ int http_xfer_submit(struct http *h, const struct http_req *r,
 	set_request(x, r);
 	x->start_ns = clk_mono_ns();
 	x->scb = scb;
-	x->deadline_ns = x->start_ns + (int64_t)h->o.stream_head_timeout_ms * 1000000;
-	x->timeout_what = "the response head";
+	http_deadline_start(h, x);
 	if ((mc = curl_multi_add_handle(h->m, x->e)) != CURLM_OK) {
 		xfer_clear(x);
 		x->next = h->free_list;
@@ -591,7 +590,7 @@ static void info_str(CURL *e, CURLINFO what, char *out, size_t n)
 }
 
 /* The facts -w asks about, read from the finished handle. */
-static const struct http_info *collect_info(struct http *h, CURL *e)
+const struct http_info *http_collect_info(struct http *h, CURL *e)
 {
 	struct http_info *in = &h->info;
 	char *u = NULL;
@@ -658,7 +657,7 @@ static int harvest(struct http *h, http_done_fn done, void *ctx)
 		res.body = &x->rbody;
 		res.body_bytes = x->body_seen;
 		if (h->o.want_info)
-			res.info = collect_info(h, x->e);
+			res.info = http_collect_info(h, x->e);
 		done(ctx, &res);
 		http_xfer_recycle(h, x);
 		n++;
@@ -666,21 +665,36 @@ static int harvest(struct http *h, http_done_fn done, void *ctx)
 	return n;
 }
 
-int http_run(struct http *h, int wait_ms, http_done_fn done, void *ctx)
+/* One round of libcurl, then what ended: the transfers it finished,
+ * then those past their deadlines, once it has read what came. */
+static int round_of(struct http *h, http_done_fn done, void *ctx, int64_t *t)
 {
 	int running, n;
-	CURLMcode mc;
 
-	if ((mc = curl_multi_perform(h->m, &running)) != CURLM_OK)
+	if (curl_multi_perform(h->m, &running) != CURLM_OK)
 		return RD_E_IO;
-	n = harvest(h, done, ctx) + http_stream_sweep(h, done, ctx);
-	if (n > 0 || wait_ms <= 0)
-		return n;
-	if ((mc = curl_multi_poll(h->m, NULL, 0, wait_ms, NULL)) != CURLM_OK)
-		return RD_E_IO;
-	if ((mc = curl_multi_perform(h->m, &running)) != CURLM_OK)
-		return RD_E_IO;
-	return harvest(h, done, ctx) + http_stream_sweep(h, done, ctx);
+	*t = http_deadline_after(h, *t, 0);
+	n = harvest(h, done, ctx);
+	return n + http_deadline_sweep(h, done, ctx);
+}
+
+int http_run(struct http *h, int wait_ms, http_done_fn done, void *ctx)
+{
+	int64_t t = http_deadline_enter(h);
+	int n;
+
+	if ((n = round_of(h, done, ctx, &t)) != 0 || wait_ms <= 0)
+		goto out;
+	wait_ms = http_deadline_wait(h, wait_ms);
+	if (curl_multi_poll(h->m, NULL, 0, wait_ms, NULL) != CURLM_OK) {
+		n = RD_E_IO;
+		goto out;
+	}
+	t = http_deadline_after(h, t, wait_ms);
+	n = round_of(h, done, ctx, &t);
+out:
+	http_deadline_leave(h);
+	return n;
 }
 
 void http_once_init(struct http_once *r)

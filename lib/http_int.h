@@ -44,8 +44,11 @@ struct http {
 	struct http_xfer *free_list;
 	struct http_xfer *live;
 	unsigned inflight;
-	int64_t swept_ns;           /* last look for streams past deadline */
+	int64_t swept_ns;           /* last look for transfers past deadline */
+	int64_t left_ns;            /* when it last returned to its caller */
 };
+
+#define HTTP_NO_DEADLINE INT64_MAX
 
 /* Start a transfer of r; with scb, a streamed one.  *out (may be NULL)
  * gets the transfer.  As http_submit. */
@@ -60,8 +63,24 @@ void http_xfer_recycle(struct http *h, struct http_xfer *x);
 size_t http_stream_header(struct http_xfer *x, const char *p, size_t len);
 size_t http_stream_body(struct http_xfer *x, const char *p, size_t len);
 
-/* End every stream past its deadline with HTTP_ERR_TIMEOUT, reporting it
- * through done.  Returns how many. */
-int http_stream_sweep(struct http *h, http_done_fn done, void *ctx);
+/* What libcurl knows of the transfer on e (http_opts.want_info). */
+const struct http_info *http_collect_info(struct http *h, CURL *e);
+
+/* Deadlines and holds (http_deadline.c).  x's first deadline, from its
+ * start: the whole response's, or a stream's head's. */
+void http_deadline_start(struct http *h, struct http_xfer *x);
+/* The engine is called (returns the time): the time since it last
+ * returned was a hold, if long enough. */
+int64_t http_deadline_enter(struct http *h);
+/* It waited, or ran libcurl, from since, asked to wait wait_ms: any more
+ * was a hold.  Returns the time. */
+int64_t http_deadline_after(struct http *h, int64_t since, int wait_ms);
+/* It returns to its caller. */
+void http_deadline_leave(struct http *h);
+/* wait_ms, or less: until the first deadline (not for short waits). */
+int http_deadline_wait(const struct http *h, int wait_ms);
+/* End every transfer past its deadline with HTTP_ERR_TIMEOUT, reporting
+ * it through done.  Returns how many. */
+int http_deadline_sweep(struct http *h, http_done_fn done, void *ctx);
 
 #endif

@@ -11,8 +11,8 @@
  *
  * A stream has no whole-transfer timeout (a long download that keeps
  * moving is fine); instead each transfer carries one deadline: for its
- * head, then for its next piece of body.  A paused stream has none: the
- * reader's own timeouts govern it.  Deliberately not here: decoding
+ * head, then for its next piece of body (swept by http_deadline.c).  A
+ * paused stream has none: the reader's own timeouts govern it.  Deliberately not here: decoding
  * (bodies go as received) and choosing which headers to relay.
  */
 #include <curl/curl.h>
@@ -23,10 +23,6 @@
 #include "http.h"
 #include "http_int.h"
 #include "banned.h"
-
-/* Looking for expired deadlines costs a walk of the live list: at most
- * this often, so a busy engine does not walk it on every call. */
-#define SWEEP_EVERY_NS ((int64_t)10 * 1000000)
 
 static int64_t idle_deadline(const struct http_xfer *x)
 {
@@ -98,10 +94,15 @@ void http_xfer_cancel(struct http *h, struct http_xfer *x)
 int http_poll(struct http *h, int extra_fd, int wait_ms)
 {
 	struct curl_waitfd w = { extra_fd, CURL_WAIT_POLLIN, 0 };
+	int64_t t = http_deadline_enter(h);
 	int n = 0;
+	CURLMcode mc;
 
-	if (curl_multi_poll(h->m, extra_fd >= 0 ? &w : NULL, extra_fd >= 0,
-			    wait_ms, &n) != CURLM_OK)
+	mc = curl_multi_poll(h->m, extra_fd >= 0 ? &w : NULL, extra_fd >= 0,
+			     wait_ms, &n);
+	http_deadline_after(h, t, wait_ms);
+	http_deadline_leave(h);
+	if (mc != CURLM_OK)
 		return RD_E_IO;
 	/* n counts extra_fd too: alone, it leaves the transfers nothing to
 	 * do (a libcurl timer due meanwhile ends the next wait at once). */
@@ -111,39 +112,4 @@ int http_poll(struct http *h, int extra_fd, int wait_ms)
 void http_wakeup(struct http *h)
 {
 	curl_multi_wakeup(h->m);
-}
-
-int http_stream_sweep(struct http *h, http_done_fn done, void *ctx)
-{
-	int64_t now = clk_mono_ns();
-	struct http_xfer *x, *next;
-	int n = 0;
-
-	if (now - h->swept_ns < SWEEP_EVERY_NS)
-		return 0;
-	h->swept_ns = now;
-	for (x = h->live; x; x = next) {
-		struct http_res res;
-		char msg[160];
-
-		next = x->next;
-		if (!x->scb || x->paused || now < x->deadline_ns)
-			continue;
-		snprintf(msg, sizeof(msg), "%s did not come within %llu ms", x->timeout_what,
-			 (unsigned long long)(x->head_done ?
-			 h->o.stream_idle_timeout_ms : h->o.stream_head_timeout_ms));
-		memset(&res, 0, sizeof(res));
-		res.udata = x->udata;
-		res.err = HTTP_ERR_TIMEOUT;
-		res.errmsg = msg;
-		res.latency_ms = (double)(now - x->start_ns) / 1e6;
-		res.retry_after_ms = -1;
-		res.headers = &x->rhdrs;
-		res.body = &x->rbody;
-		res.body_bytes = x->body_seen;
-		done(ctx, &res);
-		http_xfer_recycle(h, x);
-		n++;
-	}
-	return n;
 }

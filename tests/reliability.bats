@@ -8,7 +8,11 @@
 load common
 
 setup() { common_setup; }
-teardown() { ds_stop; common_teardown; }
+teardown() {
+	[ -z "${BG_PID:-}" ] || { kill -CONT "$BG_PID"; kill "$BG_PID"; wait "$BG_PID"; } 2> /dev/null || true
+	ds_stop
+	common_teardown
+}
 
 # Offset of member $2 (0-based) of segment $1, from its index.
 member_off() {
@@ -216,6 +220,38 @@ bodies_exact() {
 		 | (.next_due | ms) - (.at | ms)] | length == 3 and max <= 300
 	EOF
 	spool_lines | jq -se -f "$T/gap.jq"
+}
+
+@test "a run held still past --timeout with sends in flight (stopped, a paused machine): what was answered meanwhile is ok, nothing is timed out or dead" {
+	ds_start --latency 300
+	capture_n 8
+	rd-replay --concurrency 8 --timeout 1s --max-attempts 1 > "$T/out" 2> "$T/err" &
+	BG_PID=$!
+	# every send has started: its intent is durable before it goes
+	started() { [ "$(spool_events intent | wc -l)" -ge 8 ]; }
+	wait_until 10 started
+	kill -STOP "$BG_PID"
+	# the service answers each within 300 ms; the run is held for more
+	# than --timeout before it can read the answers
+	sleep 2
+	kill -CONT "$BG_PID"
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	assert_equal "$st" 0
+	rd-audit --json | jq -e '.state.ok == 8 and .state.dead == 0 and .replay.attempts == 8'
+	assert_equal "$(spool_events attempt | jq -r .outcome | sort | uniq -c | awk '{ print $1, $2 }')" "8 ok"
+	# each was sent once
+	assert_equal "$(jq -r .key "$T/ds.log" | sort -u | wc -l)" 8
+	assert_equal "$(wc -l < "$T/ds.log")" 8
+	# a service slower than --timeout, with the run not held: timed out
+	ds_stop
+	ds_start --latency 5000
+	capture_n 1
+	run rd-replay --timeout 300ms --max-attempts 1
+	assert_failure 4
+	spool_events attempt | jq -se 'map(select(.outcome == "retry")) | length == 1 and
+		(.[0].error == "the whole response did not come within 300 ms") and .[0].latency_ms < 4000'
 }
 
 @test "SIGHUP (an ssh session dropped) stops rd-replay as SIGTERM does; under nohup it is ignored" {
