@@ -281,14 +281,13 @@ static int line_subject(struct snats *n, const char *line, size_t len,
 static int room(struct snats *n, size_t len, struct rd_err *err)
 {
 	jsStreamInfo *si = NULL;
-	jsErrCode jerr = 0;
-	natsStatus s;
 	uint64_t have;
+	int ret;
 
 	if (!n->o.max_bytes)
 		return 0;
-	if ((s = js_GetStreamInfo(&si, n->js, n->stream, NULL, &jerr)) != NATS_OK)
-		return snats_err(n, err, s, jerr, "storing in NATS");
+	if ((ret = snats_stream_info(n, &si, err)) < 0)
+		return ret;
 	have = si->State.Bytes;
 	jsStreamInfo_Destroy(si);
 	if (have + len > n->o.max_bytes)
@@ -654,12 +653,40 @@ static int snats_claim(void *impl, const char *role, struct rd_err *err)
 			  "a NATS stream has no '%s' claim", role);
 }
 
+/*
+ * The stream's state as its leader has it.  A server of the stream's
+ * group that sees no leader (one just back from a crash, or cut off
+ * while an election runs) answers too, with its own replica's state,
+ * which may be far behind (nats-server's jsStreamInfoRequest), and the
+ * first answer is the one taken: such an answer names no leader, and is
+ * asked again while the settle window lasts.  A reader that took its
+ * last sequence, or its end, from one would stop short, silently.
+ */
 int snats_stream_info(struct snats *n, jsStreamInfo **si, struct rd_err *err)
 {
-	jsErrCode jerr = 0;
-	natsStatus s = js_GetStreamInfo(si, n->js, n->stream, NULL, &jerr);
+	struct settle st = settle_start();
+	jsErrCode jerr;
+	natsStatus s;
 
-	return s == NATS_OK ? 0 : snats_err(n, err, s, jerr, "reading the stream");
+	for (;;) {
+		jerr = 0;
+		*si = NULL;
+		s = js_GetStreamInfo(si, n->js, n->stream, NULL, &jerr);
+		if (s == NATS_OK && (!(*si)->Cluster || ((*si)->Cluster->Leader &&
+		    (*si)->Cluster->Leader[0])))
+			return 0;
+		if (s == NATS_OK) {
+			jsStreamInfo_Destroy(*si);
+			*si = NULL;
+			if (!settle_again(&st))
+				return rd_err_set(err, RD_E_IO,
+						  "reading the stream '%s' at %s: it has no leader (its servers answer only for their own replicas)",
+						  n->stream, n->where);
+		} else if (!transient(s, jerr) || !settle_again(&st)) {
+			return snats_err(n, err, s, jerr, "reading the stream");
+		}
+		clk_sleep_ms(200);
+	}
 }
 
 static int snats_usage(void *impl, uint64_t *bytes, struct rd_err *err)

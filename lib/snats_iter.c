@@ -26,12 +26,10 @@ struct snats_iter {
 static int iter_quiet(struct snats_iter *it, struct rd_err *err)
 {
 	jsStreamInfo *si = NULL;
-	jsErrCode jerr = 0;
-	natsStatus s = js_GetStreamInfo(&si, it->n->js, it->n->stream, NULL, &jerr);
-	int end;
+	int end, ret;
 
-	if (s != NATS_OK)
-		return snats_err(it->n, err, s, jerr, "reading the stream");
+	if ((ret = snats_stream_info(it->n, &si, err)) < 0)
+		return ret;
 	end = si->State.LastSeq <= it->seen || si->State.FirstSeq > it->last ||
 	      !si->State.Msgs;
 	jsStreamInfo_Destroy(si);
@@ -65,11 +63,12 @@ int snats_iter_new(void *impl, const struct spool_pos *from, void **out,
 	jsErrCode jerr = 0;
 	char subj[SNATS_SUBJ_MAX];
 	natsStatus s;
+	int ret;
 
 	it->n = n;
-	if ((s = js_GetStreamInfo(&si, n->js, n->stream, NULL, &jerr)) != NATS_OK) {
+	if ((ret = snats_stream_info(n, &si, err)) < 0) {
 		free(it);
-		return snats_err(n, err, s, jerr, "reading the stream");
+		return ret;
 	}
 	it->last = si->State.LastSeq;
 	jsStreamInfo_Destroy(si);
