@@ -510,17 +510,24 @@ nats_only_sent_counted() {
 	nats_only_sent_counted
 }
 
-@test "the server killed with publishes unanswered, and back: the capture publishes them again under the same ids, stores each once, and succeeds" {
+# capture_from_fifo N: on the single node, an rd-capture reading the
+# fifo $T/in (written through fd 7) into $T/acked, its PID in cap; N
+# records of /a go first, and are acknowledged.  The records name a
+# downstream (PORT 9) that these tests never call.
+capture_from_fifo() {
 	nats_single
-	# the records name a downstream, which this test never calls
 	PORT=9
 	mkfifo "$T/in"
 	rd-capture -q --spool "$LOC" < "$T/in" > "$T/acked" 2> "$T/cap.err" &
 	cap=$!
 	BG_PIDS+=("$cap")
 	exec 7> "$T/in"
-	recs 100 /a >&7
-	until_ok 20 lines_in "$T/acked" 100 || fail "$(cat "$T/cap.err")"
+	recs "$1" /a >&7
+	until_ok 20 lines_in "$T/acked" "$1" || fail "$(cat "$T/cap.err")"
+}
+
+@test "the server killed with publishes unanswered, and back: the capture publishes them again under the same ids, stores each once, and succeeds" {
+	capture_from_fifo 100
 	# a stopped server takes the next batch and answers nothing; killed,
 	# it never will: those answers are lost with the connection
 	kill -STOP "$NPID"
@@ -547,15 +554,7 @@ nats_only_sent_counted() {
 }
 
 @test "a capture stopped while it waits for the server's answer, past the settle window, and resumed: the answer waiting in its socket is taken, not reported as a refusal" {
-	nats_single
-	PORT=9
-	mkfifo "$T/in"
-	rd-capture -q --spool "$LOC" < "$T/in" > "$T/acked" 2> "$T/cap.err" &
-	cap=$!
-	BG_PIDS+=("$cap")
-	exec 7> "$T/in"
-	recs 1 /a >&7
-	until_ok 20 lines_in "$T/acked" 1 || fail "$(cat "$T/cap.err")"
+	capture_from_fifo 1
 	# the publish goes out to a server that holds its answer; the capture
 	# is stopped waiting for it, and gets it only when the window is over
 	kill -STOP "$NPID"

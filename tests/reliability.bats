@@ -25,6 +25,18 @@ batch() {
 		rd-capture -q > /dev/null
 }
 
+# Records 1..30 in three batches (members) of one segment, the middle one
+# damaged by a flipped byte; sets seg and off (that member's offset).
+damaged_middle() {
+	ds_start
+	batch 1 10
+	batch 11 20
+	batch 21 30
+	seg=$(ls "$SPOOL"/*.ndjson.gz)
+	off=$(member_off "$seg" 1)
+	flip "$seg" $((off + 25))
+}
+
 # Every logged body is the one captured for its path.
 bodies_exact() {
 	jq -r '"\(.path) \(.sha256)"' "$T/ds.log" | while read -r p h; do
@@ -34,13 +46,7 @@ bodies_exact() {
 }
 
 @test "damage in a sealed member: replay skips that batch only, says where, sends no garbage" {
-	ds_start
-	batch 1 10
-	batch 11 20
-	batch 21 30
-	seg=$(ls "$SPOOL"/*.ndjson.gz)
-	off=$(member_off "$seg" 1)
-	flip "$seg" $((off + 25))
+	damaged_middle
 	run rd-replay --rate max
 	assert_success
 	echo "$output"
@@ -55,13 +61,7 @@ bodies_exact() {
 }
 
 @test "damage in a sealed member, replay with a selection: the damage is told once, the selected records around it are sent" {
-	ds_start
-	batch 1 10
-	batch 11 20
-	batch 21 30
-	seg=$(ls "$SPOOL"/*.ndjson.gz)
-	off=$(member_off "$seg" 1)
-	flip "$seg" $((off + 25))
+	damaged_middle
 	run rd-replay --rate max --match-url '/o/[0-9]*[02468]$'
 	assert_success
 	echo "$output"
