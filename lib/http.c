@@ -384,8 +384,7 @@ static struct http_xfer *xfer_take(struct http *h)
 
 /* The engine's options that do not depend on the request (see http.h):
  * protocols, redirects, proxies, timeouts, TLS and the HTTP version. */
-static void set_transport(const struct http_xfer *x, const struct http_opts *o,
-			  int stream)
+static void set_transport(const struct http_xfer *x, const struct http_opts *o)
 {
 	CURL *e = x->e;
 
@@ -499,7 +498,7 @@ int http_xfer_submit(struct http *h, const struct http_req *r,
 	x->errbuf[0] = '\0';
 	x->url = xstrdup(r->url);
 	x->method = xmemdup(r->method, r->method_len);
-	set_transport(x, &h->o, scb != NULL);
+	set_transport(x, &h->o);
 	set_request(x, r);
 	x->start_ns = clk_mono_ns();
 	x->scb = scb;

@@ -12,8 +12,9 @@
  * A stream has no whole-transfer timeout (a long download that keeps
  * moving is fine); instead each transfer carries one deadline: for its
  * head, then for its next piece of body (swept by http_deadline.c).  A
- * paused stream has none: the reader's own timeouts govern it.  Deliberately not here: decoding
- * (bodies go as received) and choosing which headers to relay.
+ * paused stream has none: the reader's own timeouts govern it.
+ * Deliberately not here: decoding (bodies go as received) and choosing
+ * which headers to relay.
  */
 #include <curl/curl.h>
 #include <stdio.h>

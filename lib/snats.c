@@ -286,7 +286,7 @@ static int room(struct snats *n, size_t len, struct rd_err *err)
 
 	if (!n->o.max_bytes)
 		return 0;
-	if ((ret = snats_stream_info(n, &si, err)) < 0)
+	if ((ret = snats_stream_info(n, &si, 1, err)) < 0)
 		return ret;
 	have = si->State.Bytes;
 	jsStreamInfo_Destroy(si);
@@ -658,11 +658,12 @@ static int snats_claim(void *impl, const char *role, struct rd_err *err)
  * group that sees no leader (one just back from a crash, or cut off
  * while an election runs) answers too, with its own replica's state,
  * which may be far behind (nats-server's jsStreamInfoRequest), and the
- * first answer is the one taken: such an answer names no leader, and is
- * asked again while the settle window lasts.  A reader that took its
- * last sequence, or its end, from one would stop short, silently.
+ * first answer is the one taken: such an answer names no leader, and,
+ * with led, is asked again while the settle window lasts.  A reader that
+ * took its last sequence, or its end, from one would stop short,
+ * silently.  --verify takes it (led 0), and reports the missing leader.
  */
-int snats_stream_info(struct snats *n, jsStreamInfo **si, struct rd_err *err)
+int snats_stream_info(struct snats *n, jsStreamInfo **si, int led, struct rd_err *err)
 {
 	struct settle st = settle_start();
 	jsErrCode jerr;
@@ -672,8 +673,8 @@ int snats_stream_info(struct snats *n, jsStreamInfo **si, struct rd_err *err)
 		jerr = 0;
 		*si = NULL;
 		s = js_GetStreamInfo(si, n->js, n->stream, NULL, &jerr);
-		if (s == NATS_OK && (!(*si)->Cluster || ((*si)->Cluster->Leader &&
-		    (*si)->Cluster->Leader[0])))
+		if (s == NATS_OK && (!led || !(*si)->Cluster ||
+		    ((*si)->Cluster->Leader && (*si)->Cluster->Leader[0])))
 			return 0;
 		if (s == NATS_OK) {
 			jsStreamInfo_Destroy(*si);
@@ -694,7 +695,7 @@ static int snats_usage(void *impl, uint64_t *bytes, struct rd_err *err)
 	jsStreamInfo *si = NULL;
 	int ret;
 
-	if ((ret = snats_stream_info(impl, &si, err)) < 0)
+	if ((ret = snats_stream_info(impl, &si, 1, err)) < 0)
 		return ret;
 	*bytes = si->State.Bytes;
 	jsStreamInfo_Destroy(si);

@@ -110,8 +110,11 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
  * lines may be stored when it fails. */
 int snats_publish(struct snats *n, const char *data, size_t len,
 		  const char *ids, struct rd_err *err);
-/* The stream's info from its leader (destroy with jsStreamInfo_Destroy). */
-int snats_stream_info(struct snats *n, jsStreamInfo **si, struct rd_err *err);
+/* The stream's info (destroy with jsStreamInfo_Destroy); with led, only
+ * its leader's: an answer that names no leader, a replica's own, is
+ * asked again within the settle window (see snats.c). */
+int snats_stream_info(struct snats *n, jsStreamInfo **si, int led,
+		      struct rd_err *err);
 
 /* One server's view of the stream, from its monitoring endpoint
  * (snats_verify.c). */

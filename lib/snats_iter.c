@@ -28,7 +28,7 @@ static int iter_quiet(struct snats_iter *it, struct rd_err *err)
 	jsStreamInfo *si = NULL;
 	int end, ret;
 
-	if ((ret = snats_stream_info(it->n, &si, err)) < 0)
+	if ((ret = snats_stream_info(it->n, &si, 1, err)) < 0)
 		return ret;
 	end = si->State.LastSeq <= it->seen || si->State.FirstSeq > it->last ||
 	      !si->State.Msgs;
@@ -66,7 +66,7 @@ int snats_iter_new(void *impl, const struct spool_pos *from, void **out,
 	int ret;
 
 	it->n = n;
-	if ((ret = snats_stream_info(n, &si, err)) < 0) {
+	if ((ret = snats_stream_info(n, &si, 1, err)) < 0) {
 		free(it);
 		return ret;
 	}

@@ -291,7 +291,7 @@ static int settle_peers(struct snats *n, jsStreamInfo **si, struct rd_err *err)
 		clk_sleep_ms(SETTLE_MS);
 		jsStreamInfo_Destroy(*si);
 		*si = NULL;
-		if ((ret = snats_stream_info(n, si, err)) < 0)
+		if ((ret = snats_stream_info(n, si, 0, err)) < 0)
 			return ret;
 	}
 	return 0;
@@ -309,7 +309,7 @@ int snats_verify(void *impl, void (*found)(void *ctx, const struct spool_finding
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	if ((ret = snats_stream_info(n, &si, err)) < 0 ||
+	if ((ret = snats_stream_info(n, &si, 0, err)) < 0 ||
 	    (ret = settle_peers(n, &si, err)) < 0)
 		goto out;
 	st->records = si->State.Msgs;
