@@ -188,7 +188,9 @@ intents_in() {
 	fill 1 "127.0.0.1:$PORT" /wait
 	rd-replay -q --gate false --gate-every 100ms --max-time 20s 2> /dev/null 3>&- &
 	BG_PID=$!
-	for i in $(seq 100); do [ -s "$SPOOL/replay.status" ] && break; sleep 0.05; done
+	# its own status, not the one the first replay left: it holds the spool
+	holds() { jq -e --argjson p "$BG_PID" '.pid == $p and .state == "running"' "$SPOOL/replay.status" > /dev/null 2>&1; }
+	wait_until 10 holds
 	run rd-compact --keep 0s
 	assert_failure 3
 	assert_output --partial "held by rd-replay (pid $BG_PID, since "
