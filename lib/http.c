@@ -589,7 +589,7 @@ static void info_str(CURL *e, CURLINFO what, char *out, size_t n)
 }
 
 /* The facts -w asks about, read from the finished handle. */
-const struct http_info *http_collect_info(struct http *h, CURL *e)
+static const struct http_info *collect_info(struct http *h, CURL *e)
 {
 	struct http_info *in = &h->info;
 	char *u = NULL;
@@ -638,7 +638,6 @@ static int harvest(struct http *h, http_done_fn done, void *ctx)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
 		memset(&res, 0, sizeof(res));
-		res.udata = x->udata;
 		res.err = map_code(msg->data.result, x->refused);
 		/* A transport error after the status line still lost the
 		 * response: report it as the error it is. */
@@ -650,18 +649,25 @@ static int harvest(struct http *h, http_done_fn done, void *ctx)
 				     curl_easy_strerror(msg->data.result);
 		else
 			res.errmsg = "";
-		res.latency_ms = (double)(clk_mono_ns() - x->start_ns) / 1e6;
 		res.retry_after_ms = x->retry_after_ms;
-		res.headers = &x->rhdrs;
-		res.body = &x->rbody;
-		res.body_bytes = x->body_seen;
-		if (h->o.want_info)
-			res.info = http_collect_info(h, x->e);
-		done(ctx, &res);
-		http_xfer_recycle(h, x);
+		http_xfer_end(h, x, &res, done, ctx);
 		n++;
 	}
 	return n;
+}
+
+void http_xfer_end(struct http *h, struct http_xfer *x, struct http_res *res,
+		   http_done_fn done, void *ctx)
+{
+	res->udata = x->udata;
+	res->latency_ms = (double)(clk_mono_ns() - x->start_ns) / 1e6;
+	res->headers = &x->rhdrs;
+	res->body = &x->rbody;
+	res->body_bytes = x->body_seen;
+	if (h->o.want_info)
+		res->info = collect_info(h, x->e);
+	done(ctx, res);
+	http_xfer_recycle(h, x);
 }
 
 /* One round of libcurl, then what ended: the transfers it finished,

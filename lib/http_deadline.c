@@ -125,18 +125,10 @@ int http_deadline_sweep(struct http *h, http_done_fn done, void *ctx)
 		snprintf(msg, sizeof(msg), "%s did not come within %llu ms",
 			 x->timeout_what, (unsigned long long)timeout_ms(h, x));
 		memset(&res, 0, sizeof(res));
-		res.udata = x->udata;
 		res.err = HTTP_ERR_TIMEOUT;
 		res.errmsg = msg;
-		res.latency_ms = (double)(now - x->start_ns) / 1e6;
 		res.retry_after_ms = -1;
-		res.headers = &x->rhdrs;
-		res.body = &x->rbody;
-		res.body_bytes = x->body_seen;
-		if (h->o.want_info)
-			res.info = http_collect_info(h, x->e);
-		done(ctx, &res);
-		http_xfer_recycle(h, x);
+		http_xfer_end(h, x, &res, done, ctx);
 		n++;
 	}
 	return n;

@@ -63,8 +63,11 @@ void http_xfer_recycle(struct http *h, struct http_xfer *x);
 size_t http_stream_header(struct http_xfer *x, const char *p, size_t len);
 size_t http_stream_body(struct http_xfer *x, const char *p, size_t len);
 
-/* What libcurl knows of the transfer on e (http_opts.want_info). */
-const struct http_info *http_collect_info(struct http *h, CURL *e);
+/* Report x's end through done: res has its err, status, errmsg and
+ * retry_after_ms; this adds the rest (udata, latency, the response, and
+ * with want_info what libcurl knows), then recycles x. */
+void http_xfer_end(struct http *h, struct http_xfer *x, struct http_res *res,
+		   http_done_fn done, void *ctx);
 
 /* Deadlines and holds (http_deadline.c).  x's first deadline, from its
  * start: the whole response's, or a stream's head's. */
