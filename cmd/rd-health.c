@@ -441,11 +441,11 @@ static void human(struct buf *out, const struct health_eval *ev,
 		else
 			buf_addf(out, "error_rate=%s (want 0%%)",
 				 thr_fmt(r->value, THR_FRACTION, v, sizeof(v)));
-		/* "at stdin", not "at stdin stdin"; "--jq is false", once */
+		/* "at stdin", not "at stdin stdin" */
 		buf_addf(out, " at %s", health_kind_name(s->kind));
 		if (strcmp(s->target, health_kind_name(s->kind)))
 			buf_addf(out, " %s", s->target);
-		if (s->why[0] && strcmp(s->why, "--jq gave false"))
+		if (s->why[0])
 			buf_addf(out, " [%s]", s->why);
 	}
 	if (!fails) {

@@ -471,9 +471,10 @@ static int stdin_answers(const struct health_opts *o, struct health_source *s,
 	}
 	if (!nums)     /* a check on value has no data */
 		put_nodata(s, "value");
-	if (n == 1)
+	/* true and false say nothing the verdict does not */
+	if (n == 1 && strcmp(first, "true") && strcmp(first, "false"))
 		snprintf(s->why, sizeof(s->why), "--jq gave %s", first);
-	else
+	else if (n > 1)
 		snprintf(s->why, sizeof(s->why), "--jq gave %zu outputs, the first %s", n, first);
 	return 0;
 }
