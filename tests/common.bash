@@ -160,3 +160,25 @@ replay_next_status() {
 	moved() { [ "$(jq -r .updated "$SPOOL/replay.status" 2> /dev/null)" != "$u" ]; }
 	wait_until 10 moved
 }
+
+# jsz PORT [QUERY]: the monitor's /jsz
+jsz() { curl -sf --max-time 5 "http://127.0.0.1:$1/jsz${2:+?$2}"; }
+healthz() { curl -s --max-time 5 "http://127.0.0.1:$1/healthz"; }
+
+# nats_req PORT SUBJECT PAYLOAD: one request in the NATS client protocol
+# on 127.0.0.1:PORT (no client tool is needed); prints the reply
+nats_req() {
+	local LC_ALL=C fd line
+	exec {fd}<> "/dev/tcp/127.0.0.1/$1"
+	printf 'CONNECT {"verbose":false}\r\nSUB _INBOX.t 1\r\nPUB %s _INBOX.t %d\r\n%s\r\n' \
+		"$2" "${#3}" "$3" >&"$fd"
+	while IFS= read -r -t 5 line <&"$fd"; do
+		line=${line%$'\r'}
+		case $line in
+		MSG*) IFS= read -r -t 5 line <&"$fd"; printf '%s\n' "${line%$'\r'}"; break ;;
+		PING) printf 'PONG\r\n' >&"$fd" ;;
+		-ERR*) echo "$line" >&2; break ;;
+		esac
+	done
+	exec {fd}>&-
+}

@@ -575,6 +575,39 @@ capture_from_fifo() {
 	assert_equal "$(jq -c '[.requests, .state.pending]' <<< "$output")" '[2,2]'
 }
 
+# read_consumer MON TOTAL: prints the name of the PAYMENTS consumer that
+# has delivered part of the stream, not all of it (a read under way)
+read_consumer() {
+	jsz "$1" consumers=true | jq -er --argjson t "$2" '[.account_details[].stream_detail[] |
+		select(.name == "PAYMENTS") | .consumer_detail[]? |
+		select(.delivered.stream_seq > 0 and .delivered.stream_seq < $t)][0].name'
+}
+
+@test "a read whose consumer is lost mid-stream (deleted, as it is with the server that held it) makes it again from the next sequence: rd-audit --list gives every record, exit 0" {
+	command -v strace > /dev/null || skip "strace is not installed"
+	nats_single
+	PORT=9 recs 20000 > "$T/in"
+	rd-capture --spool "$LOC" < "$T/in" > /dev/null
+	# the reader slowed (5 ms more for each of its first 400 reads of
+	# the socket), so that the server's flow control holds the rest of
+	# the stream back while the consumer is deleted
+	strace -f -qq -o /dev/null -e trace=recvfrom \
+		-e inject=recvfrom:delay_exit=5000:when=1..400 \
+		rd-audit --spool "$LOC" --list > "$T/list" 2> "$T/err" &
+	BG_PIDS+=($!)
+	wait_until 20 read_consumer "$NMON" 20000 > /dev/null
+	cons=$(read_consumer "$NMON" 20000)
+	run nats_req "$NPORT" "\$JS.API.CONSUMER.DELETE.PAYMENTS.$cons" ''
+	assert_output --partial '"success":true'
+	rc=0
+	wait "${BG_PIDS[0]}" || rc=$?
+	BG_PIDS=()
+	cat "$T/err"
+	assert_equal "$rc" 0
+	assert_equal "$(jq -r .id "$T/list" | sort -u | wc -l)" 20000
+	diff <(jq -r .id "$T/list" | sort) <(rd-audit --spool "$LOC" --list | jq -r .id | sort)
+}
+
 # The 3-node cluster; sets NAME_OF (by PID), PID_OF, CPORT_OF, MON_OF
 # (by name) and LOC (the stream PAYMENTS, all three client ports).
 nats_cluster() {
