@@ -16,7 +16,7 @@
 	X(jsConsumerInfo_Destroy) X(jsCtx_Destroy) X(jsMsgMetaData_Destroy) \
 	X(jsOptions_Init) X(jsPubAck_Destroy) X(jsPubOptions_Init) \
 	X(jsStreamConfig_Init) X(jsStreamInfo_Destroy) X(jsSubOptions_Init) \
-	X(js_AddStream) X(js_GetConsumerInfo) X(js_GetLastMsg) X(js_GetStreamInfo) \
+	X(js_AddStream) X(js_GetConsumerInfo) X(js_GetLastMsg) X(js_GetMsg) X(js_GetStreamInfo) \
 	X(js_Publish) X(js_PublishAsync) X(js_PublishAsyncGetPendingList) X(js_PublishMsg) X(js_PullSubscribe) \
 	X(js_SubscribeSync) X(natsConnection_Connect) X(natsConnection_Destroy) \
 	X(natsConnection_GetMaxPayload) X(natsConnection_GetServers) \
@@ -106,6 +106,11 @@ natsStatus js_GetConsumerInfo(jsConsumerInfo **ci, jsCtx *js, const char *stream
 natsStatus js_GetLastMsg(natsMsg **msg, jsCtx *js, const char *stream, const char *subject, jsOptions *opts, jsErrCode *errCode)
 {
 	return REAL(js_GetLastMsg)(msg, js, stream, subject, opts, errCode);
+}
+
+natsStatus js_GetMsg(natsMsg **msg, jsCtx *js, const char *stream, uint64_t seq, jsOptions *opts, jsErrCode *errCode)
+{
+	return REAL(js_GetMsg)(msg, js, stream, seq, opts, errCode);
 }
 
 natsStatus js_GetStreamInfo(jsStreamInfo **si, jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode)

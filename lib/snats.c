@@ -91,8 +91,10 @@ int snats_err(const struct snats *n, struct rd_err *err, natsStatus s,
 			  n->stream, n->where);
 }
 
-int snats_last(struct snats *n, const char *subject, natsMsg **m,
-	       struct rd_err *err)
+/* The last message on subject, or with none, the one at seq: both are
+ * asked of the stream's leader. */
+static int get_msg(struct snats *n, const char *subject, uint64_t seq,
+		   natsMsg **m, struct rd_err *err)
 {
 	/* a stream leader killed: its election takes a few seconds */
 	struct settle st = settle_start();
@@ -102,7 +104,8 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
 	for (;;) {
 		jerr = 0;
 		*m = NULL;
-		s = js_GetLastMsg(m, n->js, n->stream, subject, NULL, &jerr);
+		s = subject ? js_GetLastMsg(m, n->js, n->stream, subject, NULL, &jerr) :
+			      js_GetMsg(m, n->js, n->stream, seq, NULL, &jerr);
 		if (s == NATS_OK)
 			return 1;
 		*m = NULL;
@@ -112,6 +115,17 @@ int snats_last(struct snats *n, const char *subject, natsMsg **m,
 			return snats_err(n, err, s, jerr, "reading the stream");
 		clk_sleep_ms(200);
 	}
+}
+
+int snats_last(struct snats *n, const char *subject, natsMsg **m,
+	       struct rd_err *err)
+{
+	return get_msg(n, subject, 0, m, err);
+}
+
+int snats_at(struct snats *n, uint64_t seq, natsMsg **m, struct rd_err *err)
+{
+	return get_msg(n, NULL, seq, m, err);
 }
 
 /* A publish answered as a duplicate, kept for snats_keys_end (mu held). */
@@ -286,7 +300,7 @@ static int room(struct snats *n, size_t len, struct rd_err *err)
 
 	if (!n->o.max_bytes)
 		return 0;
-	if ((ret = snats_stream_info(n, &si, 1, err)) < 0)
+	if ((ret = snats_stream_info(n, &si, SNATS_LED, err)) < 0)
 		return ret;
 	have = si->State.Bytes;
 	jsStreamInfo_Destroy(si);
@@ -661,18 +675,23 @@ static int snats_claim(void *impl, const char *role, struct rd_err *err)
  * first answer is the one taken: such an answer names no leader, and,
  * with led, is asked again while the settle window lasts.  A reader that
  * took its last sequence, or its end, from one would stop short,
- * silently.  --verify takes it (led 0), and reports the missing leader.
+ * silently.  --verify takes it (without SNATS_LED), and reports the
+ * missing leader.
  */
-int snats_stream_info(struct snats *n, jsStreamInfo **si, int led, struct rd_err *err)
+int snats_stream_info(struct snats *n, jsStreamInfo **si, int flags, struct rd_err *err)
 {
 	struct settle st = settle_start();
+	int led = flags & SNATS_LED;
+	jsOptions o;
 	jsErrCode jerr;
 	natsStatus s;
 
+	jsOptions_Init(&o);
+	o.Stream.Info.DeletedDetails = (flags & SNATS_DELETED) != 0;
 	for (;;) {
 		jerr = 0;
 		*si = NULL;
-		s = js_GetStreamInfo(si, n->js, n->stream, NULL, &jerr);
+		s = js_GetStreamInfo(si, n->js, n->stream, &o, &jerr);
 		if (s == NATS_OK && (!led || !(*si)->Cluster ||
 		    ((*si)->Cluster->Leader && (*si)->Cluster->Leader[0])))
 			return 0;
@@ -695,7 +714,7 @@ static int snats_usage(void *impl, uint64_t *bytes, struct rd_err *err)
 	jsStreamInfo *si = NULL;
 	int ret;
 
-	if ((ret = snats_stream_info(impl, &si, 1, err)) < 0)
+	if ((ret = snats_stream_info(impl, &si, SNATS_LED, err)) < 0)
 		return ret;
 	*bytes = si->State.Bytes;
 	jsStreamInfo_Destroy(si);

@@ -105,15 +105,20 @@ int snats_err(const struct snats *n, struct rd_err *err, natsStatus s,
  * *m to destroy with natsMsg_Destroy, or an error. */
 int snats_last(struct snats *n, const char *subject, natsMsg **m,
 	       struct rd_err *err);
+/* The message at seq, as snats_last: 0 when the stream has none there. */
+int snats_at(struct snats *n, uint64_t seq, natsMsg **m, struct rd_err *err);
 /* Publish lines (each ending in '\n') and wait for every PubAck: 1 when
  * all are stored, or an error (RD_E_FULL at the cap).  Not atomic: some
  * lines may be stored when it fails. */
 int snats_publish(struct snats *n, const char *data, size_t len,
 		  const char *ids, struct rd_err *err);
-/* The stream's info (destroy with jsStreamInfo_Destroy); with led, only
- * its leader's: an answer that names no leader, a replica's own, is
- * asked again within the settle window (see snats.c). */
-int snats_stream_info(struct snats *n, jsStreamInfo **si, int led,
+/* The stream's info (destroy with jsStreamInfo_Destroy).  Flags:
+ * SNATS_LED, only its leader's (an answer that names no leader, a
+ * replica's own, is asked again within the settle window; see snats.c);
+ * SNATS_DELETED, with the sequences deleted inside it (State.Deleted). */
+#define SNATS_LED 1
+#define SNATS_DELETED 2
+int snats_stream_info(struct snats *n, jsStreamInfo **si, int flags,
 		      struct rd_err *err);
 
 /* One server's view of the stream, from its monitoring endpoint

@@ -10,6 +10,12 @@
  * So when nothing comes for SNATS_WAIT_MS while the stream holds more,
  * the read makes its consumer again from the next sequence, and gives up
  * only after SNATS_SETTLE_MS with nothing delivered.
+ *
+ * A replica can also lack messages its leader has (nats-server 2.9.10
+ * leaves a killed leader, back, with a diverged replica), and a consumer
+ * there skips them as if deleted.  So the read knows which sequences its
+ * leader had deleted when it began, and asks the leader for every other
+ * one the consumer skips: the read is the leader's, in order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,11 @@ struct snats_iter {
 	uint64_t last;             /* the stream's last sequence at the start */
 	uint64_t seen;             /* the last sequence delivered to us */
 	uint64_t start;            /* the first sequence asked for */
+	uint64_t next;             /* the sequence to hand out next */
+	natsMsg *held;             /* the consumer's message past a gap */
+	uint64_t held_seq;
+	uint64_t *del;             /* deleted at the start, ascending */
+	size_t ndel;
 	unsigned quiet;            /* waits in a row with nothing delivered */
 	int done;
 };
@@ -40,7 +51,7 @@ static int iter_quiet(struct snats_iter *it, struct rd_err *err)
 	jsStreamInfo *si = NULL;
 	int end, ret;
 
-	if ((ret = snats_stream_info(it->n, &si, 1, err)) < 0)
+	if ((ret = snats_stream_info(it->n, &si, SNATS_LED, err)) < 0)
 		return ret;
 	end = si->State.LastSeq <= it->seen || si->State.FirstSeq > it->last ||
 	      !si->State.Msgs;
@@ -85,8 +96,40 @@ void snats_iter_free(void *impl)
 	if (!it)
 		return;
 	natsMsg_Destroy(it->m);
+	natsMsg_Destroy(it->held);
 	natsSubscription_Destroy(it->sub);
+	free(it->del);
 	free(it);
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The leader's deleted sequences, and where the read starts: at the
+ * first sequence asked for, or the stream's first, the later. */
+static void iter_start(struct snats_iter *it, const jsStreamInfo *si,
+		       uint64_t start)
+{
+	size_t n = si->State.DeletedLen > 0 ? (size_t)si->State.DeletedLen : 0;
+
+	it->last = si->State.LastSeq;
+	it->start = start;
+	it->next = start > si->State.FirstSeq ? start : si->State.FirstSeq;
+	if (n) {
+		it->del = xmalloc(n * sizeof(*it->del));
+		memcpy(it->del, si->State.Deleted, n * sizeof(*it->del));
+		qsort(it->del, n, sizeof(*it->del), cmp_seq);
+		it->ndel = n;
+	}
+}
+
+static int deleted(const struct snats_iter *it, uint64_t seq)
+{
+	return it->ndel && bsearch(&seq, it->del, it->ndel, sizeof(*it->del), cmp_seq);
 }
 
 int snats_iter_new(void *impl, const struct spool_pos *from, void **out,
@@ -99,26 +142,91 @@ int snats_iter_new(void *impl, const struct spool_pos *from, void **out,
 	int ret;
 
 	it->n = n;
-	if ((ret = snats_stream_info(n, &si, 1, err)) < 0) {
+	if ((ret = snats_stream_info(n, &si, SNATS_LED | SNATS_DELETED, err)) < 0) {
 		free(it);
 		return ret;
 	}
-	it->last = si->State.LastSeq;
-	jsStreamInfo_Destroy(si);
 	if (start < 1)
 		start = 1;
+	iter_start(it, si, start);
+	jsStreamInfo_Destroy(si);
 	if (start > it->last) {
 		it->done = 1;
 		*out = it;
 		return 0;
 	}
-	it->start = start;
 	if ((ret = iter_subscribe(it, err)) < 0) {
-		free(it);
+		snats_iter_free(it);
 		return ret;
 	}
 	*out = it;
 	return 0;
+}
+
+/* The consumer's next message: 1 with *m and its sequence, 0 at the end
+ * (the stream holds nothing past what came), or an error. */
+static int from_consumer(struct snats_iter *it, natsMsg **m, uint64_t *seq,
+			 struct rd_err *err)
+{
+	for (;;) {
+		jsMsgMetaData *md = NULL;
+		natsStatus s = natsSubscription_NextMsg(m, it->sub, SNATS_WAIT_MS);
+
+		if (s == NATS_TIMEOUT) {
+			int ret = iter_quiet(it, err);
+
+			*m = NULL;
+			if (ret == 1 && (ret = iter_subscribe(it, err)) == 0)
+				continue;
+			it->done = 1;
+			return ret;
+		}
+		if (s != NATS_OK)
+			return snats_err(it->n, err, s, 0, "reading the stream");
+		if ((s = natsMsg_GetMetaData(&md, *m)) != NATS_OK)
+			return snats_err(it->n, err, s, 0, "reading the stream");
+		*seq = md->Sequence.Stream;
+		jsMsgMetaData_Destroy(md);
+		it->seen = *seq;
+		it->quiet = 0;
+		return 1;
+	}
+}
+
+/* The message to hand out next, in the stream's order: 1 with *m and its
+ * sequence, 0 at the end, or an error.  A sequence the consumer skipped
+ * that the leader had not deleted when the read began is asked of the
+ * leader (deleted since, it has none), while the consumer's next message
+ * waits. */
+static int next_msg(struct snats_iter *it, natsMsg **m, uint64_t *seq,
+		    struct rd_err *err)
+{
+	int ret;
+
+	for (;;) {
+		if (!it->held) {
+			if ((ret = from_consumer(it, m, seq, err)) <= 0)
+				return ret;
+			if (*seq < it->next) {        /* had already */
+				natsMsg_Destroy(*m);
+				*m = NULL;
+				continue;
+			}
+			it->held = *m;
+			it->held_seq = *seq;
+			*m = NULL;
+		}
+		if (it->next >= it->held_seq || it->next > it->last) {
+			*m = it->held;
+			*seq = it->held_seq;
+			it->held = NULL;
+			it->next = *seq + 1;
+			return 1;
+		}
+		*seq = it->next++;
+		if (!deleted(it, *seq) && (ret = snats_at(it->n, *seq, m, err)) != 0)
+			return ret;
+	}
 }
 
 int snats_iter_next(void *impl, struct spool_item *item, struct rd_err *err)
@@ -132,30 +240,14 @@ int snats_iter_next(void *impl, struct spool_item *item, struct rd_err *err)
 	natsMsg_Destroy(it->m);
 	it->m = NULL;
 	while (!it->done) {
-		jsMsgMetaData *md = NULL;
-		natsStatus s = natsSubscription_NextMsg(&it->m, it->sub, SNATS_WAIT_MS);
-		uint64_t seq;
+		uint64_t seq = 0;
+		int ret = next_msg(it, &it->m, &seq, err);
 
-		if (s == NATS_TIMEOUT) {
-			int ret = iter_quiet(it, err);
-
-			it->m = NULL;
-			if (ret == 1 && (ret = iter_subscribe(it, err)) == 0)
-				continue;
-			it->done = 1;
+		if (ret <= 0)
 			return ret;
-		}
-		if (s != NATS_OK)
-			return snats_err(it->n, err, s, 0, "reading the stream");
-		if ((s = natsMsg_GetMetaData(&md, it->m)) != NATS_OK)
-			return snats_err(it->n, err, s, 0, "reading the stream");
-		seq = md->Sequence.Stream;
-		it->seen = seq;
-		it->quiet = 0;
 		/* the end is the last sequence there was at the start, never
 		 * the consumer's pending count (0 too soon after a reset) */
 		it->done = seq >= it->last;
-		jsMsgMetaData_Destroy(md);
 		if (strncmp(natsMsg_GetSubject(it->m), state, sl) == 0) {
 			natsMsg_Destroy(it->m);
 			it->m = NULL;
