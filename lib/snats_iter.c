@@ -30,7 +30,6 @@ struct snats_iter {
 	natsMsg *m;                /* the item handed out, until the next */
 	uint64_t last;             /* the stream's last sequence at the start */
 	uint64_t seen;             /* the last sequence delivered to us */
-	uint64_t start;            /* the first sequence asked for */
 	uint64_t next;             /* the sequence to hand out next */
 	natsMsg *held;             /* the consumer's message past a gap */
 	uint64_t held_seq;
@@ -66,8 +65,9 @@ static int iter_quiet(struct snats_iter *it, struct rd_err *err)
 			  (unsigned long long)it->seen, (unsigned long long)it->last, it->quiet);
 }
 
-/* The read's ordered consumer, from the sequence after the last one
- * delivered (the first asked for, before any): a new one each time. */
+/* The read's ordered consumer, from the next sequence to hand out (it
+ * is made only while no message of the last one is held): a new one
+ * each time. */
 static int iter_subscribe(struct snats_iter *it, struct rd_err *err)
 {
 	struct snats *n = it->n;
@@ -82,7 +82,7 @@ static int iter_subscribe(struct snats_iter *it, struct rd_err *err)
 	so.Stream = n->stream;
 	so.Ordered = true;
 	so.Config.DeliverPolicy = js_DeliverByStartSequence;
-	so.Config.OptStartSeq = it->seen ? it->seen + 1 : it->start;
+	so.Config.OptStartSeq = it->next;
 	snats_subject(n, subj, sizeof(subj), ">", NULL);
 	if ((s = js_SubscribeSync(&it->sub, n->js, subj, NULL, &so, &jerr)) != NATS_OK)
 		return snats_err(n, err, s, jerr, "reading the stream");
@@ -117,7 +117,6 @@ static void iter_start(struct snats_iter *it, const jsStreamInfo *si,
 	size_t n = si->State.DeletedLen > 0 ? (size_t)si->State.DeletedLen : 0;
 
 	it->last = si->State.LastSeq;
-	it->start = start;
 	it->next = start > si->State.FirstSeq ? start : si->State.FirstSeq;
 	if (n) {
 		it->del = xmalloc(n * sizeof(*it->del));

@@ -605,28 +605,46 @@ read_consumer() {
 	diff <(jq -r .id "$T/list" | sort) <(rd-audit --spool "$LOC" --list | jq -r .id | sort)
 }
 
+# replica DELETED LACKS: six request records served by nats-replica.py as
+# the stream DIV (sequences DELETED deleted, LACKS missing from the
+# replica its consumers read); sets RLOC.  Its API requests go to
+# $T/api.log.
+replica() {
+	local i
+	for i in 1 2 3 4 5 6; do
+		printf '{"v":1,"kind":"request","id":"01M8VDS59MFSZ61DZ5SV00C75%s","captured_at":"2026-12-02T13:05:55.508Z","method":"POST","url":"http://127.0.0.1:9/x/%s","headers":[],"attempts":0,"idempotency_key":"01M8VDS59MFSZ61DZ5SV00C75%s"}\n' "$i" "$i" "$i"
+	done > "$T/lines"
+	python3 "$BATS_TEST_DIRNAME/helpers/nats-replica.py" DIV "$T/lines" "$T/rport" "$1" "$2" \
+		2> "$T/api.log" &
+	BG_PIDS+=($!)
+	wait_until 10 test -s "$T/rport"
+	RLOC="nats://127.0.0.1:$(cat "$T/rport")/DIV"
+}
+
 @test "a read whose consumer sits on a replica that lacks messages its leader has (diverged) takes them from the leader: rd-audit --list gives every record, in order" {
 	# nats-server 2.9.10 left a killed stream leader, back, with 5
 	# messages fewer than the leader; a read's consumer there skipped
 	# them and rd-audit exited 0 with 11 delivered requests not ok.  No
 	# real server can be made to do so on purpose: nats-replica.py serves
-	# the stream as such a replica would.
-	local i
-	for i in 1 2 3 4 5 6; do
-		printf '{"v":1,"kind":"request","id":"01M8VDS59MFSZ61DZ5SV00C75%s","captured_at":"2026-12-02T13:05:55.508Z","method":"POST","url":"http://127.0.0.1:9/x/%s","headers":[],"attempts":0,"idempotency_key":"01M8VDS59MFSZ61DZ5SV00C75%s"}\n' "$i" "$i" "$i"
-	done > "$T/lines"
-	# sequence 5 deleted, 3 lacking in the replica
-	python3 "$BATS_TEST_DIRNAME/helpers/nats-replica.py" DIV "$T/lines" "$T/rport" 5 3 \
-		2> "$T/api.log" &
-	BG_PIDS+=($!)
-	wait_until 10 test -s "$T/rport"
-	run rd-audit --spool "nats://127.0.0.1:$(cat "$T/rport")/DIV" --list
+	# the stream as such a replica would.  Sequence 5 deleted, 3 lacking.
+	replica 5 3
+	run rd-audit --spool "$RLOC" --list
 	assert_success
 	assert_equal "$(jq -r '.id[-2:]' <<< "$output" | tr '\n' ' ')" "51 52 53 54 56 "
 	# the leader is asked for the one the replica lacks (once a read),
 	# never for the one deleted
 	assert_equal "$(grep -o 'STREAM.MSG.GET.DIV {"seq":[0-9]*' "$T/api.log" | sort -u)" \
 		'STREAM.MSG.GET.DIV {"seq":3'
+}
+
+@test "a read whose consumers never deliver gives up after 15 s, having made its consumer 3 times: exit 2, one line" {
+	# every consumer of this replica delivers nothing, while the leader
+	# says the stream holds six records
+	replica - 1,2,3,4,5,6
+	run rd-audit --spool "$RLOC" --list
+	assert_failure 2
+	assert_output "rd-audit: reading the stream 'DIV' at $RLOC: nothing came for 15 s after sequence 0 of 6, from 3 consumers in turn"
+	assert_equal "$(grep -c '^API CONSUMER.CREATE.DIV' "$T/api.log")" 3
 }
 
 # The 3-node cluster; sets NAME_OF (by PID), PID_OF, CPORT_OF, MON_OF
