@@ -30,29 +30,24 @@
 /* An answer that a moment may change: the JetStream API or a new
  * stream not yet listening on the server we talk to (just after the
  * cluster formed or the stream was made, or while a leader is elected). */
-static int transient(natsStatus s, jsErrCode jerr)
+int snats_transient(natsStatus s, jsErrCode jerr)
 {
 	return s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT ||
 	       jerr == JSClusterNotAvailErr;
 }
 
 /* The settle window (SNATS_SETTLE_MS) of a request that may be retried.
- * settle_again says whether one more try is worth making: while the
+ * snats_settle_again says whether one more try is worth making: while the
  * window lasts, and always a second one.  A try that came back after the
  * window only because the process was stopped while it waited (SIGSTOP,
  * a VM paused) is not the server's silence; its answer may be in the
  * socket already, and the next try, with the same Nats-Msg-Ids, reads it. */
-struct settle {
-	int64_t until;
-	int tries;
-};
-
-static struct settle settle_start(void)
+struct snats_settle snats_settle_start(void)
 {
-	return (struct settle){ clk_mono_ns() + (int64_t)SNATS_SETTLE_MS * 1000000, 0 };
+	return (struct snats_settle){ clk_mono_ns() + (int64_t)SNATS_SETTLE_MS * 1000000, 0 };
 }
 
-static bool settle_again(struct settle *st)
+bool snats_settle_again(struct snats_settle *st)
 {
 	return ++st->tries < 2 || clk_mono_ns() < st->until;
 }
@@ -97,7 +92,7 @@ static int get_msg(struct snats *n, const char *subject, uint64_t seq,
 		   natsMsg **m, struct rd_err *err)
 {
 	/* a stream leader killed: its election takes a few seconds */
-	struct settle st = settle_start();
+	struct snats_settle st = snats_settle_start();
 	jsErrCode jerr;
 	natsStatus s;
 
@@ -111,7 +106,7 @@ static int get_msg(struct snats *n, const char *subject, uint64_t seq,
 		*m = NULL;
 		if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
 			return 0;
-		if (!transient(s, jerr) || !settle_again(&st))
+		if (!snats_transient(s, jerr) || !snats_settle_again(&st))
 			return snats_err(n, err, s, jerr, "reading the stream");
 		clk_sleep_ms(200);
 	}
@@ -213,7 +208,7 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 			 pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
 		n->pub_full = pae->ErrCode == JSStreamStoreFailedErr ||
 			      (pae->ErrText && strstr(pae->ErrText, "maximum"));
-		n->pub_transient += transient(pae->Err, pae->ErrCode);
+		n->pub_transient += snats_transient(pae->Err, pae->ErrCode);
 	}
 	n->pub_done++;
 	pthread_cond_broadcast(&n->cv);
@@ -392,13 +387,13 @@ static int publish_once(struct snats *n, const char *data, size_t len,
 int snats_publish(struct snats *n, const char *data, size_t len,
 		  const char *ids, struct rd_err *err)
 {
-	struct settle st = settle_start();
+	struct snats_settle st = snats_settle_start();
 	int ret;
 
 	if ((ret = room(n, len, err)) < 0)
 		return ret;
 	while ((ret = publish_once(n, data, len, ids, err)) == 0) {
-		if (!settle_again(&st))
+		if (!snats_settle_again(&st))
 			return rd_err_set(err, RD_E_IO,
 					  "stream '%s' at %s refused a record: %s",
 					  n->stream, n->where, n->pub_err);
@@ -473,7 +468,7 @@ static int ensure_stream(struct snats *n, struct rd_err *err)
 	jsErrCode jerr = 0;
 	char subj[SNATS_SUBJ_MAX];
 	const char *subjects[1] = { subj };
-	struct settle st = settle_start();
+	struct snats_settle st = snats_settle_start();
 	natsStatus s;
 
 again:
@@ -483,7 +478,7 @@ again:
 		jsStreamInfo_Destroy(si);
 		return 0;
 	}
-	if (transient(s, jerr) && settle_again(&st)) {
+	if (snats_transient(s, jerr) && snats_settle_again(&st)) {
 		clk_sleep_ms(100);
 		goto again;
 	}
@@ -514,7 +509,7 @@ again:
 	si = NULL;
 	/* another writer may have made it first, or be making it */
 	if (s != NATS_OK && jerr != JSStreamNameExistErr) {
-		if (transient(s, jerr) && settle_again(&st)) {
+		if (snats_transient(s, jerr) && snats_settle_again(&st)) {
 			clk_sleep_ms(100);
 			goto again;
 		}
@@ -680,7 +675,7 @@ static int snats_claim(void *impl, const char *role, struct rd_err *err)
  */
 int snats_stream_info(struct snats *n, jsStreamInfo **si, int flags, struct rd_err *err)
 {
-	struct settle st = settle_start();
+	struct snats_settle st = snats_settle_start();
 	int led = flags & SNATS_LED;
 	jsOptions o;
 	jsErrCode jerr;
@@ -698,11 +693,11 @@ int snats_stream_info(struct snats *n, jsStreamInfo **si, int flags, struct rd_e
 		if (s == NATS_OK) {
 			jsStreamInfo_Destroy(*si);
 			*si = NULL;
-			if (!settle_again(&st))
+			if (!snats_settle_again(&st))
 				return rd_err_set(err, RD_E_IO,
 						  "reading the stream '%s' at %s: it has no leader (its servers answer only for their own replicas)",
 						  n->stream, n->where);
-		} else if (!transient(s, jerr) || !settle_again(&st)) {
+		} else if (!snats_transient(s, jerr) || !snats_settle_again(&st)) {
 			return snats_err(n, err, s, jerr, "reading the stream");
 		}
 		clk_sleep_ms(200);

@@ -40,8 +40,14 @@
 #define SNATS_WAIT_MS 5000
 /* How long a cluster may take to answer again (a meta or stream leader
  * elected, a stream just made): what is transient is retried this long,
- * and at least once (settle_again in snats.c). */
+ * and at least once (snats_settle_again in snats.c). */
 #define SNATS_SETTLE_MS (3 * SNATS_WAIT_MS)
+
+/* A request's settle window, from its first try (snats.c). */
+struct snats_settle {
+	int64_t until;
+	int tries;
+};
 
 struct snats {
 	char stream[SNATS_STREAM_MAX + 1];
@@ -101,6 +107,12 @@ void snats_subject(const struct snats *n, char *out, size_t len,
  * done and the location; full when the server said the stream is full. */
 int snats_err(const struct snats *n, struct rd_err *err, natsStatus s,
 	      jsErrCode jerr, const char *what);
+/* Whether a failure is one a moment may change (no responders, a
+ * timeout, JetStream temporarily unavailable); and whether a request
+ * that failed so is worth one more try in its settle window. */
+int snats_transient(natsStatus s, jsErrCode jerr);
+struct snats_settle snats_settle_start(void);
+bool snats_settle_again(struct snats_settle *st);
 /* The last message on subject (NULL when there is none: 0), else 1 with
  * *m to destroy with natsMsg_Destroy, or an error. */
 int snats_last(struct snats *n, const char *subject, natsMsg **m,

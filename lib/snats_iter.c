@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clk.h"
 #include "snats.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -67,10 +68,12 @@ static int iter_quiet(struct snats_iter *it, struct rd_err *err)
 
 /* The read's ordered consumer, from the next sequence to hand out (it
  * is made only while no message of the last one is held): a new one
- * each time. */
+ * each time.  Making it is asked again while the cluster settles (a
+ * leader elected: JetStream temporarily unavailable). */
 static int iter_subscribe(struct snats_iter *it, struct rd_err *err)
 {
 	struct snats *n = it->n;
+	struct snats_settle st = snats_settle_start();
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	char subj[SNATS_SUBJ_MAX];
@@ -84,8 +87,13 @@ static int iter_subscribe(struct snats_iter *it, struct rd_err *err)
 	so.Config.DeliverPolicy = js_DeliverByStartSequence;
 	so.Config.OptStartSeq = it->next;
 	snats_subject(n, subj, sizeof(subj), ">", NULL);
-	if ((s = js_SubscribeSync(&it->sub, n->js, subj, NULL, &so, &jerr)) != NATS_OK)
-		return snats_err(n, err, s, jerr, "reading the stream");
+	while ((s = js_SubscribeSync(&it->sub, n->js, subj, NULL, &so, &jerr)) != NATS_OK) {
+		it->sub = NULL;
+		if (!snats_transient(s, jerr) || !snats_settle_again(&st))
+			return snats_err(n, err, s, jerr, "reading the stream");
+		jerr = 0;
+		clk_sleep_ms(200);
+	}
 	return 0;
 }
 

@@ -605,17 +605,18 @@ read_consumer() {
 	diff <(jq -r .id "$T/list" | sort) <(rd-audit --spool "$LOC" --list | jq -r .id | sort)
 }
 
-# replica DELETED LACKS: six request records served by nats-replica.py as
-# the stream DIV (sequences DELETED deleted, LACKS missing from the
-# replica its consumers read); sets RLOC.  Its API requests go to
-# $T/api.log.
+# replica DELETED LACKS [PLAN]: six request records served by
+# nats-replica.py as the stream DIV (sequences DELETED deleted, LACKS
+# missing from the replica its consumers read, PLAN how each consumer
+# is made in turn); sets RLOC.  Its API requests go to $T/api.log.
 replica() {
 	local i
 	for i in 1 2 3 4 5 6; do
 		printf '{"v":1,"kind":"request","id":"01M8VDS59MFSZ61DZ5SV00C75%s","captured_at":"2026-12-02T13:05:55.508Z","method":"POST","url":"http://127.0.0.1:9/x/%s","headers":[],"attempts":0,"idempotency_key":"01M8VDS59MFSZ61DZ5SV00C75%s"}\n' "$i" "$i" "$i"
 	done > "$T/lines"
+	rm -f "$T/rport"
 	python3 "$BATS_TEST_DIRNAME/helpers/nats-replica.py" DIV "$T/lines" "$T/rport" "$1" "$2" \
-		2> "$T/api.log" &
+		${3:+"$3"} 2> "$T/api.log" &
 	BG_PIDS+=($!)
 	wait_until 10 test -s "$T/rport"
 	RLOC="nats://127.0.0.1:$(cat "$T/rport")/DIV"
@@ -645,6 +646,25 @@ replica() {
 	assert_failure 2
 	assert_output "rd-audit: reading the stream 'DIV' at $RLOC: nothing came for 15 s after sequence 0 of 6, from 3 consumers in turn"
 	assert_equal "$(grep -c '^API CONSUMER.CREATE.DIV' "$T/api.log")" 3
+}
+
+@test "a read whose consumer is lost while a leader is elected makes it again once the cluster answers: rd-audit --list gives every record" {
+	# the first consumer delivers nothing; the next two are refused as
+	# JetStream refuses them during an election (10008, temporarily
+	# unavailable), the fourth delivers.  The read had failed at the
+	# first refusal, exit 2.
+	replica - - quiet,unavailable,unavailable
+	run rd-audit --spool "$RLOC" --list
+	assert_success
+	assert_equal "$(jq -r '.id[-2:]' <<< "$output" | tr '\n' ' ')" "51 52 53 54 55 56 "
+	# and one consumer for its second read (--list reads the stream twice)
+	assert_equal "$(grep -c '^API CONSUMER.CREATE.DIV' "$T/api.log")" 5
+	# the read's first consumer is refused the same way
+	replica - - unavailable,unavailable
+	run rd-audit --spool "$RLOC" --list
+	assert_success
+	assert_equal "$(jq -r '.id[-2:]' <<< "$output" | tr '\n' ' ')" "51 52 53 54 55 56 "
+	assert_equal "$(grep -c '^API CONSUMER.CREATE.DIV' "$T/api.log")" 4
 }
 
 # The 3-node cluster; sets NAME_OF (by PID), PID_OF, CPORT_OF, MON_OF

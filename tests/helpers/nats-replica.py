@@ -12,11 +12,15 @@ the consumer's start, without the sequences LACKS names), STREAM.MSG.GET
 (the leader's: every stored sequence).  Anything else under $JS.API gets
 404.
 
-Usage: nats-replica.py STREAM LINES PORTFILE DELETED LACKS
+Usage: nats-replica.py STREAM LINES PORTFILE DELETED LACKS [PLAN]
   LINES      the stream's messages, one line each, sequence 1 first
   PORTFILE   where the port it listens on is written, once it listens
   DELETED    sequences deleted (comma-separated, or -)
   LACKS      sequences the replica lacks (comma-separated, or -)
+  PLAN       how each CONSUMER.CREATE is answered in turn, comma-separated:
+             ok (made, it delivers), quiet (made, it delivers nothing: a
+             consumer lost), unavailable (JetStream's error 10008, as while
+             a leader is elected); ok after the last (default: ok)
 Each API request is logged to standard error as "API SUBJECT BODY".
 It serves until killed.
 """
@@ -34,10 +38,14 @@ def seqs(arg):
 
 STREAM, LINES, PORTFILE = sys.argv[1], sys.argv[2], sys.argv[3]
 DELETED, LACKS = seqs(sys.argv[4]), seqs(sys.argv[5])
+PLAN = sys.argv[6].split(",") if len(sys.argv) > 6 else []
+PLAN_LOCK = threading.Lock()
 with open(LINES, encoding="utf-8") as f:
     MSGS = [line.rstrip("\n") for line in f]
 API = "$JS.API."
 NOT_FOUND = {"code": 404, "err_code": 10037, "description": "no message found"}
+UNAVAILABLE = {"code": 503, "err_code": 10008,
+               "description": "JetStream system temporarily unavailable"}
 
 
 def matches(pattern, subject):
@@ -147,8 +155,14 @@ class Client:
                                 "error": NOT_FOUND})
 
     def consumer(self, reply, cfg):
+        with PLAN_LOCK:
+            how = PLAN.pop(0) if PLAN else "ok"
+        if how == "unavailable":
+            self.answer(reply, {"type": "io.nats.jetstream.api.v1.consumer_create_response",
+                                "error": UNAVAILABLE})
+            return
         start = cfg.get("opt_start_seq", 1)
-        out = [q for q in stored() if q >= start and q not in LACKS]
+        out = [] if how == "quiet" else [q for q in stored() if q >= start and q not in LACKS]
         self.answer(reply, {
             "type": "io.nats.jetstream.api.v1.consumer_create_response",
             "stream_name": STREAM, "name": "R1", "created": "2026-12-02T00:00:00Z",
