@@ -15,7 +15,9 @@
  * leaves a killed leader, back, with a diverged replica), and a consumer
  * there skips them as if deleted.  So the read knows which sequences its
  * leader had deleted when it began, and asks the leader for every other
- * one the consumer skips: the read is the leader's, in order.
+ * one the consumer skips: the read is the leader's, in order.  One the
+ * leader no longer has either moves the read on to the stream's first
+ * sequence (its head may have been dropped by its limits meanwhile).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -200,11 +202,29 @@ static int from_consumer(struct snats_iter *it, natsMsg **m, uint64_t *seq,
 	}
 }
 
+/* A sequence the leader had was not found: deleted since the read
+ * began, or the stream's head dropped (MaxAge, MaxBytes, MaxMsgs), maybe
+ * thousands of messages at once.  The read goes on from the stream's
+ * first sequence now, if it is later, rather than ask for each. */
+static int iter_first(struct snats_iter *it, struct rd_err *err)
+{
+	jsStreamInfo *si = NULL;
+	int ret;
+
+	if ((ret = snats_stream_info(it->n, &si, SNATS_LED, err)) < 0)
+		return ret;
+	if (si->State.FirstSeq > it->next)
+		it->next = si->State.FirstSeq;
+	jsStreamInfo_Destroy(si);
+	return 0;
+}
+
 /* The message to hand out next, in the stream's order: 1 with *m and its
  * sequence, 0 at the end, or an error.  A sequence the consumer skipped
  * that the leader had not deleted when the read began is asked of the
  * leader (deleted since, it has none), while the consumer's next message
- * waits. */
+ * waits; one not found there moves the read to the stream's first
+ * sequence (iter_first). */
 static int next_msg(struct snats_iter *it, natsMsg **m, uint64_t *seq,
 		    struct rd_err *err)
 {
@@ -231,7 +251,11 @@ static int next_msg(struct snats_iter *it, natsMsg **m, uint64_t *seq,
 			return 1;
 		}
 		*seq = it->next++;
-		if (!deleted(it, *seq) && (ret = snats_at(it->n, *seq, m, err)) != 0)
+		if (deleted(it, *seq))
+			continue;
+		if ((ret = snats_at(it->n, *seq, m, err)) != 0)
+			return ret;
+		if (it->next < it->held_seq && (ret = iter_first(it, err)) < 0)
 			return ret;
 	}
 }

@@ -667,6 +667,18 @@ replica() {
 	assert_equal "$(grep -c '^API CONSUMER.CREATE.DIV' "$T/api.log")" 4
 }
 
+@test "a read whose stream drops its first messages meanwhile (MaxAge, MaxBytes) goes on from the new first sequence, asking the leader once" {
+	# the stream's first four messages go once the read has begun: its
+	# consumer starts at sequence 5, and a read asked the leader for each
+	# of 1 to 4 in turn (a request per dropped message, thousands when
+	# MaxAge drops an outage's worth at once)
+	replica - - trim:4
+	run rd-audit --spool "$RLOC" --list
+	assert_success
+	assert_equal "$(jq -r '.id[-2:]' <<< "$output" | tr '\n' ' ')" "55 56 "
+	assert_equal "$(grep -c '^API STREAM.MSG.GET.DIV {"seq"' "$T/api.log")" 1
+}
+
 # The 3-node cluster; sets NAME_OF (by PID), PID_OF, CPORT_OF, MON_OF
 # (by name) and LOC (the stream PAYMENTS, all three client ports).
 nats_cluster() {

@@ -20,7 +20,9 @@ Usage: nats-replica.py STREAM LINES PORTFILE DELETED LACKS [PLAN]
   PLAN       how each CONSUMER.CREATE is answered in turn, comma-separated:
              ok (made, it delivers), quiet (made, it delivers nothing: a
              consumer lost), unavailable (JetStream's error 10008, as while
-             a leader is elected); ok after the last (default: ok)
+             a leader is elected), trim:K (the stream's first K sequences
+             go first, as MaxAge or MaxBytes drop them; then as ok); ok
+             after the last (default: ok)
 Each API request is logged to standard error as "API SUBJECT BODY".
 It serves until killed.
 """
@@ -40,6 +42,7 @@ STREAM, LINES, PORTFILE = sys.argv[1], sys.argv[2], sys.argv[3]
 DELETED, LACKS = seqs(sys.argv[4]), seqs(sys.argv[5])
 PLAN = sys.argv[6].split(",") if len(sys.argv) > 6 else []
 PLAN_LOCK = threading.Lock()
+TRIMMED = 0   # sequences 1..TRIMMED are gone from the stream
 with open(LINES, encoding="utf-8") as f:
     MSGS = [line.rstrip("\n") for line in f]
 API = "$JS.API."
@@ -59,7 +62,7 @@ def matches(pattern, subject):
 
 
 def stored():
-    return [q for q in range(1, len(MSGS) + 1) if q not in DELETED]
+    return [q for q in range(TRIMMED + 1, len(MSGS) + 1) if q not in DELETED]
 
 
 class Client:
@@ -134,14 +137,14 @@ class Client:
                            "retention": "limits", "storage": "file", "num_replicas": 3},
                 "created": "2026-12-02T00:00:00Z",
                 "state": {"messages": len(have), "bytes": sum(len(MSGS[q - 1]) for q in have),
-                          "first_seq": 1, "last_seq": len(MSGS),
+                          "first_seq": TRIMMED + 1, "last_seq": len(MSGS),
                           "num_deleted": len(DELETED), "deleted": sorted(DELETED)},
                 "cluster": {"name": "c", "leader": "n1"}})
         elif what.startswith(f"CONSUMER.CREATE.{STREAM}"):
             self.consumer(reply, req.get("config", {}))
         elif what == f"STREAM.MSG.GET.{STREAM}" and "seq" in req:
             q = req["seq"]
-            if q in DELETED or not 1 <= q <= len(MSGS):
+            if q in DELETED or not TRIMMED < q <= len(MSGS):
                 self.answer(reply, {"type": "io.nats.jetstream.api.v1.stream_msg_get_response",
                                     "error": NOT_FOUND})
             else:
@@ -155,8 +158,11 @@ class Client:
                                 "error": NOT_FOUND})
 
     def consumer(self, reply, cfg):
+        global TRIMMED
         with PLAN_LOCK:
             how = PLAN.pop(0) if PLAN else "ok"
+            if how.startswith("trim:"):
+                TRIMMED = int(how[5:])
         if how == "unavailable":
             self.answer(reply, {"type": "io.nats.jetstream.api.v1.consumer_create_response",
                                 "error": UNAVAILABLE})
