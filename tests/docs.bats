@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Documentation stays in sync with the code: every long option in each
 # tool's --help appears in its man page and its bash, zsh and fish
-# completions; man pages render without warnings; completions load.
+# completions; man pages render without warnings; completions load; the
+# tests RELIABILITY.md names exist.
 
 load common
 
@@ -297,4 +298,19 @@ help_options() {
 	run timeout 10 rd-proxy --max-spool-size 0 --listen 127.0.0.1:99999 --upstream http://127.0.0.1:9
 	assert_failure 2
 	assert_line --index 0 "rd-proxy: --listen: '127.0.0.1:99999': the port is not a number from 0 to 65535"
+}
+
+@test "every test RELIABILITY.md names is in the suite it names (a name ending in ... is a prefix)" {
+	local refs ln f name missing=""
+	refs=$(perl -ne 'while (/`tests\/([a-z0-9-]+\.bats)`((?:,?\s*"[^"]+")+)/g) {
+		my ($f, $q) = ($1, $2);
+		while ($q =~ /"([^"]+)"/g) { (my $n = $1) =~ s/\s*\.\.\.$//; print "$.\t$f\t$n\n" } }' \
+		"$RD_TOP/RELIABILITY.md")
+	# the table names dozens; a pattern that found none would check nothing
+	[ "$(wc -l <<< "$refs")" -ge 50 ]
+	while IFS=$'\t' read -r ln f name; do
+		grep -F -- "@test" "$RD_TOP/tests/$f" 2> /dev/null | grep -qF -- "$name" ||
+			missing+=" line $ln: tests/$f \"$name\";"
+	done <<< "$refs"
+	assert_equal "$missing" ""
 }
