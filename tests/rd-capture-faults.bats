@@ -39,7 +39,7 @@ assert_spool_clean() {
 }
 
 @test "kill -9 mid-stream never loses a printed id; the next writer repairs the tail" {
-	for i in $(seq 1 3000); do rec "$i"; done > "$T/chunk"
+	rec_seq 3000 > "$T/chunk"
 	rounds=${RD_KILL_ROUNDS:-8}
 	for round in $(seq 1 "$rounds"); do
 		( while cat "$T/chunk"; do :; done ) | rd-capture > "$T/ids.$round" 2> "$T/err.$round" &
@@ -114,7 +114,7 @@ assert_spool_clean() {
 
 @test "8 concurrent writers across forced segment rolls: every record intact" {
 	for w in 1 2 3 4 5 6 7 8; do
-		for i in $(seq 1 1500); do rec "$i" "$w"; done > "$T/in.$w"
+		rec_seq 1500 "$w" > "$T/in.$w"
 	done
 	pids=""
 	for w in 1 2 3 4 5 6 7 8; do
@@ -344,7 +344,7 @@ taken_back_unseen() {
 	[ "$(stat -c %s "$SPOOL/00000000000000000001.ndjson.gz")" -gt 0 ]
 	# (a replay that did read the batch would then wait for the writer's
 	# lock to record its sends: timeout ends it)
-	run timeout -s KILL 20 rd-replay --rate max
+	run timeout -s KILL 8 rd-replay --rate max
 	kill -CONT "$cpid"
 	wait "$STRACE_PID" || rc=$?
 	STRACE_PID=
@@ -373,7 +373,7 @@ taken_back_unseen() {
 
 @test "a LOCK file deleted while a writer streams lets no second writer in: the lock is the directory" {
 	for w in 1 2; do
-		for i in $(seq 1 20000); do rec "$i" "$w"; done > "$T/in.$w"
+		rec_seq 20000 "$w" > "$T/in.$w"
 	done
 	# the first writer stores its first records, then waits for more input
 	( head -n 100 "$T/in.1"

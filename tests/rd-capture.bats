@@ -17,7 +17,7 @@ teardown() { ds_stop; common_teardown; }
 }
 
 @test "NDJSON stream: ids in input order, every record stored exactly" {
-	for i in $(seq 1 500); do rec "$i"; done > "$T/in.ndjson"
+	rec_seq 500 > "$T/in.ndjson"
 	run rd-capture < "$T/in.ndjson"
 	assert_success
 	ids=$output
@@ -292,7 +292,7 @@ teardown() { ds_stop; common_teardown; }
 
 @test "every fsync policy stores and acknowledges every record" {
 	for p in always batch interval never; do
-		for i in $(seq 1 50); do rec "$i"; done | rd-capture --spool "$T/$p" --fsync "$p" --fsync-interval 10ms > "$T/$p.ids"
+		rec_seq 50 | rd-capture --spool "$T/$p" --fsync "$p" --fsync-interval 10ms > "$T/$p.ids"
 		assert_equal "$(wc -l < "$T/$p.ids")" 50
 		assert_equal "$(spool_lines "$T/$p" | wc -l)" 50
 	done
@@ -301,7 +301,7 @@ teardown() { ds_stop; common_teardown; }
 }
 
 @test "segments roll at --segment-size and sort in log order" {
-	for i in $(seq 1 3000); do rec "$i"; done > "$T/in"
+	rec_seq 3000 > "$T/in"
 	rd-capture --segment-size 8K < "$T/in" > "$T/ids"
 	n=$(ls "$SPOOL"/*.ndjson.gz | wc -l)
 	[ "$n" -ge 3 ]
@@ -311,7 +311,7 @@ teardown() { ds_stop; common_teardown; }
 }
 
 @test "--max-spool-size refuses new records with a clear error, exit 2" {
-	for i in $(seq 1 20000); do rec "$i"; done > "$T/in"
+	rec_seq 20000 > "$T/in"
 	run rd-capture --max-spool-size 64K < "$T/in"
 	assert_failure 2
 	assert_output --partial "is full"

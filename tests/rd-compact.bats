@@ -21,11 +21,13 @@ fill() {
 }
 
 # A spool with 1000 delivered, 20 dead and 5 pending requests (the
-# pending ones captured last, in the newest segment).
+# pending ones captured last, in the newest segment).  The dead ones get
+# 400, a permanent failure: a host that refuses connections would pause
+# itself for 15 s before its records went dead.
 build() {
-	ds_start
+	ds_start --route /dead=400
 	fill 1000 "127.0.0.1:$PORT" /ok
-	fill 20 "127.0.0.1:1" /dead
+	fill 20 "127.0.0.1:$PORT" /dead
 	rd-replay -q --rate max --max-attempts 1 2> /dev/null || true
 	fill 5 "127.0.0.1:$PORT" /late
 }

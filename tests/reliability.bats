@@ -126,7 +126,7 @@ bodies_exact() {
 }
 
 @test "EINTR on every write and fsync is retried, not reported" {
-	for i in $(seq 200); do rec "$i"; done > "$T/in"
+	rec_seq 200 > "$T/in"
 	rc=0
 	ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=pwrite64,write,fdatasync,fsync \
 		-e inject=pwrite64,write:error=EINTR:when=1+2 \
