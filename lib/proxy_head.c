@@ -97,9 +97,9 @@ int proxy_guard(const struct hdr *h, size_t n, int http10,
 	g->content_length = -1;
 	g->chunked = 0;
 	g->why = NULL;
+	g->field = -1;
 	if (n > REC_MAX_HEADERS)
 		return refuse(g, 431, "more header fields than a record keeps");
-	g->field = -1;
 	for (size_t i = 0; i < n; i++)
 		if ((st = guard_field(&h[i], g, &te, &host)) != 0) {
 			g->field = (long)i;

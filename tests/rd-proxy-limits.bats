@@ -25,7 +25,7 @@ teardown() { px_teardown; }
 	assert_equal "$(stored_ids | wc -l)" 0
 }
 
-@test "limits: record size 413, buffer 503, header memory 431; nothing stored or sent" {
+@test "limits: record size 413, buffer 503, header memory and more than 200 fields 431; nothing stored or sent" {
 	ds_start --log "$T/ds.log"
 	px_start "http://127.0.0.1:$PORT" --max-record-size 1KiB --connection-memory 4KiB \
 		--access-log "$T/acc.log"
@@ -51,6 +51,18 @@ teardown() { px_teardown; }
 	px_stop
 	assert_equal "$(wc -c < "$T/ds.log")" 0
 	assert_equal "$(stored_ids | wc -l)" 0
+	# more header fields than a record keeps (200): 431, and the proxy
+	# serves on (it crashed, reading the refused field at a garbage index)
+	px_start "http://127.0.0.1:$PORT"
+	local many=()
+	for i in $(seq 198); do many+=(-H "X-H$i: v"); done
+	run pcurl "${many[@]}" "http://$PX/many"
+	assert_output 431
+	assert_equal "$(jq -r .error "$T/b")" "more header fields than a record keeps"
+	run pcurl "${many[@]:2}" "http://$PX/fewer"
+	assert_output 200
+	assert_equal "$(jq -r .path "$T/ds.log")" /fewer
+	px_stop
 }
 
 @test "limits: a full capture queue and a full spool get 503, never 202" {
