@@ -57,7 +57,8 @@ static int dropped(const struct rw_rules *r, const struct hdr *h)
 		if (r->set_hdrs[i].name_len == h->name_len &&
 		    strncasecmp(r->set_hdrs[i].name, h->name, h->name_len) == 0)
 			return 1;
-	if (r->idem_header && hdr_is(h, r->idem_header))
+	/* an empty key is no key: the record's goes in its place */
+	if (r->idem_header && !h->value_len && hdr_is(h, r->idem_header))
 		return 1;
 	/* A captured Host names the old target; curl sets the new one. */
 	return r->target && hdr_is(h, "host");
@@ -89,9 +90,15 @@ int rw_build(struct rw *w, const struct rec_req *q, struct http_req *out,
 	} else {
 		buf_add(&w->url, q->url.p, q->url.n);
 	}
+	/* A captured key header goes as captured: the service saw it on the
+	 * first attempt (a client's own key, kept beside rd-proxy's under
+	 * another name).  The record's key goes to a request without one. */
 	for (size_t i = 0; i < q->nhdrs; i++)
-		if (!dropped(r, &q->hdrs[i]))
+		if (!dropped(r, &q->hdrs[i])) {
 			add_hdr(w, &n, &q->hdrs[i]);
+			if (r->idem_header && hdr_is(&q->hdrs[i], r->idem_header))
+				key_set = 1;
+		}
 	for (size_t i = 0; i < r->nset; i++) {
 		add_hdr(w, &n, &r->set_hdrs[i]);
 		/* -H replaces the key as it replaces any header */

@@ -289,6 +289,24 @@ teardown() { px_teardown; }
 	run jq -r 'select(.path == "/b") | "\(.status) [\(.key)]"' "$T/ds.log"
 	assert_line --index 0 "503 []"
 	assert_line --index 1 "200 [$id]"
+	# a client's own Idempotency-Key beside X-Idem goes again as the
+	# first attempt sent it (a plain replay put the record's key there,
+	# and a service keyed on it would act twice)
+	touch "$T/down"
+	px_start "http://127.0.0.1:$PORT" --idempotency-header X-Idem
+	run pcurl -X POST -H 'Idempotency-Key: ik-B' -d x "http://$PX/c"
+	assert_output 202
+	id=$(hdr Redrive-Id)
+	px_stop
+	rm "$T/down"
+	run rd-replay -q
+	assert_success
+	run jq -r 'select(.path == "/c") | "\(.status) \(.key)"' "$T/ds.log"
+	assert_line --index 0 "503 ik-B"
+	assert_line --index 1 "200 ik-B"
+	again=$(grep -l '^POST /c ' "$T"/dump/* | tail -n 1)
+	assert_equal "$(tr -d '\r' < "$again" | grep -ci '^Idempotency-Key:')" 1
+	assert_equal "$(tr -d '\r' < "$again" | grep -i '^X-Idem:')" "X-Idem: $id"
 }
 
 @test "breaker open: captured without touching the upstream; closed: forwarded again" {
