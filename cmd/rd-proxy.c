@@ -217,6 +217,11 @@ static int methods(struct opts *o, const char *arg, struct msg *m)
 			msg_usage(m, "--capture-methods: '%s' is not a method", t);
 			return RD_E_INVAL;
 		}
+		/* methods are case-sensitive: "post" would match no POST */
+		if (strpbrk(t, "abcdefghijklmnopqrstuvwxyz")) {
+			msg_usage(m, "--capture-methods: '%s' has lower-case letters, and methods are case-sensitive: a POST is not a 'post'", t);
+			return RD_E_INVAL;
+		}
 		cli_list_add(&o->methods, &o->nmethods, t);
 	}
 	if (!o->nmethods) {

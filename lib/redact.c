@@ -79,10 +79,11 @@ static int secret_name(const char *name, size_t n)
 {
 	static const char *const parts[] = {
 		"api-key", "apikey", "api_key", "token", "secret", "passw",
-		"signature", "credential", "session", "auth", "jwt", NULL
+		"signature", "credential", "session", "auth", "jwt",
+		"private_key", "private-key", "privatekey", NULL
 	};
 	static const char *const exact[] = {
-		"key", "sig", "pwd", "code", "access_key", NULL
+		"key", "sig", "pwd", "pass", "code", "access_key", NULL
 	};
 
 	for (size_t i = 0; parts[i]; i++)

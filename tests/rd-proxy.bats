@@ -520,6 +520,11 @@ teardown() { px_teardown; }
 	run rd-proxy --listen nowhere --upstream http://127.0.0.1:1 --spool "$SPOOL"
 	assert_failure 2
 	assert_output --partial "rd-proxy: --listen: 'nowhere' is not ADDR:PORT"
+	# a method in lower case would capture nothing: refused (it started,
+	# and relayed every failed POST)
+	run rd-proxy --listen 127.0.0.1:0 --upstream http://127.0.0.1:1 --spool "$SPOOL" --capture-methods POST,put
+	assert_failure 2
+	assert_output --partial "rd-proxy: --capture-methods: 'put' has lower-case letters, and methods are case-sensitive"
 	# a port out of range is refused, not bound as another port (where it
 	# was, rd-proxy ran: the timeout ends it)
 	run timeout 10 rd-proxy --listen 127.0.0.1:99999 --upstream http://127.0.0.1:1 --spool "$SPOOL"

@@ -33,6 +33,9 @@ static const struct { const char *in, *want; } urls[] = {
 	{ "http://h/p#section-2", "http://h/p#section-2" },
 	/* a JSON Web Token in the query (Mercure's, some WebSocket logins) */
 	{ "http://h/ws?jwt=eyJ.a.b&id_jwt=eyJ.c.d&n=1", "http://h/ws?jwt=[REDACTED]&id_jwt=[REDACTED]&n=1" },
+	/* a short password's name and a private key's (they reached an
+	 * access log in clear) */
+	{ "http://h/p?pass=P1&private_key=K1&PrivateKey=K2&passage=3", "http://h/p?pass=[REDACTED]&private_key=[REDACTED]&PrivateKey=[REDACTED]&passage=3" },
 };
 
 static const struct {
