@@ -36,6 +36,7 @@ struct snats_iter {
 	uint64_t next;             /* the sequence to hand out next */
 	natsMsg *held;             /* the consumer's message past a gap */
 	uint64_t held_seq;
+	uint64_t first_for;        /* the held_seq iter_first was asked for */
 	uint64_t *del;             /* deleted at the start, ascending */
 	size_t ndel;
 	unsigned quiet;            /* waits in a row with nothing delivered */
@@ -205,7 +206,9 @@ static int from_consumer(struct snats_iter *it, natsMsg **m, uint64_t *seq,
 /* A sequence the leader had was not found: deleted since the read
  * began, or the stream's head dropped (MaxAge, MaxBytes, MaxMsgs), maybe
  * thousands of messages at once.  The read goes on from the stream's
- * first sequence now, if it is later, rather than ask for each. */
+ * first sequence now, if it is later, rather than ask for each.  Asked
+ * once a gap: deletions inside the stream cost a request each, as
+ * before. */
 static int iter_first(struct snats_iter *it, struct rd_err *err)
 {
 	jsStreamInfo *si = NULL;
@@ -255,8 +258,11 @@ static int next_msg(struct snats_iter *it, natsMsg **m, uint64_t *seq,
 			continue;
 		if ((ret = snats_at(it->n, *seq, m, err)) != 0)
 			return ret;
-		if (it->next < it->held_seq && (ret = iter_first(it, err)) < 0)
-			return ret;
+		if (it->next < it->held_seq && it->first_for != it->held_seq) {
+			it->first_for = it->held_seq;   /* once a gap */
+			if ((ret = iter_first(it, err)) < 0)
+				return ret;
+		}
 	}
 }
 

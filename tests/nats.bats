@@ -665,6 +665,12 @@ replica() {
 	assert_success
 	assert_equal "$(jq -r '.id[-2:]' <<< "$output" | tr '\n' ' ')" "51 52 53 54 55 56 "
 	assert_equal "$(grep -c '^API CONSUMER.CREATE.DIV' "$T/api.log")" 4
+	# a refusal that waiting does not mend fails the read at once
+	replica - - refused
+	run rd-audit --spool "$RLOC" --list
+	assert_failure 2
+	assert_output "rd-audit: reading the stream: insufficient resources (stream 'DIV' at $RLOC)"
+	assert_equal "$(grep -c '^API CONSUMER.CREATE.DIV' "$T/api.log")" 1
 }
 
 @test "a read whose stream drops its first messages meanwhile (MaxAge, MaxBytes) goes on from the new first sequence, asking the leader once" {
@@ -677,6 +683,16 @@ replica() {
 	assert_success
 	assert_equal "$(jq -r '.id[-2:]' <<< "$output" | tr '\n' ' ')" "55 56 "
 	assert_equal "$(grep -c '^API STREAM.MSG.GET.DIV {"seq"' "$T/api.log")" 1
+	# the read goes on from the new first sequence, not from the
+	# consumer's next message: 3 and 4, which this replica lacks, are
+	# taken from the leader (by both of --list's reads; the second
+	# begins at 3)
+	replica - 3,4 trim:2
+	run rd-audit --spool "$RLOC" --list
+	assert_success
+	assert_equal "$(jq -r '.id[-2:]' <<< "$output" | tr '\n' ' ')" "53 54 55 56 "
+	assert_equal "$(grep -o 'STREAM.MSG.GET.DIV {"seq":[0-9]*' "$T/api.log" | cut -d: -f2 | tr '\n' ' ')" \
+		'1 3 4 3 4 '
 }
 
 # The 3-node cluster; sets NAME_OF (by PID), PID_OF, CPORT_OF, MON_OF

@@ -20,7 +20,8 @@ Usage: nats-replica.py STREAM LINES PORTFILE DELETED LACKS [PLAN]
   PLAN       how each CONSUMER.CREATE is answered in turn, comma-separated:
              ok (made, it delivers), quiet (made, it delivers nothing: a
              consumer lost), unavailable (JetStream's error 10008, as while
-             a leader is elected), trim:K (the stream's first K sequences
+             a leader is elected), refused (error 10023, insufficient
+             resources, which waiting does not mend), trim:K (the stream's first K sequences
              go first, as MaxAge or MaxBytes drop them; then as ok); ok
              after the last (default: ok)
 Each API request is logged to standard error as "API SUBJECT BODY".
@@ -49,6 +50,7 @@ API = "$JS.API."
 NOT_FOUND = {"code": 404, "err_code": 10037, "description": "no message found"}
 UNAVAILABLE = {"code": 503, "err_code": 10008,
                "description": "JetStream system temporarily unavailable"}
+REFUSED = {"code": 503, "err_code": 10023, "description": "insufficient resources"}
 
 
 def matches(pattern, subject):
@@ -163,9 +165,9 @@ class Client:
             how = PLAN.pop(0) if PLAN else "ok"
             if how.startswith("trim:"):
                 TRIMMED = int(how[5:])
-        if how == "unavailable":
+        if how in ("unavailable", "refused"):
             self.answer(reply, {"type": "io.nats.jetstream.api.v1.consumer_create_response",
-                                "error": UNAVAILABLE})
+                                "error": UNAVAILABLE if how == "unavailable" else REFUSED})
             return
         start = cfg.get("opt_start_seq", 1)
         out = [] if how == "quiet" else [q for q in stored() if q >= start and q not in LACKS]
