@@ -35,6 +35,8 @@
 
 #define HK_TICK_MS 100
 #define BREAKER_EVERY_NS ((int64_t)500 * 1000000)
+#define UPSTREAM_EVERY_NS ((int64_t)1000 * 1000000)
+#define UPSTREAM_REMIND_NS ((int64_t)60 * 1000000000)
 
 void proxy_opts_init(struct proxy_opts *o)
 {
@@ -285,10 +287,60 @@ void proxy_breaker_say(struct proxy *p)
 	pthread_mutex_unlock(&p->hk_lock);
 }
 
+void proxy_upstream_failed(struct proxy *p, const char *what)
+{
+	atomic_fetch_add(&p->c.up_failed, 1);
+	pthread_mutex_lock(&p->fail_lock);
+	snprintf(p->up_fail, sizeof(p->up_fail), "%s", what);
+	pthread_mutex_unlock(&p->fail_lock);
+}
+
+/* Each second: the upstream's state, for whoever watches the service's
+ * log.  Failing when a second's attempts all failed, answering again
+ * when a second's all got answers; while failing, a count each minute.
+ * Told unless -q, once the line saying where rd-proxy listens is out. */
+static void upstream_poll(struct proxy *p, int64_t now)
+{
+	uint64_t ok = atomic_load(&p->c.up_ok), bad = atomic_load(&p->c.up_failed);
+	uint64_t dok = ok - p->up_seen_ok, dbad = bad - p->up_seen_failed;
+	char why[sizeof(p->up_fail)];
+	int saying;
+
+	p->up_seen_ok = ok;
+	p->up_seen_failed = bad;
+	pthread_mutex_lock(&p->hk_lock);
+	saying = p->brk_saying;
+	pthread_mutex_unlock(&p->hk_lock);
+	pthread_mutex_lock(&p->fail_lock);
+	memcpy(why, p->up_fail, sizeof(why));
+	pthread_mutex_unlock(&p->fail_lock);
+	if (!saying)
+		return;
+	if (!p->up_failing && dbad && !dok) {
+		p->up_failing = 1;
+		p->up_since_ns = p->up_said_ns = now;
+		p->up_unsaid = 0;
+		proxy_say(p, PROXY_WARN, "upstream failing: %llu request%s in the last second, none answered (%s)",
+			  (unsigned long long)dbad, dbad == 1 ? "" : "s", why);
+	} else if (p->up_failing && dok && !dbad) {
+		p->up_failing = 0;
+		proxy_say(p, PROXY_WARN, "upstream answering again, after %lld s failing",
+			  (long long)((now - p->up_since_ns) / 1000000000));
+	} else if (p->up_failing) {
+		p->up_unsaid += dbad;
+		if (p->up_unsaid && now - p->up_said_ns >= UPSTREAM_REMIND_NS) {
+			proxy_say(p, PROXY_WARN, "upstream still failing: %llu requests in the last minute (%s)",
+				  (unsigned long long)p->up_unsaid, why);
+			p->up_said_ns = now;
+			p->up_unsaid = 0;
+		}
+	}
+}
+
 static void *housekeeper(void *arg)
 {
 	struct proxy *p = arg;
-	int64_t brk_next = 0;
+	int64_t brk_next = 0, up_next = clk_mono_ns() + UPSTREAM_EVERY_NS;
 
 	pthread_mutex_lock(&p->hk_lock);
 	while (!p->hk_quit) {
@@ -299,6 +351,10 @@ static void *housekeeper(void *arg)
 		if (p->o.breaker && clk_mono_ns() >= brk_next) {
 			breaker_poll(p);
 			brk_next = clk_mono_ns() + BREAKER_EVERY_NS;
+		}
+		if (clk_mono_ns() >= up_next) {
+			upstream_poll(p, clk_mono_ns());
+			up_next = clk_mono_ns() + UPSTREAM_EVERY_NS;
 		}
 		pthread_mutex_lock(&p->hk_lock);
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -376,6 +432,7 @@ int proxy_new(const struct proxy_opts *o, struct proxy **out,
 	pthread_mutex_init(&p->ids_lock, NULL);
 	pthread_mutex_init(&p->ex_lock, NULL);
 	pthread_mutex_init(&p->hk_lock, NULL);
+	pthread_mutex_init(&p->fail_lock, NULL);
 	pthread_cond_init(&p->hk_cond, NULL);
 	*out = p;
 	if ((ret = check_opts(p, err)) < 0 ||
@@ -485,6 +542,7 @@ void proxy_free(struct proxy *p)
 	pthread_mutex_destroy(&p->ids_lock);
 	pthread_mutex_destroy(&p->ex_lock);
 	pthread_mutex_destroy(&p->hk_lock);
+	pthread_mutex_destroy(&p->fail_lock);
 	pthread_cond_destroy(&p->hk_cond);
 	free(p);
 }

@@ -130,6 +130,9 @@ struct proxy_counters {
 						 * at exposition */
 	atomic_uint_fast64_t cap_count, cap_sum_us;
 	atomic_uint_fast64_t bytes_in, bytes_out;
+	/* upstream attempts that got an answer it meant (not of the capture
+	 * statuses), and those that did not: what its notices tell */
+	atomic_uint_fast64_t up_ok, up_failed;
 };
 
 struct proxy {
@@ -160,6 +163,12 @@ struct proxy {
 	int brk_warned;
 	int brk_state, brk_saying;       /* under hk_lock: the state last
 					  * read, and whether changes are told */
+	/* the upstream's state as notices tell it (the housekeeper's) */
+	pthread_mutex_t fail_lock;
+	char up_fail[200];               /* (fail_lock) the last failure */
+	uint64_t up_seen_ok, up_seen_failed, up_unsaid;
+	int up_failing;
+	int64_t up_since_ns, up_said_ns;
 };
 
 /* proxy.c: exchanges, limits, notices */
@@ -170,6 +179,8 @@ void proxy_ex_put(struct proxy_ex *ex);
 int proxy_reserve(struct proxy_ex *ex, uint64_t n);
 void proxy_say(struct proxy *p, enum proxy_notice_level lvl,
 	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* An upstream attempt that got no answer it meant: what failed. */
+void proxy_upstream_failed(struct proxy *p, const char *what);
 /* Set a local answer (under ex->lock or before any hand-over). */
 void proxy_answer(struct proxy_ex *ex, int status, enum proxy_outcome out,
 		  const char *text);

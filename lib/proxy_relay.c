@@ -177,11 +177,17 @@ static int on_head(void *udata, int status, const char *head, size_t len)
 	buf_add(&ex->up_head, head, len);
 	ex->up_status = status;
 	if (http_okset_has(&p->o.capture_status, status)) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "HTTP %d", status);
+		proxy_upstream_failed(p, what);
 		if (ex->captureable) {
 			ex->hold = 1;   /* decided when the transfer ends */
 			return 0;
 		}
 		ex->outcome = PROXY_OUT_RELAYED_ERROR;
+	} else {
+		atomic_fetch_add(&p->c.up_ok, 1);
 	}
 	pthread_mutex_lock(&ex->lock);
 	ex->st = PROXY_ST_STREAM;
@@ -250,6 +256,10 @@ static void settle(struct proxy_ex *ex, const struct http_res *res, int cut)
 	} else {
 		snprintf(f->type, sizeof(f->type), "%s", http_err_name(res->err));
 		snprintf(f->msg, sizeof(f->msg), "%s", res->errmsg);
+		if (!cut) {     /* (a stop's cut is not the upstream's) */
+			snprintf(text, sizeof(text), "%s: %s", f->type, f->msg);
+			proxy_upstream_failed(ex->p, text);
+		}
 	}
 	if (ex->captureable && (ex->hold || capture_err(res->err))) {
 		if (proxy_capture(ex) == 0)

@@ -309,6 +309,36 @@ teardown() { px_teardown; }
 	assert_equal "$(tr -d '\r' < "$again" | grep -i '^X-Idem:')" "X-Idem: $id"
 }
 
+@test "the service's log says when the upstream starts failing, while it fails, and when it answers again; not a line a request" {
+	ds_start --outage-file "$T/down"
+	touch "$T/down"
+	px_start "http://127.0.0.1:$PORT"
+	for i in 1 2 3; do
+		run pcurl -X POST -d x "http://$PX/a$i"
+		assert_output 202
+	done
+	run pcurl "http://$PX/g"
+	assert_output 503
+	wait_until 10 grep -q 'upstream failing' "$T/px.err"
+	grep -qE '^rd-proxy: upstream failing: [1-4] requests? in the last second, none answered \(HTTP 503\)$' "$T/px.err" ||
+		fail "$(cat "$T/px.err")"
+	rm "$T/down"
+	run pcurl -X POST -d x "http://$PX/b"
+	assert_output 200
+	wait_until 10 grep -q 'upstream answering again' "$T/px.err"
+	grep -qE '^rd-proxy: upstream answering again, after [0-9]+ s failing$' "$T/px.err" || fail "$(cat "$T/px.err")"
+	assert_equal "$(grep -c '^rd-proxy: upstream' "$T/px.err")" 2
+	px_stop
+	# an upstream nobody listens on: why, in curl's words
+	px_start "http://127.0.0.1:$(dead_port)"
+	run pcurl -X POST -d x "http://$PX/c"
+	assert_output 202
+	wait_until 10 grep -q 'upstream failing' "$T/px.err"
+	grep -qE '^rd-proxy: upstream failing: 1 request in the last second, none answered \(connect: .+\)$' "$T/px.err" ||
+		fail "$(cat "$T/px.err")"
+	px_stop
+}
+
 @test "breaker open: captured without touching the upstream; closed: forwarded again" {
 	ds_start --log "$T/ds.log"
 	dead=$(dead_port)
