@@ -117,6 +117,42 @@ int proxy_guard(const struct hdr *h, size_t n, int http10,
 	return 0;
 }
 
+/* "." or "..", its dots perhaps percent-encoded ("%2e%2E"). */
+static int dot_segment(const char *s, size_t n)
+{
+	size_t dots = 0;
+
+	for (size_t i = 0; i < n; dots++) {
+		if (s[i] == '.')
+			i++;
+		else if (n - i >= 3 && s[i] == '%' && s[i + 1] == '2' &&
+			 (s[i + 2] == 'e' || s[i + 2] == 'E'))
+			i += 3;
+		else
+			return 0;
+	}
+	return dots == 1 || dots == 2;
+}
+
+/* Whether the path (to its query or fragment) has a dot segment. */
+static int has_dot_segment(const char *path)
+{
+	size_t end = strcspn(path, "?#");
+
+	for (size_t i = 0; i < end;) {
+		size_t n;
+
+		i += path[i] == '/';
+		n = strcspn(path + i, "/?#");
+		if (i + n > end)
+			n = end - i;
+		if (dot_segment(path + i, n))
+			return 1;
+		i += n;
+	}
+	return 0;
+}
+
 int proxy_target_url(const char *base, const char *target, struct buf *out,
 		     struct rd_err *err)
 {
@@ -136,6 +172,12 @@ int proxy_target_url(const char *base, const char *target, struct buf *out,
 		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
 			return rd_err_set(err, RD_E_INVAL,
 					  "request target holds a space, a control byte or a non-ASCII byte");
+	/* behind an upstream's prefix, "/../admin" would climb out of it
+	 * once the upstream resolved it; clients remove dot segments
+	 * before they send (RFC 3986, 5.2.4) */
+	if (has_dot_segment(path))
+		return rd_err_set(err, RD_E_INVAL,
+				  "request target holds a dot segment ('.' or '..')");
 	buf_adds(out, base);
 	if (path[0] != '/')
 		buf_addc(out, '/');

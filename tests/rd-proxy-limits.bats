@@ -206,6 +206,13 @@ teardown() { px_teardown; }
 	assert_line --index 0 --partial ' 400 '
 	run raw 'GET /j HTTP/1.1\r\n\r\n'
 	assert_line --index 0 --partial ' 400 '
+	# a dot segment, which an upstream with a path prefix would resolve
+	# out of it (it was forwarded as sent)
+	run raw 'POST /k/../../admin HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
+	assert_output --partial 'dot segment'
+	run raw 'GET /k/%2e%2E/admin HTTP/1.1\r\nHost: x\r\n\r\n'
+	assert_line --index 0 --partial ' 400 '
 	# obsolete line folding, which libmicrohttpd joins into another name
 	# ("X-A: a" folded onto " b" went on as "X-Ab: a"), and which hid a
 	# bare LF after it

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "hdr.h"
 #include "rec.h"
 #include "t.h"
@@ -69,9 +70,49 @@ static void test_fields(void)
 	}
 }
 
+static void test_target(void)
+{
+	static const struct {
+		const char *target, *url;   /* url NULL: refused */
+	} c[] = {
+		{ "/a/b?x=1", "http://u/p/a/b?x=1" },
+		{ "/", "http://u/p/" },
+		{ "http://elsewhere:9/a?q", "http://u/p/a?q" },
+		{ "/a/.well-known/x", "http://u/p/a/.well-known/x" },
+		{ "/a/..b/c...", "http://u/p/a/..b/c..." },
+		{ "/a?x=/../y", "http://u/p/a?x=/../y" },
+		{ "/a//b", "http://u/p/a//b" },
+		{ "/../admin", NULL },
+		{ "/a/./b", NULL },
+		{ "/a/..", NULL },
+		{ "/a/%2e%2E/b", NULL },
+		{ "/a/.%2e?x", NULL },
+		{ "http://h/../x", NULL },
+		{ "*", NULL },
+		{ "/a b", NULL },
+	};
+	char name[96];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct buf out;
+		struct rd_err err = { 0 };
+		int r;
+
+		buf_init(&out);
+		r = proxy_target_url("http://u/p", c[i].target, &out, &err);
+		snprintf(name, sizeof(name), "target '%s'", c[i].target);
+		if (c[i].url)
+			T_EQ_STR(r == 0 ? out.data : err.msg, c[i].url, name);
+		else
+			T_OK(r < 0, name);
+		buf_release(&out);
+	}
+}
+
 int main(void)
 {
 	test_too_many();
 	test_fields();
+	test_target();
 	return t_done();
 }
