@@ -15,9 +15,10 @@
  * leaves a killed leader, back, with a diverged replica), and a consumer
  * there skips them as if deleted.  So the read knows which sequences its
  * leader had deleted when it began, and asks the leader for every other
- * one the consumer skips: the read is the leader's, in order.  One the
- * leader no longer has either moves the read on to the stream's first
- * sequence (its head may have been dropped by its limits meanwhile).
+ * one the consumer skips: the read is the leader's, in order.  When the
+ * leader no longer has one either, the read asks for the stream's first
+ * sequence, once a gap, and goes on from there if it is later (its head
+ * may have been dropped by its limits meanwhile).
  */
 #include <stdlib.h>
 #include <string.h>
