@@ -485,6 +485,10 @@ void proxy_server_on_completed(void *cls, struct MHD_Connection *conn,
 	 * one), before any of it reached rd-proxy */
 	if (ex->outcome == PROXY_OUT_NONE && status >= 400)
 		ex->outcome = PROXY_OUT_REFUSED;
+	/* (who sent it, for the log, when begin never ran) */
+	if (!ex->client[0] &&
+	    (ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)))
+		addr_text(ci->client_addr, ex->client, sizeof(ex->client));
 	atomic_fetch_add(&p->c.outcome[ex->outcome], 1);
 	atomic_fetch_add(&p->c.bytes_out, ex->bytes_out);
 	proxy_log_ex(p, ex, status);

@@ -40,6 +40,8 @@ teardown() { px_teardown; }
 	# each is logged as refused, the 431 libmicrohttpd answers too
 	assert_equal "$(jq -r '"\(.status) \(.outcome)"' "$T/acc.log" | sort | uniq -c | awk '{ print $1, $2, $3 }' | paste -sd, -)" \
 		"2 413 refused,1 431 refused"
+	# the one libmicrohttpd refused names its client too (it was "")
+	assert_equal "$(jq -r '.client | sub(":[0-9]+$"; "")' "$T/acc.log" | sort -u)" 127.0.0.1
 	# and with the bytes of the answer rd-proxy wrote itself (it said 0)
 	assert_equal "$(jq -r 'select(.status == 413) | .bytes_out > 0' "$T/acc.log" | sort -u)" true
 	px_start "http://127.0.0.1:$PORT" --max-buffer 1KiB
