@@ -61,7 +61,10 @@ void sdir_notify(const struct sdir *d, enum spool_notice_kind kind,
 
 	if (!d->o.notice)
 		return;
-	snprintf(where, sizeof(where), "%s/%s", d->path, file);
+	if (file)
+		snprintf(where, sizeof(where), "%s/%s", d->path, file);
+	else
+		snprintf(where, sizeof(where), "%s", d->path);
 	n.kind = kind;
 	n.where = where;
 	n.offset = off;
@@ -224,6 +227,42 @@ static int make_dirs(const char *path, struct rd_err *err)
 	}
 	free(p);
 	return ret;
+}
+
+int sdir_follow(struct sdir *d, struct rd_err *err)
+{
+	struct stat held, now;
+	int fd, gone, ret;
+
+	if (fstat(d->dirfd, &held) < 0)
+		return rd_err_sys(err, errno, "stat '%s'", d->path);
+	gone = stat(d->path, &now) < 0;
+	if (!gone && now.st_dev == held.st_dev && now.st_ino == held.st_ino)
+		return 0;
+	if (d->o.create && (ret = make_dirs(d->path, err)) < 0)
+		return ret;
+	fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ?
+			rd_err_set(err, RD_E_IO, "spool '%s' was removed while in use", d->path) :
+			rd_err_sys(err, errno, "cannot open spool '%s'", d->path);
+	if (fstat(fd, &now) < 0) {
+		ret = rd_err_sys(err, errno, "stat '%s'", d->path);
+		close(fd);
+		return ret;
+	}
+	if ((ret = sdir_check_owner(d, &now, NULL, err)) < 0) {
+		close(fd);
+		return ret;
+	}
+	close(d->dirfd);
+	d->dirfd = fd;
+	if (d->lockfd >= 0)
+		close(d->lockfd);
+	d->lockfd = -1;
+	sdir_notify(d, SPOOL_NOTICE_MOVED, NULL, 0, 0, 0,
+		    gone ? "removed and made again" : "replaced");
+	return 1;
 }
 
 static void sdir_close(void *impl);

@@ -52,7 +52,8 @@ struct sdir {
 
 /* "<20 digits><suffix>" for segment number seg. */
 void sdir_seg_name(char *out, size_t n, uint64_t seg, const char *suffix);
-/* Report a repair or damage through the spool's notice callback. */
+/* Report a repair or damage through the spool's notice callback (file
+ * NULL: the spool itself). */
 void sdir_notify(const struct sdir *d, enum spool_notice_kind kind,
 		 const char *file, uint64_t off, uint64_t bytes, int64_t lost,
 		 const char *reason);
@@ -68,6 +69,14 @@ int sdir_open_file(struct sdir *d, const char *name, int flags,
 /* The ownership rule for one file or the directory, from its stat. */
 int sdir_check_owner(const struct sdir *d, const struct stat *st,
 		     const char *name, struct rd_err *err);
+
+/* Before a writer locks: when the spool's path names another directory
+ * now than the one opened (removed and made again, or replaced, while a
+ * long-lived writer ran), take that one, as a new writer would, made
+ * again if it is gone and writers may create the spool; with a notice.
+ * 1 when it moved (the caller drops its view of the old one), 0 when
+ * not, or an error. */
+int sdir_follow(struct sdir *d, struct rd_err *err);
 
 /* fsync the spool directory. */
 int sdir_fsync_dir(struct sdir *d, struct rd_err *err);

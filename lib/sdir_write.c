@@ -508,6 +508,13 @@ static int take_lock(struct sdir *d, struct rd_err *err)
 
 	if (d->locked)
 		return 0;
+	if ((ret = sdir_follow(d, err)) < 0)
+		return ret;
+	if (ret == 1) {         /* nothing of the old directory holds */
+		close_seg(d);
+		d->seg = 0;
+		d->sealed_ok = 0;
+	}
 	if ((ret = sdir_lock(d, LOCK_EX, err)) < 0)
 		return ret;
 	d->locked = 1;

@@ -148,6 +148,11 @@ const char *spool_notice_text(const struct spool_notice *n, char *out,
 			 (unsigned long long)n->offset, n->reason);
 		return out;
 	}
+	if (n->kind == SPOOL_NOTICE_MOVED) {
+		snprintf(out, len, "spool '%s' was %s while in use: writing to the one there now",
+			 n->where, n->reason);
+		return out;
+	}
 	if (n->kind == SPOOL_NOTICE_REINDEX) {
 		/* its count is of records found again, never of lost ones */
 		if (n->lost > 0)

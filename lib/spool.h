@@ -67,7 +67,9 @@ int spool_fsync_parse(const char *s, enum spool_fsync *out,
 enum spool_notice_kind {
 	SPOOL_NOTICE_CUT,     /* a writer cut a torn or garbage tail */
 	SPOOL_NOTICE_REINDEX, /* a writer rebuilt lost index entries */
-	SPOOL_NOTICE_DAMAGE   /* a reader skipped a damaged member */
+	SPOOL_NOTICE_DAMAGE,  /* a reader skipped a damaged member */
+	SPOOL_NOTICE_MOVED    /* a writer's directory was removed or
+			       * replaced: it goes on in the one named */
 };
 
 struct spool_notice {

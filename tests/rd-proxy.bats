@@ -339,6 +339,33 @@ teardown() { px_teardown; }
 	px_stop
 }
 
+@test "a spool removed or replaced while rd-proxy runs: it goes on in the one its path names, and says so" {
+	px_start "http://127.0.0.1:$(dead_port)"
+	run pcurl -X POST -d a "http://$PX/a"
+	assert_output 202
+	# removed: made again, as at the first capture (every capture was
+	# answered 503 until a restart: the segment could not be made in
+	# the directory removed)
+	rm -rf "$SPOOL"
+	run pcurl -X POST -d b "http://$PX/b"
+	assert_output 202
+	assert_equal "$(rd-audit --list | jq -r .body)" b
+	# replaced, as a rotation does
+	mv "$SPOOL" "$T/old"
+	mkdir -m 700 "$SPOOL"
+	run pcurl -X POST -d c "http://$PX/c"
+	assert_output 202
+	assert_equal "$(rd-audit --list | jq -r .body)" c
+	assert_equal "$(rd-audit --spool "$T/old" --list | jq -r .body)" b
+	px_stop
+	grep -qx "rd-proxy: spool '$SPOOL' was removed and made again while in use: writing to the one there now" "$T/px.err" ||
+		fail "$(cat "$T/px.err")"
+	grep -qx "rd-proxy: spool '$SPOOL' was replaced while in use: writing to the one there now" "$T/px.err" ||
+		fail "$(cat "$T/px.err")"
+	run rd-audit --verify
+	assert_success
+}
+
 @test "breaker open: captured without touching the upstream; closed: forwarded again" {
 	ds_start --log "$T/ds.log"
 	dead=$(dead_port)
