@@ -56,10 +56,14 @@ static void guard(const char *d, size_t n)
 		k++;
 		p = nl ? nl + 1 : end;
 	}
+	memset(&g, 0x55, sizeof(g));    /* as the stack may leave it */
 	st = proxy_guard(h, k, n > 0 && (d[0] & 1), &g);
 	if (st != 0 && st != 400 && st != 431)
 		abort();
 	if (st && !g.why)
+		abort();
+	/* the field a refusal names is one of the head's, or none */
+	if (st && (g.field < -1 || g.field >= (long)k))
 		abort();
 	if (!st && g.chunked && g.content_length >= 0)
 		abort(); /* both framings at once must never pass */
