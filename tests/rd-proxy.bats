@@ -337,6 +337,28 @@ teardown() { px_teardown; }
 	grep -qE '^rd-proxy: upstream failing: 1 request in the last second, none answered \(connect: .+\)$' "$T/px.err" ||
 		fail "$(cat "$T/px.err")"
 	px_stop
+	# while it fails, a count each minute: 30 times as fast under
+	# libfaketime (preloaded, so that rd-proxy itself is stopped by PID)
+	local lib
+	lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2> /dev/null | head -n 1)
+	[ -n "$lib" ] || skip "libfaketime is not installed"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	rm "$T/px.err"          # (the last one's "listening on" is not this one's)
+	LD_PRELOAD=$lib FAKETIME='+0 x30' rd-proxy --listen 127.0.0.1:0 \
+		--upstream "http://127.0.0.1:$(dead_port)" --spool "$SPOOL" 2> "$T/px.err" 3>&- &
+	PX_PID=$!
+	wait_until 10 grep -q 'listening on' "$T/px.err"
+	PX=$(sed -n 's/.*listening on \([^,]*\),.*/\1/p' "$T/px.err")
+	for i in $(seq 12); do
+		run pcurl -X POST -d x "http://$PX/e$i"
+		assert_output 202
+		sleep 0.3
+	done
+	wait_until 10 grep -q 'upstream still failing' "$T/px.err"
+	grep -qE '^rd-proxy: upstream still failing: [0-9]+ requests in the last minute \(connect: .+\)$' "$T/px.err" ||
+		fail "$(cat "$T/px.err")"
+	assert_equal "$(grep -c 'upstream failing' "$T/px.err")" 1
+	px_stop
 }
 
 @test "a spool removed or replaced while rd-proxy runs: it goes on in the one its path names, and says so" {
